@@ -96,6 +96,8 @@ func GenerateRetail(dir string, o RetailOptions) (RetailStats, error) {
 	if err := g.write(customers, orders, firstOrderIDs, shardRows); err != nil {
 		return RetailStats{}, err
 	}
+	// orders.csv first: it is the large file and the likelier to fail, and a failure then leaves neither
+	// file in place rather than customers without their orders.
 	if err := orders.commit(); err != nil {
 		return RetailStats{}, err
 	}

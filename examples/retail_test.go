@@ -232,6 +232,38 @@ func TestRetailShape(t *testing.T) {
 	}
 }
 
+// TestRetailFailureLeavesNoFiles makes the final rename fail (a directory is in the way of orders.csv) and
+// checks that nothing is left behind: no customers.csv without its orders, and no temporary files.
+func TestRetailFailureLeavesNoFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, OrdersFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := GenerateRetail(dir, RetailOptions{Customers: 100}); err == nil {
+		t.Fatal("GenerateRetail succeeded although orders.csv could not be created")
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != OrdersFile {
+			t.Errorf("failed generation left %s behind", e.Name())
+		}
+	}
+}
+
+func TestRetailRejectsBadOptions(t *testing.T) {
+	for name, o := range map[string]RetailOptions{
+		"negative customers": {Customers: -1},
+		"end before start":   {Start: defaultRetailEnd, End: defaultRetailStart},
+	} {
+		if _, err := GenerateRetail(t.TempDir(), o); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
 // TestRetailRefundsFollowTheirOrders checks that every refund is no larger than, and no earlier than, some
 // order of the same customer.
 func TestRetailRefundsFollowTheirOrders(t *testing.T) {
