@@ -1,0 +1,146 @@
+// Package cli is segrun's command line: parsing arguments, running commands, printing results on stdout
+// and diagnostics on stderr, and mapping outcomes to the documented exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// Exit codes, frozen and documented in docs/cli.md: tools and schedulers depend on them.
+const (
+	// ExitOK: success (a valid spec, a published run, a no-op rerun).
+	ExitOK = 0
+	// ExitInvalid: the spec is invalid, or a blocking check failed (a data test, a column contract, a
+	// refused run).
+	ExitInvalid = 1
+	// ExitUsage: the command line is wrong.
+	ExitUsage = 2
+	// ExitEnvironment: the environment failed (unreadable file, store locked, out of memory, a bug).
+	ExitEnvironment = 3
+)
+
+// Version is segrun's version, recorded with every run; set at build time with -ldflags.
+var Version = "dev"
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"validate", "check specs without running them", runValidate},
+		{"plan", "show a spec's steps in execution order", runPlan},
+		{"init", "write a commented starter spec and sample data", runInit},
+		{"schema", "print the spec's JSON Schema", runSchema},
+		{"version", "print segrun's version", runVersion},
+	}
+	commands = append(commands, runCommands...)
+}
+
+// runCommands are registered by the files implementing them, keeping this file about dispatch.
+var runCommands []command
+
+// env is what a command needs from the outside world.
+type env struct {
+	stdout, stderr io.Writer
+	log            *slog.Logger
+}
+
+// errorf prints a one-line diagnostic on stderr.
+func (e *env) errorf(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "segrun: "+format+"\n", args...)
+}
+
+// Run runs segrun with the given arguments (without the program name) and returns the exit code.
+func Run(args []string, stdout, stderr io.Writer) (code int) {
+	e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	defer func() {
+		if r := recover(); r != nil {
+			e.errorf("internal error: %v\nThis is a bug in segrun; please report it with the stack below.\n%s", r, debug.Stack())
+			code = ExitEnvironment
+		}
+	}()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 {
+			return Run([]string{args[1], "--help"}, stdout, stderr)
+		}
+		usage(stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	if args[0] == "--version" {
+		args[0] = "version"
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := nearest(args[0], names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	e.errorf("%s (run segrun --help for the list)", msg)
+	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `segrun: declarative customer-segmentation pipelines on DuckDB
+
+usage: segrun <command> [flags] [arguments]
+
+commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run segrun <command> --help for a command's flags.
+Exit codes: 0 success, 1 invalid spec or failed check, 2 usage error, 3 environment or internal error.
+Docs: docs/cli.md and docs/spec.md.
+`)
+}
+
+func runVersion(_ context.Context, e *env, args []string) int {
+	fmt.Fprintln(e.stdout, "segrun", Version)
+	return ExitOK
+}
+
+// exitForError maps an environment-level error to its exit code, printing it.
+func (e *env) fail(err error) int {
+	var ue *userError
+	if errors.As(err, &ue) {
+		e.errorf("%s", ue.msg)
+		return ExitInvalid
+	}
+	e.errorf("%s", strings.TrimSpace(err.Error()))
+	return ExitEnvironment
+}
+
+// userError is a problem in what the user asked for (exit 1), as opposed to the environment (exit 3).
+type userError struct{ msg string }
+
+func (u *userError) Error() string { return u.msg }
+
+func userErrorf(format string, args ...any) error { return &userError{fmt.Sprintf(format, args...)} }

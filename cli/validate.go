@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/spec"
+)
+
+func runValidate(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("validate", "segrun validate [--no-data] [--format text|json|github] SPEC...", e.stderr)
+	noData := fs.Bool("no-data", false, "validate without reading data files: declared columns stand in for them, and what needs data is skipped and listed")
+	format := fs.String("format", "text", "output: text (file:line:col on stderr), json (a report on stdout) or github (workflow annotations on stdout)")
+	files, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if !fs.oneOf(e, "format", *format, spec.Formats) {
+		return ExitUsage
+	}
+	if len(files) == 0 {
+		return fs.usageError(e, "no spec given")
+	}
+	report := spec.Report{Files: files}
+	for _, f := range files {
+		v, err := runner.Validate(ctx, f, runner.ValidateOptions{NoData: *noData})
+		if err != nil {
+			return e.fail(err)
+		}
+		report.Diagnostics = append(report.Diagnostics, v.Diagnostics...)
+		for _, s := range v.Skipped {
+			report.Skipped = append(report.Skipped, f+": "+s)
+		}
+	}
+	report.Errors, report.Warnings = report.Diagnostics.Count()
+	report.Valid = report.Errors == 0
+	w := &spec.Writer{Format: *format}
+	switch *format {
+	case "json":
+		if err := spec.WriteJSON(e.stdout, report); err != nil {
+			return e.fail(err)
+		}
+	case "github":
+		w.WriteGitHub(e.stdout, report.Diagnostics)
+		for _, s := range report.Skipped {
+			fmt.Fprintf(e.stdout, "::notice title=segrun validate::skipped: %s\n", s)
+		}
+	default:
+		w.WriteText(e.stderr, report.Diagnostics)
+		for _, s := range report.Skipped {
+			fmt.Fprintf(e.stderr, "note: skipped: %s\n", s)
+		}
+		fmt.Fprintln(e.stderr, summaryLine(report))
+	}
+	if !report.Valid {
+		return ExitInvalid
+	}
+	return ExitOK
+}
+
+func summaryLine(r spec.Report) string {
+	what := "spec"
+	if len(r.Files) > 1 {
+		what = fmt.Sprintf("%d specs", len(r.Files))
+	}
+	if r.Valid {
+		return fmt.Sprintf("%s valid (%d warning%s)", what, r.Warnings, plural(r.Warnings))
+	}
+	return fmt.Sprintf("%s invalid: %d error%s, %d warning%s", what, r.Errors, plural(r.Errors), r.Warnings, plural(r.Warnings))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

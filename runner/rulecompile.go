@@ -1,0 +1,139 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// ruleType is how a DuckDB column looks to a rule: the Go zero value expr type-checks against, or nil when
+// rules cannot read that type.
+func ruleType(duckType string) any {
+	t := strings.ToUpper(duckType)
+	switch {
+	case t == "BOOLEAN":
+		return false
+	case t == "TINYINT" || t == "SMALLINT" || t == "INTEGER" || t == "BIGINT" || t == "HUGEINT" ||
+		t == "UTINYINT" || t == "USMALLINT" || t == "UINTEGER" || t == "UBIGINT":
+		return 0
+	case t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL"):
+		return 0.0
+	case t == "VARCHAR":
+		return ""
+	case t == "DATE" || strings.HasPrefix(t, "TIMESTAMP"):
+		return time.Time{}
+	}
+	return nil
+}
+
+// RuleEnv is what rules of one segmentation can read: the input's columns, vars and as_of.
+type RuleEnv struct {
+	Columns []sql.Column
+	Vars    []Var
+	// Extra are columns a segmentation method adds before its rules run (r_score, f_score, m_score for rfm).
+	Extra []sql.Column
+	env   map[string]any
+}
+
+func (e *RuleEnv) build() map[string]any {
+	if e.env != nil {
+		return e.env
+	}
+	env := map[string]any{}
+	for _, cols := range [][]sql.Column{e.Columns, e.Extra} {
+		for _, c := range cols {
+			if z := ruleType(c.Type); z != nil {
+				env[c.Name] = z
+			}
+		}
+	}
+	var asOf time.Time
+	for _, v := range e.Vars {
+		if v.Name == AsOfVar {
+			asOf = v.Value.(time.Time)
+		}
+	}
+	env["vars"] = varsStruct(e.Vars)
+	env[AsOfVar] = asOf
+	e.env = env
+	return env
+}
+
+// CompileRule compiles a rule once against the typed environment, as a boolean. now() is disabled: a rule
+// must give the same answer whenever it runs, so dates come from as_of.
+func CompileRule(src string, env *RuleEnv) (*vm.Program, error) {
+	return expr.Compile(src, expr.Env(env.build()), expr.AsBool(), expr.DisableBuiltin("now"))
+}
+
+var (
+	unknownName = regexp.MustCompile(`^unknown name (\S+)`)
+	noField     = regexp.MustCompile(`has no field (\S+)`)
+)
+
+// RuleDiagnostic explains a rule's compile error in the user's terms, at its position in the rule.
+func RuleDiagnostic(doc *spec.Document, path, from string, env *RuleEnv, err error) spec.Diagnostic {
+	raw, line, col := err.Error(), 0, 0
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		raw, line, col = fe.Message, fe.Line, fe.Column+1
+	}
+	msg, code, sugg := "rule: "+raw, "rule.type", ""
+	switch {
+	case unknownName.MatchString(raw):
+		name := unknownName.FindStringSubmatch(raw)[1]
+		code = "rule.unknown_column"
+		if name == "now" {
+			msg = "rule: now() is not available: rules compare against as_of, the run's date, so every run reproduces"
+		} else if t, ok := columnType(env, name); ok {
+			msg = fmt.Sprintf("rule: column %q has type %s, which rules cannot read (cast it in SQL)", name, t)
+		} else {
+			var names []string
+			for _, c := range append(env.Columns, env.Extra...) {
+				names = append(names, c.Name)
+			}
+			sugg = spec.Nearest(name, names)
+			msg = fmt.Sprintf("rule: %q is not a column of %s", name, from)
+			if sugg != "" {
+				msg += fmt.Sprintf("; did you mean %q?", sugg)
+			}
+		}
+	case noField.MatchString(raw):
+		name := noField.FindStringSubmatch(raw)[1]
+		code = "rule.unknown_var"
+		var names []string
+		for _, v := range env.Vars {
+			if v.Name != AsOfVar {
+				names = append(names, v.Name)
+			}
+		}
+		sugg = spec.Nearest(name, names)
+		msg = fmt.Sprintf("rule: the spec declares no var %q", name)
+		if sugg != "" {
+			msg += fmt.Sprintf("; did you mean %q?", sugg)
+		}
+	case strings.HasPrefix(raw, "expected bool, but got "):
+		msg = "rule: a rule must be a condition (true or false), but this one gives " + strings.TrimPrefix(raw, "expected bool, but got ")
+	}
+	if line == 0 {
+		return doc.At(path, spec.Error, code, msg, sugg)
+	}
+	return doc.AtScalar(path, line, col, spec.Error, code, msg, sugg)
+}
+
+func columnType(env *RuleEnv, name string) (string, bool) {
+	for _, c := range append(env.Columns, env.Extra...) {
+		if c.Name == name {
+			return c.Type, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,394 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// typeStep derives a step's output columns, creating an empty table of them so that the steps reading it
+// can be bound in turn. A step whose inputs are unknown is skipped, and the reason recorded.
+func (c *validator) typeStep(name string) error {
+	kind := c.s.StepKind(name)
+	if kind == "" {
+		return nil // an export: nothing to type
+	}
+	path := spec.StepPointer(kind, name)
+	if c.s.IsBroken(path) {
+		c.unknown[name] = fmt.Sprintf("%s %s has errors", kind, name)
+		return nil
+	}
+	for _, dep := range c.v.Graph.Deps(name) {
+		if reason, ok := c.unknown[dep]; ok {
+			c.unknown[name] = reason
+			if !strings.HasSuffix(reason, "has errors") {
+				c.skip("%s %s: not type-checked, because %s", kind, name, reason)
+			}
+			return nil
+		}
+	}
+	var cols []sql.Column
+	var err error
+	switch kind {
+	case KindSource:
+		cols, err = c.typeSource(name, path)
+	case KindFeature:
+		cols, err = c.typeFeature(name, path)
+	case KindSegmentation:
+		cols, err = c.typeSegmentation(name, path)
+	}
+	if err != nil {
+		return err
+	}
+	if cols == nil {
+		if _, ok := c.unknown[name]; !ok {
+			c.unknown[name] = fmt.Sprintf("%s %s has errors", kind, name)
+		}
+		return nil
+	}
+	c.v.Columns[name] = cols
+	if err := c.db.CreateEmpty(c.ctx, name, cols); err != nil {
+		return fmt.Errorf("creating stand-in table for %s: %w", name, err)
+	}
+	if kind == KindFeature {
+		f, _ := c.s.Features.Get(name)
+		for i, t := range f.Tests {
+			c.typeTest(name, fmt.Sprintf("%s/tests/%d", path, i), t, cols)
+		}
+	}
+	return nil
+}
+
+func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
+	src, _ := c.s.Sources.Get(name)
+	format := sourceFormat(src)
+	if format == "" {
+		c.errorAt(path+"/path", "source.format", fmt.Sprintf("cannot tell the format of %q from its extension; set format: csv, parquet or json", src.Path[0]), "")
+		return nil, nil
+	}
+	known, err := c.db.ReaderOptions(c.ctx, format)
+	if err != nil {
+		return nil, err
+	}
+	optionsOK := true
+	for opt := range src.Options {
+		if !slices.Contains(known, opt) {
+			sugg := spec.Nearest(opt, known)
+			msg := fmt.Sprintf("%q is not an option of DuckDB's %s reader", opt, format)
+			if sugg != "" {
+				msg += fmt.Sprintf("; did you mean %q?", sugg)
+			}
+			c.errorAtKey(path+"/options/"+pointerToken(opt), "source.option", msg, sugg)
+			optionsOK = false
+		}
+	}
+	declared := c.declaredColumns(name, path, src)
+	if !optionsOK || declared == nil && len(src.Columns) > 0 {
+		return nil, nil
+	}
+	paths := make([]string, len(src.Path))
+	for i, p := range src.Path {
+		paths[i] = c.s.Path(p)
+	}
+	read := SourceRead{Format: format, Paths: paths, SQL: sql.ReadSQL(format, paths, src.Options)}
+	c.v.Sources[name] = read
+	if c.o.NoData {
+		if len(declared) == 0 {
+			c.unknown[name] = fmt.Sprintf("--no-data and source %s declares no columns", name)
+			c.skip("source %s: columns unknown without data (declare them under columns: to check what reads it)", name)
+			return nil, nil
+		}
+		c.skip("source %s: files not read (--no-data); its declared columns are taken as its complete list", name)
+		return declared, nil
+	}
+	for _, p := range src.Path {
+		if !strings.ContainsAny(p, "*?[") {
+			if _, err := os.Stat(c.s.Path(p)); err != nil {
+				c.errorAt(path+"/path", "source.missing", fmt.Sprintf("source %s: %s does not exist (paths are relative to the spec file; use --no-data to validate without data)", name, c.s.Path(p)), "")
+				return nil, nil
+			}
+		}
+	}
+	cols, err := c.db.Describe(c.ctx, "SELECT * FROM "+read.SQL)
+	if err != nil {
+		se, ok := err.(*sql.Error)
+		if !ok {
+			return nil, err
+		}
+		msg := se.Msg
+		if strings.Contains(msg, "No files found") {
+			msg = fmt.Sprintf("no file matches %s (paths are relative to the spec file; use --no-data to validate without data)", strings.Join(paths, ", "))
+		}
+		c.errorAt(path+"/path", "source.read", fmt.Sprintf("source %s: %s", name, msg), "")
+		return nil, nil
+	}
+	return c.applyContract(name, path, cols, declared), nil
+}
+
+// declaredColumns returns the source's column contract, checking each declared type is one DuckDB knows.
+func (c *validator) declaredColumns(name, path string, src spec.Source) []sql.Column {
+	var cols []sql.Column
+	ok := true
+	for _, e := range src.Columns {
+		typ := e.Value.Type
+		if typ == "" {
+			typ = "VARCHAR"
+		}
+		if _, err := c.db.Describe(c.ctx, "SELECT NULL::"+typ); err != nil {
+			c.errorAt(path+"/columns/"+pointerToken(e.Key)+"/type", "source.type",
+				fmt.Sprintf("%q is not a DuckDB type (BIGINT, DOUBLE, VARCHAR, DATE, TIMESTAMP, DECIMAL(18,2)...)", e.Value.Type), "")
+			ok = false
+			continue
+		}
+		cols = append(cols, sql.Column{Name: e.Key, Type: strings.ToUpper(typ)})
+	}
+	if !ok {
+		return nil
+	}
+	return cols
+}
+
+// applyContract checks the declared columns exist in the files and gives them their declared types, as
+// loading will (the run casts them and reports values that do not cast).
+func (c *validator) applyContract(name, path string, cols, declared []sql.Column) []sql.Column {
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = col.Name
+	}
+	ok := true
+	for _, d := range declared {
+		i := slices.IndexFunc(cols, func(col sql.Column) bool { return col.Name == d.Name })
+		if i < 0 {
+			sugg := spec.Nearest(d.Name, names)
+			msg := fmt.Sprintf("source %s has no column %q (it has %s)", name, d.Name, strings.Join(names, ", "))
+			if sugg != "" {
+				msg = fmt.Sprintf("source %s has no column %q; did you mean %q?", name, d.Name, sugg)
+			}
+			c.errorAtKey(path+"/columns/"+pointerToken(d.Name), "source.column", msg, sugg)
+			ok = false
+			continue
+		}
+		if d.Type != "" {
+			cols[i].Type = d.Type
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return cols
+}
+
+func (c *validator) typeFeature(name, path string) ([]sql.Column, error) {
+	text, err := c.s.FeatureSQL(name)
+	if err != nil {
+		return nil, nil
+	}
+	cols, err := c.db.Describe(c.ctx, text.SQL)
+	if err != nil {
+		se, ok := err.(*sql.Error)
+		if !ok {
+			return nil, err
+		}
+		c.add(c.sqlDiag(text, se.Line, se.Column, spec.Error, "sql.bind", "SQL: "+se.Msg, ""))
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	for _, col := range cols {
+		if seen[col.Name] {
+			c.add(c.sqlDiag(text, 0, 0, spec.Error, "sql.duplicate_column",
+				fmt.Sprintf("feature %s has two columns named %q; alias one of them", name, col.Name), ""))
+			return nil, nil
+		}
+		seen[col.Name] = true
+	}
+	return cols, nil
+}
+
+// typeTest checks a data test's columns exist and its SQL binds, so a typo fails in CI, not at 3 a.m.
+func (c *validator) typeTest(feature, path string, t spec.Test, cols []sql.Column) {
+	if c.s.IsBroken(path) {
+		return
+	}
+	names := columnNames(cols)
+	for i, col := range t.Columns {
+		if slices.Contains(names, col) {
+			continue
+		}
+		at := path + "/" + t.Kind
+		switch t.Kind {
+		case "unique", "not_null":
+			if len(t.Columns) > 1 || c.s.Doc.Exists(at+"/0") {
+				at = fmt.Sprintf("%s/%d", at, i)
+			}
+		default:
+			at += "/column"
+		}
+		sugg := spec.Nearest(col, names)
+		msg := fmt.Sprintf("test %s: feature %s has no column %q", t.Kind, feature, col)
+		if sugg != "" {
+			msg += fmt.Sprintf("; did you mean %q?", sugg)
+		}
+		c.errorAt(at, "test.column", msg, sugg)
+	}
+	switch t.Kind {
+	case "assert":
+		const prefix = "SELECT ("
+		got, err := c.db.Describe(c.ctx, prefix+t.Expr+") AS ok FROM "+sql.Ident(feature))
+		at := path + "/assert"
+		if err != nil {
+			se, ok := err.(*sql.Error)
+			if !ok || se.Line != 1 {
+				c.errorAt(at, "test.assert", "assert: "+err.Error(), "")
+				return
+			}
+			c.add(c.s.Doc.AtScalar(at, 1, max(1, se.Column-len(prefix)), spec.Error, "test.assert", "assert: "+se.Msg, ""))
+			return
+		}
+		if len(got) == 1 && got[0].Type != "BOOLEAN" {
+			c.errorAt(at, "test.assert", fmt.Sprintf("assert must be a boolean SQL expression; this one is %s", got[0].Type), "")
+		}
+	case "relationships":
+		target, ok := c.v.Columns[t.To]
+		if ok && !slices.Contains(columnNames(target), t.Field) {
+			sugg := spec.Nearest(t.Field, columnNames(target))
+			c.errorAt(path+"/relationships/field", "test.column", fmt.Sprintf("relationships: %s has no column %q%s", t.To, t.Field, suggestSuffix(sugg)), sugg)
+		}
+	}
+}
+
+func suggestSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", s)
+}
+
+func columnNames(cols []sql.Column) []string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	return names
+}
+
+func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
+	seg, _ := c.s.Segmentations.Get(name)
+	input, ok := c.v.Columns[seg.From]
+	if !ok {
+		return nil, nil
+	}
+	entity := slices.IndexFunc(input, func(col sql.Column) bool { return col.Name == c.s.Entity })
+	if entity < 0 {
+		sugg := spec.Nearest(c.s.Entity, columnNames(input))
+		c.errorAt(path+"/from", "segmentation.entity",
+			fmt.Sprintf("%s has no column %q, the entity every segmentation assigns%s", seg.From, c.s.Entity, suggestSuffix(sugg)), sugg)
+		return nil, nil
+	}
+	for _, reserved := range []string{"vars", AsOfVar} {
+		if slices.Contains(columnNames(input), reserved) && seg.Method() != "cluster" {
+			c.errorAt(path+"/from", "segmentation.column",
+				fmt.Sprintf("%s has a column named %q, which rules use for the run's %s; rename it in SQL", seg.From, reserved, reserved), "")
+			return nil, nil
+		}
+	}
+	out := []sql.Column{input[entity], {Name: "segment", Type: "VARCHAR"}}
+	env := &RuleEnv{Columns: input, Vars: c.v.Vars}
+	switch seg.Method() {
+	case "rfm":
+		for _, f := range []struct{ key, col string }{{"recency", seg.RFM.Recency}, {"frequency", seg.RFM.Frequency}, {"monetary", seg.RFM.Monetary}} {
+			c.numericColumn(path+"/rfm/"+f.key, seg.From, f.col, input)
+		}
+		scores := []sql.Column{{Name: "r_score", Type: "INTEGER"}, {Name: "f_score", Type: "INTEGER"}, {Name: "m_score", Type: "INTEGER"}}
+		env.Extra = scores
+		out = append(out, scores...)
+		c.typeRules(path, seg, env)
+	case "cluster":
+		c.typeCluster(path+"/cluster", seg.From, seg.Cluster, input)
+		out = append(out, sql.Column{Name: "cluster", Type: "INTEGER"})
+		if seg.Cluster.Method == "gmm" {
+			out = append(out, sql.Column{Name: "probability", Type: "DOUBLE"})
+		}
+	default:
+		c.typeRules(path, seg, env)
+	}
+	return out, nil
+}
+
+func (c *validator) typeRules(path string, seg spec.Segmentation, env *RuleEnv) {
+	for i, r := range seg.Rules {
+		at := fmt.Sprintf("%s/rules/%d/when", path, i)
+		if c.s.IsBroken(at) {
+			continue
+		}
+		if _, err := CompileRule(r.When, env); err != nil {
+			c.add(RuleDiagnostic(c.s.Doc, at, seg.From, env, err))
+		}
+	}
+}
+
+func (c *validator) numericColumn(at, from, col string, input []sql.Column) {
+	i := slices.IndexFunc(input, func(x sql.Column) bool { return x.Name == col })
+	if i < 0 {
+		c.missingColumn(at, from, col, input)
+		return
+	}
+	if !isNumeric(input[i].Type) {
+		c.errorAt(at, "segmentation.type", fmt.Sprintf("column %q of %s is %s; it must be numeric", col, from, input[i].Type), "")
+	}
+}
+
+func (c *validator) typeCluster(path, from string, cl *spec.Cluster, input []sql.Column) {
+	onehot := map[string]bool{}
+	for _, t := range cl.Transform {
+		for _, step := range t.Value {
+			if step.Kind == "onehot" {
+				onehot[t.Key] = true
+			}
+		}
+	}
+	for i, f := range cl.Features {
+		at := fmt.Sprintf("%s/features/%d", path, i)
+		j := slices.IndexFunc(input, func(x sql.Column) bool { return x.Name == f })
+		if j < 0 {
+			c.missingColumn(at, from, f, input)
+			continue
+		}
+		typ := input[j].Type
+		switch {
+		case onehot[f] && typ != "VARCHAR" && typ != "BOOLEAN":
+			c.errorAt(path+"/transform/"+pointerToken(f), "cluster.transform", fmt.Sprintf("onehot encodes text; %q is %s", f, typ), "")
+		case !onehot[f] && !isNumeric(typ):
+			c.errorAt(at, "segmentation.type", fmt.Sprintf("column %q of %s is %s; clustering needs numbers (encode text with transform: {%s: onehot})", f, from, typ, f), "")
+		}
+	}
+}
+
+// missingColumn reports a column the spec names that its input lacks, with the nearest name or, failing
+// that, the columns there are.
+func (c *validator) missingColumn(at, from, col string, input []sql.Column) {
+	names := columnNames(input)
+	sugg := spec.Nearest(col, names)
+	msg := fmt.Sprintf("%s has no column %q", from, col)
+	if sugg != "" {
+		msg += fmt.Sprintf("; did you mean %q?", sugg)
+	} else {
+		msg += " (it has " + strings.Join(names, ", ") + ")"
+	}
+	c.errorAt(at, "segmentation.column", msg, sugg)
+}
+
+func isNumeric(t string) bool {
+	switch z := ruleType(t); z.(type) {
+	case int, float64:
+		return true
+	}
+	return false
+}
+
+func pointerToken(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}

@@ -1,0 +1,387 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// ValidateOptions tune validation.
+type ValidateOptions struct {
+	// NoData validates without reading data files: declared source columns stand in for the files, and
+	// what cannot be known without data is skipped and listed.
+	NoData bool
+	// AsOf and Vars type-check SQL and rules with the values a run would use; zero AsOf uses a placeholder,
+	// since only types matter.
+	AsOf time.Time
+	Vars map[string]string
+}
+
+// Validation is everything validation learned: the problems, the plan, and each step's output columns,
+// which the run reuses.
+type Validation struct {
+	Spec        *spec.Spec
+	Plan        *Plan
+	Graph       *Graph
+	Diagnostics spec.Diagnostics
+	// Skipped says which checks could not run and why.
+	Skipped []string
+	// Columns are each step's output columns, where they could be derived.
+	Columns map[string][]sql.Column
+	Vars    []Var
+	// Sources holds each source's resolved read: format, files and the SQL reading them.
+	Sources map[string]SourceRead
+}
+
+// SourceRead is how a source is read.
+type SourceRead struct {
+	Format string
+	Paths  []string
+	SQL    string
+}
+
+// Valid reports whether validation found no errors.
+func (v *Validation) Valid() bool { return v.Spec != nil && !v.Diagnostics.HasErrors() }
+
+// Validate checks the spec at path as deeply as it can without running it. err reports an environment
+// problem (an unreadable file, DuckDB failing to start), not a spec problem.
+func Validate(ctx context.Context, path string, o ValidateOptions) (*Validation, error) {
+	s, diags, err := spec.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	v := &Validation{Spec: s, Diagnostics: diags, Columns: map[string][]sql.Column{}, Sources: map[string]SourceRead{}}
+	if s == nil {
+		return v, nil
+	}
+	db, err := sql.Open(ctx, "", sql.Options{Threads: 1, MemoryLimit: "512MB"})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	c := &validator{ctx: ctx, v: v, s: s, db: db, o: o, unknown: map[string]string{}}
+	if err := c.run(); err != nil {
+		return nil, err
+	}
+	v.Diagnostics.Sort()
+	return v, nil
+}
+
+type validator struct {
+	ctx context.Context
+	v   *Validation
+	s   *spec.Spec
+	db  *sql.DB
+	o   ValidateOptions
+	// unknown holds, for steps whose columns could not be derived, why not.
+	unknown map[string]string
+}
+
+func (c *validator) run() error {
+	if err := c.reservedWords(); err != nil {
+		return err
+	}
+	if err := c.vars(); err != nil {
+		return err
+	}
+	if err := c.buildGraph(); err != nil {
+		return err
+	}
+	for _, name := range c.v.Graph.Order() {
+		if err := c.typeStep(name); err != nil {
+			return err
+		}
+	}
+	c.unused()
+	c.shadowedRules()
+	return nil
+}
+
+func (c *validator) add(d spec.Diagnostic) {
+	c.v.Diagnostics = append(c.v.Diagnostics, d)
+	if d.Severity == spec.Error {
+		c.s.MarkBroken(d.Path)
+	}
+}
+
+func (c *validator) errorAt(path, code, msg, sugg string) {
+	c.add(c.s.Doc.At(path, spec.Error, code, msg, sugg))
+}
+
+func (c *validator) errorAtKey(path, code, msg, sugg string) {
+	c.add(c.s.Doc.AtKey(path, spec.Error, code, msg, sugg))
+}
+
+func (c *validator) warnAt(path, code, msg string) {
+	c.add(c.s.Doc.At(path, spec.Warning, code, msg, ""))
+}
+
+func (c *validator) skip(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if !slices.Contains(c.v.Skipped, msg) {
+		c.v.Skipped = append(c.v.Skipped, msg)
+	}
+}
+
+// reservedWords rejects step names DuckDB reserves: a table called "order" or "group" cannot be read
+// without quoting, and feature SQL would fail in confusing ways.
+func (c *validator) reservedWords() error {
+	kw, err := c.db.Keywords(c.ctx)
+	if err != nil {
+		return err
+	}
+	for _, kind := range []string{KindSource, KindFeature, KindSegmentation} {
+		for _, name := range c.stepNames(kind) {
+			if kw[name] {
+				c.errorAtKey(spec.StepPointer(kind, name), "name.reserved",
+					fmt.Sprintf("%q is a reserved word in SQL; pick another name (for example %s_)", name, name), "")
+			}
+		}
+	}
+	return nil
+}
+
+func (c *validator) stepNames(kind string) []string {
+	switch kind {
+	case KindSource:
+		return c.s.Sources.Keys()
+	case KindFeature:
+		return c.s.Features.Keys()
+	case KindSegmentation:
+		return c.s.Segmentations.Keys()
+	}
+	return nil
+}
+
+// vars types the vars and sets them as DuckDB variables, so SQL reading getvariable() binds with the types
+// a run will give it.
+func (c *validator) vars() error {
+	asOf := c.o.AsOf
+	if asOf.IsZero() {
+		asOf = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	vars, err := ResolveVars(c.s, c.o.Vars, asOf)
+	if err != nil {
+		c.errorAt("/vars", "var.invalid", err.Error(), "")
+		vars, _ = ResolveVars(c.s, nil, asOf)
+	}
+	c.v.Vars = vars
+	for _, v := range vars {
+		if err := c.db.SetVariable(c.ctx, v.Name, v.Type, v.Value); err != nil {
+			return fmt.Errorf("setting var %s: %w", v.Name, err)
+		}
+	}
+	return nil
+}
+
+// sqlDiag locates an error inside a feature's SQL, in the spec or in its .sql file.
+func (c *validator) sqlDiag(t spec.SQLText, line, col int, sev spec.Severity, code, msg, sugg string) spec.Diagnostic {
+	if t.File != "" {
+		return spec.Diagnostic{File: t.File, Line: max(line, 1), Column: max(col, 1), Severity: sev, Code: code,
+			Message: msg, Suggestion: sugg, Path: t.Pointer}
+	}
+	if line == 0 {
+		return c.s.Doc.At(t.Pointer, sev, code, msg, sugg)
+	}
+	return c.s.Doc.AtScalar(t.Pointer, line, col, sev, code, msg, sugg)
+}
+
+// nondeterministic are SQL functions whose result depends on when or how often a run happens.
+var nondeterministic = map[string]string{
+	"now": "getvariable('as_of')", "current_date": "getvariable('as_of')", "current_timestamp": "getvariable('as_of')",
+	"today": "getvariable('as_of')", "get_current_timestamp": "getvariable('as_of')", "get_current_time": "getvariable('as_of')",
+	"transaction_timestamp": "getvariable('as_of')", "random": "hash() of a key", "uuid": "a key from the data",
+	"gen_random_uuid": "a key from the data",
+}
+
+// buildGraph reads each feature's SQL with DuckDB's parser to find the tables it reads, links every step to
+// its inputs, and reports unknown tables and cycles.
+func (c *validator) buildGraph() error {
+	g := NewGraph()
+	c.v.Graph = g
+	for _, name := range c.s.StepNames() {
+		g.Add(name)
+	}
+	inputs := map[string][]string{}
+	for _, e := range c.s.Features {
+		base := spec.StepPointer(KindFeature, e.Key)
+		if c.s.IsBroken(base) {
+			continue
+		}
+		text, err := c.s.FeatureSQL(e.Key)
+		if err != nil {
+			continue // reported by the spec checks
+		}
+		a, err := c.db.Analyze(c.ctx, text.SQL)
+		if err != nil {
+			se, ok := err.(*sql.Error)
+			if !ok {
+				return err
+			}
+			c.add(c.sqlDiag(text, se.Line, se.Column, spec.Error, "sql.syntax", "SQL: "+se.Msg, ""))
+			continue
+		}
+		for _, ref := range a.Tables {
+			if ref.Schema != "" && ref.Schema != "main" {
+				continue // a system table such as information_schema.tables
+			}
+			name := strings.ToLower(ref.Name)
+			line, col := sql.OffsetPosition(text.SQL, ref.Offset)
+			if c.s.StepKind(name) == "" {
+				sugg := spec.Nearest(name, c.s.StepNames())
+				msg := fmt.Sprintf("SQL reads %q, which is not a source, feature or segmentation of this spec", ref.Name)
+				if strings.ContainsAny(ref.Name, "./") {
+					msg += "; declare files as a source rather than reading them from SQL"
+				}
+				if sugg != "" {
+					msg += fmt.Sprintf("; did you mean %q?", sugg)
+				}
+				c.add(c.sqlDiag(text, line, col, spec.Error, "ref.unknown", msg, sugg))
+				continue
+			}
+			g.Connect(name, e.Key)
+			if !slices.Contains(inputs[e.Key], name) {
+				inputs[e.Key] = append(inputs[e.Key], name)
+			}
+		}
+		for _, fn := range a.TableFunctions {
+			if strings.HasPrefix(fn.Name, "read_") || fn.Name == "parquet_scan" {
+				line, col := sql.OffsetPosition(text.SQL, fn.Offset)
+				c.add(c.sqlDiag(text, line, col, spec.Warning, "sql.reads_files",
+					fmt.Sprintf("SQL reads files with %s(); declare them as a source so their columns are checked and their fingerprint recorded", fn.Name), ""))
+			}
+		}
+		for _, fn := range a.Functions {
+			if alt, ok := nondeterministic[fn.Name]; ok {
+				line, col := sql.OffsetPosition(text.SQL, fn.Offset)
+				c.add(c.sqlDiag(text, line, col, spec.Warning, "sql.nondeterministic",
+					fmt.Sprintf("%s() makes results depend on when the pipeline runs; use %s so runs reproduce", fn.Name, alt), ""))
+			}
+		}
+		for _, t := range e.Value.Tests {
+			if t.Kind == "relationships" && c.s.StepKind(t.To) != "" {
+				g.Connect(t.To, e.Key)
+			}
+		}
+	}
+	for _, e := range c.s.Segmentations {
+		if c.s.StepKind(e.Value.From) != "" {
+			g.Connect(e.Value.From, e.Key)
+			inputs[e.Key] = []string{e.Value.From}
+		}
+	}
+	for i, ex := range c.s.Exports {
+		node := exportNode(ex.Path)
+		g.Add(node)
+		if c.s.StepKind(ex.Segmentation) == KindSegmentation {
+			g.Connect(ex.Segmentation, node)
+		}
+		_ = i
+	}
+	for _, cycle := range g.Cycles() {
+		first := cycle[0]
+		c.errorAtKey(spec.StepPointer(c.s.StepKind(first), first), "dag.cycle",
+			fmt.Sprintf("cycle: %s; a step cannot read its own output, directly or through others", FormatCycle(cycle)), "")
+		for _, n := range cycle {
+			c.s.MarkBroken(spec.StepPointer(c.s.StepKind(n), n))
+		}
+	}
+	c.v.Plan = c.plan(inputs)
+	return nil
+}
+
+func exportNode(path string) string { return "export:" + path }
+
+func (c *validator) plan(inputs map[string][]string) *Plan {
+	p := &Plan{Pipeline: c.s.Name}
+	exports := map[string]spec.Export{}
+	for _, ex := range c.s.Exports {
+		exports[exportNode(ex.Path)] = ex
+	}
+	for _, node := range c.v.Graph.Order() {
+		st := Step{Name: node, node: node, Outputs: []string{node}}
+		switch kind := c.s.StepKind(node); kind {
+		case KindSource:
+			src, _ := c.s.Sources.Get(node)
+			st.Kind, st.Method, st.Inputs = kind, sourceFormat(src), src.Path
+			st.Pointer = spec.StepPointer(kind, node)
+		case KindFeature:
+			st.Kind, st.Method, st.Inputs = kind, "sql", inputs[node]
+			st.Pointer = spec.StepPointer(kind, node)
+		case KindSegmentation:
+			seg, _ := c.s.Segmentations.Get(node)
+			st.Kind, st.Method, st.Inputs = kind, segmentationMethod(seg), inputs[node]
+			st.Pointer = spec.StepPointer(kind, node)
+		default:
+			ex := exports[node]
+			st.Kind, st.Name, st.Inputs, st.Outputs = KindExport, ex.Path, []string{ex.Segmentation}, []string{ex.Path}
+			st.Method = strings.TrimPrefix(strings.ToLower(extOf(ex.Path)), ".")
+			if ex.Changes {
+				st.Method += " (changes)"
+			}
+		}
+		if st.Inputs == nil {
+			st.Inputs = []string{}
+		}
+		p.Steps = append(p.Steps, st)
+	}
+	return p
+}
+
+func extOf(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i:]
+	}
+	return ""
+}
+
+func sourceFormat(src spec.Source) string {
+	if src.Format != "" {
+		return src.Format
+	}
+	if len(src.Path) > 0 {
+		return sql.DetectFormat(src.Path[0])
+	}
+	return ""
+}
+
+func segmentationMethod(seg spec.Segmentation) string {
+	switch seg.Method() {
+	case "cluster":
+		return "cluster:" + seg.Cluster.Method
+	case "rfm":
+		return "rfm"
+	}
+	if seg.Multi {
+		return "rules (multi)"
+	}
+	return "rules"
+}
+
+// unused warns about sources and features no segmentation reads, directly or not: they cost run time and
+// are usually left over from an edit.
+func (c *validator) unused() {
+	used := map[string]bool{}
+	for _, seg := range c.s.Segmentations.Keys() {
+		used[seg] = true
+		for _, up := range c.v.Graph.Upstream(seg) {
+			used[up] = true
+		}
+	}
+	if len(c.s.Segmentations) == 0 {
+		return
+	}
+	for _, kind := range []string{KindSource, KindFeature} {
+		for _, name := range c.stepNames(kind) {
+			if !used[name] && !c.s.IsBroken(spec.StepPointer(kind, name)) {
+				c.add(c.s.Doc.AtKey(spec.StepPointer(kind, name), spec.Warning, "unused",
+					fmt.Sprintf("%s %q is not read by any segmentation, directly or through features", kind, name), ""))
+			}
+		}
+	}
+}

@@ -1,0 +1,314 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+)
+
+// ReservedPrefix starts the names of segrun's own tables; steps may not use it.
+const ReservedPrefix = "segrun_"
+
+// NoiseSegment is the segment of points DBSCAN leaves out of every cluster.
+const NoiseSegment = "noise"
+
+// checker runs the checks that need neither data nor a database.
+type checker struct {
+	s     *Spec
+	diags Diagnostics
+}
+
+func (s *Spec) check() Diagnostics {
+	c := &checker{s: s}
+	c.names()
+	c.vars()
+	c.features()
+	c.segmentations()
+	c.exports()
+	return c.diags
+}
+
+func (c *checker) add(d Diagnostic) {
+	c.diags = append(c.diags, d)
+	c.s.MarkBroken(d.Path)
+}
+
+func (c *checker) errorAt(path, code, msg, sugg string) {
+	c.add(c.s.Doc.At(path, Error, code, msg, sugg))
+}
+
+func (c *checker) errorAtKey(path, code, msg, sugg string) {
+	c.add(c.s.Doc.AtKey(path, Error, code, msg, sugg))
+}
+
+func (c *checker) warnAt(path, code, msg string) {
+	c.diags = append(c.diags, c.s.Doc.At(path, Warning, code, msg, ""))
+}
+
+// names: step names are table names in one namespace, so they must be unique across kinds.
+func (c *checker) names() {
+	type seen struct{ kind, path string }
+	first := map[string]seen{}
+	visit := func(kind string, keys []string) {
+		for _, name := range keys {
+			path := StepPointer(kind, name)
+			if strings.HasPrefix(name, ReservedPrefix) {
+				c.errorAtKey(path, "name.reserved", fmt.Sprintf("names starting with %q are reserved for segrun's own tables", ReservedPrefix), "")
+			}
+			if prev, dup := first[name]; dup {
+				c.errorAtKey(path, "name.duplicate", fmt.Sprintf("%s %q has the same name as the %s at line %d; sources, features and segmentations share one namespace",
+					kind, name, prev.kind, c.s.Doc.KeyPos(prev.path).Line), "")
+				continue
+			}
+			first[name] = seen{kind, path}
+		}
+	}
+	visit("source", c.s.Sources.Keys())
+	visit("feature", c.s.Features.Keys())
+	visit("segmentation", c.s.Segmentations.Keys())
+}
+
+func (c *checker) vars() {
+	if _, ok := c.s.Vars.Get("as_of"); ok {
+		c.errorAtKey(Pointer("vars", "as_of"), "var.reserved", "as_of is not a spec var: it is set per run with --as-of, so that every run states the date it is computed for", "")
+	}
+}
+
+// ref checks that a name used at path is a step (of one of kinds, when given) and suggests the nearest.
+func (c *checker) ref(path, name, what string, kinds ...string) bool {
+	if c.s.IsBroken(path) || name == "" {
+		return false
+	}
+	kind := c.s.StepKind(name)
+	if kind != "" && (len(kinds) == 0 || slices.Contains(kinds, kind)) {
+		return true
+	}
+	var candidates []string
+	for _, n := range c.s.StepNames() {
+		if k := c.s.StepKind(n); len(kinds) == 0 || slices.Contains(kinds, k) {
+			candidates = append(candidates, n)
+		}
+	}
+	sugg := Nearest(name, candidates)
+	msg := fmt.Sprintf("%s %q is not a %s", what, name, strings.Join(orKinds(kinds), " or "))
+	if kind != "" {
+		msg = fmt.Sprintf("%s %q is a %s, not a %s", what, name, kind, strings.Join(orKinds(kinds), " or "))
+	}
+	c.errorAt(path, "ref.unknown", msg+didYouMean(sugg), sugg)
+	return false
+}
+
+func orKinds(kinds []string) []string {
+	if len(kinds) == 0 {
+		return []string{"source, feature or segmentation"}
+	}
+	return kinds
+}
+
+func (c *checker) features() {
+	for _, e := range c.s.Features {
+		base := StepPointer("feature", e.Key)
+		if c.s.IsBroken(base) {
+			continue
+		}
+		f := e.Value
+		switch {
+		case f.SQL != "" && f.SQLFile != "":
+			c.errorAtKey(base+"/sql_file", "feature.sql", fmt.Sprintf("feature %q gives both sql and sql_file; keep one", e.Key), "")
+		case f.SQL == "" && f.SQLFile == "":
+			c.errorAtKey(base, "feature.sql", fmt.Sprintf("feature %q needs sql or sql_file", e.Key), "")
+		case f.SQLFile != "":
+			if _, err := c.s.FeatureSQL(e.Key); err != nil {
+				msg := fmt.Sprintf("cannot read sql_file %q: %v", f.SQLFile, err)
+				if errors.Is(err, fs.ErrNotExist) {
+					msg = fmt.Sprintf("sql_file %q does not exist (looked for %s)", f.SQLFile, c.s.Path(f.SQLFile))
+				}
+				c.errorAt(base+"/sql_file", "ref.file", msg, "")
+			}
+		}
+		for i, t := range f.Tests {
+			c.test(Pointer("features", e.Key, "tests", i), t)
+		}
+	}
+}
+
+func (c *checker) test(path string, t Test) {
+	if c.s.IsBroken(path) {
+		return
+	}
+	switch len(t.Kinds) {
+	case 0:
+		c.errorAt(path, "test.kind", "a test needs one of "+strings.Join(TestKinds, ", "), "")
+	case 1:
+	default:
+		c.errorAt(path, "test.kind", fmt.Sprintf("a test has exactly one kind; this one has %s: write one list item per test", strings.Join(t.Kinds, " and ")), "")
+	}
+	if t.Kind == "row_count" && t.Min != nil && t.Max != nil && *t.Min > *t.Max {
+		c.errorAt(path+"/row_count", "test.range", fmt.Sprintf("row_count min %d is greater than max %d", *t.Min, *t.Max), "")
+	}
+	if t.Kind == "relationships" {
+		c.ref(path+"/relationships/to", t.To, "relationships.to")
+	}
+}
+
+func (c *checker) segmentations() {
+	for _, e := range c.s.Segmentations {
+		base := StepPointer("segmentation", e.Key)
+		if c.s.IsBroken(base) {
+			continue
+		}
+		seg := e.Value
+		c.ref(base+"/from", seg.From, "from")
+		if seg.From == e.Key {
+			c.errorAt(base+"/from", "dag.cycle", fmt.Sprintf("segmentation %q reads from itself", e.Key), "")
+		}
+		switch seg.Method() {
+		case "cluster":
+			for _, key := range []string{"rules", "else", "multi", "rfm"} {
+				if c.s.Doc.Exists(base + "/" + key) {
+					c.errorAtKey(base+"/"+key, "segmentation.method", fmt.Sprintf("%s does not apply to a cluster segmentation: clusters assign every entity themselves", key), "")
+				}
+			}
+			c.cluster(e.Key, base+"/cluster", seg.Cluster)
+		case "rfm":
+			if seg.RFM.Bins != 0 && seg.RFM.Bins != 5 && len(seg.Rules) == 0 {
+				c.errorAt(base+"/rfm/bins", "rfm.bins", fmt.Sprintf("the default RFM segment grid is defined for bins: 5; with bins: %d give your own rules over r_score, f_score and m_score", seg.RFM.Bins), "")
+			}
+			c.rules(base, seg)
+		default:
+			if len(seg.Rules) == 0 {
+				c.errorAtKey(base, "segmentation.method", fmt.Sprintf("segmentation %q needs rules, rfm or cluster", e.Key), "")
+				continue
+			}
+			c.rules(base, seg)
+		}
+		if m := seg.MinSize; m != nil && !c.s.IsBroken(base+"/min_size") && (m.Count > 0) == (m.Share > 0) {
+			c.errorAt(base+"/min_size", "min_size", "min_size takes count or share (one of them)", "")
+		}
+	}
+}
+
+// rules checks segment names and each rule's expression syntax; types are checked later, against the
+// input's columns.
+func (c *checker) rules(base string, seg Segmentation) {
+	seen := map[string]int{}
+	for i, r := range seg.Rules {
+		path := fmt.Sprintf("%s/rules/%d", base, i)
+		if c.s.IsBroken(path) {
+			continue
+		}
+		if prev, dup := seen[r.Segment]; dup {
+			c.errorAt(path+"/segment", "segment.duplicate", fmt.Sprintf("segment %q is already assigned by rule %d; combine the conditions with || in one rule", r.Segment, prev+1), "")
+		} else {
+			seen[r.Segment] = i
+		}
+		if _, err := parser.Parse(r.When); err != nil {
+			c.exprError(path+"/when", err)
+		}
+	}
+	if seg.Else != "" {
+		if i, dup := seen[seg.Else]; dup {
+			c.errorAt(base+"/else", "segment.duplicate", fmt.Sprintf("else segment %q is also assigned by rule %d", seg.Else, i+1), "")
+		}
+	}
+}
+
+// exprError places an expr-lang error at its position inside the rule text.
+func (c *checker) exprError(path string, err error) {
+	c.add(ExprDiagnostic(c.s.Doc, path, err))
+}
+
+// ExprDiagnostic turns an expr-lang compile error into a diagnostic at its position in the rule.
+func ExprDiagnostic(doc *Document, path string, err error) Diagnostic {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return doc.AtScalar(path, fe.Line, fe.Column+1, Error, "rule.syntax", "rule: "+fe.Message, "")
+	}
+	return doc.At(path, Error, "rule.syntax", "rule: "+err.Error(), "")
+}
+
+func (c *checker) cluster(name, base string, cl *Cluster) {
+	if c.s.IsBroken(base) {
+		return
+	}
+	k := cl.K
+	switch {
+	case cl.Method == "dbscan" && k.IsSet():
+		c.errorAtKey(base+"/k", "cluster.k", "dbscan finds the number of clusters itself; remove k (tune params eps and min_samples)", "")
+	case cl.Method == "dbscan":
+		if _, ok := cl.Params["eps"]; !ok && !c.s.IsBroken(base+"/params") {
+			c.errorAtKey(base, "cluster.params", "dbscan needs params.eps, the neighbourhood radius in the scaled feature space", "")
+		}
+	case !k.IsSet() && !c.s.IsBroken(base+"/k"):
+		c.errorAtKey(base, "cluster.k", fmt.Sprintf("%s needs k: a number of clusters, or {min, max} to search", cl.Method), "")
+	case k.IsRange():
+		if k.Min > k.Max {
+			c.errorAt(base+"/k", "cluster.k", fmt.Sprintf("k.min %d is greater than k.max %d", k.Min, k.Max), "")
+		}
+		if k.By == "bic" && cl.Method != "gmm" {
+			c.errorAt(base+"/k/by", "cluster.k", "k.by: bic needs a likelihood; only gmm has one (use silhouette, calinski_harabasz or davies_bouldin)", "")
+		}
+	}
+	for _, t := range cl.Transform {
+		if !slices.Contains(cl.Features, t.Key) {
+			sugg := Nearest(t.Key, cl.Features)
+			c.errorAtKey(base+"/transform/"+escapePointer(t.Key), "cluster.transform",
+				fmt.Sprintf("transform of %q, which is not in features%s", t.Key, didYouMean(sugg)), sugg)
+		}
+	}
+	c.clusterNames(base, cl)
+}
+
+// clusterNames checks `names:`: ids in range, names unique, and not clashing with generated names.
+func (c *checker) clusterNames(base string, cl *Cluster) {
+	ids := make([]string, 0, len(cl.Names))
+	for id := range cl.Names {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	used := map[string]string{}
+	maxK := max(cl.K.Value, cl.K.Max)
+	for _, id := range ids {
+		name := cl.Names[id]
+		path := base + "/names/" + escapePointer(id)
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			continue // the schema reported it
+		}
+		if maxK > 0 && n >= maxK {
+			c.errorAtKey(path, "cluster.names", fmt.Sprintf("cluster id %d does not exist: with k = %d ids are 0 to %d", n, maxK, maxK-1), "")
+		}
+		if prev, dup := used[name]; dup {
+			c.errorAt(path, "segment.duplicate", fmt.Sprintf("clusters %s and %s are both named %q", prev, id, name), "")
+		}
+		used[name] = id
+		if strings.HasPrefix(name, "cluster_") && name != "cluster_"+id {
+			c.errorAt(path, "cluster.names", fmt.Sprintf("%q would clash with the generated name of another cluster; pick a name not of the form cluster_N", name), "")
+		}
+		if name == NoiseSegment {
+			c.errorAt(path, "cluster.names", fmt.Sprintf("%q is the segment of DBSCAN's noise points; pick another name", name), "")
+		}
+	}
+}
+
+func (c *checker) exports() {
+	paths := map[string]int{}
+	for i, ex := range c.s.Exports {
+		base := Pointer("exports", i)
+		if c.s.IsBroken(base) {
+			continue
+		}
+		c.ref(base+"/segmentation", ex.Segmentation, "export of", "segmentation")
+		if prev, dup := paths[ex.Path]; dup {
+			c.errorAt(base+"/path", "export.duplicate", fmt.Sprintf("export %d already writes %q", prev+1, ex.Path), "")
+		}
+		paths[ex.Path] = i
+	}
+}

@@ -1,0 +1,133 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Load reads and checks the spec at path: YAML syntax, the JSON Schema, then every check that needs no
+// data or database. The spec is nil only when the file is not YAML at all. err is for the environment
+// (an unreadable file), not for problems in the spec, which are diagnostics.
+func Load(path string) (*Spec, Diagnostics, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, diags := Parse(path, src)
+	return s, diags, nil
+}
+
+// Parse checks spec text; file names it in diagnostics and relative paths resolve against its directory.
+func Parse(file string, src []byte) (*Spec, Diagnostics) {
+	doc, diags := ParseDocument(file, src)
+	if doc == nil {
+		return nil, diags
+	}
+	diags = append(diags, doc.checkSchema()...)
+	s := &Spec{Doc: doc, Dir: filepath.Dir(file), Broken: map[string]bool{}}
+	if err := doc.root.Decode(s); err != nil && !diags.HasErrors() {
+		// The schema accepted the document, so this is a value the schema cannot express (an integer out of
+		// range, say); say so rather than lose it.
+		diags = append(diags, doc.diag(Pos{1, 1}, Error, "yaml.decode", strings.TrimPrefix(err.Error(), "yaml: "), ""))
+	}
+	for _, d := range diags {
+		s.MarkBroken(d.Path)
+	}
+	s.Doc = doc
+	diags = append(diags, s.check()...)
+	diags.Sort()
+	return s, diags
+}
+
+// MarkBroken records that the element at path is invalid, so later checks skip it and what depends on it.
+func (s *Spec) MarkBroken(path string) {
+	if path != "" {
+		s.Broken[path] = true
+	}
+}
+
+// IsBroken reports whether the element at path, or one that contains it, was found invalid.
+func (s *Spec) IsBroken(path string) bool {
+	for p := path; ; {
+		if s.Broken[p] {
+			return true
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return false
+		}
+		p = p[:i]
+	}
+}
+
+// Path resolves a path written in the spec against the spec's directory.
+func (s *Spec) Path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
+// StorePath is the store file the spec names, resolved, or the default beside the spec.
+func (s *Spec) StorePath() string {
+	if s.Store == "" {
+		return s.Path(DefaultStore)
+	}
+	return s.Path(s.Store)
+}
+
+// StepKind tells what a name refers to: "source", "feature", "segmentation", or "" if nothing.
+func (s *Spec) StepKind(name string) string {
+	if _, ok := s.Sources.Get(name); ok {
+		return "source"
+	}
+	if _, ok := s.Features.Get(name); ok {
+		return "feature"
+	}
+	if _, ok := s.Segmentations.Get(name); ok {
+		return "segmentation"
+	}
+	return ""
+}
+
+// StepNames lists every source, feature and segmentation name in file order, sources first.
+func (s *Spec) StepNames() []string {
+	var names []string
+	names = append(names, s.Sources.Keys()...)
+	names = append(names, s.Features.Keys()...)
+	return append(names, s.Segmentations.Keys()...)
+}
+
+// StepPointer is the JSON pointer of a step by kind and name.
+func StepPointer(kind, name string) string {
+	return Pointer(kind+"s", name)
+}
+
+// SQLText is a feature's SQL and where it came from: the spec file (pointer into it) or a .sql file.
+type SQLText struct {
+	SQL string
+	// File is the .sql file's path (as resolved against the spec), or "" when the SQL is inline.
+	File string
+	// Pointer is the spec element holding the SQL or the sql_file reference.
+	Pointer string
+}
+
+// FeatureSQL returns a feature's SQL text, reading sql_file if that is how it is given.
+func (s *Spec) FeatureSQL(name string) (SQLText, error) {
+	f, ok := s.Features.Get(name)
+	if !ok {
+		return SQLText{}, fmt.Errorf("no feature %q", name)
+	}
+	base := StepPointer("feature", name)
+	if f.SQLFile == "" {
+		return SQLText{SQL: f.SQL, Pointer: base + "/sql"}, nil
+	}
+	path := s.Path(f.SQLFile)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return SQLText{File: path, Pointer: base + "/sql_file"}, err
+	}
+	return SQLText{SQL: string(src), File: path, Pointer: base + "/sql_file"}, nil
+}

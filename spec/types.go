@@ -1,0 +1,128 @@
+package spec
+
+// The spec's types mirror schema/pipeline.schema.json, which is the source of truth for its shape; a test
+// checks that every YAML key here is a schema property and the other way round.
+
+// Spec is a loaded pipeline spec, version 1.
+type Spec struct {
+	Version       int               `yaml:"version"`
+	Name          string            `yaml:"name"`
+	Description   string            `yaml:"description"`
+	Owner         string            `yaml:"owner"`
+	Entity        string            `yaml:"entity"`
+	Store         string            `yaml:"store"`
+	Vars          Map[any]          `yaml:"vars"`
+	Sources       Map[Source]       `yaml:"sources"`
+	Features      Map[Feature]      `yaml:"features"`
+	Segmentations Map[Segmentation] `yaml:"segmentations"`
+	Exports       []Export          `yaml:"exports"`
+
+	// Doc is the parsed file, for locating diagnostics.
+	Doc *Document `yaml:"-"`
+	// Dir is the directory relative paths in the spec are resolved against: the spec file's.
+	Dir string `yaml:"-"`
+	// Broken holds the pointers of steps whose shape is invalid; later checks skip them rather than pile
+	// consequential errors on top of the real one.
+	Broken map[string]bool `yaml:"-"`
+}
+
+// DefaultStore is the store file used when the spec names none.
+const DefaultStore = "segrun.duckdb"
+
+// Source is input data read from files.
+type Source struct {
+	Description string          `yaml:"description"`
+	Path        Strings         `yaml:"path"`
+	Format      string          `yaml:"format"`
+	Options     map[string]any  `yaml:"options"`
+	Columns     Map[ColumnSpec] `yaml:"columns"`
+	AllowEmpty  bool            `yaml:"allow_empty"`
+}
+
+// ColumnSpec is a column a source promises.
+type ColumnSpec struct {
+	Type        string `yaml:"type"`
+	NotNull     bool   `yaml:"not_null"`
+	Description string `yaml:"description"`
+}
+
+// Feature is a derived table defined by one SELECT.
+type Feature struct {
+	Description string `yaml:"description"`
+	SQL         string `yaml:"sql"`
+	SQLFile     string `yaml:"sql_file"`
+	Tests       []Test `yaml:"tests"`
+}
+
+// Segmentation assigns entities to segments by rules, RFM scores or clustering.
+type Segmentation struct {
+	Description string   `yaml:"description"`
+	From        string   `yaml:"from"`
+	Rules       []Rule   `yaml:"rules"`
+	Else        string   `yaml:"else"`
+	Multi       bool     `yaml:"multi"`
+	Cluster     *Cluster `yaml:"cluster"`
+	RFM         *RFM     `yaml:"rfm"`
+	MinSize     *MinSize `yaml:"min_size"`
+}
+
+// Method names the kind of segmentation: "rules", "rfm" or "cluster".
+func (s *Segmentation) Method() string {
+	switch {
+	case s.Cluster != nil:
+		return "cluster"
+	case s.RFM != nil:
+		return "rfm"
+	}
+	return "rules"
+}
+
+// Rule assigns a segment when its expression holds.
+type Rule struct {
+	Segment     string `yaml:"segment"`
+	When        string `yaml:"when"`
+	Description string `yaml:"description"`
+}
+
+// Cluster configures a clustering segmentation.
+type Cluster struct {
+	Method    string              `yaml:"method"`
+	Features  []string            `yaml:"features"`
+	Impute    string              `yaml:"impute"`
+	Transform Map[TransformSteps] `yaml:"transform"`
+	Scale     string              `yaml:"scale"`
+	PCA       *PCA                `yaml:"pca"`
+	K         K                   `yaml:"k"`
+	Seed      uint64              `yaml:"seed"`
+	Params    map[string]any      `yaml:"params"`
+	Names     map[string]string   `yaml:"names"`
+	Refit     string              `yaml:"refit"`
+}
+
+// PCA keeps principal components by count or by explained variance.
+type PCA struct {
+	Components int     `yaml:"components"`
+	Variance   float64 `yaml:"variance"`
+}
+
+// RFM configures RFM scoring.
+type RFM struct {
+	Recency   string `yaml:"recency"`
+	Frequency string `yaml:"frequency"`
+	Monetary  string `yaml:"monetary"`
+	Bins      int    `yaml:"bins"`
+}
+
+// MinSize is the smallest acceptable segment.
+type MinSize struct {
+	Count    int     `yaml:"count"`
+	Share    float64 `yaml:"share"`
+	Severity string  `yaml:"severity"`
+}
+
+// Export writes a segmentation's memberships or change log to a file after each run.
+type Export struct {
+	Segmentation string `yaml:"segmentation"`
+	Path         string `yaml:"path"`
+	Changes      bool   `yaml:"changes"`
+}

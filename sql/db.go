@@ -1,0 +1,112 @@
+package sql
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Options are a database's resource settings; zero values leave DuckDB's defaults.
+type Options struct {
+	// MemoryLimit caps DuckDB's memory (for example "4GB"); above it, DuckDB spills to TempDir.
+	MemoryLimit string
+	// Threads bounds DuckDB's worker threads.
+	Threads int
+	// TempDir is where DuckDB spills when data exceeds memory.
+	TempDir string
+	// ReadOnly opens a database file without writing to it.
+	ReadOnly bool
+}
+
+// DB is one DuckDB database with one pinned connection: DuckDB variables, temporary tables and attached
+// databases belong to a connection, so all of a run's statements go through the same one.
+type DB struct {
+	db   *stdsql.DB
+	conn *stdsql.Conn
+	path string
+}
+
+// Open opens (creating if missing) the DuckDB database at path; "" opens an in-memory one.
+func Open(ctx context.Context, path string, o Options) (*DB, error) {
+	dsn := path
+	if o.ReadOnly {
+		dsn += "?access_mode=read_only"
+	}
+	connector, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	db := stdsql.OpenDB(connector)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, openError(path, err)
+	}
+	d := &DB{db: db, conn: conn, path: path}
+	settings := []struct {
+		name, value string
+	}{{"memory_limit", o.MemoryLimit}, {"temp_directory", o.TempDir}}
+	if o.Threads > 0 {
+		settings = append(settings, struct{ name, value string }{"threads", fmt.Sprint(o.Threads)})
+	}
+	for _, s := range settings {
+		if s.value == "" {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET %s = %s", s.name, Literal(s.value))); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("setting %s to %q: %w", s.name, s.value, err)
+		}
+	}
+	return d, nil
+}
+
+// ErrLocked is returned when another process holds the database file.
+var ErrLocked = errors.New("database is in use by another process")
+
+func openError(path string, err error) error {
+	if isLockError(err) {
+		return fmt.Errorf("%s: %w (%v)", path, ErrLocked, firstLine(err.Error()))
+	}
+	return fmt.Errorf("opening %s: %w", path, err)
+}
+
+// Close releases the connection and the database.
+func (d *DB) Close() error {
+	if d == nil {
+		return nil
+	}
+	return errors.Join(d.conn.Close(), d.db.Close())
+}
+
+// Conn is the pinned connection, for the few callers that need driver-level access.
+func (d *DB) Conn() *stdsql.Conn { return d.conn }
+
+// Exec runs statements that return no rows.
+func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := d.conn.ExecContext(ctx, query, args...)
+	return err
+}
+
+// QueryRow runs a query returning one row, for metadata and counts (never bulk data).
+func (d *DB) QueryRow(ctx context.Context, query string, args ...any) *stdsql.Row {
+	return d.conn.QueryRowContext(ctx, query, args...)
+}
+
+// Query runs a query for small results: metadata, samples, summaries (never bulk data, which moves as Arrow).
+func (d *DB) Query(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	return d.conn.QueryContext(ctx, query, args...)
+}
+
+// SetVariable sets a DuckDB variable of the given type, read in SQL with getvariable(name). The value is
+// bound as a parameter, never pasted into SQL text.
+func (d *DB) SetVariable(ctx context.Context, name, duckType string, value any) error {
+	return d.Exec(ctx, "SET VARIABLE "+Ident(name)+" = CAST(? AS "+duckType+")", value)
+}
+
+// DefaultThreads is DuckDB's thread count when none is set: one per CPU.
+func DefaultThreads() int { return runtime.GOMAXPROCS(0) }
