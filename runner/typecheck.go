@@ -18,7 +18,7 @@ func (c *validator) typeStep(name string) error {
 		return nil // an export: nothing to type
 	}
 	path := spec.StepPointer(kind, name)
-	if c.s.IsBroken(path) {
+	if c.stepBroken(kind, path) {
 		c.unknown[name] = fmt.Sprintf("%s %s has errors", kind, name)
 		return nil
 	}
@@ -61,6 +61,23 @@ func (c *validator) typeStep(name string) error {
 		}
 	}
 	return nil
+}
+
+// stepBroken says whether a step has shape errors that make typing it meaningless. For segmentations a
+// broken rule is skipped on its own, so the other rules are still checked.
+func (c *validator) stepBroken(kind, path string) bool {
+	if kind != KindSegmentation {
+		return c.s.BrokenWithin(path)
+	}
+	if c.s.IsBroken(path) {
+		return true
+	}
+	for _, part := range []string{"/from", "/cluster", "/rfm", "/else", "/multi"} {
+		if c.s.BrokenWithin(path + part) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *validator) typeSource(name, path string) ([]sql.Column, error) {

@@ -224,6 +224,7 @@ func (c *validator) buildGraph() error {
 				return err
 			}
 			c.add(c.sqlDiag(text, se.Line, se.Column, spec.Error, "sql.syntax", "SQL: "+se.Msg, ""))
+			c.s.MarkBroken(base)
 			continue
 		}
 		for _, ref := range a.Tables {
@@ -242,6 +243,7 @@ func (c *validator) buildGraph() error {
 					msg += fmt.Sprintf("; did you mean %q?", sugg)
 				}
 				c.add(c.sqlDiag(text, line, col, spec.Error, "ref.unknown", msg, sugg))
+				c.s.MarkBroken(base) // binding it would only report the same table again
 				continue
 			}
 			g.Connect(name, e.Key)

@@ -166,9 +166,6 @@ func (c *checker) segmentations() {
 		}
 		seg := e.Value
 		c.ref(base+"/from", seg.From, "from")
-		if seg.From == e.Key {
-			c.errorAt(base+"/from", "dag.cycle", fmt.Sprintf("segmentation %q reads from itself", e.Key), "")
-		}
 		switch seg.Method() {
 		case "cluster":
 			for _, key := range []string{"rules", "else", "multi", "rfm"} {
@@ -178,7 +175,7 @@ func (c *checker) segmentations() {
 			}
 			c.cluster(e.Key, base+"/cluster", seg.Cluster)
 		case "rfm":
-			if seg.RFM.Bins != 0 && seg.RFM.Bins != 5 && len(seg.Rules) == 0 {
+			if seg.RFM.Bins != 0 && seg.RFM.Bins != 5 && len(seg.Rules) == 0 && !c.s.IsBroken(base+"/rfm/bins") {
 				c.errorAt(base+"/rfm/bins", "rfm.bins", fmt.Sprintf("the default RFM segment grid is defined for bins: 5; with bins: %d give your own rules over r_score, f_score and m_score", seg.RFM.Bins), "")
 			}
 			c.rules(base, seg)

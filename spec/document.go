@@ -223,14 +223,21 @@ func deref(n *yaml.Node) *yaml.Node {
 
 // pairs lists a mapping's key/value pairs with YAML merge keys (<<: *base) expanded; explicit keys win over
 // merged ones, as YAML specifies.
-func pairs(n *yaml.Node) [][2]*yaml.Node {
+func pairs(n *yaml.Node) [][2]*yaml.Node { return pairsDepth(n, 0) }
+
+// maxMergeDepth stops merge keys that (through aliases) merge a mapping into itself.
+const maxMergeDepth = 16
+
+func pairsDepth(n *yaml.Node, depth int) [][2]*yaml.Node {
 	var explicit, merged [][2]*yaml.Node
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			for _, src := range mergeSources(deref(v)) {
-				merged = append(merged, pairs(src)...)
+			if depth < maxMergeDepth {
+				for _, src := range mergeSources(deref(v)) {
+					merged = append(merged, pairsDepth(src, depth+1)...)
+				}
 			}
 			continue
 		}
@@ -264,12 +271,34 @@ func mergeSources(v *yaml.Node) []*yaml.Node {
 	return nil
 }
 
+// maxExpandedNodes bounds how many nodes alias expansion may produce: a few aliases nested in each other
+// expand exponentially ("billion laughs"), and a spec is never that large.
+const maxExpandedNodes = 1 << 20
+
 // toJSON converts the YAML tree into the generic values a JSON Schema validator takes. Keys that are not
-// scalars have no JSON form; they are reported and skipped.
+// scalars have no JSON form; they are reported and skipped. An alias that contains itself, or aliases that
+// expand beyond any real spec's size, are reported and not followed.
 func (d *Document) toJSON() (any, Diagnostics) {
 	var diags Diagnostics
+	expanding := map[*yaml.Node]bool{}
+	budget := maxExpandedNodes
 	var conv func(n *yaml.Node, path string) any
 	conv = func(n *yaml.Node, path string) any {
+		if budget--; budget == 0 {
+			diags = append(diags, d.diag(Pos{n.Line, n.Column}, Error, "yaml.alias", "YAML aliases expand to more than a spec can hold", ""))
+		}
+		if budget <= 0 {
+			return nil
+		}
+		if n.Kind == yaml.AliasNode {
+			if expanding[n.Alias] {
+				diags = append(diags, d.diag(Pos{n.Line, n.Column}, Error, "yaml.alias", "this alias refers to a value that contains it", ""))
+				budget = 0
+				return nil
+			}
+			expanding[n.Alias] = true
+			defer delete(expanding, n.Alias)
+		}
 		n = deref(n)
 		switch n.Kind {
 		case yaml.MappingNode:

@@ -62,6 +62,20 @@ func (s *Spec) IsBroken(path string) bool {
 	}
 }
 
+// BrokenWithin reports whether the element at path, anything it contains, or anything containing it was
+// found invalid: a step with any shape error is not type-checked.
+func (s *Spec) BrokenWithin(path string) bool {
+	if s.IsBroken(path) {
+		return true
+	}
+	for p := range s.Broken {
+		if strings.HasPrefix(p, path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // Path resolves a path written in the spec against the spec's directory.
 func (s *Spec) Path(p string) string {
 	if filepath.IsAbs(p) {

@@ -32,7 +32,7 @@ func (d *Document) checkSchema() Diagnostics {
 		return append(diags, d.diag(Pos{1, 1}, Error, "internal", err.Error(), ""))
 	}
 	for _, leaf := range leaves(ve) {
-		diags = append(diags, d.schemaDiagnostic(leaf))
+		diags = append(diags, d.schemaDiagnostics(leaf)...)
 	}
 	return diags
 }
@@ -40,6 +40,18 @@ func (d *Document) checkSchema() Diagnostics {
 // leaves flattens a validation error tree into the failures worth reporting. For anyOf, the alternative
 // that matched deepest is the one the user meant, so only its failures are reported.
 func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	return leavesUnder(ve, nil)
+}
+
+func leavesUnder(ve *jsonschema.ValidationError, parent []string) []*jsonschema.ValidationError {
+	if _, ok := ve.ErrorKind.(*kind.PropertyNames); ok {
+		// jsonschema v6.0.3 reports propertyNames failures with a corrupted instance location (a reused
+		// slice: /sources/a/path/names for /segmentations/s/cluster/names), so the location is rebuilt from
+		// the parent's and the property the schema keyword belongs to.
+		fixed := *ve
+		fixed.InstanceLocation = append(slices.Clone(parent), propertyOfKeyword(ve.SchemaURL)...)
+		return []*jsonschema.ValidationError{&fixed}
+	}
 	switch ve.ErrorKind.(type) {
 	case *kind.AnyOf, *kind.OneOf:
 		if merged := mergeTypeAlternatives(ve); merged != nil {
@@ -48,7 +60,7 @@ func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
 		var best []*jsonschema.ValidationError
 		bestDepth := -1
 		for _, alt := range ve.Causes {
-			ls := leaves(alt)
+			ls := leavesUnder(alt, ve.InstanceLocation)
 			depth := minDepth(ls)
 			if depth > bestDepth {
 				best, bestDepth = ls, depth
@@ -61,9 +73,21 @@ func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	}
 	var out []*jsonschema.ValidationError
 	for _, c := range ve.Causes {
-		out = append(out, leaves(c)...)
+		out = append(out, leavesUnder(c, ve.InstanceLocation)...)
 	}
 	return out
+}
+
+// propertyOfKeyword returns the property a propertyNames keyword constrains: names for
+// ...#/$defs/cluster/properties/names/propertyNames; nothing when the keyword applies to the parent itself.
+func propertyOfKeyword(schemaURL string) []string {
+	_, frag, _ := strings.Cut(schemaURL, "#")
+	toks := splitPointer(frag)
+	n := len(toks)
+	if n >= 3 && toks[n-1] == "propertyNames" && toks[n-3] == "properties" {
+		return []string{toks[n-2]}
+	}
+	return nil
 }
 
 // mergeTypeAlternatives turns "not a string; not an array" for one value into one type error wanting
@@ -104,6 +128,21 @@ func minDepth(ls []*jsonschema.ValidationError) int {
 	return d
 }
 
+// schemaDiagnostics explains one failure; a mapping with several unknown keys gives one diagnostic each.
+func (d *Document) schemaDiagnostics(ve *jsonschema.ValidationError) Diagnostics {
+	k, ok := ve.ErrorKind.(*kind.AdditionalProperties)
+	if !ok {
+		return Diagnostics{d.schemaDiagnostic(ve)}
+	}
+	var out Diagnostics
+	for _, prop := range k.Properties {
+		one := *ve
+		one.ErrorKind = &kind.AdditionalProperties{Properties: []string{prop}}
+		out = append(out, d.schemaDiagnostic(&one))
+	}
+	return out
+}
+
 func (d *Document) schemaDiagnostic(ve *jsonschema.ValidationError) Diagnostic {
 	path := Pointer(anySlice(ve.InstanceLocation)...)
 	if len(ve.InstanceLocation) == 0 {
@@ -120,12 +159,13 @@ func (d *Document) schemaDiagnostic(ve *jsonschema.ValidationError) Diagnostic {
 			fmt.Sprintf("%s is missing required key %s", subject, strings.Join(missing, ", ")), "")
 	case *kind.AdditionalProperties:
 		allowed := allowedProperties(ve.SchemaURL)
-		sort.Strings(k.Properties)
 		prop := k.Properties[0]
 		key := path + "/" + escapePointer(prop)
 		sugg := Nearest(prop, allowed)
 		msg := fmt.Sprintf("unknown key %q in %s", prop, subject)
-		if sugg != "" {
+		if strings.ContainsAny(prop, "()") {
+			msg += `; inside {...} a comma separates keys, so quote values that contain one: "DECIMAL(12,2)"`
+		} else if sugg != "" {
 			msg += didYouMean(sugg)
 		} else if len(allowed) > 0 {
 			msg += " (allowed: " + strings.Join(allowed, ", ") + ")"
@@ -164,9 +204,9 @@ func (d *Document) schemaDiagnostic(ve *jsonschema.ValidationError) Diagnostic {
 		}
 		return d.identifierDiagnostic(key, true, k.Property)
 	case *kind.MinItems:
-		return d.At(path, Error, "schema.min_items", fmt.Sprintf("%s needs at least %d item(s)", subject, k.Want), "")
+		return d.At(path, Error, "schema.min_items", fmt.Sprintf("%s needs at least %d item%s", subject, k.Want, plural(k.Want, "", "s")), "")
 	case *kind.MaxItems:
-		return d.At(path, Error, "schema.max_items", fmt.Sprintf("%s takes at most %d item(s)", subject, k.Want), "")
+		return d.At(path, Error, "schema.max_items", fmt.Sprintf("%s takes at most %d item%s", subject, k.Want, plural(k.Want, "", "s")), "")
 	case *kind.MinProperties:
 		return d.At(path, Error, "schema.min_properties", fmt.Sprintf("%s needs at least %d entr%s", subject,
 			k.Want, plural(k.Want, "y", "ies")), "")
@@ -274,14 +314,14 @@ func describe(path string) string {
 				if len(rest) == 2 {
 					return item
 				}
-				return fmt.Sprintf("%q in %s", rest[len(rest)-1], item)
+				return fmt.Sprintf("%s of %s", strings.Join(rest[2:], "."), item)
 			case len(rest) >= 2 && rest[0] == "columns":
 				if len(rest) == 2 {
 					return fmt.Sprintf("column %q of %s", rest[1], step)
 				}
-				return fmt.Sprintf("%q of column %q of %s", rest[len(rest)-1], rest[1], step)
+				return fmt.Sprintf("%s of column %q of %s", strings.Join(rest[2:], "."), rest[1], step)
 			default:
-				return fmt.Sprintf("%q in %s", strings.Join(rest, "."), step)
+				return fmt.Sprintf("%s of %s", strings.Join(rest, "."), step)
 			}
 		}
 		if toks[0] == "exports" {
@@ -289,10 +329,10 @@ func describe(path string) string {
 			if len(toks) == 2 {
 				return item
 			}
-			return fmt.Sprintf("%q in %s", strings.Join(toks[2:], "."), item)
+			return fmt.Sprintf("%s of %s", strings.Join(toks[2:], "."), item)
 		}
 	}
-	return fmt.Sprintf("%q", strings.Join(toks, "."))
+	return strings.Join(toks, ".")
 }
 
 func ordinal(tok string) string {

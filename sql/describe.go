@@ -14,9 +14,15 @@ type Column struct {
 
 // Describe returns the columns a query would produce, by binding it: no rows are read.
 func (d *DB) Describe(ctx context.Context, query string) ([]Column, error) {
-	rows, err := d.conn.QueryContext(ctx, "DESCRIBE "+query)
+	const describe = "DESCRIBE "
+	rows, err := d.conn.QueryContext(ctx, describe+query)
 	if err != nil {
-		return nil, ParseError(err, query)
+		// DuckDB locates the error in the statement it ran, which starts with DESCRIBE.
+		e := ParseError(err, describe+query)
+		if e.Line == 1 {
+			e.Column = max(1, e.Column-len(describe))
+		}
+		return nil, e
 	}
 	defer rows.Close()
 	var cols []Column

@@ -1,0 +1,37 @@
+# segrun's build. Go needs the duckdb_arrow tag everywhere: bulk data moves between DuckDB and Go as Arrow.
+export GOFLAGS := -tags=duckdb_arrow
+GO ?= go
+BIN := bin/segrun
+FUZZTIME ?= 10s
+DEMO_DIR ?= .demo
+
+.PHONY: build test fuzz lint demo bench golden clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/segrun
+
+# The test command CI runs (.ci/run): every package's tests, then each fuzz target briefly.
+test:
+	$(GO) test ./...
+	$(MAKE) fuzz
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./spec/
+
+lint:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+# The flagship example end to end on generated data: two as-of dates, then who moved.
+demo: build
+	$(BIN) demo $(DEMO_DIR)
+	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-09-30
+	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-12-31
+	$(BIN) changes lifecycle --store $(DEMO_DIR)/segrun.duckdb
+
+# Regenerates the scikit-learn reference results (needs Debian's python3-sklearn).
+golden:
+	/usr/bin/python3 scripts/sklearn_golden.py algorithms/testdata/golden
+
+clean:
+	rm -rf bin $(DEMO_DIR) .bench
