@@ -2,11 +2,7 @@ package algorithms
 
 import "errors"
 
-// Stubs replaced by the agglomerative and DBSCAN implementations.
-
-func fitHierarchical(X *Matrix, k int, s ClusterSpec) (*Clustering, error) {
-	return nil, errors.New("hierarchical: not implemented")
-}
+// Stubs replaced by the DBSCAN implementation.
 
 func fitDBSCAN(X *Matrix, k int, s ClusterSpec) (*Clustering, error) {
 	return nil, errors.New("dbscan: not implemented")
