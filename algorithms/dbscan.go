@@ -189,7 +189,7 @@ func keepCorePoints(coreRows, labels []int, k, limit int, seed uint64) []int {
 // memory there):
 //  1. core flags, counting neighbours only until min_samples is reached;
 //  2. components of core rows, joining each core row to the core rows after it in tree order with a
-//     lock-free union-find;
+//     lock-free union-find (one link per box narrower than eps, whose core rows are joined up front);
 //  3. cluster numbers, by lowest input row of each component;
 //  4. each non-core row's label, the smallest cluster number among the core rows within eps.
 func dbscanPartition(X *Matrix, eps float64, minSamples, workers int) (labels []int, core []bool, k int) {
@@ -224,11 +224,21 @@ func dbscanPartition(X *Matrix, eps float64, minSamples, workers int) (labels []
 		}
 	}
 
-	// Pass 2: components of core points.
+	// Pass 2: components of core points. A "tight" box, whose diagonal is at most eps, has all its points
+	// within eps of each other, so its core points form one connected set: join them once up front, and
+	// afterwards one link from a core point into a tight box is enough. In dense regions this replaces
+	// most of the pair-by-pair work.
 	parent := make([]int32, n)
 	for p := range parent {
 		parent[p] = int32(p)
 	}
+	tight := make([]bool, len(tree.nodes))
+	for id := range tree.nodes {
+		lo := tree.bounds[2*id*tree.dim : (2*id+1)*tree.dim]
+		hi := tree.bounds[(2*id+1)*tree.dim : (2*id+2)*tree.dim]
+		tight[id] = sumSqDiff(hi, lo) <= r2 // bounds every pair's distance exactly (monotone rounding)
+	}
+	joinTightBoxes(tree, 0, tight, isCore, parent)
 	forChunks(n, workers, 256, func(w, lo, hi int) {
 		stack := stacks[w]
 		for p := lo; p < hi; p++ {
@@ -250,13 +260,16 @@ func dbscanPartition(X *Matrix, eps float64, minSamples, workers int) (labels []
 				if near > r2 {
 					continue
 				}
-				if nd.left >= 0 && far > r2 {
+				if nd.left >= 0 && far > r2 && !tight[id] {
 					stack = append(stack, nd.right, nd.left)
 					continue
 				}
 				for j := max(int(nd.start), p+1); j < int(nd.end); j++ {
 					if isCore[j] && (far <= r2 || sumSqDiff(q, tree.point(j)) <= r2) {
 						unionCores(parent, int32(p), int32(j))
+						if tight[id] {
+							break // the box's other core points are already joined to j
+						}
 					}
 				}
 			}
@@ -334,6 +347,29 @@ func dbscanPartition(X *Matrix, eps float64, minSamples, workers int) (labels []
 		core[row] = isCore[p]
 	}
 	return labels, core, k
+}
+
+// joinTightBoxes joins the core points of every maximal tight box under node id into one set.
+func joinTightBoxes(tree *kdTree, id int32, tight, isCore []bool, parent []int32) {
+	nd := tree.nodes[id]
+	if !tight[id] {
+		if nd.left >= 0 {
+			joinTightBoxes(tree, nd.left, tight, isCore, parent)
+			joinTightBoxes(tree, nd.right, tight, isCore, parent)
+		}
+		return
+	}
+	first := int32(-1)
+	for p := nd.start; p < nd.end; p++ {
+		if !isCore[p] {
+			continue
+		}
+		if first < 0 {
+			first = p
+			continue
+		}
+		unionCores(parent, first, p)
+	}
 }
 
 // findCore returns the root of x's set. Parents always have lower indices than their children, so chains
