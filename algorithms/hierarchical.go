@@ -144,12 +144,6 @@ func chainLinkageTree(X *Matrix, linkage string, workers int) [][2]int {
 			}
 		}
 	})
-	at := func(i, j int) int {
-		if i < j {
-			return rowBase[i] + j
-		}
-		return rowBase[j] + i
-	}
 
 	update := lanceWilliams(linkage)
 	size := make([]int, n)
@@ -179,13 +173,20 @@ func chainLinkageTree(X *Matrix, linkage string, workers int) [][2]int {
 			current = math.Inf(1)
 			if len(chain) > 1 {
 				y = chain[len(chain)-2]
-				current = dist[at(x, y)]
+				current = dist[rowBase[min(x, y)]+max(x, y)]
 			}
-			for _, i := range active {
-				if i == x {
-					continue
+			// Clusters below x are found down column x (condensed index rowBase[i]+x), those above along
+			// row x (rowBase[x]+i); scanning the two halves separately keeps SciPy's index order without
+			// a branch per cluster.
+			pos := sort.SearchInts(active, x)
+			for _, i := range active[:pos] {
+				if d := dist[rowBase[i]+x]; d < current {
+					current, y = d, i
 				}
-				if d := dist[at(x, i)]; d < current {
+			}
+			base := rowBase[x]
+			for _, i := range active[pos+1:] {
+				if d := dist[base+i]; d < current {
 					current, y = d, i
 				}
 			}
@@ -206,7 +207,14 @@ func chainLinkageTree(X *Matrix, linkage string, workers int) [][2]int {
 			if i == x || i == y {
 				continue
 			}
-			dist[at(i, y)] = update(dist[at(i, x)], dist[at(i, y)], current, nx, ny, size[i])
+			ix, iy := rowBase[x]+i, rowBase[y]+i
+			if i < x {
+				ix = rowBase[i] + x
+			}
+			if i < y {
+				iy = rowBase[i] + y
+			}
+			dist[iy] = update(dist[ix], dist[iy], current, nx, ny, size[i])
 		}
 		// Slot x is dead from now on.
 		pos := sort.SearchInts(active, x)
