@@ -17,8 +17,10 @@ const MaxDBSCANModelCorePoints = 50000
 // scikit-learn's DBSCAN has no predict, and this is the rule its fit applies to border points (up to which
 // cluster wins when cores of two clusters are in reach).
 type DBSCANParams struct {
-	Eps        float64 `json:"eps"`
-	MinSamples int     `json:"min_samples"`
+	// Eps is the neighbourhood radius the model was fitted with.
+	Eps float64 `json:"eps"`
+	// MinSamples is the fit's min_samples, kept for the record: prediction only needs the core points.
+	MinSamples int `json:"min_samples"`
 	// CorePoints are core samples in the prepared space, one per row; CoreLabels[i] is row i's cluster.
 	CorePoints *Matrix `json:"core_points"`
 	CoreLabels []int   `json:"core_labels"`
@@ -88,6 +90,9 @@ func fitDBSCAN(X *Matrix, _ int, s ClusterSpec) (*Clustering, error) {
 	}
 	if len(X.Data) != X.Rows*X.Cols {
 		return nil, fmt.Errorf("dbscan: matrix data has %d values, want %d×%d", len(X.Data), X.Rows, X.Cols)
+	}
+	if X.Rows > math.MaxInt32 {
+		return nil, fmt.Errorf("dbscan: %d rows exceed the %d the k-d tree indexes", X.Rows, math.MaxInt32)
 	}
 	if err := requireFinite("dbscan", X); err != nil {
 		return nil, err

@@ -80,7 +80,11 @@ func Evaluate(X *Matrix, labels []int, opt EvalOptions) Validity {
 		v.Reason = "no rows"
 		return v
 	}
-	if len(labels) != X.Rows || len(X.Data) != X.Rows*X.Cols {
+	if len(X.Data) != X.Rows*X.Cols {
+		v.Reason = fmt.Sprintf("matrix data has %d values, want %d×%d", len(X.Data), X.Rows, X.Cols)
+		return v
+	}
+	if len(labels) != X.Rows {
 		v.Reason = fmt.Sprintf("labels has %d entries for %d rows", len(labels), X.Rows)
 		return v
 	}
