@@ -3,7 +3,6 @@ package algorithms
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // Imputation follows scikit-learn's SimpleImputer: the mean or median of the column's non-missing values
@@ -103,8 +102,7 @@ func fitFill(strategy string, src, scratch []float64) float64 {
 				vals = append(vals, v)
 			}
 		}
-		slices.Sort(vals)
-		return medianSorted(vals)
+		return medianSelect(vals)
 	}
 	return 0
 }
@@ -136,7 +134,7 @@ func (r *prepRun) numericColumn(w, j, missing int, s *stagedColumn) error {
 	if r.fitting {
 		switch r.prep.Impute {
 		case ImputeMean, ImputeMedian, ImputeZero:
-			pc.Fill = fitFill(r.prep.Impute, src, r.sortBuffer(w))
+			pc.Fill = fitFill(r.prep.Impute, src, r.scratchBuffer(w))
 		}
 	}
 	col := make([]float64, r.rows)
@@ -151,7 +149,7 @@ func (r *prepRun) numericColumn(w, j, missing int, s *stagedColumn) error {
 		}
 	}
 	if r.fitting {
-		s.warnings = append(s.warnings, fitScaler(r.prep.Scale, pc, col, r.sortBuffer(w))...)
+		s.warnings = append(s.warnings, fitScaler(r.prep.Scale, pc, col, r.scratchBuffer(w))...)
 	}
 	scaleColumn(col, pc.Center, pc.Scale)
 	bad := 0

@@ -53,6 +53,27 @@ func fitPCA(X *Matrix, spec PCASpec) (*PCAModel, *Matrix, error) {
 			c[j] = v - mean[j]
 		}
 	}
+	// Scale by a power of two (exact) so the largest magnitude is in [0.5, 1): LAPACK's iterations do not
+	// converge on non-finite input and can overflow near the ends of the float64 range.
+	maxAbs := 0.0
+	for _, v := range centred {
+		if !finite(v) {
+			return nil, nil, &DataError{Reason: "pca: the prepared features are too large for float64 arithmetic"}
+		}
+		if a := math.Abs(v); a > maxAbs {
+			maxAbs = a
+		}
+	}
+	if maxAbs == 0 {
+		return nil, nil, &DataError{Reason: "pca: the prepared features have no variance (all rows are identical)"}
+	}
+	_, exp := math.Frexp(maxAbs)
+	if exp != 0 {
+		factor := math.Ldexp(1, -exp)
+		for i := range centred {
+			centred[i] *= factor
+		}
+	}
 	// Dgesvd destroys its input, which is our own copy; U is not needed (see svd_flip below).
 	a := blas64.General{Rows: n, Cols: d, Stride: d, Data: centred}
 	s := make([]float64, maxComponents)
@@ -69,6 +90,7 @@ func fitPCA(X *Matrix, spec PCASpec) (*PCAModel, *Matrix, error) {
 	variance := make([]float64, len(s))
 	total := 0.0
 	for i, sv := range s {
+		sv = math.Ldexp(sv, exp)
 		variance[i] = sv * sv / float64(n-1)
 		total += variance[i]
 	}

@@ -511,8 +511,8 @@ func (r *prepRun) run() (*Matrix, *PrepReport, error) {
 	return X, rep, nil
 }
 
-// sortBuffer returns worker w's scratch buffer for sorted copies, of length r.rows at least.
-func (r *prepRun) sortBuffer(w int) []float64 {
+// scratchBuffer returns worker w's scratch buffer for partially sorted copies, of length r.rows at least.
+func (r *prepRun) scratchBuffer(w int) []float64 {
 	if cap(r.scratch[w]) < len(r.columns[0].Num)+len(r.columns[0].Text) {
 		r.scratch[w] = make([]float64, len(r.columns[0].Num)+len(r.columns[0].Text))
 	}

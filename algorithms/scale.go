@@ -43,13 +43,12 @@ func fitScaler(method string, pc *PrepColumn, col, scratch []float64) (warnings 
 			pc.Scale = r
 		}
 	case ScaleRobust:
-		sorted := scratch[:len(col)]
-		copy(sorted, col)
-		slices.Sort(sorted)
-		pc.Center = medianSorted(sorted)
-		if iqr := quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25); iqr < 10*eps {
+		work := scratch[:len(col)]
+		copy(work, col)
+		pc.Center = medianSelect(work)
+		if iqr := quantileSelect(work, 0.75) - quantileSelect(work, 0.25); iqr < 10*eps {
 			what := "has an interquartile range of zero"
-			if sorted[0] == sorted[len(sorted)-1] {
+			if slices.Min(work) == slices.Max(work) {
 				what = "is constant"
 			}
 			warnings = append(warnings, fmt.Sprintf("column %s %s; its scale is taken as 1", pc.Name, what))

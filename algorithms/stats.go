@@ -1,6 +1,10 @@
 package algorithms
 
-import "math"
+import (
+	"math"
+	"math/bits"
+	"slices"
+)
 
 // Column statistics shared by preprocessing, RFM scoring and cluster descriptions. They follow numpy's
 // definitions (the ones scikit-learn's scalers and imputers call) so results agree with the golden files.
@@ -96,10 +100,62 @@ func lerp(a, b, t float64) float64 {
 	return a + d*t
 }
 
-// quantileSorted is np.quantile(a, q) with the default method "linear" (Hyndman and Fan type 7) on
-// ascending sorted, NaN-free data: the value at virtual index (n-1)·q, interpolated linearly.
-func quantileSorted(sorted []float64, q float64) float64 {
-	n := len(sorted)
+// selectNth partially orders a (NaN-free) so that a[k] is the value a full sort would put there, with
+// nothing greater before it and nothing smaller after it: quickselect (Hoare partition around a
+// median-of-three pivot, which keeps heavy ties balanced), falling back to sorting the remaining range when
+// it has taken too many rounds, so the worst case stays O(n log n). Average cost O(n), against O(n log n)
+// for the sort that quantiles would otherwise need.
+func selectNth(a []float64, k int) {
+	lo, hi := 0, len(a)-1
+	budget := 2*bits.Len(uint(len(a))) + 8
+	for hi > lo {
+		if budget == 0 || hi-lo < 16 {
+			slices.Sort(a[lo : hi+1])
+			return
+		}
+		budget--
+		mid := lo + (hi-lo)/2
+		// median of three, moved to mid
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		pivot := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < pivot {
+				i++
+			}
+			for a[j] > pivot {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		// now a[lo..j] <= pivot <= a[i..hi], and a[j+1..i-1] == pivot
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
+// quantileSelect is np.quantile(a, q) with the default method "linear" (Hyndman and Fan type 7) on NaN-free
+// data: the value at virtual index (n-1)·q, interpolated linearly. It reorders a (selectNth).
+func quantileSelect(a []float64, q float64) float64 {
+	n := len(a)
 	if n == 0 {
 		return math.NaN()
 	}
@@ -108,24 +164,30 @@ func quantileSorted(sorted []float64, q float64) float64 {
 	i := int(lo)
 	switch {
 	case h <= 0:
-		return sorted[0]
+		return slices.Min(a)
 	case i >= n-1:
-		return sorted[n-1]
+		return slices.Max(a)
 	}
-	return lerp(sorted[i], sorted[i+1], h-lo)
+	selectNth(a, i)
+	below := a[i]
+	if h == lo {
+		return below
+	}
+	return lerp(below, slices.Min(a[i+1:]), h-lo)
 }
 
-// medianSorted is np.median on ascending sorted, NaN-free data: the middle value, or the mean of the two
-// middle values (halved separately, which is exact and cannot overflow).
-func medianSorted(sorted []float64) float64 {
-	n := len(sorted)
+// medianSelect is np.median on NaN-free data: the middle value, or the mean of the two middle values
+// (halved separately, which is exact and cannot overflow). It reorders a (selectNth).
+func medianSelect(a []float64) float64 {
+	n := len(a)
 	if n == 0 {
 		return math.NaN()
 	}
+	selectNth(a, n/2)
 	if n%2 == 1 {
-		return sorted[n/2]
+		return a[n/2]
 	}
-	return 0.5*sorted[n/2-1] + 0.5*sorted[n/2]
+	return 0.5*slices.Max(a[:n/2]) + 0.5*a[n/2]
 }
 
 // finite reports whether v is neither NaN nor ±Inf.

@@ -3,7 +3,6 @@ package algorithms
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 )
 
@@ -74,11 +73,10 @@ func (r *prepRun) applyTransform(w int, column string, t *FittedTransform, col [
 		}
 	case "clip", "winsorize":
 		if r.fitting {
-			sorted := r.sortBuffer(w)[:len(col)]
-			copy(sorted, col)
-			slices.Sort(sorted)
-			t.Lower = quantileSorted(sorted, t.LowerQuantile)
-			t.Upper = quantileSorted(sorted, t.UpperQuantile)
+			work := r.scratchBuffer(w)[:len(col)]
+			copy(work, col)
+			t.Lower = quantileSelect(work, t.LowerQuantile)
+			t.Upper = quantileSelect(work, t.UpperQuantile)
 		}
 		lo, hi := t.Lower, t.Upper
 		for i, v := range col {
