@@ -192,3 +192,23 @@ func medianSelect(a []float64) float64 {
 
 // finite reports whether v is neither NaN nor ±Inf.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// countBelow is the number of values in ascending sorted that are < v.
+func countBelow(sorted []float64, v float64) int {
+	n, _ := slices.BinarySearch(sorted, v)
+	return n
+}
+
+// countAtMost is the number of values in ascending sorted that are <= v.
+func countAtMost(sorted []float64, v float64) int {
+	lo, hi := 0, len(sorted)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if sorted[mid] <= v {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
