@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack"
@@ -68,11 +69,14 @@ func fitPCA(X *Matrix, spec PCASpec) (*PCAModel, *Matrix, error) {
 		return nil, nil, &DataError{Reason: "pca: the prepared features have no variance (all rows are identical)"}
 	}
 	_, exp := math.Frexp(maxAbs)
-	if exp != 0 {
-		factor := math.Ldexp(1, -exp)
+	// 2^-exp overflows for subnormal data (exp < -1022): apply it in steps that stay finite.
+	for rest := -exp; rest != 0; {
+		step := max(-1000, min(1000, rest))
+		factor := math.Ldexp(1, step)
 		for i := range centred {
 			centred[i] *= factor
 		}
+		rest -= step
 	}
 	// Dgesvd destroys its input, which is our own copy; U is not needed (see svd_flip below).
 	a := blas64.General{Rows: n, Cols: d, Stride: d, Data: centred}
@@ -87,19 +91,22 @@ func fitPCA(X *Matrix, spec PCASpec) (*PCAModel, *Matrix, error) {
 	}
 	centred, a.Data = nil, nil
 
-	variance := make([]float64, len(s))
-	total := 0.0
+	// Variances and ratios are computed on the scaled singular values, where they cannot overflow or
+	// underflow; scaling back by 4^exp is exact, so the numbers are sklearn's (total summed pairwise like
+	// numpy's ev.sum()).
+	scaled := make([]float64, len(s))
 	for i, sv := range s {
-		sv = math.Ldexp(sv, exp)
-		variance[i] = sv * sv / float64(n-1)
-		total += variance[i]
+		scaled[i] = sv * sv / float64(n-1)
 	}
-	if !(total > 0) || math.IsInf(total, 0) {
+	total := pairwiseSum(scaled)
+	if !(total > 0) {
 		return nil, nil, &DataError{Reason: "pca: the prepared features have no variance (all rows are identical)"}
 	}
+	variance := make([]float64, len(s))
 	ratio := make([]float64, len(s))
-	for i := range variance {
-		ratio[i] = variance[i] / total
+	for i, v := range scaled {
+		variance[i] = math.Ldexp(v, 2*exp) // +Inf if it overflows: checkFinite turns that into an error
+		ratio[i] = v / total
 	}
 	k := spec.Components
 	if spec.Variance > 0 {
@@ -107,9 +114,9 @@ func fitPCA(X *Matrix, spec PCASpec) (*PCAModel, *Matrix, error) {
 	}
 	m := &PCAModel{
 		Mean:                   mean,
-		Components:             &Matrix{Rows: k, Cols: d, Data: vt.Data[:k*d]},
-		ExplainedVariance:      variance[:k],
-		ExplainedVarianceRatio: ratio[:k],
+		Components:             &Matrix{Rows: k, Cols: d, Data: slices.Clone(vt.Data[:k*d])},
+		ExplainedVariance:      slices.Clone(variance[:k]),
+		ExplainedVarianceRatio: slices.Clone(ratio[:k]),
 	}
 	projected := m.transform(X)
 	// svd_flip: make the largest-magnitude entry of U's column c positive. U's column c is the projection

@@ -419,6 +419,8 @@ type stagedColumn struct {
 	unknown  int
 }
 
+// run prepares the frame in phases: scan every column (missing values, Inf), choose the rows (drop),
+// prepare each column into staging, interleave the staged columns into the matrix, project it (PCA).
 func (r *prepRun) run() (*Matrix, *PrepReport, error) {
 	p := r.prep
 	n := len(r.columns[0].Num) + len(r.columns[0].Text)
@@ -459,9 +461,28 @@ func (r *prepRun) run() (*Matrix, *PrepReport, error) {
 		return nil, nil, err
 	}
 	r.scratch = nil
+	r.reportColumns(staged, rep)
+	if r.fitting {
+		p.Features = p.encodedFeatures()
+		if dup := firstDuplicate(p.Features); dup != "" {
+			return nil, nil, fmt.Errorf("prep: two output features are named %q; rename a column", dup)
+		}
+	}
+	X := r.interleave(staged)
+	staged = nil
 
+	X, err = r.project(X, rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.Features = append([]string(nil), p.Features...)
+	return X, rep, nil
+}
+
+// reportColumns gathers the staged columns' warnings and counts into the report, in column order.
+func (r *prepRun) reportColumns(staged []stagedColumn, rep *PrepReport) {
 	for j, s := range staged {
-		name := p.Columns[j].Name
+		name := r.prep.Columns[j].Name
 		rep.Warnings = append(rep.Warnings, s.warnings...)
 		if s.imputed > 0 {
 			if rep.Imputed == nil {
@@ -477,38 +498,33 @@ func (r *prepRun) run() (*Matrix, *PrepReport, error) {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("column %s: %d values are categories not seen when fitting, encoded as all zeros", name, s.unknown))
 		}
 	}
-	if r.fitting {
-		p.Features = p.encodedFeatures()
-		if dup := firstDuplicate(p.Features); dup != "" {
-			return nil, nil, fmt.Errorf("prep: two output features are named %q; rename a column", dup)
-		}
-	}
-	X := r.interleave(staged)
-	staged = nil
+}
 
+// project fits (when fitting with a PCA spec) and applies the PCA, if any.
+func (r *prepRun) project(X *Matrix, rep *PrepReport) (*Matrix, error) {
+	p := r.prep
 	switch {
 	case r.fitting && r.pca != nil:
 		model, projected, err := fitPCA(X, *r.pca)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		p.PCA = model
 		p.Features = p.outputFeatures()
 		X = projected
 	case p.PCA != nil:
 		X = p.PCA.transform(X)
+	default:
+		return X, nil
 	}
-	if p.PCA != nil {
-		rep.ExplainedVariance = append([]float64(nil), p.PCA.ExplainedVariance...)
-		rep.ExplainedVarianceRatio = append([]float64(nil), p.PCA.ExplainedVarianceRatio...)
-		for _, v := range X.Data {
-			if !finite(v) {
-				return nil, nil, &DataError{Reason: "pca: projected values are not finite (input too large for float64 arithmetic)"}
-			}
+	rep.ExplainedVariance = append([]float64(nil), p.PCA.ExplainedVariance...)
+	rep.ExplainedVarianceRatio = append([]float64(nil), p.PCA.ExplainedVarianceRatio...)
+	for _, v := range X.Data {
+		if !finite(v) {
+			return nil, &DataError{Reason: "pca: projected values are not finite (input too large for float64 arithmetic)"}
 		}
 	}
-	rep.Features = append([]string(nil), p.Features...)
-	return X, rep, nil
+	return X, nil
 }
 
 // scratchBuffer returns worker w's scratch buffer for partially sorted copies, of length r.rows at least.

@@ -443,6 +443,8 @@ func TestPrepBadInput(t *testing.T) {
 		{"pca one row", &Frame{Columns: []Column{num("n", 1), num("m", 2)}}, PrepSpec{PCA: &PCASpec{Components: 1}}, "at least 2 rows"},
 		{"pca identical rows", &Frame{Columns: []Column{num("n", 1, 1), num("m", 2, 2)}}, PrepSpec{PCA: &PCASpec{Components: 1}}, "no variance"},
 		{"overflow", &Frame{Columns: []Column{num("big", -1.7e308, 1.7e308)}}, PrepSpec{Scale: "minmax"}, "column big"},
+		{"pca variance overflow", &Frame{Columns: []Column{num("a", -1e300, 1e300), num("b", 1, 2)}},
+			PrepSpec{Scale: "none", PCA: &PCASpec{Components: 1}}, "not finite"},
 		{"feature name clash", &Frame{Columns: []Column{num("t=a", 1), {Name: "t", Text: []string{"a"}}}},
 			PrepSpec{Transform: map[string][]Transform{"t": {{Kind: "onehot"}}}}, "two output features"},
 	}
@@ -459,8 +461,23 @@ func TestPrepBadInput(t *testing.T) {
 	}
 }
 
-// TestPrepDegenerateButValid covers inputs that are odd but fine: one row, identical rows.
+// TestPrepDegenerateButValid covers inputs that are odd but fine: one row, identical rows, PCA on values
+// at the ends of the float64 range.
 func TestPrepDegenerateButValid(t *testing.T) {
+	tiny := &Frame{Columns: []Column{
+		{Name: "a", Num: []float64{5e-324, 0, 1e-323, 0}},
+		{Name: "b", Num: []float64{0, 5e-324, 0, 1.5e-323}},
+	}}
+	_, X, rep := prepFit(t, tiny, PrepSpec{Scale: "none", PCA: &PCASpec{Components: 2}})
+	if math.Abs(rep.ExplainedVarianceRatio[0]+rep.ExplainedVarianceRatio[1]-1) > 1e-12 {
+		t.Errorf("subnormal PCA ratios %v", rep.ExplainedVarianceRatio)
+	}
+	for _, v := range X.Data {
+		if !finite(v) {
+			t.Fatalf("subnormal PCA output %v", X.Data)
+		}
+	}
+
 	for _, f := range []*Frame{
 		{Columns: []Column{{Name: "a", Num: []float64{3}}}},
 		{Columns: []Column{{Name: "a", Num: []float64{3, 3, 3}}, {Name: "b", Num: []float64{-1, -1, -1}}}},
