@@ -12,9 +12,9 @@ import (
 	"strings"
 )
 
-// ExplainClusters explains cluster labels with a shallow CART decision tree on the raw numeric columns, as
-// scikit-learn's DecisionTreeClassifier(criterion="gini", max_depth=d, min_samples_leaf=1) would grow it:
-// at each node the split, over every numeric feature and every threshold halfway between consecutive
+// Explaining clusters: a shallow CART decision tree on the raw numeric columns predicts the cluster labels,
+// grown as scikit-learn's DecisionTreeClassifier(criterion="gini", max_depth=d, min_samples_leaf=1) grows
+// it: at each node the split, over every numeric feature and every threshold halfway between consecutive
 // distinct sorted values (sklearn's Xf[p-1]/2 + Xf[p]/2), that minimises the children's weighted gini
 // impurity. Differences from sklearn, all for readable and reproducible explanations:
 //
@@ -86,6 +86,7 @@ type Condition struct {
 	Threshold float64 `json:"threshold"`
 }
 
+// String writes the condition as it appears in a rule: "frequency > 7.5".
 func (c Condition) String() string {
 	return c.Feature + " " + c.Op + " " + strconv.FormatFloat(c.Threshold, 'f', -1, 64)
 }
