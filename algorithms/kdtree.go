@@ -94,17 +94,17 @@ func (t *kdTree) build(X *Matrix, perm []int32, start, end, leafSize int) int32 
 		return id
 	}
 	mid := start + (end-start)/2
-	selectNth(perm[start:end], X, axis, mid-start)
+	selectNthByAxis(perm[start:end], X, axis, mid-start)
 	left := t.build(X, perm, start, mid, leafSize)
 	right := t.build(X, perm, mid, end, leafSize)
 	t.nodes[id].left, t.nodes[id].right = left, right
 	return id
 }
 
-// selectNth reorders idx so that idx[k] holds the row with the k-th smallest value in column axis, smaller
+// selectNthByAxis reorders idx so that idx[k] holds the row with the k-th smallest value in column axis, smaller
 // or equal values before it and greater or equal after (quickselect with a three-way partition, so runs of
 // equal values, common in customer data, cannot make it quadratic).
-func selectNth(idx []int32, X *Matrix, axis, k int) {
+func selectNthByAxis(idx []int32, X *Matrix, axis, k int) {
 	key := func(i int) float64 { return X.Data[int(idx[i])*X.Cols+axis] }
 	lo, hi := 0, len(idx)-1
 	for lo < hi {

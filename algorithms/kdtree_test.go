@@ -145,7 +145,7 @@ func TestSelectNth(t *testing.T) {
 			idx[i] = int32(i)
 		}
 		k := rng.IntN(n)
-		selectNth(idx, X, 0, k)
+		selectNthByAxis(idx, X, 0, k)
 		pivot := X.Data[idx[k]]
 		for i, r := range idx {
 			if (i < k && X.Data[r] > pivot) || (i > k && X.Data[r] < pivot) {

@@ -1,0 +1,75 @@
+package sql
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Arrow is bulk access to a DB's connection: queries that return Arrow record batches, and Arrow data
+// registered as views DuckDB can read. It is only valid inside DB.WithArrow.
+type Arrow struct {
+	ctx  context.Context
+	a    *duckdb.Arrow
+	conn driver.Conn
+}
+
+// WithArrow runs fn with Arrow access to the pinned connection. Ordinary statements run through Arrow.Exec
+// meanwhile, because the connection is held for the duration.
+func (d *DB) WithArrow(ctx context.Context, fn func(a *Arrow) error) error {
+	return d.conn.Raw(func(dc any) error {
+		conn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		a, err := duckdb.NewArrowFromConn(conn)
+		if err != nil {
+			return err
+		}
+		return fn(&Arrow{ctx: ctx, a: a, conn: conn})
+	})
+}
+
+// Query runs a query and returns its rows as Arrow record batches. The caller releases the reader.
+func (a *Arrow) Query(query string, args ...any) (array.RecordReader, error) {
+	r, err := a.a.QueryContext(a.ctx, query, args...)
+	if err != nil {
+		return nil, ParseError(err, query)
+	}
+	return r, nil
+}
+
+// Exec runs a statement that returns no rows.
+func (a *Arrow) Exec(query string) error {
+	ex, ok := a.conn.(driver.ExecerContext)
+	if !ok {
+		return fmt.Errorf("driver connection cannot execute statements")
+	}
+	if _, err := ex.ExecContext(a.ctx, query, nil); err != nil {
+		return ParseError(err, query)
+	}
+	return nil
+}
+
+// CreateTable materialises the batches of r as table name: DuckDB reads them through an Arrow view, with
+// no row-by-row conversion. select is the column list read from the view ("*" for all), so a caller can
+// filter or cast on the way in.
+func (a *Arrow) CreateTable(name string, r array.RecordReader, selectList, where string) error {
+	view := "segrun_arrow_" + name
+	release, err := a.a.RegisterView(r, view)
+	if err != nil {
+		return fmt.Errorf("registering Arrow data for %s: %w", name, err)
+	}
+	defer release()
+	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s", Ident(name), selectList, Ident(view))
+	if where != "" {
+		q += " WHERE " + where
+	}
+	if err := a.Exec(q); err != nil {
+		return err
+	}
+	return a.Exec("DROP VIEW IF EXISTS " + Ident(view))
+}
