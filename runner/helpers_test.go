@@ -3,6 +3,8 @@ package runner
 import (
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
 	"github.com/segrun/segrun/sql"
 )
 
@@ -15,3 +17,5 @@ func colsOf(defs ...string) []sql.Column {
 	}
 	return out
 }
+
+func cents(v int64) decimal128.Num { return decimal128.FromI64(v) }

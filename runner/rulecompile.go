@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -137,3 +138,5 @@ func columnType(env *RuleEnv, name string) (string, bool) {
 	}
 	return "", false
 }
+
+func reflectTypeOf(v any) reflect.Type { return reflect.TypeOf(v) }

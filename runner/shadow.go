@@ -112,12 +112,12 @@ func addConjuncts(b box, n ast.Node, consts map[string]float64) bool {
 		return false
 	}
 	col, colOK := columnName(bin.Left)
-	val, valOK := constant(bin.Right, consts)
+	val, valOK := constantValue(bin.Right, consts)
 	op := bin.Operator
 	if !colOK || !valOK {
 		// constant op column: flip it to column op' constant.
 		col, colOK = columnName(bin.Right)
-		val, valOK = constant(bin.Left, consts)
+		val, valOK = constantValue(bin.Left, consts)
 		op = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}[op]
 	}
 	if !colOK || !valOK {
@@ -164,14 +164,14 @@ func columnName(n ast.Node) (string, bool) {
 	return id.Value, true
 }
 
-func constant(n ast.Node, consts map[string]float64) (float64, bool) {
+func constantValue(n ast.Node, consts map[string]float64) (float64, bool) {
 	switch x := n.(type) {
 	case *ast.IntegerNode:
 		return float64(x.Value), true
 	case *ast.FloatNode:
 		return x.Value, true
 	case *ast.UnaryNode:
-		if v, ok := constant(x.Node, consts); ok && x.Operator == "-" {
+		if v, ok := constantValue(x.Node, consts); ok && x.Operator == "-" {
 			return -v, true
 		}
 	case *ast.MemberNode:

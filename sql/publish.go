@@ -1,0 +1,278 @@
+package sql
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is one segmentation's result in a run, ready to publish: a workspace table with the entity
+// column and segment, plus what the store records about it.
+type Version struct {
+	Segmentation string
+	// Table is the workspace table holding the result; EntityColumn names its entity column.
+	Table        string
+	EntityColumn string
+	Method       string
+	// Multi marks segmentations where an entity may be in several segments; they have no transition matrix.
+	Multi bool
+	// Summary and Model are stored as JSON with the version.
+	Summary any
+	Model   any
+	// Descriptions gives segments a readable description (clusters described by their centroid).
+	Descriptions map[string]string
+}
+
+// Diff is what publishing a version changes against the base version.
+type Diff struct {
+	Segmentation string `json:"segmentation"`
+	// Entities is the number of rows in the segmentation's input; Assigned is how many have a segment.
+	Entities    int64         `json:"entities"`
+	Assigned    int64         `json:"assigned"`
+	Entered     int64         `json:"entered"`
+	Exited      int64         `json:"exited"`
+	Segments    []SegmentStat `json:"segments"`
+	Transitions []Transition  `json:"transitions,omitempty"`
+}
+
+// SegmentStat is one segment's size and movement.
+type SegmentStat struct {
+	Segment     string  `json:"segment"`
+	Size        int64   `json:"size"`
+	Share       float64 `json:"share"`
+	Entered     int64   `json:"entered"`
+	Exited      int64   `json:"exited"`
+	Stayed      int64   `json:"stayed"`
+	Description string  `json:"description,omitempty"`
+}
+
+// Transition counts entities that moved from one segment to another; "" is no segment (new, or gone).
+type Transition struct {
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Entities int64  `json:"entities"`
+}
+
+func diffTable(kind, segmentation string) string { return "segrun_" + kind + "_" + segmentation }
+
+// Diff compares a version with the store's memberships as of run base (0: no previous version) and stages
+// the entered and exited rows in workspace tables for Publish. It writes nothing to the store.
+func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) {
+	prev, cur := Ident(diffTable("prev", v.Segmentation)), Ident(diffTable("new", v.Segmentation))
+	entered, exited := Ident(diffTable("entered", v.Segmentation)), Ident(diffTable("exited", v.Segmentation))
+	stmts := []string{
+		fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s`,
+			prev, base, Literal(v.Segmentation)),
+		fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT DISTINCT CAST(%s AS VARCHAR) AS entity, segment FROM %s WHERE segment IS NOT NULL`,
+			cur, Ident(v.EntityColumn), Ident(v.Table)),
+		fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT entity, segment FROM %s EXCEPT SELECT entity, segment FROM %s`, entered, cur, prev),
+		fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT entity, segment FROM %s EXCEPT SELECT entity, segment FROM %s`, exited, prev, cur),
+	}
+	for _, q := range stmts {
+		if err := s.db.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
+		}
+	}
+	d := &Diff{Segmentation: v.Segmentation}
+	if err := s.db.QueryRow(ctx, fmt.Sprintf(`SELECT (SELECT count(DISTINCT %s) FROM %s), (SELECT count(DISTINCT entity) FROM %s),
+		(SELECT count(*) FROM %s), (SELECT count(*) FROM %s)`, Ident(v.EntityColumn), Ident(v.Table), cur, entered, exited)).
+		Scan(&d.Entities, &d.Assigned, &d.Entered, &d.Exited); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, fmt.Sprintf(`
+		WITH sizes AS (SELECT segment, count(*) AS size FROM %[1]s GROUP BY ALL),
+		     ent AS (SELECT segment, count(*) AS n FROM %[2]s GROUP BY ALL),
+		     ex AS (SELECT segment, count(*) AS n FROM %[3]s GROUP BY ALL)
+		SELECT segment, coalesce(sizes.size, 0), coalesce(ent.n, 0), coalesce(ex.n, 0)
+		FROM sizes FULL JOIN ent USING (segment) FULL JOIN ex USING (segment)
+		ORDER BY coalesce(sizes.size, 0) DESC, segment`, cur, entered, exited))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st SegmentStat
+		if err := rows.Scan(&st.Segment, &st.Size, &st.Entered, &st.Exited); err != nil {
+			return nil, err
+		}
+		st.Stayed = st.Size - st.Entered
+		if d.Entities > 0 {
+			st.Share = float64(st.Size) / float64(d.Entities)
+		}
+		st.Description = v.Descriptions[st.Segment]
+		d.Segments = append(d.Segments, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !v.Multi {
+		if d.Transitions, err = s.transitions(ctx, prev, cur); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (s *Store) transitions(ctx context.Context, prev, cur string) ([]Transition, error) {
+	rows, err := s.db.Query(ctx, fmt.Sprintf(`SELECT coalesce(p.segment, ''), coalesce(n.segment, ''), count(*)
+		FROM %s p FULL JOIN %s n USING (entity) GROUP BY ALL ORDER BY 1, 2`, prev, cur))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Transition
+	for rows.Next() {
+		var t Transition
+		if err := rows.Scan(&t.From, &t.To, &t.Entities); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RunRecord is what a published run records about itself.
+type RunRecord struct {
+	ID            int64
+	Pipeline      string
+	AsOf          time.Time
+	Key           string
+	SpecHash      string
+	SegrunVersion string
+	Vars          any
+	Sources       any
+	Steps         any
+	StartedAt     time.Time
+	// Entity and EntityType describe the entity column, recorded on the first run so exports can restore
+	// the type memberships are stored as text.
+	Entity, EntityType string
+}
+
+// Publish writes a run and its versions in one transaction: either all of it is in the store afterwards,
+// or (on any error, a crash or a kill) none of it. replace, when not 0, is the run the new one supersedes
+// (--force with a run key): its intervals and change log are undone first, in the same transaction.
+// Diff must have staged every version against the version before replace.
+func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versions []Version, diffs []*Diff) (err error) {
+	if err := s.db.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.db.Exec(context.WithoutCancel(ctx), "ROLLBACK"))
+		}
+	}()
+	if replace != 0 {
+		if err := s.undo(ctx, replace, rec.ID); err != nil {
+			return err
+		}
+	}
+	for _, kv := range [][2]string{{"pipeline", rec.Pipeline}, {"entity", rec.Entity}, {"entity_type", rec.EntityType}} {
+		if err := s.SetMeta(ctx, kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	texts, err := jsonTexts(rec.Vars, rec.Sources, rec.Steps)
+	if err != nil {
+		return err
+	}
+	var key any
+	if rec.Key != "" {
+		key = rec.Key
+	}
+	if err := s.db.Exec(ctx, `INSERT INTO segrun_store.runs VALUES (?, ?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+		rec.ID, rec.Pipeline, rec.AsOf, key, rec.SpecHash, rec.SegrunVersion, texts[0], texts[1], texts[2], rec.StartedAt, time.Now().UTC()); err != nil {
+		return err
+	}
+	for i, v := range versions {
+		if err := s.publishVersion(ctx, rec.ID, v, diffs[i]); err != nil {
+			return fmt.Errorf("publishing %s: %w", v.Segmentation, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: roll back rather than commit half a decision
+	}
+	return s.db.Exec(ctx, "COMMIT")
+}
+
+func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Diff) error {
+	seg := Literal(v.Segmentation)
+	entered, exited := Ident(diffTable("entered", v.Segmentation)), Ident(diffTable("exited", v.Segmentation))
+	stmts := []string{
+		fmt.Sprintf(`UPDATE segrun_store.memberships m SET valid_to_run = %d FROM %s e
+			WHERE m.segmentation = %s AND m.valid_to_run IS NULL AND m.entity = e.entity AND m.segment = e.segment`, run, exited, seg),
+		fmt.Sprintf(`INSERT INTO segrun_store.memberships SELECT entity, %s, segment, %d, NULL FROM %s`, seg, run, entered),
+		fmt.Sprintf(`INSERT INTO segrun_store.changes SELECT %[1]d, %[2]s, entity, segment, 'entered' FROM %[3]s
+			UNION ALL SELECT %[1]d, %[2]s, entity, segment, 'exited' FROM %[4]s`, run, seg, entered, exited),
+	}
+	for _, q := range stmts {
+		if err := s.db.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	for _, st := range d.Segments {
+		var desc any
+		if st.Description != "" {
+			desc = st.Description
+		}
+		if err := s.db.Exec(ctx, `INSERT INTO segrun_store.segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			run, v.Segmentation, st.Segment, st.Size, st.Share, st.Entered, st.Exited, st.Stayed, desc); err != nil {
+			return err
+		}
+	}
+	for _, t := range d.Transitions {
+		if err := s.db.Exec(ctx, `INSERT INTO segrun_store.transitions VALUES (?, ?, nullif(?, ''), nullif(?, ''), ?)`,
+			run, v.Segmentation, t.From, t.To, t.Entities); err != nil {
+			return err
+		}
+	}
+	texts, err := jsonTexts(v.Summary, v.Model)
+	if err != nil {
+		return err
+	}
+	return s.db.Exec(ctx, `INSERT INTO segrun_store.segmentation_versions VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		run, v.Segmentation, v.Method, d.Entities, d.Assigned, texts[0], texts[1])
+}
+
+// undo takes a published run back out of the memberships: intervals it opened are deleted, intervals it
+// closed are reopened, and its change log goes. The runs row stays, marked replaced, for the audit trail.
+func (s *Store) undo(ctx context.Context, run, by int64) error {
+	for _, q := range []string{
+		fmt.Sprintf(`DELETE FROM segrun_store.memberships WHERE valid_from_run = %d`, run),
+		fmt.Sprintf(`UPDATE segrun_store.memberships SET valid_to_run = NULL WHERE valid_to_run = %d`, run),
+		fmt.Sprintf(`DELETE FROM segrun_store.changes WHERE run_id = %d`, run),
+		fmt.Sprintf(`DELETE FROM segrun_store.transitions WHERE run_id = %d`, run),
+		fmt.Sprintf(`DELETE FROM segrun_store.segments WHERE run_id = %d`, run),
+		fmt.Sprintf(`UPDATE segrun_store.runs SET status = 'replaced', replaced_by = %d WHERE run_id = %d`, by, run),
+	} {
+		if err := s.db.Exec(ctx, q); err != nil {
+			return fmt.Errorf("replacing run %d: %w", run, err)
+		}
+	}
+	return nil
+}
+
+// DropStaging removes the workspace tables Diff created.
+func (s *Store) DropStaging(ctx context.Context, segmentation string) error {
+	for _, k := range []string{"prev", "new", "entered", "exited"} {
+		if err := s.db.Exec(ctx, "DROP TABLE IF EXISTS "+Ident(diffTable(k, segmentation))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jsonTexts encodes values for JSON columns. A value that cannot be encoded (a NaN in a metric, say) is an
+// error that rolls the run back, never a half-written version.
+func jsonTexts(vs ...any) ([]string, error) {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %T for the store: %w", v, err)
+		}
+		out[i] = string(b)
+	}
+	return out, nil
+}

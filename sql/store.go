@@ -1,0 +1,289 @@
+package sql
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// StoreCatalog is the name the store is attached under in a run's workspace.
+const StoreCatalog = "segrun_store"
+
+// StoreSchemaVersion is the version of the store's tables; a store written by a newer segrun is refused
+// rather than misread.
+const StoreSchemaVersion = 1
+
+// Store is the versioned store: a DuckDB file holding every published version of a pipeline's
+// segmentations. It is attached to a workspace database, so a run computes in the workspace and publishes
+// with one transaction that writes only the store.
+//
+// Memberships are validity intervals (valid_from_run, valid_to_run): a membership is a row from the run
+// that started it until the run that ended it (NULL while current), so storage grows with changes, not
+// with runs.
+type Store struct {
+	db   *DB
+	Path string
+}
+
+// storeDDL creates the store's tables, views and macros. Every statement is idempotent.
+var storeDDL = []string{
+	`CREATE TABLE IF NOT EXISTS segrun_store.segrun_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS segrun_store.runs (
+		run_id BIGINT PRIMARY KEY,
+		pipeline VARCHAR NOT NULL,
+		status VARCHAR NOT NULL,
+		as_of DATE NOT NULL,
+		run_key VARCHAR,
+		spec_hash VARCHAR NOT NULL,
+		segrun_version VARCHAR NOT NULL,
+		vars JSON,
+		sources JSON,
+		steps JSON,
+		started_at TIMESTAMP NOT NULL,
+		published_at TIMESTAMP NOT NULL,
+		replaced_by BIGINT)`,
+	`CREATE TABLE IF NOT EXISTS segrun_store.segmentation_versions (
+		run_id BIGINT NOT NULL,
+		segmentation VARCHAR NOT NULL,
+		method VARCHAR NOT NULL,
+		entities BIGINT NOT NULL,
+		assigned BIGINT NOT NULL,
+		summary JSON,
+		model JSON)`,
+	`CREATE TABLE IF NOT EXISTS segrun_store.segments (
+		run_id BIGINT NOT NULL,
+		segmentation VARCHAR NOT NULL,
+		segment VARCHAR NOT NULL,
+		size BIGINT NOT NULL,
+		share DOUBLE NOT NULL,
+		entered BIGINT NOT NULL,
+		exited BIGINT NOT NULL,
+		stayed BIGINT NOT NULL,
+		description VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS segrun_store.memberships (
+		entity VARCHAR NOT NULL,
+		segmentation VARCHAR NOT NULL,
+		segment VARCHAR NOT NULL,
+		valid_from_run BIGINT NOT NULL,
+		valid_to_run BIGINT)`,
+	`CREATE TABLE IF NOT EXISTS segrun_store.changes (
+		run_id BIGINT NOT NULL,
+		segmentation VARCHAR NOT NULL,
+		entity VARCHAR NOT NULL,
+		segment VARCHAR NOT NULL,
+		event VARCHAR NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS segrun_store.transitions (
+		run_id BIGINT NOT NULL,
+		segmentation VARCHAR NOT NULL,
+		from_segment VARCHAR,
+		to_segment VARCHAR,
+		entities BIGINT NOT NULL)`,
+	`CREATE OR REPLACE VIEW segrun_store.current_memberships AS
+		SELECT entity, segmentation, segment, valid_from_run AS since_run
+		FROM segrun_store.memberships WHERE valid_to_run IS NULL`,
+	`CREATE OR REPLACE MACRO segrun_store.memberships_as_of(run) AS TABLE
+		SELECT entity, segmentation, segment FROM segrun_store.memberships
+		WHERE valid_from_run <= run AND (valid_to_run IS NULL OR valid_to_run > run)`,
+	`CREATE OR REPLACE VIEW segrun_store.moves AS
+		SELECT coalesce(x.run_id, e.run_id) AS run_id, coalesce(x.segmentation, e.segmentation) AS segmentation,
+		       coalesce(x.entity, e.entity) AS entity, x.segment AS from_segment, e.segment AS to_segment
+		FROM (SELECT * FROM segrun_store.changes WHERE event = 'exited') x
+		FULL JOIN (SELECT * FROM segrun_store.changes WHERE event = 'entered') e
+		  ON x.run_id = e.run_id AND x.segmentation = e.segmentation AND x.entity = e.entity`,
+}
+
+// StoreMode says how a store is opened.
+type StoreMode int
+
+const (
+	// ReadWrite opens (creating if missing) for a run that publishes.
+	ReadWrite StoreMode = iota
+	// ReadOnly opens an existing store to read its history.
+	ReadOnly
+)
+
+// ErrNoStore is returned when a store to read does not exist.
+var ErrNoStore = errors.New("no store")
+
+// AttachStore attaches the store file at path to db. If another process holds it, AttachStore waits up to
+// wait for it to be released, then fails with ErrLocked naming the store.
+func AttachStore(ctx context.Context, db *DB, path string, mode StoreMode, wait time.Duration) (*Store, error) {
+	if mode == ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w at %s (run a pipeline first, or pass --store)", ErrNoStore, path)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	q := "ATTACH " + Literal(path) + " AS " + StoreCatalog
+	if mode == ReadOnly {
+		q += " (READ_ONLY)"
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := db.Exec(ctx, q)
+		if err == nil {
+			break
+		}
+		if !isLockError(err) {
+			return nil, fmt.Errorf("opening store %s: %v", path, firstLine(err.Error()))
+		}
+		if time.Now().After(deadline) {
+			msg := "another segrun run is using it"
+			if wait > 0 {
+				msg += fmt.Sprintf(" (waited %s)", wait)
+			} else {
+				msg += "; pass --wait 10m to wait for it"
+			}
+			return nil, fmt.Errorf("store %s: %w: %s", path, ErrLocked, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	s := &Store{db: db, Path: path}
+	if mode == ReadWrite {
+		if err := s.migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkVersion(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if err := s.db.Exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	for _, q := range storeDDL {
+		if err := s.db.Exec(ctx, q); err != nil {
+			_ = s.db.Exec(ctx, "ROLLBACK")
+			return fmt.Errorf("preparing store %s: %w", s.Path, err)
+		}
+	}
+	if err := s.db.Exec(ctx, `INSERT INTO segrun_store.segrun_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING`,
+		fmt.Sprint(StoreSchemaVersion)); err != nil {
+		_ = s.db.Exec(ctx, "ROLLBACK")
+		return err
+	}
+	return s.db.Exec(ctx, "COMMIT")
+}
+
+func (s *Store) checkVersion(ctx context.Context) error {
+	v, err := s.Meta(ctx, "schema_version")
+	if err != nil {
+		return fmt.Errorf("store %s is not a segrun store: %w", s.Path, err)
+	}
+	if v != fmt.Sprint(StoreSchemaVersion) {
+		return fmt.Errorf("store %s has schema version %s; this segrun reads version %d", s.Path, v, StoreSchemaVersion)
+	}
+	return nil
+}
+
+// Meta reads a store setting; "" when unset.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRow(ctx, "SELECT value FROM segrun_store.segrun_meta WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, stdsql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetMeta writes a store setting (inside the publishing transaction).
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	return s.db.Exec(ctx, `INSERT INTO segrun_store.segrun_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+}
+
+// Run is one row of the run history.
+type Run struct {
+	ID            int64     `json:"run_id"`
+	Pipeline      string    `json:"pipeline"`
+	Status        string    `json:"status"`
+	AsOf          time.Time `json:"as_of"`
+	Key           string    `json:"run_key,omitempty"`
+	SpecHash      string    `json:"spec_hash"`
+	SegrunVersion string    `json:"segrun_version"`
+	Vars          string    `json:"vars"`
+	Sources       string    `json:"sources"`
+	Steps         string    `json:"steps"`
+	StartedAt     time.Time `json:"started_at"`
+	PublishedAt   time.Time `json:"published_at"`
+	ReplacedBy    *int64    `json:"replaced_by,omitempty"`
+}
+
+// Run statuses.
+const (
+	StatusPublished = "published"
+	StatusReplaced  = "replaced"
+)
+
+const runColumns = `run_id, pipeline, status, as_of, coalesce(run_key, ''), spec_hash, segrun_version,
+	coalesce(vars::VARCHAR, '{}'), coalesce(sources::VARCHAR, '[]'), coalesce(steps::VARCHAR, '[]'), started_at, published_at, replaced_by`
+
+// Runs lists the run history, oldest first.
+func (s *Store) Runs(ctx context.Context) ([]Run, error) {
+	return s.queryRuns(ctx, "SELECT "+runColumns+" FROM segrun_store.runs ORDER BY run_id")
+}
+
+// LatestRun is the latest published version, or nil.
+func (s *Store) LatestRun(ctx context.Context) (*Run, error) {
+	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = 'published' ORDER BY run_id DESC LIMIT 1")
+}
+
+// RunByID returns a run by id, or nil.
+func (s *Store) RunByID(ctx context.Context, id int64) (*Run, error) {
+	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE run_id = ?", id)
+}
+
+// RunByKey returns the published run with a run key, or nil.
+func (s *Store) RunByKey(ctx context.Context, key string) (*Run, error) {
+	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE run_key = ? AND status = 'published'", key)
+}
+
+// PublishedBefore is the latest published run before run id, or nil: the version a replacement of id
+// compares against.
+func (s *Store) PublishedBefore(ctx context.Context, id int64) (*Run, error) {
+	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = 'published' AND run_id < ? ORDER BY run_id DESC LIMIT 1", id)
+}
+
+func (s *Store) oneRun(ctx context.Context, q string, args ...any) (*Run, error) {
+	runs, err := s.queryRuns(ctx, q, args...)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return &runs[0], nil
+}
+
+func (s *Store) queryRuns(ctx context.Context, q string, args ...any) ([]Run, error) {
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		if err := rows.Scan(&r.ID, &r.Pipeline, &r.Status, &r.AsOf, &r.Key, &r.SpecHash, &r.SegrunVersion, &r.Vars,
+			&r.Sources, &r.Steps, &r.StartedAt, &r.PublishedAt, &r.ReplacedBy); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// NextRunID is the id the next version gets.
+func (s *Store) NextRunID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, "SELECT coalesce(max(run_id), 0) + 1 FROM segrun_store.runs").Scan(&id)
+	return id, err
+}
