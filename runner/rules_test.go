@@ -79,9 +79,9 @@ func TestKernelsAgreeWithTheVM(t *testing.T) {
 		"last_order < as_of && signup >= as_of",
 		"aov ** 0.5 > 10 && monetary + aov > vars.threshold",
 		"vip == true && recency_days != vars.active_days",
-		"frequency % 3 == 0",                       // not a kernel: the VM evaluates it
-		"country matches '^[A-Z]+$' && vip",         // not a kernel
-		"(monetary > 100 ? frequency : 0) > 5",      // not a kernel
+		"frequency % 3 == 0",                          // not a kernel: the VM evaluates it
+		"country matches '^[A-Z]+$' && vip",           // not a kernel
+		"(monetary > 100 ? frequency : 0) > 5",        // not a kernel
 		"lower(country) == 'gb' && recency_days < 99", // not a kernel
 	}
 	env := &RuleEnv{Columns: ruleTestCols, Vars: []Var{
