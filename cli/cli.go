@@ -37,21 +37,25 @@ type command struct {
 	run     func(ctx context.Context, env *env, args []string) int
 }
 
+// commands is the command table, in the order --help lists them.
 var commands []command
 
 func init() {
+	// Built in init because the table refers to functions that refer back to it (help, suggestions).
 	commands = []command{
 		{"validate", "check specs without running them", runValidate},
 		{"plan", "show a spec's steps in execution order", runPlan},
+		{"run", "run a pipeline and publish a new version of its segmentations", runRun},
+		{"runs", "list the published versions in a store", runRuns},
+		{"show", "show a segmentation's segment sizes", runShow},
+		{"changes", "show who entered and left segments in a version", runChanges},
+		{"export", "write a version's memberships or change log to a file", runExport},
 		{"init", "write a commented starter spec and sample data", runInit},
+		{"demo", "write a synthetic retail dataset and the flagship spec", runDemo},
 		{"schema", "print the spec's JSON Schema", runSchema},
 		{"version", "print segrun's version", runVersion},
 	}
-	commands = append(commands, runCommands...)
 }
-
-// runCommands are registered by the files implementing them, keeping this file about dispatch.
-var runCommands []command
 
 // env is what a command needs from the outside world.
 type env struct {

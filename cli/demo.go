@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/segrun/segrun/examples"
+)
+
+func runDemo(_ context.Context, e *env, args []string) int {
+	fs := newFlags("demo", "segrun demo [--customers N] [--seed S] DIR", e.stderr)
+	customers := fs.Int("customers", examples.DefaultRetailCustomers, "number of customers (about 9 orders each)")
+	seed := fs.Uint64("seed", examples.DefaultRetailSeed, "seed: the same seed writes the same data")
+	dirs, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if len(dirs) != 1 {
+		return fs.usageError(e, "give the directory to write into")
+	}
+	dir := dirs[0]
+	stats, err := examples.GenerateRetail(filepath.Join(dir, "data"), examples.RetailOptions{Customers: *customers, Seed: *seed})
+	if err != nil {
+		return e.fail(err)
+	}
+	src, err := examples.Pipelines.ReadFile(examples.FlagshipSpec)
+	if err != nil {
+		return e.fail(err)
+	}
+	specFile := filepath.Join(dir, "retail.yaml")
+	if err := os.WriteFile(specFile, src, 0o644); err != nil {
+		return e.fail(err)
+	}
+	fmt.Fprintf(e.stdout, "wrote %d customers and %d orders to %s, and the flagship spec %s\n", stats.Customers, stats.Orders,
+		filepath.Join(dir, "data"), specFile)
+	fmt.Fprintf(e.stdout, "next: segrun run %s --as-of 2024-09-30\n", specFile)
+	return ExitOK
+}

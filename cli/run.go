@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+func runRun(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("run", "segrun run SPEC [--as-of D] [--var k=v]... [--store PATH] [--run-key K] [--force] [--dry-run] [--log-format text|json]", e.stderr)
+	asOf := fs.String("as-of", "", "the date the run is computed for, YYYY-MM-DD (default: today in UTC; schedulers should pass their logical date)")
+	vars := varFlags{}
+	fs.Var(vars, "var", "override a spec var: --var name=value (repeatable)")
+	store := fs.String("store", "", "the versioned store (default: the spec's store)")
+	runKey := fs.String("run-key", "", "the scheduler's run id or logical date: a key already published makes the run a no-op")
+	force := fs.Bool("force", false, "with --run-key: replace the version published under that key")
+	dryRun := fs.Bool("dry-run", false, "compute everything and show what would change, publishing nothing")
+	wait := fs.Duration("wait", 0, "wait this long for a store another run is using (for example 10m)")
+	memory := fs.String("memory-limit", "", "DuckDB's memory limit, for example 4GB (default: 80% of RAM); above it, DuckDB spills to disk")
+	threads := fs.Int("threads", 0, "threads for DuckDB and rule evaluation (default: one per CPU)")
+	tempDir := fs.String("temp-dir", "", "where DuckDB spills when data exceeds memory (default: the system's temp directory)")
+	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
+	format := fs.String("format", "text", "summary on stdout: text or json")
+	verbose := fs.Bool("verbose", false, "log each step's details")
+	files, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if !fs.oneOf(e, "log-format", *logFormat, []string{"text", "json"}) || !fs.oneOf(e, "format", *format, []string{"text", "json"}) {
+		return ExitUsage
+	}
+	if len(files) != 1 {
+		return fs.usageError(e, "give exactly one spec")
+	}
+	if *force && *runKey == "" {
+		return fs.usageError(e, "--force replaces the version of a --run-key; give the key")
+	}
+	date := time.Now().UTC().Truncate(24 * time.Hour)
+	if *asOf != "" {
+		var err error
+		if date, err = runner.ParseAsOf(*asOf); err != nil {
+			return fs.usageError(e, "%v", err)
+		}
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	var handler slog.Handler = slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level})
+	}
+	o := runner.RunOptions{AsOf: date, Vars: vars, StorePath: *store, RunKey: *runKey, Force: *force, DryRun: *dryRun,
+		Wait: *wait, MemoryLimit: *memory, Threads: *threads, TempDir: *tempDir, Log: slog.New(handler), Version: Version}
+	if isTerminal(e.stderr) && *logFormat == "text" {
+		o.Progress = e.stderr
+	}
+	res, err := runner.Run(ctx, files[0], o)
+	if err != nil {
+		return e.runFailed(res, err)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return e.fail(err)
+		}
+		return ExitOK
+	}
+	writeRunSummary(e.stdout, res)
+	return ExitOK
+}
+
+// runFailed reports why a run stopped and picks the exit code: 1 for the spec or the data, 3 for the
+// environment. Nothing was published in either case.
+func (e *env) runFailed(res *runner.Result, err error) int {
+	var f *runner.Failure
+	switch {
+	case errors.Is(err, runner.ErrInvalidSpec):
+		(&spec.Writer{}).WriteText(e.stderr, res.Validation.Diagnostics)
+		e.errorf("the spec is invalid; nothing was run")
+		return ExitInvalid
+	case errors.As(err, &f):
+		e.errorf("run failed: %v", f)
+		return ExitInvalid
+	case errors.Is(err, context.Canceled):
+		e.errorf("interrupted; nothing was published")
+		return ExitEnvironment
+	case errors.Is(err, sql.ErrLocked):
+		e.errorf("%v", err)
+		return ExitEnvironment
+	}
+	e.errorf("run failed: %v", err)
+	return ExitEnvironment
+}
+
+// isTerminal reports whether w is a terminal, where progress lines help; in a scheduler's log they are noise.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

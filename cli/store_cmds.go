@@ -1,0 +1,357 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/sql"
+)
+
+// storeFlags are the flags of the commands that read the store.
+type storeFlags struct {
+	store  *string
+	format *string
+	run    *int64
+	wait   *time.Duration
+}
+
+func addStoreFlags(fs *flagSet, withRun bool) *storeFlags {
+	sf := &storeFlags{
+		store:  fs.String("store", "segrun.duckdb", "the versioned store"),
+		format: fs.String("format", "text", "output: text, json or csv"),
+		wait:   fs.Duration("wait", 0, "wait this long for a store a run is using"),
+	}
+	if withRun {
+		sf.run = fs.Int64("run", 0, "the version (default: the latest)")
+	}
+	return sf
+}
+
+// openStore attaches a store read-only to a fresh in-memory database.
+func openStore(ctx context.Context, path string, wait time.Duration) (*sql.DB, *sql.Store, error) {
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := sql.AttachStore(ctx, db, path, sql.ReadOnly, wait)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, st, nil
+}
+
+func (sf *storeFlags) check(fs *flagSet, e *env) bool {
+	return fs.oneOf(e, "format", *sf.format, []string{"text", "json", "csv"})
+}
+
+// resolveRun picks the version to read: --run, or the latest published.
+func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error) {
+	if run == 0 {
+		r, err := st.LatestRun(ctx)
+		if err == nil && r == nil {
+			err = userErrorf("store %s has no published version yet", st.Path)
+		}
+		return r, err
+	}
+	r, err := st.RunByID(ctx, run)
+	if err == nil && r == nil {
+		err = userErrorf("store %s has no version %d (segrun runs lists them)", st.Path, run)
+	}
+	if err == nil && r.Status != sql.StatusPublished {
+		err = userErrorf("version %d was replaced by version %d", run, *r.ReplacedBy)
+	}
+	return r, err
+}
+
+func runRuns(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("runs", "segrun runs [--store PATH] [--format text|json|csv]", e.stderr)
+	sf := addStoreFlags(fs, false)
+	rest, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if !sf.check(fs, e) {
+		return ExitUsage
+	}
+	if len(rest) > 0 {
+		return fs.usageError(e, "runs takes no arguments")
+	}
+	db, st, err := openStore(ctx, *sf.store, *sf.wait)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer db.Close()
+	runs, err := st.Runs(ctx)
+	if err != nil {
+		return e.fail(err)
+	}
+	switch *sf.format {
+	case "json":
+		if runs == nil {
+			runs = []sql.Run{}
+		}
+		return e.writeJSON(runs)
+	case "csv":
+		rows := [][]string{{"run_id", "status", "as_of", "run_key", "published_at", "segrun_version", "spec_hash"}}
+		for _, r := range runs {
+			rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.Status, r.AsOf.Format(time.DateOnly), r.Key,
+				r.PublishedAt.Format(time.RFC3339), r.SegrunVersion, r.SpecHash})
+		}
+		return e.writeCSV(rows)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(e.stdout, "store %s has no versions yet\n", st.Path)
+		return ExitOK
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTATUS\tAS OF\tRUN KEY\tPUBLISHED (UTC)\tSPEC")
+	for _, r := range runs {
+		status := r.Status
+		if r.ReplacedBy != nil {
+			status += fmt.Sprintf(" by %d", *r.ReplacedBy)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.12s\n", r.ID, status, r.AsOf.Format(time.DateOnly), dash(r.Key),
+			r.PublishedAt.Format("2006-01-02 15:04:05"), r.SpecHash)
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runShow(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("show", "segrun show SEGMENTATION [--run N] [--store PATH] [--format text|json|csv]", e.stderr)
+	sf := addStoreFlags(fs, true)
+	names, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if !sf.check(fs, e) {
+		return ExitUsage
+	}
+	if len(names) != 1 {
+		return fs.usageError(e, "give the segmentation to show")
+	}
+	db, st, err := openStore(ctx, *sf.store, *sf.wait)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer db.Close()
+	run, err := resolveRun(ctx, st, *sf.run)
+	if err != nil {
+		return e.fail(err)
+	}
+	info, err := st.Version(ctx, run.ID, names[0])
+	if err != nil {
+		return e.fail(err)
+	}
+	if info == nil {
+		segs, _ := st.Segmentations(ctx, run.ID)
+		return e.fail(userErrorf("version %d has no segmentation %q%s", run.ID, names[0], suggestIn(names[0], segs)))
+	}
+	stats, err := st.SegmentStats(ctx, run.ID, names[0])
+	if err != nil {
+		return e.fail(err)
+	}
+	switch *sf.format {
+	case "json":
+		var summary any
+		_ = json.Unmarshal([]byte(info.Summary), &summary)
+		return e.writeJSON(map[string]any{"segmentation": names[0], "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
+			"method": info.Method, "entities": info.Entities, "assigned": info.Assigned, "segments": nonNil(stats), "summary": summary})
+	case "csv":
+		rows := [][]string{{"segment", "size", "share", "description"}}
+		for _, s := range stats {
+			rows = append(rows, []string{s.Segment, strconv.FormatInt(s.Size, 10), strconv.FormatFloat(s.Share, 'f', 6, 64), s.Description})
+		}
+		return e.writeCSV(rows)
+	}
+	fmt.Fprintf(e.stdout, "%s (%s), version %d as of %s: %s of %s entities in a segment\n", names[0], info.Method, run.ID,
+		run.AsOf.Format(time.DateOnly), thousands(info.Assigned), thousands(info.Entities))
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  segment\tsize\tshare\t")
+	for _, s := range stats {
+		fmt.Fprintf(tw, "  %s\t%s\t%.1f%%\t", s.Segment, thousands(s.Size), 100*s.Share)
+		if s.Description != "" {
+			fmt.Fprintf(tw, " %s", s.Description)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func suggestIn(name string, options []string) string {
+	if s := nearest(name, options); s != "" {
+		return fmt.Sprintf("; did you mean %q?", s)
+	}
+	return fmt.Sprintf(" (it has %v)", options)
+}
+
+func runChanges(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("changes", "segrun changes SEGMENTATION [--run N] [--store PATH] [--format text|json|csv]", e.stderr)
+	sf := addStoreFlags(fs, true)
+	names, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if !sf.check(fs, e) {
+		return ExitUsage
+	}
+	if len(names) != 1 {
+		return fs.usageError(e, "give the segmentation")
+	}
+	db, st, err := openStore(ctx, *sf.store, *sf.wait)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer db.Close()
+	run, err := resolveRun(ctx, st, *sf.run)
+	if err != nil {
+		return e.fail(err)
+	}
+	info, err := st.Version(ctx, run.ID, names[0])
+	if err != nil {
+		return e.fail(err)
+	}
+	if info == nil {
+		segs, _ := st.Segmentations(ctx, run.ID)
+		return e.fail(userErrorf("version %d has no segmentation %q%s", run.ID, names[0], suggestIn(names[0], segs)))
+	}
+	stats, err := st.SegmentStats(ctx, run.ID, names[0])
+	if err != nil {
+		return e.fail(err)
+	}
+	trans, err := st.Transitions(ctx, run.ID, names[0])
+	if err != nil {
+		return e.fail(err)
+	}
+	switch *sf.format {
+	case "json":
+		return e.writeJSON(map[string]any{"segmentation": names[0], "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
+			"segments": nonNil(stats), "transitions": nonNil(trans)})
+	case "csv":
+		rows := [][]string{{"segment", "size", "entered", "exited", "stayed"}}
+		for _, s := range stats {
+			rows = append(rows, []string{s.Segment, strconv.FormatInt(s.Size, 10), strconv.FormatInt(s.Entered, 10),
+				strconv.FormatInt(s.Exited, 10), strconv.FormatInt(s.Stayed, 10)})
+		}
+		return e.writeCSV(rows)
+	}
+	fmt.Fprintf(e.stdout, "%s, version %d as of %s, against the version before it\n", names[0], run.ID, run.AsOf.Format(time.DateOnly))
+	writeSegmentTable(e.stdout, stats)
+	if len(trans) > 0 {
+		fmt.Fprintln(e.stdout, "\ntransitions (rows: from, columns: to; - is no segment):")
+		writeMatrix(e.stdout, trans)
+	}
+	return ExitOK
+}
+
+// writeMatrix prints transitions as a from x to table.
+func writeMatrix(w io.Writer, trans []sql.Transition) {
+	set := map[string]bool{}
+	for _, t := range trans {
+		set[t.From], set[t.To] = true, true
+	}
+	var labels []string
+	for l := range set {
+		labels = append(labels, l)
+	}
+	sort.Slice(labels, func(i, j int) bool { return labels[i] != "" && (labels[j] == "" || labels[i] < labels[j]) })
+	count := map[[2]string]int64{}
+	for _, t := range trans {
+		count[[2]string{t.From, t.To}] = t.Entities
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "  from \\ to\t")
+	for _, l := range labels {
+		fmt.Fprintf(tw, "%s\t", dash(l))
+	}
+	fmt.Fprintln(tw)
+	for _, from := range labels {
+		fmt.Fprintf(tw, "  %s\t", dash(from))
+		for _, to := range labels {
+			if n := count[[2]string{from, to}]; n > 0 {
+				fmt.Fprintf(tw, "%s\t", thousands(n))
+			} else {
+				fmt.Fprint(tw, ".\t")
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+func runExport(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("export", "segrun export SEGMENTATION --out PATH [--run N] [--changes] [--store PATH]", e.stderr)
+	store := fs.String("store", "segrun.duckdb", "the versioned store")
+	out := fs.String("out", "", "output file: .csv, .parquet or .jsonl")
+	run := fs.Int64("run", 0, "the version (default: the latest)")
+	changes := fs.Bool("changes", false, "export the version's change log (entered, exited) instead of its memberships")
+	wait := fs.Duration("wait", 0, "wait this long for a store a run is using")
+	names, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if len(names) != 1 || *out == "" {
+		return fs.usageError(e, "give the segmentation and --out PATH")
+	}
+	switch filepath.Ext(*out) {
+	case ".csv", ".parquet", ".jsonl":
+	default:
+		return fs.usageError(e, "--out %s: the extension must be .csv, .parquet or .jsonl", *out)
+	}
+	db, st, err := openStore(ctx, *store, *wait)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer db.Close()
+	r, err := resolveRun(ctx, st, *run)
+	if err != nil {
+		return e.fail(err)
+	}
+	if err := runner.Export(ctx, st, runner.ExportRequest{Segmentation: names[0], Run: r.ID, Changes: *changes, Path: *out}); err != nil {
+		return e.fail(userErrorf("%v", err))
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (version %d)\n", *out, r.ID)
+	return ExitOK
+}
+
+func (e *env) writeJSON(v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return e.fail(err)
+	}
+	return ExitOK
+}
+
+func (e *env) writeCSV(rows [][]string) int {
+	w := csv.NewWriter(e.stdout)
+	if err := w.WriteAll(rows); err != nil {
+		return e.fail(err)
+	}
+	return ExitOK
+}

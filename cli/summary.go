@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/sql"
+)
+
+// writeRunSummary prints what a run did: per segmentation, each segment's size, share and movement, the
+// rules' matches and NULL-skipped rows, then step timings.
+func writeRunSummary(w io.Writer, r *runner.Result) {
+	switch r.Outcome {
+	case runner.OutcomeUnchanged:
+		fmt.Fprintf(w, "%s: %s\n", r.Pipeline, r.Message)
+		return
+	case runner.OutcomeDryRun:
+		fmt.Fprintf(w, "%s: dry run as of %s; nothing was published. Against %s:\n", r.Pipeline, r.AsOf.Format(time.DateOnly), baseName(r.BaseRun))
+	default:
+		fmt.Fprintf(w, "%s: published version %d to %s (as of %s", r.Pipeline, r.RunID, r.Store, r.AsOf.Format(time.DateOnly))
+		if r.RunKey != "" {
+			fmt.Fprintf(w, ", run key %s", r.RunKey)
+		}
+		if r.Replaced != 0 {
+			fmt.Fprintf(w, ", replacing version %d", r.Replaced)
+		}
+		fmt.Fprintf(w, "; compared with %s)\n", baseName(r.BaseRun))
+	}
+	for _, s := range r.Segmentations {
+		fmt.Fprintln(w)
+		writeSegmentation(w, s)
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(w, "\nwarnings:")
+		for _, x := range r.Warnings {
+			fmt.Fprintf(w, "  %s\n", x)
+		}
+	}
+	fmt.Fprintln(w, "\nsteps:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, st := range r.Steps {
+		fmt.Fprintf(tw, "  %s %s\t%s rows\t%.2fs\t\n", st.Kind, st.Step, thousands(st.Rows), st.Seconds)
+	}
+	tw.Flush()
+	for _, x := range r.Exports {
+		fmt.Fprintf(w, "exported %s\n", x)
+	}
+	fmt.Fprintf(w, "total %.2fs\n", r.Seconds)
+}
+
+func baseName(run int64) string {
+	if run == 0 {
+		return "no previous version: everyone entered"
+	}
+	return fmt.Sprintf("version %d", run)
+}
+
+func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
+	d := s.Diff
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(w, "%s (%s): %s of %s entities in a segment; %s entered, %s exited\n", s.Name, s.Method,
+		thousands(d.Assigned), thousands(d.Entities), thousands(d.Entered), thousands(d.Exited))
+	writeSegmentTable(w, d.Segments)
+	for _, r := range s.Rules {
+		if r.NullSkipped > 0 {
+			fmt.Fprintf(w, "  rule %s skipped %s rows with a NULL in a column it reads\n", r.Segment, thousands(r.NullSkipped))
+		}
+	}
+	if s.RuleEvaluations > 0 && s.RuleSeconds > 0 {
+		fmt.Fprintf(w, "  %s rule evaluations in %.3fs (%.1fM/s)\n", thousands(s.RuleEvaluations), s.RuleSeconds,
+			float64(s.RuleEvaluations)/s.RuleSeconds/1e6)
+	}
+	if c := s.Cluster; c != nil {
+		writeClusterReport(w, c)
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
+
+func writeSegmentTable(w io.Writer, segs []sql.SegmentStat) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  segment\tsize\tshare\tentered\texited\tstayed\t")
+	for _, st := range segs {
+		fmt.Fprintf(tw, "  %s\t%s\t%.1f%%\t%s\t%s\t%s\t", st.Segment, thousands(st.Size), 100*st.Share,
+			thousands(st.Entered), thousands(st.Exited), thousands(st.Stayed))
+		if st.Description != "" {
+			fmt.Fprintf(tw, " %s", st.Description)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+// thousands writes 1234567 as 1,234,567.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

@@ -1,0 +1,144 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// rfmSegmenter scores recency, frequency and monetary value into quantile bins (algorithms.RFMScores),
+// then assigns segments with rules over r_score, f_score and m_score: the spec's own rules, or the named
+// grid. Rows missing a value get a NULL score, so the rules skip them and the summary counts them.
+type rfmSegmenter struct{}
+
+var scoreColumns = []string{"r_score", "f_score", "m_score"}
+
+func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
+	cfg := j.seg.RFM
+	bins := cfg.Bins
+	if bins == 0 {
+		bins = 5
+	}
+	scored := "segrun_rfm_" + j.name
+	err := e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+		batches, _, err := readBatches(a, fmt.Sprintf("SELECT %s, %s FROM %s", sql.Ident(j.entity),
+			identList([]string{cfg.Recency, cfg.Frequency, cfg.Monetary}), sql.Ident(j.seg.From)))
+		if err != nil {
+			return err
+		}
+		defer release(batches)
+		var cols [3][]float64
+		for _, b := range batches {
+			for c := range cols {
+				vals, err := floats(b.Column(1 + c))
+				if err != nil {
+					return fmt.Errorf("segmentation %s: %w", j.name, err)
+				}
+				cols[c] = append(cols[c], vals...)
+			}
+		}
+		r, f, m, err := algorithms.RFMScores(cols[0], cols[1], cols[2], bins)
+		if err != nil {
+			return &Failure{Step: "segmentation " + j.name, Msg: err.Error()}
+		}
+		scores := [3][]int{r, f, m}
+		arrays := make([][]arrow.Array, 3)
+		offset := 0
+		for _, b := range batches {
+			n := int(b.NumRows())
+			for c := range scores {
+				arrays[c] = append(arrays[c], scoreArray(scores[c][offset:offset+n]))
+			}
+			offset += n
+		}
+		defer func() {
+			for _, as := range arrays {
+				for _, x := range as {
+					x.Release()
+				}
+			}
+		}()
+		fields := make([]arrow.Field, 3)
+		for c, name := range scoreColumns {
+			fields[c] = arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64, Nullable: true}
+		}
+		reader, err := withColumns(batches, 0, fields, arrays)
+		if err != nil {
+			return err
+		}
+		defer reader.Release()
+		return a.CreateTable(scored, reader, "*", "")
+	})
+	if err != nil {
+		return err
+	}
+	defer e.db.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sql.Ident(scored))
+	rules := j.seg.Rules
+	if len(rules) == 0 {
+		grid, err := algorithms.RFMGridFor(bins)
+		if err != nil {
+			return err
+		}
+		for _, g := range grid {
+			rules = append(rules, spec.Rule{Segment: g.Segment, When: g.Rule()})
+		}
+	}
+	env := &RuleEnv{Columns: []sql.Column{j.input[0]}, Vars: e.v.Vars}
+	for _, c := range scoreColumns {
+		env.Extra = append(env.Extra, sql.Column{Name: c, Type: "BIGINT"})
+	}
+	rs, err := compileRules(rules, j.seg.Else, j.seg.Multi, env)
+	if err != nil {
+		return err
+	}
+	return e.applyRules(ctx, j, rs, scored, scoreColumns)
+}
+
+// scoreArray makes an Arrow column of scores, NULL where the score is 0 (a missing input value).
+func scoreArray(s []int) arrow.Array {
+	b := array.NewInt64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	b.Reserve(len(s))
+	for _, v := range s {
+		if v == 0 {
+			b.AppendNull()
+		} else {
+			b.UnsafeAppend(int64(v))
+		}
+	}
+	return b.NewArray()
+}
+
+// floats reads a numeric Arrow column as float64, NaN for NULL: the form algorithms takes.
+func floats(a arrow.Array) ([]float64, error) {
+	v := &vec{}
+	nulls, err := fromArrow(a, kFloat, v, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, a.Len())
+	switch {
+	case v.f != nil && len(v.f) == a.Len():
+		copy(out, v.f)
+	case v.i != nil:
+		for i, x := range v.i[:a.Len()] {
+			out[i] = float64(x)
+		}
+	default:
+		return nil, fmt.Errorf("column %s is not numeric", a.DataType())
+	}
+	for i, isNull := range nulls {
+		if isNull {
+			out[i] = math.NaN()
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,105 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/segrun/segrun/sql"
+)
+
+// publish compares every segmentation with the base version, checks minimum sizes, and (unless this is a
+// dry run) writes the run and all its versions to the store in one transaction.
+func (e *execution) publish(ctx context.Context) error {
+	var base int64
+	if e.base != nil {
+		base = e.base.ID
+	}
+	diffs := make([]*sql.Diff, len(e.segVersions))
+	for i, v := range e.segVersions {
+		d, err := e.store.Diff(ctx, base, v)
+		if err != nil {
+			return err
+		}
+		diffs[i] = d
+		e.res.Segmentations[i].Diff = d
+		if err := e.checkMinSize(v.Segmentation, d); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		for _, v := range e.segVersions {
+			_ = e.store.DropStaging(context.WithoutCancel(ctx), v.Segmentation)
+		}
+	}()
+	if e.o.DryRun {
+		e.res.Outcome = OutcomeDryRun
+		return nil
+	}
+	id, err := e.store.NextRunID(ctx)
+	if err != nil {
+		return err
+	}
+	entityType := ""
+	for _, c := range e.v.Columns[e.segVersions0From()] {
+		if c.Name == e.s.Entity {
+			entityType = c.Type
+		}
+	}
+	vars := map[string]any{}
+	for _, v := range e.v.Vars {
+		vars[v.Name] = v.Value
+	}
+	rec := sql.RunRecord{
+		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: specHash(e.s), SegrunVersion: e.o.Version,
+		Vars: vars, Sources: e.fingerprints, Steps: e.res.Steps, StartedAt: time.Now().UTC(),
+		Entity: e.s.Entity, EntityType: entityType,
+	}
+	var replace int64
+	if e.replace != nil {
+		replace = e.replace.ID
+	}
+	e.progress("publishing version %d ...", id)
+	if err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs); err != nil {
+		return fmt.Errorf("publishing to %s: %w (nothing was published)", e.res.Store, err)
+	}
+	e.progress(" done\n")
+	e.res.Outcome, e.res.RunID = OutcomePublished, id
+	return nil
+}
+
+// segVersions0From is the input of the first segmentation, whose entity column's type the store records.
+func (e *execution) segVersions0From() string {
+	if len(e.s.Segmentations) == 0 {
+		return ""
+	}
+	return e.s.Segmentations[0].Value.From
+}
+
+// checkMinSize applies a segmentation's min_size to every segment.
+func (e *execution) checkMinSize(name string, d *sql.Diff) error {
+	seg, _ := e.s.Segmentations.Get(name)
+	ms := seg.MinSize
+	if ms == nil {
+		return nil
+	}
+	var small []string
+	for _, st := range d.Segments {
+		if ms.Count > 0 && st.Size < int64(ms.Count) {
+			small = append(small, fmt.Sprintf("%s has %d entities, fewer than min_size.count %d", st.Segment, st.Size, ms.Count))
+		}
+		if ms.Share > 0 && st.Share < ms.Share {
+			small = append(small, fmt.Sprintf("%s has %.2f%% of entities, less than min_size.share %.2f%%", st.Segment, 100*st.Share, 100*ms.Share))
+		}
+	}
+	if len(small) == 0 {
+		return nil
+	}
+	if ms.Severity == "warn" {
+		for _, s := range small {
+			e.warn("segmentation %s: %s", name, s)
+		}
+		return nil
+	}
+	return &Failure{Step: "segmentation " + name, Msg: "segments below min_size; nothing was published", Details: small}
+}

@@ -1,0 +1,308 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// RunOptions are a run's settings, from the command line.
+type RunOptions struct {
+	// AsOf is the date the run is computed for; schedulers pass their logical date.
+	AsOf time.Time
+	Vars map[string]string
+	// StorePath overrides the spec's store.
+	StorePath string
+	// RunKey identifies a scheduled run (a logical date or run id): a key already published makes the run
+	// a no-op, unless Force, which replaces that version.
+	RunKey string
+	Force  bool
+	// DryRun computes everything and reports what would change, publishing nothing.
+	DryRun bool
+	// Wait is how long to wait for a store another run holds.
+	Wait time.Duration
+	// MemoryLimit, Threads and TempDir bound DuckDB; above the limit it spills to TempDir.
+	MemoryLimit string
+	Threads     int
+	TempDir     string
+	// Progress receives a line per step (nil: quiet).
+	Progress io.Writer
+	Log      *slog.Logger
+	// Version is segrun's version, recorded with the run.
+	Version string
+}
+
+// Outcomes of a run.
+const (
+	OutcomePublished = "published"
+	OutcomeUnchanged = "unchanged"
+	OutcomeDryRun    = "dry-run"
+)
+
+// Result is what a run did, for the summary and for tools (segrun run --format json).
+type Result struct {
+	Pipeline string    `json:"pipeline"`
+	Store    string    `json:"store"`
+	Outcome  string    `json:"outcome"`
+	RunID    int64     `json:"run_id,omitempty"`
+	RunKey   string    `json:"run_key,omitempty"`
+	AsOf     time.Time `json:"as_of"`
+	// BaseRun is the version this run was compared with (0: none, the first version).
+	BaseRun int64 `json:"base_run,omitempty"`
+	// Replaced is the version a --force run replaced.
+	Replaced      int64                `json:"replaced,omitempty"`
+	Message       string               `json:"message,omitempty"`
+	Steps         []StepReport         `json:"steps"`
+	Segmentations []SegmentationReport `json:"segmentations"`
+	Warnings      []string             `json:"warnings,omitempty"`
+	Exports       []string             `json:"exports,omitempty"`
+	Seconds       float64              `json:"seconds"`
+	// Validation holds the diagnostics when the spec was invalid.
+	Validation *Validation `json:"-"`
+}
+
+// StepReport is one executed step.
+type StepReport struct {
+	Step    string  `json:"step"`
+	Kind    string  `json:"kind"`
+	Rows    int64   `json:"rows"`
+	Seconds float64 `json:"seconds"`
+}
+
+// ErrInvalidSpec is returned (with Result.Validation) when the spec does not validate.
+var ErrInvalidSpec = errors.New("the spec is invalid")
+
+// execution is one run in progress.
+type execution struct {
+	o     RunOptions
+	v     *Validation
+	s     *spec.Spec
+	db    *sql.DB
+	store *sql.Store
+	res   *Result
+	log   *slog.Logger
+	// base is the published version compared against; replace the version a --force run supersedes.
+	base, replace *sql.Run
+	fingerprints  []SourceFingerprint
+	segVersions   []sql.Version
+}
+
+// Run executes the pipeline at specPath and publishes a new version of every segmentation, atomically.
+// It returns a *Failure for problems in the data or spec (exit 1), ErrInvalidSpec with the diagnostics in
+// Result.Validation, and other errors for the environment (exit 3).
+func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
+	start := time.Now()
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	v, err := Validate(ctx, specPath, ValidateOptions{AsOf: o.AsOf, Vars: o.Vars})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{AsOf: o.AsOf, RunKey: o.RunKey, Validation: v}
+	if !v.Valid() {
+		return res, ErrInvalidSpec
+	}
+	s := v.Spec
+	res.Pipeline = s.Name
+	res.Store = o.StorePath
+	if res.Store == "" {
+		res.Store = s.StorePath()
+	}
+	tempDir, err := workspaceTempDir(o.TempDir)
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(tempDir)
+	db, err := sql.Open(ctx, "", sql.Options{MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDir: tempDir})
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log}
+	if err := e.attachStore(ctx); err != nil {
+		return res, err
+	}
+	if done, err := e.decideVersion(ctx); done || err != nil {
+		res.Seconds = time.Since(start).Seconds()
+		return res, err
+	}
+	if err := e.execute(ctx); err != nil {
+		return res, err
+	}
+	if err := e.publish(ctx); err != nil {
+		return res, err
+	}
+	if !o.DryRun {
+		if err := e.exports(ctx); err != nil {
+			return res, err
+		}
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// workspaceTempDir is where DuckDB spills when a run's data exceeds memory: private to the run, removed at
+// its end.
+func workspaceTempDir(parent string) (string, error) {
+	if parent != "" {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return "", err
+		}
+	}
+	return os.MkdirTemp(parent, "segrun-spill-")
+}
+
+func (e *execution) attachStore(ctx context.Context) error {
+	path := e.res.Store
+	if e.o.DryRun {
+		if _, err := os.Stat(path); err != nil {
+			// Nothing published yet: compare against an empty store that is never written to disk.
+			path = ":memory:"
+		}
+	}
+	mode := sql.ReadWrite
+	if e.o.DryRun && path != ":memory:" {
+		mode = sql.ReadOnly
+	}
+	store, err := sql.AttachStore(ctx, e.db, path, mode, e.o.Wait)
+	if err != nil {
+		return err
+	}
+	e.store = store
+	for _, check := range []struct{ key, want, what string }{{"pipeline", e.s.Name, "pipeline"}, {"entity", e.s.Entity, "entity column"}} {
+		got, err := store.Meta(ctx, check.key)
+		if err != nil {
+			return err
+		}
+		if got != "" && got != check.want {
+			return failf("", "store %s holds %s %q, not %q; give this pipeline its own store (store: in the spec, or --store)",
+				e.res.Store, check.what, got, check.want)
+		}
+	}
+	return nil
+}
+
+// decideVersion settles which version this run compares with and whether it runs at all: a run key
+// already published is a no-op (or, with --force, replaced), and versions never go back in time.
+func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
+	latest, err := e.store.LatestRun(ctx)
+	if err != nil {
+		return false, err
+	}
+	e.base = latest
+	if e.o.RunKey != "" {
+		prior, err := e.store.RunByKey(ctx, e.o.RunKey)
+		if err != nil {
+			return false, err
+		}
+		if prior != nil && !e.o.Force {
+			e.res.Outcome, e.res.RunID = OutcomeUnchanged, prior.ID
+			e.res.Message = fmt.Sprintf("run key %q is already published as version %d (as of %s); nothing to do (--force replaces it)",
+				e.o.RunKey, prior.ID, prior.AsOf.Format(time.DateOnly))
+			return true, nil
+		}
+		if prior != nil {
+			if latest == nil || prior.ID != latest.ID {
+				return false, failf("", "run key %q is version %d, but the latest version is %d: only the latest version can be replaced (backfilling history is not supported)",
+					e.o.RunKey, prior.ID, latest.ID)
+			}
+			e.replace = prior
+			if e.base, err = e.store.PublishedBefore(ctx, prior.ID); err != nil {
+				return false, err
+			}
+		}
+	}
+	if e.base != nil && e.o.AsOf.Before(e.base.AsOf) {
+		return false, failf("", "as of %s is earlier than the latest version %d (as of %s): versions are ordered by as_of, and backfilling history is not supported",
+			e.o.AsOf.Format(time.DateOnly), e.base.ID, e.base.AsOf.Format(time.DateOnly))
+	}
+	if e.base != nil {
+		e.res.BaseRun = e.base.ID
+	}
+	if e.replace != nil {
+		e.res.Replaced = e.replace.ID
+	}
+	return false, nil
+}
+
+// execute runs every step in plan order in the workspace.
+func (e *execution) execute(ctx context.Context) error {
+	for _, v := range e.v.Vars {
+		if err := e.db.SetVariable(ctx, v.Name, v.Type, v.Value); err != nil {
+			return fmt.Errorf("setting var %s: %w", v.Name, err)
+		}
+	}
+	total := len(e.v.Plan.Steps)
+	for i, st := range e.v.Plan.Steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if st.Kind == KindExport {
+			continue
+		}
+		start := time.Now()
+		e.progress("[%d/%d] %s %s ...", i+1, total, st.Kind, st.Name)
+		var rows int64
+		var err error
+		switch st.Kind {
+		case KindSource:
+			rows, err = e.loadSource(ctx, st.Name)
+		case KindFeature:
+			rows, err = e.runFeature(ctx, st.Name)
+		case KindSegmentation:
+			rows, err = e.runSegmentation(ctx, st.Name)
+		}
+		if err != nil {
+			return err
+		}
+		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds()}
+		e.res.Steps = append(e.res.Steps, rep)
+		e.progress(" %d rows in %.2fs\n", rows, rep.Seconds)
+		e.log.Debug("step done", "step", st.Name, "kind", st.Kind, "rows", rows, "seconds", rep.Seconds)
+	}
+	return nil
+}
+
+func (e *execution) progress(format string, args ...any) {
+	if e.o.Progress != nil {
+		fmt.Fprintf(e.o.Progress, format, args...)
+	}
+}
+
+func (e *execution) warn(format string, args ...any) {
+	e.res.Warnings = append(e.res.Warnings, fmt.Sprintf(format, args...))
+}
+
+// specHash identifies the spec a version was computed from: the spec file and every .sql file it uses.
+func specHash(s *spec.Spec) string {
+	h := sha256.New()
+	h.Write(s.Doc.Src)
+	for _, f := range s.Features {
+		if f.Value.SQLFile != "" {
+			if b, err := os.ReadFile(s.Path(f.Value.SQLFile)); err == nil {
+				h.Write([]byte(filepath.ToSlash(f.Value.SQLFile)))
+				h.Write(b)
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func workers(threads int) int {
+	if threads > 0 {
+		return threads
+	}
+	return runtime.GOMAXPROCS(0)
+}

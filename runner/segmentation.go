@@ -1,0 +1,196 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// SegmentationReport is what a run tells about one segmentation.
+type SegmentationReport struct {
+	Name   string    `json:"name"`
+	Method string    `json:"method"`
+	Diff   *sql.Diff `json:"diff,omitempty"`
+	// Rules reports each rule's matches and the rows it skipped for a NULL.
+	Rules []RuleReport `json:"rules,omitempty"`
+	// RuleEvaluations is rows x rules evaluated, and RuleSeconds the time it took.
+	RuleEvaluations int64   `json:"rule_evaluations,omitempty"`
+	RuleSeconds     float64 `json:"rule_seconds,omitempty"`
+	// Cluster reports a clustering's fit, validity and stability.
+	Cluster *ClusterReport `json:"cluster,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
+}
+
+// RuleReport is one rule's outcome.
+type RuleReport struct {
+	Segment string `json:"segment"`
+	When    string `json:"when"`
+	Matched int64  `json:"matched"`
+	// NullSkipped counts rows that reached the rule (no earlier rule matched) but read a NULL.
+	NullSkipped int64 `json:"null_skipped"`
+	// Kernel says whether the rule ran as column kernels (else row by row in expr's VM).
+	Kernel bool `json:"kernel"`
+}
+
+// segJob is one segmentation being computed.
+type segJob struct {
+	name   string
+	seg    spec.Segmentation
+	input  []sql.Column
+	entity string
+	report *SegmentationReport
+	// version is what publishing records; methods fill in its summary, model and descriptions.
+	version *sql.Version
+}
+
+// segmenter computes a segmentation into the workspace table named after it: the entity column, segment,
+// and the method's score columns. Methods are looked up by name, so new ones plug in here alone.
+type segmenter interface {
+	run(ctx context.Context, e *execution, j *segJob) error
+}
+
+var segmenters = map[string]segmenter{
+	"rules":   rulesSegmenter{},
+	"rfm":     rfmSegmenter{},
+	"cluster": clusterSegmenter{},
+}
+
+func (e *execution) runSegmentation(ctx context.Context, name string) (int64, error) {
+	seg, _ := e.s.Segmentations.Get(name)
+	j := &segJob{
+		name: name, seg: seg, input: e.v.Columns[seg.From], entity: e.s.Entity,
+		report:  &SegmentationReport{Name: name, Method: segmentationMethod(seg)},
+		version: &sql.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: segmentationMethod(seg), Multi: seg.Multi},
+	}
+	if err := e.checkEntities(ctx, "segmentation "+name, seg.From); err != nil {
+		return 0, err
+	}
+	if err := segmenters[seg.Method()].run(ctx, e, j); err != nil {
+		return 0, err
+	}
+	var rows int64
+	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
+		return 0, err
+	}
+	if j.version.Summary == nil {
+		j.version.Summary = j.report
+	}
+	e.res.Segmentations = append(e.res.Segmentations, *j.report)
+	e.segVersions = append(e.segVersions, *j.version)
+	return rows, nil
+}
+
+// checkEntities refuses an input where an entity is missing or appears twice: either would silently give
+// an entity no segment or two.
+func (e *execution) checkEntities(ctx context.Context, step, table string) error {
+	ent, tbl := sql.Ident(e.s.Entity), sql.Ident(table)
+	var nulls, dups int64
+	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FILTER (WHERE %[1]s IS NULL),
+		(SELECT count(*) FROM (SELECT %[1]s FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY ALL HAVING count(*) > 1))
+		FROM %[2]s`, ent, tbl)).Scan(&nulls, &dups); err != nil {
+		return err
+	}
+	f := &Failure{Step: step}
+	if dups > 0 {
+		f.Msg = fmt.Sprintf("%d %s values appear more than once in %s; each entity needs exactly one row", dups, e.s.Entity, table)
+		sample, err := e.sampleRows(ctx, fmt.Sprintf("SELECT %[1]s, count(*) AS rows FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY rows DESC, %[1]s LIMIT 5", ent, tbl))
+		if err != nil {
+			return err
+		}
+		f.Details = append(f.Details, sample...)
+	}
+	if nulls > 0 {
+		if f.Msg != "" {
+			f.Msg += "; "
+		}
+		f.Msg += fmt.Sprintf("%d rows of %s have no %s", nulls, table, e.s.Entity)
+	}
+	if f.Msg != "" {
+		return f
+	}
+	return nil
+}
+
+// readBatches pulls a query's rows as Arrow record batches, retained for the caller to release.
+func readBatches(a *sql.Arrow, query string) ([]arrow.RecordBatch, *arrow.Schema, error) {
+	r, err := a.Query(query)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Release()
+	var out []arrow.RecordBatch
+	for r.Next() {
+		rec := r.RecordBatch()
+		rec.Retain()
+		out = append(out, rec)
+	}
+	if err := r.Err(); err != nil {
+		release(out)
+		return nil, nil, err
+	}
+	return out, r.Schema(), nil
+}
+
+func release(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		r.Release()
+	}
+}
+
+// withColumns builds batches holding the entity column of each input batch (shared, not copied) plus new
+// columns, one array per batch each.
+func withColumns(inputs []arrow.RecordBatch, entityPos int, fields []arrow.Field, cols [][]arrow.Array) (array.RecordReader, error) {
+	schemaFields := append([]arrow.Field{inputs0Field(inputs, entityPos)}, fields...)
+	schema := arrow.NewSchema(schemaFields, nil)
+	recs := make([]arrow.RecordBatch, len(inputs))
+	for i, in := range inputs {
+		arrays := []arrow.Array{in.Column(entityPos)}
+		for c := range fields {
+			arrays = append(arrays, cols[c][i])
+		}
+		recs[i] = array.NewRecordBatch(schema, arrays, in.NumRows())
+	}
+	r, err := array.NewRecordReader(schema, recs)
+	for _, rec := range recs {
+		rec.Release() // the reader holds its own references
+	}
+	return r, err
+}
+
+func inputs0Field(inputs []arrow.RecordBatch, pos int) arrow.Field {
+	return inputs[0].Schema().Field(pos)
+}
+
+// int16Array wraps codes as an Arrow array without copying.
+func int16Array(codes []int16) arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Int16, len(codes),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int16Traits.CastToBytes(codes))}, nil, 0, 0)
+	defer data.Release()
+	return array.NewInt16Data(data)
+}
+
+// uint64Array wraps values as an Arrow array without copying.
+func uint64Array(v []uint64) arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Uint64, len(v),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Uint64Traits.CastToBytes(v))}, nil, 0, 0)
+	defer data.Release()
+	return array.NewUint64Data(data)
+}
+
+// segmentCase is the SQL expression turning a segment code into its name.
+func segmentCase(codeCol string, segments []string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + codeCol)
+	for i, s := range segments {
+		fmt.Fprintf(&b, " WHEN %d THEN %s", i, sql.Literal(s))
+	}
+	b.WriteString(" END")
+	return b.String()
+}
