@@ -175,9 +175,6 @@ func (c *checker) segmentations() {
 			}
 			c.cluster(e.Key, base+"/cluster", seg.Cluster)
 		case "rfm":
-			if seg.RFM.Bins != 0 && seg.RFM.Bins != 5 && len(seg.Rules) == 0 && !c.s.IsBroken(base+"/rfm/bins") {
-				c.errorAt(base+"/rfm/bins", "rfm.bins", fmt.Sprintf("the default RFM segment grid is defined for bins: 5; with bins: %d give your own rules over r_score, f_score and m_score", seg.RFM.Bins), "")
-			}
 			c.rules(base, seg)
 		default:
 			if len(seg.Rules) == 0 {

@@ -150,6 +150,10 @@ type RunRecord struct {
 	Entity, EntityType string
 }
 
+// TestHookBeforeCommit, when set, runs inside Publish's transaction after every write and before COMMIT.
+// The crash tests use it to kill a run at its most delicate moment; it is nil otherwise.
+var TestHookBeforeCommit func()
+
 // Publish writes a run and its versions in one transaction: either all of it is in the store afterwards,
 // or (on any error, a crash or a kill) none of it. replace, when not 0, is the run the new one supersedes
 // (--force with a run key): its intervals and change log are undone first, in the same transaction.
@@ -192,6 +196,9 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 	}
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: roll back rather than commit half a decision
+	}
+	if TestHookBeforeCommit != nil {
+		TestHookBeforeCommit()
 	}
 	return s.db.Exec(ctx, "COMMIT")
 }
