@@ -1,8 +1,8 @@
 package algorithms
 
 import (
-	"fmt"
 	"encoding/binary"
+	"fmt"
 	"math"
 )
 
