@@ -102,7 +102,11 @@ func (l *lloydRunner) run(init []float64, maxIter int, tolAbs float64) lloydResu
 	}
 	res.nIter = min(iter+1, maxIter)
 	if !strict {
+		// As scikit-learn, relabel against the final centres; then, unlike scikit-learn (whose
+		// cluster_centers_ are then the previous update's means), make the centres the means of these labels,
+		// so centroids are always cluster means and the inertia is measured against them (it can only drop).
 		l.assign()
+		l.centersToMeans()
 	}
 	res.inertia = l.inertia()
 	res.centers = l.centers
@@ -150,16 +154,7 @@ func (l *lloydRunner) assignAndSum(worker, chunk int) {
 // returns the number of clusters re-seeded.
 func (l *lloydRunner) updateCenters() int {
 	k, d := l.k, l.d
-	clear(l.sums)
-	clear(l.counts)
-	for c := 0; c < l.chunks.count; c++ {
-		for i, v := range l.chunkSums[c*k*d : (c+1)*k*d] {
-			l.sums[i] += v
-		}
-		for j, n := range l.chunkCounts[c*k : (c+1)*k] {
-			l.counts[j] += n
-		}
-	}
+	l.mergeChunks()
 	relocated := l.relocateEmptyClusters()
 	biggest := 0
 	for j, n := range l.counts {
@@ -185,6 +180,37 @@ func (l *lloydRunner) updateCenters() int {
 		}
 	}
 	return relocated
+}
+
+// centersToMeans sets the centres to the means of the current labels, from the last assign's sums; a cluster
+// left empty keeps its centre.
+func (l *lloydRunner) centersToMeans() {
+	k, d := l.k, l.d
+	l.mergeChunks()
+	for j := 0; j < k; j++ {
+		if l.counts[j] == 0 {
+			continue
+		}
+		inv := 1 / float64(l.counts[j])
+		for m := 0; m < d; m++ {
+			l.centers[j*d+m] = l.sums[j*d+m] * inv
+		}
+	}
+}
+
+// mergeChunks adds the chunks' sums and counts in chunk order into sums and counts.
+func (l *lloydRunner) mergeChunks() {
+	k, d := l.k, l.d
+	clear(l.sums)
+	clear(l.counts)
+	for c := 0; c < l.chunks.count; c++ {
+		for i, v := range l.chunkSums[c*k*d : (c+1)*k*d] {
+			l.sums[i] += v
+		}
+		for j, n := range l.chunkCounts[c*k : (c+1)*k] {
+			l.counts[j] += n
+		}
+	}
 }
 
 // relocateEmptyClusters moves each empty cluster's centre onto one of the rows farthest from their current

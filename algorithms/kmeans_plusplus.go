@@ -35,6 +35,12 @@ func kmeansPlusPlus(X *Matrix, k int, rng *rand.Rand, workers int) []float64 {
 
 	cumulative := make([]float64, n)
 	candidates := make([]int, trials)
+	candidateRows := make([]float64, trials*d)
+	finder := newNearestFinder(trials, d)
+	scratch := make([]nearestScratch, max(1, min(workers, chunks.count)))
+	for w := range scratch {
+		scratch[w] = finder.newScratch()
+	}
 	chunkPotentials := make([]float64, chunks.count*trials)
 	potentials := make([]float64, trials)
 	for c := 1; c < k; c++ {
@@ -51,14 +57,19 @@ func kmeansPlusPlus(X *Matrix, k int, rng *rand.Rand, workers int) []float64 {
 			candidates[t] = min(idx, n-1)
 		}
 
+		for t, cand := range candidates {
+			copy(candidateRows[t*d:(t+1)*d], X.Row(cand))
+		}
+		finder.setCentroids(candidateRows)
 		clear(chunkPotentials)
-		forEachChunk(workers, chunks, func(_, ch int) {
+		forEachChunk(workers, chunks, func(w, ch int) {
 			lo, hi := chunks.bounds(ch)
 			acc := chunkPotentials[ch*trials : (ch+1)*trials]
 			for i := lo; i < hi; i++ {
-				x := X.Row(i)
-				for t, cand := range candidates {
-					acc[t] += min(closest[i], squaredDistance(x, X.Row(cand)))
+				dist := finder.squaredDistances(X.Row(i), &scratch[w])
+				ci := closest[i]
+				for t, v := range dist {
+					acc[t] += min(ci, v)
 				}
 			}
 		})

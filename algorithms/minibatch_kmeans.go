@@ -22,7 +22,7 @@ import (
 //   - reassignment_ratio (0.01): centres whose count falls below this fraction of the largest count are moved
 //     to random rows of the current batch, as scikit-learn does to revive starved centres.
 //
-// Labels and inertia come from a final full nearest-centre pass over X.
+// Labels come from a final full nearest-centre pass over X; centroids are the means of those labels.
 
 // miniBatchOptions are minibatch_kmeans' params after validation.
 type miniBatchOptions struct {
@@ -150,12 +150,15 @@ func runMiniBatchKMeans(X *Matrix, k int, seed uint64, workers int, opt miniBatc
 	}
 	stepsDone := min(i+1, nSteps)
 
-	// Final labels and inertia from a full pass over X.
+	// Final labels from a full pass over X, as scikit-learn (compute_labels=True). The centroids reported are
+	// then the means of those labels rather than the mini-batch centres, so that centroids are cluster means
+	// for every method; the inertia is measured against them and can only be lower than scikit-learn's.
 	lloyd := newLloydRunner(X, k, workers)
 	copy(lloyd.centers, step.centers)
 	lloyd.assign()
+	lloyd.centersToMeans()
 	inertia := lloyd.inertia()
-	finalCenters := append([]float64(nil), step.centers...)
+	finalCenters := append([]float64(nil), lloyd.centers...)
 	res := &Clustering{
 		Labels:    lloyd.labels,
 		K:         k,
@@ -244,6 +247,8 @@ func (m *miniBatchStepper) step(reassignmentRatio float64, wantShift bool) (iner
 	for b := range m.batch {
 		m.batch[b] = m.rng.IntN(m.X.Rows)
 	}
+	// scikit-learn decides on reassignment before the step updates the counts.
+	reassign := m.dueForReassignment() && reassignmentRatio > 0
 	m.finder.setCentroids(m.centers)
 	clear(m.batchSums)
 	clear(m.batchCount)
@@ -272,7 +277,7 @@ func (m *miniBatchStepper) step(reassignmentRatio float64, wantShift bool) (iner
 		}
 		m.counts[j] = total
 	}
-	if m.dueForReassignment() && reassignmentRatio > 0 {
+	if reassign {
 		m.reassignLowCountCenters(reassignmentRatio)
 	}
 	if wantShift {
