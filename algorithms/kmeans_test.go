@@ -136,7 +136,7 @@ func TestKMeansLloydFromSklearnCentres(t *testing.T) {
 
 func TestKMeansReproducibleAcrossSeedsAndWorkers(t *testing.T) {
 	// Large enough for several row chunks, so the parallel reduction really is split.
-	X := blobsForBench(30_000, 5, 6, 3, 7)
+	X := blobsForTest(30_000, 5, 6, 3, 7)
 	if newRowChunks(X.Rows).count < 3 {
 		t.Fatal("test data should span several chunks")
 	}
@@ -178,7 +178,7 @@ func TestKMeansReproducibleAcrossSeedsAndWorkers(t *testing.T) {
 // TestKMeansRelocatesEmptyCluster starts one centre far from every row, so it wins no row in the first
 // iteration; as in scikit-learn it must move onto the row farthest from its centre, leaving no cluster empty.
 func TestKMeansRelocatesEmptyCluster(t *testing.T) {
-	X := blobsForBench(600, 2, 3, 0.5, 3)
+	X := blobsForTest(600, 2, 3, 0.5, 3)
 	init := []float64{X.At(0, 0), X.At(0, 1), X.At(1, 0), X.At(1, 1), 1e6, 1e6}
 	l := newLloydRunner(X, 3, 2)
 	r := l.run(init, 300, 0)
@@ -203,7 +203,7 @@ func TestKMeansRelocatesEmptyCluster(t *testing.T) {
 // (the goroutines of one parallel pass) do not grow with the number of rows.
 func TestLloydPassAllocatesNothingPerRow(t *testing.T) {
 	allocs := func(n, workers int) float64 {
-		X := blobsForBench(n, 8, 8, 2, 5)
+		X := blobsForTest(n, 8, 8, 2, 5)
 		l := newLloydRunner(X, 8, workers)
 		copy(l.centers, X.Data[:64])
 		return testing.AllocsPerRun(5, func() {
@@ -224,7 +224,7 @@ func TestLloydPassAllocatesNothingPerRow(t *testing.T) {
 }
 
 func TestKMeansSwitchesToMiniBatchAboveThreshold(t *testing.T) {
-	X := blobsForBench(5000, 3, 4, 1, 11)
+	X := blobsForTest(5000, 3, 4, 1, 11)
 	c, err := Cluster(X, ClusterSpec{Method: "kmeans", K: 4, Seed: 3,
 		Params: map[string]any{"minibatch_above": 4000}})
 	if err != nil {
@@ -276,10 +276,10 @@ func TestKMeansTrivialInputs(t *testing.T) {
 }
 
 func TestClusterFamilyRejectsBadInput(t *testing.T) {
-	X := blobsForBench(50, 2, 2, 1, 1)
-	nan := blobsForBench(50, 2, 2, 1, 1)
+	X := blobsForTest(50, 2, 2, 1, 1)
+	nan := blobsForTest(50, 2, 2, 1, 1)
 	nan.Data[7] = math.NaN()
-	inf := blobsForBench(50, 2, 2, 1, 1)
+	inf := blobsForTest(50, 2, 2, 1, 1)
 	inf.Data[8] = math.Inf(-1)
 	twoDistinct := &Matrix{Rows: 5, Cols: 1, Data: []float64{1, 2, 1, 2, 2}}
 	cases := []struct {
@@ -322,7 +322,7 @@ func TestClusterFamilyRejectsBadInput(t *testing.T) {
 }
 
 func TestKMeansAcceptsYAMLNumbers(t *testing.T) {
-	X := blobsForBench(200, 2, 3, 1, 2)
+	X := blobsForTest(200, 2, 3, 1, 2)
 	for _, params := range []map[string]any{
 		{"n_init": 3.0, "max_iter": int64(50), "tol": 0},
 		{"n_init": "auto", "tol": 1e-3, "minibatch_above": uint64(10_000)},

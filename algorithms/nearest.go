@@ -1,7 +1,8 @@
 package algorithms
 
-// NearestCentroid assigns each row of X to its nearest centroid by Euclidean distance; ties go to the lower
-// centroid index, as numpy's argmin. It uses all cores. It returns nil when the shapes do not fit (no
+// NearestCentroid assigns each row of X to its nearest centroid by Euclidean distance; exact ties go to the
+// lower centroid index, as numpy's argmin (distances that tie only in exact arithmetic may resolve either
+// way after rounding, as in scikit-learn). It uses all cores. It returns nil when the shapes do not fit (no
 // centroids, or a column count that differs from X's), since there is no sensible label to give.
 func NearestCentroid(centroids, X *Matrix) []int {
 	if centroids == nil || X == nil || centroids.Rows < 1 || centroids.Cols != X.Cols ||
