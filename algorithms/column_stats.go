@@ -5,25 +5,7 @@ package algorithms
 func columnMeanVariance(X *Matrix, workers int) (mean, variance []float64) {
 	d := X.Cols
 	chunks := newRowChunks(X.Rows)
-	partial := make([]float64, chunks.count*d)
-	forEachChunk(workers, chunks, func(_, c int) {
-		lo, hi := chunks.bounds(c)
-		acc := partial[c*d : (c+1)*d]
-		for i := lo; i < hi; i++ {
-			for m, v := range X.Row(i) {
-				acc[m] += v
-			}
-		}
-	})
-	mean = make([]float64, d)
-	for c := 0; c < chunks.count; c++ {
-		for m := range mean {
-			mean[m] += partial[c*d+m]
-		}
-	}
-	for m := range mean {
-		mean[m] /= float64(X.Rows)
-	}
+	mean, partial := columnMeans(X, workers)
 	clear(partial)
 	forEachChunk(workers, chunks, func(_, c int) {
 		lo, hi := chunks.bounds(c)
@@ -47,16 +29,29 @@ func columnMeanVariance(X *Matrix, workers int) (mean, variance []float64) {
 	return mean, variance
 }
 
-// kmeansTolerance turns the relative tol into scikit-learn's absolute one (sklearn.cluster._kmeans._tolerance):
-// tol times the mean per-feature variance of X, so that convergence does not depend on the data's scale.
-func kmeansTolerance(X *Matrix, tol float64, workers int) float64 {
-	if tol == 0 {
-		return 0
+// columnMeans returns each column's mean, summed chunk by chunk and merged in chunk order; it also returns
+// its per-chunk scratch (chunks × d) for a caller's second pass.
+func columnMeans(X *Matrix, workers int) (mean, partial []float64) {
+	d := X.Cols
+	chunks := newRowChunks(X.Rows)
+	partial = make([]float64, chunks.count*d)
+	forEachChunk(workers, chunks, func(_, c int) {
+		lo, hi := chunks.bounds(c)
+		acc := partial[c*d : (c+1)*d]
+		for i := lo; i < hi; i++ {
+			for m, v := range X.Row(i) {
+				acc[m] += v
+			}
+		}
+	})
+	mean = make([]float64, d)
+	for c := 0; c < chunks.count; c++ {
+		for m := range mean {
+			mean[m] += partial[c*d+m]
+		}
 	}
-	_, variance := columnMeanVariance(X, workers)
-	var sum float64
-	for _, v := range variance {
-		sum += v
+	for m := range mean {
+		mean[m] /= float64(X.Rows)
 	}
-	return tol * sum / float64(len(variance))
+	return mean, partial
 }

@@ -84,14 +84,15 @@ func fitKMeans(X *Matrix, k int, s ClusterSpec) (*Clustering, error) {
 
 // runKMeans fits validated input: n_init Lloyd runs seeded from rng, keeping the lowest inertia.
 func runKMeans(X *Matrix, k int, rng *rand.Rand, workers int, opt kmeansOptions) *Clustering {
-	tolAbs := kmeansTolerance(X, opt.tol, workers)
-	lloyd := newLloydRunner(X, k, workers)
+	kd := newKMeansData(X, workers)
+	tolAbs := kd.tolerance(opt.tol)
+	lloyd := newLloydRunner(kd, k)
 
 	var best lloydResult
 	bestLabels := make([]int, X.Rows)
 	relocated := 0
 	for run := 0; run < opt.nInit; run++ {
-		init := kmeansPlusPlus(X, k, rng, workers)
+		init := kmeansPlusPlus(kd, k, rng)
 		r := lloyd.run(init, opt.maxIter, tolAbs)
 		relocated += r.relocated
 		// As scikit-learn: a later run replaces the best only if its inertia is lower and it is a different

@@ -3,11 +3,21 @@ package algorithms
 import "math"
 
 // lloydRunner runs Lloyd iterations over one X, owning every buffer so that iterations allocate nothing per
-// row: labels, per-chunk partial sums and counts, and per-worker scratch space are made once per fit.
+// row: labels, distance bounds, per-chunk partial sums and counts, and per-worker scratch space are made once
+// per fit.
 //
 // Each iteration (scikit-learn's lloyd_iter_chunked_dense) assigns every row to its nearest centre, sums the
 // rows of each cluster chunk by chunk, merges the chunks in order, re-seeds empty clusters, and divides.
+//
+// The assignment skips rows whose nearest centre provably has not changed, by Hamerly's bounds (G. Hamerly,
+// "Making k-means even faster", SDM 2010): each row keeps an upper bound on the distance to its centre and a
+// lower bound on the distance to every other centre; centre moves loosen them by the distance moved, and
+// while upper <= max(lower, half the distance from its centre to the nearest other centre) no other centre
+// can be nearer. The iterates are Lloyd's (same labels, same means); only distance computations are saved,
+// which after the first few iterations is most of them. Skipped or not, every row is summed every iteration,
+// so the sums, and hence the centres, do not depend on which rows were skipped.
 type lloydRunner struct {
+	kd      *kmeansData
 	X       *Matrix
 	k, d    int
 	workers int
@@ -15,7 +25,18 @@ type lloydRunner struct {
 	finder  *nearestFinder
 	scratch []nearestScratch
 
-	labels       []int
+	labels []int
+	// upper[i] bounds the distance from row i to its centre from above, lower[i] the distance to any other
+	// centre from below; boundsValid is false until a full assignment has set them.
+	upper, lower []float64
+	boundsValid  bool
+	// moved[j] is how far centre j moved in the last update; halfGap[j] is half the distance from centre j to
+	// its nearest other centre; maxMoved and secondMoved are the two largest moves, movedMost the centre
+	// that moved most.
+	moved, halfGap        []float64
+	maxMoved, secondMoved float64
+	movedMost             int
+
 	chunkSums    []float64 // chunks.count × k × d
 	chunkCounts  []int     // chunks.count × k
 	chunkChanged []int     // rows whose label changed, per chunk
@@ -40,15 +61,17 @@ type lloydResult struct {
 	relocated int
 }
 
-func newLloydRunner(X *Matrix, k, workers int) *lloydRunner {
-	d := X.Cols
-	chunks := newRowChunks(X.Rows)
-	workers = max(1, min(workers, chunks.count))
+func newLloydRunner(kd *kmeansData, k int) *lloydRunner {
+	X, d, chunks, workers := kd.X, kd.X.Cols, kd.chunks, kd.workers
 	l := &lloydRunner{
-		X: X, k: k, d: d, workers: workers, chunks: chunks,
+		kd: kd, X: X, k: k, d: d, workers: workers, chunks: chunks,
 		finder:       newNearestFinder(k, d),
 		scratch:      make([]nearestScratch, workers),
 		labels:       make([]int, X.Rows),
+		upper:        make([]float64, X.Rows),
+		lower:        make([]float64, X.Rows),
+		moved:        make([]float64, k),
+		halfGap:      make([]float64, k),
 		chunkSums:    make([]float64, chunks.count*k*d),
 		chunkCounts:  make([]int, chunks.count*k),
 		chunkChanged: make([]int, chunks.count),
@@ -76,6 +99,7 @@ func (l *lloydRunner) run(init []float64, maxIter int, tolAbs float64) lloydResu
 	for i := range l.labels {
 		l.labels[i] = -1
 	}
+	l.boundsValid = false
 	var res lloydResult
 	strict := false
 	iter := 0
@@ -83,11 +107,9 @@ func (l *lloydRunner) run(init []float64, maxIter int, tolAbs float64) lloydResu
 		changed := l.assign()
 		relocated := l.updateCenters()
 		res.relocated += relocated
-		shift := 0.0
-		for j := 0; j < l.k; j++ {
-			shift += squaredDistance(l.centers[j*l.d:(j+1)*l.d], l.centersNew[j*l.d:(j+1)*l.d])
-		}
+		shift := l.noteMoves()
 		l.centers, l.centersNew = l.centersNew, l.centers
+		l.noteGaps()
 		// A relocation moves a centre without changing labels, so it cannot count as strict convergence
 		// (scikit-learn would stop here with labels that no longer match the centres).
 		if changed == 0 && relocated == 0 {
@@ -113,11 +135,52 @@ func (l *lloydRunner) run(init []float64, maxIter int, tolAbs float64) lloydResu
 	return res
 }
 
+// noteMoves records how far each centre moves from centers to centersNew and returns the summed squared
+// shift, scikit-learn's convergence measure.
+func (l *lloydRunner) noteMoves() float64 {
+	d := l.d
+	shift := 0.0
+	l.maxMoved, l.secondMoved, l.movedMost = 0, 0, 0
+	for j := 0; j < l.k; j++ {
+		sq := squaredDistance(l.centers[j*d:(j+1)*d], l.centersNew[j*d:(j+1)*d])
+		shift += sq
+		l.moved[j] = math.Sqrt(sq)
+		if l.moved[j] > l.maxMoved {
+			l.secondMoved, l.maxMoved, l.movedMost = l.maxMoved, l.moved[j], j
+		} else if l.moved[j] > l.secondMoved {
+			l.secondMoved = l.moved[j]
+		}
+	}
+	return shift
+}
+
+// noteGaps computes halfGap for the current centres.
+func (l *lloydRunner) noteGaps() {
+	d := l.d
+	for j := range l.halfGap {
+		l.halfGap[j] = math.Inf(1)
+	}
+	for a := 0; a < l.k; a++ {
+		for b := a + 1; b < l.k; b++ {
+			half := 0.5 * math.Sqrt(squaredDistance(l.centers[a*d:(a+1)*d], l.centers[b*d:(b+1)*d]))
+			l.halfGap[a] = min(l.halfGap[a], half)
+			l.halfGap[b] = min(l.halfGap[b], half)
+		}
+	}
+}
+
 // assign labels every row with its nearest centre and accumulates per-chunk sums; it returns how many labels
-// changed.
+// changed. The bounds are valid afterwards, for centres as they are now; noteMoves must record any move
+// before the next assign.
 func (l *lloydRunner) assign() int {
-	l.finder.setCentroids(l.centers)
+	l.finder.setCentroidsAround(l.centers, l.kd.mean)
+	if !l.boundsValid {
+		l.noteGaps()
+	}
 	forEachChunk(l.workers, l.chunks, l.assignChunk)
+	l.boundsValid = true
+	clear(l.moved)
+	l.maxMoved, l.secondMoved = 0, 0
 	changed := 0
 	for _, c := range l.chunkChanged {
 		changed += c
@@ -136,18 +199,56 @@ func (l *lloydRunner) assignAndSum(worker, chunk int) {
 	lo, hi := l.chunks.bounds(chunk)
 	for i := lo; i < hi; i++ {
 		x := l.X.Row(i)
-		j := l.finder.nearest(x, scratch)
-		if l.labels[i] != j {
-			l.labels[i] = j
+		a := l.labels[i]
+		if l.boundsValid {
+			upper := l.upper[i] + l.moved[a]
+			otherMoved := l.maxMoved
+			if a == l.movedMost {
+				otherMoved = l.secondMoved
+			}
+			lower := l.lower[i] - otherMoved
+			bound := max(lower, l.halfGap[a])
+			if upper > bound {
+				// Tighten the upper bound before paying for all k distances.
+				upper = math.Sqrt(squaredDistance(x, l.centers[a*d:(a+1)*d]))
+				if upper > bound {
+					a, upper, lower = l.scan(i, x, scratch)
+				}
+			}
+			l.upper[i], l.lower[i] = upper, lower
+		} else {
+			a, l.upper[i], l.lower[i] = l.scan(i, x, scratch)
+		}
+		if l.labels[i] != a {
+			l.labels[i] = a
 			changed++
 		}
-		counts[j]++
-		s := sums[j*d : (j+1)*d]
+		counts[a]++
+		s := sums[a*d : a*d+len(x)]
 		for m, v := range x {
 			s[m] += v
 		}
 	}
 	l.chunkChanged[chunk] = changed
+}
+
+// scan computes the squared distances from row i (x) to every centre, from its precomputed norm
+// (kmeansData), and returns the nearest centre (the first on exact ties), its distance and the distance to
+// the second nearest (+Inf when k = 1). Min and max keep the loop free of data-dependent branches.
+func (l *lloydRunner) scan(i int, x []float64, scratch *nearestScratch) (nearest int, first, second float64) {
+	score := l.finder.scores(x, scratch)
+	first, second = score[0], math.Inf(1)
+	for j := 1; j < len(score); j++ {
+		v := score[j]
+		less := v < first
+		second = min(second, max(v, first))
+		first = min(first, v)
+		if less {
+			nearest = j
+		}
+	}
+	norm := l.kd.rowNorms[i]
+	return nearest, math.Sqrt(max(0, norm+first)), math.Sqrt(max(0, norm+second))
 }
 
 // updateCenters merges the chunks' sums in chunk order into centersNew, re-seeding empty clusters first; it
@@ -187,15 +288,19 @@ func (l *lloydRunner) updateCenters() int {
 func (l *lloydRunner) centersToMeans() {
 	k, d := l.k, l.d
 	l.mergeChunks()
+	copy(l.centersNew, l.centers)
 	for j := 0; j < k; j++ {
 		if l.counts[j] == 0 {
 			continue
 		}
 		inv := 1 / float64(l.counts[j])
 		for m := 0; m < d; m++ {
-			l.centers[j*d+m] = l.sums[j*d+m] * inv
+			l.centersNew[j*d+m] = l.sums[j*d+m] * inv
 		}
 	}
+	l.noteMoves()
+	l.centers, l.centersNew = l.centersNew, l.centers
+	l.noteGaps()
 }
 
 // mergeChunks adds the chunks' sums and counts in chunk order into sums and counts.

@@ -16,31 +16,36 @@ import (
 // (searchsorted side="right" rather than "left"), so a row already at distance zero can never be drawn, even
 // when the draw is exactly 0. With k no larger than the number of distinct rows, this guarantees k distinct
 // centres.
-func kmeansPlusPlus(X *Matrix, k int, rng *rand.Rand, workers int) []float64 {
+func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
+	X, chunks, workers := kd.X, kd.chunks, kd.workers
 	n, d := X.Rows, X.Cols
 	centers := make([]float64, k*d)
 	trials := 2 + int(math.Log(float64(k)))
-	chunks := newRowChunks(n)
+	finder := newNearestFinder(trials, d)
+	scratch := make([]nearestScratch, workers)
+	for w := range scratch {
+		scratch[w] = finder.newScratch()
+	}
 
-	first := rng.IntN(n)
-	copy(centers[:d], X.Row(first))
-
+	// closest[i] is row i's squared distance to its nearest centre so far, computed exactly.
 	closest := make([]float64, n)
-	forEachChunk(workers, chunks, func(_, c int) {
-		lo, hi := chunks.bounds(c)
-		for i := lo; i < hi; i++ {
-			closest[i] = squaredDistance(X.Row(i), centers[:d])
-		}
-	})
+	updateClosest := func(center []float64, first bool) {
+		forEachChunk(workers, chunks, func(_, ch int) {
+			lo, hi := chunks.bounds(ch)
+			for i := lo; i < hi; i++ {
+				dist := squaredDistance(X.Row(i), center)
+				if first || dist < closest[i] {
+					closest[i] = dist
+				}
+			}
+		})
+	}
+	copy(centers[:d], X.Row(rng.IntN(n)))
+	updateClosest(centers[:d], true)
 
 	cumulative := make([]float64, n)
 	candidates := make([]int, trials)
 	candidateRows := make([]float64, trials*d)
-	finder := newNearestFinder(trials, d)
-	scratch := make([]nearestScratch, max(1, min(workers, chunks.count)))
-	for w := range scratch {
-		scratch[w] = finder.newScratch()
-	}
 	chunkPotentials := make([]float64, chunks.count*trials)
 	potentials := make([]float64, trials)
 	for c := 1; c < k; c++ {
@@ -55,21 +60,22 @@ func kmeansPlusPlus(X *Matrix, k int, rng *rand.Rand, workers int) []float64 {
 			draw := rng.Float64() * total
 			idx := sort.Search(n, func(i int) bool { return cumulative[i] > draw })
 			candidates[t] = min(idx, n-1)
+			copy(candidateRows[t*d:(t+1)*d], X.Row(candidates[t]))
 		}
 
-		for t, cand := range candidates {
-			copy(candidateRows[t*d:(t+1)*d], X.Row(cand))
-		}
-		finder.setCentroids(candidateRows)
+		// Potential of each candidate, Σ_i min(closest_i, ||x_i - candidate||²), with the candidates'
+		// distances from the precomputed row norms (clamped at zero, as scikit-learn's _euclidean_distances),
+		// per chunk and merged in chunk order.
+		finder.setCentroidsAround(candidateRows, kd.mean)
 		clear(chunkPotentials)
 		forEachChunk(workers, chunks, func(w, ch int) {
 			lo, hi := chunks.bounds(ch)
 			acc := chunkPotentials[ch*trials : (ch+1)*trials]
 			for i := lo; i < hi; i++ {
-				dist := finder.squaredDistances(X.Row(i), &scratch[w])
-				ci := closest[i]
-				for t, v := range dist {
-					acc[t] += min(ci, v)
+				score := finder.scores(X.Row(i), &scratch[w])
+				ci, norm := closest[i], kd.rowNorms[i]
+				for t, v := range score {
+					acc[t] += min(ci, max(0, norm+v))
 				}
 			}
 		})
@@ -85,14 +91,9 @@ func kmeansPlusPlus(X *Matrix, k int, rng *rand.Rand, workers int) []float64 {
 				bestT = t
 			}
 		}
-		best := X.Row(candidates[bestT])
-		copy(centers[c*d:(c+1)*d], best)
-		forEachChunk(workers, chunks, func(_, ch int) {
-			lo, hi := chunks.bounds(ch)
-			for i := lo; i < hi; i++ {
-				closest[i] = min(closest[i], squaredDistance(X.Row(i), best))
-			}
-		})
+		best := centers[c*d : (c+1)*d]
+		copy(best, X.Row(candidates[bestT]))
+		updateClosest(best, false)
 	}
 	return centers
 }

@@ -118,8 +118,9 @@ func TestKMeansLloydFromSklearnCentres(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			g, X := readKMeansGolden(t, name)
 			init := matrixFromRowsForTest(g.Centers).Data
-			l := newLloydRunner(X, g.K, 2)
-			r := l.run(init, 300, kmeansTolerance(X, 1e-4, 1))
+			kd := newKMeansData(X, 2)
+			l := newLloydRunner(kd, g.K)
+			r := l.run(init, 300, kd.tolerance(1e-4))
 			if !slices.Equal(l.labels, g.Labels) {
 				t.Errorf("labels differ from sklearn's (ARI %.4f)", ariForTest(l.labels, g.Labels))
 			}
@@ -180,7 +181,7 @@ func TestKMeansReproducibleAcrossSeedsAndWorkers(t *testing.T) {
 func TestKMeansRelocatesEmptyCluster(t *testing.T) {
 	X := blobsForTest(600, 2, 3, 0.5, 3)
 	init := []float64{X.At(0, 0), X.At(0, 1), X.At(1, 0), X.At(1, 1), 1e6, 1e6}
-	l := newLloydRunner(X, 3, 2)
+	l := newLloydRunner(newKMeansData(X, 2), 3)
 	r := l.run(init, 300, 0)
 	if r.relocated == 0 {
 		t.Fatal("no relocation reported")
@@ -204,7 +205,7 @@ func TestKMeansRelocatesEmptyCluster(t *testing.T) {
 func TestLloydPassAllocatesNothingPerRow(t *testing.T) {
 	allocs := func(n, workers int) float64 {
 		X := blobsForTest(n, 8, 8, 2, 5)
-		l := newLloydRunner(X, 8, workers)
+		l := newLloydRunner(newKMeansData(X, workers), 8)
 		copy(l.centers, X.Data[:64])
 		return testing.AllocsPerRun(5, func() {
 			l.assign()

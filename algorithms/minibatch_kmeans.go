@@ -95,7 +95,8 @@ func runMiniBatchKMeans(X *Matrix, k int, seed uint64, workers int, opt miniBatc
 		initSize = 3 * k
 	}
 	initSize = min(initSize, n)
-	tolAbs := kmeansTolerance(X, opt.tol, workers)
+	kd := newKMeansData(X, workers)
+	tolAbs := kd.tolerance(opt.tol)
 
 	// Seeding: k-means++ on random subsamples, judged on one shared validation subsample.
 	validation := sampleRows(X, initSize, rng)
@@ -106,7 +107,7 @@ func runMiniBatchKMeans(X *Matrix, k int, seed uint64, workers int, opt miniBatc
 		if initSize < n {
 			subsample = sampleRows(X, initSize, rng)
 		}
-		candidate := kmeansPlusPlus(subsample, k, rng, 1)
+		candidate := kmeansPlusPlus(newKMeansData(subsample, 1), k, rng)
 		if inertia := batchInertia(validation, candidate, k); centers == nil || inertia < bestInertia {
 			centers, bestInertia = candidate, inertia
 		}
@@ -153,7 +154,7 @@ func runMiniBatchKMeans(X *Matrix, k int, seed uint64, workers int, opt miniBatc
 	// Final labels from a full pass over X, as scikit-learn (compute_labels=True). The centroids reported are
 	// then the means of those labels rather than the mini-batch centres, so that centroids are cluster means
 	// for every method; the inertia is measured against them and can only be lower than scikit-learn's.
-	lloyd := newLloydRunner(X, k, workers)
+	lloyd := newLloydRunner(kd, k)
 	copy(lloyd.centers, step.centers)
 	lloyd.assign()
 	lloyd.centersToMeans()

@@ -71,12 +71,10 @@ func (f *nearestFinder) newScratch() nearestScratch {
 	return nearestScratch{score: make([]float64, f.k), xpad: make([]float64, f.groups*4)}
 }
 
-// setCentroids loads k×d row-major centroids. It does not allocate.
+// setCentroids loads k×d row-major centroids, expressed relative to their own mean. It does not allocate.
 func (f *nearestFinder) setCentroids(C []float64) {
 	k, d := f.k, f.d
-	for m := range f.mu {
-		f.mu[m] = 0
-	}
+	clear(f.mu)
 	for j := 0; j < k; j++ {
 		for m, v := range C[j*d : (j+1)*d] {
 			f.mu[m] += v
@@ -85,6 +83,18 @@ func (f *nearestFinder) setCentroids(C []float64) {
 	for m := range f.mu {
 		f.mu[m] /= float64(k)
 	}
+	f.pack(C)
+}
+
+// setCentroidsAround loads centroids relative to a given origin mu, for which scores satisfy
+// ||x-c_j||² = ||x-mu||² + score_j (up to rounding).
+func (f *nearestFinder) setCentroidsAround(C, mu []float64) {
+	copy(f.mu, mu)
+	f.pack(C)
+}
+
+func (f *nearestFinder) pack(C []float64) {
+	k, d := f.k, f.d
 	clear(f.packed)
 	clear(f.raw)
 	for j := 0; j < k; j++ {
@@ -102,8 +112,27 @@ func (f *nearestFinder) setCentroids(C []float64) {
 
 // nearest returns the index of the centroid nearest to x (the first one on ties).
 func (f *nearestFinder) nearest(x []float64, s *nearestScratch) int {
+	score := f.scores(x, s)
+	best, bestJ := score[0], 0
+	for j := 1; j < len(score); j++ {
+		v := score[j]
+		less := v < best
+		best = min(best, v)
+		if less {
+			bestJ = j
+		}
+	}
+	return bestJ
+}
+
+// scores fills s.score with score_j = ||c'_j||² + 2μ·c'_j - 2x·c'_j for every centroid and returns it; with
+// the origin μ, ||x-c_j||² = ||x-μ||² + score_j.
+func (f *nearestFinder) scores(x []float64, s *nearestScratch) []float64 {
 	score := s.score[:f.k]
-	copy(score, f.bias)
+	bias := f.bias[:len(score)]
+	for j := range score { // a loop, not copy: memmove's call costs more than k moves
+		score[j] = bias[j]
+	}
 	xs := x
 	if f.d%4 != 0 {
 		copy(s.xpad, x)
@@ -119,16 +148,7 @@ func (f *nearestFinder) nearest(x []float64, s *nearestScratch) int {
 			score[j] -= (x0*c[0] + x1*c[1]) + (x2*c[2] + x3*c[3])
 		}
 	}
-	best, bestJ := score[0], 0
-	for j := 1; j < len(score); j++ {
-		v := score[j]
-		less := v < best
-		best = min(best, v)
-		if less {
-			bestJ = j
-		}
-	}
-	return bestJ
+	return score
 }
 
 // squaredDistances fills s.score with the exact squared distance from x to every centroid and returns it.
