@@ -374,3 +374,61 @@ func FuzzKMeans(f *testing.F) {
 		}
 	})
 }
+
+// plainLloydForTest is textbook Lloyd without bounds or chunking: assign by brute force, move centres to the
+// means, stop when no label changes.
+func plainLloydForTest(X *Matrix, init []float64, k, maxIter int) (labels []int, centers []float64, iters int) {
+	d := X.Cols
+	centers = append([]float64(nil), init...)
+	labels = make([]int, X.Rows)
+	for i := range labels {
+		labels[i] = -1
+	}
+	for iters = 1; iters <= maxIter; iters++ {
+		next := bruteNearest(&Matrix{Rows: k, Cols: d, Data: centers}, X)
+		changed := !slices.Equal(next, labels)
+		labels = next
+		sums := make([]float64, k*d)
+		counts := make([]int, k)
+		for i, l := range labels {
+			counts[l]++
+			for m, v := range X.Row(i) {
+				sums[l*d+m] += v
+			}
+		}
+		for j := 0; j < k; j++ {
+			for m := 0; m < d; m++ {
+				centers[j*d+m] = sums[j*d+m] / float64(counts[j])
+			}
+		}
+		if !changed {
+			return labels, centers, iters
+		}
+	}
+	return labels, centers, maxIter
+}
+
+// TestLloydBoundsGiveLloydIterates: skipping rows by Hamerly's bounds must not change the outcome. On
+// heavily overlapping clusters (many rows near boundaries, so bounds are tight and often fail), runs
+// from the same start must reach textbook Lloyd's labels and centres after the same number of iterations.
+func TestLloydBoundsGiveLloydIterates(t *testing.T) {
+	for _, tc := range []struct{ n, d, k int }{{5000, 2, 7}, {8000, 5, 12}, {3000, 9, 4}} {
+		X := blobsForTest(tc.n, tc.d, tc.k, 6, uint64(tc.d))
+		init := append([]float64(nil), X.Data[:tc.k*tc.d]...)
+		wantLabels, wantCenters, wantIters := plainLloydForTest(X, init, tc.k, 500)
+		l := newLloydRunner(newKMeansData(X, 3), tc.k)
+		r := l.run(init, 500, 0)
+		if !slices.Equal(l.labels, wantLabels) {
+			t.Errorf("%+v: labels differ from plain Lloyd (ARI %.5f)", tc, ariForTest(l.labels, wantLabels))
+		}
+		for i, v := range wantCenters {
+			if math.Abs(r.centers[i]-v) > 1e-9*(1+math.Abs(v)) {
+				t.Fatalf("%+v: centre value %d = %v, plain Lloyd %v", tc, i, r.centers[i], v)
+			}
+		}
+		// Plain Lloyd counts the final pass that confirms no change; so does ours.
+		if r.nIter != wantIters {
+			t.Errorf("%+v: %d iterations, plain Lloyd %d", tc, r.nIter, wantIters)
+		}
+	}
+}
