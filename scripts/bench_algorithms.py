@@ -9,8 +9,11 @@ Run from the repository root with Debian's interpreter and packages (apt-get ins
 For each case it generates a seeded dataset, writes it to .bench/<case>.f64 (raw little-endian float64,
 row-major; shape in .bench/<case>.f64.json), times scikit-learn's fit on it, then runs the Go program
 algorithms/bench (built once into .bench/algobench) on the same file, and prints one table: median wall-clock
-seconds of each side, their ratio (segrun / sklearn; below 1 means segrun is faster) and each side's quality
-measure, so that speed is never bought with a worse fit unnoticed. Timings cover the fit only, not loading.
+seconds of each side, their ratio (segrun / sklearn; below 1 means segrun is faster) and the median of each
+side's quality measures (inertia or mean log-likelihood, iterations), so that speed is never bought with a
+worse fit unnoticed. Repetition r seeds both sides with r (random_state=r, -seed r), so that one lucky or
+unlucky initialisation does not decide the comparison, and the sides alternate repetition by repetition, so
+that a change of load on the machine weighs on both. Timings cover the fit only, not loading the data.
 
 To benchmark another method, append a Case to CASES: how to make its data, how to fit and score it with
 scikit-learn, the segrun method and params, and which quality measures to show.
@@ -19,6 +22,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,8 +45,8 @@ class Case:
     # make(): the dataset as a C-contiguous float64 array.
     make: Callable[[], np.ndarray]
     k: int
-    # sklearn_fit(X, k): fits scikit-learn's estimator and returns it.
-    sklearn_fit: Callable[[np.ndarray, int], object]
+    # sklearn_fit(X, k, seed): fits scikit-learn's estimator with random_state=seed and returns it.
+    sklearn_fit: Callable[[np.ndarray, int, int], object]
     # sklearn_quality(estimator, X): quality measures by name, e.g. {"inertia": ...}.
     sklearn_quality: Callable[[object, np.ndarray], Dict[str, float]]
     # segrun method name and params (scikit-learn param names, as in a spec).
@@ -67,7 +71,8 @@ CASES: List[Case] = [
         name="kmeans",
         make=kmeans_data,
         k=8,
-        sklearn_fit=lambda X, k: KMeans(n_clusters=k, n_init=1, algorithm="lloyd", random_state=0).fit(X),
+        sklearn_fit=lambda X, k, seed: KMeans(n_clusters=k, n_init=1, algorithm="lloyd",
+                                             random_state=seed).fit(X),
         sklearn_quality=lambda est, X: {"inertia": est.inertia_, "n_iter": est.n_iter_},
         method="kmeans",
         params={"n_init": 1},
@@ -77,8 +82,8 @@ CASES: List[Case] = [
         name="gmm",
         make=gmm_data,
         k=4,
-        sklearn_fit=lambda X, k: GaussianMixture(n_components=k, covariance_type="full", n_init=1,
-                                                 random_state=0).fit(X),
+        sklearn_fit=lambda X, k, seed: GaussianMixture(n_components=k, covariance_type="full", n_init=1,
+                                                       random_state=seed).fit(X),
         sklearn_quality=lambda est, X: {"log_likelihood": est.score(X), "n_iter": est.n_iter_},
         method="gmm",
         params={"covariance_type": "full", "n_init": 1},
@@ -98,25 +103,41 @@ def write_dataset(name, X):
 
 def build_go():
     binary = os.path.join(BENCH_DIR, "algobench")
-    subprocess.run(["go", "build", "-o", binary, "./algorithms/bench"], cwd=ROOT, check=True)
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    subprocess.run([go, "build", "-o", binary, "./algorithms/bench"], cwd=ROOT, check=True)
     return binary
 
 
-def time_sklearn(case, X, reps):
-    seconds, est = [], None
-    for _ in range(reps):
-        start = time.perf_counter()
-        est = case.sklearn_fit(X, case.k)
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds), case.sklearn_quality(est, X)
+def median_quality(qualities):
+    return {key: statistics.median(q[key] for q in qualities) for key in qualities[0]}
 
 
-def time_segrun(binary, case, path, reps):
+def time_sklearn_once(case, X, seed):
+    start = time.perf_counter()
+    est = case.sklearn_fit(X, case.k, seed)
+    return time.perf_counter() - start, case.sklearn_quality(est, X)
+
+
+def time_segrun_once(binary, case, path, seed):
     out = subprocess.run([binary, "-data", path, "-method", case.method, "-k", str(case.k),
-                          "-params", json.dumps(case.params), "-reps", str(reps)],
+                          "-params", json.dumps(case.params), "-reps", "1", "-seed", str(seed)],
                          check=True, capture_output=True, text=True).stdout
-    res = json.loads(out)
-    return res["median_seconds"], case.go_quality(res["report"])
+    rep = json.loads(out)["reps"][0]
+    return rep["seconds"], case.go_quality(rep["report"])
+
+
+def compare(binary, case, X, path, reps):
+    """Alternates the two sides, repetition by repetition, so that a change in the machine's load during
+    the run weighs on both alike. Returns median seconds and median quality of each side."""
+    sk_s, sk_q, go_s, go_q = [], [], [], []
+    for rep in range(reps):
+        s, q = time_sklearn_once(case, X, rep)
+        sk_s.append(s)
+        sk_q.append(q)
+        s, q = time_segrun_once(binary, case, path, rep)
+        go_s.append(s)
+        go_q.append(q)
+    return statistics.median(sk_s), median_quality(sk_q), statistics.median(go_s), median_quality(go_q)
 
 
 def fmt_quality(q):
@@ -137,12 +158,11 @@ def main():
     for case in chosen:
         X = case.make()
         path = write_dataset(case.name, X)
-        sk_s, sk_q = time_sklearn(case, X, args.reps)
-        go_s, go_q = time_segrun(binary, case, path, args.reps)
+        sk_s, sk_q, go_s, go_q = compare(binary, case, X, path, args.reps)
         rows.append((case.name, f"{X.shape[0]}x{X.shape[1]}", case.k, sk_s, go_s, go_s / sk_s, sk_q, go_q))
-        print(f"done {case.name}", file=sys.stderr)
+        print(f"done {case.name}", file=sys.stderr, flush=True)
     print(f"{'method':<10} {'data':<12} {'k':>3} {'sklearn s':>10} {'segrun s':>10} {'ratio':>7}  "
-          f"sklearn quality | segrun quality")
+          f"sklearn quality (median) | segrun quality (median)")
     for name, shape, k, sk_s, go_s, ratio, sk_q, go_q in rows:
         print(f"{name:<10} {shape:<12} {k:>3} {sk_s:>10.3f} {go_s:>10.3f} {ratio:>7.2f}  "
               f"{fmt_quality(sk_q)} | {fmt_quality(go_q)}")

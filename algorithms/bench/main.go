@@ -2,9 +2,10 @@
 // so that segrun and scikit-learn are compared on the same data, machine and run.
 //
 // The dataset is raw little-endian float64, row-major, with its shape in a JSON header beside it
-// (<data>.json: {"rows": n, "cols": d}). algobench fits the method -reps times and prints one JSON object on
-// stdout: every repetition's wall-clock seconds, their median, and the fit's report (inertia, log-likelihood,
-// iterations...) from the first repetition.
+// (<data>.json: {"rows": n, "cols": d}). algobench fits the method -reps times, repetition r with seed
+// -seed + r (so that the luck of one seeding does not decide the comparison; the Python side does the same
+// with random_state r), and prints one JSON object on stdout: each repetition's wall-clock seconds and fit
+// report (inertia, log-likelihood, iterations...), and the median seconds.
 //
 //	algobench -data .bench/kmeans.f64 -method kmeans -k 8 -params '{"n_init": 1}' -reps 5
 package main
@@ -28,14 +29,19 @@ type header struct {
 }
 
 type result struct {
-	Method        string                   `json:"method"`
-	Rows          int                      `json:"rows"`
-	Cols          int                      `json:"cols"`
-	K             int                      `json:"k"`
-	Seconds       []float64                `json:"seconds"`
-	MedianSeconds float64                  `json:"median_seconds"`
-	Report        algorithms.ClusterReport `json:"report"`
-	Clusters      int                      `json:"clusters"`
+	Method        string       `json:"method"`
+	Rows          int          `json:"rows"`
+	Cols          int          `json:"cols"`
+	K             int          `json:"k"`
+	Reps          []repetition `json:"reps"`
+	MedianSeconds float64      `json:"median_seconds"`
+}
+
+type repetition struct {
+	Seed     uint64                   `json:"seed"`
+	Seconds  float64                  `json:"seconds"`
+	Report   algorithms.ClusterReport `json:"report"`
+	Clusters int                      `json:"clusters"`
 }
 
 func main() {
@@ -62,22 +68,21 @@ func run(path, method string, k int, paramsJSON string, reps int, seed uint64, w
 	if err := json.Unmarshal([]byte(paramsJSON), &params); err != nil {
 		return fmt.Errorf("-params: %w", err)
 	}
-	spec := algorithms.ClusterSpec{Method: method, K: k, Seed: seed, Params: params, Workers: workers}
 	res := result{Method: method, Rows: X.Rows, Cols: X.Cols, K: k}
+	var sorted []float64
 	for r := 0; r < max(reps, 1); r++ {
+		spec := algorithms.ClusterSpec{Method: method, K: k, Seed: seed + uint64(r), Params: params,
+			Workers: workers}
 		start := time.Now()
 		c, err := algorithms.Cluster(X, spec)
 		elapsed := time.Since(start).Seconds()
 		if err != nil {
 			return err
 		}
-		res.Seconds = append(res.Seconds, elapsed)
-		if r == 0 {
-			res.Report = c.Report
-			res.Clusters = countClusters(c.Labels)
-		}
+		res.Reps = append(res.Reps, repetition{Seed: spec.Seed, Seconds: elapsed, Report: c.Report,
+			Clusters: countClusters(c.Labels)})
+		sorted = append(sorted, elapsed)
 	}
-	sorted := append([]float64(nil), res.Seconds...)
 	sort.Float64s(sorted)
 	res.MedianSeconds = sorted[len(sorted)/2]
 	if len(sorted)%2 == 0 {
