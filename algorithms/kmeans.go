@@ -5,18 +5,32 @@ import (
 	"math/rand/v2"
 )
 
-// kmeans: Lloyd's algorithm with greedy k-means++ seeding, following scikit-learn's KMeans(algorithm="lloyd").
+// kmeans: Lloyd's algorithm with greedy k-means++ seeding, following scikit-learn's KMeans(algorithm="lloyd")
+// (1.2): the same seeding, the same iteration, the same stopping rule, the same handling of empty clusters
+// (re-seeded at the rows farthest from their centres, and said so in Report.Notes). Lloyd's passes skip rows
+// whose centre provably cannot change (Hamerly's bounds, see lloydRunner); the iterates are still Lloyd's.
 //
 // Params (scikit-learn names):
 //   - n_init (default 1): independent seedings; the run with the lowest inertia is kept. The default is what
-//     scikit-learn's n_init="auto" means for k-means++ (and what it defaults to from 1.4); "auto" is accepted.
+//     scikit-learn's n_init="auto" means for k-means++ (and its default from 1.4; 1.2 still defaults to 10);
+//     "auto" is accepted.
 //   - max_iter (default 300): Lloyd iterations per run.
 //   - tol (default 1e-4): relative tolerance; a run stops when the summed squared shift of the centres is at
 //     most tol × the mean per-feature variance of X, or earlier when no label changes.
-//   - minibatch_above (default 2,000,000; 0 disables): above this many rows, kmeans runs minibatch_kmeans
-//     instead and says so in the report, because full Lloyd passes over that many rows cost more than the
-//     small loss of inertia mini-batches bring.
+//   - minibatch_above (default 2,000,000; 0 disables): above this many rows kmeans runs minibatch_kmeans
+//     instead, sets Report.Method to "minibatch_kmeans" and says why in Report.Notes: there, full Lloyd
+//     passes cost several times more for an inertia that mini-batches usually come within a percent of.
+//     The switched fit keeps n_init if given (as the number of seedings to choose from) and batch_size;
+//     max_iter and tol mean other things for mini-batches and keep minibatch_kmeans' defaults.
 //   - batch_size: only used when kmeans switches to minibatch_kmeans (default 1024).
+//
+// Differences from scikit-learn, all deliberate: random draws come from a seeded PCG, not numpy's Mersenne
+// Twister, so a seed reproduces segrun's results, not scikit-learn's; after convergence by tol (not by
+// unchanged labels) the centroids are set to the means of the final labels, so that centroids are always
+// cluster means, and the inertia is measured against them (scikit-learn keeps the previous update's means,
+// whose inertia is slightly higher).
+//
+// Results do not depend on ClusterSpec.Workers: rows are reduced in fixed chunks merged in a fixed order.
 
 // defaultMinibatchAbove is the row count above which kmeans switches to minibatch_kmeans.
 const defaultMinibatchAbove = 2_000_000

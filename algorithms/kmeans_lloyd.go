@@ -13,9 +13,11 @@ import "math"
 // "Making k-means even faster", SDM 2010): each row keeps an upper bound on the distance to its centre and a
 // lower bound on the distance to every other centre; centre moves loosen them by the distance moved, and
 // while upper <= max(lower, half the distance from its centre to the nearest other centre) no other centre
-// can be nearer. The iterates are Lloyd's (same labels, same means); only distance computations are saved,
-// which after the first few iterations is most of them. Skipped or not, every row is summed every iteration,
-// so the sums, and hence the centres, do not depend on which rows were skipped.
+// can be nearer. The iterates are Lloyd's (same labels, same means); only distance computations are saved:
+// most of them once well-separated clusters settle, fewer on overlapping clusters (measured on 1M×8 blobs of
+// std 4: a third to a half of the rows still needed a full scan in middle iterations; Lloyd's CPU time fell
+// from 0.53 s to 0.41 s over 12 iterations). Skipped or not, every row is summed every iteration, so the
+// sums, and hence the centres, do not depend on which rows were skipped.
 type lloydRunner struct {
 	kd      *kmeansData
 	X       *Matrix
@@ -93,7 +95,7 @@ func newLloydRunner(kd *kmeansData, k int) *lloydRunner {
 //
 // Convergence as scikit-learn's _kmeans_single_lloyd: stop when no label changed (strict convergence), or when
 // the summed squared centre shift is at most tolAbs. Without strict convergence the labels are recomputed
-// against the final centres, so labels and centres agree.
+// against the final centres, as scikit-learn does, and the centres then set to those labels' means.
 func (l *lloydRunner) run(init []float64, maxIter int, tolAbs float64) lloydResult {
 	copy(l.centers, init)
 	for i := range l.labels {
