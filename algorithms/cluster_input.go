@@ -79,3 +79,13 @@ func countDistinctRows(X *Matrix, atLeast int) int {
 	}
 	return len(seen)
 }
+
+// checkFitFinite turns a fit whose inertia or log-likelihood overflowed (finite input whose squared distances
+// exceed float64's range, around 1e154) into an error instead of returning meaningless labels.
+func checkFitFinite(method string, value float64) error {
+	if math.IsNaN(value) || math.IsInf(value, 0) {
+		return &DataError{Reason: fmt.Sprintf("%s: squared distances overflow float64 (features with "+
+			"magnitudes beyond about 1e150); scale the features before clustering", method)}
+	}
+	return nil
+}

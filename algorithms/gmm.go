@@ -98,6 +98,9 @@ func runGMM(X *Matrix, k int, rng *rand.Rand, workers int, opt gmmOptions) (*Clu
 	labels := make([]int, X.Rows)
 	prob := make([]float64, X.Rows)
 	score := e.assign(X, labels, prob, workers)
+	if err := checkFitFinite("gmm", score); err != nil {
+		return nil, err
+	}
 	n := float64(X.Rows)
 	res := &Clustering{
 		Labels:      labels,
@@ -361,6 +364,11 @@ func (em *gmmEM) maximise() (*GMMParams, error) {
 	}
 	p.PrecisionsCholesky = make([][]float64, len(p.Covariances))
 	for j, cov := range p.Covariances {
+		for _, v := range cov {
+			if err := checkFitFinite("gmm", v); err != nil {
+				return nil, err
+			}
+		}
 		prec, ok := precisionCholesky(em.opt.covType, cov, d)
 		if !ok {
 			return nil, errGMMIllDefined

@@ -87,13 +87,20 @@ func fitKMeans(X *Matrix, k int, s ClusterSpec) (*Clustering, error) {
 			mb.nInit = opt.nInit
 		}
 		res := runMiniBatchKMeans(X, k, s.Seed, workers, mb)
+		if err := checkFitFinite("kmeans", res.Report.Inertia); err != nil {
+			return nil, err
+		}
 		res.Report.Notes = append([]string{fmt.Sprintf(
 			"kmeans ran as minibatch_kmeans because X has %d rows, more than minibatch_above = %d "+
 				"(set minibatch_above: 0 to force full k-means)", X.Rows, opt.minibatchAbove)},
 			res.Report.Notes...)
 		return res, nil
 	}
-	return runKMeans(X, k, newSeededRand(s.Seed), workers, opt), nil
+	res := runKMeans(X, k, newSeededRand(s.Seed), workers, opt)
+	if err := checkFitFinite("kmeans", res.Report.Inertia); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // runKMeans fits validated input: n_init Lloyd runs seeded from rng, keeping the lowest inertia.

@@ -283,6 +283,10 @@ func TestClusterFamilyRejectsBadInput(t *testing.T) {
 	inf := blobsForTest(50, 2, 2, 1, 1)
 	inf.Data[8] = math.Inf(-1)
 	twoDistinct := &Matrix{Rows: 5, Cols: 1, Data: []float64{1, 2, 1, 2, 2}}
+	huge := blobsForTest(50, 2, 2, 1, 1)
+	for i := range huge.Data {
+		huge.Data[i] *= 1e200
+	}
 	cases := []struct {
 		name   string
 		X      *Matrix
@@ -296,6 +300,7 @@ func TestClusterFamilyRejectsBadInput(t *testing.T) {
 		{"k above distinct rows", twoDistinct, 3, nil, []string{"k = 3", "distinct rows (2)"}},
 		{"NaN", nan, 2, nil, []string{"column 1", "1 NaN"}},
 		{"Inf", inf, 2, nil, []string{"column 0", "1 infinite"}},
+		{"overflowing magnitudes", huge, 2, nil, []string{"overflow"}},
 		{"nil matrix", nil, 2, nil, []string{"no rows"}},
 		{"malformed", &Matrix{Rows: 3, Cols: 2, Data: []float64{1}}, 1, nil, []string{"malformed"}},
 		{"unknown param", X, 2, map[string]any{"n_inti": 3}, []string{`unknown param "n_inti"`, "valid:",

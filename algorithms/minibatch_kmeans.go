@@ -77,7 +77,11 @@ func fitMiniBatchKMeans(X *Matrix, k int, s ClusterSpec) (*Clustering, error) {
 	if err := checkClusterInput("minibatch_kmeans", X, k); err != nil {
 		return nil, err
 	}
-	return runMiniBatchKMeans(X, k, s.Seed, effectiveWorkers(s.Workers), opt), nil
+	res := runMiniBatchKMeans(X, k, s.Seed, effectiveWorkers(s.Workers), opt)
+	if err := checkFitFinite("minibatch_kmeans", res.Report.Inertia); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // runMiniBatchKMeans fits validated input (MiniBatchKMeans.fit).
