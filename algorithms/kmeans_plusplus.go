@@ -13,9 +13,8 @@ import (
 // It returns the k×d centres row-major.
 //
 // One deliberate difference: a candidate is the first row whose cumulative potential exceeds the draw
-// (searchsorted side="right" rather than "left"), so a row already at distance zero can never be drawn, even
-// when the draw is exactly 0. With k no larger than the number of distinct rows, this guarantees k distinct
-// centres.
+// (searchsorted side="right" rather than "left"), so a row at distance zero (a chosen centre, whose distance
+// is set to exactly zero) can never be drawn, even when the draw is exactly 0.
 func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 	X, chunks, workers := kd.X, kd.chunks, kd.workers
 	n, d := X.Rows, X.Cols
@@ -27,23 +26,21 @@ func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 		scratch[w] = finder.newScratch()
 	}
 
-	// closest[i] is row i's squared distance to its nearest centre so far, computed exactly.
+	// closest[i] is row i's squared distance to its nearest centre so far: exact for the first centre, then
+	// as the potentials pass computed it (scikit-learn likewise keeps its expanded-form distances).
 	closest := make([]float64, n)
-	updateClosest := func(center []float64, first bool) {
-		forEachChunk(workers, chunks, func(_, ch int) {
-			lo, hi := chunks.bounds(ch)
-			for i := lo; i < hi; i++ {
-				dist := squaredDistance(X.Row(i), center)
-				if first || dist < closest[i] {
-					closest[i] = dist
-				}
-			}
-		})
-	}
 	copy(centers[:d], X.Row(rng.IntN(n)))
-	updateClosest(centers[:d], true)
+	forEachChunk(workers, chunks, func(_, ch int) {
+		lo, hi := chunks.bounds(ch)
+		for i := lo; i < hi; i++ {
+			closest[i] = squaredDistance(X.Row(i), centers[:d])
+		}
+	})
 
 	cumulative := make([]float64, n)
+	// candidateDist[i*trials+t] keeps row i's distance to candidate t from the potentials pass, so that the
+	// chosen candidate's distances need not be computed again.
+	candidateDist := make([]float64, n*trials)
 	candidates := make([]int, trials)
 	candidateRows := make([]float64, trials*d)
 	chunkPotentials := make([]float64, chunks.count*trials)
@@ -74,8 +71,11 @@ func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 			for i := lo; i < hi; i++ {
 				score := finder.scores(X.Row(i), &scratch[w])
 				ci, norm := closest[i], kd.rowNorms[i]
+				dist := candidateDist[i*trials : (i+1)*trials]
 				for t, v := range score {
-					acc[t] += min(ci, max(0, norm+v))
+					dt := min(ci, max(0, norm+v))
+					dist[t] = dt
+					acc[t] += dt
 				}
 			}
 		})
@@ -91,9 +91,15 @@ func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 				bestT = t
 			}
 		}
-		best := centers[c*d : (c+1)*d]
-		copy(best, X.Row(candidates[bestT]))
-		updateClosest(best, false)
+		copy(centers[c*d:(c+1)*d], X.Row(candidates[bestT]))
+		forEachChunk(workers, chunks, func(_, ch int) {
+			lo, hi := chunks.bounds(ch)
+			for i := lo; i < hi; i++ {
+				closest[i] = candidateDist[i*trials+bestT]
+			}
+		})
+		// The chosen row is a centre: exactly zero, whatever the rounding of the expanded form.
+		closest[candidates[bestT]] = 0
 	}
 	return centers
 }
