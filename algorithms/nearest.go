@@ -3,7 +3,8 @@ package algorithms
 // NearestCentroid assigns each row of X to its nearest centroid by Euclidean distance; exact ties go to the
 // lower centroid index, as numpy's argmin (distances that tie only in exact arithmetic may resolve either
 // way after rounding, as in scikit-learn). It uses all cores. It returns nil when the shapes do not fit (no
-// centroids, or a column count that differs from X's), since there is no sensible label to give.
+// centroids, or a column count that differs from X's), since there is no sensible label to give. X must be
+// free of NaN (the fits reject it): a row with NaN gets label 0.
 func NearestCentroid(centroids, X *Matrix) []int {
 	if centroids == nil || X == nil || centroids.Rows < 1 || centroids.Cols != X.Cols ||
 		len(centroids.Data) != centroids.Rows*centroids.Cols || len(X.Data) != X.Rows*X.Cols {
