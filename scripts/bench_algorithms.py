@@ -30,7 +30,7 @@ import time
 from typing import Callable, Dict, List
 
 import numpy as np
-from sklearn.cluster import KMeans
+from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.datasets import make_blobs
 from sklearn.mixture import GaussianMixture
 
@@ -80,6 +80,18 @@ CASES: List[Case] = [
         sklearn_quality=lambda est, X: {"inertia": est.inertia_, "n_iter": est.n_iter_},
         method="kmeans",
         params={"n_init": 1},
+        go_quality=lambda r: {"inertia": r["inertia"], "n_iter": r["n_iter"]},
+        reps=21,
+    ),
+    Case(
+        name="minibatch",
+        make=kmeans_data,
+        k=8,
+        sklearn_fit=lambda X, k, seed: MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=1024,
+                                                      random_state=seed).fit(X),
+        sklearn_quality=lambda est, X: {"inertia": est.inertia_, "n_iter": est.n_iter_},
+        method="minibatch_kmeans",
+        params={"n_init": 3, "batch_size": 1024},
         go_quality=lambda r: {"inertia": r["inertia"], "n_iter": r["n_iter"]},
         reps=21,
     ),
