@@ -2,6 +2,7 @@ package algorithms
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -73,15 +74,8 @@ func TestARIForTestMatchesSklearn(t *testing.T) {
 	}
 	readKMeansFamilyGolden(t, "ari", &g)
 	for i, p := range g.Pairs {
-		if got := ariForTest(p.A, p.B); abs(got-p.ARI) > 1e-12 {
+		if got := ariForTest(p.A, p.B); math.Abs(got-p.ARI) > 1e-12 {
 			t.Errorf("pair %d: ariForTest = %v, sklearn %v", i, got, p.ARI)
 		}
 	}
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

@@ -390,7 +390,7 @@ func plainLloydForTest(X *Matrix, init []float64, k, maxIter int) (labels []int,
 		labels[i] = -1
 	}
 	for iters = 1; iters <= maxIter; iters++ {
-		next := bruteNearest(&Matrix{Rows: k, Cols: d, Data: centers}, X)
+		next := bruteNearestForTest(&Matrix{Rows: k, Cols: d, Data: centers}, X)
 		changed := !slices.Equal(next, labels)
 		labels = next
 		sums := make([]float64, k*d)

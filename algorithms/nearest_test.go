@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// bruteNearest is the obvious nearest-centroid rule by exact squared distance, first index on ties.
-func bruteNearest(C, X *Matrix) []int {
+// bruteNearestForTest is the obvious nearest-centroid rule by exact squared distance, first index on ties.
+func bruteNearestForTest(C, X *Matrix) []int {
 	labels := make([]int, X.Rows)
 	for i := 0; i < X.Rows; i++ {
 		best := 0
@@ -34,7 +34,7 @@ func TestNearestCentroidMatchesBruteForce(t *testing.T) {
 				for i := range C.Data {
 					C.Data[i] = offset + rng.NormFloat64()
 				}
-				got, want := NearestCentroid(C, X), bruteNearest(C, X)
+				got, want := NearestCentroid(C, X), bruteNearestForTest(C, X)
 				for i := range want {
 					if got[i] != want[i] {
 						dg, dw := squaredDistance(X.Row(i), C.Row(got[i])), squaredDistance(X.Row(i), C.Row(want[i]))
