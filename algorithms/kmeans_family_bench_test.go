@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// blobsForTest generates n rows of d features around k random centres in [-10, 10]^d with the given standard
+// kmeansBlobsForTest generates n rows of d features around k random centres in [-10, 10]^d with the given standard
 // deviation, like scikit-learn's make_blobs; deterministic for a seed.
-func blobsForTest(n, d, k int, std float64, seed uint64) *Matrix {
+func kmeansBlobsForTest(n, d, k int, std float64, seed uint64) *Matrix {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	centers := make([]float64, k*d)
 	for i := range centers {
@@ -32,7 +32,7 @@ var (
 )
 
 func BenchmarkKMeans1Mx8(b *testing.B) {
-	benchKMeansOnce.Do(func() { benchKMeansX = blobsForTest(1_000_000, 8, 8, 4, 1) })
+	benchKMeansOnce.Do(func() { benchKMeansX = kmeansBlobsForTest(1_000_000, 8, 8, 4, 1) })
 	b.ReportAllocs()
 	for b.Loop() {
 		c, err := Cluster(benchKMeansX, ClusterSpec{Method: "kmeans", K: 8, Seed: 0})
@@ -44,7 +44,7 @@ func BenchmarkKMeans1Mx8(b *testing.B) {
 }
 
 func BenchmarkGMM1Mx4(b *testing.B) {
-	benchGMMOnce.Do(func() { benchGMMX = blobsForTest(1_000_000, 4, 4, 2, 2) })
+	benchGMMOnce.Do(func() { benchGMMX = kmeansBlobsForTest(1_000_000, 4, 4, 2, 2) })
 	b.ReportAllocs()
 	for b.Loop() {
 		c, err := Cluster(benchGMMX, ClusterSpec{Method: "gmm", K: 4, Seed: 0})

@@ -2,7 +2,9 @@ package algorithms
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -137,7 +139,7 @@ func TestKMeansLloydFromSklearnCentres(t *testing.T) {
 
 func TestKMeansReproducibleAcrossSeedsAndWorkers(t *testing.T) {
 	// Large enough for several row chunks, so the parallel reduction really is split.
-	X := blobsForTest(30_000, 5, 6, 3, 7)
+	X := kmeansBlobsForTest(30_000, 5, 6, 3, 7)
 	if newRowChunks(X.Rows).count < 3 {
 		t.Fatal("test data should span several chunks")
 	}
@@ -179,7 +181,7 @@ func TestKMeansReproducibleAcrossSeedsAndWorkers(t *testing.T) {
 // TestKMeansRelocatesEmptyCluster starts one centre far from every row, so it wins no row in the first
 // iteration; as in scikit-learn it must move onto the row farthest from its centre, leaving no cluster empty.
 func TestKMeansRelocatesEmptyCluster(t *testing.T) {
-	X := blobsForTest(600, 2, 3, 0.5, 3)
+	X := kmeansBlobsForTest(600, 2, 3, 0.5, 3)
 	init := []float64{X.At(0, 0), X.At(0, 1), X.At(1, 0), X.At(1, 1), 1e6, 1e6}
 	l := newLloydRunner(newKMeansData(X, 2), 3)
 	r := l.run(init, 300, 0)
@@ -204,7 +206,7 @@ func TestKMeansRelocatesEmptyCluster(t *testing.T) {
 // (the goroutines of one parallel pass) do not grow with the number of rows.
 func TestLloydPassAllocatesNothingPerRow(t *testing.T) {
 	allocs := func(n, workers int) float64 {
-		X := blobsForTest(n, 8, 8, 2, 5)
+		X := kmeansBlobsForTest(n, 8, 8, 2, 5)
 		l := newLloydRunner(newKMeansData(X, workers), 8)
 		copy(l.centers, X.Data[:64])
 		return testing.AllocsPerRun(5, func() {
@@ -225,7 +227,7 @@ func TestLloydPassAllocatesNothingPerRow(t *testing.T) {
 }
 
 func TestKMeansSwitchesToMiniBatchAboveThreshold(t *testing.T) {
-	X := blobsForTest(5000, 3, 4, 1, 11)
+	X := kmeansBlobsForTest(5000, 3, 4, 1, 11)
 	c, err := Cluster(X, ClusterSpec{Method: "kmeans", K: 4, Seed: 3,
 		Params: map[string]any{"minibatch_above": 4000}})
 	if err != nil {
@@ -277,13 +279,13 @@ func TestKMeansTrivialInputs(t *testing.T) {
 }
 
 func TestClusterFamilyRejectsBadInput(t *testing.T) {
-	X := blobsForTest(50, 2, 2, 1, 1)
-	nan := blobsForTest(50, 2, 2, 1, 1)
+	X := kmeansBlobsForTest(50, 2, 2, 1, 1)
+	nan := kmeansBlobsForTest(50, 2, 2, 1, 1)
 	nan.Data[7] = math.NaN()
-	inf := blobsForTest(50, 2, 2, 1, 1)
+	inf := kmeansBlobsForTest(50, 2, 2, 1, 1)
 	inf.Data[8] = math.Inf(-1)
 	twoDistinct := &Matrix{Rows: 5, Cols: 1, Data: []float64{1, 2, 1, 2, 2}}
-	huge := blobsForTest(50, 2, 2, 1, 1)
+	huge := kmeansBlobsForTest(50, 2, 2, 1, 1)
 	for i := range huge.Data {
 		huge.Data[i] *= 1e200
 	}
@@ -328,7 +330,7 @@ func TestClusterFamilyRejectsBadInput(t *testing.T) {
 }
 
 func TestKMeansAcceptsYAMLNumbers(t *testing.T) {
-	X := blobsForTest(200, 2, 3, 1, 2)
+	X := kmeansBlobsForTest(200, 2, 3, 1, 2)
 	for _, params := range []map[string]any{
 		{"n_init": 3.0, "max_iter": int64(50), "tol": 0},
 		{"n_init": "auto", "tol": 1e-3, "minibatch_above": uint64(10_000)},
@@ -418,7 +420,7 @@ func plainLloydForTest(X *Matrix, init []float64, k, maxIter int) (labels []int,
 // from the same start must reach textbook Lloyd's labels and centres after the same number of iterations.
 func TestLloydBoundsGiveLloydIterates(t *testing.T) {
 	for _, tc := range []struct{ n, d, k int }{{5000, 2, 7}, {8000, 5, 12}, {3000, 9, 4}} {
-		X := blobsForTest(tc.n, tc.d, tc.k, 6, uint64(tc.d))
+		X := kmeansBlobsForTest(tc.n, tc.d, tc.k, 6, uint64(tc.d))
 		init := append([]float64(nil), X.Data[:tc.k*tc.d]...)
 		wantLabels, wantCenters, wantIters := plainLloydForTest(X, init, tc.k, 500)
 		l := newLloydRunner(newKMeansData(X, 3), tc.k)
@@ -434,6 +436,65 @@ func TestLloydBoundsGiveLloydIterates(t *testing.T) {
 		// Plain Lloyd counts the final pass that confirms no change; so does ours.
 		if r.nIter != wantIters {
 			t.Errorf("%+v: %d iterations, plain Lloyd %d", tc, r.nIter, wantIters)
+		}
+	}
+}
+
+// plainKMeansPlusPlusForTest is greedy k-means++ without pruning or chunking, drawing from rng in the same
+// order as kmeansPlusPlus.
+func plainKMeansPlusPlusForTest(X *Matrix, k int, rng *rand.Rand) []float64 {
+	n, d := X.Rows, X.Cols
+	trials := 2 + int(math.Log(float64(k)))
+	centers := make([]float64, 0, k*d)
+	centers = append(centers, X.Row(rng.IntN(n))...)
+	closest := make([]float64, n)
+	for i := range closest {
+		closest[i] = squaredDistance(X.Row(i), centers[:d])
+	}
+	for c := 1; c < k; c++ {
+		cumulative := make([]float64, n)
+		running := 0.0
+		for i, v := range closest {
+			running += v
+			cumulative[i] = running
+		}
+		candidates := make([]int, trials)
+		for t := range candidates {
+			draw := rng.Float64() * running
+			idx := sort.Search(n, func(i int) bool { return cumulative[i] > draw })
+			candidates[t] = min(idx, n-1)
+		}
+		bestT, bestPot := 0, math.Inf(1)
+		for t, cand := range candidates {
+			pot := 0.0
+			for i := range closest {
+				pot += min(closest[i], squaredDistance(X.Row(i), X.Row(cand)))
+			}
+			if pot < bestPot {
+				bestT, bestPot = t, pot
+			}
+		}
+		best := X.Row(candidates[bestT])
+		centers = append(centers, best...)
+		for i := range closest {
+			closest[i] = min(closest[i], squaredDistance(X.Row(i), best))
+		}
+	}
+	return centers
+}
+
+// TestKMeansPlusPlusPruningChangesNothing: the triangle-inequality pruning must pick exactly the centres of
+// plain greedy k-means++ from the same draws, on separated and on overlapping clusters.
+func TestKMeansPlusPlusPruningChangesNothing(t *testing.T) {
+	for _, std := range []float64{0.5, 6} {
+		X := kmeansBlobsForTest(20_000, 4, 9, std, 3)
+		kd := newKMeansData(X, 3)
+		for seed := uint64(0); seed < 5; seed++ {
+			got := kmeansPlusPlus(kd, 9, newSeededRand(seed))
+			want := plainKMeansPlusPlusForTest(X, 9, newSeededRand(seed))
+			if !slices.Equal(got, want) {
+				t.Errorf("std %v seed %d: centres differ from plain k-means++", std, seed)
+			}
 		}
 	}
 }

@@ -62,7 +62,7 @@ func TestMiniBatchKMeansNearSklearn(t *testing.T) {
 }
 
 func TestMiniBatchKMeansStopsEarlyAndRespectsParams(t *testing.T) {
-	X := blobsForTest(20_000, 4, 5, 1, 4)
+	X := kmeansBlobsForTest(20_000, 4, 5, 1, 4)
 	c, err := Cluster(X, ClusterSpec{Method: "minibatch_kmeans", K: 5, Seed: 2,
 		Params: map[string]any{"batch_size": 512, "max_no_improvement": 5, "n_init": 1}})
 	if err != nil {
@@ -89,7 +89,7 @@ func TestMiniBatchKMeansStopsEarlyAndRespectsParams(t *testing.T) {
 // TestMiniBatchReassignsStarvedCentre: a centre placed where no row is never wins a row, so its count stays
 // zero and scikit-learn's random reassignment must move it onto a batch row.
 func TestMiniBatchReassignsStarvedCentre(t *testing.T) {
-	X := blobsForTest(3000, 2, 3, 0.5, 8)
+	X := kmeansBlobsForTest(3000, 2, 3, 0.5, 8)
 	rng := newSeededRand(1)
 	m := newMiniBatchStepper(X, 3, 256, rng)
 	copy(m.centers, []float64{X.At(0, 0), X.At(0, 1), X.At(1, 0), X.At(1, 1), 1e6, 1e6})
