@@ -219,7 +219,8 @@ type miniBatchStepper struct {
 	rng        *rand.Rand
 	finder     *nearestFinder
 	scratch    nearestScratch
-	batch      []int // row indices of the current batch
+	batch      []int     // row indices of the current batch
+	batchRows  []float64 // the batch's rows, gathered (batch × d)
 	labels     []int
 	centers    []float64
 	centersNew []float64
@@ -238,7 +239,7 @@ func newMiniBatchStepper(X *Matrix, k, batch int, rng *rand.Rand) *miniBatchStep
 	f := newNearestFinder(k, d)
 	return &miniBatchStepper{
 		X: X, k: k, d: d, rng: rng, finder: f, scratch: f.newScratch(),
-		batch: make([]int, batch), labels: make([]int, batch),
+		batch: make([]int, batch), batchRows: make([]float64, batch*d), labels: make([]int, batch),
 		centers: make([]float64, k*d), centersNew: make([]float64, k*d),
 		counts: make([]float64, k), batchSums: make([]float64, k*d), batchCount: make([]float64, k),
 		perm: make([]int, batch), order: make([]int, k),
@@ -252,13 +253,18 @@ func (m *miniBatchStepper) step(reassignmentRatio float64, wantShift bool) (iner
 	for b := range m.batch {
 		m.batch[b] = m.rng.IntN(m.X.Rows)
 	}
+	// Gather the rows first: random rows of a large X miss the cache, and independent copies let the CPU
+	// wait for many misses at once instead of one per distance computation (measured ~2x on 1M × 8).
+	for b, row := range m.batch {
+		copy(m.batchRows[b*d:(b+1)*d], m.X.Row(row))
+	}
 	// scikit-learn decides on reassignment before the step updates the counts.
 	reassign := m.dueForReassignment() && reassignmentRatio > 0
 	m.finder.setCentroids(m.centers)
 	clear(m.batchSums)
 	clear(m.batchCount)
-	for b, row := range m.batch {
-		x := m.X.Row(row)
+	for b := range m.batch {
+		x := m.batchRows[b*d : (b+1)*d]
 		j := m.finder.nearest(x, &m.scratch)
 		m.labels[b] = j
 		inertia += squaredDistance(x, m.centers[j*d:(j+1)*d])
@@ -368,7 +374,8 @@ func (m *miniBatchStepper) reassignLowCountCenters(ratio float64) {
 	for _, j := range flagged {
 		r := picked + m.rng.IntN(len(m.perm)-picked)
 		m.perm[picked], m.perm[r] = m.perm[r], m.perm[picked]
-		copy(m.centersNew[j*d:(j+1)*d], m.X.Row(m.batch[m.perm[picked]]))
+		b := m.perm[picked]
+		copy(m.centersNew[j*d:(j+1)*d], m.batchRows[b*d:(b+1)*d])
 		picked++
 		m.counts[j] = minKept
 	}
