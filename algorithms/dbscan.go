@@ -67,26 +67,23 @@ func fitDBSCAN(X *Matrix, _ int, s ClusterSpec) (*Clustering, error) {
 	if X == nil || X.Rows == 0 {
 		return nil, ErrEmptyInput
 	}
-	p, err := readMethodParams("dbscan", s.Params, "eps", "min_samples")
+	p, err := newMethodParams("dbscan", s.Params, "eps", "min_samples")
 	if err != nil {
 		return nil, err
 	}
 	if !p.has("eps") {
 		return nil, fmt.Errorf("dbscan: parameter eps is required: the neighbourhood radius in the prepared feature space")
 	}
-	eps, err := p.float("eps", 0)
+	eps, err := p.floatParam("eps", 0, math.Inf(-1)) // the check below says why eps must be positive
 	if err != nil {
 		return nil, err
 	}
 	if eps <= 0 {
 		return nil, fmt.Errorf("dbscan: eps must be > 0, got %v", eps)
 	}
-	minSamples, err := p.int("min_samples", 5)
+	minSamples, err := p.intParam("min_samples", 5, 1)
 	if err != nil {
 		return nil, err
-	}
-	if minSamples < 1 {
-		return nil, fmt.Errorf("dbscan: min_samples must be >= 1, got %d", minSamples)
 	}
 	if len(X.Data) != X.Rows*X.Cols {
 		return nil, fmt.Errorf("dbscan: matrix data has %d values, want %d×%d", len(X.Data), X.Rows, X.Cols)

@@ -34,18 +34,15 @@ func fitHierarchical(X *Matrix, k int, s ClusterSpec) (*Clustering, error) {
 	if X == nil || X.Rows == 0 {
 		return nil, ErrEmptyInput
 	}
-	p, err := readMethodParams("hierarchical", s.Params, "linkage", "sample_limit")
+	p, err := newMethodParams("hierarchical", s.Params, "linkage", "sample_limit")
 	if err != nil {
 		return nil, err
 	}
-	linkage, err := p.str("linkage", "ward")
+	linkage, err := p.stringParam("linkage", "ward", hierarchicalLinkages...)
 	if err != nil {
 		return nil, err
 	}
-	if err := chooseName("hierarchical linkage", linkage, hierarchicalLinkages); err != nil {
-		return nil, fmt.Errorf("hierarchical: %w", err)
-	}
-	limit, err := p.int("sample_limit", DefaultHierarchicalSampleLimit)
+	limit, err := p.intParam("sample_limit", DefaultHierarchicalSampleLimit, 1)
 	if err != nil {
 		return nil, err
 	}

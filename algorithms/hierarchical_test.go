@@ -60,7 +60,7 @@ func TestHierarchicalBadInput(t *testing.T) {
 		{"k above rows", X, 4, nil, "k=4 exceeds the 3 rows"},
 		{"k above sample limit", X, 3, map[string]any{"sample_limit": 2}, "k=3 exceeds sample_limit=2"},
 		{"unknown linkage", X, 2, map[string]any{"linkage": "wards"}, `did you mean "ward"`},
-		{"linkage not text", X, 2, map[string]any{"linkage": 3}, "must be a string"},
+		{"linkage not text", X, 2, map[string]any{"linkage": 3}, "must be one of ward, average, complete, single"},
 		{"typo", X, 2, map[string]any{"linkag": "single"}, `did you mean "linkage"`},
 		{"sample limit too large", X, 2, map[string]any{"sample_limit": 20000}, "sample_limit must be in 1..15000"},
 		{"sample limit fractional", X, 2, map[string]any{"sample_limit": 100.5}, "must be an integer"},

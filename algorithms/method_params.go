@@ -147,11 +147,29 @@ func (p *methodParams) stringParam(name, def string, allowed ...string) (string,
 		return "", fmt.Errorf("%s: param %s must be one of %s, got %v (%T)", p.method, name,
 			strings.Join(allowed, ", "), v, v)
 	}
-	if !slices.Contains(allowed, s) {
-		return "", fmt.Errorf("%s: param %s = %q is not supported (supported: %s)", p.method, name, s,
-			strings.Join(allowed, ", "))
+	if err := chooseName("param "+name, s, allowed); err != nil {
+		return "", fmt.Errorf("%s: %w", p.method, err)
 	}
 	return s, nil
+}
+
+// has reports whether the param was given.
+func (p *methodParams) has(name string) bool {
+	_, ok := p.values[name]
+	return ok
+}
+
+// chooseName checks value is one of options (case-sensitive, as the spec's other names), else names the
+// options and the nearest one.
+func chooseName(what, value string, options []string) error {
+	if slices.Contains(options, value) {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown %s %q", what, value)
+	if near := nearestName(value, options); near != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	return fmt.Errorf("%s; valid: %s", msg, strings.Join(options, ", "))
 }
 
 // nInitParam reads n_init, which scikit-learn also accepts as "auto": one initialisation for k-means++.

@@ -103,13 +103,13 @@ func runMiniBatchKMeans(X *Matrix, k int, seed uint64, workers int, opt miniBatc
 	tolAbs := kd.tolerance(opt.tol)
 
 	// Seeding: k-means++ on random subsamples, judged on one shared validation subsample.
-	validation := sampleRows(X, initSize, rng)
+	validation := drawRowsWithReplacement(X, initSize, rng)
 	var centers []float64
 	bestInertia := math.Inf(1)
 	for run := 0; run < opt.nInit; run++ {
 		subsample := X
 		if initSize < n {
-			subsample = sampleRows(X, initSize, rng)
+			subsample = drawRowsWithReplacement(X, initSize, rng)
 		}
 		candidate := kmeansPlusPlus(newKMeansData(subsample, 1), k, rng)
 		if inertia := batchInertia(validation, candidate, k); centers == nil || inertia < bestInertia {
@@ -189,8 +189,9 @@ func runMiniBatchKMeans(X *Matrix, k int, seed uint64, workers int, opt miniBatc
 	return res
 }
 
-// sampleRows draws size rows of X uniformly with replacement, as numpy's randint does for scikit-learn.
-func sampleRows(X *Matrix, size int, rng *rand.Rand) *Matrix {
+// drawRowsWithReplacement draws size rows of X uniformly with replacement, as numpy's randint does for
+// scikit-learn.
+func drawRowsWithReplacement(X *Matrix, size int, rng *rand.Rand) *Matrix {
 	s := NewMatrix(size, X.Cols)
 	for i := 0; i < size; i++ {
 		copy(s.Row(i), X.Row(rng.IntN(X.Rows)))

@@ -46,7 +46,7 @@ func fitPCA(X *Matrix, spec PCASpec) (*PCAModel, *Matrix, error) {
 		return nil, nil, fmt.Errorf("pca: %d components asked for, at most %d possible (min of %d rows and %d features)",
 			spec.Components, maxComponents, n, d)
 	}
-	mean := columnMeans(X)
+	mean, _ := columnMeans(X, 0)
 	centred := make([]float64, len(X.Data))
 	for i := 0; i < n; i++ {
 		row, c := X.Row(i), centred[i*d:(i+1)*d]
@@ -171,20 +171,6 @@ func (m *PCAModel) transform(X *Matrix) *Matrix {
 		}
 	}
 	return out
-}
-
-// columnMeans returns the mean of each column of X.
-func columnMeans(X *Matrix) []float64 {
-	sums := make([]float64, X.Cols)
-	for i := 0; i < X.Rows; i++ {
-		for j, v := range X.Row(i) {
-			sums[j] += v
-		}
-	}
-	for j := range sums {
-		sums[j] /= float64(X.Rows)
-	}
-	return sums
 }
 
 // dot is the inner product of two equal-length vectors.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -171,7 +170,11 @@ func ExplainClusters(f *Frame, labels []int, maxDepth int) (*Explanation, error)
 
 	fitRows := rows
 	if len(rows) > MaxExplainRows {
-		fitRows = sampleRows(rows, MaxExplainRows)
+		picked := seededRowSample(len(rows), MaxExplainRows, explainSeed)
+		fitRows = make([]int, len(picked))
+		for i, p := range picked {
+			fitRows[i] = rows[p]
+		}
 		ex.Sampled = true
 		ex.Notes = append(ex.Notes, fmt.Sprintf("the tree was grown on a seeded sample of %d of %d rows", MaxExplainRows, len(rows)))
 	}
@@ -184,19 +187,6 @@ func ExplainClusters(f *Frame, labels []int, maxDepth int) (*Explanation, error)
 	return ex, nil
 }
 
-// sampleRows draws k of rows without replacement (a partial Fisher-Yates shuffle on a seeded PCG) and
-// returns them in their original order.
-func sampleRows(rows []int, k int) []int {
-	rng := rand.New(rand.NewPCG(explainSeed, uint64(len(rows))))
-	pool := slices.Clone(rows)
-	for i := 0; i < k; i++ {
-		j := i + rng.IntN(len(pool)-i)
-		pool[i], pool[j] = pool[j], pool[i]
-	}
-	pool = pool[:k]
-	slices.Sort(pool)
-	return pool
-}
 
 // treeNode is a node of the explaining tree: a split (feature >= 0) or a leaf.
 type treeNode struct {
