@@ -46,7 +46,7 @@ func (d *DBSCANParams) Predict(X *Matrix) []int {
 	}
 	tree := newKDTree(d.CorePoints, 0)
 	r2 := d.Eps * d.Eps
-	workers := workersFor(0)
+	workers := effectiveWorkers(0)
 	stacks := make([][]int32, workers)
 	forChunks(X.Rows, workers, 512, func(w, lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -198,7 +198,7 @@ func dbscanPartition(X *Matrix, eps float64, minSamples, workers int) (labels []
 	n := X.Rows
 	tree := newKDTree(X, 0)
 	r2 := eps * eps
-	workers = workersFor(workers)
+	workers = effectiveWorkers(workers)
 	stacks := make([][]int32, workers)
 
 	// Pass 1: core flags, by tree position.

@@ -23,7 +23,7 @@ func TestDBSCANMatchesScikitLearn(t *testing.T) {
 	for _, name := range []string{"moons", "blobs"} {
 		t.Run(name, func(t *testing.T) {
 			var g dbscanGolden
-			readDensityGolden(t, "dbscan_"+name, &g)
+			readGolden(t, "dbscan_"+name, &g)
 			X := matrixFromRows(g.X)
 			c, err := fitDBSCAN(X, 0, ClusterSpec{Method: "dbscan",
 				Params: map[string]any{"eps": g.Eps, "min_samples": g.MinSamples}})
@@ -189,7 +189,7 @@ func TestDBSCANDegenerateInputs(t *testing.T) {
 
 func TestDBSCANModelPredict(t *testing.T) {
 	var g dbscanGolden
-	readDensityGolden(t, "dbscan_moons", &g)
+	readGolden(t, "dbscan_moons", &g)
 	X := matrixFromRows(g.X)
 	c, err := fitDBSCAN(X, 0, ClusterSpec{Params: map[string]any{"eps": g.Eps, "min_samples": g.MinSamples}})
 	if err != nil {
@@ -312,7 +312,7 @@ func FuzzDBSCAN(f *testing.F) {
 // of several clusters; both must resolve as in scikit-learn.
 func TestDBSCANTiesMatchScikitLearn(t *testing.T) {
 	var g tiesGolden
-	readDensityGolden(t, "ties_density", &g)
+	readGolden(t, "ties_density", &g)
 	for i, c := range g.Cases {
 		X := matrixFromRows(c.X)
 		got, err := fitDBSCAN(X, 0, ClusterSpec{Params: map[string]any{"eps": c.Eps, "min_samples": c.MinSamples}})

@@ -33,18 +33,18 @@ type gmmGolden struct {
 func readGMMGolden(t testing.TB, name, covType string) (*Matrix, int, gmmGoldenFit) {
 	t.Helper()
 	var g gmmGolden
-	readKMeansFamilyGolden(t, "gmm_"+name, &g)
+	readGolden(t, "gmm_"+name, &g)
 	fit := g.Full
 	if covType == "diag" {
 		fit = g.Diag
 	}
-	return matrixFromRowsForTest(g.X), g.K, fit
+	return matrixFromRows(g.X), g.K, fit
 }
 
 // sklearnParams rebuilds scikit-learn's fitted mixture as GMMParams.
 func (f gmmGoldenFit) sklearnParams(t *testing.T, covType string) *GMMParams {
 	t.Helper()
-	p := &GMMParams{CovarianceType: covType, Weights: f.Weights, Means: matrixFromRowsForTest(f.Means)}
+	p := &GMMParams{CovarianceType: covType, Weights: f.Weights, Means: matrixFromRows(f.Means)}
 	d := p.Means.Cols
 	switch covType {
 	case "full":
@@ -53,7 +53,7 @@ func (f gmmGoldenFit) sklearnParams(t *testing.T, covType string) *GMMParams {
 			t.Fatal(err)
 		}
 		for _, c := range covs {
-			p.Covariances = append(p.Covariances, matrixFromRowsForTest(c).Data)
+			p.Covariances = append(p.Covariances, matrixFromRows(c).Data)
 		}
 	case "diag":
 		if err := json.Unmarshal(f.Covariances, &p.Covariances); err != nil {
@@ -84,7 +84,7 @@ func TestGMMPredictWithSklearnParameters(t *testing.T) {
 					t.Fatal(err)
 				}
 				if !slices.Equal(labels, ref.Labels) {
-					t.Errorf("labels differ from sklearn's predict (ARI %.4f)", ariForTest(labels, ref.Labels))
+					t.Errorf("labels differ from sklearn's predict (ARI %.4f)", AdjustedRandIndex(labels, ref.Labels))
 				}
 				for i, l := range labels {
 					if math.Abs(prob[i]-ref.Proba[i][l]) > 1e-9 {
@@ -139,7 +139,7 @@ func TestGMMFitMatchesSklearn(t *testing.T) {
 			if !c.Report.Converged || c.Report.Method != "gmm" {
 				t.Errorf("report %+v", c.Report)
 			}
-			ari := ariForTest(c.Labels, ref.Labels)
+			ari := AdjustedRandIndex(c.Labels, ref.Labels)
 			ll, bic := c.Report.LogLikelihood, c.Report.BIC
 			if !tc.earlyStop {
 				if ari < 0.99 {

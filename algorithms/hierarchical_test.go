@@ -25,7 +25,7 @@ type hierarchicalGolden struct {
 func TestHierarchicalMatchesScikitLearn(t *testing.T) {
 	for _, name := range []string{"blobs", "aniso", "uneven", "iris"} {
 		var g hierarchicalGolden
-		readDensityGolden(t, "hierarchical_"+name, &g)
+		readGolden(t, "hierarchical_"+name, &g)
 		X := matrixFromRows(g.X)
 		for linkage, want := range map[string][]int{
 			"ward": g.Ward, "average": g.Average, "complete": g.Complete, "single": g.Single,
@@ -129,7 +129,7 @@ func TestHierarchicalDegenerateInputs(t *testing.T) {
 // agree almost completely with the full fit.
 func TestHierarchicalSamplesAboveLimit(t *testing.T) {
 	var g hierarchicalGolden
-	readDensityGolden(t, "hierarchical_blobs", &g)
+	readGolden(t, "hierarchical_blobs", &g)
 	X := matrixFromRows(g.X)
 	for _, linkage := range hierarchicalLinkages {
 		spec := ClusterSpec{Seed: 9, Params: map[string]any{"linkage": linkage, "sample_limit": 150}}
@@ -217,7 +217,7 @@ type tiesGolden struct {
 // different partition; reproducing SciPy's and scikit-learn's scan order and sorts gives the same labels.
 func TestHierarchicalTiesMatchScikitLearn(t *testing.T) {
 	var g tiesGolden
-	readDensityGolden(t, "ties_density", &g)
+	readGolden(t, "ties_density", &g)
 	for i, c := range g.Cases {
 		X := matrixFromRows(c.X)
 		for linkage, want := range map[string][]int{

@@ -26,8 +26,8 @@ type kmeansGolden struct {
 func readKMeansGolden(t testing.TB, name string) (kmeansGolden, *Matrix) {
 	t.Helper()
 	var g kmeansGolden
-	readKMeansFamilyGolden(t, "kmeans_"+name, &g)
-	return g, matrixFromRowsForTest(g.X)
+	readGolden(t, "kmeans_"+name, &g)
+	return g, matrixFromRows(g.X)
 }
 
 // TestKMeansMatchesSklearn fits each golden dataset with sklearn's n_init (10) and compares.
@@ -65,7 +65,7 @@ func TestKMeansMatchesSklearn(t *testing.T) {
 				t.Errorf("inertia %.6f vs sklearn %.6f: relative difference %.2e > 0.5%%", c.Report.Inertia,
 					g.Inertia, rel)
 			}
-			ari := ariForTest(c.Labels, g.Labels)
+			ari := AdjustedRandIndex(c.Labels, g.Labels)
 			sameOptimum := math.Abs(rel) < 1e-9
 			switch {
 			case tc.uniqueOptimum || sameOptimum:
@@ -119,12 +119,12 @@ func TestKMeansLloydFromSklearnCentres(t *testing.T) {
 	for _, name := range []string{"blobs", "aniso", "uneven", "iris", "wine"} {
 		t.Run(name, func(t *testing.T) {
 			g, X := readKMeansGolden(t, name)
-			init := matrixFromRowsForTest(g.Centers).Data
+			init := matrixFromRows(g.Centers).Data
 			kd := newKMeansData(X, 2)
 			l := newLloydRunner(kd, g.K)
 			r := l.run(init, 300, kd.tolerance(1e-4))
 			if !slices.Equal(l.labels, g.Labels) {
-				t.Errorf("labels differ from sklearn's (ARI %.4f)", ariForTest(l.labels, g.Labels))
+				t.Errorf("labels differ from sklearn's (ARI %.4f)", AdjustedRandIndex(l.labels, g.Labels))
 			}
 			if rel := math.Abs(r.inertia-g.Inertia) / g.Inertia; rel > 1e-9 {
 				t.Errorf("inertia %.10f vs sklearn %.10f (rel %.2e)", r.inertia, g.Inertia, rel)
@@ -247,7 +247,7 @@ func TestKMeansSwitchesToMiniBatchAboveThreshold(t *testing.T) {
 	if full.Report.Method != "kmeans" {
 		t.Errorf("minibatch_above 0 should disable the switch, ran %q", full.Report.Method)
 	}
-	if ari := ariForTest(c.Labels, full.Labels); ari < 0.99 {
+	if ari := AdjustedRandIndex(c.Labels, full.Labels); ari < 0.99 {
 		t.Errorf("mini-batch vs full k-means on separated blobs: ARI %.4f", ari)
 	}
 	labels, _, err := c.Model.Predict(X)
@@ -426,7 +426,7 @@ func TestLloydBoundsGiveLloydIterates(t *testing.T) {
 		l := newLloydRunner(newKMeansData(X, 3), tc.k)
 		r := l.run(init, 500, 0)
 		if !slices.Equal(l.labels, wantLabels) {
-			t.Errorf("%+v: labels differ from plain Lloyd (ARI %.5f)", tc, ariForTest(l.labels, wantLabels))
+			t.Errorf("%+v: labels differ from plain Lloyd (ARI %.5f)", tc, AdjustedRandIndex(l.labels, wantLabels))
 		}
 		for i, v := range wantCenters {
 			if math.Abs(r.centers[i]-v) > 1e-9*(1+math.Abs(v)) {

@@ -30,7 +30,7 @@ type kselectGolden struct {
 // scikit-learn's own spread. Whatever the split, k=4 must win by every criterion.
 func TestChooseKMatchesScikitLearnWithKMeans(t *testing.T) {
 	var g kselectGolden
-	readDensityGolden(t, "kselect_blobs", &g)
+	readGolden(t, "kselect_blobs", &g)
 	X := matrixFromRows(g.X)
 	spec := ClusterSpec{Method: "kmeans", Seed: 0, Params: map[string]any{"n_init": 10}}
 	for _, by := range []string{"silhouette", "calinski_harabasz", "davies_bouldin"} {
@@ -68,10 +68,10 @@ func TestChooseKMatchesScikitLearnWithKMeans(t *testing.T) {
 // score must be the measure of that k's labels.
 func TestChooseKWithWard(t *testing.T) {
 	var g kselectGolden
-	readDensityGolden(t, "kselect_blobs", &g)
+	readGolden(t, "kselect_blobs", &g)
 	X := matrixFromRows(g.X)
 	var ward hierarchicalGolden
-	readDensityGolden(t, "hierarchical_blobs", &ward)
+	readGolden(t, "hierarchical_blobs", &ward)
 	spec := ClusterSpec{Method: "hierarchical", Params: map[string]any{"linkage": "ward"}}
 	measures := map[string]func(*Matrix, []int) float64{
 		"silhouette": Silhouette, "calinski_harabasz": CalinskiHarabasz, "davies_bouldin": DaviesBouldin,

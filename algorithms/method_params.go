@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/segrun/segrun/internal/suggest"
 )
 
 // methodParams reads one method's ClusterSpec.Params. Values come from YAML, so a number may arrive as any Go
@@ -183,35 +185,5 @@ func (p *methodParams) nInitParam(def int) (int, error) {
 	return p.intParam("n_init", def, 1)
 }
 
-// nearestName returns the candidate closest to name by edit distance, if it is close enough to be a plausible
-// misspelling (at most half of name's length away).
-func nearestName(name string, candidates []string) string {
-	best, bestDist := "", len(name)/2+1
-	for _, c := range candidates {
-		if d := editDistance(name, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// nearestName returns the candidate a user most likely meant by name, or "".
+func nearestName(name string, candidates []string) string { return suggest.Nearest(name, candidates) }

@@ -518,7 +518,7 @@ func silhouetteValues(X *Matrix, lc labelCodes, workers int) []float64 {
 	}
 
 	values := make([]float64, X.Rows)
-	workers = workersFor(workers)
+	workers = effectiveWorkers(workers)
 	sums := make([][]float64, workers)
 	for w := range sums {
 		sums[w] = make([]float64, k)

@@ -33,11 +33,11 @@ func TestMetricsMatchScikitLearn(t *testing.T) {
 			MetricsTrue   goldenMetrics `json:"metrics_true"`
 			MetricsKMeans goldenMetrics `json:"metrics_kmeans"`
 		}
-		readDensityGolden(t, "kmeans_"+name, &g)
+		readGolden(t, "kmeans_"+name, &g)
 		var ds struct {
 			Y []int `json:"y"`
 		}
-		readDensityGolden(t, "dataset_"+name, &ds)
+		readGolden(t, "dataset_"+name, &ds)
 		X := matrixFromRows(g.X) // wine's is standard-scaled, as the metrics were computed on it
 		for _, tc := range []struct {
 			which  string
@@ -80,7 +80,7 @@ func TestAdjustedRandIndexMatchesScikitLearnExactly(t *testing.T) {
 			ARI float64 `json:"ari"`
 		} `json:"pairs"`
 	}
-	readDensityGolden(t, "ari", &g)
+	readGolden(t, "ari", &g)
 	for i, p := range g.Pairs {
 		if got := AdjustedRandIndex(p.A, p.B); got != p.ARI {
 			t.Errorf("pair %d: ARI = %.17g, scikit-learn %.17g", i, got, p.ARI)
@@ -167,7 +167,7 @@ func TestSilhouetteExcludesNoise(t *testing.T) {
 		X [][]float64 `json:"X"`
 		Y []int       `json:"y"`
 	}
-	readDensityGolden(t, "dataset_moons", &g)
+	readGolden(t, "dataset_moons", &g)
 	X := matrixFromRows(g.X)
 	// The 25 outliers carry label -1: the scores must equal those of the other 500 rows alone.
 	var kept []int
@@ -200,7 +200,7 @@ func TestEvaluateSamplesSilhouetteAboveLimit(t *testing.T) {
 		Labels        []int         `json:"labels"`
 		MetricsKMeans goldenMetrics `json:"metrics_kmeans"`
 	}
-	readDensityGolden(t, "kmeans_blobs", &g)
+	readGolden(t, "kmeans_blobs", &g)
 	X := matrixFromRows(g.X)
 	opt := EvalOptions{SampleLimit: 200, Seed: 42, Workers: 3}
 	v := Evaluate(X, g.Labels, opt)

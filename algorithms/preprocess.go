@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
-	"sync"
-	"sync/atomic"
 )
 
 // Preprocessing turns a Frame into the Matrix the clustering methods consume, in a fixed order:
@@ -575,30 +573,8 @@ func (r *prepRun) interleave(staged []stagedColumn) *Matrix {
 // forEachColumn calls fn(worker, j) for j in [0,count) on up to workers goroutines and returns the error of
 // the lowest j that failed, so the error reported does not depend on scheduling.
 func forEachColumn(count, workers int, fn func(worker, j int) error) error {
-	workers = max(1, min(workers, count))
 	errs := make([]error, count)
-	if workers == 1 {
-		for j := 0; j < count; j++ {
-			errs[j] = fn(0, j)
-		}
-	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for {
-					j := int(next.Add(1) - 1)
-					if j >= count {
-						return
-					}
-					errs[j] = fn(w, j)
-				}
-			}(w)
-		}
-		wg.Wait()
-	}
+	parallelFor(count, workers, func(w, j int) { errs[j] = fn(w, j) })
 	for _, err := range errs {
 		if err != nil {
 			return err

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -39,14 +37,8 @@ type prepWineGolden struct {
 
 func prepLoadWine(t testing.TB) *prepWineGolden {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "golden", "preprocess_wine.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var g prepWineGolden
-	if err := json.Unmarshal(raw, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "preprocess_wine", &g)
 	return &g
 }
 

@@ -1,11 +1,8 @@
 package algorithms
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,14 +17,8 @@ type treeIrisGolden struct {
 }
 
 func TestExplainClustersIrisFidelity(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "golden", "tree_iris.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var g treeIrisGolden
-	if err := json.Unmarshal(raw, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "tree_iris", &g)
 	f := prepFrameOf(g.X)
 	names := []string{"sepal_length", "sepal_width", "petal_length", "petal_width"}
 	for j := range f.Columns {

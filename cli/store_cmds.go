@@ -73,6 +73,40 @@ func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error)
 	return r, err
 }
 
+// version is one segmentation of one published version, opened for reading.
+type version struct {
+	db    *sql.DB
+	store *sql.Store
+	run   *sql.Run
+	info  *sql.VersionInfo
+	stats []sql.SegmentStat
+}
+
+// openVersion opens the store and reads a segmentation's record in the version --run names (the latest by
+// default), with a suggestion when the name is wrong.
+func openVersion(ctx context.Context, sf *storeFlags, name string) (*version, error) {
+	db, st, err := openStore(ctx, *sf.store, *sf.wait)
+	if err != nil {
+		return nil, err
+	}
+	v := &version{db: db, store: st}
+	fail := func(err error) (*version, error) { db.Close(); return nil, err }
+	if v.run, err = resolveRun(ctx, st, *sf.run); err != nil {
+		return fail(err)
+	}
+	if v.info, err = st.Version(ctx, v.run.ID, name); err != nil {
+		return fail(err)
+	}
+	if v.info == nil {
+		segs, _ := st.Segmentations(ctx, v.run.ID)
+		return fail(userErrorf("version %d has no segmentation %q%s", v.run.ID, name, suggestIn(name, segs)))
+	}
+	if v.stats, err = st.SegmentStats(ctx, v.run.ID, name); err != nil {
+		return fail(err)
+	}
+	return v, nil
+}
+
 func runRuns(ctx context.Context, e *env, args []string) int {
 	fs := newFlags("runs", "segrun runs [--store PATH] [--format text|json|csv]", e.stderr)
 	sf := addStoreFlags(fs, false)
@@ -145,29 +179,14 @@ func runShow(ctx context.Context, e *env, args []string) int {
 		return ExitUsage
 	}
 	if len(names) != 1 {
-		return fs.usageError(e, "give the segmentation to show")
+		return fs.usageError(e, "give the segmentation")
 	}
-	db, st, err := openStore(ctx, *sf.store, *sf.wait)
+	v, err := openVersion(ctx, sf, names[0])
 	if err != nil {
 		return e.fail(err)
 	}
-	defer db.Close()
-	run, err := resolveRun(ctx, st, *sf.run)
-	if err != nil {
-		return e.fail(err)
-	}
-	info, err := st.Version(ctx, run.ID, names[0])
-	if err != nil {
-		return e.fail(err)
-	}
-	if info == nil {
-		segs, _ := st.Segmentations(ctx, run.ID)
-		return e.fail(userErrorf("version %d has no segmentation %q%s", run.ID, names[0], suggestIn(names[0], segs)))
-	}
-	stats, err := st.SegmentStats(ctx, run.ID, names[0])
-	if err != nil {
-		return e.fail(err)
-	}
+	defer v.db.Close()
+	run, info, stats := v.run, v.info, v.stats
 	switch *sf.format {
 	case "json":
 		var summary any
@@ -223,27 +242,12 @@ func runChanges(ctx context.Context, e *env, args []string) int {
 	if len(names) != 1 {
 		return fs.usageError(e, "give the segmentation")
 	}
-	db, st, err := openStore(ctx, *sf.store, *sf.wait)
+	v, err := openVersion(ctx, sf, names[0])
 	if err != nil {
 		return e.fail(err)
 	}
-	defer db.Close()
-	run, err := resolveRun(ctx, st, *sf.run)
-	if err != nil {
-		return e.fail(err)
-	}
-	info, err := st.Version(ctx, run.ID, names[0])
-	if err != nil {
-		return e.fail(err)
-	}
-	if info == nil {
-		segs, _ := st.Segmentations(ctx, run.ID)
-		return e.fail(userErrorf("version %d has no segmentation %q%s", run.ID, names[0], suggestIn(names[0], segs)))
-	}
-	stats, err := st.SegmentStats(ctx, run.ID, names[0])
-	if err != nil {
-		return e.fail(err)
-	}
+	defer v.db.Close()
+	st, run, stats := v.store, v.run, v.stats
 	trans, err := st.Transitions(ctx, run.ID, names[0])
 	if err != nil {
 		return e.fail(err)

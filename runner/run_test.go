@@ -144,18 +144,12 @@ func (f *fixture) query(q string) []string {
 	if err != nil {
 		f.t.Fatalf("%s: %v", q, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
+	_, values, err := scanAll(rows)
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			f.t.Fatal(err)
-		}
+	for _, vals := range values {
 		parts := make([]string, len(vals))
 		for i, v := range vals {
 			parts[i] = formatValue(v)

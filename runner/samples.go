@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	stdsql "database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -13,12 +14,29 @@ func (e *execution) sampleRows(ctx context.Context, query string) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
+	cols, values, err := scanAll(rows)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	out := make([]string, len(values))
+	for r, vals := range values {
+		parts := make([]string, len(cols))
+		for i, c := range cols {
+			parts[i] = c + "=" + formatValue(vals[i])
+		}
+		out[r] = truncate(strings.Join(parts, ", "), 200)
+	}
+	return out, nil
+}
+
+// scanAll reads every row of a small result as generic values, and closes it.
+func scanAll(rows *stdsql.Rows) ([]string, [][]any, error) {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, nil, err
+	}
+	var out [][]any
 	for rows.Next() {
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
@@ -26,15 +44,11 @@ func (e *execution) sampleRows(ctx context.Context, query string) ([]string, err
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		parts := make([]string, len(cols))
-		for i, c := range cols {
-			parts[i] = c + "=" + formatValue(vals[i])
-		}
-		out = append(out, truncate(strings.Join(parts, ", "), 200))
+		out = append(out, vals)
 	}
-	return out, rows.Err()
+	return cols, out, rows.Err()
 }
 
 // sampleValues returns the first column of a small query as text.

@@ -116,8 +116,13 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 }
 
 func (s *Store) transitions(ctx context.Context, prev, cur string) ([]Transition, error) {
-	rows, err := s.db.Query(ctx, fmt.Sprintf(`SELECT coalesce(p.segment, ''), coalesce(n.segment, ''), count(*)
+	return s.queryTransitions(ctx, fmt.Sprintf(`SELECT coalesce(p.segment, ''), coalesce(n.segment, ''), count(*)
 		FROM %s p FULL JOIN %s n USING (entity) GROUP BY ALL ORDER BY 1, 2`, prev, cur))
+}
+
+// queryTransitions runs a query returning (from, to, entities) rows.
+func (s *Store) queryTransitions(ctx context.Context, q string, args ...any) ([]Transition, error) {
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

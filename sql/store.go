@@ -374,21 +374,8 @@ func (s *Store) SegmentStats(ctx context.Context, run int64, segmentation string
 
 // Transitions returns a version's transition matrix against the version before it, as (from, to, count).
 func (s *Store) Transitions(ctx context.Context, run int64, segmentation string) ([]Transition, error) {
-	rows, err := s.db.Query(ctx, `SELECT coalesce(from_segment, ''), coalesce(to_segment, ''), entities
+	return s.queryTransitions(ctx, `SELECT coalesce(from_segment, ''), coalesce(to_segment, ''), entities
 		FROM segrun_store.transitions WHERE run_id = ? AND segmentation = ? ORDER BY 1, 2`, run, segmentation)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Transition
-	for rows.Next() {
-		var t Transition
-		if err := rows.Scan(&t.From, &t.To, &t.Entities); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
 }
 
 // VersionInfo is a segmentation version's record.

@@ -38,7 +38,7 @@ func (rc rowChunks) bounds(c int) (lo, hi int) {
 	return lo, min(lo+rc.size, rc.n)
 }
 
-// effectiveWorkers turns ClusterSpec.Workers into a goroutine count: 0 (or less) means GOMAXPROCS.
+// effectiveWorkers turns a Workers setting into a goroutine count: 0 (or less) means GOMAXPROCS.
 func effectiveWorkers(workers int) int {
 	if workers <= 0 {
 		return runtime.GOMAXPROCS(0)
@@ -46,13 +46,15 @@ func effectiveWorkers(workers int) int {
 	return workers
 }
 
-// forEachChunk calls fn(worker, chunk) for every chunk, spreading chunks over at most workers goroutines.
-// worker is in [0, workers) and identifies per-goroutine scratch buffers; results must be stored per chunk.
-func forEachChunk(workers int, rc rowChunks, fn func(worker, chunk int)) {
-	workers = min(workers, rc.count)
+// parallelFor calls fn(worker, i) for every i in [0, count) on up to workers goroutines (0: GOMAXPROCS).
+// Goroutines take the next i from a shared counter, so items of uneven cost still balance; worker is in
+// [0, workers) and lets fn keep per-goroutine scratch space without locking. Callers that reduce must store
+// results per item and merge them in item order, so the outcome never depends on scheduling.
+func parallelFor(count, workers int, fn func(worker, i int)) {
+	workers = min(effectiveWorkers(workers), count)
 	if workers <= 1 {
-		for c := 0; c < rc.count; c++ {
-			fn(0, c)
+		for i := 0; i < count; i++ {
+			fn(0, i)
 		}
 		return
 	}
@@ -63,13 +65,31 @@ func forEachChunk(workers int, rc rowChunks, fn func(worker, chunk int)) {
 		go func() {
 			defer wg.Done()
 			for {
-				c := int(next.Add(1)) - 1
-				if c >= rc.count {
+				i := int(next.Add(1)) - 1
+				if i >= count {
 					return
 				}
-				fn(w, c)
+				fn(w, i)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// forEachChunk calls fn(worker, chunk) for every chunk of rc.
+func forEachChunk(workers int, rc rowChunks, fn func(worker, chunk int)) {
+	parallelFor(rc.count, workers, fn)
+}
+
+// forChunks calls fn(worker, lo, hi) for consecutive ranges [lo, hi) of at most chunk items covering
+// 0..n-1; small chunks suit work of uneven cost (rows of a triangular matrix, regions of a k-d tree).
+func forChunks(n, workers, chunk int, fn func(worker, lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	chunk = max(chunk, 1)
+	parallelFor((n+chunk-1)/chunk, workers, func(w, c int) {
+		lo := c * chunk
+		fn(w, lo, min(lo+chunk, n))
+	})
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// readDensityGolden decodes testdata/golden/<name>.json, written by scripts/sklearn_golden.py, into v.
-func readDensityGolden(t testing.TB, name string, v any) {
+// readGolden decodes testdata/golden/<name>.json, written by scripts/sklearn_golden.py, into v.
+func readGolden(t testing.TB, name string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "golden", name+".json"))
 	if err != nil {
