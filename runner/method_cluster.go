@@ -2,16 +2,516 @@ package runner
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
 )
 
-// clusterSegmenter runs the algorithms package's preprocessing and clustering; it is completed when the
-// k-means family lands.
+// clusterSegmenter prepares the features and clusters them with the algorithms package. Cluster ids stay
+// stable across versions: the new clusters are matched to the previous version's by centroid distance, so
+// a cluster keeps its id and its name while its members drift.
 type clusterSegmenter struct{}
 
-// ClusterReport is a clustering's fit, validity and stability.
-type ClusterReport struct{}
+// ClusterReport is a clustering's fit, validity and stability, shown in the run summary and stored with
+// the version.
+type ClusterReport struct {
+	// Method is the method that ran (kmeans may switch to minibatch_kmeans on large inputs).
+	Method string `json:"method"`
+	K      int    `json:"k"`
+	// Fitted says whether this run fitted the model, or assigned rows with the stored model of version
+	// ModelRun (refit: never).
+	Fitted   bool                     `json:"fitted"`
+	ModelRun int64                    `json:"model_run,omitempty"`
+	KBy      string                   `json:"k_by,omitempty"`
+	KScores  []algorithms.KScore      `json:"k_scores,omitempty"`
+	Fit      algorithms.ClusterReport `json:"fit"`
+	Validity algorithms.Validity      `json:"validity"`
+	// Stability is the adjusted Rand index between this version's and the previous version's clusters,
+	// over the entities in both (1: the same partition); nil for the first version.
+	Stability *float64 `json:"stability_ari,omitempty"`
+	// New and Vanished are cluster ids that appeared or disappeared against the previous version.
+	New      []int                  `json:"new_clusters,omitempty"`
+	Vanished []int                  `json:"vanished_clusters,omitempty"`
+	Prep     *algorithms.PrepReport `json:"preprocessing"`
+	Profiles []ClusterProfile       `json:"profiles"`
+	// Fidelity is the share of rows whose cluster the explaining tree's rules predict.
+	Fidelity float64 `json:"explanation_fidelity"`
+}
+
+// ClusterProfile describes one cluster in the input's own units.
+type ClusterProfile struct {
+	Segment     string             `json:"segment"`
+	ID          int                `json:"id"`
+	Size        int                `json:"size"`
+	Description string             `json:"description"`
+	Means       map[string]float64 `json:"means"`
+	SDs         map[string]float64 `json:"sds"`
+	// Rules are the explaining tree's paths to this cluster, with support and precision.
+	Rules []algorithms.LeafRule `json:"rules,omitempty"`
+}
+
+// storedModel is what a clustering version keeps, so later runs with refit: never assign rows exactly as
+// this fit did, and later fits can be matched to it.
+type storedModel struct {
+	Prep  *algorithms.Prep  `json:"prep"`
+	Model *algorithms.Model `json:"model"`
+	// IDs maps the model's own cluster labels to stable cluster ids.
+	IDs []int `json:"ids"`
+	// Segments names each stable id.
+	Segments map[int]string `json:"segments"`
+	// Run is the version that fitted the model.
+	Run int64 `json:"run"`
+}
+
+// clusterInput is the segmentation's input rows as Arrow batches plus the features as a Frame.
+type clusterInput struct {
+	batches []arrow.RecordBatch
+	frame   *algorithms.Frame
+	// prev holds each row's segment in the previous version ("" when none).
+	prev []string
+}
 
 func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
-	return errors.New("cluster segmentations are not available yet")
+	cl := j.seg.Cluster
+	step := "segmentation " + j.name
+	prevModel, err := e.previousModel(ctx, j.name)
+	if err != nil {
+		return err
+	}
+	return e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+		in, err := e.readClusterInput(a, j)
+		if err != nil {
+			return err
+		}
+		defer release(in.batches)
+		rep := &ClusterReport{}
+		var model *storedModel
+		var X *algorithms.Matrix
+		var labels []int // stable cluster id per prepared row, or Noise
+		var prob []float64
+		prevIDs := prevModel.segmentIDs()
+		if cl.Refit == "never" && prevModel != nil {
+			model = prevModel
+			X, labels, prob, rep.Prep, err = assignWithModel(prevModel, in.frame)
+			rep.ModelRun, rep.Method, rep.K = prevModel.Run, prevModel.Model.Method, len(prevModel.IDs)
+		} else {
+			model, X, labels, prob, err = e.fit(j, in, rep, prevIDs)
+			rep.Fitted = true
+		}
+		if err != nil {
+			return &Failure{Step: step, Msg: err.Error()}
+		}
+		kept := rep.Prep.Kept
+		rowOf := func(i int) int { // input row of prepared row i
+			if kept == nil {
+				return i
+			}
+			return kept[i]
+		}
+		e.evaluateClusters(j, rep, model, in, X, labels, rowOf, prevIDs)
+		j.report.Cluster = rep
+		j.version.Model = model
+		j.version.Descriptions = map[string]string{}
+		for _, p := range rep.Profiles {
+			j.version.Descriptions[p.Segment] = p.Description
+		}
+		return writeClusters(a, j, model, in, labels, prob, rowOf)
+	})
+}
+
+// readClusterInput pulls the entity, the features and each entity's previous segment in one query.
+func (e *execution) readClusterInput(a *sql.Arrow, j *segJob) (*clusterInput, error) {
+	cl := j.seg.Cluster
+	base := int64(0)
+	if e.base != nil {
+		base = e.base.ID
+	}
+	q := fmt.Sprintf(`SELECT f.%[1]s, %[2]s, p.segment AS segrun_prev FROM %[3]s f
+		LEFT JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%[4]d) WHERE segmentation = %[5]s) p
+		ON p.entity = CAST(f.%[1]s AS VARCHAR)`,
+		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), base, sql.Literal(j.name))
+	batches, _, err := readBatches(a, q)
+	if err != nil {
+		return nil, err
+	}
+	in := &clusterInput{batches: batches, frame: &algorithms.Frame{}}
+	for c, name := range cl.Features {
+		col := algorithms.Column{Name: name}
+		for _, b := range batches {
+			arr := b.Column(1 + c)
+			if isTextArrow(arr) {
+				text, nulls := textColumn(arr)
+				col.Text = append(col.Text, text...)
+				col.Null = append(col.Null, nulls...)
+				continue
+			}
+			vals, err := floats(arr)
+			if err != nil {
+				release(batches)
+				return nil, fmt.Errorf("segmentation %s, column %s: %w", j.name, name, err)
+			}
+			col.Num = append(col.Num, vals...)
+		}
+		if col.Num == nil && col.Text == nil {
+			col.Num = []float64{}
+		}
+		in.frame.Columns = append(in.frame.Columns, col)
+	}
+	for _, b := range batches {
+		prev, _ := textColumn(b.Column(1 + len(cl.Features)))
+		in.prev = append(in.prev, prev...)
+	}
+	return in, nil
+}
+
+func prefixed(prefix string, cols []string) string {
+	out := ""
+	for i, c := range cols {
+		if i > 0 {
+			out += ", "
+		}
+		out += prefix + sql.Ident(c)
+	}
+	return out
+}
+
+func isTextArrow(a arrow.Array) bool {
+	switch a.(type) {
+	case *array.String, *array.Boolean:
+		return true
+	}
+	return false
+}
+
+// textColumn reads a text (or boolean) Arrow column as strings and a NULL mask.
+func textColumn(a arrow.Array) ([]string, []bool) {
+	out := make([]string, a.Len())
+	nulls := make([]bool, a.Len())
+	for i := range out {
+		if a.IsNull(i) {
+			nulls[i] = true
+			continue
+		}
+		switch x := a.(type) {
+		case *array.String:
+			out[i] = x.Value(i)
+		case *array.Boolean:
+			out[i] = strconv.FormatBool(x.Value(i))
+		}
+	}
+	return out, nulls
+}
+
+// prepSpec translates the spec's preprocessing into the algorithms package's.
+func prepSpec(cl *spec.Cluster) algorithms.PrepSpec {
+	ps := algorithms.PrepSpec{Impute: cl.Impute, Scale: cl.Scale, Transform: map[string][]algorithms.Transform{}}
+	for _, t := range cl.Transform {
+		for _, step := range t.Value {
+			ps.Transform[t.Key] = append(ps.Transform[t.Key], algorithms.Transform{Kind: step.Kind, Lower: step.Lower, Upper: step.Upper})
+		}
+	}
+	if cl.PCA != nil {
+		ps.PCA = &algorithms.PCASpec{Components: cl.PCA.Components, Variance: cl.PCA.Variance}
+	}
+	return ps
+}
+
+// fit prepares the features, fits the method (searching k when asked) and matches the clusters to the
+// previous version's.
+func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, prevIDs map[string]int) (*storedModel, *algorithms.Matrix, []int, []float64, error) {
+	cl := j.seg.Cluster
+	prep, X, prepRep, err := algorithms.FitPrep(in.frame, prepSpec(cl))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	rep.Prep = prepRep
+	cs := algorithms.ClusterSpec{Method: cl.Method, K: cl.K.Value, Seed: cl.Seed, Params: cl.Params, Workers: e.o.Threads}
+	var c *algorithms.Clustering
+	if cl.K.IsRange() {
+		by := cl.K.By
+		if by == "" {
+			by = "silhouette"
+		}
+		rep.KBy = by
+		c, rep.KScores, err = algorithms.ChooseK(X, algorithms.KRange{Min: cl.K.Min, Max: cl.K.Max, By: by}, cs,
+			algorithms.EvalOptions{Seed: cl.Seed, Workers: e.o.Threads})
+	} else {
+		c, err = algorithms.Cluster(X, cs)
+	}
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	rep.Method, rep.K, rep.Fit = c.Report.Method, c.K, c.Report
+	// Match to the previous version: each prepared row's previous cluster id, from its previous segment.
+	prevLabels := make([]int, X.Rows)
+	for i := range prevLabels {
+		row := i
+		if prepRep.Kept != nil {
+			row = prepRep.Kept[i]
+		}
+		id, ok := prevIDs[in.prev[row]]
+		if !ok {
+			id = algorithms.Noise
+		}
+		prevLabels[i] = id
+	}
+	m := algorithms.MatchClusters(X, c.Labels, prevLabels)
+	rep.New, rep.Vanished = m.New, m.Vanished
+	if len(prevIDs) == 0 {
+		rep.New = nil // the first version: nothing to be new against
+	}
+	labels := make([]int, len(c.Labels))
+	for i, l := range c.Labels {
+		if l == algorithms.Noise {
+			labels[i] = algorithms.Noise
+		} else {
+			labels[i] = m.IDs[l]
+		}
+	}
+	model := &storedModel{Prep: prep, Model: c.Model, IDs: m.IDs, Segments: map[int]string{}, Run: 0}
+	for _, id := range m.IDs {
+		model.Segments[id] = clusterName(cl, id)
+	}
+	return model, X, labels, c.Probability, nil
+}
+
+// clusterName is a cluster's segment: its name from names:, else cluster_<id>.
+func clusterName(cl *spec.Cluster, id int) string {
+	if n, ok := cl.Names[strconv.Itoa(id)]; ok {
+		return n
+	}
+	return fmt.Sprintf("cluster_%d", id)
+}
+
+// assignWithModel applies a stored preprocessing and model to new rows (refit: never).
+func assignWithModel(m *storedModel, f *algorithms.Frame) (*algorithms.Matrix, []int, []float64, *algorithms.PrepReport, error) {
+	X, rep, err := m.Prep.Apply(f)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	fitted, prob, err := m.Model.Predict(X)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	labels := make([]int, len(fitted))
+	for i, l := range fitted {
+		if l == algorithms.Noise || l < 0 || l >= len(m.IDs) {
+			labels[i] = algorithms.Noise
+		} else {
+			labels[i] = m.IDs[l]
+		}
+	}
+	return X, labels, prob, rep, nil
+}
+
+// previousModel loads the model the base version stored for a segmentation, or nil.
+func (e *execution) previousModel(ctx context.Context, name string) (*storedModel, error) {
+	if e.base == nil {
+		return nil, nil
+	}
+	info, err := e.store.Version(ctx, e.base.ID, name)
+	if err != nil || info == nil || info.Model == "null" {
+		return nil, err
+	}
+	var m storedModel
+	if err := json.Unmarshal([]byte(info.Model), &m); err != nil {
+		return nil, fmt.Errorf("reading the stored model of %s in version %d: %w", name, e.base.ID, err)
+	}
+	if m.Model == nil || m.Prep == nil {
+		return nil, nil
+	}
+	if m.Run == 0 {
+		m.Run = e.base.ID
+	}
+	return &m, nil
+}
+
+// segmentIDs maps a stored model's segment names to their cluster ids; empty for no model.
+func (m *storedModel) segmentIDs() map[string]int {
+	ids := map[string]int{}
+	if m != nil {
+		for id, seg := range m.Segments {
+			ids[seg] = id
+		}
+	}
+	return ids
+}
+
+// evaluateClusters fills the report: validity, stability against the previous version, profiles in raw
+// units, descriptions, and the explaining tree's rules.
+func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *storedModel, in *clusterInput, X *algorithms.Matrix, labels []int, rowOf func(int) int, prevIDs map[string]int) {
+	cl := j.seg.Cluster
+	rep.Validity = algorithms.Evaluate(X, labels, algorithms.EvalOptions{Seed: cl.Seed, Workers: e.o.Threads})
+	// Stability: the adjusted Rand index over entities clustered in both versions.
+	var a, b []int
+	for i, l := range labels {
+		if p, ok := prevIDs[in.prev[rowOf(i)]]; ok && l != algorithms.Noise {
+			a, b = append(a, p), append(b, l)
+		}
+	}
+	if len(a) > 0 {
+		ari := algorithms.AdjustedRandIndex(a, b)
+		rep.Stability = &ari
+	}
+	for _, id := range rep.New {
+		j.report.Notes = append(j.report.Notes, fmt.Sprintf("cluster %d (%s) is new: no cluster of the previous version matched it", id, model.Segments[id]))
+	}
+	for _, id := range rep.Vanished {
+		j.report.Notes = append(j.report.Notes, fmt.Sprintf("cluster %d of the previous version has no counterpart in this one", id))
+	}
+	if rep.Prep.Dropped > 0 {
+		j.report.Notes = append(j.report.Notes, fmt.Sprintf("%d rows with a missing value were left out of every segment (impute: drop)", rep.Prep.Dropped))
+	}
+	j.report.Notes = append(j.report.Notes, rep.Fit.Notes...)
+	j.report.Notes = append(j.report.Notes, rep.Prep.Warnings...)
+
+	// Profiles and descriptions use the raw features of the clustered rows, in the user's own units.
+	raw := &algorithms.Frame{}
+	for _, c := range in.frame.Columns {
+		rc := algorithms.Column{Name: c.Name}
+		if c.Num == nil {
+			continue // text features are one-hot encoded; their profile is not a mean
+		}
+		rc.Num = make([]float64, len(labels))
+		for i := range labels {
+			rc.Num[i] = c.Num[rowOf(i)]
+		}
+		raw.Columns = append(raw.Columns, rc)
+	}
+	ids := sortedIDs(model.IDs)
+	dense := make([]int, len(labels)) // ids renumbered 0..k-1 for the functions that want that
+	pos := map[int]int{}
+	for i, id := range ids {
+		pos[id] = i
+	}
+	for i, l := range labels {
+		if l == algorithms.Noise {
+			dense[i] = algorithms.Noise
+		} else {
+			dense[i] = pos[l]
+		}
+	}
+	var descriptions []string
+	if len(raw.Columns) > 0 {
+		descriptions = algorithms.DescribeClusters(raw, dense, len(ids))
+	}
+	var expl *algorithms.Explanation
+	if len(raw.Columns) > 0 {
+		if x, err := algorithms.ExplainClusters(raw, dense, 3); err == nil {
+			expl = x
+			rep.Fidelity = x.Fidelity
+		}
+	}
+	for i, id := range ids {
+		p := ClusterProfile{Segment: model.Segments[id], ID: id, Means: map[string]float64{}, SDs: map[string]float64{}}
+		for _, l := range dense {
+			if l == i {
+				p.Size++
+			}
+		}
+		if i < len(descriptions) {
+			p.Description = descriptions[i]
+		}
+		for _, c := range raw.Columns {
+			var n int
+			var sum, sq float64
+			for r, l := range dense {
+				if l == i && !math.IsNaN(c.Num[r]) {
+					n++
+					sum += c.Num[r]
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			mean := sum / float64(n)
+			for r, l := range dense {
+				if l == i && !math.IsNaN(c.Num[r]) {
+					sq += (c.Num[r] - mean) * (c.Num[r] - mean)
+				}
+			}
+			p.Means[c.Name], p.SDs[c.Name] = mean, math.Sqrt(sq/float64(n))
+		}
+		if expl != nil {
+			for _, cr := range expl.Clusters {
+				if cr.Cluster == i {
+					p.Rules = cr.Rules
+				}
+			}
+		}
+		rep.Profiles = append(rep.Profiles, p)
+	}
+}
+
+func sortedIDs(ids []int) []int {
+	out := append([]int(nil), ids...)
+	sort.Ints(out)
+	return out
+}
+
+// writeClusters writes the result table: entity, segment, cluster id and, for gmm, the membership
+// probability. Noise rows get the segment noise; rows dropped by impute: drop get none.
+func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput, labels []int, prob []float64, rowOf func(int) int) error {
+	n := 0
+	for _, b := range in.batches {
+		n += int(b.NumRows())
+	}
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = -2 // not clustered (dropped)
+	}
+	probs := make([]float64, n)
+	for i, l := range labels {
+		ids[rowOf(i)] = int32(l)
+		if prob != nil {
+			probs[rowOf(i)] = prob[i]
+		}
+	}
+	mem := memory.DefaultAllocator
+	idArrays, probArrays := make([]arrow.Array, len(in.batches)), make([]arrow.Array, len(in.batches))
+	offset := 0
+	for bi, b := range in.batches {
+		rows := int(b.NumRows())
+		ib := array.NewInt32Builder(mem)
+		ib.AppendValues(ids[offset:offset+rows], nil)
+		idArrays[bi] = ib.NewArray()
+		ib.Release()
+		fb := array.NewFloat64Builder(mem)
+		fb.AppendValues(probs[offset:offset+rows], nil)
+		probArrays[bi] = fb.NewArray()
+		fb.Release()
+		offset += rows
+	}
+	defer func() {
+		for i := range idArrays {
+			idArrays[i].Release()
+			probArrays[i].Release()
+		}
+	}()
+	fields := []arrow.Field{{Name: "cluster", Type: arrow.PrimitiveTypes.Int32}, {Name: "probability", Type: arrow.PrimitiveTypes.Float64}}
+	reader, err := withColumns(in.batches, 0, fields, [][]arrow.Array{idArrays, probArrays})
+	if err != nil {
+		return err
+	}
+	defer reader.Release()
+	segment := "CASE cluster WHEN -1 THEN " + sql.Literal(spec.NoiseSegment)
+	for _, id := range sortedIDs(model.IDs) {
+		segment += fmt.Sprintf(" WHEN %d THEN %s", id, sql.Literal(model.Segments[id]))
+	}
+	segment += " END"
+	sel := fmt.Sprintf("%s, %s AS segment, nullif(cluster, -1) AS cluster", sql.Ident(j.entity), segment)
+	if j.seg.Cluster.Method == "gmm" {
+		sel += ", probability"
+	}
+	return a.CreateTable(j.name, reader, sel, "cluster >= -1")
 }
