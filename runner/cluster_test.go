@@ -1,0 +1,147 @@
+package runner
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/segrun/segrun/examples"
+)
+
+// clusterSpec runs a clustering over the synthetic retail data's RFM features.
+func clusterFixture(t *testing.T, cluster string) *fixture {
+	t.Helper()
+	f := newFixture(t, `version: 1
+name: clusters
+entity: customer_id
+sources:
+  orders: {path: data/orders.csv}
+features:
+  rfm:
+    sql: |
+      select customer_id,
+             date_part('day', getvariable('as_of')::timestamp - max(ordered_at)) as recency_days,
+             count(distinct order_id) as frequency, sum(amount) as monetary,
+             case when count(*) > 5 then 'often' else 'rarely' end as habit,
+             case when customer_id % 10 = 0 then NULL else sum(amount) end as patchy
+      from orders where ordered_at < getvariable('as_of') and amount > 0 group by customer_id
+segmentations:
+  behaviour:
+    from: rfm
+    cluster:
+`+cluster, "")
+	if _, err := examples.GenerateRetail(f.dir+"/data", examples.RetailOptions{Customers: 3000}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+const kmeansCluster = `      method: kmeans
+      features: [recency_days, frequency, monetary]
+      transform: {frequency: log1p, monetary: log1p}
+      k: 4
+      seed: 7
+      params: {n_init: 2}
+      names: {1: second}
+`
+
+func TestClusterIDsAreStableOnUnchangedData(t *testing.T) {
+	f := clusterFixture(t, kmeansCluster)
+	r1 := f.mustRun("2024-06-30", nil)
+	r2 := f.mustRun("2024-06-30", nil)
+	c1, c2 := r1.Segmentations[0], r2.Segmentations[0]
+	if c2.Diff.Entered != 0 || c2.Diff.Exited != 0 {
+		t.Errorf("the same data and seed moved entities: entered %d, exited %d", c2.Diff.Entered, c2.Diff.Exited)
+	}
+	if c2.Cluster.Stability == nil || *c2.Cluster.Stability != 1 {
+		t.Errorf("stability %v, want 1", c2.Cluster.Stability)
+	}
+	if c1.Cluster.Stability != nil {
+		t.Error("the first version has no stability to report")
+	}
+	segs := f.query(`SELECT DISTINCT segment FROM segrun_store.current_memberships ORDER BY 1`)
+	expectRows(t, "segments, with the configured name for id 1", segs, `"cluster_0"`, `"cluster_2"`, `"cluster_3"`, `"second"`)
+	// Every cluster has a description and rules, and the clusters' sizes add up.
+	total := 0
+	for _, p := range c1.Cluster.Profiles {
+		total += p.Size
+		if p.Description == "" || len(p.Rules) == 0 || len(p.Means) != 3 {
+			t.Errorf("profile %+v", p)
+		}
+	}
+	if total != int(c1.Diff.Entities) || c1.Cluster.Fidelity < 0.7 {
+		t.Errorf("profiles cover %d of %d rows; fidelity %.2f", total, c1.Diff.Entities, c1.Cluster.Fidelity)
+	}
+	v := c1.Cluster.Validity
+	if v.Silhouette <= 0 || v.Silhouette > 1 || v.DaviesBouldin <= 0 || v.CalinskiHarabasz <= 0 {
+		t.Errorf("validity %+v", v)
+	}
+}
+
+func TestRefitNeverAssignsWithTheStoredModel(t *testing.T) {
+	f := clusterFixture(t, kmeansCluster+"      refit: never\n")
+	r1 := f.mustRun("2024-06-30", nil)
+	r2 := f.mustRun("2024-12-31", nil)
+	if !r1.Segmentations[0].Cluster.Fitted || r2.Segmentations[0].Cluster.Fitted || r2.Segmentations[0].Cluster.ModelRun != 1 {
+		t.Fatalf("fitted: %+v then %+v", r1.Segmentations[0].Cluster, r2.Segmentations[0].Cluster)
+	}
+	// The model is carried forward unchanged: the third version still names version 1's fit.
+	r3 := f.mustRun("2024-12-31", nil)
+	if r3.Segmentations[0].Cluster.ModelRun != 1 || r3.Segmentations[0].Diff.Entered != 0 {
+		t.Errorf("third run: %+v", r3.Segmentations[0].Cluster)
+	}
+}
+
+func TestGMMNoiseDropAndKSearch(t *testing.T) {
+	t.Run("gmm writes a membership probability", func(t *testing.T) {
+		f := clusterFixture(t, "      method: gmm\n      features: [recency_days, frequency, monetary]\n      transform: {frequency: log1p, monetary: log1p}\n      k: 3\n      params: {covariance_type: diag}\n")
+		// A later feature reads the segmentation by name; its tests hold the probability column to [0, 1].
+		spec, _ := os.ReadFile(f.spec)
+		f.write("shop.yaml", strings.Replace(string(spec), "segmentations:", `  confident:
+    sql: select customer_id, segment, probability from behaviour
+    tests:
+      - not_null: [segment, probability]
+      - assert: probability > 0 and probability <= 1
+      - row_count: {min: 2000}
+segmentations:`, 1))
+		r := f.mustRun("2024-06-30", nil)
+		if r.Segmentations[0].Cluster.Fit.BIC == 0 {
+			t.Error("no BIC reported")
+		}
+	})
+	t.Run("dbscan puts outliers in noise", func(t *testing.T) {
+		f := clusterFixture(t, "      method: dbscan\n      features: [recency_days, frequency, monetary]\n      transform: {frequency: log1p, monetary: log1p}\n      params: {eps: 0.3, min_samples: 10}\n")
+		f.mustRun("2024-06-30", nil)
+		got := f.query(`SELECT count(*) > 0 FROM segrun_store.current_memberships WHERE segment = 'noise'`)
+		expectRows(t, "noise segment", got, "true")
+	})
+	t.Run("impute drop leaves rows out and says so", func(t *testing.T) {
+		f := clusterFixture(t, "      method: kmeans\n      features: [recency_days, patchy]\n      impute: drop\n      k: 3\n")
+		r := f.mustRun("2024-06-30", nil)
+		s := r.Segmentations[0]
+		if s.Diff.Assigned >= s.Diff.Entities || !strings.Contains(strings.Join(s.Notes, " "), "left out of every segment") {
+			t.Errorf("assigned %d of %d; notes %q", s.Diff.Assigned, s.Diff.Entities, s.Notes)
+		}
+	})
+	t.Run("missing values without impute fail the run", func(t *testing.T) {
+		f := clusterFixture(t, "      method: kmeans\n      features: [recency_days, patchy]\n      k: 3\n")
+		f.failsWith("2024-06-30", "segmentation behaviour", "patchy")
+	})
+	t.Run("k search reports every k", func(t *testing.T) {
+		f := clusterFixture(t, "      method: kmeans\n      features: [recency_days, frequency, monetary, habit]\n      transform: {monetary: log1p, habit: onehot}\n      k: {min: 2, max: 5}\n")
+		r := f.mustRun("2024-06-30", nil)
+		c := r.Segmentations[0].Cluster
+		if len(c.KScores) != 4 || c.KBy != "silhouette" {
+			t.Errorf("k scores %+v by %q", c.KScores, c.KBy)
+		}
+		best := c.KScores[0]
+		for _, s := range c.KScores {
+			if s.Score > best.Score {
+				best = s
+			}
+		}
+		if c.K != best.K {
+			t.Errorf("chose k=%d, best silhouette at k=%d", c.K, best.K)
+		}
+	})
+}
