@@ -187,7 +187,6 @@ func ExplainClusters(f *Frame, labels []int, maxDepth int) (*Explanation, error)
 	return ex, nil
 }
 
-
 // treeNode is a node of the explaining tree: a split (feature >= 0) or a leaf.
 type treeNode struct {
 	feature     int
