@@ -86,6 +86,27 @@ func Methods() []string {
 	return names
 }
 
+// CheckParams validates a method's parameters without data, so a spec's typo fails validation rather than
+// a run: unknown names (with a suggestion), wrong types and out-of-range values.
+func CheckParams(method string, params map[string]any) error {
+	var err error
+	switch method {
+	case "kmeans":
+		_, err = readKMeansOptions(params)
+	case "minibatch_kmeans":
+		_, err = readMiniBatchOptions(params)
+	case "gmm":
+		_, err = readGMMOptions(params)
+	case "dbscan":
+		_, _, err = readDBSCANParams(params)
+	case "hierarchical":
+		_, _, err = readHierarchicalParams(params)
+	default:
+		err = fmt.Errorf("unknown clustering method %q (known: %v)", method, Methods())
+	}
+	return err
+}
+
 // ErrEmptyInput is returned for a matrix with no rows.
 var ErrEmptyInput = errors.New("no rows to cluster")
 

@@ -60,6 +60,26 @@ func (d *DBSCANParams) Predict(X *Matrix) []int {
 	return labels
 }
 
+// readDBSCANParams reads eps (required, > 0) and min_samples (default 5).
+func readDBSCANParams(params map[string]any) (eps float64, minSamples int, err error) {
+	p, err := newMethodParams("dbscan", params, "eps", "min_samples")
+	if err != nil {
+		return 0, 0, err
+	}
+	if !p.has("eps") {
+		return 0, 0, fmt.Errorf("dbscan: parameter eps is required: the neighbourhood radius in the prepared feature space")
+	}
+	eps, err = p.floatParam("eps", 0, math.Inf(-1)) // the check below says why eps must be positive
+	if err != nil {
+		return 0, 0, err
+	}
+	if eps <= 0 {
+		return 0, 0, fmt.Errorf("dbscan: eps must be > 0, got %v", eps)
+	}
+	minSamples, err = p.intParam("min_samples", 5, 1)
+	return eps, minSamples, err
+}
+
 // fitDBSCAN clusters X with DBSCAN (k is ignored). Params: eps (required, > 0), the neighbourhood radius;
 // min_samples (default 5), how many points, the point itself included as in scikit-learn, make a
 // neighbourhood dense enough for a core point.
@@ -67,21 +87,7 @@ func fitDBSCAN(X *Matrix, _ int, s ClusterSpec) (*Clustering, error) {
 	if X == nil || X.Rows == 0 {
 		return nil, ErrEmptyInput
 	}
-	p, err := newMethodParams("dbscan", s.Params, "eps", "min_samples")
-	if err != nil {
-		return nil, err
-	}
-	if !p.has("eps") {
-		return nil, fmt.Errorf("dbscan: parameter eps is required: the neighbourhood radius in the prepared feature space")
-	}
-	eps, err := p.floatParam("eps", 0, math.Inf(-1)) // the check below says why eps must be positive
-	if err != nil {
-		return nil, err
-	}
-	if eps <= 0 {
-		return nil, fmt.Errorf("dbscan: eps must be > 0, got %v", eps)
-	}
-	minSamples, err := p.intParam("min_samples", 5, 1)
+	eps, minSamples, err := readDBSCANParams(s.Params)
 	if err != nil {
 		return nil, err
 	}

@@ -30,25 +30,32 @@ var hierarchicalLinkages = []string{"ward", "average", "complete", "single"}
 //
 // Centroids are the cluster means, and the model predicts by nearest centroid: the only assignment rule a
 // dendrogram supports for rows it never saw.
+// readHierarchicalParams reads linkage and sample_limit.
+func readHierarchicalParams(params map[string]any) (linkage string, limit int, err error) {
+	p, err := newMethodParams("hierarchical", params, "linkage", "sample_limit")
+	if err != nil {
+		return "", 0, err
+	}
+	if linkage, err = p.stringParam("linkage", "ward", hierarchicalLinkages...); err != nil {
+		return "", 0, err
+	}
+	if limit, err = p.intParam("sample_limit", DefaultHierarchicalSampleLimit, 1); err != nil {
+		return "", 0, err
+	}
+	if limit > MaxHierarchicalSampleLimit {
+		return "", 0, fmt.Errorf("hierarchical: sample_limit must be in 1..%d (the distance matrix of n rows takes "+
+			"4n² bytes), got %d", MaxHierarchicalSampleLimit, limit)
+	}
+	return linkage, limit, nil
+}
+
 func fitHierarchical(X *Matrix, k int, s ClusterSpec) (*Clustering, error) {
 	if X == nil || X.Rows == 0 {
 		return nil, ErrEmptyInput
 	}
-	p, err := newMethodParams("hierarchical", s.Params, "linkage", "sample_limit")
+	linkage, limit, err := readHierarchicalParams(s.Params)
 	if err != nil {
 		return nil, err
-	}
-	linkage, err := p.stringParam("linkage", "ward", hierarchicalLinkages...)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := p.intParam("sample_limit", DefaultHierarchicalSampleLimit, 1)
-	if err != nil {
-		return nil, err
-	}
-	if limit < 1 || limit > MaxHierarchicalSampleLimit {
-		return nil, fmt.Errorf("hierarchical: sample_limit must be in 1..%d (the distance matrix of n rows takes "+
-			"4n² bytes), got %d", MaxHierarchicalSampleLimit, limit)
 	}
 	if k < 1 {
 		return nil, fmt.Errorf("hierarchical: k must be >= 1, got %d", k)

@@ -136,7 +136,7 @@ func TestChooseKErrors(t *testing.T) {
 		{"max below min", X, KRange{Min: 3, Max: 2}, ward, "below min k"},
 		{"max above rows", X, KRange{Min: 2, Max: 6}, ward, "exceeds the 5 rows"},
 		{"fit error", X, KRange{Min: 2, Max: 3}, ClusterSpec{Method: "hierarchical",
-			Params: map[string]any{"linkage": "centroid"}}, "k=2: hierarchical: unknown param linkage \"centroid\""},
+			Params: map[string]any{"linkage": "centroid"}}, "k=2: hierarchical: unknown linkage \"centroid\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := ChooseK(tc.X, tc.r, tc.s, EvalOptions{})

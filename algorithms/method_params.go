@@ -27,14 +27,8 @@ func newMethodParams(method string, values map[string]any, valid ...string) (*me
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if !slices.Contains(valid, name) {
-			sorted := slices.Clone(valid)
-			sort.Strings(sorted)
-			msg := fmt.Sprintf("%s: unknown param %q (valid: %s)", method, name, strings.Join(sorted, ", "))
-			if near := nearestName(name, sorted); near != "" {
-				msg += fmt.Sprintf("; did you mean %q?", near)
-			}
-			return nil, fmt.Errorf("%s", msg)
+		if err := chooseName("param", name, valid); err != nil {
+			return nil, fmt.Errorf("%s: %w", method, err)
 		}
 	}
 	return &methodParams{method: method, values: values}, nil
@@ -149,7 +143,7 @@ func (p *methodParams) stringParam(name, def string, allowed ...string) (string,
 		return "", fmt.Errorf("%s: param %s must be one of %s, got %v (%T)", p.method, name,
 			strings.Join(allowed, ", "), v, v)
 	}
-	if err := chooseName("param "+name, s, allowed); err != nil {
+	if err := chooseName(name, s, allowed); err != nil {
 		return "", fmt.Errorf("%s: %w", p.method, err)
 	}
 	return s, nil

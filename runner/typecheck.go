@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/segrun/segrun/algorithms"
+
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -359,6 +361,15 @@ func (c *validator) numericColumn(at, from, col string, input []sql.Column) {
 }
 
 func (c *validator) typeCluster(path, from string, cl *spec.Cluster, input []sql.Column) {
+	if !c.s.IsBroken(path + "/params") {
+		if err := algorithms.CheckParams(cl.Method, cl.Params); err != nil {
+			at := path + "/params"
+			if !c.s.Doc.Exists(at) {
+				at = path
+			}
+			c.errorAt(at, "cluster.params", err.Error(), "")
+		}
+	}
 	onehot := map[string]bool{}
 	for _, t := range cl.Transform {
 		for _, step := range t.Value {
