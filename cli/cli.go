@@ -90,6 +90,12 @@ func Run(args []string, stdout, stderr io.Writer) (code int) {
 	if args[0] == "--version" {
 		args[0] = "version"
 	}
+	if path := os.Getenv("SEGRUN_CPUPROFILE"); path != "" {
+		// For developers measuring segrun itself (docs/development.md); not a user setting.
+		if stop, err := startCPUProfile(path); err == nil {
+			defer stop()
+		}
+	}
 	for _, c := range commands {
 		if c.name == args[0] {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

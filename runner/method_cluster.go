@@ -129,7 +129,10 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 	})
 }
 
-// readClusterInput pulls the entity, the features and each entity's previous segment in one query.
+// readClusterInput pulls the entity, the features and each entity's previous segment in one query, in
+// entity order: DuckDB's parallel operators return rows in an order that varies from run to run, and
+// seeded choices (k-means++ seeds, samples) pick rows by position, so without a fixed order the same data
+// and seed could give different clusters.
 func (e *execution) readClusterInput(a *sql.Arrow, j *segJob) (*clusterInput, error) {
 	cl := j.seg.Cluster
 	base := int64(0)
@@ -138,8 +141,12 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob) (*clusterInput, er
 	}
 	q := fmt.Sprintf(`SELECT f.%[1]s, %[2]s, p.segment AS segrun_prev FROM %[3]s f
 		LEFT JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%[4]d) WHERE segmentation = %[5]s) p
-		ON p.entity = CAST(f.%[1]s AS VARCHAR)`,
+		ON p.entity = f.%[1]s
+		ORDER BY f.%[1]s`,
 		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), base, sql.Literal(j.name))
+	if base == 0 { // the first version: there are no memberships to read yet
+		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, NULL::VARCHAR AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), identList(cl.Features), sql.Ident(j.seg.From))
+	}
 	batches, _, err := readBatches(a, q)
 	if err != nil {
 		return nil, err

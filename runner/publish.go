@@ -40,12 +40,7 @@ func (e *execution) publish(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	entityType := ""
-	for _, c := range e.v.Columns[e.segVersions0From()] {
-		if c.Name == e.s.Entity {
-			entityType = c.Type
-		}
-	}
+	entityType := e.v.EntityType
 	vars := map[string]any{}
 	for _, v := range e.v.Vars {
 		vars[v.Name] = v.Value
@@ -68,13 +63,6 @@ func (e *execution) publish(ctx context.Context) error {
 	return nil
 }
 
-// segVersions0From is the input of the first segmentation, whose entity column's type the store records.
-func (e *execution) segVersions0From() string {
-	if len(e.s.Segmentations) == 0 {
-		return ""
-	}
-	return e.s.Segmentations[0].Value.From
-}
 
 // checkMinSize applies a segmentation's min_size to every segment.
 func (e *execution) checkMinSize(name string, d *sql.Diff) error {

@@ -106,10 +106,12 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	phase := func(name string, since time.Time) { o.Log.Debug("phase done", "phase", name, "seconds", time.Since(since).Seconds()) }
 	v, err := Validate(ctx, specPath, ValidateOptions{AsOf: o.AsOf, Vars: o.Vars})
 	if err != nil {
 		return nil, err
 	}
+	phase("validate", start)
 	res := &Result{AsOf: o.AsOf, RunKey: o.RunKey, Validation: v}
 	if !v.Valid() {
 		return res, ErrInvalidSpec
@@ -130,6 +132,7 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 		return res, err
 	}
 	defer db.Close()
+	db.SetLogger(o.Log)
 	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log}
 	if err := e.attachStore(ctx); err != nil {
 		return res, err
@@ -138,16 +141,22 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 		res.Seconds = time.Since(start).Seconds()
 		return res, err
 	}
+	t := time.Now()
 	if err := e.execute(ctx); err != nil {
 		return res, err
 	}
+	phase("execute", t)
+	t = time.Now()
 	if err := e.publish(ctx); err != nil {
 		return res, err
 	}
+	phase("publish", t)
 	if !o.DryRun {
+		t = time.Now()
 		if err := e.exports(ctx); err != nil {
 			return res, err
 		}
+		phase("exports", t)
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
@@ -181,7 +190,8 @@ func (e *execution) attachStore(ctx context.Context) error {
 		return err
 	}
 	e.store = store
-	for _, check := range []struct{ key, want, what string }{{"pipeline", e.s.Name, "pipeline"}, {"entity", e.s.Entity, "entity column"}} {
+	for _, check := range []struct{ key, want, what string }{{"pipeline", e.s.Name, "pipeline"}, {"entity", e.s.Entity, "entity column"},
+		{"entity_type", e.v.EntityType, "entities typed"}} {
 		got, err := store.Meta(ctx, check.key)
 		if err != nil {
 			return err

@@ -176,14 +176,14 @@ func TestRunPublishesVersionsWithChangeLogs(t *testing.T) {
 		t.Fatalf("first run: %+v", r1)
 	}
 	// 4 has a NULL monetary: it skips "big" (reached, since it is not a champion) and lands in else.
-	expectRows(t, "version 1", f.query(`SELECT entity, segment FROM segrun_store.memberships_as_of(1) WHERE segmentation = 'lifecycle' ORDER BY entity::INT`),
-		`"1" "champions"`, `"2" "regulars"`, `"3" "big"`, `"4" "regulars"`)
+	expectRows(t, "version 1", f.query(`SELECT entity, segment FROM segrun_store.memberships_as_of(1) WHERE segmentation = 'lifecycle' ORDER BY entity`),
+		`1 "champions"`, `2 "regulars"`, `3 "big"`, `4 "regulars"`)
 	lc := r1.Segmentations[0]
 	if lc.Rules[1].NullSkipped != 1 || lc.Rules[0].NullSkipped != 0 {
 		t.Errorf("null skipped: %+v", lc.Rules)
 	}
-	expectRows(t, "multi segmentation: every matching rule", f.query(`SELECT entity, segment FROM segrun_store.memberships_as_of(1) WHERE segmentation = 'tags' ORDER BY entity::INT, segment`),
-		`"1" "recent"`, `"1" "spender"`, `"2" "recent"`, `"3" "spender"`, `"4" "recent"`)
+	expectRows(t, "multi segmentation: every matching rule", f.query(`SELECT entity, segment FROM segrun_store.memberships_as_of(1) WHERE segmentation = 'tags' ORDER BY entity, segment`),
+		`1 "recent"`, `1 "spender"`, `2 "recent"`, `3 "spender"`, `4 "recent"`)
 
 	// As of June: 1 ordered once more in May (4 orders, recent: champions); 2 and 4 stay regulars; 3 ordered
 	// in May (big by monetary 545); 5 appears (regulars).
@@ -191,14 +191,14 @@ func TestRunPublishesVersionsWithChangeLogs(t *testing.T) {
 	if r2.RunID != 2 || r2.BaseRun != 1 {
 		t.Fatalf("second run: %+v", r2)
 	}
-	expectRows(t, "current memberships", f.query(`SELECT entity, segment, since_run FROM segrun_store.current_memberships WHERE segmentation = 'lifecycle' ORDER BY entity::INT`),
-		`"1" "champions" 1`, `"2" "regulars" 1`, `"3" "big" 1`, `"4" "regulars" 1`, `"5" "regulars" 2`)
+	expectRows(t, "current memberships", f.query(`SELECT entity, segment, since_run FROM segrun_store.current_memberships WHERE segmentation = 'lifecycle' ORDER BY entity`),
+		`1 "champions" 1`, `2 "regulars" 1`, `3 "big" 1`, `4 "regulars" 1`, `5 "regulars" 2`)
 	expectRows(t, "change log of version 2", f.query(`SELECT entity, segment, event FROM segrun_store.changes WHERE run_id = 2 AND segmentation = 'lifecycle' ORDER BY entity`),
-		`"5" "regulars" "entered"`)
+		`5 "regulars" "entered"`)
 	// Tags: 1 stays recent (May 1 10:00 to June 1 is 30 days and 14 hours: 30 whole days); 2 and 4 leave
 	// recent; 3 ordered on May 20 and becomes recent; 5 matches nothing.
 	expectRows(t, "moves in tags", f.query(`SELECT entity, from_segment, to_segment FROM segrun_store.moves WHERE run_id = 2 AND segmentation = 'tags' ORDER BY entity, from_segment`),
-		`"2" "recent" NULL`, `"3" NULL "recent"`, `"4" "recent" NULL`)
+		`2 "recent" NULL`, `3 NULL "recent"`, `4 "recent" NULL`)
 	// 4 + 5 lifecycle rows, 5 + 1 tags rows; the two tags that ended are closed, not copied.
 	expectRows(t, "intervals: storage grows with changes", f.query(`SELECT count(*), count(valid_to_run) FROM segrun_store.memberships`),
 		"11 2")
@@ -238,8 +238,8 @@ func TestRunKeysMakeRetriesSafe(t *testing.T) {
 	}
 	expectRows(t, "runs", f.query(`SELECT run_id, status, coalesce(replaced_by, 0) FROM segrun_store.runs ORDER BY run_id`),
 		`1 "published" 0`, `2 "replaced" 3`, `3 "published" 0`)
-	expectRows(t, "memberships after replacement", f.query(`SELECT entity, segment, valid_from_run, coalesce(valid_to_run, 0) FROM segrun_store.memberships WHERE segmentation = 'lifecycle' ORDER BY entity::INT, valid_from_run`),
-		`"1" "champions" 1 0`, `"2" "regulars" 1 3`, `"2" "big" 3 0`, `"3" "big" 1 0`, `"4" "regulars" 1 0`, `"5" "regulars" 3 0`)
+	expectRows(t, "memberships after replacement", f.query(`SELECT entity, segment, valid_from_run, coalesce(valid_to_run, 0) FROM segrun_store.memberships WHERE segmentation = 'lifecycle' ORDER BY entity, valid_from_run`),
+		`1 "champions" 1 0`, `2 "regulars" 1 3`, `2 "big" 3 0`, `3 "big" 1 0`, `4 "regulars" 1 0`, `5 "regulars" 3 0`)
 	expectRows(t, "only the replacing version's change log remains", f.query(`SELECT DISTINCT run_id FROM segrun_store.changes ORDER BY 1`), "1", "3")
 	// An older key cannot be replaced: it would rewrite later change logs.
 	_, err := f.run("2024-03-01", func(o *RunOptions) { o.RunKey = "2024-03-01"; o.Force = true })

@@ -69,9 +69,11 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		report:  &SegmentationReport{Name: name, Method: segmentationMethod(seg)},
 		version: &sql.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: segmentationMethod(seg), Multi: seg.Multi},
 	}
-	if err := e.checkEntities(ctx, "segmentation "+name, seg.From); err != nil {
+	entities, err := e.checkEntities(ctx, "segmentation "+name, seg.From)
+	if err != nil {
 		return 0, err
 	}
+	j.version.Entities = entities
 	if err := segmenters[seg.Method()].run(ctx, e, j); err != nil {
 		return 0, err
 	}
@@ -88,21 +90,21 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 }
 
 // checkEntities refuses an input where an entity is missing or appears twice: either would silently give
-// an entity no segment or two.
-func (e *execution) checkEntities(ctx context.Context, step, table string) error {
+// an entity no segment or two. It returns the number of entities.
+func (e *execution) checkEntities(ctx context.Context, step, table string) (int64, error) {
 	ent, tbl := sql.Ident(e.s.Entity), sql.Ident(table)
-	var nulls, dups int64
-	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FILTER (WHERE %[1]s IS NULL),
+	var rows, nulls, dups int64
+	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE %[1]s IS NULL),
 		(SELECT count(*) FROM (SELECT %[1]s FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY ALL HAVING count(*) > 1))
-		FROM %[2]s`, ent, tbl)).Scan(&nulls, &dups); err != nil {
-		return err
+		FROM %[2]s`, ent, tbl)).Scan(&rows, &nulls, &dups); err != nil {
+		return 0, err
 	}
 	f := &Failure{Step: step}
 	if dups > 0 {
 		f.Msg = fmt.Sprintf("%d %s values appear more than once in %s; each entity needs exactly one row", dups, e.s.Entity, table)
 		sample, err := e.sampleRows(ctx, fmt.Sprintf("SELECT %[1]s, count(*) AS rows FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY rows DESC, %[1]s LIMIT 5", ent, tbl))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		f.Details = append(f.Details, sample...)
 	}
@@ -113,9 +115,9 @@ func (e *execution) checkEntities(ctx context.Context, step, table string) error
 		f.Msg += fmt.Sprintf("%d rows of %s have no %s", nulls, table, e.s.Entity)
 	}
 	if f.Msg != "" {
-		return f
+		return 0, f
 	}
-	return nil
+	return rows, nil
 }
 
 // readBatches pulls a query's rows as Arrow record batches, retained for the caller to release.

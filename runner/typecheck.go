@@ -307,6 +307,14 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 			fmt.Sprintf("%s has no column %q, the entity every segmentation assigns%s", seg.From, c.s.Entity, suggestSuffix(sugg)), sugg)
 		return nil, nil
 	}
+	if typ := input[entity].Type; c.v.EntityType == "" {
+		c.v.EntityType, c.entityFrom = typ, seg.From
+	} else if typ != c.v.EntityType {
+		c.errorAt(path+"/from", "segmentation.entity",
+			fmt.Sprintf("%s is %s in %s but %s in %s: every segmentation must key entities the same way (cast it in SQL)",
+				c.s.Entity, typ, seg.From, c.v.EntityType, c.entityFrom), "")
+		return nil, nil
+	}
 	for _, reserved := range []string{"vars", AsOfVar} {
 		if slices.Contains(columnNames(input), reserved) && seg.Method() != "cluster" {
 			c.errorAt(path+"/from", "segmentation.column",

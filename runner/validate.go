@@ -36,6 +36,8 @@ type Validation struct {
 	Vars    []Var
 	// Sources holds each source's resolved read: format, files and the SQL reading them.
 	Sources map[string]SourceRead
+	// EntityType is the entity column's type in every segmentation input; the store keys entities by it.
+	EntityType string
 }
 
 // SourceRead is how a source is read.
@@ -80,6 +82,8 @@ type validator struct {
 	o   ValidateOptions
 	// unknown holds, for steps whose columns could not be derived, why not.
 	unknown map[string]string
+	// entityFrom is the input that first set Validation.EntityType, for messages.
+	entityFrom string
 }
 
 func (c *validator) run() error {

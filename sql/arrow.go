@@ -12,6 +12,7 @@ import (
 // Arrow is bulk access to a DB's connection: queries that return Arrow record batches, and Arrow data
 // registered as views DuckDB can read. It is only valid inside DB.WithArrow.
 type Arrow struct {
+	db   *DB
 	ctx  context.Context
 	a    *duckdb.Arrow
 	conn driver.Conn
@@ -29,13 +30,18 @@ func (d *DB) WithArrow(ctx context.Context, fn func(a *Arrow) error) error {
 		if err != nil {
 			return err
 		}
-		return fn(&Arrow{ctx: ctx, a: a, conn: conn})
+		return fn(&Arrow{db: d, ctx: ctx, a: a, conn: conn})
 	})
 }
 
 // Query runs a query and returns its rows as Arrow record batches. The caller releases the reader.
 func (a *Arrow) Query(query string, args ...any) (array.RecordReader, error) {
-	r, err := a.a.QueryContext(a.ctx, query, args...)
+	var r array.RecordReader
+	err := a.db.logged(query, func() error {
+		var err error
+		r, err = a.a.QueryContext(a.ctx, query, args...)
+		return err
+	})
 	if err != nil {
 		return nil, ParseError(err, query)
 	}
@@ -48,10 +54,12 @@ func (a *Arrow) Exec(query string) error {
 	if !ok {
 		return fmt.Errorf("driver connection cannot execute statements")
 	}
-	if _, err := ex.ExecContext(a.ctx, query, nil); err != nil {
-		return ParseError(err, query)
-	}
-	return nil
+	return a.db.logged(query, func() error {
+		if _, err := ex.ExecContext(a.ctx, query, nil); err != nil {
+			return ParseError(err, query)
+		}
+		return nil
+	})
 }
 
 // CreateTable materialises the batches of r as table name: DuckDB reads them through an Arrow view, with

@@ -5,7 +5,10 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
+	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -28,6 +31,29 @@ type DB struct {
 	db   *stdsql.DB
 	conn *stdsql.Conn
 	path string
+	log  *slog.Logger
+}
+
+// SetLogger makes the database log every statement and its duration at debug level (segrun run --verbose).
+func (d *DB) SetLogger(l *slog.Logger) { d.log = l }
+
+// logged runs fn and logs the statement and how long it took.
+func (d *DB) logged(query string, fn func() error) error {
+	if d.log == nil || !d.log.Enabled(context.Background(), slog.LevelDebug) {
+		return fn()
+	}
+	start := time.Now()
+	err := fn()
+	d.log.Debug("sql", "seconds", fmt.Sprintf("%.3f", time.Since(start).Seconds()), "statement", oneLine(query, 160))
+	return err
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // Open opens (creating if missing) the DuckDB database at path; "" opens an in-memory one.
@@ -88,8 +114,10 @@ func (d *DB) Conn() *stdsql.Conn { return d.conn }
 
 // Exec runs statements that return no rows.
 func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
-	_, err := d.conn.ExecContext(ctx, query, args...)
-	return err
+	return d.logged(query, func() error {
+		_, err := d.conn.ExecContext(ctx, query, args...)
+		return err
+	})
 }
 
 // QueryRow runs a query returning one row, for metadata and counts (never bulk data).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type Version struct {
 	Method       string
 	// Multi marks segmentations where an entity may be in several segments; they have no transition matrix.
 	Multi bool
+	// Entities is the number of rows of the segmentation's input: every entity it could assign.
+	Entities int64
 	// Summary and Model are stored as JSON with the version.
 	Summary any
 	Model   any
@@ -55,39 +58,52 @@ type Transition struct {
 	Entities int64  `json:"entities"`
 }
 
-func diffTable(kind, segmentation string) string { return "segrun_" + kind + "_" + segmentation }
+func diffTable(segmentation string) string { return Ident("segrun_diff_" + segmentation) }
 
-// Diff compares a version with the store's memberships as of run base (0: no previous version) and stages
-// the entered and exited rows in workspace tables for Publish. It writes nothing to the store.
+// The rows of a diff table that entered or exited a segment. They read the same for single-valued
+// segmentations (joined on the entity: old and new are its segments before and after) and multi-valued
+// ones (joined on entity and segment: a matched row has old = new).
+const (
+	enteredRows = "new IS NOT NULL AND old IS DISTINCT FROM new"
+	exitedRows  = "old IS NOT NULL AND new IS DISTINCT FROM old"
+)
+
+// Diff compares a version with the store's memberships as of run base (0: no previous version) in one
+// pass: a full join of the new result with the previous memberships gives each entity's old and new
+// segment, from which the entered and exited rows, the segment sizes and the transition matrix all follow.
+// The joined rows are staged in the workspace for Publish; nothing is written to the store.
 func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) {
-	prev, cur := Ident(diffTable("prev", v.Segmentation)), Ident(diffTable("new", v.Segmentation))
-	entered, exited := Ident(diffTable("entered", v.Segmentation)), Ident(diffTable("exited", v.Segmentation))
-	stmts := []string{
-		fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s`,
-			prev, base, Literal(v.Segmentation)),
-		fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT DISTINCT CAST(%s AS VARCHAR) AS entity, segment FROM %s WHERE segment IS NOT NULL`,
-			cur, Ident(v.EntityColumn), Ident(v.Table)),
-		fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT entity, segment FROM %s EXCEPT SELECT entity, segment FROM %s`, entered, cur, prev),
-		fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS SELECT entity, segment FROM %s EXCEPT SELECT entity, segment FROM %s`, exited, prev, cur),
+	ent := Ident(v.EntityColumn)
+	prev := fmt.Sprintf("SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s", base, Literal(v.Segmentation))
+	if base == 0 {
+		prev = fmt.Sprintf("SELECT %s AS entity, segment FROM %s WHERE false", ent, Ident(v.Table))
 	}
-	for _, q := range stmts {
-		if err := s.db.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
-		}
+	on := "n.entity = p.entity"
+	if v.Multi {
+		on += " AND n.segment = p.segment"
 	}
-	d := &Diff{Segmentation: v.Segmentation}
-	if err := s.db.QueryRow(ctx, fmt.Sprintf(`SELECT (SELECT count(DISTINCT %s) FROM %s), (SELECT count(DISTINCT entity) FROM %s),
-		(SELECT count(*) FROM %s), (SELECT count(*) FROM %s)`, Ident(v.EntityColumn), Ident(v.Table), cur, entered, exited)).
-		Scan(&d.Entities, &d.Assigned, &d.Entered, &d.Exited); err != nil {
+	q := fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS
+		SELECT coalesce(n.entity, p.entity) AS entity, p.segment AS old, n.segment AS new
+		FROM (SELECT %s AS entity, segment FROM %s WHERE segment IS NOT NULL) n
+		FULL JOIN (%s) p ON %s`, diffTable(v.Segmentation), ent, Ident(v.Table), prev, on)
+	if err := s.db.Exec(ctx, q); err != nil {
+		return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
+	}
+	assigned := "count(*) FILTER (WHERE new IS NOT NULL)"
+	if v.Multi {
+		assigned = "count(DISTINCT entity) FILTER (WHERE new IS NOT NULL)"
+	}
+	d := &Diff{Segmentation: v.Segmentation, Entities: v.Entities}
+	if err := s.db.QueryRow(ctx, fmt.Sprintf(`SELECT %s, count(*) FILTER (WHERE %s), count(*) FILTER (WHERE %s) FROM %s`,
+		assigned, enteredRows, exitedRows, diffTable(v.Segmentation))).Scan(&d.Assigned, &d.Entered, &d.Exited); err != nil {
 		return nil, err
 	}
 	rows, err := s.db.Query(ctx, fmt.Sprintf(`
-		WITH sizes AS (SELECT segment, count(*) AS size FROM %[1]s GROUP BY ALL),
-		     ent AS (SELECT segment, count(*) AS n FROM %[2]s GROUP BY ALL),
-		     ex AS (SELECT segment, count(*) AS n FROM %[3]s GROUP BY ALL)
-		SELECT segment, coalesce(sizes.size, 0), coalesce(ent.n, 0), coalesce(ex.n, 0)
-		FROM sizes FULL JOIN ent USING (segment) FULL JOIN ex USING (segment)
-		ORDER BY coalesce(sizes.size, 0) DESC, segment`, cur, entered, exited))
+		WITH sizes AS (SELECT new AS segment, count(*) AS size, count(*) FILTER (WHERE %[2]s) AS entered FROM %[1]s WHERE new IS NOT NULL GROUP BY ALL),
+		     ex AS (SELECT old AS segment, count(*) AS n FROM %[1]s WHERE %[3]s GROUP BY ALL)
+		SELECT segment, coalesce(sizes.size, 0), coalesce(sizes.entered, 0), coalesce(ex.n, 0)
+		FROM sizes FULL JOIN ex USING (segment)
+		ORDER BY coalesce(sizes.size, 0) DESC, segment`, diffTable(v.Segmentation), enteredRows, exitedRows))
 	if err != nil {
 		return nil, err
 	}
@@ -108,16 +124,12 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 		return nil, err
 	}
 	if !v.Multi {
-		if d.Transitions, err = s.transitions(ctx, prev, cur); err != nil {
+		if d.Transitions, err = s.queryTransitions(ctx, fmt.Sprintf(`SELECT coalesce(old, ''), coalesce(new, ''), count(*)
+			FROM %s GROUP BY ALL ORDER BY 1, 2`, diffTable(v.Segmentation))); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
-}
-
-func (s *Store) transitions(ctx context.Context, prev, cur string) ([]Transition, error) {
-	return s.queryTransitions(ctx, fmt.Sprintf(`SELECT coalesce(p.segment, ''), coalesce(n.segment, ''), count(*)
-		FROM %s p FULL JOIN %s n USING (entity) GROUP BY ALL ORDER BY 1, 2`, prev, cur))
 }
 
 // queryTransitions runs a query returning (from, to, entities) rows.
@@ -177,6 +189,11 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 			return err
 		}
 	}
+	for _, q := range entityDDL {
+		if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", rec.EntityType)); err != nil {
+			return fmt.Errorf("preparing store %s: %w", s.Path, err)
+		}
+	}
 	for _, kv := range [][2]string{{"pipeline", rec.Pipeline}, {"entity", rec.Entity}, {"entity_type", rec.EntityType}} {
 		if err := s.SetMeta(ctx, kv[0], kv[1]); err != nil {
 			return err
@@ -209,14 +226,13 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 }
 
 func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Diff) error {
-	seg := Literal(v.Segmentation)
-	entered, exited := Ident(diffTable("entered", v.Segmentation)), Ident(diffTable("exited", v.Segmentation))
+	seg, diff := Literal(v.Segmentation), diffTable(v.Segmentation)
 	stmts := []string{
-		fmt.Sprintf(`UPDATE segrun_store.memberships m SET valid_to_run = %d FROM %s e
-			WHERE m.segmentation = %s AND m.valid_to_run IS NULL AND m.entity = e.entity AND m.segment = e.segment`, run, exited, seg),
-		fmt.Sprintf(`INSERT INTO segrun_store.memberships SELECT entity, %s, segment, %d, NULL FROM %s`, seg, run, entered),
-		fmt.Sprintf(`INSERT INTO segrun_store.changes SELECT %[1]d, %[2]s, entity, segment, 'entered' FROM %[3]s
-			UNION ALL SELECT %[1]d, %[2]s, entity, segment, 'exited' FROM %[4]s`, run, seg, entered, exited),
+		fmt.Sprintf(`UPDATE segrun_store.memberships m SET valid_to_run = %d FROM (SELECT entity, old FROM %s WHERE %s) e
+			WHERE m.segmentation = %s AND m.valid_to_run IS NULL AND m.entity = e.entity AND m.segment = e.old`, run, diff, exitedRows, seg),
+		fmt.Sprintf(`INSERT INTO segrun_store.memberships SELECT entity, %s, new, %d, NULL FROM %s WHERE %s`, seg, run, diff, enteredRows),
+		fmt.Sprintf(`INSERT INTO segrun_store.changes SELECT %[1]d, %[2]s, entity, new, 'entered' FROM %[3]s WHERE %[4]s
+			UNION ALL SELECT %[1]d, %[2]s, entity, old, 'exited' FROM %[3]s WHERE %[5]s`, run, seg, diff, enteredRows, exitedRows),
 	}
 	for _, q := range stmts {
 		if err := s.db.Exec(ctx, q); err != nil {
@@ -265,14 +281,9 @@ func (s *Store) undo(ctx context.Context, run, by int64) error {
 	return nil
 }
 
-// DropStaging removes the workspace tables Diff created.
+// DropStaging removes the workspace table Diff created.
 func (s *Store) DropStaging(ctx context.Context, segmentation string) error {
-	for _, k := range []string{"prev", "new", "entered", "exited"} {
-		if err := s.db.Exec(ctx, "DROP TABLE IF EXISTS "+Ident(diffTable(k, segmentation))); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.db.Exec(ctx, "DROP TABLE IF EXISTS "+diffTable(segmentation))
 }
 
 // jsonTexts encodes values for JSON columns. A value that cannot be encoded (a NaN in a metric, say) is an

@@ -64,8 +64,20 @@ var storeDDL = []string{
 		exited BIGINT NOT NULL,
 		stayed BIGINT NOT NULL,
 		description VARCHAR)`,
+	`CREATE TABLE IF NOT EXISTS segrun_store.transitions (
+		run_id BIGINT NOT NULL,
+		segmentation VARCHAR NOT NULL,
+		from_segment VARCHAR,
+		to_segment VARCHAR,
+		entities BIGINT NOT NULL)`,
+}
+
+// entityDDL creates the tables keyed by entity, in the entity column's own type (a BIGINT customer id is
+// stored as BIGINT: joins on it are cheaper and the log smaller than text), with the views over them. They
+// are created by the first version, when the type is known.
+var entityDDL = []string{
 	`CREATE TABLE IF NOT EXISTS segrun_store.memberships (
-		entity VARCHAR NOT NULL,
+		entity ENTITY_TYPE NOT NULL,
 		segmentation VARCHAR NOT NULL,
 		segment VARCHAR NOT NULL,
 		valid_from_run BIGINT NOT NULL,
@@ -73,15 +85,9 @@ var storeDDL = []string{
 	`CREATE TABLE IF NOT EXISTS segrun_store.changes (
 		run_id BIGINT NOT NULL,
 		segmentation VARCHAR NOT NULL,
-		entity VARCHAR NOT NULL,
+		entity ENTITY_TYPE NOT NULL,
 		segment VARCHAR NOT NULL,
 		event VARCHAR NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS segrun_store.transitions (
-		run_id BIGINT NOT NULL,
-		segmentation VARCHAR NOT NULL,
-		from_segment VARCHAR,
-		to_segment VARCHAR,
-		entities BIGINT NOT NULL)`,
 	`CREATE OR REPLACE VIEW segrun_store.current_memberships AS
 		SELECT entity, segmentation, segment, valid_from_run AS since_run
 		FROM segrun_store.memberships WHERE valid_to_run IS NULL`,
@@ -335,7 +341,7 @@ func (s *Store) ExportQuery(ctx context.Context, segmentation string, run int64,
 	if !found {
 		return "", fmt.Errorf("version %d has no segmentation %q (it has %v)", run, segmentation, segs)
 	}
-	ent := fmt.Sprintf("CAST(entity AS %s) AS %s", entityType, Ident(entity))
+	ent := fmt.Sprintf("entity AS %s", Ident(entity))
 	if changes {
 		return fmt.Sprintf(`SELECT %s, segment, event FROM segrun_store.changes WHERE run_id = %d AND segmentation = %s ORDER BY 1, event DESC, segment`,
 			ent, run, Literal(segmentation)), nil
