@@ -29,6 +29,14 @@ demo: build
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-12-31
 	$(BIN) changes lifecycle --store $(DEMO_DIR)/segrun.duckdb
 
+# segrun against ../shared/bench/peer_pandas.py and scikit-learn, side by side on this machine, in one run;
+# the figures go into BENCHMARKS.md. BENCH_CUSTOMERS scales the pipeline benchmark (default 1M).
+BENCH_CUSTOMERS ?= 1000000
+bench: build
+	$(GO) test -run '^$$' -bench 'RuleEngine' -benchtime 5x ./runner/
+	/usr/bin/python3 scripts/bench_pipeline.py --customers $(BENCH_CUSTOMERS)
+	/usr/bin/python3 scripts/bench_algorithms.py
+
 # Regenerates the scikit-learn reference results (needs Debian's python3-sklearn).
 golden:
 	/usr/bin/python3 scripts/sklearn_golden.py algorithms/testdata/golden

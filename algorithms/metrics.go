@@ -22,10 +22,12 @@ import (
 // faster but less precise expansion |x|² - 2x·y + |y|²; the two agree to far better than the tolerance.
 
 // DefaultEvalSampleLimit is the default EvalOptions.SampleLimit: the most rows silhouette is computed on
-// exactly. Silhouette costs time quadratic in the rows (20,000 rows of 10 features is 4·10⁸ distances, a
-// few seconds on two cores); above the limit it is estimated on a seeded sample, as scikit-learn's
-// silhouette_score(sample_size=...) does.
-const DefaultEvalSampleLimit = 20000
+// exactly. Silhouette costs time quadratic in the rows; above the limit it is estimated on a seeded
+// sample, as scikit-learn's silhouette_score(sample_size=...) does. Measured at 1M customers x 3 features,
+// a 20,000-row sample cost 1.0 CPU-second, as much as the k-means fit; 10,000 rows cost a quarter of that,
+// and the estimate's standard error (under 0.01 for silhouettes of segmentation data) is well below the
+// differences that matter when comparing segmentations.
+const DefaultEvalSampleLimit = 10000
 
 // EvalOptions tune Evaluate.
 type EvalOptions struct {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -89,10 +90,16 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		return err
 	}
 	return e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+		mark := time.Now()
+		timed := func(what string) {
+			e.log.Debug("cluster phase", "segmentation", j.name, "phase", what, "seconds", time.Since(mark).Seconds())
+			mark = time.Now()
+		}
 		in, err := e.readClusterInput(a, j)
 		if err != nil {
 			return err
 		}
+		timed("read input")
 		defer release(in.batches)
 		rep := &ClusterReport{}
 		var model *storedModel
@@ -111,6 +118,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		if err != nil {
 			return &Failure{Step: step, Msg: err.Error()}
 		}
+		timed("prepare and fit")
 		kept := rep.Prep.Kept
 		rowOf := func(i int) int { // input row of prepared row i
 			if kept == nil {
@@ -119,13 +127,16 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			return kept[i]
 		}
 		e.evaluateClusters(j, rep, model, in, X, labels, rowOf, prevIDs)
+		timed("validity, profiles and explanations")
 		j.report.Cluster = rep
 		j.version.Model = model
 		j.version.Descriptions = map[string]string{}
 		for _, p := range rep.Profiles {
 			j.version.Descriptions[p.Segment] = p.Description
 		}
-		return writeClusters(a, j, model, in, labels, prob, rowOf)
+		err = writeClusters(a, j, model, in, labels, prob, rowOf)
+		timed("write")
+		return err
 	})
 }
 

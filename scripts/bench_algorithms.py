@@ -30,7 +30,7 @@ import time
 from typing import Callable, Dict, List
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans, MiniBatchKMeans
 from sklearn.datasets import make_blobs
 from sklearn.mixture import GaussianMixture
 
@@ -62,6 +62,16 @@ class Case:
 
 def kmeans_data():
     X, _ = make_blobs(n_samples=1_000_000, n_features=8, centers=8, cluster_std=4.0, random_state=0)
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def dbscan_data():
+    X, _ = make_blobs(n_samples=100_000, n_features=2, centers=6, cluster_std=0.6, random_state=2)
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def ward_data():
+    X, _ = make_blobs(n_samples=10_000, n_features=4, centers=8, cluster_std=1.5, random_state=3)
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
@@ -106,7 +116,28 @@ CASES: List[Case] = [
         params={"covariance_type": "full", "n_init": 1},
         go_quality=lambda r: {"log_likelihood": r["log_likelihood"], "n_iter": r["n_iter"]},
     ),
-    # More entries (dbscan on 100k 2-D points, hierarchical...) go here.
+    Case(
+        name="dbscan",
+        make=dbscan_data,
+        k=0,
+        sklearn_fit=lambda X, k, seed: DBSCAN(eps=0.1, min_samples=10).fit(X),
+        sklearn_quality=lambda est, X: {"clusters": len(set(est.labels_) - {-1}), "noise": int((est.labels_ == -1).sum())},
+        method="dbscan",
+        params={"eps": 0.1, "min_samples": 10},
+        go_quality=lambda r: {"clusters": r.get("clusters", 0)},
+        reps=5,
+    ),
+    Case(
+        name="ward",
+        make=ward_data,
+        k=8,
+        sklearn_fit=lambda X, k, seed: AgglomerativeClustering(n_clusters=k, linkage="ward").fit(X),
+        sklearn_quality=lambda est, X: {"clusters": len(set(est.labels_))},
+        method="hierarchical",
+        params={"linkage": "ward"},
+        go_quality=lambda r: {"clusters": r.get("clusters", 0)},
+        reps=3,
+    ),
 ]
 
 
@@ -140,7 +171,7 @@ def time_segrun_once(binary, case, path, seed):
                           "-params", json.dumps(case.params), "-reps", "1", "-seed", str(seed)],
                          check=True, capture_output=True, text=True).stdout
     rep = json.loads(out)["reps"][0]
-    return rep["seconds"], case.go_quality(rep["report"])
+    return rep["seconds"], case.go_quality({**rep["report"], "clusters": rep["clusters"]})
 
 
 def compare(binary, case, X, path, reps):

@@ -231,8 +231,6 @@ func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Dif
 		fmt.Sprintf(`UPDATE segrun_store.memberships m SET valid_to_run = %d FROM (SELECT entity, old FROM %s WHERE %s) e
 			WHERE m.segmentation = %s AND m.valid_to_run IS NULL AND m.entity = e.entity AND m.segment = e.old`, run, diff, exitedRows, seg),
 		fmt.Sprintf(`INSERT INTO segrun_store.memberships SELECT entity, %s, new, %d, NULL FROM %s WHERE %s`, seg, run, diff, enteredRows),
-		fmt.Sprintf(`INSERT INTO segrun_store.changes SELECT %[1]d, %[2]s, entity, new, 'entered' FROM %[3]s WHERE %[4]s
-			UNION ALL SELECT %[1]d, %[2]s, entity, old, 'exited' FROM %[3]s WHERE %[5]s`, run, seg, diff, enteredRows, exitedRows),
 	}
 	for _, q := range stmts {
 		if err := s.db.Exec(ctx, q); err != nil {
@@ -263,13 +261,13 @@ func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Dif
 		run, v.Segmentation, v.Method, d.Entities, d.Assigned, texts[0], texts[1])
 }
 
-// undo takes a published run back out of the memberships: intervals it opened are deleted, intervals it
-// closed are reopened, and its change log goes. The runs row stays, marked replaced, for the audit trail.
+// undo takes a published run back out of the memberships: intervals it opened are deleted and intervals it
+// closed are reopened, which also takes its change log away. The runs row stays, marked replaced, for the
+// audit trail.
 func (s *Store) undo(ctx context.Context, run, by int64) error {
 	for _, q := range []string{
 		fmt.Sprintf(`DELETE FROM segrun_store.memberships WHERE valid_from_run = %d`, run),
 		fmt.Sprintf(`UPDATE segrun_store.memberships SET valid_to_run = NULL WHERE valid_to_run = %d`, run),
-		fmt.Sprintf(`DELETE FROM segrun_store.changes WHERE run_id = %d`, run),
 		fmt.Sprintf(`DELETE FROM segrun_store.transitions WHERE run_id = %d`, run),
 		fmt.Sprintf(`DELETE FROM segrun_store.segments WHERE run_id = %d`, run),
 		fmt.Sprintf(`UPDATE segrun_store.runs SET status = 'replaced', replaced_by = %d WHERE run_id = %d`, by, run),

@@ -82,12 +82,14 @@ var entityDDL = []string{
 		segment VARCHAR NOT NULL,
 		valid_from_run BIGINT NOT NULL,
 		valid_to_run BIGINT)`,
-	`CREATE TABLE IF NOT EXISTS segrun_store.changes (
-		run_id BIGINT NOT NULL,
-		segmentation VARCHAR NOT NULL,
-		entity ENTITY_TYPE NOT NULL,
-		segment VARCHAR NOT NULL,
-		event VARCHAR NOT NULL)`,
+	// The change log is derived from the intervals, not stored twice: an entity entered a segment in the
+	// run that opened its interval and exited in the run that closed it. Rows are appended in run order, so
+	// DuckDB's zone maps skip most of the table when a query filters on one run.
+	`CREATE OR REPLACE VIEW segrun_store.changes AS
+		SELECT valid_from_run AS run_id, segmentation, entity, segment, 'entered' AS event FROM segrun_store.memberships
+		UNION ALL
+		SELECT valid_to_run AS run_id, segmentation, entity, segment, 'exited' AS event FROM segrun_store.memberships
+		WHERE valid_to_run IS NOT NULL`,
 	`CREATE OR REPLACE VIEW segrun_store.current_memberships AS
 		SELECT entity, segmentation, segment, valid_from_run AS since_run
 		FROM segrun_store.memberships WHERE valid_to_run IS NULL`,
