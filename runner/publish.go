@@ -63,7 +63,6 @@ func (e *execution) publish(ctx context.Context) error {
 	return nil
 }
 
-
 // checkMinSize applies a segmentation's min_size to every segment.
 func (e *execution) checkMinSize(name string, d *sql.Diff) error {
 	seg, _ := e.s.Segmentations.Get(name)

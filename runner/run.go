@@ -106,7 +106,9 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	phase := func(name string, since time.Time) { o.Log.Debug("phase done", "phase", name, "seconds", time.Since(since).Seconds()) }
+	phase := func(name string, since time.Time) {
+		o.Log.Debug("phase done", "phase", name, "seconds", time.Since(since).Seconds())
+	}
 	v, err := Validate(ctx, specPath, ValidateOptions{AsOf: o.AsOf, Vars: o.Vars})
 	if err != nil {
 		return nil, err
