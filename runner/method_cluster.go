@@ -78,8 +78,8 @@ type storedModel struct {
 type clusterInput struct {
 	batches []arrow.RecordBatch
 	frame   *algorithms.Frame
-	// prev holds each row's segment in the previous version ("" when none).
-	prev []string
+	// prev holds each row's cluster id in the previous version, or Noise when it had none.
+	prev []int
 }
 
 func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
@@ -95,7 +95,8 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			e.log.Debug("cluster phase", "segmentation", j.name, "phase", what, "seconds", time.Since(mark).Seconds())
 			mark = time.Now()
 		}
-		in, err := e.readClusterInput(a, j)
+		prevIDs := prevModel.segmentIDs()
+		in, err := e.readClusterInput(a, j, prevIDs)
 		if err != nil {
 			return err
 		}
@@ -106,13 +107,12 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		var X *algorithms.Matrix
 		var labels []int // stable cluster id per prepared row, or Noise
 		var prob []float64
-		prevIDs := prevModel.segmentIDs()
 		if cl.Refit == "never" && prevModel != nil {
 			model = prevModel
 			X, labels, prob, rep.Prep, err = assignWithModel(prevModel, in.frame)
 			rep.ModelRun, rep.Method, rep.K = prevModel.Run, prevModel.Model.Method, len(prevModel.IDs)
 		} else {
-			model, X, labels, prob, err = e.fit(j, in, rep, prevIDs)
+			model, X, labels, prob, err = e.fit(j, in, rep, len(prevIDs) > 0)
 			rep.Fitted = true
 		}
 		if err != nil {
@@ -126,7 +126,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			}
 			return kept[i]
 		}
-		e.evaluateClusters(j, rep, model, in, X, labels, rowOf, prevIDs)
+		e.evaluateClusters(j, rep, model, in, X, labels, rowOf)
 		timed("validity, profiles and explanations")
 		j.report.Cluster = rep
 		j.version.Model = model
@@ -144,7 +144,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 // entity order: DuckDB's parallel operators return rows in an order that varies from run to run, and
 // seeded choices (k-means++ seeds, samples) pick rows by position, so without a fixed order the same data
 // and seed could give different clusters.
-func (e *execution) readClusterInput(a *sql.Arrow, j *segJob) (*clusterInput, error) {
+func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string]int) (*clusterInput, error) {
 	cl := j.seg.Cluster
 	base := int64(0)
 	if e.base != nil {
@@ -162,34 +162,52 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob) (*clusterInput, er
 	if err != nil {
 		return nil, err
 	}
-	in := &clusterInput{batches: batches, frame: &algorithms.Frame{}}
+	n := 0
+	for _, b := range batches {
+		n += int(b.NumRows())
+	}
+	in := &clusterInput{batches: batches, frame: &algorithms.Frame{}, prev: make([]int, n)}
 	for c, name := range cl.Features {
 		col := algorithms.Column{Name: name}
+		if len(batches) > 0 && isTextArrow(batches[0].Column(1+c)) {
+			col.Text, col.Null = make([]string, n), make([]bool, n)
+		} else {
+			col.Num = make([]float64, n)
+		}
+		offset := 0
 		for _, b := range batches {
 			arr := b.Column(1 + c)
-			if isTextArrow(arr) {
-				text, nulls := textColumn(arr)
-				col.Text = append(col.Text, text...)
-				col.Null = append(col.Null, nulls...)
-				continue
-			}
-			vals, err := floats(arr)
-			if err != nil {
+			if col.Text != nil {
+				textInto(arr, col.Text[offset:], col.Null[offset:])
+			} else if err := floatsInto(arr, col.Num[offset:]); err != nil {
 				release(batches)
 				return nil, fmt.Errorf("segmentation %s, column %s: %w", j.name, name, err)
 			}
-			col.Num = append(col.Num, vals...)
-		}
-		if col.Num == nil && col.Text == nil {
-			col.Num = []float64{}
+			offset += arr.Len()
 		}
 		in.frame.Columns = append(in.frame.Columns, col)
 	}
+	offset := 0
 	for _, b := range batches {
-		prev, _ := textColumn(b.Column(1 + len(cl.Features)))
-		in.prev = append(in.prev, prev...)
+		prev := b.Column(1 + len(cl.Features))
+		for i := range prev.Len() {
+			id, ok := prevIDs[segmentAt(prev, i)]
+			if !ok {
+				id = algorithms.Noise
+			}
+			in.prev[offset+i] = id
+		}
+		offset += prev.Len()
 	}
 	return in, nil
+}
+
+// segmentAt reads a segment name from a text column ("" for NULL) without copying it.
+func segmentAt(a arrow.Array, i int) string {
+	if s, ok := a.(*array.String); ok && !a.IsNull(i) {
+		return s.Value(i)
+	}
+	return ""
 }
 
 func prefixed(prefix string, cols []string) string {
@@ -211,11 +229,9 @@ func isTextArrow(a arrow.Array) bool {
 	return false
 }
 
-// textColumn reads a text (or boolean) Arrow column as strings and a NULL mask.
-func textColumn(a arrow.Array) ([]string, []bool) {
-	out := make([]string, a.Len())
-	nulls := make([]bool, a.Len())
-	for i := range out {
+// textInto reads a text (or boolean) Arrow column into out and its NULL mask into nulls.
+func textInto(a arrow.Array, out []string, nulls []bool) {
+	for i := range a.Len() {
 		if a.IsNull(i) {
 			nulls[i] = true
 			continue
@@ -227,7 +243,6 @@ func textColumn(a arrow.Array) ([]string, []bool) {
 			out[i] = strconv.FormatBool(x.Value(i))
 		}
 	}
-	return out, nulls
 }
 
 // prepSpec translates the spec's preprocessing into the algorithms package's.
@@ -246,7 +261,7 @@ func prepSpec(cl *spec.Cluster) algorithms.PrepSpec {
 
 // fit prepares the features, fits the method (searching k when asked) and matches the clusters to the
 // previous version's.
-func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, prevIDs map[string]int) (*storedModel, *algorithms.Matrix, []int, []float64, error) {
+func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, hasPrevious bool) (*storedModel, *algorithms.Matrix, []int, []float64, error) {
 	cl := j.seg.Cluster
 	prep, X, prepRep, err := algorithms.FitPrep(in.frame, prepSpec(cl))
 	if err != nil {
@@ -270,22 +285,17 @@ func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, prevIDs
 		return nil, nil, nil, nil, err
 	}
 	rep.Method, rep.K, rep.Fit = c.Report.Method, c.K, c.Report
-	// Match to the previous version: each prepared row's previous cluster id, from its previous segment.
-	prevLabels := make([]int, X.Rows)
-	for i := range prevLabels {
-		row := i
-		if prepRep.Kept != nil {
-			row = prepRep.Kept[i]
+	// Match to the previous version: each prepared row's previous cluster id.
+	prevLabels := in.prev
+	if prepRep.Kept != nil {
+		prevLabels = make([]int, X.Rows)
+		for i, row := range prepRep.Kept {
+			prevLabels[i] = in.prev[row]
 		}
-		id, ok := prevIDs[in.prev[row]]
-		if !ok {
-			id = algorithms.Noise
-		}
-		prevLabels[i] = id
 	}
 	m := algorithms.MatchClusters(X, c.Labels, prevLabels)
 	rep.New, rep.Vanished = m.New, m.Vanished
-	if len(prevIDs) == 0 {
+	if !hasPrevious {
 		rep.New = nil // the first version: nothing to be new against
 	}
 	labels := make([]int, len(c.Labels))
@@ -367,13 +377,13 @@ func (m *storedModel) segmentIDs() map[string]int {
 
 // evaluateClusters fills the report: validity, stability against the previous version, profiles in raw
 // units, descriptions, and the explaining tree's rules.
-func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *storedModel, in *clusterInput, X *algorithms.Matrix, labels []int, rowOf func(int) int, prevIDs map[string]int) {
+func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *storedModel, in *clusterInput, X *algorithms.Matrix, labels []int, rowOf func(int) int) {
 	cl := j.seg.Cluster
 	rep.Validity = algorithms.Evaluate(X, labels, algorithms.EvalOptions{Seed: cl.Seed, Workers: e.o.Threads})
 	// Stability: the adjusted Rand index over entities clustered in both versions.
 	var a, b []int
 	for i, l := range labels {
-		if p, ok := prevIDs[in.prev[rowOf(i)]]; ok && l != algorithms.Noise {
+		if p := in.prev[rowOf(i)]; p != algorithms.Noise && l != algorithms.Noise {
 			a, b = append(a, p), append(b, l)
 		}
 	}

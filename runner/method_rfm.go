@@ -35,14 +35,19 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 			return err
 		}
 		defer release(batches)
-		var cols [3][]float64
+		n := 0
 		for _, b := range batches {
-			for c := range cols {
-				vals, err := floats(b.Column(1 + c))
-				if err != nil {
+			n += int(b.NumRows())
+		}
+		var cols [3][]float64
+		for c := range cols {
+			cols[c] = make([]float64, n)
+			offset := 0
+			for _, b := range batches {
+				if err := floatsInto(b.Column(1+c), cols[c][offset:]); err != nil {
 					return fmt.Errorf("segmentation %s: %w", j.name, err)
 				}
-				cols[c] = append(cols[c], vals...)
+				offset += int(b.NumRows())
 			}
 		}
 		r, f, m, err := algorithms.RFMScores(cols[0], cols[1], cols[2], bins)
@@ -117,14 +122,14 @@ func scoreArray(s []int) arrow.Array {
 	return b.NewArray()
 }
 
-// floats reads a numeric Arrow column as float64, NaN for NULL: the form algorithms takes.
-func floats(a arrow.Array) ([]float64, error) {
+// floatsInto reads a numeric Arrow column into out as float64, NaN for NULL: the form algorithms takes.
+func floatsInto(a arrow.Array, out []float64) error {
 	v := &vec{}
 	nulls, err := fromArrow(a, kFloat, v, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]float64, a.Len())
+	out = out[:a.Len()]
 	switch {
 	case v.f != nil && len(v.f) == a.Len():
 		copy(out, v.f)
@@ -133,12 +138,12 @@ func floats(a arrow.Array) ([]float64, error) {
 			out[i] = float64(x)
 		}
 	default:
-		return nil, fmt.Errorf("column %s is not numeric", a.DataType())
+		return fmt.Errorf("column %s is not numeric", a.DataType())
 	}
 	for i, isNull := range nulls {
 		if isNull {
 			out[i] = math.NaN()
 		}
 	}
-	return out, nil
+	return nil
 }
