@@ -15,8 +15,12 @@ test:
 	$(GO) test ./...
 	$(MAKE) fuzz
 
+# Each fuzz target briefly: spec loading, preprocessing, k-means and DBSCAN must never panic.
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzPrep$$' -fuzztime=$(FUZZTIME) ./algorithms/
+	$(GO) test -run='^$$' -fuzz='^FuzzKMeans$$' -fuzztime=$(FUZZTIME) ./algorithms/
+	$(GO) test -run='^$$' -fuzz='^FuzzDBSCAN$$' -fuzztime=$(FUZZTIME) ./algorithms/
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }

@@ -257,6 +257,7 @@ func (e *execution) execute(ctx context.Context) error {
 		}
 	}
 	total := len(e.v.Plan.Steps)
+	done := map[string]bool{}
 	for i, st := range e.v.Plan.Steps {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -279,10 +280,36 @@ func (e *execution) execute(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		done[st.Name] = true
+		if err := e.releaseInputs(ctx, st.Name, done); err != nil {
+			return err
+		}
 		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds()}
 		e.res.Steps = append(e.res.Steps, rep)
 		e.progress(" %d rows in %.2fs\n", rows, rep.Seconds)
 		e.log.Debug("step done", "step", st.Name, "kind", st.Kind, "rows", rows, "seconds", rep.Seconds)
+	}
+	return nil
+}
+
+// releaseInputs drops the source and feature tables step read once every step reading them has run, so
+// a 9M-row source does not sit in memory while segmentations run. Segmentation results stay: publishing
+// reads them.
+func (e *execution) releaseInputs(ctx context.Context, step string, done map[string]bool) error {
+	for _, in := range e.v.Graph.Deps(step) {
+		if e.s.StepKind(in) == KindSegmentation {
+			continue
+		}
+		finished := true
+		for _, reader := range e.v.Graph.Dependents(in) {
+			finished = finished && done[reader]
+		}
+		if finished {
+			if err := e.db.Exec(ctx, "DROP TABLE IF EXISTS "+sql.Ident(in)); err != nil {
+				return err
+			}
+			e.log.Debug("released", "table", in)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pipelineDir is a pipeline made by segrun init, published as of two dates.
+func pipelineDir(t *testing.T) (dir, spec, store string) {
+	t.Helper()
+	dir = t.TempDir()
+	if _, stderr, code := run(t, "init", "--dir", dir, "shop"); code != ExitOK {
+		t.Fatalf("init: %s", stderr)
+	}
+	return dir, filepath.Join(dir, "shop.yaml"), filepath.Join(dir, "segrun.duckdb")
+}
+
+func TestRunAndReadTheStore(t *testing.T) {
+	dir, spec, store := pipelineDir(t)
+	stdout, stderr, code := run(t, "run", spec, "--as-of", "2024-06-30")
+	if code != ExitOK || !strings.Contains(stdout, "published version 1") || !strings.Contains(stdout, "everyone entered") {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"lifecycle (rules)", "value (rfm)", "behaviour (cluster:kmeans)", "validity: silhouette", "steps:"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	stdout, _, code = run(t, "run", spec, "--as-of", "2024-12-31", "--run-key", "2024-12-31", "--format", "json")
+	var res struct {
+		Outcome string `json:"outcome"`
+		RunID   int64  `json:"run_id"`
+		BaseRun int64  `json:"base_run"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &res) != nil || res.Outcome != "published" || res.RunID != 2 || res.BaseRun != 1 {
+		t.Fatalf("second run: exit %d %+v\n%s", code, res, stdout)
+	}
+	stdout, _, code = run(t, "run", spec, "--as-of", "2024-12-31", "--run-key", "2024-12-31")
+	if code != ExitOK || !strings.Contains(stdout, "already published as version 2") {
+		t.Errorf("retry: exit %d: %s", code, stdout)
+	}
+	stdout, _, code = run(t, "run", spec, "--as-of", "2025-01-31", "--dry-run")
+	if code != ExitOK || !strings.Contains(stdout, "nothing was published") {
+		t.Errorf("dry run: exit %d: %s", code, stdout)
+	}
+
+	stdout, _, code = run(t, "runs", "--store", store, "--format", "csv")
+	if lines := strings.Split(strings.TrimSpace(stdout), "\n"); code != ExitOK || len(lines) != 3 || !strings.HasPrefix(lines[0], "run_id,status,as_of") {
+		t.Errorf("runs csv: exit %d:\n%s", code, stdout)
+	}
+	stdout, _, code = run(t, "show", "lifecycle", "--store", store, "--run", "1", "--format", "json")
+	var shown struct {
+		RunID    int64 `json:"run_id"`
+		Segments []struct {
+			Segment string `json:"segment"`
+			Size    int64  `json:"size"`
+		} `json:"segments"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &shown) != nil || shown.RunID != 1 || len(shown.Segments) == 0 {
+		t.Errorf("show json: exit %d: %s", code, stdout)
+	}
+	stdout, _, code = run(t, "changes", "lifecycle", "--store", store)
+	if code != ExitOK || !strings.Contains(stdout, "transitions (rows: from, columns: to") {
+		t.Errorf("changes: exit %d: %s", code, stdout)
+	}
+	for _, ext := range []string{".csv", ".parquet", ".jsonl"} {
+		out := filepath.Join(dir, "out", "m"+ext)
+		if _, stderr, code := run(t, "export", "lifecycle", "--store", store, "--out", out, "--changes"); code != ExitOK {
+			t.Errorf("export %s: exit %d: %s", ext, code, stderr)
+		}
+		if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+			t.Errorf("export %s: %v", ext, err)
+		}
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "out", "m.csv"))
+	if !strings.HasPrefix(string(csv), "customer_id,segment,event\n") {
+		t.Errorf("changes export header: %.60q", csv)
+	}
+}
+
+func TestRunAndStoreCommandErrors(t *testing.T) {
+	dir, spec, store := pipelineDir(t)
+	if _, _, code := run(t, "run", spec, "--as-of", "2024-06-30"); code != ExitOK {
+		t.Fatal("first run failed")
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	src, _ := os.ReadFile(spec)
+	os.WriteFile(bad, []byte(strings.Replace(string(src), "frequency >= 8", "frequncy >= 8", 1)), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"invalid spec", []string{"run", bad, "--as-of", "2024-07-31", "--store", filepath.Join(dir, "other.duckdb")}, ExitInvalid, `did you mean "frequency"`},
+		{"earlier as-of", []string{"run", spec, "--as-of", "2024-01-31"}, ExitInvalid, "earlier than the latest version 1"},
+		{"bad date", []string{"run", spec, "--as-of", "31/12/2024"}, ExitUsage, "want a date like 2024-12-31"},
+		{"force without key", []string{"run", spec, "--force"}, ExitUsage, "--force replaces the version of a --run-key"},
+		{"unknown var", []string{"run", spec, "--as-of", "2024-07-31", "--var", "actve_days=3"}, ExitInvalid, `did you mean "active_days"`},
+		{"unknown segmentation", []string{"show", "lifecycel", "--store", store}, ExitInvalid, `did you mean "lifecycle"`},
+		{"missing version", []string{"changes", "lifecycle", "--store", store, "--run", "9"}, ExitInvalid, "has no version 9"},
+		{"no store", []string{"runs", "--store", filepath.Join(dir, "nope.duckdb")}, ExitEnvironment, "no store at"},
+		{"export extension", []string{"export", "lifecycle", "--store", store, "--out", "x.xlsx"}, ExitUsage, ".csv, .parquet or .jsonl"},
+		{"bad format", []string{"runs", "--store", store, "--format", "yaml"}, ExitUsage, "want one of text, json, csv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := run(t, tt.args...)
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.msg) {
+				t.Errorf("exit %d (want %d); output lacks %q?\nstdout: %s\nstderr: %s", code, tt.code, tt.msg, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestDemoWritesDataAndTheFlagshipSpec(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, code := run(t, "demo", "--customers", "300", dir)
+	if code != ExitOK || !strings.Contains(stdout, "300 customers") {
+		t.Fatalf("demo: exit %d: %s %s", code, stdout, stderr)
+	}
+	if _, stderr, code := run(t, "validate", filepath.Join(dir, "retail.yaml")); code != ExitOK {
+		t.Errorf("the demo's spec does not validate: %s", stderr)
+	}
+}
