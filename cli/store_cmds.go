@@ -107,6 +107,28 @@ func openVersion(ctx context.Context, sf *storeFlags, name string) (*version, er
 	return v, nil
 }
 
+// openVersionCommand parses the arguments of a command reading one segmentation of one version (show,
+// changes) and opens it; on failure it returns a nil version and the exit code.
+func openVersionCommand(ctx context.Context, e *env, name string, args []string) (*version, []string, *storeFlags, int) {
+	fs := newFlags(name, "segrun "+name+" SEGMENTATION [--run N] [--store PATH] [--format text|json|csv]", e.stderr)
+	sf := addStoreFlags(fs, true)
+	names, code, ok := fs.parse(e, args)
+	if !ok {
+		return nil, nil, nil, code
+	}
+	if !sf.check(fs, e) {
+		return nil, nil, nil, ExitUsage
+	}
+	if len(names) != 1 {
+		return nil, nil, nil, fs.usageError(e, "give the segmentation")
+	}
+	v, err := openVersion(ctx, sf, names[0])
+	if err != nil {
+		return nil, nil, nil, e.fail(err)
+	}
+	return v, names, sf, ExitOK
+}
+
 func runRuns(ctx context.Context, e *env, args []string) int {
 	fs := newFlags("runs", "segrun runs [--store PATH] [--format text|json|csv]", e.stderr)
 	sf := addStoreFlags(fs, false)
@@ -169,21 +191,9 @@ func dash(s string) string {
 }
 
 func runShow(ctx context.Context, e *env, args []string) int {
-	fs := newFlags("show", "segrun show SEGMENTATION [--run N] [--store PATH] [--format text|json|csv]", e.stderr)
-	sf := addStoreFlags(fs, true)
-	names, code, ok := fs.parse(e, args)
-	if !ok {
+	v, names, sf, code := openVersionCommand(ctx, e, "show", args)
+	if v == nil {
 		return code
-	}
-	if !sf.check(fs, e) {
-		return ExitUsage
-	}
-	if len(names) != 1 {
-		return fs.usageError(e, "give the segmentation")
-	}
-	v, err := openVersion(ctx, sf, names[0])
-	if err != nil {
-		return e.fail(err)
 	}
 	defer v.db.Close()
 	run, info, stats := v.run, v.info, v.stats
@@ -230,21 +240,9 @@ func suggestIn(name string, options []string) string {
 }
 
 func runChanges(ctx context.Context, e *env, args []string) int {
-	fs := newFlags("changes", "segrun changes SEGMENTATION [--run N] [--store PATH] [--format text|json|csv]", e.stderr)
-	sf := addStoreFlags(fs, true)
-	names, code, ok := fs.parse(e, args)
-	if !ok {
+	v, names, sf, code := openVersionCommand(ctx, e, "changes", args)
+	if v == nil {
 		return code
-	}
-	if !sf.check(fs, e) {
-		return ExitUsage
-	}
-	if len(names) != 1 {
-		return fs.usageError(e, "give the segmentation")
-	}
-	v, err := openVersion(ctx, sf, names[0])
-	if err != nil {
-		return e.fail(err)
 	}
 	defer v.db.Close()
 	st, run, stats := v.store, v.run, v.stats
