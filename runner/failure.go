@@ -3,6 +3,8 @@ package runner
 import (
 	"fmt"
 	"strings"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // Failure is a run stopped by its data or its spec, not by the environment: a failing blocking test, a
@@ -30,4 +32,19 @@ func (f *Failure) Error() string {
 
 func failf(step, format string, args ...any) *Failure {
 	return &Failure{Step: step, Msg: fmt.Sprintf(format, args...)}
+}
+
+// sqlFailure classifies a DuckDB error from a step: the statement's or the data's fault is a Failure
+// (exit 1); the machine's (memory, disk, an interrupt) is returned as an environment error (exit 3), with
+// advice when there is some.
+func sqlFailure(step, context string, err error, query string) error {
+	se := sql.ParseError(err, query)
+	if !se.Environmental() {
+		return failf(step, "%s%s", context, se.Msg)
+	}
+	msg := fmt.Sprintf("%s: %s%s", step, context, se.Error())
+	if se.Kind == "Out of Memory" {
+		msg += " (give DuckDB more room with --memory-limit, or fewer --threads; above the limit it spills to --temp-dir, but some operations need their working set in memory)"
+	}
+	return fmt.Errorf("%s", msg)
 }

@@ -20,7 +20,7 @@ func (e *execution) runFeature(ctx context.Context, name string) (int64, error) 
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, failf(step, "%v", sql.ParseError(err, text.SQL).Msg)
+		return 0, sqlFailure(step, "", err, text.SQL)
 	}
 	var rows int64
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {

@@ -90,7 +90,10 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		return 0, err
 	}
 	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s", sql.Ident(name), selectList, from)); err != nil {
-		return 0, failf(step, "reading %s: %v", strings.Join(read.Paths, ", "), sql.ParseError(err, "").Msg)
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return 0, sqlFailure(step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
 	}
 	if csvRejects {
 		if err := e.checkRejects(ctx, step, name); err != nil {

@@ -20,6 +20,20 @@ type Error struct {
 	Line, Column int
 }
 
+// Environmental reports whether the error comes from the machine rather than the statement or its data:
+// memory exhausted, a file system failure, an interrupt. Such a run should be retried with more resources,
+// not fixed.
+func (e *Error) Environmental() bool {
+	switch e.Kind {
+	case "Out of Memory", "Interrupt", "Permission", "Fatal", "Internal":
+		return true
+	case "IO":
+		// DuckDB reports a missing input file as an IO error too; that one is the spec's to fix.
+		return !strings.Contains(e.Msg, "No files found")
+	}
+	return false
+}
+
 func (e *Error) Error() string {
 	if e.Kind == "" {
 		return e.Msg
