@@ -3,6 +3,8 @@ export GOFLAGS := -tags=duckdb_arrow
 GO ?= go
 BIN := bin/segrun
 FUZZTIME ?= 10s
+# A new interesting input is minimised for up to this long; Go's default (60s) would use up FUZZTIME.
+FUZZMINIMIZE ?= 1s
 DEMO_DIR ?= .demo
 
 .PHONY: build test fuzz lint demo bench golden clean
@@ -17,10 +19,10 @@ test:
 
 # Each fuzz target briefly: spec loading, preprocessing, k-means and DBSCAN must never panic.
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./spec/
-	$(GO) test -run='^$$' -fuzz='^FuzzPrep$$' -fuzztime=$(FUZZTIME) ./algorithms/
-	$(GO) test -run='^$$' -fuzz='^FuzzKMeans$$' -fuzztime=$(FUZZTIME) ./algorithms/
-	$(GO) test -run='^$$' -fuzz='^FuzzDBSCAN$$' -fuzztime=$(FUZZTIME) ./algorithms/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzPrep$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/
+	$(GO) test -run='^$$' -fuzz='^FuzzKMeans$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/
+	$(GO) test -run='^$$' -fuzz='^FuzzDBSCAN$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }

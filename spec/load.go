@@ -27,7 +27,7 @@ func Parse(file string, src []byte) (*Spec, Diagnostics) {
 	}
 	diags = append(diags, doc.checkSchema()...)
 	s := &Spec{Doc: doc, Dir: filepath.Dir(file), Broken: map[string]bool{}}
-	if err := doc.root.Decode(s); err != nil && !diags.HasErrors() {
+	if err := decodeSpec(doc, s); err != nil && !diags.HasErrors() {
 		// The schema accepted the document, so this is a value the schema cannot express (an integer out of
 		// range, say); say so rather than lose it.
 		diags = append(diags, doc.diag(Pos{1, 1}, Error, "yaml.decode", strings.TrimPrefix(err.Error(), "yaml: "), ""))
@@ -39,6 +39,18 @@ func Parse(file string, src []byte) (*Spec, Diagnostics) {
 	diags = append(diags, s.check()...)
 	diags.Sort()
 	return s, diags
+}
+
+// decodeSpec decodes the YAML tree into the typed spec. yaml.v3 can panic on some malformed documents (a
+// merge key beside a list used as a key, found by fuzzing, panics hashing the list); a spec file must never
+// crash segrun, so such a panic becomes an error like any other.
+func decodeSpec(doc *Document, s *Spec) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("this YAML cannot be read as a spec (%v)", r)
+		}
+	}()
+	return doc.root.Decode(s)
 }
 
 // MarkBroken records that the element at path is invalid, so later checks skip it and what depends on it.
