@@ -212,16 +212,11 @@ func runShow(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "%s (%s), version %d as of %s: %s of %s entities in a segment\n", names[0], info.Method, run.ID,
 		run.AsOf.Format(time.DateOnly), thousands(info.Assigned), thousands(info.Entities))
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  segment\tsize\tshare\t")
+	rows := [][]string{{"segment", "size", "share", ""}}
 	for _, s := range stats {
-		fmt.Fprintf(tw, "  %s\t%s\t%.1f%%\t", s.Segment, thousands(s.Size), 100*s.Share)
-		if s.Description != "" {
-			fmt.Fprintf(tw, " %s", s.Description)
-		}
-		fmt.Fprintln(tw)
+		rows = append(rows, []string{s.Segment, thousands(s.Size), fmt.Sprintf("%.1f%%", 100*s.Share), s.Description})
 	}
-	tw.Flush()
+	writeTable(e.stdout, rows)
 	return ExitOK
 }
 
@@ -286,24 +281,23 @@ func writeMatrix(w io.Writer, trans []sql.Transition) {
 	for _, t := range trans {
 		count[[2]string{t.From, t.To}] = t.Entities
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "  from \\ to\t")
+	header := []string{"from \\ to"}
 	for _, l := range labels {
-		fmt.Fprintf(tw, "%s\t", dash(l))
+		header = append(header, dash(l))
 	}
-	fmt.Fprintln(tw)
+	rows := [][]string{append(header, "")}
 	for _, from := range labels {
-		fmt.Fprintf(tw, "  %s\t", dash(from))
+		row := []string{dash(from)}
 		for _, to := range labels {
 			if n := count[[2]string{from, to}]; n > 0 {
-				fmt.Fprintf(tw, "%s\t", thousands(n))
+				row = append(row, thousands(n))
 			} else {
-				fmt.Fprint(tw, ".\t")
+				row = append(row, ".")
 			}
 		}
-		fmt.Fprintln(tw)
+		rows = append(rows, append(row, ""))
 	}
-	tw.Flush()
+	writeTable(w, rows)
 }
 
 func runExport(ctx context.Context, e *env, args []string) int {

@@ -85,17 +85,42 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 }
 
 func writeSegmentTable(w io.Writer, segs []sql.SegmentStat) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  segment\tsize\tshare\tentered\texited\tstayed\t")
+	rows := [][]string{{"segment", "size", "share", "entered", "exited", "stayed", ""}}
 	for _, st := range segs {
-		fmt.Fprintf(tw, "  %s\t%s\t%.1f%%\t%s\t%s\t%s\t", st.Segment, thousands(st.Size), 100*st.Share,
-			thousands(st.Entered), thousands(st.Exited), thousands(st.Stayed))
-		if st.Description != "" {
-			fmt.Fprintf(tw, " %s", st.Description)
-		}
-		fmt.Fprintln(tw)
+		rows = append(rows, []string{st.Segment, thousands(st.Size), fmt.Sprintf("%.1f%%", 100*st.Share),
+			thousands(st.Entered), thousands(st.Exited), thousands(st.Stayed), st.Description})
 	}
-	tw.Flush()
+	writeTable(w, rows)
+}
+
+// writeTable prints rows indented, the first column (names) and the last (free text) left-aligned and the
+// columns between (numbers) right-aligned.
+func writeTable(w io.Writer, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		b.WriteString("  ")
+		for i, c := range r {
+			pad := strings.Repeat(" ", widths[i]-len([]rune(c)))
+			switch {
+			case i == 0:
+				b.WriteString(c + pad)
+			case i == len(r)-1:
+				b.WriteString("  " + c)
+			default:
+				b.WriteString("  " + pad + c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
 }
 
 // thousands writes 1234567 as 1,234,567.
