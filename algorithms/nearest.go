@@ -43,8 +43,6 @@ type nearestFinder struct {
 	k, d, groups int
 	// packed holds 2·c' in blocks of four features: block g is k×4 values for features 4g..4g+3, zero padded.
 	packed []float64
-	// raw holds the centroids themselves in the same layout, for exact distances.
-	raw []float64
 	// bias is ||c'_j||² + 2μ·c'_j.
 	bias []float64
 	mu   []float64
@@ -62,7 +60,6 @@ func newNearestFinder(k, d int) *nearestFinder {
 	return &nearestFinder{
 		k: k, d: d, groups: groups,
 		packed: make([]float64, groups*4*k),
-		raw:    make([]float64, groups*4*k),
 		bias:   make([]float64, k),
 		mu:     make([]float64, d),
 	}
@@ -97,7 +94,6 @@ func (f *nearestFinder) setCentroidsAround(C, mu []float64) {
 func (f *nearestFinder) pack(C []float64) {
 	k, d := f.k, f.d
 	clear(f.packed)
-	clear(f.raw)
 	for j := 0; j < k; j++ {
 		var norm, cross float64
 		for m, v := range C[j*d : (j+1)*d] {
@@ -105,7 +101,6 @@ func (f *nearestFinder) pack(C []float64) {
 			norm += c * c
 			cross += f.mu[m] * c
 			f.packed[(m/4)*4*k+4*j+m%4] = 2 * c
-			f.raw[(m/4)*4*k+4*j+m%4] = v
 		}
 		f.bias[j] = norm + 2*cross
 	}
@@ -150,30 +145,6 @@ func (f *nearestFinder) scores(x []float64, s *nearestScratch) []float64 {
 		}
 	}
 	return score
-}
-
-// squaredDistances fills s.score with the exact squared distance from x to every centroid and returns it.
-// The padding features are zero on both sides, so they add nothing.
-func (f *nearestFinder) squaredDistances(x []float64, s *nearestScratch) []float64 {
-	dist := s.score[:f.k]
-	clear(dist)
-	xs := x
-	if f.d%4 != 0 {
-		copy(s.xpad, x)
-		xs = s.xpad
-	}
-	blockLen := 4 * f.k
-	for g := 0; g < f.groups; g++ {
-		xg := xs[4*g : 4*g+4 : 4*g+4]
-		x0, x1, x2, x3 := xg[0], xg[1], xg[2], xg[3]
-		block := f.raw[g*blockLen : (g+1)*blockLen]
-		for j := range dist {
-			c := block[4*j : 4*j+4 : 4*j+4]
-			d0, d1, d2, d3 := x0-c[0], x1-c[1], x2-c[2], x3-c[3]
-			dist[j] += (d0*d0 + d1*d1) + (d2*d2 + d3*d3)
-		}
-	}
-	return dist
 }
 
 // squaredDistance is ||a-b||², with four accumulators so the additions pipeline.

@@ -25,10 +25,7 @@ func (rulesSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 // only: the entity column goes back as the very arrays that came out, beside an array of segment codes,
 // and DuckDB turns codes into names.
 func (e *execution) applyRules(ctx context.Context, j *segJob, rs *ruleSet, table string, carry []string) error {
-	cols := append([]string{j.entity}, carry...)
-	for _, c := range rs.columns {
-		cols = append(cols, c)
-	}
+	cols := append(append([]string{j.entity}, carry...), rs.columns...)
 	pos := make([]int, len(rs.columns))
 	for i := range rs.columns {
 		pos[i] = 1 + len(carry) + i

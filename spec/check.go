@@ -48,10 +48,6 @@ func (c *checker) errorAtKey(path, code, msg, sugg string) {
 	c.add(c.s.Doc.AtKey(path, Error, code, msg, sugg))
 }
 
-func (c *checker) warnAt(path, code, msg string) {
-	c.diags = append(c.diags, c.s.Doc.At(path, Warning, code, msg, ""))
-}
-
 // names: step names are table names in one namespace, so they must be unique across kinds.
 func (c *checker) names() {
 	type seen struct{ kind, path string }
