@@ -29,6 +29,7 @@ fuzz:
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # The flagship example end to end on generated data: two as-of dates, then who moved.
 demo: build
