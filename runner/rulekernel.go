@@ -412,27 +412,28 @@ func (k *karith) eval(b *kbatch) *vec {
 	lv, rv := k.l.eval(b), k.r.eval(b)
 	k.out.kind = k.mode
 	if k.mode == kInt {
-		out := k.out.intsFor(b.n)
-		l, r := lv.i, rv.i
-		switch k.op {
-		case "+":
-			for i := range out {
-				out[i] = l[i] + r[i]
-			}
-		case "-":
-			for i := range out {
-				out[i] = l[i] - r[i]
-			}
-		case "*":
-			for i := range out {
-				out[i] = l[i] * r[i]
-			}
-		}
+		arithmetic(k.op, lv.i, rv.i, k.out.intsFor(b.n))
 		return &k.out
 	}
 	out := k.out.floatsFor(b.n)
-	l, r := lv.f, rv.f
 	switch k.op {
+	case "/":
+		for i := range out {
+			out[i] = lv.f[i] / rv.f[i]
+		}
+	case "**", "^":
+		for i := range out {
+			out[i] = math.Pow(lv.f[i], rv.f[i])
+		}
+	default:
+		arithmetic(k.op, lv.f, rv.f, out)
+	}
+	return &k.out
+}
+
+// arithmetic applies +, - or * element-wise; one loop per operator keeps the branch out of it.
+func arithmetic[T int64 | float64](op string, l, r, out []T) {
+	switch op {
 	case "+":
 		for i := range out {
 			out[i] = l[i] + r[i]
@@ -445,16 +446,7 @@ func (k *karith) eval(b *kbatch) *vec {
 		for i := range out {
 			out[i] = l[i] * r[i]
 		}
-	case "/":
-		for i := range out {
-			out[i] = l[i] / r[i]
-		}
-	case "**", "^":
-		for i := range out {
-			out[i] = math.Pow(l[i], r[i])
-		}
 	}
-	return &k.out
 }
 
 type kneg struct {
