@@ -440,35 +440,44 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 			rep.Fidelity = x.Fidelity
 		}
 	}
-	for i, id := range ids {
-		p := ClusterProfile{Segment: model.Segments[id], ID: id, Means: map[string]float64{}, SDs: map[string]float64{}}
-		for _, l := range dense {
-			if l == i {
-				p.Size++
+	// Per cluster and feature: the count and sum of non-missing values, then squared deviations from the
+	// mean, each in one pass over the rows.
+	k, d := len(ids), len(raw.Columns)
+	sizes := make([]int, k)
+	counts, sums, sqs := make([]int, k*d), make([]float64, k*d), make([]float64, k*d)
+	for r, l := range dense {
+		if l == algorithms.Noise {
+			continue
+		}
+		sizes[l]++
+		for c, col := range raw.Columns {
+			if v := col.Num[r]; !math.IsNaN(v) {
+				counts[l*d+c]++
+				sums[l*d+c] += v
 			}
 		}
+	}
+	for r, l := range dense {
+		if l == algorithms.Noise {
+			continue
+		}
+		for c, col := range raw.Columns {
+			if v := col.Num[r]; !math.IsNaN(v) {
+				dv := v - sums[l*d+c]/float64(counts[l*d+c])
+				sqs[l*d+c] += dv * dv
+			}
+		}
+	}
+	for i, id := range ids {
+		p := ClusterProfile{Segment: model.Segments[id], ID: id, Size: sizes[i], Means: map[string]float64{}, SDs: map[string]float64{}}
 		if i < len(descriptions) {
 			p.Description = descriptions[i]
 		}
-		for _, c := range raw.Columns {
-			var n int
-			var sum, sq float64
-			for r, l := range dense {
-				if l == i && !math.IsNaN(c.Num[r]) {
-					n++
-					sum += c.Num[r]
-				}
+		for c, col := range raw.Columns {
+			if n := counts[i*d+c]; n > 0 {
+				p.Means[col.Name] = sums[i*d+c] / float64(n)
+				p.SDs[col.Name] = math.Sqrt(sqs[i*d+c] / float64(n))
 			}
-			if n == 0 {
-				continue
-			}
-			mean := sum / float64(n)
-			for r, l := range dense {
-				if l == i && !math.IsNaN(c.Num[r]) {
-					sq += (c.Num[r] - mean) * (c.Num[r] - mean)
-				}
-			}
-			p.Means[c.Name], p.SDs[c.Name] = mean, math.Sqrt(sq/float64(n))
 		}
 		if expl != nil {
 			for _, cr := range expl.Clusters {

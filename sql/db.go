@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strings"
 	"time"
 
@@ -135,6 +134,3 @@ func (d *DB) Query(ctx context.Context, query string, args ...any) (*stdsql.Rows
 func (d *DB) SetVariable(ctx context.Context, name, duckType string, value any) error {
 	return d.Exec(ctx, "SET VARIABLE "+Ident(name)+" = CAST(? AS "+duckType+")", value)
 }
-
-// DefaultThreads is DuckDB's thread count when none is set: one per CPU.
-func DefaultThreads() int { return runtime.GOMAXPROCS(0) }

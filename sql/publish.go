@@ -207,8 +207,8 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 	if rec.Key != "" {
 		key = rec.Key
 	}
-	if err := s.db.Exec(ctx, `INSERT INTO segrun_store.runs VALUES (?, ?, 'published', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
-		rec.ID, rec.Pipeline, rec.AsOf, key, rec.SpecHash, rec.SegrunVersion, texts[0], texts[1], texts[2], rec.StartedAt, time.Now().UTC()); err != nil {
+	if err := s.db.Exec(ctx, `INSERT INTO segrun_store.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+		rec.ID, rec.Pipeline, StatusPublished, rec.AsOf, key, rec.SpecHash, rec.SegrunVersion, texts[0], texts[1], texts[2], rec.StartedAt, time.Now().UTC()); err != nil {
 		return err
 	}
 	for i, v := range versions {
@@ -270,7 +270,7 @@ func (s *Store) undo(ctx context.Context, run, by int64) error {
 		fmt.Sprintf(`UPDATE segrun_store.memberships SET valid_to_run = NULL WHERE valid_to_run = %d`, run),
 		fmt.Sprintf(`DELETE FROM segrun_store.transitions WHERE run_id = %d`, run),
 		fmt.Sprintf(`DELETE FROM segrun_store.segments WHERE run_id = %d`, run),
-		fmt.Sprintf(`UPDATE segrun_store.runs SET status = 'replaced', replaced_by = %d WHERE run_id = %d`, by, run),
+		fmt.Sprintf(`UPDATE segrun_store.runs SET status = %s, replaced_by = %d WHERE run_id = %d`, Literal(StatusReplaced), by, run),
 	} {
 		if err := s.db.Exec(ctx, q); err != nil {
 			return fmt.Errorf("replacing run %d: %w", run, err)

@@ -244,7 +244,7 @@ func (s *Store) Runs(ctx context.Context) ([]Run, error) {
 
 // LatestRun is the latest published version, or nil.
 func (s *Store) LatestRun(ctx context.Context) (*Run, error) {
-	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = 'published' ORDER BY run_id DESC LIMIT 1")
+	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = ? ORDER BY run_id DESC LIMIT 1", StatusPublished)
 }
 
 // RunByID returns a run by id, or nil.
@@ -254,13 +254,13 @@ func (s *Store) RunByID(ctx context.Context, id int64) (*Run, error) {
 
 // RunByKey returns the published run with a run key, or nil.
 func (s *Store) RunByKey(ctx context.Context, key string) (*Run, error) {
-	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE run_key = ? AND status = 'published'", key)
+	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE run_key = ? AND status = ?", key, StatusPublished)
 }
 
 // PublishedBefore is the latest published run before run id, or nil: the version a replacement of id
 // compares against.
 func (s *Store) PublishedBefore(ctx context.Context, id int64) (*Run, error) {
-	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = 'published' AND run_id < ? ORDER BY run_id DESC LIMIT 1", id)
+	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = ? AND run_id < ? ORDER BY run_id DESC LIMIT 1", StatusPublished, id)
 }
 
 func (s *Store) oneRun(ctx context.Context, q string, args ...any) (*Run, error) {
