@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/segrun/segrun/sql"
@@ -14,7 +15,9 @@ import (
 
 func main() {
 	query := flag.String("query", "", "the statement to time")
-	threads := flag.Int("threads", 0, "DuckDB threads (default: one per CPU)")
+	// DuckDB's own default, one thread per CPU, not segrun's (sql.DefaultThreads): bare means DuckDB as
+	// anyone would run it.
+	threads := flag.Int("threads", runtime.NumCPU(), "DuckDB threads")
 	flag.Parse()
 	ctx := context.Background()
 	db, err := sql.Open(ctx, "", sql.Options{Threads: *threads})
