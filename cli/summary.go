@@ -43,7 +43,11 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 	fmt.Fprintln(w, "\nsteps:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, st := range r.Steps {
-		fmt.Fprintf(tw, "  %s %s\t%s rows\t%.2fs\t\n", st.Kind, st.Step, thousands(st.Rows), st.Seconds)
+		took := fmt.Sprintf("%.2fs", st.Seconds)
+		if st.ReadBy != "" {
+			took = "read by " + st.ReadBy // its parsing time is the feature's
+		}
+		fmt.Fprintf(tw, "  %s %s\t%s rows\t%s\t\n", st.Kind, st.Step, thousands(st.Rows), took)
 	}
 	tw.Flush()
 	for _, x := range r.Exports {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/duckdb/duckdb-go/v2"
+
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -16,11 +18,26 @@ func (e *execution) runFeature(ctx context.Context, name string) (int64, error) 
 		return 0, err
 	}
 	step := "feature " + name
-	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", sql.Ident(name), text.SQL)); err != nil {
+	create := func() error {
+		return e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", sql.Ident(name), text.SQL))
+	}
+	streamed := e.streamedInto(name)
+	var profile *duckdb.ProfilingInfo
+	if len(streamed) > 0 {
+		profile, err = e.profiled(ctx, create)
+	} else {
+		err = create()
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
 		return 0, sqlFailure(step, "", err, text.SQL)
+	}
+	// A streamed source was read by the statement above: its rejects fail the run before this feature's
+	// tests, which would otherwise report the rows that did not parse as missing.
+	if err := e.finishStreamed(ctx, name, streamed, profile); err != nil {
+		return 0, err
 	}
 	var rows int64
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {

@@ -78,6 +78,9 @@ type StepReport struct {
 	Kind    string  `json:"kind"`
 	Rows    int64   `json:"rows"`
 	Seconds float64 `json:"seconds"`
+	// ReadBy names the feature that read a streamed source straight from its files; the source's parsing
+	// time is then part of that feature's seconds.
+	ReadBy string `json:"read_by,omitempty"`
 }
 
 // ErrInvalidSpec is returned (with Result.Validation) when the spec does not validate.
@@ -96,6 +99,10 @@ type execution struct {
 	base, replace *sql.Run
 	fingerprints  []SourceFingerprint
 	segVersions   []sql.Version
+	// streamed holds the sources read straight from their files whose reader has not run yet; views are
+	// the workspace's views, which are dropped as views.
+	streamed map[string]*sourceRead
+	views    map[string]bool
 }
 
 // Run executes the pipeline at specPath and publishes a new version of every segmentation, atomically.
@@ -135,7 +142,7 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 	}
 	defer db.Close()
 	db.SetLogger(o.Log)
-	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log}
+	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{}}
 	if err := e.attachStore(ctx); err != nil {
 		return res, err
 	}
@@ -286,7 +293,11 @@ func (e *execution) execute(ctx context.Context) error {
 		}
 		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds()}
 		e.res.Steps = append(e.res.Steps, rep)
-		e.progress(" %d rows in %.2fs\n", rows, rep.Seconds)
+		if e.streamed[st.Name] != nil {
+			e.progress(" streamed into its reader\n")
+		} else {
+			e.progress(" %d rows in %.2fs\n", rows, rep.Seconds)
+		}
 		e.log.Debug("step done", "step", st.Name, "kind", st.Kind, "rows", rows, "seconds", rep.Seconds)
 	}
 	return nil
@@ -305,7 +316,11 @@ func (e *execution) releaseInputs(ctx context.Context, step string, done map[str
 			finished = finished && done[reader]
 		}
 		if finished {
-			if err := e.db.Exec(ctx, "DROP TABLE IF EXISTS "+sql.Ident(in)); err != nil {
+			kind := "TABLE"
+			if e.views[in] {
+				kind = "VIEW"
+			}
+			if err := e.db.Exec(ctx, "DROP "+kind+" IF EXISTS "+sql.Ident(in)); err != nil {
 				return err
 			}
 			e.log.Debug("released", "table", in)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -33,13 +32,27 @@ type FileFingerprint struct {
 	XXH3     string    `json:"xxh3"`
 }
 
-// csvTypeOptions are read_csv options by which the user sets column types themselves.
-var csvTypeOptions = []string{"types", "dtypes", "column_types", "columns", "all_varchar"}
+// sourceRead is a source being read: its files, hashed in the background while DuckDB parses them, and
+// what is left to check once every row has been read.
+type sourceRead struct {
+	name, step string
+	files      []string
+	// rejects says segrun collects the CSV rows that do not parse (the user set no error options).
+	rejects bool
+	// forcedNotNull are not_null columns the CSV reader itself enforces: their empty values are parse
+	// errors, reported by file and line like any other (csvNotNull).
+	forcedNotNull map[string]bool
+	allowEmpty    bool
 
-// csvErrorOptions are read_csv options by which the user decides what happens to unreadable rows.
-var csvErrorOptions = []string{"ignore_errors", "store_rejects", "rejects_table", "rejects_scan", "rejects_limit"}
+	wg    sync.WaitGroup
+	fp    []FileFingerprint
+	fpErr error
+}
 
-// loadSource reads a source's files into a workspace table and enforces its column contract.
+// loadSource makes a source readable by the steps after it. A source that streams (streams) becomes a view
+// over its files, checked when its one reader has read it (finishStreamed); any other is loaded into a
+// workspace table and checked now. It returns the rows loaded, or 0 for a streamed source, whose row count
+// is filled in when it has been read.
 func (e *execution) loadSource(ctx context.Context, name string) (int64, error) {
 	src, _ := e.s.Sources.Get(name)
 	read := e.v.Sources[name]
@@ -51,43 +64,30 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	if len(files) == 0 {
 		return 0, failf(step, "no file matches %s", strings.Join(read.Paths, ", "))
 	}
-	var fp []FileFingerprint
-	var fpErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); fp, fpErr = fingerprint(files) }()
-	defer wg.Wait()
+	r := &sourceRead{name: name, step: step, files: files, allowEmpty: src.AllowEmpty}
+	r.wg.Add(1)
+	go func() { defer r.wg.Done(); r.fp, r.fpErr = fingerprint(files) }()
+	streamed := false
+	defer func() {
+		if !streamed { // a streamed source's files are hashed while its reader parses them
+			r.wg.Wait()
+		}
+	}()
 
 	declared := src.Columns
-	options := maps.Clone(src.Options)
-	if options == nil {
-		options = map[string]any{}
-	}
-	csvTypes, csvRejects := false, false
-	if read.Format == "csv" {
-		if !hasAny(options, csvTypeOptions) && len(declared) > 0 {
-			types := map[string]any{}
-			for _, c := range declared {
-				if c.Value.Type != "" {
-					types[c.Key] = c.Value.Type
-				}
-			}
-			if len(types) > 0 {
-				options["types"] = types
-				csvTypes = true
-			}
-		}
-		if !hasAny(options, csvErrorOptions) {
-			options["store_rejects"] = true
-			options["rejects_table"] = "segrun_rejects_" + name
-			options["rejects_scan"] = "segrun_rejectscans_" + name
-			csvRejects = true
-		}
-	}
-	from := sql.ReadSQL(read.Format, read.Paths, options)
+	csvTypes := read.CSV.Typed
+	r.rejects, r.forcedNotNull = read.CSV.Rejects, read.CSV.ForcedNotNull
+	from := sql.ReadSQL(read.Format, read.Paths, read.Options)
 	selectList, castChecks, err := e.contractCasts(ctx, name, from, declared, csvTypes)
 	if err != nil {
 		return 0, err
+	}
+	if e.streams(name, r, read, selectList, declared) {
+		if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(name), from, parseEveryColumn(e.v.Columns[name]))); err != nil {
+			return 0, sqlFailure(step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
+		}
+		e.streamed[name], e.views[name], streamed = r, true, true
+		return 0, nil
 	}
 	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s", sql.Ident(name), selectList, from)); err != nil {
 		if ctx.Err() != nil {
@@ -95,28 +95,36 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		}
 		return 0, sqlFailure(step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
 	}
-	if csvRejects {
-		if err := e.checkRejects(ctx, step, name); err != nil {
+	if r.rejects {
+		if err := e.checkRejects(ctx, r); err != nil {
 			return 0, err
 		}
 	}
 	if err := e.checkCasts(ctx, step, name, castChecks); err != nil {
 		return 0, err
 	}
-	rows, err := e.checkNotNull(ctx, step, name, declared)
+	rows, err := e.checkNotNull(ctx, step, name, declared, r.forcedNotNull)
 	if err != nil {
 		return 0, err
 	}
-	if rows == 0 && !src.AllowEmpty {
-		return 0, failf(step, "no rows in %s (set allow_empty: true if an empty source is normal)", strings.Join(files, ", "))
-	}
-	wg.Wait()
-	if fpErr != nil {
-		return 0, fmt.Errorf("%s: fingerprinting files: %w", step, fpErr)
-	}
-	e.fingerprints = append(e.fingerprints, SourceFingerprint{Source: name, Rows: rows, Files: fp})
-	return rows, nil
+	return rows, e.finishSource(r, rows)
 }
+
+// finishSource fails an empty source and records the fingerprint of a source read whole.
+func (e *execution) finishSource(r *sourceRead, rows int64) error {
+	if rows == 0 && !r.allowEmpty {
+		return failf(r.step, "no rows in %s (set allow_empty: true if an empty source is normal)", strings.Join(r.files, ", "))
+	}
+	r.wg.Wait()
+	if r.fpErr != nil {
+		return fmt.Errorf("%s: fingerprinting files: %w", r.step, r.fpErr)
+	}
+	e.fingerprints = append(e.fingerprints, SourceFingerprint{Source: r.name, Rows: rows, Files: r.fp})
+	return nil
+}
+
+func rejectsTable(source string) string     { return "segrun_rejects_" + source }
+func rejectScansTable(source string) string { return "segrun_rejectscans_" + source }
 
 func hasAny(m map[string]any, keys []string) bool {
 	for _, k := range keys {
@@ -234,40 +242,50 @@ func (e *execution) checkCasts(ctx context.Context, step, table string, checks [
 }
 
 // checkRejects fails the load if the CSV reader rejected rows (a value that does not parse as its declared
-// type, a row with the wrong number of fields), naming file and line.
-func (e *execution) checkRejects(ctx context.Context, step, name string) error {
+// type, an empty value in a not_null column, a row with the wrong number of fields), naming file and line.
+// A line is counted once, however often the reader met it (a streamed source read twice by its feature).
+func (e *execution) checkRejects(ctx context.Context, r *sourceRead) error {
+	table, scans := sql.Ident(rejectsTable(r.name)), sql.Ident(rejectScansTable(r.name))
+	lines := fmt.Sprintf(`SELECT DISTINCT s.file_path, e.line, coalesce(e.column_name, '') AS column_name, e.error_message,
+		coalesce(e.csv_line, '') AS csv_line FROM %s e JOIN %s s USING (scan_id, file_id)`, table, scans)
 	var n int64
-	table := sql.Ident("segrun_rejects_" + name)
-	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	if err := e.db.QueryRow(ctx, "SELECT count(DISTINCT (file_path, line)) FROM ("+lines+")").Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
 		return nil
 	}
-	rows, err := e.db.Query(ctx, fmt.Sprintf(`SELECT s.file_path, e.line, coalesce(e.column_name, ''), e.error_message, coalesce(e.csv_line, '')
-		FROM %s e JOIN %s s USING (scan_id, file_id) ORDER BY s.file_path, e.line LIMIT 5`, table, sql.Ident("segrun_rejectscans_"+name)))
+	rows, err := e.db.Query(ctx, "SELECT * FROM ("+lines+") ORDER BY file_path, line LIMIT 5")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	f := &Failure{Step: step, Msg: fmt.Sprintf("%d rows do not parse as the declared columns", n)}
+	f := &Failure{Step: r.step, Msg: fmt.Sprintf("%d rows do not parse as the declared columns", n)}
 	for rows.Next() {
 		var file, column, msg, line string
 		var lineNo int64
 		if err := rows.Scan(&file, &lineNo, &column, &msg, &line); err != nil {
 			return err
 		}
+		if r.forcedNotNull[column] && !strings.Contains(msg, "Could not convert") {
+			// DuckDB names no value when the field was empty (pinned by TestEmptyNotNullCSVValueIsRejected).
+			msg = fmt.Sprintf("column %q is empty, but it is declared not_null", column)
+		}
 		f.Details = append(f.Details, fmt.Sprintf("%s:%d: %s: %s", file, lineNo, msg, truncate(line, 120)))
+	}
+	if err := rows.Err(); err != nil {
+		return err
 	}
 	return f
 }
 
-// checkNotNull enforces not_null columns and returns the row count, in one scan.
-func (e *execution) checkNotNull(ctx context.Context, step, table string, declared spec.Map[spec.ColumnSpec]) (int64, error) {
+// checkNotNull enforces the not_null columns the reader did not (forced), and returns the row count, in
+// one scan.
+func (e *execution) checkNotNull(ctx context.Context, step, table string, declared spec.Map[spec.ColumnSpec], forced map[string]bool) (int64, error) {
 	var cols []string
 	exprs := []string{"count(*)"}
 	for _, d := range declared {
-		if d.Value.NotNull {
+		if d.Value.NotNull && !forced[d.Key] {
 			cols = append(cols, d.Key)
 			exprs = append(exprs, fmt.Sprintf("count(*) FILTER (WHERE %s IS NULL)", sql.Ident(d.Key)))
 		}

@@ -113,7 +113,10 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 	for i, p := range src.Path {
 		paths[i] = c.s.Path(p)
 	}
-	read := SourceRead{Format: format, Paths: paths, SQL: sql.ReadSQL(format, paths, src.Options)}
+	read := SourceRead{Format: format, Paths: paths, Options: src.Options}
+	if format == "csv" {
+		read.Options, read.CSV = planCSV(src, name)
+	}
 	c.v.Sources[name] = read
 	if c.o.NoData {
 		if len(declared) == 0 {
@@ -132,7 +135,18 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 			}
 		}
 	}
-	cols, err := c.db.Describe(c.ctx, "SELECT * FROM "+read.SQL)
+	if format == "csv" && pinnable(paths, src.Options) {
+		// Sniff once, here, with the options the run reads with; the run then reads without sniffing. A
+		// file the sniffer cannot read is described below, which locates the problem for the message.
+		if sniffed, cols, err := c.db.SniffCSV(c.ctx, paths[0], read.Options); err == nil {
+			read.Options, read.CSV.Pinned = pin(read.Options, sniffed), true
+			c.v.Sources[name] = read
+			return c.applyContract(name, path, cols, declared), nil
+		}
+	}
+	// Described as the user's options read it: a declared column missing from the file is reported by
+	// applyContract, not as the reader's error about the types option.
+	cols, err := c.db.Describe(c.ctx, "SELECT * FROM "+sql.ReadSQL(format, paths, src.Options))
 	if err != nil {
 		se, ok := err.(*sql.Error)
 		if !ok {

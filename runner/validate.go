@@ -40,11 +40,12 @@ type Validation struct {
 	EntityType string
 }
 
-// SourceRead is how a source is read.
+// SourceRead is how a source is read: the reader's options, and for CSV what the reader checks.
 type SourceRead struct {
-	Format string
-	Paths  []string
-	SQL    string
+	Format  string
+	Paths   []string
+	Options map[string]any
+	CSV     CSVRead
 }
 
 // Valid reports whether validation found no errors.

@@ -56,6 +56,13 @@ func Literal(v any) string {
 			parts[i] = Literal(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case []Column:
+		// A struct of names and types in order, as read_csv's columns option takes them.
+		parts := make([]string, len(x))
+		for i, c := range x {
+			parts[i] = Literal(c.Name) + ": " + Literal(c.Type)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {

@@ -57,8 +57,12 @@ func (d *DB) ReaderOptions(ctx context.Context, format string) ([]string, error)
 // true). Paths and option values are written as quoted literals; table functions take no bound parameters
 // for their options.
 func ReadSQL(format string, paths []string, options map[string]any) string {
+	return tableCall(readers[format], paths, options)
+}
+
+func tableCall(fn string, paths []string, options map[string]any) string {
 	var b strings.Builder
-	b.WriteString(readers[format])
+	b.WriteString(fn)
 	b.WriteByte('(')
 	if len(paths) == 1 {
 		b.WriteString(Literal(paths[0]))
@@ -75,4 +79,51 @@ func ReadSQL(format string, paths []string, options map[string]any) string {
 	}
 	b.WriteByte(')')
 	return b.String()
+}
+
+// SniffCSV runs DuckDB's CSV sniffer on one file, with the reader options a read will use, and returns
+// what it found as read_csv options that skip detection: auto_detect off, the dialect, any date and
+// timestamp formats, and every column with its type (in file order, so as Columns). Reading with them
+// parses the file exactly as auto-detection would, without sniffing it again each time a statement that
+// reads it is bound (0.15 s for the benchmark's 373 MB file, and a run binds it three times).
+func (d *DB) SniffCSV(ctx context.Context, path string, options map[string]any) (map[string]any, []Column, error) {
+	q := "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns, DateFormat, TimestampFormat FROM " +
+		tableCall("sniff_csv", []string{path}, options)
+	var delim, quote, escape, newline, comment string
+	var skip int64
+	var header bool
+	var columns any
+	var dateFormat, timestampFormat *string
+	if err := d.conn.QueryRowContext(ctx, q).Scan(&delim, &quote, &escape, &newline, &comment, &skip, &header, &columns, &dateFormat, &timestampFormat); err != nil {
+		return nil, nil, ParseError(err, q)
+	}
+	// The sniffer writes a character it did not find (no quoting, no comments) as "(empty)".
+	unset := func(s string) string {
+		if s == "(empty)" {
+			return ""
+		}
+		return s
+	}
+	list, _ := columns.([]any)
+	cols := make([]Column, 0, len(list))
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		name, _ := m["name"].(string)
+		typ, _ := m["type"].(string)
+		if name == "" || typ == "" {
+			return nil, nil, fmt.Errorf("sniffing %s: unexpected column description %v", path, e)
+		}
+		cols = append(cols, Column{Name: name, Type: typ})
+	}
+	pinned := map[string]any{
+		"auto_detect": false, "delim": delim, "quote": unset(quote), "escape": unset(escape), "new_line": newline,
+		"comment": unset(comment), "skip": skip, "header": header, "columns": cols,
+	}
+	if dateFormat != nil {
+		pinned["dateformat"] = *dateFormat
+	}
+	if timestampFormat != nil {
+		pinned["timestampformat"] = *timestampFormat
+	}
+	return pinned, cols, nil
 }
