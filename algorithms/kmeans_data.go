@@ -12,6 +12,15 @@ type kmeansData struct {
 	mean     []float64
 	variance []float64
 	rowNorms []float64 // ||x_i - mean||²
+	// T is X column-major (colMajor), for the vector kernels; made on first use by columns.
+	T []float64
+}
+
+// columns makes T if it is not there yet.
+func (kd *kmeansData) columns() {
+	if kd.T == nil {
+		kd.T = colMajor(kd.X)
+	}
 }
 
 func newKMeansData(X *Matrix, workers int) *kmeansData {

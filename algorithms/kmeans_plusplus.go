@@ -24,6 +24,9 @@ import (
 // drawn, even when the draw is exactly 0. With k no larger than the number of distinct rows, this guarantees
 // k distinct centres.
 func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
+	if useColumnScan(k, kd.X.Cols) {
+		return kmeansPlusPlusColumns(kd, k, rng)
+	}
 	X, chunks, workers := kd.X, kd.chunks, kd.workers
 	n, d := X.Rows, X.Cols
 	centers := make([]float64, k*d)
@@ -113,6 +116,84 @@ func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 				if v := candidateDist[i*trials+bestT]; v < closest[i] {
 					closest[i], nearest[i] = v, int32(c)
 				}
+			}
+		})
+	}
+	return centers
+}
+
+// kmeansPlusPlusColumns is kmeansPlusPlus with the vector kernel (for inputs where useColumnScan holds):
+// the same draws from rng and the same choices, but every candidate's distances are computed, which the
+// kernel does faster than the pruning test decides which to skip, and the chosen candidate's distances are
+// computed again rather than kept for every row and candidate.
+func kmeansPlusPlusColumns(kd *kmeansData, k int, rng *rand.Rand) []float64 {
+	kd.columns()
+	X, T, chunks, workers := kd.X, kd.T, kd.chunks, kd.workers
+	n, d := X.Rows, X.Cols
+	centers := make([]float64, k*d)
+	trials := 2 + int(math.Log(float64(k)))
+	closest := make([]float64, n)
+	copy(centers[:d], X.Row(rng.IntN(n)))
+	forEachChunk(workers, chunks, func(_, ch int) {
+		lo, hi := chunks.bounds(ch)
+		squaredDistances(T, n, d, lo, centers[:d], closest[lo:hi])
+	})
+	cumulative := make([]float64, n)
+	candidates := make([]int, trials)
+	candidateRows := make([]float64, trials*d)
+	chunkPotentials := make([]float64, chunks.count*trials)
+	potentials := make([]float64, trials)
+	scratch := make([][]float64, workers)
+	for w := range scratch {
+		scratch[w] = make([]float64, chunks.size)
+	}
+	for c := 1; c < k; c++ {
+		var running float64
+		for i, v := range closest {
+			running += v
+			cumulative[i] = running
+		}
+		total := cumulative[n-1]
+		for t := range candidates {
+			draw := rng.Float64() * total
+			idx := sort.Search(n, func(i int) bool { return cumulative[i] > draw })
+			candidates[t] = min(idx, n-1)
+			copy(candidateRows[t*d:(t+1)*d], X.Row(candidates[t]))
+		}
+		forEachChunk(workers, chunks, func(w, ch int) {
+			lo, hi := chunks.bounds(ch)
+			dist := scratch[w][:hi-lo]
+			near := closest[lo:hi]
+			for t := range candidates {
+				squaredDistances(T, n, d, lo, candidateRows[t*d:(t+1)*d], dist)
+				acc := 0.0
+				for i, v := range dist {
+					acc += min(v, near[i])
+				}
+				chunkPotentials[ch*trials+t] = acc
+			}
+		})
+		clear(potentials)
+		for ch := 0; ch < chunks.count; ch++ {
+			for t := range potentials {
+				potentials[t] += chunkPotentials[ch*trials+t]
+			}
+		}
+		bestT := 0
+		for t := 1; t < trials; t++ {
+			if potentials[t] < potentials[bestT] {
+				bestT = t
+			}
+		}
+		chosen := centers[c*d : (c+1)*d]
+		copy(chosen, candidateRows[bestT*d:(bestT+1)*d])
+		forEachChunk(workers, chunks, func(w, ch int) {
+			lo, hi := chunks.bounds(ch)
+			dist := scratch[w][:hi-lo]
+			squaredDistances(T, n, d, lo, chosen, dist)
+			near := closest[lo:hi]
+			for i, v := range dist {
+				near[i] = min(near[i], v)
 			}
 		})
 	}

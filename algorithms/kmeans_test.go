@@ -45,7 +45,9 @@ func readKMeansGolden(t testing.TB, name string) (kmeansGolden, *Matrix) {
 // So on those we require ARI >= 0.99 only when we reach sklearn's optimum (inertia equal to 1e-9), and
 // otherwise that ours is no worse than sklearn's by more than 0.01% and still close (ARI >= 0.95).
 // TestKMeansLloydFromSklearnCentres checks the iteration itself exactly, without the seeding.
-func TestKMeansMatchesSklearn(t *testing.T) {
+func TestKMeansMatchesSklearn(t *testing.T) { bothKernels(t, testKMeansMatchesSklearn) }
+
+func testKMeansMatchesSklearn(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		uniqueOptimum bool
@@ -116,6 +118,10 @@ func checkCentroidsAreMeans(t *testing.T, X *Matrix, c *Clustering) {
 // iteration, so we must stop at once with exactly its labels and inertia. This pins the assignment, the
 // update and the convergence rule independently of the random seeding.
 func TestKMeansLloydFromSklearnCentres(t *testing.T) {
+	bothKernels(t, testKMeansLloydFromSklearnCentres)
+}
+
+func testKMeansLloydFromSklearnCentres(t *testing.T) {
 	for _, name := range []string{"blobs", "aniso", "uneven", "iris", "wine"} {
 		t.Run(name, func(t *testing.T) {
 			g, X := readKMeansGolden(t, name)
@@ -138,6 +144,10 @@ func TestKMeansLloydFromSklearnCentres(t *testing.T) {
 }
 
 func TestKMeansReproducibleAcrossSeedsAndWorkers(t *testing.T) {
+	bothKernels(t, testKMeansReproducibleAcrossSeedsAndWorkers)
+}
+
+func testKMeansReproducibleAcrossSeedsAndWorkers(t *testing.T) {
 	// Large enough for several row chunks, so the parallel reduction really is split.
 	X := kmeansBlobsForTest(30_000, 5, 6, 3, 7)
 	if newRowChunks(X.Rows).count < 3 {
@@ -180,7 +190,9 @@ func TestKMeansReproducibleAcrossSeedsAndWorkers(t *testing.T) {
 
 // TestKMeansRelocatesEmptyCluster starts one centre far from every row, so it wins no row in the first
 // iteration; as in scikit-learn it must move onto the row farthest from its centre, leaving no cluster empty.
-func TestKMeansRelocatesEmptyCluster(t *testing.T) {
+func TestKMeansRelocatesEmptyCluster(t *testing.T) { bothKernels(t, testKMeansRelocatesEmptyCluster) }
+
+func testKMeansRelocatesEmptyCluster(t *testing.T) {
 	X := kmeansBlobsForTest(600, 2, 3, 0.5, 3)
 	init := []float64{X.At(0, 0), X.At(0, 1), X.At(1, 0), X.At(1, 1), 1e6, 1e6}
 	l := newLloydRunner(newKMeansData(X, 2), 3)
@@ -205,6 +217,10 @@ func TestKMeansRelocatesEmptyCluster(t *testing.T) {
 // TestLloydPassAllocatesNothingPerRow: a Lloyd pass must not allocate in its row loop, so its allocations
 // (the goroutines of one parallel pass) do not grow with the number of rows.
 func TestLloydPassAllocatesNothingPerRow(t *testing.T) {
+	bothKernels(t, testLloydPassAllocatesNothingPerRow)
+}
+
+func testLloydPassAllocatesNothingPerRow(t *testing.T) {
 	allocs := func(n, workers int) float64 {
 		X := kmeansBlobsForTest(n, 8, 8, 2, 5)
 		l := newLloydRunner(newKMeansData(X, workers), 8)
@@ -418,7 +434,9 @@ func plainLloydForTest(X *Matrix, init []float64, k, maxIter int) (labels []int,
 // TestLloydBoundsGiveLloydIterates: skipping rows by Hamerly's bounds must not change the outcome. On
 // heavily overlapping clusters (many rows near boundaries, so bounds are tight and often fail), runs
 // from the same start must reach textbook Lloyd's labels and centres after the same number of iterations.
-func TestLloydBoundsGiveLloydIterates(t *testing.T) {
+func TestLloydBoundsGiveLloydIterates(t *testing.T) { bothKernels(t, testLloydBoundsGiveLloydIterates) }
+
+func testLloydBoundsGiveLloydIterates(t *testing.T) {
 	for _, tc := range []struct{ n, d, k int }{{5000, 2, 7}, {8000, 5, 12}, {3000, 9, 4}} {
 		X := kmeansBlobsForTest(tc.n, tc.d, tc.k, 6, uint64(tc.d))
 		init := append([]float64(nil), X.Data[:tc.k*tc.d]...)
@@ -486,6 +504,10 @@ func plainKMeansPlusPlusForTest(X *Matrix, k int, rng *rand.Rand) []float64 {
 // TestKMeansPlusPlusPruningChangesNothing: the triangle-inequality pruning must pick exactly the centres of
 // plain greedy k-means++ from the same draws, on separated and on overlapping clusters.
 func TestKMeansPlusPlusPruningChangesNothing(t *testing.T) {
+	bothKernels(t, testKMeansPlusPlusPruningChangesNothing)
+}
+
+func testKMeansPlusPlusPruningChangesNothing(t *testing.T) {
 	for _, std := range []float64{0.5, 6} {
 		X := kmeansBlobsForTest(20_000, 4, 9, std, 3)
 		kd := newKMeansData(X, 3)

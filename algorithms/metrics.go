@@ -525,17 +525,14 @@ func silhouetteValues(X *Matrix, lc labelCodes, workers int) []float64 {
 	for w := range sums {
 		sums[w] = make([]float64, k)
 	}
+	// The distance sums run over the grouped rows column-major, so the vector kernel sums four at a time.
+	groupedT := colMajor(&Matrix{Rows: scored, Cols: dim, Data: grouped})
 	forChunks(scored, workers, 64, func(w, lo, hi int) {
 		sum := sums[w]
 		for g := lo; g < hi; g++ {
 			xg := grouped[g*dim : (g+1)*dim]
 			for c := 0; c < k; c++ {
-				s := 0.0
-				block := grouped[start[c]*dim : start[c+1]*dim]
-				for off := 0; off < len(block); off += dim {
-					s += math.Sqrt(sumSqDiff(xg, block[off:off+dim]))
-				}
-				sum[c] = s
+				sum[c] = distanceSum(groupedT, scored, dim, start[c], start[c+1], xg)
 			}
 			own := groupedCluster[g]
 			if lc.sizes[own] == 1 {
