@@ -2,6 +2,7 @@ package runner
 
 import (
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/segrun/segrun/spec"
@@ -16,7 +17,7 @@ var csvErrorOptions = []string{"ignore_errors", "store_rejects", "rejects_table"
 // csvDialectOptions are read_csv options that set what the sniffer would detect; a source setting one is
 // read with detection on, as the user wrote it.
 var csvDialectOptions = []string{"auto_detect", "delim", "sep", "quote", "escape", "new_line", "skip", "comment", "header",
-	"dateformat", "date_format", "timestampformat", "timestamp_format", "auto_type_candidates"}
+	"dateformat", "date_format", "timestampformat", "timestamp_format", "auto_type_candidates", "names", "column_names"}
 
 // CSVRead says how a run reads a CSV source and what the reader checks as it parses.
 type CSVRead struct {
@@ -31,8 +32,9 @@ type CSVRead struct {
 }
 
 // planCSV returns the read_csv options of a CSV source, the user's own plus segrun's: the declared column
-// types, reject collection and not_null enforcement.
-func planCSV(src spec.Source, name string) (map[string]any, CSVRead) {
+// types, reject collection and not_null enforcement. emptyRejected are the declared columns whose type no
+// empty string parses as (rejectsEmpty).
+func planCSV(src spec.Source, name string, emptyRejected []string) (map[string]any, CSVRead) {
 	options := maps.Clone(src.Options)
 	if options == nil {
 		options = map[string]any{}
@@ -52,7 +54,7 @@ func planCSV(src spec.Source, name string) (map[string]any, CSVRead) {
 	}
 	r.ForcedNotNull = map[string]bool{}
 	if r.Typed {
-		r.ForcedNotNull = csvNotNull(src.Columns, options)
+		r.ForcedNotNull = csvNotNull(src.Columns, options, emptyRejected)
 	}
 	if !hasAny(options, csvErrorOptions) {
 		options["store_rejects"] = true
@@ -80,17 +82,18 @@ func pin(options, sniffed map[string]any) map[string]any {
 }
 
 // csvNotNull lists the not_null columns the CSV reader can enforce as it parses: with force_not_null, an
-// empty field is not read as NULL but parsed, and an empty string is no number, date or timestamp, so the
-// row is rejected and reported by file and line. Text columns are left out (an empty string is valid
-// text); they are counted after loading, as are all not_null columns when the user sets force_not_null.
-func csvNotNull(declared spec.Map[spec.ColumnSpec], options map[string]any) map[string]bool {
+// empty field is not read as NULL but parsed, and where the column's type parses no empty string (numbers,
+// dates, times, booleans...: rejectsEmpty) the row is rejected and reported by file and line. Other
+// columns (text, where an empty string is valid, and types that read one as NULL) are counted after
+// loading, as are all not_null columns when the user sets force_not_null.
+func csvNotNull(declared spec.Map[spec.ColumnSpec], options map[string]any, emptyRejected []string) map[string]bool {
 	forced := map[string]bool{}
 	if _, ok := options["force_not_null"]; ok {
 		return forced
 	}
 	var names []any
 	for _, c := range declared {
-		if c.Value.NotNull && c.Value.Type != "" && !isTextType(c.Value.Type) {
+		if c.Value.NotNull && slices.Contains(emptyRejected, c.Key) {
 			forced[c.Key] = true
 			names = append(names, c.Key)
 		}
@@ -101,11 +104,20 @@ func csvNotNull(declared spec.Map[spec.ColumnSpec], options map[string]any) map[
 	return forced
 }
 
-func isTextType(t string) bool {
-	u := strings.ToUpper(strings.TrimSpace(t))
-	switch u {
-	case "VARCHAR", "TEXT", "STRING", "CHAR", "BPCHAR", "BLOB", "BYTEA", "BINARY", "VARBINARY":
+// rejectsEmpty says whether DuckDB fails to parse an empty string as resolved, a type as DuckDB names it
+// (SELECT NULL::t): checked for each by TestEmptyStringIsRejectedByForcedTypes. Text accepts it, and some
+// types read it as NULL or as a value (TIMESTAMP WITH TIME ZONE, TIME WITH TIME ZONE, unions of text), so
+// they are left out.
+func rejectsEmpty(resolved string) bool {
+	t := strings.ToUpper(resolved)
+	if strings.HasPrefix(t, "DECIMAL(") {
 		return true
 	}
-	return strings.HasPrefix(u, "VARCHAR(")
+	switch t {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+		"FLOAT", "DOUBLE", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
+		"BOOLEAN", "UUID", "INTERVAL":
+		return true
+	}
+	return false
 }

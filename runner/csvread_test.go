@@ -45,7 +45,7 @@ func TestPinnedCSVReadsAsAutoDetection(t *testing.T) {
 			if c.options == nil {
 				c.options = map[string]any{}
 			}
-			sniffed, _, err := db.SniffCSV(ctx, path, c.options)
+			sniffed, err := db.SniffCSV(ctx, path, c.options)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,9 +101,51 @@ func TestPinnable(t *testing.T) {
 		{[]string{"a.csv", "b.csv"}, nil, false},
 		{[]string{"data/orders.csv"}, map[string]any{"delim": ";"}, false},
 		{[]string{"data/orders.csv"}, map[string]any{"all_varchar": true}, false},
+		{[]string{"data/orders.csv"}, map[string]any{"names": []any{"a", "b"}}, false},
 	} {
 		if got := pinnable(c.paths, c.options); got != c.want {
 			t.Errorf("pinnable(%v, %v) = %v, want %v", c.paths, c.options, got, c.want)
+		}
+	}
+}
+
+// rejectsEmpty must name exactly the types for which the reader, told force_not_null, rejects an empty
+// field: those are the not_null columns segrun leaves to the reader.
+func TestEmptyStringIsRejectedByForcedTypes(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	path := filepath.Join(t.TempDir(), "e.csv")
+	if err := os.WriteFile(path, []byte("a,b\n1,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"TINYINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "DOUBLE", "FLOAT", "DECIMAL(12,2)",
+		"DATE", "TIME", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP_MS", "BOOLEAN", "UUID", "INTERVAL",
+		"VARCHAR", "TEXT", "CHAR(10)", "VARCHAR COLLATE NOCASE", "TIMETZ", "BLOB", "UNION(s VARCHAR)"} {
+		cols, err := db.Describe(ctx, "SELECT NULL::"+typ)
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		if err := db.Exec(ctx, "DROP TABLE IF EXISTS rj; DROP TABLE IF EXISTS rs"); err != nil {
+			t.Fatal(err)
+		}
+		from := sql.ReadSQL("csv", []string{path}, map[string]any{"types": map[string]any{"b": typ}, "force_not_null": []any{"b"},
+			"store_rejects": true, "rejects_table": "rj", "rejects_scan": "rs"})
+		var rows, rejected int64
+		// Every column read, as segrun's reads do: DuckDB applies force_not_null to the wrong columns when
+		// projection pushdown leaves some out (seen in 1.5.6), which is one more reason both the loaded and the
+		// streamed reads parse every column.
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM "+from+" WHERE hash(a, b) IS NOT NULL").Scan(&rows); err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		if err := db.QueryRow(ctx, "SELECT count(*) FROM rj").Scan(&rejected); err != nil {
+			t.Fatal(err)
+		}
+		if got := rejected == 1; got != rejectsEmpty(cols[0].Type) {
+			t.Errorf("%s (%s): the reader rejected %d empty fields, but rejectsEmpty says %v", typ, cols[0].Type, rejected, rejectsEmpty(cols[0].Type))
 		}
 	}
 }

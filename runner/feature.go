@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/duckdb/duckdb-go/v2"
-
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -19,12 +17,16 @@ func (e *execution) runFeature(ctx context.Context, name string) (int64, error) 
 	}
 	step := "feature " + name
 	create := func() error {
-		return e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", sql.Ident(name), text.SQL))
+		err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", sql.Ident(name), text.SQL))
+		if err != nil && ctx.Err() == nil {
+			return sqlFailure(step, "", err, text.SQL)
+		}
+		return err
 	}
-	streamed := e.streamedInto(name)
-	var profile *duckdb.ProfilingInfo
-	if len(streamed) > 0 {
-		profile, err = e.profiled(ctx, create)
+	// A source streamed into this feature is checked right after the statement reads it, before the
+	// feature's tests, which would otherwise report the rows that did not parse as missing.
+	if streamed := e.streamedInto(name); len(streamed) > 0 {
+		err = e.runStreamed(ctx, name, text.SQL, streamed, create)
 	} else {
 		err = create()
 	}
@@ -32,11 +34,6 @@ func (e *execution) runFeature(ctx context.Context, name string) (int64, error) 
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, sqlFailure(step, "", err, text.SQL)
-	}
-	// A streamed source was read by the statement above: its rejects fail the run before this feature's
-	// tests, which would otherwise report the rows that did not parse as missing.
-	if err := e.finishStreamed(ctx, name, streamed, profile); err != nil {
 		return 0, err
 	}
 	var rows int64

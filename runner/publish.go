@@ -1,8 +1,10 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/segrun/segrun/sql"
@@ -45,6 +47,12 @@ func (e *execution) publish(ctx context.Context) error {
 	for _, v := range e.v.Vars {
 		vars[v.Name] = v.Value
 	}
+	// Sources in plan order, however they were read (a streamed source is finished after later ones).
+	order := map[string]int{}
+	for i, st := range e.v.Plan.Steps {
+		order[st.Name] = i
+	}
+	slices.SortStableFunc(e.fingerprints, func(a, b SourceFingerprint) int { return cmp.Compare(order[a.Source], order[b.Source]) })
 	rec := sql.RunRecord{
 		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: specHash(e.s), SegrunVersion: e.o.Version,
 		Vars: vars, Sources: e.fingerprints, Steps: e.res.Steps, StartedAt: time.Now().UTC(),

@@ -151,7 +151,9 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 		return res, err
 	}
 	t := time.Now()
-	if err := e.execute(ctx); err != nil {
+	err = e.execute(ctx)
+	e.waitStreamed()
+	if err != nil {
 		return res, err
 	}
 	phase("execute", t)

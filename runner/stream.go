@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -37,6 +39,10 @@ func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectL
 	if len(readers) != 1 || e.s.StepKind(readers[0]) != KindFeature {
 		return false
 	}
+	// A table has a rowid, a view over files has none; validation binds features against tables.
+	if text, err := e.s.FeatureSQL(readers[0]); err != nil || readsRowID.MatchString(text.SQL) {
+		return false
+	}
 	for _, f := range e.s.Features {
 		for _, t := range f.Value.Tests {
 			if t.Kind == "relationships" && t.To == name {
@@ -46,6 +52,8 @@ func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectL
 	}
 	return true
 }
+
+var readsRowID = regexp.MustCompile(`(?i)\browid\b`)
 
 // parseEveryColumn is the filter of a streamed source's view. DuckDB's CSV reader parses only the columns
 // a query reads, so a value that breaks the declared type in a column the feature ignores would go
@@ -70,17 +78,47 @@ func (e *execution) streamedInto(feature string) []*sourceRead {
 	return out
 }
 
+// runStreamed runs create, the statement of a feature that reads streamed sources, and then checks those
+// sources. Streaming needs a plan that reads the files to their end: a LIMIT, or a join that skips its
+// probe side when the other side is empty, would stop the scan and leave rows unchecked. So the plan is
+// looked at first (EXPLAIN), and where a scan may stop early the sources are loaded instead.
+func (e *execution) runStreamed(ctx context.Context, feature, query string, sources []*sourceRead, create func() error) error {
+	plan, err := e.explain(ctx, query)
+	if err != nil || !scansRunToEnd(plan) {
+		for _, r := range sources {
+			if err := e.loadStreamed(ctx, r); err != nil {
+				return err
+			}
+		}
+		return create()
+	}
+	profile, err := e.profiled(ctx, create)
+	if err != nil {
+		// Report a reader's failure, or rows it rejected before the statement failed, under the source.
+		for _, r := range sources {
+			if ferr := e.scanWhole(ctx, r); ferr != nil {
+				return ferr
+			}
+		}
+		return err
+	}
+	return e.finishStreamed(ctx, feature, sources, profile)
+}
+
 // finishStreamed checks the sources a feature has just read from their files: it fails on rejected rows
 // and on an empty source, records the fingerprints and fills in the source steps' row counts. profile is
 // DuckDB's profile of the feature's statement, which says how many rows each file scan produced.
 func (e *execution) finishStreamed(ctx context.Context, feature string, sources []*sourceRead, profile *duckdb.ProfilingInfo) error {
+	executed := profilePlan(profile)
+	whole := scansRunToEnd(executed)
 	for _, r := range sources {
 		delete(e.streamed, r.name)
 		read := e.v.Sources[r.name]
-		rows, ok := scannedRows(profile, strings.Join(read.Paths, ", "))
-		if !ok {
-			// The plan did not scan the files (DuckDB proved it needless, say): read them on their own, so
-			// the source is still counted and checked whole.
+		rows, ok := scannedRows(executed, strings.Join(read.Paths, ", "), len(sources) == 1)
+		if !ok || !whole {
+			// The plan that ran did not show a whole scan of the files (DuckDB proved it needless, say, or
+			// planned differently than EXPLAIN said): read them on their own, so the source is still
+			// counted and checked whole.
 			if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
 				return sqlFailure(r.step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
 			}
@@ -91,37 +129,176 @@ func (e *execution) finishStreamed(ctx context.Context, feature string, sources 
 		if err := e.finishSource(r, rows); err != nil {
 			return err
 		}
-		for i := range e.res.Steps {
-			if e.res.Steps[i].Kind == KindSource && e.res.Steps[i].Step == r.name {
-				e.res.Steps[i].Rows, e.res.Steps[i].ReadBy = rows, feature
-			}
-		}
-		e.log.Debug("streamed source read", "source", r.name, "feature", feature, "rows", rows, "from_profile", ok)
+		e.setSourceRows(r.name, rows, feature)
+		e.log.Debug("streamed source read", "source", r.name, "feature", feature, "rows", rows, "from_profile", ok && whole)
 	}
 	return nil
 }
 
-// scannedRows finds, in a statement's profile, the CSV scans of files (as DuckDB prints a reader's file
-// list: one path or glob, or paths joined by ", ") and returns the most rows one of them produced: a
-// feature that reads its source twice scans it whole twice.
-func scannedRows(p *duckdb.ProfilingInfo, files string) (int64, bool) {
-	if p == nil {
-		return 0, false
+// scanWhole reads a streamed source on its own, after its feature failed, and returns the source's
+// failure if there is one: the reader's error, or rows it rejected.
+func (e *execution) scanWhole(ctx context.Context, r *sourceRead) error {
+	read := e.v.Sources[r.name]
+	var rows int64
+	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return sqlFailure(r.step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
 	}
-	var best int64
-	found := false
-	var walk func(n *duckdb.ProfilingInfo)
-	walk = func(n *duckdb.ProfilingInfo) {
-		if n.Metrics["OPERATOR_NAME"] == "READ_CSV" && scanFiles(n.Metrics["EXTRA_INFO"]) == files {
-			if rows, err := strconv.ParseInt(n.Metrics["OPERATOR_CARDINALITY"], 10, 64); err == nil {
-				best, found = max(best, rows), true
+	return e.checkRejects(ctx, r)
+}
+
+// loadStreamed turns a streamed source back into a loaded one: its view's rows into a table of the same
+// name, checked as any loaded source.
+func (e *execution) loadStreamed(ctx context.Context, r *sourceRead) error {
+	read := e.v.Sources[r.name]
+	staging := sql.Ident("segrun_loading_" + r.name)
+	for _, q := range []string{
+		fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", staging, sql.Ident(r.name)),
+		"DROP VIEW " + sql.Ident(r.name),
+		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", staging, sql.Ident(r.name)),
+	} {
+		if err := e.db.Exec(ctx, q); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return sqlFailure(r.step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
+		}
+	}
+	delete(e.streamed, r.name)
+	delete(e.views, r.name)
+	if err := e.checkRejects(ctx, r); err != nil {
+		return err
+	}
+	var rows int64
+	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
+		return err
+	}
+	if err := e.finishSource(r, rows); err != nil {
+		return err
+	}
+	e.setSourceRows(r.name, rows, "")
+	e.log.Debug("streamed source loaded", "source", r.name, "rows", rows)
+	return nil
+}
+
+// setSourceRows fills in a source step's rows once they are known.
+func (e *execution) setSourceRows(source string, rows int64, readBy string) {
+	for i := range e.res.Steps {
+		if e.res.Steps[i].Kind == KindSource && e.res.Steps[i].Step == source {
+			e.res.Steps[i].Rows, e.res.Steps[i].ReadBy = rows, readBy
+		}
+	}
+}
+
+// waitStreamed waits for the fingerprinting of sources whose reader never ran (the run failed first).
+func (e *execution) waitStreamed() {
+	for _, r := range e.streamed {
+		r.wg.Wait()
+	}
+}
+
+// planNode is an operator of a physical plan, from EXPLAIN or from a profile.
+type planNode struct {
+	Name     string
+	Rows     int64  // rows the operator produced (profiles only)
+	Files    string // a CSV scan's file list, as DuckDB prints it (profiles only)
+	Children []planNode
+}
+
+// explain returns the physical plan of query.
+func (e *execution) explain(ctx context.Context, query string) (planNode, error) {
+	var kind, text string
+	if err := e.db.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+query).Scan(&kind, &text); err != nil {
+		return planNode{}, err
+	}
+	var roots []planNode
+	if err := json.Unmarshal([]byte(text), &roots); err != nil {
+		return planNode{}, fmt.Errorf("reading DuckDB's plan: %w", err)
+	}
+	// The statement's result is all kept (it becomes the feature's table): a root that reads all of it.
+	return planNode{Name: "CREATE_TABLE_AS", Children: roots}, nil
+}
+
+// profilePlan turns a statement's profile into its plan.
+func profilePlan(p *duckdb.ProfilingInfo) planNode {
+	if p == nil {
+		return planNode{}
+	}
+	n := planNode{Name: p.Metrics["OPERATOR_NAME"], Files: scanFiles(p.Metrics["EXTRA_INFO"])}
+	n.Rows, _ = strconv.ParseInt(p.Metrics["OPERATOR_CARDINALITY"], 10, 64)
+	if n.Name == "" { // the query root
+		n.Name = "QUERY"
+	}
+	for i := range p.Children {
+		n.Children = append(n.Children, profilePlan(&p.Children[i]))
+	}
+	return n
+}
+
+// Operators by what they do with their input: a sink reads all of it whatever happens to its output; a
+// pass-through reads all of it when its own output is all read. Any other operator (LIMIT, a join's probe
+// side, which is skipped when the build side is empty) may stop reading early.
+var (
+	planSinks = map[string]bool{"QUERY": true, "CREATE_TABLE_AS": true, "HASH_GROUP_BY": true, "PERFECT_HASH_GROUP_BY": true,
+		"UNGROUPED_AGGREGATE": true, "SIMPLE_AGGREGATE": true, "ORDER_BY": true, "TOP_N": true, "WINDOW": true}
+	planPassThrough = map[string]bool{"FILTER": true, "PROJECTION": true, "UNION": true, "STREAMING_WINDOW": true}
+)
+
+// scansRunToEnd says whether every CSV scan in a plan is read to its end.
+func scansRunToEnd(root planNode) bool {
+	if root.Name == "" {
+		return false
+	}
+	var walk func(n planNode, whole bool) bool
+	walk = func(n planNode, whole bool) bool {
+		if n.Name == "READ_CSV" {
+			return whole
+		}
+		for i, c := range n.Children {
+			childWhole := false
+			switch {
+			case planSinks[n.Name]:
+				childWhole = true
+			case planPassThrough[n.Name]:
+				childWhole = whole
+			case n.Name == "HASH_JOIN" && i == 1:
+				childWhole = true // the build side is read whole before the probe side starts
+			}
+			if !walk(c, childWhole) {
+				return false
 			}
 		}
-		for i := range n.Children {
-			walk(&n.Children[i])
+		return true
+	}
+	return walk(root, true)
+}
+
+// scannedRows finds the CSV scans of files (as DuckDB prints a reader's file list: one path or glob, or
+// paths joined by ", ") and returns the most rows one of them produced: a feature that reads its source
+// twice scans it whole twice. DuckDB shortens long file lists; when only is true, the plan's one CSV scan
+// is taken for the source whatever its list says.
+func scannedRows(root planNode, files string, only bool) (int64, bool) {
+	var best int64
+	found := false
+	var scans []planNode
+	var walk func(n planNode)
+	walk = func(n planNode) {
+		if n.Name == "READ_CSV" {
+			scans = append(scans, n)
+			if n.Files == files {
+				best, found = max(best, n.Rows), true
+			}
+		}
+		for _, c := range n.Children {
+			walk(c)
 		}
 	}
-	walk(p)
+	walk(root)
+	if !found && only && len(scans) == 1 {
+		return scans[0].Rows, true
+	}
 	return best, found
 }
 

@@ -115,7 +115,7 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 	}
 	read := SourceRead{Format: format, Paths: paths, Options: src.Options}
 	if format == "csv" {
-		read.Options, read.CSV = planCSV(src, name)
+		read.Options, read.CSV = planCSV(src, name, c.emptyRejected[name])
 	}
 	c.v.Sources[name] = read
 	if c.o.NoData {
@@ -138,10 +138,15 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 	if format == "csv" && pinnable(paths, src.Options) {
 		// Sniff once, here, with the options the run reads with; the run then reads without sniffing. A
 		// file the sniffer cannot read is described below, which locates the problem for the message.
-		if sniffed, cols, err := c.db.SniffCSV(c.ctx, paths[0], read.Options); err == nil {
-			read.Options, read.CSV.Pinned = pin(read.Options, sniffed), true
-			c.v.Sources[name] = read
-			return c.applyContract(name, path, cols, declared), nil
+		if sniffed, err := c.db.SniffCSV(c.ctx, paths[0], read.Options); err == nil {
+			pinned := pin(read.Options, sniffed)
+			// Described through the pinned read (no sniffing): columns the reader adds, such as filename or
+			// hive partitions, are there too.
+			if cols, err := c.db.Describe(c.ctx, "SELECT * FROM "+sql.ReadSQL(format, paths, pinned)); err == nil {
+				read.Options, read.CSV.Pinned = pinned, true
+				c.v.Sources[name] = read
+				return c.applyContract(name, path, cols, declared), nil
+			}
 		}
 	}
 	// Described as the user's options read it: a declared column missing from the file is reported by
@@ -171,13 +176,17 @@ func (c *validator) declaredColumns(name, path string, src spec.Source) []sql.Co
 		if typ == "" {
 			typ = "VARCHAR"
 		}
-		if _, err := c.db.Describe(c.ctx, "SELECT NULL::"+typ); err != nil {
+		resolved, err := c.db.Describe(c.ctx, "SELECT NULL::"+typ)
+		if err != nil || len(resolved) != 1 {
 			c.errorAt(path+"/columns/"+pointerToken(e.Key)+"/type", "source.type",
 				fmt.Sprintf("%q is not a DuckDB type (BIGINT, DOUBLE, VARCHAR, DATE, TIMESTAMP, DECIMAL(18,2)...)", e.Value.Type), "")
 			ok = false
 			continue
 		}
 		cols = append(cols, sql.Column{Name: e.Key, Type: strings.ToUpper(typ)})
+		if e.Value.Type != "" && rejectsEmpty(resolved[0].Type) {
+			c.emptyRejected[name] = append(c.emptyRejected[name], e.Key)
+		}
 	}
 	if !ok {
 		return nil

@@ -67,7 +67,7 @@ func Validate(ctx context.Context, path string, o ValidateOptions) (*Validation,
 		return nil, err
 	}
 	defer db.Close()
-	c := &validator{ctx: ctx, v: v, s: s, db: db, o: o, unknown: map[string]string{}}
+	c := &validator{ctx: ctx, v: v, s: s, db: db, o: o, unknown: map[string]string{}, emptyRejected: map[string][]string{}}
 	if err := c.run(); err != nil {
 		return nil, err
 	}
@@ -85,6 +85,8 @@ type validator struct {
 	unknown map[string]string
 	// entityFrom is the input that first set Validation.EntityType, for messages.
 	entityFrom string
+	// emptyRejected lists, per source, the declared columns whose type no empty string parses as.
+	emptyRejected map[string][]string
 }
 
 func (c *validator) run() error {
