@@ -206,6 +206,14 @@ func TestRunPublishesVersionsWithChangeLogs(t *testing.T) {
 		`"big" 1 0 0 1`, `"champions" 1 0 0 1`, `"regulars" 3 1 0 2`)
 	expectRows(t, "transitions", f.query(`SELECT coalesce(from_segment, '-'), to_segment, entities FROM segrun_store.transitions WHERE run_id = 2 AND segmentation = 'lifecycle' ORDER BY 1, 2`),
 		`"-" "regulars" 1`, `"big" "big" 1`, `"champions" "champions" 1`, `"regulars" "regulars" 2`)
+	// Multi-valued: rows are (entity, segment) pairs; 3 joins recent, 2 and 4 leave it; 1 and 3 are the
+	// two entities with a segment.
+	expectRows(t, "multi segment stats", f.query(`SELECT segment, size, entered, exited, stayed FROM segrun_store.segments WHERE run_id = 2 AND segmentation = 'tags' ORDER BY segment`),
+		`"recent" 2 1 2 1`, `"spender" 2 0 0 2`)
+	expectRows(t, "multi assigned", f.query(`SELECT assigned FROM segrun_store.segmentation_versions WHERE run_id = 2 AND segmentation = 'tags'`), "2")
+	if d := r2.Segmentations[1].Diff; d == nil || d.Entered != 1 || d.Exited != 2 || len(d.Transitions) != 0 {
+		t.Errorf("tags diff: %+v", d)
+	}
 	runs := f.query(`SELECT run_id, status, as_of, segrun_version, json_array_length(sources) FROM segrun_store.runs ORDER BY run_id`)
 	expectRows(t, "runs", runs, `1 "published" 2024-03-01 "test" 1`, `2 "published" 2024-06-01 "test" 1`)
 

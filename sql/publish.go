@@ -1,10 +1,12 @@
 package sql
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -60,76 +62,125 @@ type Transition struct {
 
 func diffTable(segmentation string) string { return Ident("segrun_diff_" + segmentation) }
 
-// The rows of a diff table that entered or exited a segment. They read the same for single-valued
-// segmentations (joined on the entity: old and new are its segments before and after) and multi-valued
-// ones (joined on entity and segment: a matched row has old = new).
+// The rows of a diff table (which holds only rows that changed) that entered or exited a segment.
 const (
-	enteredRows = "new IS NOT NULL AND old IS DISTINCT FROM new"
-	exitedRows  = "old IS NOT NULL AND new IS DISTINCT FROM old"
+	enteredRows = "new IS NOT NULL"
+	exitedRows  = "old IS NOT NULL"
 )
 
-// Diff compares a version with the store's memberships as of run base (0: no previous version) in one
-// pass: a full join of the new result with the previous memberships gives each entity's old and new
-// segment, from which the entered and exited rows, the segment sizes and the transition matrix all follow.
-// The joined rows are staged in the workspace for Publish; nothing is written to the store.
+// Diff compares a version with the store's memberships as of run base (0: no previous version). A full
+// join of the new result with the previous memberships gives each entity's old and new segment; only the
+// rows that changed are staged in the workspace, for Publish (on a daily refresh most entities stay put,
+// so the stage and the writes from it are a fraction of the entities). Every count follows from the staged
+// rows grouped by (old, new) and the new segments' sizes; nothing is written to the store.
 func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) {
 	ent := Ident(v.EntityColumn)
-	prev := fmt.Sprintf("SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s", base, Literal(v.Segmentation))
-	if base == 0 {
-		prev = fmt.Sprintf("SELECT %s AS entity, segment FROM %s WHERE false", ent, Ident(v.Table))
+	newRows := fmt.Sprintf("SELECT %s AS entity, segment FROM %s WHERE segment IS NOT NULL", ent, Ident(v.Table))
+	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT entity, NULL::VARCHAR AS old, segment AS new FROM (%s)", diffTable(v.Segmentation), newRows)
+	if base != 0 {
+		// Single-valued: joined on the entity, a row changed when its segment did. Multi-valued: joined on
+		// entity and segment, a row changed when one side is missing.
+		on := "n.entity = p.entity"
+		if v.Multi {
+			on += " AND n.segment = p.segment"
+		}
+		q = fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS
+			SELECT coalesce(n.entity, p.entity) AS entity, p.segment AS old, n.segment AS new
+			FROM (%s) n
+			FULL JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s) p ON %s
+			WHERE n.segment IS DISTINCT FROM p.segment`, diffTable(v.Segmentation), newRows, base, Literal(v.Segmentation), on)
 	}
-	on := "n.entity = p.entity"
-	if v.Multi {
-		on += " AND n.segment = p.segment"
-	}
-	q := fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS
-		SELECT coalesce(n.entity, p.entity) AS entity, p.segment AS old, n.segment AS new
-		FROM (SELECT %s AS entity, segment FROM %s WHERE segment IS NOT NULL) n
-		FULL JOIN (%s) p ON %s`, diffTable(v.Segmentation), ent, Ident(v.Table), prev, on)
 	if err := s.db.Exec(ctx, q); err != nil {
 		return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
 	}
-	assigned := "count(*) FILTER (WHERE new IS NOT NULL)"
-	if v.Multi {
-		assigned = "count(DISTINCT entity) FILTER (WHERE new IS NOT NULL)"
-	}
 	d := &Diff{Segmentation: v.Segmentation, Entities: v.Entities}
-	if err := s.db.QueryRow(ctx, fmt.Sprintf(`SELECT %s, count(*) FILTER (WHERE %s), count(*) FILTER (WHERE %s) FROM %s`,
-		assigned, enteredRows, exitedRows, diffTable(v.Segmentation))).Scan(&d.Assigned, &d.Entered, &d.Exited); err != nil {
+	sizes := map[string]int64{}
+	if err := s.eachRow(ctx, fmt.Sprintf("SELECT segment, count(*) FROM (%s) GROUP BY ALL", newRows), func(seg string, n int64) {
+		sizes[seg] = n
+		d.Assigned += n
+	}); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, fmt.Sprintf(`
-		WITH sizes AS (SELECT new AS segment, count(*) AS size, count(*) FILTER (WHERE %[2]s) AS entered FROM %[1]s WHERE new IS NOT NULL GROUP BY ALL),
-		     ex AS (SELECT old AS segment, count(*) AS n FROM %[1]s WHERE %[3]s GROUP BY ALL)
-		SELECT segment, coalesce(sizes.size, 0), coalesce(sizes.entered, 0), coalesce(ex.n, 0)
-		FROM sizes FULL JOIN ex USING (segment)
-		ORDER BY coalesce(sizes.size, 0) DESC, segment`, diffTable(v.Segmentation), enteredRows, exitedRows))
+	if v.Multi {
+		if err := s.db.QueryRow(ctx, fmt.Sprintf("SELECT count(DISTINCT entity) FROM (%s)", newRows)).Scan(&d.Assigned); err != nil {
+			return nil, err
+		}
+	}
+	stats := map[string]*SegmentStat{}
+	stat := func(seg string) *SegmentStat {
+		if stats[seg] == nil {
+			stats[seg] = &SegmentStat{Segment: seg}
+		}
+		return stats[seg]
+	}
+	moved := map[[2]string]int64{}
+	rows, err := s.db.Query(ctx, fmt.Sprintf("SELECT coalesce(old, ''), coalesce(new, ''), count(*) FROM %s GROUP BY ALL", diffTable(v.Segmentation)))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var st SegmentStat
-		if err := rows.Scan(&st.Segment, &st.Size, &st.Entered, &st.Exited); err != nil {
+		var from, to string
+		var n int64
+		if err := rows.Scan(&from, &to, &n); err != nil {
 			return nil, err
 		}
-		st.Stayed = st.Size - st.Entered
-		if d.Entities > 0 {
-			st.Share = float64(st.Size) / float64(d.Entities)
+		if from != "" {
+			stat(from).Exited += n
+			d.Exited += n
 		}
-		st.Description = v.Descriptions[st.Segment]
-		d.Segments = append(d.Segments, st)
+		if to != "" {
+			stat(to).Entered += n
+			d.Entered += n
+		}
+		moved[[2]string{from, to}] += n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if !v.Multi {
-		if d.Transitions, err = s.queryTransitions(ctx, fmt.Sprintf(`SELECT coalesce(old, ''), coalesce(new, ''), count(*)
-			FROM %s GROUP BY ALL ORDER BY 1, 2`, diffTable(v.Segmentation))); err != nil {
-			return nil, err
+	for seg, n := range sizes {
+		st := stat(seg)
+		st.Size = n
+		st.Stayed = n - st.Entered
+		if st.Stayed > 0 {
+			moved[[2]string{seg, seg}] += st.Stayed
 		}
 	}
+	for _, st := range stats {
+		if d.Entities > 0 {
+			st.Share = float64(st.Size) / float64(d.Entities)
+		}
+		st.Description = v.Descriptions[st.Segment]
+		d.Segments = append(d.Segments, *st)
+	}
+	slices.SortFunc(d.Segments, func(a, b SegmentStat) int {
+		return cmp.Or(cmp.Compare(b.Size, a.Size), cmp.Compare(a.Segment, b.Segment))
+	})
+	if !v.Multi {
+		for fromTo, n := range moved {
+			d.Transitions = append(d.Transitions, Transition{From: fromTo[0], To: fromTo[1], Entities: n})
+		}
+		slices.SortFunc(d.Transitions, func(a, b Transition) int { return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To)) })
+	}
 	return d, nil
+}
+
+// eachRow runs a query returning (text, count) rows and calls fn for each.
+func (s *Store) eachRow(ctx context.Context, q string, fn func(string, int64)) error {
+	rows, err := s.db.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return err
+		}
+		fn(k, n)
+	}
+	return rows.Err()
 }
 
 // queryTransitions runs a query returning (from, to, entities) rows.
