@@ -103,6 +103,8 @@ type execution struct {
 	// the workspace's views, which are dropped as views.
 	streamed map[string]*sourceRead
 	views    map[string]bool
+	// entities counts the entities of each segmentation input that checkEntities has passed.
+	entities map[string]int64
 }
 
 // Run executes the pipeline at specPath and publishes a new version of every segmentation, atomically.
@@ -142,7 +144,8 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 	}
 	defer db.Close()
 	db.SetLogger(o.Log)
-	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{}}
+	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
+		entities: map[string]int64{}}
 	if err := e.attachStore(ctx); err != nil {
 		return res, err
 	}

@@ -69,9 +69,13 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		report:  &SegmentationReport{Name: name, Method: segmentationMethod(seg)},
 		version: &sql.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: segmentationMethod(seg), Multi: seg.Multi},
 	}
-	entities, err := e.checkEntities(ctx, "segmentation "+name, seg.From)
-	if err != nil {
-		return 0, err
+	entities, checked := e.entities[seg.From]
+	if !checked { // segmentations of the same input share its check
+		var err error
+		if entities, err = e.checkEntities(ctx, "segmentation "+name, seg.From); err != nil {
+			return 0, err
+		}
+		e.entities[seg.From] = entities
 	}
 	j.version.Entities = entities
 	if err := segmenters[seg.Method()].run(ctx, e, j); err != nil {
