@@ -85,9 +85,12 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 		return nil, openError(path, err)
 	}
 	d := &DB{db: db, conn: conn, path: path}
+	// jemalloc's background threads return memory DuckDB has freed to the system while the run goes on:
+	// without them the benchmark run's peak was 60-130 MB higher, as Go's clustering allocated on top of
+	// what the RFM aggregate had released, at no measurable cost in time.
 	settings := []struct {
 		name, value string
-	}{{"memory_limit", o.MemoryLimit}, {"temp_directory", o.TempDir}}
+	}{{"memory_limit", o.MemoryLimit}, {"temp_directory", o.TempDir}, {"allocator_background_threads", "true"}}
 	threads := o.Threads
 	if threads <= 0 {
 		threads = DefaultThreads()
