@@ -47,14 +47,17 @@ func DescribeClusters(f *Frame, labels []int, k int) []string {
 		level    string
 		distance float64
 	}
-	traits := make([][]trait, k)
-	medians := make([]float64, k)
-	has := make([]bool, k)
-	var scratch []float64
-	for j, col := range f.Columns {
+	// Features are placed independently, in parallel; each lists its traits per cluster, and they are
+	// gathered in column order, so the result does not depend on scheduling.
+	perFeature := make([][]trait, len(f.Columns)*k)
+	parallelFor(len(f.Columns), 0, func(_, j int) {
+		col := f.Columns[j]
 		if col.Num == nil || len(col.Num) != len(labels) {
-			continue
+			return
 		}
+		medians := make([]float64, k)
+		has := make([]bool, k)
+		var scratch []float64
 		for c, rows := range members {
 			scratch = scratch[:0]
 			for _, i := range rows {
@@ -75,10 +78,16 @@ func DescribeClusters(f *Frame, labels []int, k int) []string {
 			p := (float64(below[c]) + 0.5*float64(equal[c])) / float64(total)
 			switch {
 			case p < 1.0/3:
-				traits[c] = append(traits[c], trait{j, "low", 0.5 - p})
+				perFeature[j*k+c] = append(perFeature[j*k+c], trait{j, "low", 0.5 - p})
 			case p > 2.0/3:
-				traits[c] = append(traits[c], trait{j, "high", p - 0.5})
+				perFeature[j*k+c] = append(perFeature[j*k+c], trait{j, "high", p - 0.5})
 			}
+		}
+	})
+	traits := make([][]trait, k)
+	for j := range f.Columns {
+		for c := 0; c < k; c++ {
+			traits[c] = append(traits[c], perFeature[j*k+c]...)
 		}
 	}
 	for c := range out {

@@ -224,8 +224,9 @@ func newTreeBuilder(cols [][]float64, labels, fitRows []int, classOf map[int]int
 	for r, i := range fitRows {
 		t.y[r] = classOf[labels[i]]
 	}
-	x := make([]float64, m)
-	for j, col := range cols {
+	parallelFor(len(cols), 0, func(_, j int) { // the features sort independently
+		col := cols[j]
+		x := make([]float64, m)
 		for r, i := range fitRows {
 			x[r] = col[i]
 		}
@@ -235,7 +236,7 @@ func newTreeBuilder(cols [][]float64, labels, fitRows []int, classOf map[int]int
 			vals[p] = x[r]
 		}
 		t.order[j], t.sorted[j] = ord, vals
-	}
+	})
 	return t
 }
 

@@ -7,11 +7,11 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/spec"
@@ -376,21 +376,11 @@ func (m *storedModel) segmentIDs() map[string]int {
 }
 
 // evaluateClusters fills the report: validity, stability against the previous version, profiles in raw
-// units, descriptions, and the explaining tree's rules.
+// units, descriptions, and the explaining tree's rules. They are independent, so they run side by side:
+// on the benchmark's 1M rows validity, descriptions and the tree took 0.14, 0.12 and 0.13 s one after
+// another.
 func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *storedModel, in *clusterInput, X *algorithms.Matrix, labels []int, rowOf func(int) int) {
 	cl := j.seg.Cluster
-	rep.Validity = algorithms.Evaluate(X, labels, algorithms.EvalOptions{Seed: cl.Seed, Workers: e.o.Threads})
-	// Stability: the adjusted Rand index over entities clustered in both versions.
-	var a, b []int
-	for i, l := range labels {
-		if p := in.prev[rowOf(i)]; p != algorithms.Noise && l != algorithms.Noise {
-			a, b = append(a, p), append(b, l)
-		}
-	}
-	if len(a) > 0 {
-		ari := algorithms.AdjustedRandIndex(a, b)
-		rep.Stability = &ari
-	}
 	for _, id := range rep.New {
 		j.report.Notes = append(j.report.Notes, fmt.Sprintf("cluster %d (%s) is new: no cluster of the previous version matched it", id, model.Segments[id]))
 	}
@@ -403,16 +393,19 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 	j.report.Notes = append(j.report.Notes, rep.Fit.Notes...)
 	j.report.Notes = append(j.report.Notes, rep.Prep.Warnings...)
 
-	// Profiles and descriptions use the raw features of the clustered rows, in the user's own units.
+	// Profiles, descriptions and the tree use the raw features of the clustered rows, in the user's own
+	// units: the input's columns themselves when no row was dropped.
 	raw := &algorithms.Frame{}
 	for _, c := range in.frame.Columns {
-		rc := algorithms.Column{Name: c.Name}
 		if c.Num == nil {
 			continue // text features are one-hot encoded; their profile is not a mean
 		}
-		rc.Num = make([]float64, len(labels))
-		for i := range labels {
-			rc.Num[i] = c.Num[rowOf(i)]
+		rc := algorithms.Column{Name: c.Name, Num: c.Num}
+		if rep.Prep.Kept != nil {
+			rc.Num = make([]float64, len(labels))
+			for i := range labels {
+				rc.Num[i] = c.Num[rowOf(i)]
+			}
 		}
 		raw.Columns = append(raw.Columns, rc)
 	}
@@ -430,18 +423,62 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 		}
 	}
 	var descriptions []string
-	if len(raw.Columns) > 0 {
-		descriptions = algorithms.DescribeClusters(raw, dense, len(ids))
-	}
 	var expl *algorithms.Explanation
-	if len(raw.Columns) > 0 {
-		if x, err := algorithms.ExplainClusters(raw, dense, 3); err == nil {
-			expl = x
-			rep.Fidelity = x.Fidelity
+	concurrently(
+		func() {
+			rep.Validity = algorithms.Evaluate(X, labels, algorithms.EvalOptions{Seed: cl.Seed, Workers: e.o.Threads})
+		},
+		func() {
+			if len(raw.Columns) > 0 {
+				descriptions = algorithms.DescribeClusters(raw, dense, len(ids))
+			}
+		},
+		func() {
+			if len(raw.Columns) > 0 {
+				if x, err := algorithms.ExplainClusters(raw, dense, 3); err == nil {
+					expl = x
+					rep.Fidelity = x.Fidelity
+				}
+			}
+		},
+		func() {
+			rep.Stability = stability(in.prev, labels, rowOf)
+			rep.Profiles = profiles(raw, dense, ids, model)
+		},
+	)
+	for i := range rep.Profiles {
+		p := &rep.Profiles[i]
+		if i < len(descriptions) {
+			p.Description = descriptions[i]
+		}
+		if expl != nil {
+			for _, cr := range expl.Clusters {
+				if cr.Cluster == i {
+					p.Rules = cr.Rules
+				}
+			}
 		}
 	}
-	// Per cluster and feature: the count and sum of non-missing values, then squared deviations from the
-	// mean, each in one pass over the rows.
+}
+
+// stability is the adjusted Rand index over the entities clustered in both versions, or nil when none was.
+func stability(prev, labels []int, rowOf func(int) int) *float64 {
+	var a, b []int
+	for i, l := range labels {
+		if p := prev[rowOf(i)]; p != algorithms.Noise && l != algorithms.Noise {
+			a, b = append(a, p), append(b, l)
+		}
+	}
+	if len(a) == 0 {
+		return nil
+	}
+	ari := algorithms.AdjustedRandIndex(a, b)
+	return &ari
+}
+
+// profiles gives each cluster's size and, per feature, the mean and spread of its non-missing values: the
+// count and sum in one pass over the rows, then the squared deviations from the mean in a second.
+func profiles(raw *algorithms.Frame, dense, ids []int, model *storedModel) []ClusterProfile {
 	k, d := len(ids), len(raw.Columns)
 	sizes := make([]int, k)
 	counts, sums, sqs := make([]int, k*d), make([]float64, k*d), make([]float64, k*d)
@@ -468,25 +505,38 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 			}
 		}
 	}
+	out := make([]ClusterProfile, k)
 	for i, id := range ids {
 		p := ClusterProfile{Segment: model.Segments[id], ID: id, Size: sizes[i], Means: map[string]float64{}, SDs: map[string]float64{}}
-		if i < len(descriptions) {
-			p.Description = descriptions[i]
-		}
 		for c, col := range raw.Columns {
 			if n := counts[i*d+c]; n > 0 {
 				p.Means[col.Name] = sums[i*d+c] / float64(n)
 				p.SDs[col.Name] = math.Sqrt(sqs[i*d+c] / float64(n))
 			}
 		}
-		if expl != nil {
-			for _, cr := range expl.Clusters {
-				if cr.Cluster == i {
-					p.Rules = cr.Rules
-				}
-			}
+		out[i] = p
+	}
+	return out
+}
+
+// concurrently runs fns on their own goroutines and waits for all of them. A panic in one is raised again
+// on the caller's goroutine once all have finished, so it surfaces where the run can recover it.
+func concurrently(fns ...func()) {
+	var wg sync.WaitGroup
+	panics := make([]any, len(fns))
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			fn()
+		}()
+	}
+	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
 		}
-		rep.Profiles = append(rep.Profiles, p)
 	}
 }
 
@@ -503,40 +553,47 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 	for _, b := range in.batches {
 		n += int(b.NumRows())
 	}
+	gmm := j.seg.Cluster.Method == "gmm"
 	ids := make([]int32, n)
 	for i := range ids {
 		ids[i] = -2 // not clustered (dropped)
 	}
-	probs := make([]float64, n)
+	var probs []float64
+	if gmm {
+		probs = make([]float64, n)
+	}
 	for i, l := range labels {
 		ids[rowOf(i)] = int32(l)
-		if prob != nil {
+		if probs != nil && prob != nil {
 			probs[rowOf(i)] = prob[i]
 		}
 	}
-	mem := memory.DefaultAllocator
+	// One array per input batch, over the slices above: nothing is copied into Arrow builders.
 	idArrays, probArrays := make([]arrow.Array, len(in.batches)), make([]arrow.Array, len(in.batches))
 	offset := 0
 	for bi, b := range in.batches {
 		rows := int(b.NumRows())
-		ib := array.NewInt32Builder(mem)
-		ib.AppendValues(ids[offset:offset+rows], nil)
-		idArrays[bi] = ib.NewArray()
-		ib.Release()
-		fb := array.NewFloat64Builder(mem)
-		fb.AppendValues(probs[offset:offset+rows], nil)
-		probArrays[bi] = fb.NewArray()
-		fb.Release()
+		idArrays[bi] = int32Array(ids[offset : offset+rows])
+		if gmm {
+			probArrays[bi] = float64Array(probs[offset : offset+rows])
+		}
 		offset += rows
 	}
 	defer func() {
 		for i := range idArrays {
 			idArrays[i].Release()
-			probArrays[i].Release()
+			if gmm {
+				probArrays[i].Release()
+			}
 		}
 	}()
-	fields := []arrow.Field{{Name: "cluster", Type: arrow.PrimitiveTypes.Int32}, {Name: "probability", Type: arrow.PrimitiveTypes.Float64}}
-	reader, err := withColumns(in.batches, 0, fields, [][]arrow.Array{idArrays, probArrays})
+	fields := []arrow.Field{{Name: "cluster", Type: arrow.PrimitiveTypes.Int32}}
+	cols := [][]arrow.Array{idArrays}
+	if gmm {
+		fields = append(fields, arrow.Field{Name: "probability", Type: arrow.PrimitiveTypes.Float64})
+		cols = append(cols, probArrays)
+	}
+	reader, err := withColumns(in.batches, 0, fields, cols)
 	if err != nil {
 		return err
 	}
@@ -547,7 +604,7 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 	}
 	segment += " END"
 	sel := fmt.Sprintf("%s, %s AS segment, nullif(cluster, -1) AS cluster", sql.Ident(j.entity), segment)
-	if j.seg.Cluster.Method == "gmm" {
+	if gmm {
 		sel += ", probability"
 	}
 	return a.CreateTable(j.name, reader, sel, "cluster >= -1")

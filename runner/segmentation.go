@@ -182,6 +182,22 @@ func int16Array(codes []int16) arrow.Array {
 	return array.NewInt16Data(data)
 }
 
+// int32Array wraps values as an Arrow array without copying.
+func int32Array(v []int32) arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Int32, len(v),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(v))}, nil, 0, 0)
+	defer data.Release()
+	return array.NewInt32Data(data)
+}
+
+// float64Array wraps values as an Arrow array without copying.
+func float64Array(v []float64) arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Float64, len(v),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(v))}, nil, 0, 0)
+	defer data.Release()
+	return array.NewFloat64Data(data)
+}
+
 // uint64Array wraps values as an Arrow array without copying.
 func uint64Array(v []uint64) arrow.Array {
 	data := array.NewData(arrow.PrimitiveTypes.Uint64, len(v),
