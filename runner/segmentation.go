@@ -150,18 +150,35 @@ func release(recs []arrow.RecordBatch) {
 	}
 }
 
-// withColumns builds batches holding the entity column of each input batch (shared, not copied) plus new
-// columns, one array per batch each.
+// withColumns builds batches holding the entity column of the input batches plus new columns (one array
+// per input batch each). Every 32 input batches (DuckDB exports 2,048 rows a batch) become one, since each
+// batch DuckDB reads back crosses from C to Go: writing the benchmark's 1M-row lifecycle table took
+// 0.10-0.11 s this way against 0.12-0.15 s batch by batch.
 func withColumns(inputs []arrow.RecordBatch, entityPos int, fields []arrow.Field, cols [][]arrow.Array) (array.RecordReader, error) {
 	schemaFields := append([]arrow.Field{inputs0Field(inputs, entityPos)}, fields...)
 	schema := arrow.NewSchema(schemaFields, nil)
-	recs := make([]arrow.RecordBatch, len(inputs))
-	for i, in := range inputs {
-		arrays := []arrow.Array{in.Column(entityPos)}
-		for c := range fields {
-			arrays = append(arrays, cols[c][i])
+	var recs []arrow.RecordBatch
+	const group = 32 // input batches per output batch
+	for lo := 0; lo < len(inputs); lo += group {
+		hi := min(lo+group, len(inputs))
+		arrays := make([]arrow.Array, 1+len(fields))
+		parts := make([]arrow.Array, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			parts = append(parts, inputs[i].Column(entityPos))
 		}
-		recs[i] = array.NewRecordBatch(schema, arrays, in.NumRows())
+		var err error
+		if arrays[0], err = array.Concatenate(parts, memory.DefaultAllocator); err != nil {
+			return nil, err
+		}
+		for c := range fields {
+			if arrays[1+c], err = array.Concatenate(cols[c][lo:hi], memory.DefaultAllocator); err != nil {
+				return nil, err
+			}
+		}
+		recs = append(recs, array.NewRecordBatch(schema, arrays, int64(arrays[0].Len())))
+		for _, a := range arrays {
+			a.Release()
+		}
 	}
 	r, err := array.NewRecordReader(schema, recs)
 	for _, rec := range recs {
