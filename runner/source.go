@@ -36,7 +36,8 @@ type FileFingerprint struct {
 // what is left to check once every row has been read.
 type sourceRead struct {
 	name, step string
-	files      []string
+	// paths are the spec's paths (for messages), files what they matched.
+	paths, files []string
 	// rejects says segrun collects the CSV rows that do not parse (the user set no error options).
 	rejects bool
 	// forcedNotNull are not_null columns the CSV reader itself enforces: their empty values are parse
@@ -64,7 +65,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	if len(files) == 0 {
 		return 0, failf(step, "no file matches %s", strings.Join(read.Paths, ", "))
 	}
-	r := &sourceRead{name: name, step: step, files: files, allowEmpty: src.AllowEmpty}
+	r := &sourceRead{name: name, step: step, paths: read.Paths, files: files, allowEmpty: src.AllowEmpty}
 	r.wg.Add(1)
 	go func() { defer r.wg.Done(); r.fp, r.fpErr = fingerprint(files) }()
 	streamed := false
@@ -84,7 +85,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	}
 	if e.streams(name, r, read, selectList, declared) {
 		if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(name), from, parseEveryColumn(e.v.Columns[name]))); err != nil {
-			return 0, sqlFailure(step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
+			return 0, r.readFailure(err)
 		}
 		e.streamed[name], e.views[name], streamed = r, true, true
 		return 0, nil
@@ -93,7 +94,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, sqlFailure(step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
+		return 0, r.readFailure(err)
 	}
 	if err := e.checkRejects(ctx, r); err != nil {
 		return 0, err
@@ -106,6 +107,12 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		return 0, err
 	}
 	return rows, e.finishSource(r, rows)
+}
+
+// readFailure is the error of reading the source's files: the data's problem (exit 1) or the
+// environment's (exit 3), as sqlFailure tells them apart.
+func (r *sourceRead) readFailure(err error) error {
+	return sqlFailure(r.step, "reading "+strings.Join(r.paths, ", ")+": ", err, "")
 }
 
 // finishSource fails an empty source and records the fingerprint of a source read whole.

@@ -119,8 +119,9 @@ func (e *execution) finishStreamed(ctx context.Context, feature string, sources 
 			// The plan that ran did not show a whole scan of the files (DuckDB proved it needless, say, or
 			// planned differently than EXPLAIN said): read them on their own, so the source is still
 			// counted and checked whole.
-			if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
-				return sqlFailure(r.step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
+			var err error
+			if rows, err = e.countStreamed(ctx, r); err != nil {
+				return err
 			}
 		}
 		if err := e.checkRejects(ctx, r); err != nil {
@@ -138,21 +139,27 @@ func (e *execution) finishStreamed(ctx context.Context, feature string, sources 
 // scanWhole reads a streamed source on its own, after its feature failed, and returns the source's
 // failure if there is one: the reader's error, or rows it rejected.
 func (e *execution) scanWhole(ctx context.Context, r *sourceRead) error {
-	read := e.v.Sources[r.name]
+	if _, err := e.countStreamed(ctx, r); err != nil {
+		return err
+	}
+	return e.checkRejects(ctx, r)
+}
+
+// countStreamed reads a streamed source's files whole, on their own, and counts its rows.
+func (e *execution) countStreamed(ctx context.Context, r *sourceRead) (int64, error) {
 	var rows int64
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
-		return sqlFailure(r.step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
+		return 0, r.readFailure(err)
 	}
-	return e.checkRejects(ctx, r)
+	return rows, nil
 }
 
 // loadStreamed turns a streamed source back into a loaded one: its view's rows into a table of the same
 // name, checked as any loaded source.
 func (e *execution) loadStreamed(ctx context.Context, r *sourceRead) error {
-	read := e.v.Sources[r.name]
 	staging := sql.Ident("segrun_loading_" + r.name)
 	for _, q := range []string{
 		fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", staging, sql.Ident(r.name)),
@@ -163,7 +170,7 @@ func (e *execution) loadStreamed(ctx context.Context, r *sourceRead) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return sqlFailure(r.step, "reading "+strings.Join(read.Paths, ", ")+": ", err, "")
+			return r.readFailure(err)
 		}
 	}
 	delete(e.streamed, r.name)
