@@ -54,17 +54,8 @@ func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 	chunkPotentials := make([]float64, chunks.count*trials)
 	potentials := make([]float64, trials)
 	for c := 1; c < k; c++ {
-		// A sequential running sum, as numpy's stable_cumsum, so draws do not depend on workers.
-		var running float64
-		for i, v := range closest {
-			running += v
-			cumulative[i] = running
-		}
-		total := cumulative[n-1]
+		drawCandidates(closest, cumulative, candidates, rng)
 		for t := range candidates {
-			draw := rng.Float64() * total
-			idx := sort.Search(n, func(i int) bool { return cumulative[i] > draw })
-			candidates[t] = min(idx, n-1)
 			cand := X.Row(candidates[t])
 			for j := 0; j < c; j++ {
 				reach[t*k+j] = squaredDistance(cand, centers[j*d:(j+1)*d]) * (1 - 1e-9)
@@ -148,16 +139,8 @@ func kmeansPlusPlusColumns(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 		scratch[w] = make([]float64, chunks.size)
 	}
 	for c := 1; c < k; c++ {
-		var running float64
-		for i, v := range closest {
-			running += v
-			cumulative[i] = running
-		}
-		total := cumulative[n-1]
+		drawCandidates(closest, cumulative, candidates, rng)
 		for t := range candidates {
-			draw := rng.Float64() * total
-			idx := sort.Search(n, func(i int) bool { return cumulative[i] > draw })
-			candidates[t] = min(idx, n-1)
 			copy(candidateRows[t*d:(t+1)*d], X.Row(candidates[t]))
 		}
 		forEachChunk(workers, chunks, func(w, ch int) {
@@ -198,4 +181,22 @@ func kmeansPlusPlusColumns(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 		})
 	}
 	return centers
+}
+
+// drawCandidates draws len(candidates) rows with probability proportional to closest (each row's squared
+// distance to its nearest centre so far), using cumulative for the running sums. The sum is sequential, as
+// numpy's stable_cumsum, so the draws do not depend on workers.
+func drawCandidates(closest, cumulative []float64, candidates []int, rng *rand.Rand) {
+	n := len(closest)
+	var running float64
+	for i, v := range closest {
+		running += v
+		cumulative[i] = running
+	}
+	total := cumulative[n-1]
+	for t := range candidates {
+		draw := rng.Float64() * total
+		idx := sort.Search(n, func(i int) bool { return cumulative[i] > draw })
+		candidates[t] = min(idx, n-1)
+	}
 }
