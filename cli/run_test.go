@@ -24,7 +24,8 @@ func TestRunAndReadTheStore(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stdout, "published version 1") || !strings.Contains(stdout, "everyone entered") {
 		t.Fatalf("first run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"lifecycle (rules)", "value (rfm)", "behaviour (cluster:kmeans)", "validity: silhouette", "steps:"} {
+	for _, want := range []string{"lifecycle (rules)", "value (rfm)", "behaviour (cluster:kmeans)", "validity: silhouette", "steps:",
+		"source orders  4,793 rows  read by rfm"} { // the starter's orders stream into rfm
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
