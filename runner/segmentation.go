@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -150,41 +151,83 @@ func release(recs []arrow.RecordBatch) {
 	}
 }
 
-// withColumns builds batches holding the entity column of the input batches plus new columns (one array
-// per input batch each). Every 32 input batches (DuckDB exports 2,048 rows a batch) become one, since each
-// batch DuckDB reads back crosses from C to Go: writing the benchmark's 1M-row lifecycle table took
-// 0.10-0.11 s this way against 0.12-0.15 s batch by batch.
+// withColumns reads the entity column of the input batches plus new columns (one array per input batch
+// each) as record batches. Every 32 input batches (DuckDB exports 2,048 rows a batch) are read as one,
+// since each batch DuckDB reads back crosses from C to Go: writing the benchmark's 1M-row lifecycle table
+// took 0.10-0.11 s this way against 0.12-0.15 s batch by batch. Groups are put together as DuckDB asks for
+// them and released when it asks for the next, so only one group is ever copied at a time.
 func withColumns(inputs []arrow.RecordBatch, entityPos int, fields []arrow.Field, cols [][]arrow.Array) (array.RecordReader, error) {
 	schemaFields := append([]arrow.Field{inputs0Field(inputs, entityPos)}, fields...)
-	schema := arrow.NewSchema(schemaFields, nil)
-	var recs []arrow.RecordBatch
-	const group = 32 // input batches per output batch
-	for lo := 0; lo < len(inputs); lo += group {
-		hi := min(lo+group, len(inputs))
-		arrays := make([]arrow.Array, 1+len(fields))
-		parts := make([]arrow.Array, 0, hi-lo)
-		for i := lo; i < hi; i++ {
-			parts = append(parts, inputs[i].Column(entityPos))
-		}
-		var err error
-		if arrays[0], err = array.Concatenate(parts, memory.DefaultAllocator); err != nil {
-			return nil, err
-		}
-		for c := range fields {
-			if arrays[1+c], err = array.Concatenate(cols[c][lo:hi], memory.DefaultAllocator); err != nil {
-				return nil, err
-			}
-		}
-		recs = append(recs, array.NewRecordBatch(schema, arrays, int64(arrays[0].Len())))
+	r := &groupedReader{schema: arrow.NewSchema(schemaFields, nil), inputs: inputs, entityPos: entityPos, cols: cols}
+	r.refs.Store(1)
+	return r, nil
+}
+
+// groupsOf is how many input batches groupedReader puts in one.
+const groupsOf = 32
+
+// groupedReader is withColumns' reader.
+type groupedReader struct {
+	refs      atomic.Int64
+	schema    *arrow.Schema
+	inputs    []arrow.RecordBatch
+	entityPos int
+	cols      [][]arrow.Array
+	next      int
+	cur       arrow.RecordBatch
+	err       error
+}
+
+func (r *groupedReader) Retain() { r.refs.Add(1) }
+
+func (r *groupedReader) Release() {
+	if r.refs.Add(-1) == 0 && r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+}
+
+func (r *groupedReader) Schema() *arrow.Schema { return r.schema }
+func (r *groupedReader) Err() error            { return r.err }
+
+func (r *groupedReader) RecordBatch() arrow.RecordBatch { return r.cur }
+
+// Record is RecordBatch (arrow's deprecated name for it).
+func (r *groupedReader) Record() arrow.RecordBatch { return r.cur }
+
+func (r *groupedReader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.err != nil || r.next >= len(r.inputs) {
+		return false
+	}
+	lo, hi := r.next, min(r.next+groupsOf, len(r.inputs))
+	r.next = hi
+	arrays := make([]arrow.Array, 0, 1+len(r.cols))
+	defer func() {
 		for _, a := range arrays {
-			a.Release()
+			a.Release() // the record batch holds its own references
 		}
+	}()
+	parts := make([]arrow.Array, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		parts = append(parts, r.inputs[i].Column(r.entityPos))
 	}
-	r, err := array.NewRecordReader(schema, recs)
-	for _, rec := range recs {
-		rec.Release() // the reader holds its own references
+	for c := -1; c < len(r.cols); c++ {
+		if c >= 0 {
+			parts = r.cols[c][lo:hi]
+		}
+		a, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			r.err = err
+			return false
+		}
+		arrays = append(arrays, a)
 	}
-	return r, err
+	r.cur = array.NewRecordBatch(r.schema, arrays, int64(arrays[0].Len()))
+	return true
 }
 
 func inputs0Field(inputs []arrow.RecordBatch, pos int) arrow.Field {
