@@ -3,6 +3,7 @@ package sql
 import (
 	"cmp"
 	"context"
+	stdsql "database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,26 +115,28 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 		return stats[seg]
 	}
 	moved := map[[2]string]int64{}
-	rows, err := s.db.Query(ctx, fmt.Sprintf("SELECT coalesce(old, ''), coalesce(new, ''), count(*) FROM %s GROUP BY ALL", diffTable(v.Segmentation)))
+	rows, err := s.db.Query(ctx, fmt.Sprintf("SELECT old, new, count(*) FROM %s GROUP BY ALL", diffTable(v.Segmentation)))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var from, to string
+		var from, to stdsql.NullString
 		var n int64
 		if err := rows.Scan(&from, &to, &n); err != nil {
 			return nil, err
 		}
-		if from != "" {
-			stat(from).Exited += n
+		if from.Valid {
+			stat(from.String).Exited += n
 			d.Exited += n
 		}
-		if to != "" {
-			stat(to).Entered += n
+		if to.Valid {
+			stat(to.String).Entered += n
 			d.Entered += n
 		}
-		moved[[2]string{from, to}] += n
+		// In transitions "" is no segment (new, or gone); segment names are never empty (the spec's
+		// schema requires identifiers).
+		moved[[2]string{from.String, to.String}] += n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
