@@ -24,7 +24,8 @@ import (
 // column order), at most DescribeMaxFeatures of them. A cluster that is mid on every feature is "typical";
 // a cluster with no rows is "empty". Text columns and Noise rows' labels are ignored. If labels does not
 // have one label per row, every description is "unknown". Deterministic: no sampling, no randomness.
-func DescribeClusters(f *Frame, labels []int, k int) []string {
+// Features are placed in parallel on up to workers goroutines (0: GOMAXPROCS).
+func DescribeClusters(f *Frame, labels []int, k, workers int) []string {
 	if k <= 0 {
 		return nil
 	}
@@ -50,7 +51,7 @@ func DescribeClusters(f *Frame, labels []int, k int) []string {
 	// Features are placed independently, in parallel; each lists its traits per cluster, and they are
 	// gathered in column order, so the result does not depend on scheduling.
 	perFeature := make([][]trait, len(f.Columns)*k)
-	parallelFor(len(f.Columns), 0, func(_, j int) {
+	parallelFor(len(f.Columns), workers, func(_, j int) {
 		col := f.Columns[j]
 		if col.Num == nil || len(col.Num) != len(labels) {
 			return

@@ -16,7 +16,7 @@ func TestDescribeClusters(t *testing.T) {
 		{Name: "country", Text: []string{"a", "b", "a", "b", "a", "b", "a", "b", "a", "b"}},
 	}}
 	labels := []int{0, 0, 0, 1, 1, 1, 2, 2, 2, Noise}
-	got := DescribeClusters(f, labels, 4)
+	got := DescribeClusters(f, labels, 4, 0)
 	want := []string{
 		"recency_days low, frequency high, monetary high",
 		"recency_days high, frequency low, monetary low",
@@ -37,7 +37,7 @@ func TestDescribeClustersOrderAndLimit(t *testing.T) {
 		{Name: "d", Num: []float64{0, 0, 5, 5, 5, 5, 5, 5}},
 	}}
 	labels := []int{0, 0, 1, 1, 1, 1, 1, 1}
-	got := DescribeClusters(f, labels, 2)
+	got := DescribeClusters(f, labels, 2, 0)
 	// Cluster 0 medians: a 1 (p = 1/8), b 1.5 (p = 1/8: one below, none equal), c 7.5 (p = 7/8), d 0 (p = 1/8).
 	// All four are at distance 3/8: the first three in column order.
 	if want := "a low, b low, c high"; got[0] != want {
@@ -46,19 +46,19 @@ func TestDescribeClustersOrderAndLimit(t *testing.T) {
 }
 
 func TestDescribeClustersDegenerate(t *testing.T) {
-	if got := DescribeClusters(&Frame{}, nil, 0); got != nil {
+	if got := DescribeClusters(&Frame{}, nil, 0, 0); got != nil {
 		t.Errorf("k = 0: %v", got)
 	}
-	if got := DescribeClusters(nil, []int{0}, 2); !reflect.DeepEqual(got, []string{"unknown", "unknown"}) {
+	if got := DescribeClusters(nil, []int{0}, 2, 0); !reflect.DeepEqual(got, []string{"unknown", "unknown"}) {
 		t.Errorf("nil frame: %v", got)
 	}
 	f := &Frame{Columns: []Column{{Name: "x", Num: []float64{1, 2, 3}}}}
-	if got := DescribeClusters(f, []int{0, 1}, 2); got[0] != "unknown" {
+	if got := DescribeClusters(f, []int{0, 1}, 2, 0); got[0] != "unknown" {
 		t.Errorf("label count mismatch: %v", got)
 	}
 	// Identical rows: every cluster sits at the population median.
 	same := &Frame{Columns: []Column{{Name: "x", Num: []float64{4, 4, 4, 4}}}}
-	if got := DescribeClusters(same, []int{0, 0, 1, 1}, 2); !reflect.DeepEqual(got, []string{"typical", "typical"}) {
+	if got := DescribeClusters(same, []int{0, 0, 1, 1}, 2, 0); !reflect.DeepEqual(got, []string{"typical", "typical"}) {
 		t.Errorf("identical rows: %v", got)
 	}
 	// A feature missing for a whole cluster is skipped; NaN and Inf stay out of the population.
@@ -66,7 +66,7 @@ func TestDescribeClustersDegenerate(t *testing.T) {
 		{Name: "x", Num: []float64{math.NaN(), math.NaN(), 1, 2, math.Inf(1)}},
 		{Name: "y", Num: []float64{10, 10, 1, 1, 1}},
 	}}
-	if got := DescribeClusters(g, []int{0, 0, 1, 1, 1}, 2); !reflect.DeepEqual(got, []string{"y high", "y low"}) {
+	if got := DescribeClusters(g, []int{0, 0, 1, 1, 1}, 2, 0); !reflect.DeepEqual(got, []string{"y high", "y low"}) {
 		t.Errorf("missing values: %v", got)
 	}
 	// Many clusters take the sorted-population path; it must agree with the direct count.
@@ -76,7 +76,7 @@ func TestDescribeClustersDegenerate(t *testing.T) {
 		many.Columns[0].Num[i] = float64(i / 2)
 		manyLabels[i] = i / 2
 	}
-	got := DescribeClusters(many, manyLabels, 20)
+	got := DescribeClusters(many, manyLabels, 20, 0)
 	if got[0] != "x low" || got[10] != "typical" || got[19] != "x high" {
 		t.Errorf("20 clusters: %q", got)
 	}
@@ -97,7 +97,7 @@ func TestDescribeClustersDegenerate(t *testing.T) {
 		}
 	}
 	// A single row.
-	if got := DescribeClusters(&Frame{Columns: []Column{{Name: "x", Num: []float64{1}}}}, []int{0}, 1); got[0] != "typical" {
+	if got := DescribeClusters(&Frame{Columns: []Column{{Name: "x", Num: []float64{1}}}}, []int{0}, 1, 0); got[0] != "typical" {
 		t.Errorf("one row: %v", got)
 	}
 }

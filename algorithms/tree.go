@@ -90,8 +90,9 @@ func (c Condition) String() string {
 	return c.Feature + " " + c.Op + " " + strconv.FormatFloat(c.Threshold, 'f', -1, 64)
 }
 
-// ExplainClusters fits the explaining tree of depth at most maxDepth (3 when 0, at most 10) to labels.
-func ExplainClusters(f *Frame, labels []int, maxDepth int) (*Explanation, error) {
+// ExplainClusters fits the explaining tree of depth at most maxDepth (3 when 0, at most 10) to labels,
+// presorting the features on up to workers goroutines (0: GOMAXPROCS).
+func ExplainClusters(f *Frame, labels []int, maxDepth, workers int) (*Explanation, error) {
 	switch {
 	case maxDepth == 0:
 		maxDepth = 3
@@ -180,7 +181,7 @@ func ExplainClusters(f *Frame, labels []int, maxDepth int) (*Explanation, error)
 	}
 	ex.FittedRows = len(fitRows)
 
-	t := newTreeBuilder(cols, labels, fitRows, classOf, len(clusters))
+	t := newTreeBuilder(cols, labels, fitRows, classOf, len(clusters), workers)
 	root := t.grow(0, len(fitRows), 0, maxDepth)
 	t.mergeLeaves(root)
 	ex.describe(t, root, cols, labels, rows, clusters, classOf)
@@ -210,7 +211,7 @@ type treeBuilder struct {
 	nodes    []treeNode
 }
 
-func newTreeBuilder(cols [][]float64, labels, fitRows []int, classOf map[int]int32, classes int) *treeBuilder {
+func newTreeBuilder(cols [][]float64, labels, fitRows []int, classOf map[int]int32, classes, workers int) *treeBuilder {
 	m := len(fitRows)
 	t := &treeBuilder{
 		classes:  classes,
@@ -224,7 +225,7 @@ func newTreeBuilder(cols [][]float64, labels, fitRows []int, classOf map[int]int
 	for r, i := range fitRows {
 		t.y[r] = classOf[labels[i]]
 	}
-	parallelFor(len(cols), 0, func(_, j int) { // the features sort independently
+	parallelFor(len(cols), workers, func(_, j int) { // the features sort independently
 		col := cols[j]
 		x := make([]float64, m)
 		for r, i := range fitRows {

@@ -24,7 +24,7 @@ func TestExplainClustersIrisFidelity(t *testing.T) {
 	for j := range f.Columns {
 		f.Columns[j].Name = names[j]
 	}
-	ex, err := ExplainClusters(f, g.Labels, g.MaxDepth)
+	ex, err := ExplainClusters(f, g.Labels, g.MaxDepth, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestExplainClustersIrisFidelity(t *testing.T) {
 		t.Errorf("supports sum to %d, rows %d fitted %d", total, ex.Rows, ex.FittedRows)
 	}
 	// Depth 0 means 3.
-	ex0, err := ExplainClusters(f, g.Labels, 0)
+	ex0, err := ExplainClusters(f, g.Labels, 0, 0)
 	if err != nil || ex0.Fidelity != ex.Fidelity || ex0.MaxDepth != 3 {
 		t.Errorf("depth 0: %v, fidelity %v", err, ex0.Fidelity)
 	}
@@ -93,7 +93,7 @@ func TestExplainClustersHandCases(t *testing.T) {
 		num("frequency", 3, 1, 2, 3, 1, 2, 3, 1),
 		{Name: "country", Text: []string{"a", "b", "a", "b", "a", "b", "a", "b"}},
 	}}
-	ex, err := ExplainClusters(f, []int{0, 0, 0, 0, 1, 1, 1, 1}, 3)
+	ex, err := ExplainClusters(f, []int{0, 0, 0, 0, 1, 1, 1, 1}, 3, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestExplainClustersHandCases(t *testing.T) {
 
 	// Two features separate equally well: the lowest feature index wins the tie.
 	f = &Frame{Columns: []Column{num("b", 1, 2, 3, 4), num("a", 10, 20, 30, 40)}}
-	ex, err = ExplainClusters(f, []int{0, 0, 1, 1}, 1)
+	ex, err = ExplainClusters(f, []int{0, 0, 1, 1}, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestExplainClustersHandCases(t *testing.T) {
 	// Equal-gain thresholds on one feature: the lowest threshold wins. Labels 0 1 0 1 ... every split
 	// point with equal gain; depth 1.
 	f = &Frame{Columns: []Column{num("x", 1, 2, 3, 4, 5, 6)}}
-	ex, err = ExplainClusters(f, []int{0, 1, 1, 0, 0, 1}, 1)
+	ex, err = ExplainClusters(f, []int{0, 1, 1, 0, 0, 1}, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestExplainClustersHandCases(t *testing.T) {
 
 	// Nested conditions on one feature collapse to the tightest bounds, noise and NaN rows are left out.
 	f = &Frame{Columns: []Column{num("x", 1, 2, 3, 4, 5, 6, 7, math.NaN(), 100)}}
-	ex, err = ExplainClusters(f, []int{0, 0, 1, 1, 2, 2, 2, 0, Noise}, 3)
+	ex, err = ExplainClusters(f, []int{0, 0, 1, 1, 2, 2, 2, 0, Noise}, 3, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,12 +146,12 @@ func TestExplainClustersHandCases(t *testing.T) {
 	}
 
 	// A single cluster: no split, rule "true".
-	ex, err = ExplainClusters(&Frame{Columns: []Column{num("x", 1, 2)}}, []int{4, 4}, 2)
+	ex, err = ExplainClusters(&Frame{Columns: []Column{num("x", 1, 2)}}, []int{4, 4}, 2, 0)
 	if err != nil || ex.Fidelity != 1 || ex.Clusters[0].Cluster != 4 || ex.Clusters[0].Rules[0].Rule != "true" {
 		t.Errorf("single cluster: %v %+v", err, ex)
 	}
 	// Identical rows with different labels: nothing to split on, the majority (lowest on ties) wins.
-	ex, err = ExplainClusters(&Frame{Columns: []Column{num("x", 3, 3, 3)}}, []int{1, 0, 1}, 2)
+	ex, err = ExplainClusters(&Frame{Columns: []Column{num("x", 3, 3, 3)}}, []int{1, 0, 1}, 2, 0)
 	if err != nil || math.Abs(ex.Fidelity-2.0/3) > 1e-15 || len(ex.Clusters[0].Rules) != 0 {
 		t.Errorf("identical rows: %v %+v", err, ex)
 	}
@@ -176,7 +176,7 @@ func TestExplainClustersBadInput(t *testing.T) {
 		{"all missing", &Frame{Columns: []Column{{Name: "x", Num: []float64{math.NaN(), math.Inf(1)}}}}, []int{0, 1}, 3},
 	}
 	for _, c := range cases {
-		if _, err := ExplainClusters(c.f, c.labels, c.depth); err == nil {
+		if _, err := ExplainClusters(c.f, c.labels, c.depth, 0); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
 	}
@@ -198,14 +198,14 @@ func TestExplainClustersSamples(t *testing.T) {
 		}
 	}
 	f := &Frame{Columns: []Column{{Name: "x", Num: x}}}
-	ex, err := ExplainClusters(f, labels, 2)
+	ex, err := ExplainClusters(f, labels, 2, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !ex.Sampled || ex.FittedRows != MaxExplainRows || ex.Rows != n || ex.Fidelity != 1 {
 		t.Errorf("sampled %v fitted %d rows %d fidelity %v", ex.Sampled, ex.FittedRows, ex.Rows, ex.Fidelity)
 	}
-	again, _ := ExplainClusters(f, labels, 2)
+	again, _ := ExplainClusters(f, labels, 2, 0)
 	if fmt.Sprint(again) != fmt.Sprint(ex) {
 		t.Errorf("sampling is not reproducible")
 	}
@@ -221,7 +221,7 @@ func BenchmarkExplainClusters(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ExplainClusters(f, labels, 3); err != nil {
+		if _, err := ExplainClusters(f, labels, 3, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -430,12 +433,12 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 		},
 		func() {
 			if len(raw.Columns) > 0 {
-				descriptions = algorithms.DescribeClusters(raw, dense, len(ids))
+				descriptions = algorithms.DescribeClusters(raw, dense, len(ids), e.o.Threads)
 			}
 		},
 		func() {
 			if len(raw.Columns) > 0 {
-				if x, err := algorithms.ExplainClusters(raw, dense, 3); err == nil {
+				if x, err := algorithms.ExplainClusters(raw, dense, 3, e.o.Threads); err == nil {
 					expl = x
 					rep.Fidelity = x.Fidelity
 				}
@@ -520,23 +523,26 @@ func profiles(raw *algorithms.Frame, dense, ids []int, model *storedModel) []Clu
 }
 
 // concurrently runs fns on their own goroutines and waits for all of them. A panic in one is raised again
-// on the caller's goroutine once all have finished, so it surfaces where the run can recover it.
+// on the caller's goroutine once all have finished, with the stack where it happened, so it surfaces where
+// the run can recover it.
 func concurrently(fns ...func()) {
 	var wg sync.WaitGroup
-	panics := make([]any, len(fns))
+	panics := make([]string, len(fns))
 	for i, fn := range fns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { panics[i] = recover() }()
+			defer func() {
+				if r := recover(); r != nil {
+					panics[i] = fmt.Sprintf("%v\n%s", r, debug.Stack())
+				}
+			}()
 			fn()
 		}()
 	}
 	wg.Wait()
-	for _, p := range panics {
-		if p != nil {
-			panic(p)
-		}
+	if msg := strings.Join(slices.DeleteFunc(panics, func(p string) bool { return p == "" }), "\n"); msg != "" {
+		panic(msg)
 	}
 }
 
