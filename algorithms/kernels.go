@@ -43,7 +43,7 @@ func nearestCoefficients(C, mu []float64, k, d int, coef []float64) {
 // the first centroid on exact ties.
 func nearestRows(T []float64, n, d, lo int, coef []float64, k int, labels []int32) {
 	done := 0
-	if useAVX2 && len(labels) >= 4 {
+	if useAVX2 && len(labels) >= 4 && k > 0 && d > 0 { // the assembly loops assume at least one of each
 		done = len(labels) &^ 3
 		nearestAVX2(&T[lo], 8*n, done, d, &coef[0], k, &labels[0])
 	}
@@ -70,7 +70,7 @@ func nearestOne(T []float64, n, d, row int, coef []float64, k int) int32 {
 // squaredDistances sets out[i] = ||x_i - c||² for rows lo..lo+len(out) of T.
 func squaredDistances(T []float64, n, d, lo int, c []float64, out []float64) {
 	done := 0
-	if useAVX2 && len(out) >= 4 {
+	if useAVX2 && len(out) >= 4 && d > 0 {
 		done = len(out) &^ 3
 		squaredDistancesAVX2(&T[lo], 8*n, done, d, &c[0], &out[0])
 	}
@@ -87,7 +87,7 @@ func squaredDistances(T []float64, n, d, lo int, c []float64, out []float64) {
 // distanceSum returns Σ ||x_i - c|| over rows lo..hi of T.
 func distanceSum(T []float64, n, d, lo, hi int, c []float64) float64 {
 	total := 0.0
-	if useAVX2 && hi-lo >= 4 {
+	if useAVX2 && hi-lo >= 4 && d > 0 {
 		rows := (hi - lo) &^ 3
 		total = distanceSumAVX2(&T[lo], 8*n, rows, d, &c[0])
 		lo += rows

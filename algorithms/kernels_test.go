@@ -34,8 +34,15 @@ func TestKernelsAgree(t *testing.T) {
 		t.Skip("no AVX2 and FMA on this machine: only the Go kernels run")
 	}
 	rng := rand.New(rand.NewPCG(7, 7))
+	shapes := [][2]int{{256, 1}, {16, 16}} // the largest column scans k-means makes (k×d = 256)
 	for d := 1; d <= 9; d++ {
 		for _, k := range []int{1, 2, 3, 4, 7, 12} {
+			shapes = append(shapes, [2]int{k, d})
+		}
+	}
+	for _, shape := range shapes {
+		k, d := shape[0], shape[1]
+		{
 			for _, rows := range []int{0, 1, 3, 4, 5, 8, 13, 37} {
 				n := rows + 3
 				X := NewMatrix(n, d)
@@ -47,7 +54,10 @@ func TestKernelsAgree(t *testing.T) {
 				for i := range C {
 					C[i] = rng.NormFloat64() * 3
 				}
-				mu := make([]float64, d)
+				mu := make([]float64, d) // centroids are scored around X's mean, as k-means does
+				for m := range mu {
+					mu[m] = rng.NormFloat64() + 1
+				}
 				coef := make([]float64, k*(d+1))
 				nearestCoefficients(C, mu, k, d, coef)
 				lo := 2

@@ -91,8 +91,6 @@ func newLloydRunner(kd *kmeansData, k int) *lloydRunner {
 		finder:       newNearestFinder(k, d),
 		scratch:      make([]nearestScratch, workers),
 		labels:       make([]int, X.Rows),
-		upper:        make([]float64, X.Rows),
-		lower:        make([]float64, X.Rows),
 		moved:        make([]float64, k),
 		halfGap:      make([]float64, k),
 		chunkSums:    make([]float64, chunks.count*k*d),
@@ -109,8 +107,9 @@ func newLloydRunner(kd *kmeansData, k int) *lloydRunner {
 	}
 	l.bounded = !useColumnScan(k, d)
 	l.assignChunk = l.assignAndSum
-	if !l.bounded {
-		l.upper, l.lower = nil, nil
+	if l.bounded {
+		l.upper, l.lower = make([]float64, X.Rows), make([]float64, X.Rows)
+	} else {
 		l.coef = make([]float64, k*(d+1))
 		l.labels32 = make([]int32, X.Rows)
 		l.assignChunk = l.assignAll
