@@ -88,18 +88,7 @@ func kmeansPlusPlus(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 			}
 			copy(chunkPotentials[ch*trials:(ch+1)*trials], acc)
 		})
-		clear(potentials)
-		for ch := 0; ch < chunks.count; ch++ {
-			for t := range potentials {
-				potentials[t] += chunkPotentials[ch*trials+t]
-			}
-		}
-		bestT := 0
-		for t := 1; t < trials; t++ {
-			if potentials[t] < potentials[bestT] {
-				bestT = t
-			}
-		}
+		bestT := bestCandidate(chunkPotentials, potentials)
 		copy(centers[c*d:(c+1)*d], X.Row(candidates[bestT]))
 		forEachChunk(workers, chunks, func(_, ch int) {
 			lo, hi := chunks.bounds(ch)
@@ -156,18 +145,7 @@ func kmeansPlusPlusColumns(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 				chunkPotentials[ch*trials+t] = acc
 			}
 		})
-		clear(potentials)
-		for ch := 0; ch < chunks.count; ch++ {
-			for t := range potentials {
-				potentials[t] += chunkPotentials[ch*trials+t]
-			}
-		}
-		bestT := 0
-		for t := 1; t < trials; t++ {
-			if potentials[t] < potentials[bestT] {
-				bestT = t
-			}
-		}
+		bestT := bestCandidate(chunkPotentials, potentials)
 		chosen := centers[c*d : (c+1)*d]
 		copy(chosen, candidateRows[bestT*d:(bestT+1)*d])
 		forEachChunk(workers, chunks, func(w, ch int) {
@@ -181,6 +159,25 @@ func kmeansPlusPlusColumns(kd *kmeansData, k int, rng *rand.Rand) []float64 {
 		})
 	}
 	return centers
+}
+
+// bestCandidate merges the chunks' potentials (chunk by chunk, in order, so the sums do not depend on
+// workers) into potentials and returns the candidate with the lowest, the first on ties.
+func bestCandidate(chunkPotentials, potentials []float64) int {
+	trials := len(potentials)
+	clear(potentials)
+	for ch := 0; ch+trials <= len(chunkPotentials); ch += trials {
+		for t := range potentials {
+			potentials[t] += chunkPotentials[ch+t]
+		}
+	}
+	best := 0
+	for t := 1; t < trials; t++ {
+		if potentials[t] < potentials[best] {
+			best = t
+		}
+	}
+	return best
 }
 
 // drawCandidates draws len(candidates) rows with probability proportional to closest (each row's squared
