@@ -203,12 +203,13 @@ func (l *lloydRunner) noteGaps() {
 // changed. The bounds are valid afterwards, for centres as they are now; noteMoves must record any move
 // before the next assign.
 func (l *lloydRunner) assign() int {
-	if !l.bounded {
+	if l.bounded {
+		l.finder.setCentroidsAround(l.centers, l.kd.mean)
+		if !l.boundsValid {
+			l.noteGaps()
+		}
+	} else {
 		nearestCoefficients(l.centers, l.kd.mean, l.k, l.d, l.coef)
-	}
-	l.finder.setCentroidsAround(l.centers, l.kd.mean)
-	if !l.boundsValid {
-		l.noteGaps()
 	}
 	forEachChunk(l.workers, l.chunks, l.assignChunk)
 	l.boundsValid = true
