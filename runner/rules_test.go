@@ -211,3 +211,35 @@ func int64Batch(t *testing.T, names []string, cols [][]*int64) arrow.RecordBatch
 	}
 	return b.NewRecordBatch()
 }
+
+// A rules segmentation without else leaves the entities no rule matched out of its table, for the SQL that
+// reads it as well as for the store (the table is written through an Arrow view, whose WHERE DuckDB used
+// to drop: TestArrowViewFilters).
+func TestUnmatchedEntitiesAreNotInTheSegmentationTable(t *testing.T) {
+	f := newFixture(t, `version: 1
+name: shop
+entity: customer_id
+sources:
+  orders:
+    path: data/orders.csv
+features:
+  spend:
+    sql: select customer_id, sum(amount) as monetary from orders group by customer_id
+  big_spenders:
+    sql: select customer_id, segment from big
+    tests:
+      - not_null: [segment]
+      - row_count: {min: 1, max: 1}
+segmentations:
+  big:
+    from: spend
+    rules:
+      - {segment: big, when: "monetary >= 400"}
+  reread:
+    from: big_spenders
+    rules:
+      - {segment: still_big, when: "segment == 'big'"}
+`, fixtureOrders)
+	f.mustRun("2024-06-01", nil)
+	expectRows(t, "reread", f.query("SELECT entity, segment FROM segrun_store.current_memberships WHERE segmentation = 'reread'"), `3 "still_big"`)
+}

@@ -76,8 +76,30 @@ func (a *Arrow) CreateTable(name string, r array.RecordReader, selectList, where
 	if where != "" {
 		q += " WHERE " + where
 	}
-	if err := a.Exec(q); err != nil {
+	if err := a.WithoutFilterPushdown(func() error { return a.Exec(q) }); err != nil {
 		return err
 	}
 	return a.Exec("DROP VIEW IF EXISTS " + Ident(view))
+}
+
+// WithoutFilterPushdown runs fn with DuckDB's filter pushdown optimizer off. A statement that filters an
+// Arrow view needs it: the view's scan (the C API's arrow_scan, which RegisterView uses) accepts the filters
+// pushed into it and then drops them, because its stream ignores them, so every row comes through
+// (duckdb-go issue 24; TestArrowViewFilters fails if this is not needed any more). With the optimizer off
+// the filter stays an operator of its own above the scan.
+func (a *Arrow) WithoutFilterPushdown(fn func() error) error {
+	if err := a.Exec("SET disabled_optimizers = 'filter_pushdown'"); err != nil {
+		return err
+	}
+	ferr := fn()
+	if err := a.Exec("RESET disabled_optimizers"); err != nil && ferr == nil {
+		return err
+	}
+	return ferr
+}
+
+// RegisterView makes the batches of r readable as the view name until release is called. DuckDB reads the
+// batches once: a statement that scans the view twice sees nothing the second time.
+func (a *Arrow) RegisterView(r array.RecordReader, name string) (release func(), err error) {
+	return a.a.RegisterView(r, name)
 }
