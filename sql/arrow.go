@@ -76,30 +76,42 @@ func (a *Arrow) CreateTable(name string, r array.RecordReader, selectList, where
 	if where != "" {
 		q += " WHERE " + where
 	}
-	if err := a.WithoutFilterPushdown(func() error { return a.Exec(q) }); err != nil {
+	err = withDisabledOptimizers(a.Exec, arrowScanUnsafe, func() error { return a.Exec(q) })
+	if err != nil {
 		return err
 	}
 	return a.Exec("DROP VIEW IF EXISTS " + Ident(view))
 }
 
-// WithoutFilterPushdown runs fn with DuckDB's filter pushdown optimizer off. A statement that filters an
-// Arrow view needs it: the view's scan (the C API's arrow_scan, which RegisterView uses) accepts the filters
-// pushed into it and then drops them, because its stream ignores them, so every row comes through
-// (duckdb-go issue 24; TestArrowViewFilters fails if this is not needed any more). With the optimizer off
-// the filter stays an operator of its own above the scan.
-func (a *Arrow) WithoutFilterPushdown(fn func() error) error {
-	if err := a.Exec("SET disabled_optimizers = 'filter_pushdown'"); err != nil {
+// arrowScanUnsafe are the optimizers that break a statement reading an Arrow view. The view's scan (the C
+// API's arrow_scan, which RegisterView uses) takes the filters and the column list DuckDB pushes into it
+// and hands them to the stream, which ignores both (duckdb-go issue 24): a pushed filter is dropped, so
+// every row comes through, and when a statement reads only some of the view's columns DuckDB takes the
+// stream's first columns for them, so values land in the wrong columns, or DuckDB crashes.
+// TestArrowViewScans fails if this is ever fixed.
+const arrowScanUnsafe = "filter_pushdown,unused_columns"
+
+// WithoutFilterPushdown runs fn with DuckDB's filter pushdown optimizer off, for statements that read an
+// Arrow view whose every column they use (arrowScanUnsafe): the filter stays an operator of its own above
+// the scan.
+func (d *DB) WithoutFilterPushdown(ctx context.Context, fn func() error) error {
+	return withDisabledOptimizers(func(q string) error { return d.Exec(context.WithoutCancel(ctx), q) }, "filter_pushdown", fn)
+}
+
+func withDisabledOptimizers(exec func(string) error, optimizers string, fn func() error) error {
+	if err := exec("SET disabled_optimizers = " + Literal(optimizers)); err != nil {
 		return err
 	}
 	ferr := fn()
-	if err := a.Exec("RESET disabled_optimizers"); err != nil && ferr == nil {
+	if err := exec("RESET disabled_optimizers"); err != nil && ferr == nil {
 		return err
 	}
 	return ferr
 }
 
 // RegisterView makes the batches of r readable as the view name until release is called. DuckDB reads the
-// batches once: a statement that scans the view twice sees nothing the second time.
+// batches once: a statement that scans the view twice sees nothing the second time. A statement reading
+// the view must use every one of its columns, with filter pushdown off (arrowScanUnsafe).
 func (a *Arrow) RegisterView(r array.RecordReader, name string) (release func(), err error) {
 	return a.a.RegisterView(r, name)
 }
