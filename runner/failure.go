@@ -1,8 +1,11 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/segrun/segrun/sql"
 )
@@ -42,9 +45,22 @@ func sqlFailure(step, context string, err error, query string) error {
 	if !se.Environmental() {
 		return failf(step, "%s%s", context, se.Msg)
 	}
-	msg := fmt.Sprintf("%s: %s%s", step, context, se.Error())
-	if se.Kind == "Out of Memory" {
-		msg += " (give DuckDB more room with --memory-limit, or fewer --threads; above the limit it spills to --temp-dir, but some operations need their working set in memory)"
+	return fmt.Errorf("%s: %s%s%s", step, context, se.Error(), advice(se))
+}
+
+// environmentError is the failure of one of segrun's own statements (publishing, say), which only the
+// machine can cause: exit 3, with advice when there is some.
+func environmentError(err error) error {
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return err
 	}
-	return fmt.Errorf("%s", msg)
+	return fmt.Errorf("%w%s", err, advice(sql.ParseError(err, "")))
+}
+
+func advice(se *sql.Error) string {
+	if se.Kind == "Out of Memory" {
+		return " (give DuckDB more room with --memory-limit, or fewer --threads; above the limit it spills to --temp-dir, but some operations need their working set in memory)"
+	}
+	return ""
 }

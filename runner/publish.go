@@ -21,7 +21,7 @@ func (e *execution) publish(ctx context.Context) error {
 	for i, v := range e.segVersions {
 		d, err := e.store.Diff(ctx, base, v)
 		if err != nil {
-			return err
+			return environmentError(err)
 		}
 		diffs[i] = d
 		e.res.Segmentations[i].Diff = d
@@ -64,7 +64,7 @@ func (e *execution) publish(ctx context.Context) error {
 	}
 	e.progress("publishing version %d ...", id)
 	if err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs); err != nil {
-		return fmt.Errorf("publishing to %s: %w (nothing was published)", e.res.Store, err)
+		return environmentError(fmt.Errorf("publishing to %s: %w (nothing was published)", e.res.Store, err))
 	}
 	e.progress(" done\n")
 	e.res.Outcome, e.res.RunID = OutcomePublished, id
