@@ -19,9 +19,11 @@ test:
 		echo "note: ../shared/datasets/online_retail is not beside this checkout; the real-data test was skipped"
 	$(MAKE) fuzz
 
-# Each fuzz target briefly: spec loading, preprocessing, k-means and DBSCAN must never panic.
+# Each fuzz target briefly: spec loading, preprocessing, k-means and DBSCAN must never panic, and the plain
+# CSV reader must read nothing differently from DuckDB.
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzPlainCSV$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./sql/
 	$(GO) test -run='^$$' -fuzz='^FuzzPrep$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/
 	$(GO) test -run='^$$' -fuzz='^FuzzKMeans$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/
 	$(GO) test -run='^$$' -fuzz='^FuzzDBSCAN$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/

@@ -36,6 +36,9 @@ type RunOptions struct {
 	MemoryLimit string
 	Threads     int
 	TempDir     string
+	// DuckDBCSV reads every CSV source with DuckDB's reader, never with segrun's plain one (plaincsv.go):
+	// for tests that hold the two to the same results, and as an escape hatch (SEGRUN_CSV_READER=duckdb).
+	DuckDBCSV bool
 	// Progress receives a line per step (nil: quiet).
 	Progress io.Writer
 	Log      *slog.Logger

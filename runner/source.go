@@ -44,6 +44,10 @@ type sourceRead struct {
 	// errors, reported by file and line like any other (csvNotNull).
 	forcedNotNull map[string]bool
 	allowEmpty    bool
+	// view creates the source's view over its files with DuckDB's reader (a streamed source); plain is
+	// segrun's own reader for them, when they are plain CSV (plaincsv.go).
+	view  string
+	plain *sql.PlainCSV
 
 	wg    sync.WaitGroup
 	fp    []FileFingerprint
@@ -84,9 +88,11 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		return 0, err
 	}
 	if e.streams(name, r, read, selectList, declared) {
-		if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(name), from, parseEveryColumn(e.v.Columns[name]))); err != nil {
+		r.view = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(name), from, parseEveryColumn(e.v.Columns[name]))
+		if err := e.db.Exec(ctx, r.view); err != nil {
 			return 0, r.readFailure(err)
 		}
+		r.plain = e.plainReader(r, read)
 		e.streamed[name], e.views[name], streamed = r, true, true
 		return 0, nil
 	}

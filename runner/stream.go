@@ -83,6 +83,11 @@ func (e *execution) streamedInto(feature string) []*sourceRead {
 // probe side when the other side is empty, would stop the scan and leave rows unchecked. So the plan is
 // looked at first (EXPLAIN), and where a scan may stop early the sources are loaded instead.
 func (e *execution) runStreamed(ctx context.Context, feature, query string, sources []*sourceRead, create func() error) error {
+	if len(sources) == 1 && sources[0].plain != nil {
+		if done, err := e.runPlain(ctx, feature, query, sources[0], create); done {
+			return err
+		}
+	}
 	plan, err := e.explain(ctx, query)
 	if err != nil || !scansRunToEnd(plan) {
 		for _, r := range sources {
@@ -212,6 +217,8 @@ type planNode struct {
 	Rows     int64  // rows the operator produced (profiles only)
 	Files    string // a CSV scan's file list, as DuckDB prints it (profiles only)
 	Children []planNode
+	// Extra is what EXPLAIN prints about the operator: a scan's projected columns and pushed filters.
+	Extra map[string]any `json:"extra_info"`
 }
 
 // explain returns the physical plan of query.

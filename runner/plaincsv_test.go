@@ -1,0 +1,126 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// readerRun is a pipeline run with one of the CSV readers, and what it logged.
+type readerRun struct {
+	f   *fixture
+	log *bytes.Buffer
+}
+
+// runWithReader runs spec over orders at each as-of date, with DuckDB's CSV reader or (duckdb false) with
+// the plain one wherever it applies, logging at debug level.
+func runWithReader(t *testing.T, spec, orders string, duckdb bool, asOfs ...string) readerRun {
+	t.Helper()
+	r := readerRun{f: newFixture(t, spec, orders), log: &bytes.Buffer{}}
+	for _, asOf := range asOfs {
+		r.f.mustRun(asOf, func(o *RunOptions) {
+			o.DuckDBCSV = duckdb
+			o.Log = slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		})
+	}
+	return r
+}
+
+func (r readerRun) usedPlain() bool { return strings.Contains(r.log.String(), "reader=plain") }
+
+// published is everything the store holds of the runs' segments: memberships with their validity and
+// every change, in a fixed order.
+func (r readerRun) published() []string {
+	return append(r.f.query(`SELECT segmentation, entity, segment, valid_from_run, valid_to_run FROM segrun_store.memberships ORDER BY ALL`),
+		r.f.query(`SELECT sources->>'$[0].rows' FROM segrun_store.runs ORDER BY run_id`)...)
+}
+
+// The fixture's orders are plain CSV read by one feature: the plain reader reads them, and the store ends up
+// exactly as with DuckDB's reader, version after version (the feature filters the source, which an Arrow
+// view's scan would drop if it were pushed into it).
+func TestPlainReaderAgreesWithDuckDB(t *testing.T) {
+	plain := runWithReader(t, fixtureSpec, fixtureOrders, false, "2024-03-01", "2024-06-01")
+	duck := runWithReader(t, fixtureSpec, fixtureOrders, true, "2024-03-01", "2024-06-01")
+	if !plain.usedPlain() {
+		t.Fatalf("the plain reader did not read the fixture's orders:\n%s", plain.log)
+	}
+	if duck.usedPlain() {
+		t.Fatal("DuckDBCSV did not keep the plain reader out")
+	}
+	expectRows(t, "store, plain reader against DuckDB's", plain.published(), duck.published()...)
+}
+
+// bigOrders are the fixture's orders and enough more (several of the plain reader's chunks) that DuckDB
+// has read many batches before the reader meets the last line, last.
+func bigOrders(last string) (string, int) {
+	var b strings.Builder
+	b.WriteString(fixtureOrders)
+	for i := range 60000 {
+		fmt.Fprintf(&b, "%d,%d,2024-02-%02d 10:00:00,%d.50\n", 10+i%5000, 100+i, 1+i%28, i%90)
+	}
+	b.WriteString(last)
+	return b.String(), strings.Count(b.String(), "\n")
+}
+
+// What the plain reader leaves to DuckDB can come after DuckDB has aggregated many of its batches: the
+// feature is then run again with DuckDB's reader, which reports a bad row by file and line, or reads a row
+// DuckDB accepts, with the same result as if it had read the files from the start.
+func TestPlainReaderGivesWayLate(t *testing.T) {
+	bad, lines := bigOrders("7,99999,2024-02-01 10:00:00,ten\n")
+	f := newFixture(t, fixtureSpec, bad)
+	f.failsWith("2024-03-01", "source orders", "1 rows do not parse", fmt.Sprintf("orders.csv:%d:", lines), "ten")
+
+	// DuckDB reads a T between date and time; the plain reader leaves it to DuckDB.
+	odd, _ := bigOrders("7,99999,2024-02-01T10:00:00,5.00\n")
+	plain := runWithReader(t, fixtureSpec, odd, false, "2024-03-01")
+	if plain.usedPlain() || !strings.Contains(plain.log.String(), `column ordered_at: not plain: \"2024-02-01T10:00:00\"`) {
+		t.Errorf("the plain reader did not give way to DuckDB's:\n%s", plain.log)
+	}
+	duck := runWithReader(t, fixtureSpec, odd, true, "2024-03-01")
+	expectRows(t, "store after giving way", plain.published(), duck.published()...)
+}
+
+// DuckDB scans an Arrow view once: a feature that reads its source twice (a self-join) would see no rows
+// the second time, so the plain reader leaves such a feature to DuckDB's.
+func TestPlainReaderLeavesSelfJoinsToDuckDB(t *testing.T) {
+	spec := strings.Replace(fixtureSpec, "      from orders where ordered_at < getvariable('as_of')\n",
+		"      from orders join (select order_id from orders) using (order_id) where ordered_at < getvariable('as_of')\n", 1)
+	if spec == fixtureSpec {
+		t.Fatal("the fixture changed; this test no longer joins orders to itself")
+	}
+	plain := runWithReader(t, spec, fixtureOrders, false, "2024-03-01")
+	if plain.usedPlain() {
+		t.Error("the plain reader read a source its feature joins to itself")
+	}
+	duck := runWithReader(t, spec, fixtureOrders, true, "2024-03-01")
+	expectRows(t, "store of a self-join", plain.published(), duck.published()...)
+}
+
+func TestSingleArrowScan(t *testing.T) {
+	cols := []string{"a", "b"}
+	scan := planNode{Name: "ARROW_SCAN", Extra: map[string]any{"Function": "ARROW_SCAN", "Projections": []any{"a", "b"}}}
+	in := func(name string, children ...planNode) planNode {
+		return planNode{Name: "CREATE_TABLE_AS", Children: []planNode{{Name: name, Children: children}}}
+	}
+	for _, tc := range []struct {
+		name string
+		plan planNode
+		want bool
+	}{
+		{"aggregate", in("HASH_GROUP_BY", planNode{Name: "FILTER", Children: []planNode{scan}}), true},
+		{"self join", in("HASH_JOIN", scan, scan), false},
+		{"two scans", in("UNION", scan, scan), false},
+		{"limit", in("STREAMING_LIMIT", scan), false},
+		{"no scan", in("PROJECTION"), false},
+		{"unknown operator", in("RECURSIVE_CTE", scan), false},
+		{"some columns", in("PROJECTION", planNode{Name: "ARROW_SCAN", Extra: map[string]any{"Projections": "b"}}), false},
+		{"columns reordered", in("PROJECTION", planNode{Name: "ARROW_SCAN", Extra: map[string]any{"Projections": []any{"b", "a"}}}), false},
+		{"a pushed filter", in("PROJECTION", planNode{Name: "ARROW_SCAN", Extra: map[string]any{"Projections": []any{"a", "b"}, "Filters": "a>1"}}), false},
+	} {
+		if got := singleArrowScan(tc.plan, cols); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
