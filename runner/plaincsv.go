@@ -55,15 +55,16 @@ func (e *execution) runPlain(ctx context.Context, feature, query string, r *sour
 		return false, nil
 	}
 	defer func() {
-		release()
-		reader.Release() // with the stream's release, the last reference: its goroutines stop
-		// The source's name goes back to DuckDB's reader, for a fallback and for any later look at it.
+		// The source's name goes back to DuckDB's reader, for a fallback and for any later look at it, and
+		// the Arrow view goes before the stream it reads.
 		if rerr := e.db.Exec(context.WithoutCancel(ctx), r.view); rerr != nil && err == nil {
 			done, err = true, rerr
 		}
 		if derr := e.db.Exec(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+arrowView); derr != nil && err == nil {
 			done, err = true, derr
 		}
+		release()
+		reader.Release() // with the stream's release, the last reference: its goroutines stop
 	}()
 	// The view reads every column, so that DuckDB's scan of the Arrow view asks for all of them, in file
 	// order, which is what the stream gives it (sql.RegisterView).

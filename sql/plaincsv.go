@@ -44,7 +44,7 @@ var plainOptions = []string{"auto_detect", "columns", "comment", "delim", "escap
 // PlainCSVFor returns the plain reader of a CSV read with pinned options (SniffCSV), or why there is none.
 func PlainCSVFor(paths []string, options map[string]any) (*PlainCSV, string) {
 	for _, p := range paths {
-		if strings.ContainsAny(p, "*?[") || strings.HasSuffix(strings.ToLower(p), ".gz") || strings.Contains(p, "://") {
+		if strings.ContainsAny(p, "*?[") || compressed(p) || strings.Contains(p, "://") {
 			return nil, "not a plain local file: " + p
 		}
 	}
@@ -58,7 +58,9 @@ func PlainCSVFor(paths []string, options map[string]any) (*PlainCSV, string) {
 		return nil, "dialect not pinned"
 	}
 	delim := str("delim")
-	if len(delim) != 1 || delim[0] == '"' || delim[0] == '\r' || delim[0] == '\n' || delim[0] >= utf8.RuneSelf {
+	// The delimiters DuckDB's sniffer tries; none can be part of a plain value, which the parsers rely on
+	// (a date is its first ten bytes, whatever follows).
+	if len(delim) != 1 || !strings.Contains(",|;\t", delim) {
 		return nil, "delimiter " + strconv.Quote(delim)
 	}
 	if q := str("quote"); q != "" && q != `"` {
@@ -90,6 +92,17 @@ func PlainCSVFor(paths []string, options map[string]any) (*PlainCSV, string) {
 		return nil, "force_not_null"
 	}
 	return p, ""
+}
+
+// compressed says DuckDB would decompress the file (it goes by the extension).
+func compressed(path string) bool {
+	p := strings.ToLower(path)
+	for _, ext := range []string{".gz", ".gzip", ".zst", ".zstd", ".bz2", ".xz", ".lz4", ".snappy", ".br", ".zip"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // plainKind is how a column's fields are parsed.
@@ -173,7 +186,7 @@ func (e *notPlain) Unwrap() error { return ErrNotPlain }
 const chunkBytes = 1 << 20
 
 // Reader returns an Arrow record reader over files, parsed by workers goroutines, batches in file order.
-// Release it when done; it stops its goroutines.
+// Parsing starts with the first call to Next. Release it when done; it stops its goroutines.
 func (p *PlainCSV) Reader(files []string, workers int) *PlainCSVReader {
 	fields := make([]arrow.Field, len(p.Columns))
 	cols := make([]plainColumn, len(p.Columns))
@@ -182,11 +195,15 @@ func (p *PlainCSV) Reader(files []string, workers int) *PlainCSVReader {
 		cols[i].notNull = p.NotNull[c.Name]
 		fields[i] = arrow.Field{Name: c.Name, Type: cols[i].arrowType(), Nullable: true}
 	}
-	r := &PlainCSVReader{p: p, cols: cols, schema: arrow.NewSchema(fields, nil), files: files, refs: 1,
+	return &PlainCSVReader{p: p, cols: cols, schema: arrow.NewSchema(fields, nil), files: files, refs: 1, workers: max(workers, 1),
 		stop: make(chan struct{}), pending: make(chan chan parsed, 2*max(workers, 1))}
+}
+
+// start sets the goroutines going: one splitting the files into chunks, workers parsing them.
+func (r *PlainCSVReader) start() {
 	jobs := make(chan job)
 	var wg sync.WaitGroup
-	for range max(workers, 1) {
+	for range r.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -203,7 +220,6 @@ func (p *PlainCSV) Reader(files []string, workers int) *PlainCSVReader {
 		defer close(jobs)
 		r.split(jobs)
 	}()
-	return r
 }
 
 // PlainCSVReader is the array.RecordReader a PlainCSV hands DuckDB.
@@ -212,6 +228,8 @@ type PlainCSVReader struct {
 	cols    []plainColumn
 	schema  *arrow.Schema
 	files   []string
+	workers int
+	started sync.Once
 	refs    int64
 	stop    chan struct{}
 	stopped sync.Once
@@ -272,6 +290,7 @@ func (r *PlainCSVReader) Next() bool {
 	if r.err != nil {
 		return false
 	}
+	r.started.Do(r.start)
 	for {
 		out, ok := <-r.pending
 		if !ok {
@@ -388,17 +407,22 @@ type columnBuilder struct {
 	valid   []byte // nil until a NULL is met
 }
 
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
 func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 	buf := j.buf
 	bad := func(at int, reason string) error {
 		return &notPlain{j.file, j.offset + int64(at), reason}
 	}
 	pos := 0
+	if j.offset == 0 && bytes.HasPrefix(buf, utf8BOM) {
+		pos = len(utf8BOM) // DuckDB skips a byte order mark, as Excel writes one
+	}
 	if j.header {
-		nl := bytes.IndexByte(buf, '\n')
-		line := buf
+		nl := bytes.IndexByte(buf[pos:], '\n')
+		line := buf[pos:]
 		if nl >= 0 {
-			line = buf[:nl]
+			line = line[:nl]
 		}
 		names := make([]string, len(r.p.Columns))
 		for i, c := range r.p.Columns {
@@ -407,7 +431,7 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 		if string(line) != strings.Join(names, string(r.p.Delim)) {
 			return nil, 0, bad(0, "the header is not the column names as written")
 		}
-		pos = len(line) + 1
+		pos += len(line) + 1
 	}
 	if pos >= len(buf) {
 		return nil, 0, nil

@@ -239,17 +239,36 @@ func TestPlainCSVGivesWay(t *testing.T) {
 		{"bad number", body.String() + "8.5,x\n"},
 		{"not UTF-8", body.String() + "8,\xff\n"},
 		{"header differs", "a,c\n1,x\n"},
-		{"byte order mark", "\ufeffa,b\n1,x\n"},
+		{"byte order mark later", "a,b\n1,x\n\ufeff2,y\n"},
 		{"empty file", ""},
 	} {
 		content := tc.content
-		if tc.name != "header differs" && tc.name != "byte order mark" && tc.name != "empty file" {
+		if tc.name != "header differs" && tc.name != "byte order mark later" && tc.name != "empty file" {
 			content = "a,b\n" + content
 		}
 		path := writeFile(t, dir, strings.ReplaceAll(tc.name, " ", "_")+".csv", content)
 		ok, err := plainAgainstDuckDB(t, db, path, cols, true)
 		if ok || !errors.Is(err, ErrNotPlain) {
 			t.Errorf("%s: read %v, err %v; want the reader to give way with ErrNotPlain", tc.name, ok, err)
+		}
+	}
+}
+
+// DuckDB skips a byte order mark at the start of a file, before a header or before the first value.
+func TestPlainCSVSkipsByteOrderMark(t *testing.T) {
+	db := openTest(t)
+	dir := t.TempDir()
+	cols := []Column{{Name: "name", Type: "VARCHAR"}, {Name: "n", Type: "BIGINT"}}
+	for name, tc := range map[string]struct {
+		content string
+		header  bool
+	}{
+		"header":    {"\ufeffname,n\nAlice,10\nBob,20\n", true},
+		"no header": {"\ufeffAlice,10\nBob,20\n", false},
+	} {
+		path := writeFile(t, dir, strings.ReplaceAll(name, " ", "_")+".csv", tc.content)
+		if ok, err := plainAgainstDuckDB(t, db, path, cols, tc.header); !ok {
+			t.Errorf("%s: the plain reader gave way: %v", name, err)
 		}
 	}
 }
@@ -293,6 +312,8 @@ func TestPlainCSVFor(t *testing.T) {
 		"skipped lines":        func(o map[string]any) { o["skip"] = int64(2) },
 		"CRLF":                 func(o map[string]any) { o["new_line"] = `\r\n` },
 		"a two-byte delimiter": func(o map[string]any) { o["delim"] = "||" },
+		"a dash delimiter":     func(o map[string]any) { o["delim"] = "-" },
+		"a space delimiter":    func(o map[string]any) { o["delim"] = " " },
 		"a type it leaves":     func(o map[string]any) { o["columns"] = []Column{{Name: "a", Type: "HUGEINT"}} },
 		"a user's null string": func(o map[string]any) { o["nullstr"] = "NA" },
 	} {
@@ -303,7 +324,7 @@ func TestPlainCSVFor(t *testing.T) {
 			t.Errorf("%s: plain reader %v", name, p != nil)
 		}
 	}
-	for _, path := range []string{"a*.csv", "a.csv.gz", "s3://bucket/a.csv"} {
+	for _, path := range []string{"a*.csv", "a.csv.gz", "a.csv.zst", "A.CSV.GZ", "s3://bucket/a.csv"} {
 		if p, _ := PlainCSVFor([]string{path}, pinnedOptions(cols, true)); p != nil {
 			t.Errorf("%s: plain reader for a path DuckDB resolves itself", path)
 		}
