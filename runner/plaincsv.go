@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -100,6 +101,9 @@ func (e *execution) runPlain(ctx context.Context, feature, query string, r *sour
 		return false, nil
 	}
 	rows := reader.Rows()
+	// The batches' Go memory is garbage now; handing it back at once keeps it off the peak the next steps
+	// make on top of what DuckDB's aggregate has not returned yet (peaks 10-20 MB lower in the benchmark).
+	debug.FreeOSMemory()
 	delete(e.streamed, r.name)
 	if err := e.finishSource(r, rows); err != nil {
 		return true, err

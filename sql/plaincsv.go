@@ -196,7 +196,7 @@ func (p *PlainCSV) Reader(files []string, workers int) *PlainCSVReader {
 		fields[i] = arrow.Field{Name: c.Name, Type: cols[i].arrowType(), Nullable: true}
 	}
 	return &PlainCSVReader{p: p, cols: cols, schema: arrow.NewSchema(fields, nil), files: files, refs: 1, workers: max(workers, 1),
-		stop: make(chan struct{}), pending: make(chan chan parsed, 2*max(workers, 1))}
+		stop: make(chan struct{}), pending: make(chan chan parsed, max(workers, 1))}
 }
 
 // start sets the goroutines going: one splitting the files into chunks, workers parsing them.
