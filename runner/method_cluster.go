@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"runtime/debug"
 	"slices"
@@ -153,13 +154,14 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 	if e.base != nil {
 		base = e.base.ID
 	}
-	q := fmt.Sprintf(`SELECT f.%[1]s, %[2]s, p.segment AS segrun_prev FROM %[3]s f
+	q := fmt.Sprintf(`SELECT f.%[1]s, %[2]s, %[6]s AS segrun_prev FROM %[3]s f
 		LEFT JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%[4]d) WHERE segmentation = %[5]s) p
 		ON p.entity = f.%[1]s
 		ORDER BY f.%[1]s`,
-		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), base, sql.Literal(j.name))
-	if base == 0 { // the first version: there are no memberships to read yet
-		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, NULL::VARCHAR AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), identList(cl.Features), sql.Ident(j.seg.From))
+		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), base, sql.Literal(j.name), previousID(prevIDs))
+	if base == 0 || len(prevIDs) == 0 { // the first version: there are no memberships to read yet
+		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, %[4]d::INTEGER AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), identList(cl.Features),
+			sql.Ident(j.seg.From), algorithms.Noise)
 	}
 	batches, _, err := readBatches(a, q)
 	if err != nil {
@@ -192,25 +194,30 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 	}
 	offset := 0
 	for _, b := range batches {
-		prev := b.Column(1 + len(cl.Features))
-		for i := range prev.Len() {
-			id, ok := prevIDs[segmentAt(prev, i)]
-			if !ok {
-				id = algorithms.Noise
-			}
-			in.prev[offset+i] = id
+		prev, ok := b.Column(1 + len(cl.Features)).(*array.Int32)
+		if !ok {
+			release(batches)
+			return nil, fmt.Errorf("segmentation %s: previous clusters read as %s", j.name, b.Column(1+len(cl.Features)).DataType())
+		}
+		for i, id := range prev.Int32Values() {
+			in.prev[offset+i] = int(id)
 		}
 		offset += prev.Len()
 	}
 	return in, nil
 }
 
-// segmentAt reads a segment name from a text column ("" for NULL) without copying it.
-func segmentAt(a arrow.Array, i int) string {
-	if s, ok := a.(*array.String); ok && !a.IsNull(i) {
-		return s.Value(i)
+// previousID is the SQL that turns the previous version's segment (p.segment) into its cluster id, or
+// Noise for none: DuckDB does it as it joins, so a million names are not decoded and looked up in Go.
+func previousID(prevIDs map[string]int) string {
+	names := slices.Sorted(maps.Keys(prevIDs))
+	var b strings.Builder
+	b.WriteString("CASE p.segment")
+	for _, n := range names {
+		fmt.Fprintf(&b, " WHEN %s THEN %d", sql.Literal(n), prevIDs[n])
 	}
-	return ""
+	fmt.Fprintf(&b, " ELSE %d END::INTEGER", algorithms.Noise)
+	return b.String()
 }
 
 func prefixed(prefix string, cols []string) string {
