@@ -276,16 +276,29 @@ func AdjustedRandIndex(a, b []int) float64 {
 // denseCodes maps each label to 0..k-1 (in order of first appearance; ARI does not depend on the order).
 func denseCodes(labels []int) ([]int, int) {
 	codes := make([]int, len(labels))
+	// Labels are almost always small cluster ids: a table, not a map, numbers them (a million map lookups
+	// took 0.06 s).
+	var small [256]int // code + 1; 0 for a label not met yet
 	index := make(map[int]int)
+	k := 0
 	for i, l := range labels {
+		if l >= 0 && l < len(small) {
+			if small[l] == 0 {
+				k++
+				small[l] = k
+			}
+			codes[i] = small[l] - 1
+			continue
+		}
 		c, ok := index[l]
 		if !ok {
-			c = len(index)
+			c = k
+			k++
 			index[l] = c
 		}
 		codes[i] = c
 	}
-	return codes, len(index)
+	return codes, k
 }
 
 // labelCodes is a labelling recoded for the measures: clusters numbered 0..k-1 in increasing label order,

@@ -89,6 +89,16 @@ func TestAdjustedRandIndexMatchesScikitLearnExactly(t *testing.T) {
 			t.Errorf("pair %d swapped: ARI = %.17g, scikit-learn %.17g", i, got, p.ARI)
 		}
 	}
+	// Labels numbered by a table when small and a map otherwise: renaming clusters changes nothing.
+	for i, p := range g.Pairs {
+		renamed := make([]int, len(p.A))
+		for j, l := range p.A {
+			renamed[j] = []int{l, -7 - l, 1000 + l}[(l%3+3)%3]
+		}
+		if got := AdjustedRandIndex(renamed, p.B); got != p.ARI {
+			t.Errorf("pair %d with renamed clusters: ARI = %.17g, scikit-learn %.17g", i, got, p.ARI)
+		}
+	}
 	if got := AdjustedRandIndex(nil, nil); got != 1 {
 		t.Errorf("ARI of empty labellings = %v, want 1 (scikit-learn)", got)
 	}
