@@ -14,11 +14,7 @@ func scanInt(b []byte, at int) (int64, int, bool) {
 		j++
 	}
 	s := j
-	var v uint64
-	for j < len(b) && b[j]-'0' <= 9 {
-		v = v*10 + uint64(b[j]-'0')
-		j++
-	}
+	v, j := digitRun(b, j, 0)
 	if j == s || j-s > 19 {
 		return 0, j, false
 	}
@@ -32,6 +28,16 @@ func scanInt(b []byte, at int) (int64, int, bool) {
 		return 0, j, false
 	}
 	return int64(v), j, true
+}
+
+// digitRun adds the decimal digits at b[j:] to v, and returns it and where the digits end. Past 19 digits v
+// wraps; callers refuse or re-read such runs.
+func digitRun(b []byte, j int, v uint64) (uint64, int) {
+	for j < len(b) && b[j]-'0' <= 9 {
+		v = v*10 + uint64(b[j]-'0')
+		j++
+	}
+	return v, j
 }
 
 // pow10 are the powers of ten a float64 holds exactly.
@@ -49,11 +55,7 @@ func scanFloat(b []byte, at int) (float64, int, bool) {
 		j++
 	}
 	s := j
-	var m uint64
-	for j < len(b) && b[j]-'0' <= 9 {
-		m = m*10 + uint64(b[j]-'0')
-		j++
-	}
+	m, j := digitRun(b, j, 0)
 	digits := j - s
 	if digits == 0 {
 		return 0, j, false
@@ -62,10 +64,7 @@ func scanFloat(b []byte, at int) (float64, int, bool) {
 	if j < len(b) && b[j] == '.' {
 		j++
 		f := j
-		for j < len(b) && b[j]-'0' <= 9 {
-			m = m*10 + uint64(b[j]-'0')
-			j++
-		}
+		m, j = digitRun(b, j, m)
 		frac = j - f
 		if frac == 0 {
 			return 0, j, false
@@ -111,27 +110,21 @@ func scanDecimal(b []byte, at int, precision, scale int) (int64, int, bool) {
 		j++ // leading zeros do not count against the precision
 	}
 	s := j
-	var v int64
-	for j < len(b) && b[j]-'0' <= 9 {
-		v = v*10 + int64(b[j]-'0')
-		j++
-	}
-	if j == s || j-s > precision-scale && !(j-s == 1 && v == 0) {
+	u, j := digitRun(b, j, 0)
+	if j == s || j-s > precision-scale && !(j-s == 1 && u == 0) {
 		return 0, j, false
 	}
 	frac := 0
 	if j < len(b) && b[j] == '.' {
 		j++
 		f := j
-		for j < len(b) && b[j]-'0' <= 9 {
-			v = v*10 + int64(b[j]-'0')
-			j++
-		}
+		u, j = digitRun(b, j, u)
 		frac = j - f
 		if frac == 0 || frac > scale {
 			return 0, j, false
 		}
 	}
+	v := int64(u) // at most 18 digits: precision is at most 18
 	for range scale - frac {
 		v *= 10
 	}
