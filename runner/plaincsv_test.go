@@ -124,3 +124,20 @@ func TestSingleArrowScan(t *testing.T) {
 		}
 	}
 }
+
+// A source several steps read is loaded into a table; the plain reader loads it too, with the same store
+// as DuckDB's reader, and a bad row far into the file still comes out by file and line.
+func TestPlainReaderLoadsSourcesReadTwice(t *testing.T) {
+	spec := strings.Replace(fixtureSpec, "segmentations:", `  order_days:
+    sql: select customer_id, count(distinct ordered_at::date) as days from orders group by all
+segmentations:`, 1)
+	plain := runWithReader(t, spec, fixtureOrders, false, "2024-03-01", "2024-06-01")
+	if !strings.Contains(plain.log.String(), `msg="source loaded" source=orders rows=9 reader=plain`) {
+		t.Fatalf("the plain reader did not load the orders:\n%s", plain.log)
+	}
+	duck := runWithReader(t, spec, fixtureOrders, true, "2024-03-01", "2024-06-01")
+	expectRows(t, "store, loaded by the plain reader and by DuckDB's", plain.published(), duck.published()...)
+
+	bad, lines := bigOrders("7,99999,2024-02-01 10:00:00,ten\n")
+	newFixture(t, spec, bad).failsWith("2024-03-01", "source orders", "1 rows do not parse", fmt.Sprintf("orders.csv:%d:", lines), "ten")
+}

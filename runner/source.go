@@ -96,14 +96,24 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		e.streamed[name], e.views[name], streamed = r, true, true
 		return 0, nil
 	}
-	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s", sql.Ident(name), selectList, from)); err != nil {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
+	plainLoaded := false
+	if read.Format == "csv" && r.rejects && selectList == "*" {
+		if p := e.plainReader(r, read); p != nil {
+			if plainLoaded, err = e.loadPlain(ctx, r, p); err != nil {
+				return 0, err
+			}
 		}
-		return 0, r.readFailure(err)
 	}
-	if err := e.checkRejects(ctx, r); err != nil {
-		return 0, err
+	if !plainLoaded {
+		if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s", sql.Ident(name), selectList, from)); err != nil {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			return 0, r.readFailure(err)
+		}
+		if err := e.checkRejects(ctx, r); err != nil {
+			return 0, err
+		}
 	}
 	if err := e.checkCasts(ctx, step, name, castChecks); err != nil {
 		return 0, err
