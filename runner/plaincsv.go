@@ -13,9 +13,9 @@ import (
 	"github.com/segrun/segrun/sql"
 )
 
-// plainReader returns segrun's own CSV reader for a streamed source (sql.PlainCSV), or nil when DuckDB's
-// reader is to read it: the files are not plain local CSV with a dialect validation pinned, a column has a
-// type the plain reader does not parse, or the run asks for DuckDB's reader.
+// plainReader returns segrun's own CSV reader for a source's files (sql.PlainCSV), streamed or loaded, or
+// nil when DuckDB's reader is to read them: they are not plain local CSV with a dialect validation pinned,
+// a column has a type the plain reader does not parse, or the run asks for DuckDB's reader.
 func (e *execution) plainReader(r *sourceRead, read SourceRead) *sql.PlainCSV {
 	if e.o.DuckDBCSV || os.Getenv("SEGRUN_CSV_READER") == "duckdb" || !read.CSV.Pinned {
 		return nil
