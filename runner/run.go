@@ -299,6 +299,11 @@ func (e *execution) execute(ctx context.Context) error {
 		if err := e.releaseInputs(ctx, st.Name, done); err != nil {
 			return err
 		}
+		// Hand what the step freed back to the system before the next one allocates: otherwise the next
+		// step's memory lands on top of, say, an aggregate's freed hash tables, and that sum is the peak.
+		if err := e.db.ReleaseMemory(ctx); err != nil {
+			return environmentError(err)
+		}
 		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds()}
 		e.res.Steps = append(e.res.Steps, rep)
 		if e.streamed[st.Name] != nil {
