@@ -291,21 +291,22 @@ func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Dif
 			return err
 		}
 	}
+	var segments, transitions [][]any
 	for _, st := range d.Segments {
 		var desc any
 		if st.Description != "" {
 			desc = st.Description
 		}
-		if err := s.db.Exec(ctx, `INSERT INTO segrun_store.segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			run, v.Segmentation, st.Segment, st.Size, st.Share, st.Entered, st.Exited, st.Stayed, desc); err != nil {
-			return err
-		}
+		segments = append(segments, []any{run, v.Segmentation, st.Segment, st.Size, st.Share, st.Entered, st.Exited, st.Stayed, desc})
 	}
 	for _, t := range d.Transitions {
-		if err := s.db.Exec(ctx, `INSERT INTO segrun_store.transitions VALUES (?, ?, nullif(?, ''), nullif(?, ''), ?)`,
-			run, v.Segmentation, t.From, t.To, t.Entities); err != nil {
-			return err
-		}
+		transitions = append(transitions, []any{run, v.Segmentation, t.From, t.To, t.Entities})
+	}
+	if err := s.insertRows(ctx, "segrun_store.segments", "(?, ?, ?, ?, ?, ?, ?, ?, ?)", segments); err != nil {
+		return err
+	}
+	if err := s.insertRows(ctx, "segrun_store.transitions", "(?, ?, nullif(?, ''), nullif(?, ''), ?)", transitions); err != nil {
+		return err
 	}
 	texts, err := jsonTexts(v.Summary, v.Model)
 	if err != nil {
@@ -313,6 +314,21 @@ func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Dif
 	}
 	return s.db.Exec(ctx, `INSERT INTO segrun_store.segmentation_versions VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		run, v.Segmentation, v.Method, d.Entities, d.Assigned, texts[0], texts[1])
+}
+
+// insertRows inserts rows into table with one statement, each row's values bound to the placeholders
+// of tuple: a version's segments and transitions are a few dozen rows, and one statement each took 1 ms.
+func (s *Store) insertRows(ctx context.Context, table, tuple string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	tuples := make([]string, len(rows))
+	var args []any
+	for i, r := range rows {
+		tuples[i] = tuple
+		args = append(args, r...)
+	}
+	return s.db.Exec(ctx, "INSERT INTO "+table+" VALUES "+strings.Join(tuples, ", "), args...)
 }
 
 // undo takes a published run back out of the memberships: intervals it opened are deleted and intervals it
