@@ -52,6 +52,20 @@ func TestPlainReaderAgreesWithDuckDB(t *testing.T) {
 	expectRows(t, "store, plain reader against DuckDB's", plain.published(), duck.published()...)
 }
 
+// Windows and Excel write "\r\n" line ends: validation's sniffer finds them, the plain reader reads such
+// files too, and the store is the same as with DuckDB's reader, or with the same orders written with "\n".
+func TestPlainReaderReadsCRLF(t *testing.T) {
+	crlf := strings.ReplaceAll(fixtureOrders, "\n", "\r\n")
+	plain := runWithReader(t, fixtureSpec, crlf, false, "2024-03-01", "2024-06-01")
+	if !plain.usedPlain() {
+		t.Fatalf("the plain reader did not read orders with CRLF line ends:\n%s", plain.log)
+	}
+	duck := runWithReader(t, fixtureSpec, crlf, true, "2024-03-01", "2024-06-01")
+	expectRows(t, "store, CRLF orders, plain reader against DuckDB's", plain.published(), duck.published()...)
+	lf := runWithReader(t, fixtureSpec, fixtureOrders, false, "2024-03-01", "2024-06-01")
+	expectRows(t, "store, CRLF orders against LF orders", plain.published(), lf.published()...)
+}
+
 // bigOrders are the fixture's orders and enough more (several of the plain reader's chunks) that DuckDB
 // has read many batches before the reader meets the last line, last.
 func bigOrders(last string) (string, int) {

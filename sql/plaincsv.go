@@ -23,8 +23,9 @@ import (
 // benchmark's 373 MB of orders DuckDB's reader spends about 2.6 CPU-seconds parsing; this one spends a
 // fraction of that and hands DuckDB typed Arrow batches, so DuckDB's threads go to the query.
 //
-// It never decides what a value means where DuckDB could differ: anything outside the plain subset (a
-// quote, a carriage return, a space before a number, an exponent in an integer, a date DuckDB would have
+// Lines end the one way the dialect says: "\n", or "\r\n" (Windows, Excel exports) when DuckDB's sniffer found
+// that. It never decides what a value means where DuckDB could differ: anything outside the plain subset (a
+// quote, a carriage return that does not end a line, a space before a number, an exponent in an integer, a date DuckDB would have
 // to guess about, a field too many) stops it with ErrNotPlain, and the caller reads the files with DuckDB
 // instead, which then parses and reports everything as it always does. TestPlainCSVMatchesDuckDB holds
 // every value it does produce to DuckDB's own.
@@ -32,6 +33,8 @@ type PlainCSV struct {
 	Columns []Column
 	Delim   byte
 	Header  bool
+	// CRLF says lines end with "\r\n"; then every line must, as DuckDB's strict mode requires.
+	CRLF bool
 	// NotNull are columns whose empty field DuckDB rejects (force_not_null): such a field stops the reader.
 	NotNull map[string]bool
 }
@@ -66,7 +69,7 @@ func PlainCSVFor(paths []string, options map[string]any) (*PlainCSV, string) {
 	if q := str("quote"); q != "" && q != `"` {
 		return nil, "quote " + strconv.Quote(q)
 	}
-	if str("comment") != "" || str("new_line") != `\n` {
+	if str("comment") != "" || str("new_line") != `\n` && str("new_line") != `\r\n` {
 		return nil, "comment or line ending"
 	}
 	if skip, ok := options["skip"]; ok && fmt.Sprint(skip) != "0" {
@@ -82,7 +85,7 @@ func PlainCSVFor(paths []string, options map[string]any) (*PlainCSV, string) {
 			return nil, "column " + c.Name + " of type " + c.Type
 		}
 	}
-	p := &PlainCSV{Columns: cols, Delim: delim[0], Header: header, NotNull: map[string]bool{}}
+	p := &PlainCSV{Columns: cols, Delim: delim[0], Header: header, CRLF: str("new_line") == `\r\n`, NotNull: map[string]bool{}}
 	if list, ok := options["force_not_null"].([]any); ok {
 		for _, n := range list {
 			s, _ := n.(string)
@@ -424,6 +427,13 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 		if nl >= 0 {
 			line = line[:nl]
 		}
+		next := len(line) + 1
+		if r.p.CRLF {
+			if !bytes.HasSuffix(line, []byte{'\r'}) {
+				return nil, 0, bad(0, "a line that does not end with a carriage return and a line feed")
+			}
+			line = line[:len(line)-1]
+		}
 		names := make([]string, len(r.p.Columns))
 		for i, c := range r.p.Columns {
 			names[i] = c.Name
@@ -431,7 +441,7 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 		if string(line) != strings.Join(names, string(r.p.Delim)) {
 			return nil, 0, bad(0, "the header is not the column names as written")
 		}
-		pos += len(line) + 1
+		pos += next
 	}
 	if pos >= len(buf) {
 		return nil, 0, nil
@@ -441,8 +451,17 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 	if body[len(body)-1] != '\n' {
 		n++
 	}
-	if bytes.IndexByte(body, '\r') >= 0 || bytes.IndexByte(body, '"') >= 0 {
-		return nil, 0, bad(pos, "a quote or a carriage return")
+	if bytes.IndexByte(body, '"') >= 0 {
+		return nil, 0, bad(pos, "a quote")
+	}
+	// eol is the byte that ends a line's last field: '\n', or with CRLF the '\r' that must come before it.
+	// Without CRLF a carriage return anywhere gives way; with it, one that is not followed by '\n' does (a
+	// field stops at it and the line then does not end as it must), and so does a line feed without one.
+	eol := byte('\n')
+	if r.p.CRLF {
+		eol = '\r'
+	} else if bytes.IndexByte(body, '\r') >= 0 {
+		return nil, 0, bad(pos, "a carriage return")
 	}
 	builders := make([]columnBuilder, len(r.cols))
 	for i, c := range r.cols {
@@ -466,20 +485,29 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 	i := 0
 	for row := 0; i < len(body); row++ {
 		lineStart := i
-		if body[i] == '\n' {
+		if body[i] == '\n' || body[i] == eol {
 			return nil, 0, bad(pos+i, "a blank line")
 		}
 		for c := range r.cols {
-			j, why := r.cols[c].scan(&builders[c], row, n, body, i, delim)
+			j, why := r.cols[c].scan(&builders[c], row, n, body, i, delim, eol)
+			next := j + 1
 			if why == "" {
 				switch {
 				case j < len(body) && body[j] == delim:
 					if c == last {
 						why = "too many fields"
 					}
-				case j == len(body) || body[j] == '\n':
+				case j == len(body) || body[j] == eol:
 					if c < last {
 						why = "too few fields"
+					} else if eol == '\r' {
+						if j == len(body) || j+1 == len(body) || body[j+1] != '\n' {
+							if j < len(body) {
+								why = "a carriage return without a line feed"
+							}
+						} else {
+							next = j + 2
+						}
 					}
 				default:
 					why = "not plain"
@@ -487,12 +515,12 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 			}
 			if why != "" {
 				fieldEnd := j
-				for fieldEnd < len(body) && body[fieldEnd] != delim && body[fieldEnd] != '\n' {
+				for fieldEnd < len(body) && body[fieldEnd] != delim && body[fieldEnd] != '\n' && body[fieldEnd] != '\r' {
 					fieldEnd++
 				}
 				return nil, 0, bad(pos+lineStart, fmt.Sprintf("column %s: %s: %q", r.p.Columns[c].Name, why, body[i:fieldEnd]))
 			}
-			i = j + 1
+			i = next
 		}
 	}
 	arrays := make([]arrow.Array, len(r.cols))
@@ -508,8 +536,8 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 
 // scan parses the field that starts at b[at] into row i of col, stopping at the first byte that cannot
 // continue it, and returns where it stopped, or why the field is not plain.
-func (c plainColumn) scan(col *columnBuilder, i, n int, b []byte, at int, delim byte) (int, string) {
-	if at == len(b) || b[at] == delim || b[at] == '\n' {
+func (c plainColumn) scan(col *columnBuilder, i, n int, b []byte, at int, delim, eol byte) (int, string) {
+	if at == len(b) || b[at] == delim || b[at] == eol {
 		if c.notNull {
 			return at, "empty in a not_null column"
 		}
@@ -570,7 +598,7 @@ func (c plainColumn) scan(col *columnBuilder, i, n int, b []byte, at int, delim 
 		return j, ""
 	}
 	j := at
-	for j < len(b) && b[j] != delim && b[j] != '\n' {
+	for j < len(b) && b[j] != delim && b[j] != '\n' && b[j] != '\r' {
 		j++
 	}
 	if !utf8.Valid(b[at:j]) {

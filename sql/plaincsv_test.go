@@ -25,8 +25,21 @@ func pinnedOptions(cols []Column, header bool) map[string]any {
 // reader's error.
 func plainAgainstDuckDB(t *testing.T, db *DB, path string, cols []Column, header bool) (plainOK bool, plainErr error) {
 	t.Helper()
+	return plainAgainstDuckDBWith(t, db, path, pinnedOptions(cols, header))
+}
+
+// crlfOptions are pinnedOptions for a file whose lines end with "\r\n".
+func crlfOptions(cols []Column, header bool) map[string]any {
+	o := pinnedOptions(cols, header)
+	o["new_line"] = `\r\n`
+	return o
+}
+
+// plainAgainstDuckDBWith is plainAgainstDuckDB with the pinned options given.
+func plainAgainstDuckDBWith(t *testing.T, db *DB, path string, opts map[string]any) (plainOK bool, plainErr error) {
+	t.Helper()
 	ctx := context.Background()
-	opts := pinnedOptions(cols, header)
+	cols := opts["columns"].([]Column)
 	duckErr := db.Exec(ctx, "CREATE OR REPLACE TABLE duck AS SELECT * FROM "+ReadSQL("csv", []string{path}, opts))
 	p, why := PlainCSVFor([]string{path}, opts)
 	if p == nil {
@@ -188,12 +201,17 @@ func TestPlainCSVMatchesDuckDB(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct {
-		name            string
-		header, trailer bool
-	}{{"header", true, true}, {"no trailing newline", true, false}, {"no header", false, true}} {
+		name                  string
+		header, trailer, crlf bool
+	}{{"header", true, true, false}, {"no trailing newline", true, false, false}, {"no header", false, true, false},
+		{"CRLF", true, true, true}, {"CRLF without the last line end", true, false, true}, {"CRLF no header", false, true, true}} {
+		eol := "\n"
+		if tc.crlf {
+			eol = "\r\n"
+		}
 		var b strings.Builder
 		if tc.header {
-			b.WriteString(strings.Join(names, ",") + "\n")
+			b.WriteString(strings.Join(names, ",") + eol)
 		}
 		for r := range 60000 {
 			for i, typ := range types {
@@ -206,14 +224,18 @@ func TestPlainCSVMatchesDuckDB(t *testing.T) {
 				}
 				b.WriteString(randomPlainValue(rng, typ))
 			}
-			b.WriteByte('\n')
+			b.WriteString(eol)
 		}
 		content := b.String()
 		if !tc.trailer {
-			content = strings.TrimSuffix(content, "\n")
+			content = strings.TrimSuffix(content, eol)
 		}
 		path := writeFile(t, dir, strings.ReplaceAll(tc.name, " ", "_")+".csv", content)
-		if ok, err := plainAgainstDuckDB(t, db, path, cols, tc.header); !ok {
+		opts := pinnedOptions(cols, tc.header)
+		if tc.crlf {
+			opts = crlfOptions(cols, tc.header)
+		}
+		if ok, err := plainAgainstDuckDBWith(t, db, path, opts); !ok {
 			t.Errorf("%s: the plain reader gave way on plain data: %v", tc.name, err)
 		}
 	}
@@ -250,6 +272,29 @@ func TestPlainCSVGivesWay(t *testing.T) {
 		ok, err := plainAgainstDuckDB(t, db, path, cols, true)
 		if ok || !errors.Is(err, ErrNotPlain) {
 			t.Errorf("%s: read %v, err %v; want the reader to give way with ErrNotPlain", tc.name, ok, err)
+		}
+	}
+	// With "\r\n" pinned, every line must end so (DuckDB's strict mode refuses the rest).
+	crlf := strings.ReplaceAll(body.String(), "\n", "\r\n")
+	for _, tc := range []struct{ name, content string }{
+		{"a bare line feed", crlf + "8,x\n9,y\r\n"},
+		{"a bare line feed first", "8,x\n" + crlf},
+		{"a carriage return in a value", crlf + "8,x\ry\r\n"},
+		{"a carriage return before a number", crlf + "8,x\r19,y\r\n"},
+		{"a carriage return after a number", crlf + "8\r,x\r\n"},
+		{"a carriage return at the end", crlf + "8,x\r"},
+		{"a blank line", crlf + "\r\n8,x\r\n"},
+		{"too few fields", crlf + "8\r\n"},
+		{"the header without a carriage return", "a,b\n" + crlf},
+	} {
+		content := tc.content
+		if !strings.HasPrefix(content, "a,b") {
+			content = "a,b\r\n" + content
+		}
+		path := writeFile(t, dir, "crlf_"+strings.ReplaceAll(tc.name, " ", "_")+".csv", content)
+		ok, err := plainAgainstDuckDBWith(t, db, path, crlfOptions(cols, true))
+		if ok || !errors.Is(err, ErrNotPlain) {
+			t.Errorf("CRLF, %s: read %v, err %v; want the reader to give way with ErrNotPlain", tc.name, ok, err)
 		}
 	}
 }
@@ -310,7 +355,8 @@ func TestPlainCSVFor(t *testing.T) {
 		"quoting":              func(o map[string]any) { o["quote"] = "'" },
 		"a comment":            func(o map[string]any) { o["comment"] = "#" },
 		"skipped lines":        func(o map[string]any) { o["skip"] = int64(2) },
-		"CRLF":                 func(o map[string]any) { o["new_line"] = `\r\n` },
+		"CRLF is fine":         func(o map[string]any) { o["new_line"] = `\r\n` },
+		"a bare CR":            func(o map[string]any) { o["new_line"] = `\r` },
 		"a two-byte delimiter": func(o map[string]any) { o["delim"] = "||" },
 		"a dash delimiter":     func(o map[string]any) { o["delim"] = "-" },
 		"a space delimiter":    func(o map[string]any) { o["delim"] = " " },
@@ -320,7 +366,7 @@ func TestPlainCSVFor(t *testing.T) {
 		o := pinnedOptions(cols, true)
 		mod(o)
 		p, _ := PlainCSVFor([]string{"a.csv"}, o)
-		if (p != nil) != (name == "semicolons are fine") {
+		if (p != nil) != strings.HasSuffix(name, "fine") {
 			t.Errorf("%s: plain reader %v", name, p != nil)
 		}
 	}
@@ -335,7 +381,7 @@ func TestPlainCSVFor(t *testing.T) {
 // be what DuckDB reads.
 func FuzzPlainCSV(f *testing.F) {
 	for _, s := range []string{"1,2.5,2024-01-01 10:00:00,x,3.25\n", "-7,,2024-02-29,,0\n2,1e3,1970-01-01 00:00:00.5,é,-1.5\n",
-		"9223372036854775807,-0,9999-12-31 23:59:59.999999, y ,99.99"} {
+		"9223372036854775807,-0,9999-12-31 23:59:59.999999, y ,99.99", "1,2.5,2024-01-01,x,3.25\r\n-7,,2024-02-29,,\r\n"} {
 		f.Add(s)
 	}
 	cols := []Column{{Name: "a", Type: "BIGINT"}, {Name: "b", Type: "DOUBLE"}, {Name: "c", Type: "TIMESTAMP"},
@@ -349,5 +395,8 @@ func FuzzPlainCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		path := writeFile(t, dir, "fuzz.csv", "a,b,c,d,e\n"+body)
 		plainAgainstDuckDB(t, db, path, cols, true)
+		// The same bytes as a file whose lines end with "\r\n".
+		path = writeFile(t, dir, "fuzz_crlf.csv", "a,b,c,d,e\r\n"+body)
+		plainAgainstDuckDBWith(t, db, path, crlfOptions(cols, true))
 	})
 }
