@@ -23,12 +23,12 @@ import (
 // benchmark's 373 MB of orders DuckDB's reader spends about 2.6 CPU-seconds parsing; this one spends a
 // fraction of that and hands DuckDB typed Arrow batches, so DuckDB's threads go to the query.
 //
-// Lines end the one way the dialect says: "\n", or "\r\n" (Windows, Excel exports) when DuckDB's sniffer found
-// that. It never decides what a value means where DuckDB could differ: anything outside the plain subset (a
-// quote, a carriage return that does not end a line, a space before a number, an exponent in an integer, a date DuckDB would have
-// to guess about, a field too many) stops it with ErrNotPlain, and the caller reads the files with DuckDB
-// instead, which then parses and reports everything as it always does. TestPlainCSVMatchesDuckDB holds
-// every value it does produce to DuckDB's own.
+// Lines end the one way the dialect says: "\n", or "\r\n" (Windows, Excel exports) when DuckDB's sniffer
+// found that. It never decides what a value means where DuckDB could differ: anything outside the plain
+// subset (a quote, a carriage return that does not end a line, a space before a number, an exponent in an
+// integer, a date DuckDB would have to guess about, a field too many) stops it with ErrNotPlain, and the
+// caller reads the files with DuckDB instead, which then parses and reports everything as it always does.
+// TestPlainCSVMatchesDuckDB holds every value it does produce to DuckDB's own.
 type PlainCSV struct {
 	Columns []Column
 	Delim   byte
@@ -500,13 +500,11 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 				case j == len(body) || body[j] == eol:
 					if c < last {
 						why = "too few fields"
-					} else if eol == '\r' {
-						if j == len(body) || j+1 == len(body) || body[j+1] != '\n' {
-							if j < len(body) {
-								why = "a carriage return without a line feed"
-							}
-						} else {
+					} else if eol == '\r' && j < len(body) { // a last line may end without a line end
+						if j+1 < len(body) && body[j+1] == '\n' {
 							next = j + 2
+						} else {
+							why = "a carriage return without a line feed"
 						}
 					}
 				default:
