@@ -316,20 +316,27 @@ func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Dif
 		run, v.Segmentation, v.Method, d.Entities, d.Assigned, texts[0], texts[1])
 }
 
-// insertRows inserts rows into table with one statement, each row's values bound to the placeholders
-// of tuple: a version's segments and transitions are a few dozen rows, and one statement each took 1 ms.
+// insertRows inserts rows into table, each row's values bound to the placeholders of tuple, with one
+// statement per insertBatch rows: a version's segments and transitions are usually a few dozen rows, and a
+// statement each took 1 ms; a clustering with many segments has thousands of transitions.
 func (s *Store) insertRows(ctx context.Context, table, tuple string, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
+	for len(rows) > 0 {
+		batch := rows[:min(len(rows), insertBatch)]
+		rows = rows[len(batch):]
+		tuples := make([]string, len(batch))
+		var args []any
+		for i, r := range batch {
+			tuples[i] = tuple
+			args = append(args, r...)
+		}
+		if err := s.db.Exec(ctx, "INSERT INTO "+table+" VALUES "+strings.Join(tuples, ", "), args...); err != nil {
+			return err
+		}
 	}
-	tuples := make([]string, len(rows))
-	var args []any
-	for i, r := range rows {
-		tuples[i] = tuple
-		args = append(args, r...)
-	}
-	return s.db.Exec(ctx, "INSERT INTO "+table+" VALUES "+strings.Join(tuples, ", "), args...)
+	return nil
 }
+
+const insertBatch = 500
 
 // undo takes a published run back out of the memberships: intervals it opened are deleted and intervals it
 // closed are reopened, which also takes its change log away. The runs row stays, marked replaced, for the
