@@ -2,6 +2,7 @@ package runner
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,6 +24,7 @@ features:
              date_part('day', getvariable('as_of')::timestamp - max(ordered_at)) as recency_days,
              count(distinct order_id) as frequency, sum(amount) as monetary,
              case when count(*) > 5 then 'often' else 'rarely' end as habit,
+             (case when count(*) > 5 then 'often' else 'rarely' end)::ENUM('often', 'rarely') as habit_enum,
              case when customer_id % 10 = 0 then NULL else sum(amount) end as patchy
       from orders where ordered_at < getvariable('as_of') and amount > 0 group by customer_id
 segmentations:
@@ -144,6 +146,22 @@ segmentations:`, 1))
 			t.Errorf("chose k=%d, best silhouette at k=%d", c.K, best.K)
 		}
 	})
+}
+
+// An ENUM column is text to clustering: one-hot encoded, it clusters exactly as the same values as VARCHAR.
+func TestClusteringEncodesEnumColumnsAsText(t *testing.T) {
+	sizes := func(feature string) []int64 {
+		f := clusterFixture(t, "      method: kmeans\n      features: [recency_days, "+feature+"]\n      transform: {"+feature+": onehot}\n      k: 3\n      seed: 1\n")
+		var out []int64
+		for _, s := range f.mustRun("2024-06-30", nil).Segmentations[0].Diff.Segments {
+			out = append(out, s.Size)
+		}
+		return out
+	}
+	text, enum := sizes("habit"), sizes("habit_enum")
+	if len(text) != 3 || !slices.Equal(text, enum) {
+		t.Errorf("segment sizes with the VARCHAR column %v, with the ENUM %v", text, enum)
+	}
 }
 
 func TestConcurrentlyRaisesPanicsWithTheirStacks(t *testing.T) {

@@ -232,14 +232,17 @@ func prefixed(prefix string, cols []string) string {
 }
 
 func isTextArrow(a arrow.Array) bool {
-	switch a.(type) {
+	switch x := a.(type) {
 	case *array.String, *array.Boolean:
 		return true
+	case *array.Dictionary: // an ENUM
+		_, ok := x.Dictionary().(*array.String)
+		return ok
 	}
 	return false
 }
 
-// textInto reads a text (or boolean) Arrow column into out and its NULL mask into nulls.
+// textInto reads a text (boolean, ENUM) Arrow column into out and its NULL mask into nulls.
 func textInto(a arrow.Array, out []string, nulls []bool) {
 	for i := range a.Len() {
 		if a.IsNull(i) {
@@ -251,6 +254,8 @@ func textInto(a arrow.Array, out []string, nulls []bool) {
 			out[i] = x.Value(i)
 		case *array.Boolean:
 			out[i] = strconv.FormatBool(x.Value(i))
+		case *array.Dictionary:
+			out[i] = x.Dictionary().(*array.String).Value(x.GetValueIndex(i))
 		}
 	}
 }

@@ -28,12 +28,19 @@ func ruleType(duckType string) any {
 		return 0
 	case t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL"):
 		return 0.0
-	case t == "VARCHAR":
+	case isText(t):
 		return ""
 	case t == "DATE" || strings.HasPrefix(t, "TIMESTAMP"):
 		return time.Time{}
 	}
 	return nil
+}
+
+// isText says whether a DuckDB type holds text: VARCHAR, or an ENUM (segmentation results are ENUMs of
+// their segment names; DuckDB hands both to Arrow as strings, an ENUM dictionary-encoded).
+func isText(duckType string) bool {
+	t := strings.ToUpper(duckType)
+	return t == "VARCHAR" || strings.HasPrefix(t, "ENUM(")
 }
 
 // RuleEnv is what rules of one segmentation can read: the input's columns, vars and as_of.

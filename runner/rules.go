@@ -410,6 +410,22 @@ func fromArrow(a arrow.Array, k vkind, v *vec, nullBuf []bool) ([]bool, error) {
 		for i := range v.s {
 			v.s[i] = arr.Value(i) // a view into Arrow's buffer: no copy
 		}
+	case *array.Dictionary: // an ENUM
+		names, ok := arr.Dictionary().(*array.String)
+		if !ok {
+			return nil, fmt.Errorf("rules cannot read Arrow type %s", a.DataType())
+		}
+		if cap(v.s) < n {
+			v.s = make([]string, n)
+		}
+		v.s = v.s[:n]
+		for i := range v.s {
+			if arr.IsValid(i) {
+				v.s[i] = names.Value(arr.GetValueIndex(i))
+			} else {
+				v.s[i] = ""
+			}
+		}
 	case *array.Boolean:
 		b := v.boolsFor(n)
 		for i := range b {

@@ -215,6 +215,31 @@ func int64Batch(t *testing.T, names []string, cols [][]*int64) arrow.RecordBatch
 // A rules segmentation without else leaves the entities no rule matched out of its table, for the SQL that
 // reads it as well as for the store (the table is written through an Arrow view, whose WHERE DuckDB used
 // to drop: TestArrowViewFilters).
+// Rules read an ENUM column as text (DuckDB hands it to Arrow dictionary-encoded).
+func TestRulesReadEnumColumns(t *testing.T) {
+	f := newFixture(t, `version: 1
+name: shop
+entity: customer_id
+sources:
+  orders:
+    path: data/orders.csv
+features:
+  spend:
+    sql: |
+      select customer_id, (case when sum(amount) >= 400 then 'big' else 'small' end)::ENUM('big', 'small') as size
+      from orders group by customer_id
+segmentations:
+  sized:
+    from: spend
+    rules:
+      - {segment: big_spender, when: "size == 'big'"}
+    else: other
+`, fixtureOrders)
+	f.mustRun("2024-06-01", nil)
+	expectRows(t, "sized", f.query("SELECT entity, segment FROM segrun_store.current_memberships WHERE segmentation = 'sized' ORDER BY entity"),
+		`1 "other"`, `2 "other"`, `3 "big_spender"`, `4 "other"`, `5 "other"`)
+}
+
 func TestUnmatchedEntitiesAreNotInTheSegmentationTable(t *testing.T) {
 	f := newFixture(t, `version: 1
 name: shop

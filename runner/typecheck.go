@@ -418,7 +418,7 @@ func (c *validator) typeCluster(path, from string, cl *spec.Cluster, input []sql
 		}
 		typ := input[j].Type
 		switch {
-		case onehot[f] && typ != "VARCHAR" && typ != "BOOLEAN":
+		case onehot[f] && !isText(typ) && typ != "BOOLEAN":
 			c.errorAt(path+"/transform/"+pointerToken(f), "cluster.transform", fmt.Sprintf("onehot encodes text; %q is %s", f, typ), "")
 		case !onehot[f] && !isNumeric(typ):
 			c.errorAt(at, "segmentation.type", fmt.Sprintf("column %q of %s is %s; clustering needs numbers (encode text with transform: {%s: onehot})", f, from, typ, f), "")
