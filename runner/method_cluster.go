@@ -616,12 +616,11 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 		return err
 	}
 	defer reader.Release()
-	segment := "CASE cluster WHEN -1 THEN " + sql.Literal(spec.NoiseSegment)
+	codes, names := []int{algorithms.Noise}, []string{spec.NoiseSegment}
 	for _, id := range sortedIDs(model.IDs) {
-		segment += fmt.Sprintf(" WHEN %d THEN %s", id, sql.Literal(model.Segments[id]))
+		codes, names = append(codes, id), append(names, model.Segments[id])
 	}
-	segment += " END"
-	sel := fmt.Sprintf("%s, %s AS segment, nullif(cluster, -1) AS cluster", sql.Ident(j.entity), segment)
+	sel := fmt.Sprintf("%s, %s AS segment, nullif(cluster, -1) AS cluster", sql.Ident(j.entity), segmentCase("cluster", codes, names))
 	if gmm {
 		sel += ", probability"
 	}

@@ -89,17 +89,18 @@ func writeAssignments(a *sql.Arrow, j *segJob, rs *ruleSet, batches []arrow.Reco
 	defer reader.Release()
 	ent := sql.Ident(j.entity)
 	if !rs.multi {
-		return a.CreateTable(j.name, reader, fmt.Sprintf("%s, %s AS segment%s", ent, segmentCase("segrun_code", rs.segments), carryList(carry)),
-			"segrun_code >= 0")
+		return a.CreateTable(j.name, reader, fmt.Sprintf("%s, %s AS segment%s", ent, segmentCase("segrun_code", ordinals(len(rs.segments)), rs.segments),
+			carryList(carry)), "segrun_code >= 0")
 	}
 	// A multi segmentation gives one row per entity and matching rule, or the else segment when none did.
+	typ := segmentType(rs.segments)
 	names := make([]string, len(rs.rules))
 	for i, r := range rs.rules {
-		names[i] = sql.Literal(r.segment)
+		names[i] = segmentValue(r.segment, typ)
 	}
-	none := "[]::VARCHAR[]"
+	none := "[]::" + typ + "[]"
 	if rs.elseCode >= 0 {
-		none = "[" + sql.Literal(rs.segments[rs.elseCode]) + "]"
+		none = "[" + segmentValue(rs.segments[rs.elseCode], typ) + "]"
 	}
 	sel := fmt.Sprintf("%s, unnest(CASE WHEN segrun_code = 0 THEN %s ELSE list_filter([%s], (s, i) -> (segrun_code >> (i - 1)) & 1 = 1) END) AS segment%s",
 		ent, none, strings.Join(names, ", "), carryList(carry))

@@ -240,6 +240,44 @@ segmentations:
 		`1 "other"`, `2 "other"`, `3 "big_spender"`, `4 "other"`, `5 "other"`)
 }
 
+// A segmentation's table holds its segment as an ENUM of its segment names, sorted so that ordering is
+// the names' own, single-valued and multi alike; SQL reads it as text.
+func TestSegmentationResultsAreEnumsOfTheirSegments(t *testing.T) {
+	f := newFixture(t, `version: 1
+name: shop
+entity: customer_id
+sources:
+  orders:
+    path: data/orders.csv
+features:
+  spend:
+    sql: select customer_id, sum(amount) as monetary, count(*) as orders from orders group by customer_id
+  typed:
+    sql: |
+      select s.customer_id, typeof(s.segment) as single, typeof(m.segment) as multi,
+             s.segment = 'whale' or s.segment like 'm%' as text_compares
+      from sized s join tagged m using (customer_id)
+    tests:
+      - assert: "single = 'ENUM(''minnow'', ''whale'')'"
+      - assert: "multi = 'ENUM(''big'', ''frequent'', ''neither'')'"
+      - assert: text_compares
+segmentations:
+  sized:
+    from: spend
+    rules:
+      - {segment: whale, when: "monetary >= 400"}
+    else: minnow
+  tagged:
+    from: spend
+    multi: true
+    rules:
+      - {segment: frequent, when: "orders >= 2"}
+      - {segment: big, when: "monetary >= 100"}
+    else: neither
+`, fixtureOrders)
+	f.mustRun("2024-06-01", nil)
+}
+
 func TestUnmatchedEntitiesAreNotInTheSegmentationTable(t *testing.T) {
 	f := newFixture(t, `version: 1
 name: shop

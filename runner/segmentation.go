@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -266,13 +267,45 @@ func uint64Array(v []uint64) arrow.Array {
 	return array.NewUint64Data(data)
 }
 
-// segmentCase is the SQL expression turning a segment code into its name.
-func segmentCase(codeCol string, segments []string) string {
+// A segmentation's result table holds its segment as an ENUM of the segment names it can assign, sorted,
+// not as VARCHAR. SQL reads it as text (comparisons with strings, LIKE, concatenation and, with the names
+// sorted, ordering all behave as for VARCHAR), but DuckDB stores one byte per row instead of a string,
+// and every step after the segmentation reads those bytes: the diff with the previous version, segment
+// counts, the store's inserts. Strings had been half of publishing's CPU time (storing them, hashing them
+// for DuckDB's statistics, scanning them back); on the benchmark's two 1M-row segmentations, in alternating
+// runs, a first version took 0.2-0.3 s less (of 3.7-4.1 s) and a second 0.1-0.2 s less.
+
+// segmentType is the ENUM type of a segmentation whose segments are names.
+func segmentType(names []string) string {
+	sorted := slices.Compact(slices.Sorted(slices.Values(names)))
+	lits := make([]string, len(sorted))
+	for i, n := range sorted {
+		lits[i] = sql.Literal(n)
+	}
+	return "ENUM(" + strings.Join(lits, ", ") + ")"
+}
+
+// segmentValue is the SQL constant of segment name in a column of type typ (a segmentType).
+func segmentValue(name, typ string) string { return sql.Literal(name) + "::" + typ }
+
+// segmentCase is the SQL expression turning the code in codeCol into its segment: codes[i] becomes
+// names[i], a value of segmentType(names); any other code gives NULL.
+func segmentCase(codeCol string, codes []int, names []string) string {
+	typ := segmentType(names)
 	var b strings.Builder
 	b.WriteString("CASE " + codeCol)
-	for i, s := range segments {
-		fmt.Fprintf(&b, " WHEN %d THEN %s", i, sql.Literal(s))
+	for i, n := range names {
+		fmt.Fprintf(&b, " WHEN %d THEN %s", codes[i], segmentValue(n, typ))
 	}
 	b.WriteString(" END")
 	return b.String()
+}
+
+// ordinals are the codes 0..n-1.
+func ordinals(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
