@@ -481,15 +481,51 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 		}
 	}
 	delim := r.p.Delim
-	last := len(r.cols) - 1
+	cols := r.cols
+	last := len(cols) - 1
 	i := 0
 	for row := 0; i < len(body); row++ {
 		lineStart := i
 		if body[i] == '\n' || body[i] == eol {
 			return nil, 0, bad(pos+i, "a blank line")
 		}
-		for c := range r.cols {
-			j, why := r.cols[c].scan(&builders[c], row, n, body, i, delim, eol)
+		for c := range cols {
+			col, b := &cols[c], &builders[c]
+			var j int
+			var why string
+			// The common fields are parsed here, in the row loop; empty fields, the other types and every
+			// failure go through scan.
+			switch {
+			case i == len(body) || body[i] == delim || body[i] == eol:
+				j, why = col.scan(b, row, n, body, i, delim, eol)
+			case col.kind == kindBigint:
+				v, k, ok := scanInt(body, i)
+				if j = k; ok {
+					b.ints[row] = v
+				} else {
+					j, why = col.scan(b, row, n, body, i, delim, eol)
+				}
+			case col.kind == kindDouble:
+				v, k, ok := scanFloat(body, i)
+				if j = k; ok {
+					b.floats[row] = v
+				} else {
+					j, why = col.scan(b, row, n, body, i, delim, eol)
+				}
+			case col.kind == kindTimestamp:
+				v, k, ok := scanTimestamp(body, i)
+				if j = k; ok {
+					b.ints[row] = v
+				} else {
+					j, why = col.scan(b, row, n, body, i, delim, eol)
+				}
+			default:
+				j, why = col.scan(b, row, n, body, i, delim, eol)
+			}
+			if why == "" && c < last && j < len(body) && body[j] == delim {
+				i = j + 1
+				continue
+			}
 			next := j + 1
 			if why == "" {
 				switch {
@@ -534,7 +570,7 @@ func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 
 // scan parses the field that starts at b[at] into row i of col, stopping at the first byte that cannot
 // continue it, and returns where it stopped, or why the field is not plain.
-func (c plainColumn) scan(col *columnBuilder, i, n int, b []byte, at int, delim, eol byte) (int, string) {
+func (c *plainColumn) scan(col *columnBuilder, i, n int, b []byte, at int, delim, eol byte) (int, string) {
 	if at == len(b) || b[at] == delim || b[at] == eol {
 		if c.notNull {
 			return at, "empty in a not_null column"
