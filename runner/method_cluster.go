@@ -426,7 +426,7 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 	}
 	ids := sortedIDs(model.IDs)
 	dense := make([]int, len(labels)) // ids renumbered 0..k-1 for the functions that want that
-	pos := map[int]int{}
+	pos := make([]int, slices.Max(append([]int{0}, ids...))+1)
 	for i, id := range ids {
 		pos[id] = i
 	}
@@ -478,7 +478,7 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 
 // stability is the adjusted Rand index over the entities clustered in both versions, or nil when none was.
 func stability(prev, labels []int, rowOf func(int) int) *float64 {
-	var a, b []int
+	a, b := make([]int, 0, len(labels)), make([]int, 0, len(labels))
 	for i, l := range labels {
 		if p := prev[rowOf(i)]; p != algorithms.Noise && l != algorithms.Noise {
 			a, b = append(a, p), append(b, l)
