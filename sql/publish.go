@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -280,11 +281,16 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 }
 
 func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Diff) error {
-	seg, diff := Literal(v.Segmentation), diffTable(v.Segmentation)
+	diff := diffTable(v.Segmentation)
+	codes, err := s.segmentCodes(ctx, v.Segmentation, d.Segments)
+	if err != nil {
+		return err
+	}
 	stmts := []string{
-		fmt.Sprintf(`UPDATE segrun_store.memberships m SET valid_to_run = %d FROM (SELECT entity, old FROM %s WHERE %s) e
-			WHERE m.segmentation = %s AND m.valid_to_run IS NULL AND m.entity = e.entity AND m.segment = e.old`, run, diff, exitedRows, seg),
-		fmt.Sprintf(`INSERT INTO segrun_store.memberships SELECT entity, %s, new, %d, NULL FROM %s WHERE %s`, seg, run, diff, enteredRows),
+		fmt.Sprintf(`UPDATE segrun_store.membership_intervals i SET valid_to_run = %d FROM (SELECT entity, old FROM %s WHERE %s) e
+			WHERE i.valid_to_run IS NULL AND i.entity = e.entity AND i.code = %s`, run, diff, exitedRows, codeOf("e.old", codes)),
+		fmt.Sprintf(`INSERT INTO segrun_store.membership_intervals SELECT entity, %s, %d, NULL FROM %s WHERE %s`,
+			codeOf("new", codes), run, diff, enteredRows),
 	}
 	for _, q := range stmts {
 		if err := s.db.Exec(ctx, q); err != nil {
@@ -316,6 +322,57 @@ func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Dif
 		run, v.Segmentation, v.Method, d.Entities, d.Assigned, texts[0], texts[1])
 }
 
+// segmentCodes returns the code of every segment of a segmentation: those the store has, and new codes,
+// inserted into segment_codes, for segments a version brings that it does not have yet.
+func (s *Store) segmentCodes(ctx context.Context, segmentation string, segments []SegmentStat) (map[string]int32, error) {
+	codes := map[string]int32{}
+	rows, err := s.db.Query(ctx, "SELECT segment, code FROM segrun_store.segment_codes WHERE segmentation = ?", segmentation)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seg string
+		var code int32
+		if err := rows.Scan(&seg, &code); err != nil {
+			return nil, err
+		}
+		codes[seg] = code
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var next int32
+	if err := s.db.QueryRow(ctx, "SELECT coalesce(max(code), 0) + 1 FROM segrun_store.segment_codes").Scan(&next); err != nil {
+		return nil, err
+	}
+	var added [][]any
+	for _, st := range segments { // sorted by size, then name: codes are assigned in a reproducible order
+		if _, ok := codes[st.Segment]; !ok {
+			codes[st.Segment] = next
+			added = append(added, []any{next, segmentation, st.Segment})
+			next++
+		}
+	}
+	return codes, s.insertRows(ctx, "segrun_store.segment_codes", "(?, ?, ?)", added)
+}
+
+// codeOf is the SQL expression turning the segment name in column col into its code; NULL for a name
+// without one.
+func codeOf(col string, codes map[string]int32) string {
+	names := slices.Sorted(maps.Keys(codes))
+	if len(names) == 0 {
+		return "NULL::INTEGER"
+	}
+	var b strings.Builder
+	b.WriteString("CASE " + col)
+	for _, n := range names {
+		fmt.Fprintf(&b, " WHEN %s THEN %d", Literal(n), codes[n])
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
 // insertRows inserts rows into table, each row's values bound to the placeholders of tuple, with one
 // statement per insertBatch rows: a version's segments and transitions are usually a few dozen rows, and a
 // statement each took 1 ms; a clustering with many segments has thousands of transitions.
@@ -343,8 +400,8 @@ const insertBatch = 500
 // audit trail.
 func (s *Store) undo(ctx context.Context, run, by int64) error {
 	for _, q := range []string{
-		fmt.Sprintf(`DELETE FROM segrun_store.memberships WHERE valid_from_run = %d`, run),
-		fmt.Sprintf(`UPDATE segrun_store.memberships SET valid_to_run = NULL WHERE valid_to_run = %d`, run),
+		fmt.Sprintf(`DELETE FROM segrun_store.membership_intervals WHERE valid_from_run = %d`, run),
+		fmt.Sprintf(`UPDATE segrun_store.membership_intervals SET valid_to_run = NULL WHERE valid_to_run = %d`, run),
 		fmt.Sprintf(`DELETE FROM segrun_store.transitions WHERE run_id = %d`, run),
 		fmt.Sprintf(`DELETE FROM segrun_store.segments WHERE run_id = %d`, run),
 		fmt.Sprintf(`UPDATE segrun_store.runs SET status = %s, replaced_by = %d WHERE run_id = %d`, Literal(StatusReplaced), by, run),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -14,8 +15,9 @@ import (
 const StoreCatalog = "segrun_store"
 
 // StoreSchemaVersion is the version of the store's tables; a store written by a newer segrun is refused
-// rather than misread.
-const StoreSchemaVersion = 1
+// rather than misread. Version 1 kept memberships as text; a version 1 store is upgraded when it is next
+// written, and read as it is until then (its memberships table has the columns version 2's view has).
+const StoreSchemaVersion = 2
 
 // Store is the versioned store: a DuckDB file holding every published version of a pipeline's
 // segmentations. It is attached to a workspace database, so a run computes in the workspace and publishes
@@ -75,13 +77,24 @@ var storeDDL = []string{
 // entityDDL creates the tables keyed by entity, in the entity column's own type (a BIGINT customer id is
 // stored as BIGINT: joins on it are cheaper and the log smaller than text), with the views over them. They
 // are created by the first version, when the type is known.
+//
+// The intervals hold each segment as a code (segment_codes names them) and the memberships view gives
+// them their names: inserting a first version's million memberships with the two names as VARCHAR took
+// 0.20 s, 0.07 s with a code, as DuckDB stores, compresses and keeps statistics on text.
 var entityDDL = []string{
-	`CREATE TABLE IF NOT EXISTS segrun_store.memberships (
-		entity ENTITY_TYPE NOT NULL,
+	`CREATE TABLE IF NOT EXISTS segrun_store.segment_codes (
+		code INTEGER PRIMARY KEY,
 		segmentation VARCHAR NOT NULL,
 		segment VARCHAR NOT NULL,
+		UNIQUE (segmentation, segment))`,
+	`CREATE TABLE IF NOT EXISTS segrun_store.membership_intervals (
+		entity ENTITY_TYPE NOT NULL,
+		code INTEGER NOT NULL,
 		valid_from_run BIGINT NOT NULL,
 		valid_to_run BIGINT)`,
+	`CREATE OR REPLACE VIEW segrun_store.memberships AS
+		SELECT i.entity, c.segmentation, c.segment, i.valid_from_run, i.valid_to_run
+		FROM segrun_store.membership_intervals i JOIN segrun_store.segment_codes c USING (code)`,
 	// The change log is derived from the intervals, not stored twice: an entity entered a segment in the
 	// run that opened its interval and exited in the run that closed it. Rows are appended in run order, so
 	// DuckDB's zone maps skip most of the table when a query filters on one run.
@@ -177,12 +190,52 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("preparing store %s: %w", s.Path, err)
 		}
 	}
-	if err := s.db.Exec(ctx, `INSERT INTO segrun_store.segrun_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING`,
-		fmt.Sprint(StoreSchemaVersion)); err != nil {
+	// A new store gets the current version; a version 1 store is upgraded; any other version is left for
+	// checkVersion to refuse.
+	v, err := s.Meta(ctx, "schema_version")
+	if err == nil && v == "1" {
+		err = s.upgradeFrom1(ctx)
+	}
+	if err == nil && (v == "" || v == "1") {
+		err = s.SetMeta(ctx, "schema_version", fmt.Sprint(StoreSchemaVersion))
+	}
+	if err != nil {
 		_ = s.db.Exec(ctx, "ROLLBACK")
-		return err
+		return fmt.Errorf("preparing store %s: %w", s.Path, err)
 	}
 	return s.db.Exec(ctx, "COMMIT")
+}
+
+// upgradeFrom1 rewrites a version 1 store's memberships, a table of intervals with the segmentation and
+// segment as text, as version 2's coded intervals under a memberships view with the same columns, inside
+// the caller's transaction: the store is upgraded whole or not at all.
+func (s *Store) upgradeFrom1(ctx context.Context) error {
+	var typ string
+	err := s.db.QueryRow(ctx, `SELECT data_type FROM duckdb_columns()
+		WHERE database_name = ? AND schema_name = 'main' AND table_name = 'memberships' AND column_name = 'entity'`, StoreCatalog).Scan(&typ)
+	if errors.Is(err, stdsql.ErrNoRows) {
+		return nil // no version was published yet: the first one creates version 2's tables
+	} else if err != nil {
+		return err
+	}
+	stmts := []string{entityDDL[0], entityDDL[1],
+		`INSERT INTO segrun_store.segment_codes
+			SELECT row_number() OVER (ORDER BY segmentation, segment)::INTEGER, segmentation, segment
+			FROM (SELECT DISTINCT segmentation, segment FROM segrun_store.memberships)`,
+		// In run order, as publishing appends them: zone maps then skip most of the table for one run.
+		`INSERT INTO segrun_store.membership_intervals
+			SELECT m.entity, c.code, m.valid_from_run, m.valid_to_run
+			FROM segrun_store.memberships m JOIN segrun_store.segment_codes c USING (segmentation, segment)
+			ORDER BY m.valid_from_run, c.code, m.entity`,
+		`DROP TABLE segrun_store.memberships`,
+	}
+	stmts = append(stmts, entityDDL[2:]...)
+	for _, q := range stmts {
+		if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", typ)); err != nil {
+			return fmt.Errorf("upgrading from schema version 1: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) checkVersion(ctx context.Context) error {
@@ -190,8 +243,8 @@ func (s *Store) checkVersion(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store %s is not a segrun store: %w", s.Path, err)
 	}
-	if v != fmt.Sprint(StoreSchemaVersion) {
-		return fmt.Errorf("store %s has schema version %s; this segrun reads version %d", s.Path, v, StoreSchemaVersion)
+	if v != fmt.Sprint(StoreSchemaVersion) && v != "1" {
+		return fmt.Errorf("store %s has schema version %s; this segrun reads versions 1 to %d", s.Path, v, StoreSchemaVersion)
 	}
 	return nil
 }
