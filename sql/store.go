@@ -29,6 +29,8 @@ const StoreSchemaVersion = 2
 type Store struct {
 	db   *DB
 	Path string
+	// staged says, per segmentation, whether Diff staged its changes as a TABLE or a VIEW.
+	staged map[string]string
 }
 
 // storeDDL creates the store's tables, views and macros. Every statement is idempotent.
