@@ -28,9 +28,10 @@ type Options struct {
 // minDefaultThreads is the fewest threads DuckDB gets by default. At two threads or fewer, DuckDB's hash
 // aggregation grows one hash table per thread instead of partitioning into cache-sized tables
 // (RadixHTConfig::GROW_STRATEGY_THREAD_THRESHOLD in DuckDB's source). On this project's 2-core machines that
-// made a 9M-group SELECT DISTINCT take 1.6-1.9 s instead of 0.7 s, and the RFM feature's count(DISTINCT)
-// 2.5 s instead of 1.5-1.9 s, at a higher memory peak; a third thread on two cores costs little elsewhere
-// (loading a CSV took the same time). docs/development.md has the measurements.
+// made a 9M-group SELECT DISTINCT take 1.6-1.9 s instead of 0.7 s, and the benchmark's RFM feature 2.25-2.46 s
+// instead of 1.76-1.87 s; a third thread on two cores costs little elsewhere (loading a CSV took the same
+// time). Two threads do peak lower on that feature (582-615 MB against 710-715 MB for the whole run):
+// speed was chosen, --threads 2 trades it back. docs/development.md has the measurements.
 const minDefaultThreads = 3
 
 // DefaultThreads is how many threads DuckDB runs when Options.Threads is 0: one per CPU, and at least
