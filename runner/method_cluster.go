@@ -84,12 +84,23 @@ type clusterInput struct {
 	frame   *algorithms.Frame
 	// prev holds each row's cluster id in the previous version, or Noise when it had none.
 	prev []int
+	// was holds what each row was in the previous version: a cluster id, prevNone, prevNoise or
+	// prevOther; joined says whether the read looked the previous version up at all.
+	was    []int32
+	joined bool
 }
+
+// What a row of the clustering's input was in the previous version, besides a cluster id.
+const (
+	prevNone  = -1 // no segment
+	prevNoise = -2 // the noise segment
+	prevOther = -3 // a segment the previous model does not name
+)
 
 func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 	cl := j.seg.Cluster
 	step := "segmentation " + j.name
-	prevModel, err := e.previousModel(ctx, j.name)
+	prevModel, prevAssigned, err := e.previousModel(ctx, j.name)
 	if err != nil {
 		return err
 	}
@@ -138,8 +149,12 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		for _, p := range rep.Profiles {
 			j.version.Descriptions[p.Segment] = p.Description
 		}
-		err = writeClusters(a, j, model, in, labels, prob, rowOf)
+		if err = writeClusters(a, j, model, in, labels, prob, rowOf); err != nil {
+			return err
+		}
 		timed("write")
+		err = e.stageClusterDiff(a, j, model, prevModel, prevAssigned, in, labels, rowOf)
+		timed("stage change log")
 		return err
 	})
 }
@@ -159,9 +174,11 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 		ON p.entity = f.%[1]s
 		ORDER BY f.%[1]s`,
 		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), base, sql.Literal(j.name), previousID(prevIDs))
+	joined := true
 	if base == 0 || len(prevIDs) == 0 { // the first version: there are no memberships to read yet
 		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, %[4]d::INTEGER AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), identList(cl.Features),
-			sql.Ident(j.seg.From), algorithms.Noise)
+			sql.Ident(j.seg.From), prevNone)
+		joined = false
 	}
 	batches, _, err := readBatches(a, q)
 	if err != nil {
@@ -171,7 +188,7 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 	for _, b := range batches {
 		n += int(b.NumRows())
 	}
-	in := &clusterInput{batches: batches, frame: &algorithms.Frame{}, prev: make([]int, n)}
+	in := &clusterInput{batches: batches, frame: &algorithms.Frame{}, prev: make([]int, n), was: make([]int32, n), joined: joined}
 	for c, name := range cl.Features {
 		col := algorithms.Column{Name: name}
 		if len(batches) > 0 && isTextArrow(batches[0].Column(1+c)) {
@@ -200,7 +217,8 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 			return nil, fmt.Errorf("segmentation %s: previous clusters read as %s", j.name, b.Column(1+len(cl.Features)).DataType())
 		}
 		for i, id := range prev.Int32Values() {
-			in.prev[offset+i] = int(id)
+			in.was[offset+i] = id
+			in.prev[offset+i] = max(int(id), algorithms.Noise) // matching and stability see no cluster
 		}
 		offset += prev.Len()
 	}
@@ -212,11 +230,11 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 func previousID(prevIDs map[string]int) string {
 	names := slices.Sorted(maps.Keys(prevIDs))
 	var b strings.Builder
-	b.WriteString("CASE p.segment")
+	fmt.Fprintf(&b, "CASE WHEN p.segment IS NULL THEN %d", prevNone)
 	for _, n := range names {
-		fmt.Fprintf(&b, " WHEN %s THEN %d", sql.Literal(n), prevIDs[n])
+		fmt.Fprintf(&b, " WHEN p.segment = %s THEN %d", sql.Literal(n), prevIDs[n])
 	}
-	fmt.Fprintf(&b, " ELSE %d END::INTEGER", algorithms.Noise)
+	fmt.Fprintf(&b, " WHEN p.segment = %s THEN %d ELSE %d END::INTEGER", sql.Literal(spec.NoiseSegment), prevNoise, prevOther)
 	return b.String()
 }
 
@@ -357,26 +375,30 @@ func assignWithModel(m *storedModel, f *algorithms.Frame) (*algorithms.Matrix, [
 	return X, labels, prob, rep, nil
 }
 
-// previousModel loads the model the base version stored for a segmentation, or nil.
-func (e *execution) previousModel(ctx context.Context, name string) (*storedModel, error) {
+// previousModel loads the model the base version stored for a segmentation, or nil, and how many
+// entities that version assigned a segment (0 when it has no version of the segmentation).
+func (e *execution) previousModel(ctx context.Context, name string) (*storedModel, int64, error) {
 	if e.base == nil {
-		return nil, nil
+		return nil, 0, nil
 	}
 	info, err := e.store.Version(ctx, e.base.ID, name)
-	if err != nil || info == nil || info.Model == "null" {
-		return nil, err
+	if err != nil || info == nil {
+		return nil, 0, err
+	}
+	if info.Model == "null" {
+		return nil, info.Assigned, nil
 	}
 	var m storedModel
 	if err := json.Unmarshal([]byte(info.Model), &m); err != nil {
-		return nil, fmt.Errorf("reading the stored model of %s in version %d: %w", name, e.base.ID, err)
+		return nil, 0, fmt.Errorf("reading the stored model of %s in version %d: %w", name, e.base.ID, err)
 	}
 	if m.Model == nil || m.Prep == nil {
-		return nil, nil
+		return nil, info.Assigned, nil
 	}
 	if m.Run == 0 {
 		m.Run = e.base.ID
 	}
-	return &m, nil
+	return &m, info.Assigned, nil
 }
 
 // segmentIDs maps a stored model's segment names to their cluster ids; empty for no model.
@@ -558,6 +580,31 @@ func concurrently(fns ...func()) {
 	}
 }
 
+// notClustered is the cluster id of an input row left out of the clustering (impute: drop).
+const notClustered = -2
+
+// clusterIDs gives each of n input rows its cluster id: labels[i] for the row prepared row i came from,
+// notClustered for rows left out.
+func clusterIDs(n int, labels []int, rowOf func(int) int) []int32 {
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = notClustered
+	}
+	for i, l := range labels {
+		ids[rowOf(i)] = int32(l)
+	}
+	return ids
+}
+
+// clusterSegmentCase is the SQL expression turning the column cluster (an id, or Noise) into the segment.
+func clusterSegmentCase(model *storedModel) string {
+	codes, names := []int{algorithms.Noise}, []string{spec.NoiseSegment}
+	for _, id := range sortedIDs(model.IDs) {
+		codes, names = append(codes, id), append(names, model.Segments[id])
+	}
+	return segmentCase("cluster", codes, names)
+}
+
 func sortedIDs(ids []int) []int {
 	out := append([]int(nil), ids...)
 	sort.Ints(out)
@@ -572,18 +619,14 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 		n += int(b.NumRows())
 	}
 	gmm := j.seg.Cluster.Method == "gmm"
-	ids := make([]int32, n)
-	for i := range ids {
-		ids[i] = -2 // not clustered (dropped)
-	}
+	ids := clusterIDs(n, labels, rowOf)
 	var probs []float64
 	if gmm {
 		probs = make([]float64, n)
-	}
-	for i, l := range labels {
-		ids[rowOf(i)] = int32(l)
-		if probs != nil && prob != nil {
-			probs[rowOf(i)] = prob[i]
+		for i := range labels {
+			if prob != nil {
+				probs[rowOf(i)] = prob[i]
+			}
 		}
 	}
 	// One array per input batch, over the slices above: nothing is copied into Arrow builders.
@@ -616,11 +659,7 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 		return err
 	}
 	defer reader.Release()
-	codes, names := []int{algorithms.Noise}, []string{spec.NoiseSegment}
-	for _, id := range sortedIDs(model.IDs) {
-		codes, names = append(codes, id), append(names, model.Segments[id])
-	}
-	sel := fmt.Sprintf("%s, %s AS segment, nullif(cluster, -1) AS cluster", sql.Ident(j.entity), segmentCase("cluster", codes, names))
+	sel := fmt.Sprintf("%s, %s AS segment, nullif(cluster, -1) AS cluster", sql.Ident(j.entity), clusterSegmentCase(model))
 	if gmm {
 		sel += ", probability"
 	}

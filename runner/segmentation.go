@@ -259,6 +259,14 @@ func float64Array(v []float64) arrow.Array {
 	return array.NewFloat64Data(data)
 }
 
+// boolArray makes an Arrow boolean array of v.
+func boolArray(v []bool) arrow.Array {
+	b := array.NewBooleanBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.AppendValues(v, nil)
+	return b.NewArray()
+}
+
 // uint64Array wraps values as an Arrow array without copying.
 func uint64Array(v []uint64) arrow.Array {
 	data := array.NewData(arrow.PrimitiveTypes.Uint64, len(v),

@@ -30,6 +30,9 @@ type Version struct {
 	Model   any
 	// Descriptions gives segments a readable description (clusters described by their centroid).
 	Descriptions map[string]string
+	// Staged says the segmentation has already written DiffTable against the base version: the rows that
+	// changed (entity, old, new), exactly as Diff would have staged them.
+	Staged bool
 }
 
 // Diff is what publishing a version changes against the base version.
@@ -62,7 +65,11 @@ type Transition struct {
 	Entities int64  `json:"entities"`
 }
 
-func diffTable(segmentation string) string { return Ident("segrun_diff_" + segmentation) }
+func diffTable(segmentation string) string { return Ident(DiffTable(segmentation)) }
+
+// DiffTable is the workspace table where a version's changes are staged for publishing: Diff creates it,
+// unless the segmentation staged it itself (Version.Staged).
+func DiffTable(segmentation string) string { return "segrun_diff_" + segmentation }
 
 // The rows of a diff table (which holds only rows that changed) that entered or exited a segment.
 const (
@@ -82,7 +89,10 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 	// (a million rows written for nothing took 0.02-0.04 s per segmentation).
 	kind := "VIEW"
 	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT entity, NULL::VARCHAR AS old, segment AS new FROM (%s)", diffTable(v.Segmentation), newRows)
-	if base != 0 {
+	switch {
+	case base != 0 && v.Staged:
+		kind, q = "TABLE", ""
+	case base != 0:
 		kind = "TABLE"
 		// Single-valued: joined on the entity, a row changed when its segment did. Multi-valued: joined on
 		// entity and segment, a row changed when one side is missing.
@@ -96,7 +106,8 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 			FULL JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s) p ON %s
 			WHERE n.segment IS DISTINCT FROM p.segment`, diffTable(v.Segmentation), newRows, base, Literal(v.Segmentation), on)
 	}
-	if err := s.db.Exec(ctx, q); err != nil {
+	if q == "" {
+	} else if err := s.db.Exec(ctx, q); err != nil {
 		return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
 	}
 	if s.staged == nil {

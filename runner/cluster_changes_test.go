@@ -1,0 +1,104 @@
+package runner
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/segrun/segrun/examples"
+)
+
+// A clustering that stages its own change log must publish exactly what the store's diff would have:
+// the same intervals, change log, segment counts and transitions, run after run, including a replaced
+// run, noise, rows left out, and entities that left the input (where it must leave the diff to the store).
+func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
+	type run struct {
+		asOf   string
+		vars   map[string]string
+		key    string
+		force  bool
+		staged bool // whether the step should have staged its change log
+	}
+	cases := []struct {
+		name    string
+		cluster string
+		runs    []run
+	}{
+		{"kmeans, then a replaced version", kmeansCluster, []run{
+			{asOf: "2024-03-31", key: "a"}, {asOf: "2024-06-30", key: "b", staged: true}, {asOf: "2024-06-30", key: "b", force: true, staged: true}}},
+		{"dbscan with noise", "      method: dbscan\n      features: [recency_days, frequency, monetary]\n      transform: {frequency: log1p, monetary: log1p}\n      params: {eps: 0.3, min_samples: 10}\n",
+			[]run{{asOf: "2024-03-31"}, {asOf: "2024-06-30", staged: true}}},
+		{"rows left out", "      method: kmeans\n      features: [recency_days, patchy]\n      impute: drop\n      k: 3\n      seed: 3\n",
+			[]run{{asOf: "2024-03-31"}, {asOf: "2024-06-30", staged: true}}},
+		{"entities that left the input", kmeansCluster, []run{
+			{asOf: "2024-03-31"}, {asOf: "2024-06-30", vars: map[string]string{"min_orders": "3"}}, {asOf: "2024-09-30", staged: true}}},
+	}
+	tables := []string{
+		"SELECT entity, segmentation, segment, valid_from_run, coalesce(valid_to_run, 0) FROM segrun_store.memberships ORDER BY ALL",
+		"SELECT run_id, segmentation, entity, segment, event FROM segrun_store.changes ORDER BY ALL",
+		"SELECT run_id, segmentation, segment, size, entered, exited, stayed FROM segrun_store.segments ORDER BY ALL",
+		"SELECT run_id, segmentation, coalesce(from_segment, '-'), coalesce(to_segment, '-'), entities FROM segrun_store.transitions ORDER BY ALL",
+	}
+	defer func() { stageClusterDiffs = true }()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stores [2][][]string
+			for pass, staging := range []bool{true, false} {
+				stageClusterDiffs = staging
+				f := varsClusterFixture(t, c.cluster)
+				for _, r := range c.runs {
+					var log bytes.Buffer
+					f.mustRun(r.asOf, func(o *RunOptions) {
+						o.Vars, o.RunKey, o.Force = r.vars, r.key, r.force
+						o.Log = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+					})
+					if got := strings.Contains(log.String(), "change log staged"); got != (staging && r.staged) {
+						t.Errorf("run %s (staging %v): staged %v, want %v", r.asOf, staging, got, staging && r.staged)
+					}
+				}
+				for _, q := range tables {
+					stores[pass] = append(stores[pass], f.query(q))
+				}
+			}
+			for i, q := range tables {
+				if strings.Join(stores[0][i], "\n") != strings.Join(stores[1][i], "\n") {
+					t.Errorf("%s\nstaged by the step: %d rows\nby the store: %d rows", q, len(stores[0][i]), len(stores[1][i]))
+				}
+				if len(stores[0][i]) == 0 {
+					t.Errorf("%s: no rows", q)
+				}
+			}
+		})
+	}
+}
+
+// varsClusterFixture is clusterFixture with a var that drops customers with few orders from the input.
+func varsClusterFixture(t *testing.T, cluster string) *fixture {
+	t.Helper()
+	f := newFixture(t, `version: 1
+name: clusters
+entity: customer_id
+vars:
+  min_orders: 0
+sources:
+  orders: {path: data/orders.csv}
+features:
+  rfm:
+    sql: |
+      select customer_id,
+             date_part('day', getvariable('as_of')::timestamp - max(ordered_at)) as recency_days,
+             count(distinct order_id) as frequency, sum(amount) as monetary,
+             case when customer_id % 10 = 0 then NULL else sum(amount) end as patchy
+      from orders where ordered_at < getvariable('as_of') and amount > 0 group by customer_id
+      having count(*) >= getvariable('min_orders')
+segmentations:
+  behaviour:
+    from: rfm
+    cluster:
+`+cluster, "")
+	if _, err := examples.GenerateRetail(f.dir+"/data", examples.RetailOptions{Customers: 3000}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
