@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/segrun/segrun/examples"
 )
 
 // A clustering that stages its own change log must publish exactly what the store's diff would have:
@@ -46,7 +44,7 @@ func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
 			var stores [2][][]string
 			for pass, staging := range []bool{true, false} {
 				stageClusterDiffs = staging
-				f := varsClusterFixture(t, c.cluster)
+				f := clusterFixture(t, c.cluster)
 				for _, r := range c.runs {
 					var log bytes.Buffer
 					f.mustRun(r.asOf, func(o *RunOptions) {
@@ -71,34 +69,4 @@ func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
 			}
 		})
 	}
-}
-
-// varsClusterFixture is clusterFixture with a var that drops customers with few orders from the input.
-func varsClusterFixture(t *testing.T, cluster string) *fixture {
-	t.Helper()
-	f := newFixture(t, `version: 1
-name: clusters
-entity: customer_id
-vars:
-  min_orders: 0
-sources:
-  orders: {path: data/orders.csv}
-features:
-  rfm:
-    sql: |
-      select customer_id,
-             date_part('day', getvariable('as_of')::timestamp - max(ordered_at)) as recency_days,
-             count(distinct order_id) as frequency, sum(amount) as monetary,
-             case when customer_id % 10 = 0 then NULL else sum(amount) end as patchy
-      from orders where ordered_at < getvariable('as_of') and amount > 0 group by customer_id
-      having count(*) >= getvariable('min_orders')
-segmentations:
-  behaviour:
-    from: rfm
-    cluster:
-`+cluster, "")
-	if _, err := examples.GenerateRetail(f.dir+"/data", examples.RetailOptions{Customers: 3000}); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }

@@ -15,6 +15,8 @@ func clusterFixture(t *testing.T, cluster string) *fixture {
 	f := newFixture(t, `version: 1
 name: clusters
 entity: customer_id
+vars:
+  min_orders: 0 # customers with fewer orders are left out of the input
 sources:
   orders: {path: data/orders.csv}
 features:
@@ -27,6 +29,7 @@ features:
              (case when count(*) > 5 then 'often' else 'rarely' end)::ENUM('often', 'rarely') as habit_enum,
              case when customer_id % 10 = 0 then NULL else sum(amount) end as patchy
       from orders where ordered_at < getvariable('as_of') and amount > 0 group by customer_id
+      having count(*) >= getvariable('min_orders')
 segmentations:
   behaviour:
     from: rfm
