@@ -22,14 +22,18 @@ var stageClusterDiffs = true
 // staging here 0.05 s.
 //
 // It stages nothing, and leaves the diff to the store, when the rows cannot tell every change: when the
-// previous version gave a segment to an entity the input no longer has (an exit no input row shows), or a
-// segment the previous model does not name.
+// base version has no model of this clustering to read its segments by, when it gave a segment to an
+// entity the input no longer has (an exit no input row shows), or a segment its model does not name. The
+// count that proves no entity exited is the base version's own (it published this segmentation, so the
+// store's memberships as of it are exactly what it assigned).
 func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *storedModel, prevAssigned int64, in *clusterInput,
 	labels []int, rowOf func(int) int) error {
 	if !stageClusterDiffs || e.base == nil {
 		return nil // against no version the store's stage is a view, nothing to save
 	}
-	if prevAssigned > 0 && !in.joined {
+	if !in.joined {
+		// No previous model to read segments by (the base version has no clustering of this name): what
+		// the store holds for it, if anything, is for the store's diff to find.
 		return nil
 	}
 	var had int64

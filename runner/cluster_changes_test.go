@@ -12,11 +12,12 @@ import (
 // run, noise, rows left out, and entities that left the input (where it must leave the diff to the store).
 func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
 	type run struct {
-		asOf   string
-		vars   map[string]string
-		key    string
-		force  bool
-		staged bool // whether the step should have staged its change log
+		asOf    string
+		vars    map[string]string
+		key     string
+		force   bool
+		renamed bool // the clustering is named behaviour2 in this run's spec
+		staged  bool // whether the step should have staged its change log
 	}
 	cases := []struct {
 		name    string
@@ -31,6 +32,10 @@ func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
 			[]run{{asOf: "2024-03-31"}, {asOf: "2024-06-30", staged: true}}},
 		{"entities that left the input", kmeansCluster, []run{
 			{asOf: "2024-03-31"}, {asOf: "2024-06-30", vars: map[string]string{"min_orders": "3"}}, {asOf: "2024-09-30", staged: true}}},
+		// The version before has no behaviour, but behaviour's memberships of the one before that are still
+		// in the store: only the store's diff sees them.
+		{"a clustering back after a version without it", kmeansCluster, []run{
+			{asOf: "2024-03-31"}, {asOf: "2024-06-30", renamed: true}, {asOf: "2024-09-30"}}},
 	}
 	tables := []string{
 		"SELECT entity, segmentation, segment, valid_from_run, coalesce(valid_to_run, 0) FROM segrun_store.memberships ORDER BY ALL",
@@ -45,7 +50,13 @@ func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
 			for pass, staging := range []bool{true, false} {
 				stageClusterDiffs = staging
 				f := clusterFixture(t, c.cluster)
+				specText := f.read("shop.yaml")
 				for _, r := range c.runs {
+					if r.renamed {
+						f.write("shop.yaml", strings.Replace(specText, "  behaviour:", "  behaviour2:", 1))
+					} else {
+						f.write("shop.yaml", specText)
+					}
 					var log bytes.Buffer
 					f.mustRun(r.asOf, func(o *RunOptions) {
 						o.Vars, o.RunKey, o.Force = r.vars, r.key, r.force
