@@ -2,7 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -27,11 +26,11 @@ var stageClusterDiffs = true
 // count that proves no entity exited is the base version's own (it published this segmentation, so the
 // store's memberships as of it are exactly what it assigned).
 func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *storedModel, prevAssigned int64, in *clusterInput,
-	labels []int, rowOf func(int) int) error {
+	ids []int32) error {
 	if !stageClusterDiffs || e.base == nil {
 		return nil // against no version the store's stage is a view, nothing to save
 	}
-	if !in.joined {
+	if !in.joined || prevModel == nil {
 		// No previous model to read segments by (the base version has no clustering of this name): what
 		// the store holds for it, if anything, is for the store's diff to find.
 		return nil
@@ -48,49 +47,34 @@ func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *
 	if had != prevAssigned {
 		return nil // some entity of the previous version is not in the input: it exited
 	}
-	// Each code before and after, as the index of its name (-1: no segment), so that a row's change is two
-	// table lookups: previous ids, and this run's ids, Noise and notClustered.
-	names := map[string]int{spec.NoiseSegment: 0}
-	index := func(name string) int {
-		if i, ok := names[name]; ok {
-			return i
+	// A row changed when its segment's name did. The names are numbered once, so each row's check is two
+	// table lookups rather than two string comparisons.
+	numbers := map[string]int32{}
+	number := func(name string) int32 {
+		if n, ok := numbers[name]; ok {
+			return n
 		}
-		names[name] = len(names)
-		return len(names) - 1
+		numbers[name] = int32(len(numbers))
+		return numbers[name]
 	}
-	const shift = 3 // codes start at prevOther (-3)
-	var before, after []int
-	grow := func(t []int, code int) []int {
-		for len(t) <= code+shift {
-			t = append(t, -1)
-		}
-		return t
-	}
-	before = grow(before, prevNoise)
-	before[prevNoise+shift] = 0
-	if prevModel != nil {
-		for id, seg := range prevModel.Segments {
-			before = grow(before, id)
-			before[id+shift] = index(seg)
-		}
-	}
-	after = grow(after, algorithms.Noise)
-	after[algorithms.Noise+shift] = 0
-	for id, seg := range model.Segments {
-		after = grow(after, id)
-		after[id+shift] = index(seg)
-	}
-	ids := clusterIDs(len(in.was), labels, rowOf)
+	noise := number(spec.NoiseSegment)
+	before, after := segmentNumbers(prevModel, number), segmentNumbers(model, number)
 	changed := make([]bool, len(ids))
 	for r, id := range ids {
-		w, o, n := int(in.was[r]), -1, -1
-		if w+shift < len(before) {
-			o = before[w+shift]
+		was, is := int32(-1), int32(-1) // -1: no segment
+		switch w := in.was[r]; {
+		case w == prevNoise:
+			was = noise
+		case w >= 0:
+			was = before[w]
 		}
-		if int(id)+shift < len(after) {
-			n = after[int(id)+shift]
+		switch {
+		case id == algorithms.Noise:
+			is = noise
+		case id >= 0:
+			is = after[id]
 		}
-		changed[r] = o != n
+		changed[r] = was != is
 	}
 	wasArrays, idArrays, changedArrays := make([]arrow.Array, len(in.batches)), make([]arrow.Array, len(in.batches)), make([]arrow.Array, len(in.batches))
 	offset := 0
@@ -115,19 +99,31 @@ func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *
 		return err
 	}
 	defer reader.Release()
-	var old strings.Builder
-	fmt.Fprintf(&old, "CASE segrun_was WHEN %d THEN %s", prevNoise, sql.Literal(spec.NoiseSegment))
-	if prevModel != nil {
-		for _, id := range sortedIDs(prevModel.IDs) {
-			fmt.Fprintf(&old, " WHEN %d THEN %s", id, sql.Literal(prevModel.Segments[id]))
-		}
+	codes, names := []int{prevNoise}, []string{spec.NoiseSegment}
+	for _, id := range sortedIDs(prevModel.IDs) {
+		codes, names = append(codes, id), append(names, prevModel.Segments[id])
 	}
-	old.WriteString(" END")
-	sel := fmt.Sprintf("%s AS entity, %s AS old, %s AS new", sql.Ident(j.entity), old.String(), clusterSegmentCase(model))
+	sel := fmt.Sprintf("%s AS entity, %s AS old, %s AS new", sql.Ident(j.entity), segmentCase("segrun_was", codes, names), clusterSegmentCase(model))
 	if err := a.CreateTable(sql.DiffTable(j.name), reader, sel, "segrun_changed"); err != nil {
 		return err
 	}
 	j.version.Staged = true
 	e.log.Debug("change log staged", "segmentation", j.name)
 	return nil
+}
+
+// segmentNumbers numbers a model's segments by cluster id (-1 for an id it has not).
+func segmentNumbers(m *storedModel, number func(string) int32) []int32 {
+	top := -1
+	for id := range m.Segments {
+		top = max(top, id)
+	}
+	out := make([]int32, top+1)
+	for i := range out {
+		out[i] = -1
+	}
+	for id, seg := range m.Segments {
+		out[id] = number(seg)
+	}
+	return out
 }

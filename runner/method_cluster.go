@@ -149,11 +149,12 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		for _, p := range rep.Profiles {
 			j.version.Descriptions[p.Segment] = p.Description
 		}
-		if err = writeClusters(a, j, model, in, labels, prob, rowOf); err != nil {
+		ids := clusterIDs(len(in.was), labels, rowOf)
+		if err = writeClusters(a, j, model, in, ids, labels, prob, rowOf); err != nil {
 			return err
 		}
 		timed("write")
-		err = e.stageClusterDiff(a, j, model, prevModel, prevAssigned, in, labels, rowOf)
+		err = e.stageClusterDiff(a, j, model, prevModel, prevAssigned, in, ids)
 		timed("stage change log")
 		return err
 	})
@@ -250,14 +251,22 @@ func prefixed(prefix string, cols []string) string {
 }
 
 func isTextArrow(a arrow.Array) bool {
-	switch x := a.(type) {
+	switch a.(type) {
 	case *array.String, *array.Boolean:
 		return true
-	case *array.Dictionary: // an ENUM
-		_, ok := x.Dictionary().(*array.String)
-		return ok
 	}
-	return false
+	_, _, ok := enumArrow(a)
+	return ok
+}
+
+// enumArrow is a as DuckDB hands an ENUM to Arrow: a dictionary of strings, and its indices.
+func enumArrow(a arrow.Array) (*array.Dictionary, *array.String, bool) {
+	d, ok := a.(*array.Dictionary)
+	if !ok {
+		return nil, nil, false
+	}
+	names, ok := d.Dictionary().(*array.String)
+	return d, names, ok
 }
 
 // textInto reads a text (boolean, ENUM) Arrow column into out and its NULL mask into nulls.
@@ -272,8 +281,10 @@ func textInto(a arrow.Array, out []string, nulls []bool) {
 			out[i] = x.Value(i)
 		case *array.Boolean:
 			out[i] = strconv.FormatBool(x.Value(i))
-		case *array.Dictionary:
-			out[i] = x.Dictionary().(*array.String).Value(x.GetValueIndex(i))
+		default:
+			if d, names, ok := enumArrow(a); ok {
+				out[i] = names.Value(d.GetValueIndex(i))
+			}
 		}
 	}
 }
@@ -613,13 +624,9 @@ func sortedIDs(ids []int) []int {
 
 // writeClusters writes the result table: entity, segment, cluster id and, for gmm, the membership
 // probability. Noise rows get the segment noise; rows dropped by impute: drop get none.
-func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput, labels []int, prob []float64, rowOf func(int) int) error {
-	n := 0
-	for _, b := range in.batches {
-		n += int(b.NumRows())
-	}
+func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput, ids []int32, labels []int, prob []float64, rowOf func(int) int) error {
+	n := len(ids)
 	gmm := j.seg.Cluster.Method == "gmm"
-	ids := clusterIDs(n, labels, rowOf)
 	var probs []float64
 	if gmm {
 		probs = make([]float64, n)

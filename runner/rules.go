@@ -411,7 +411,7 @@ func fromArrow(a arrow.Array, k vkind, v *vec, nullBuf []bool) ([]bool, error) {
 			v.s[i] = arr.Value(i) // a view into Arrow's buffer: no copy
 		}
 	case *array.Dictionary: // an ENUM
-		names, ok := arr.Dictionary().(*array.String)
+		_, names, ok := enumArrow(arr)
 		if !ok {
 			return nil, fmt.Errorf("rules cannot read Arrow type %s", a.DataType())
 		}

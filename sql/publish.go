@@ -31,7 +31,7 @@ type Version struct {
 	// Descriptions gives segments a readable description (clusters described by their centroid).
 	Descriptions map[string]string
 	// Staged says the segmentation has already written DiffTable against the base version: the rows that
-	// changed (entity, old, new), exactly as Diff would have staged them.
+	// changed (entity, old, new), the same rows Diff would have staged.
 	Staged bool
 }
 
@@ -106,9 +106,10 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 			FULL JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s) p ON %s
 			WHERE n.segment IS DISTINCT FROM p.segment`, diffTable(v.Segmentation), newRows, base, Literal(v.Segmentation), on)
 	}
-	if q == "" {
-	} else if err := s.db.Exec(ctx, q); err != nil {
-		return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
+	if q != "" { // "": the segmentation staged its changes itself
+		if err := s.db.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
+		}
 	}
 	if s.staged == nil {
 		s.staged = map[string]string{}
