@@ -83,17 +83,24 @@ var storeDDL = []string{
 // The intervals hold each segment as a code (segment_codes names them) and the memberships view gives
 // them their names: inserting a first version's million memberships with the two names as VARCHAR took
 // 0.20 s, 0.07 s with a code, as DuckDB stores, compresses and keeps statistics on text.
-var entityDDL = []string{
-	`CREATE TABLE IF NOT EXISTS segrun_store.segment_codes (
+var entityDDL = append([]string{segmentCodesDDL, intervalsDDL}, membershipViews...)
+
+// The coded tables: segment_codes names each code, membership_intervals holds the intervals.
+const (
+	segmentCodesDDL = `CREATE TABLE IF NOT EXISTS segrun_store.segment_codes (
 		code INTEGER PRIMARY KEY,
 		segmentation VARCHAR NOT NULL,
 		segment VARCHAR NOT NULL,
-		UNIQUE (segmentation, segment))`,
-	`CREATE TABLE IF NOT EXISTS segrun_store.membership_intervals (
+		UNIQUE (segmentation, segment))`
+	intervalsDDL = `CREATE TABLE IF NOT EXISTS segrun_store.membership_intervals (
 		entity ENTITY_TYPE NOT NULL,
 		code INTEGER NOT NULL,
 		valid_from_run BIGINT NOT NULL,
-		valid_to_run BIGINT)`,
+		valid_to_run BIGINT)`
+)
+
+// membershipViews are the views and macro over the intervals, memberships first: the others read it.
+var membershipViews = []string{
 	`CREATE OR REPLACE VIEW segrun_store.memberships AS
 		SELECT i.entity, c.segmentation, c.segment, i.valid_from_run, i.valid_to_run
 		FROM segrun_store.membership_intervals i JOIN segrun_store.segment_codes c USING (code)`,
@@ -220,7 +227,7 @@ func (s *Store) upgradeFrom1(ctx context.Context) error {
 	} else if err != nil {
 		return err
 	}
-	stmts := []string{entityDDL[0], entityDDL[1],
+	stmts := []string{segmentCodesDDL, intervalsDDL,
 		`INSERT INTO segrun_store.segment_codes
 			SELECT row_number() OVER (ORDER BY segmentation, segment)::INTEGER, segmentation, segment
 			FROM (SELECT DISTINCT segmentation, segment FROM segrun_store.memberships)`,
@@ -231,7 +238,7 @@ func (s *Store) upgradeFrom1(ctx context.Context) error {
 			ORDER BY m.valid_from_run, c.code, m.entity`,
 		`DROP TABLE segrun_store.memberships`,
 	}
-	stmts = append(stmts, entityDDL[2:]...)
+	stmts = append(stmts, membershipViews...)
 	for _, q := range stmts {
 		if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", typ)); err != nil {
 			return fmt.Errorf("upgrading from schema version 1: %w", err)
