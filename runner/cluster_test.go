@@ -167,6 +167,24 @@ func TestClusteringEncodesEnumColumnsAsText(t *testing.T) {
 	}
 }
 
+// A text feature's one-hot categories are stored with the model and read back by refit: never. They used to
+// be stored from memory the step had released (Arrow's strings alias the batch), so the model held garbage
+// categories: the next run failed, or treated every value as unseen and moved customers on unchanged data.
+func TestStoredModelKeepsTextCategories(t *testing.T) {
+	for _, feature := range []string{"habit", "habit_enum"} {
+		t.Run(feature, func(t *testing.T) {
+			f := clusterFixture(t, "      method: kmeans\n      features: [recency_days, "+feature+"]\n      transform: {"+feature+": onehot}\n      k: 3\n      seed: 1\n      refit: never\n")
+			f.mustRun("2024-06-30", nil)
+			got := f.query(`SELECT json_extract(model, '$.prep.columns[1].categories')::VARCHAR FROM segrun_store.segmentation_versions`)
+			expectRows(t, "stored categories", got, `"[\"often\",\"rarely\"]"`)
+			r := f.mustRun("2024-06-30", nil)
+			if d := r.Segmentations[0].Diff; d.Entered != 0 || d.Exited != 0 {
+				t.Errorf("the stored model moved entities on unchanged data: entered %d, exited %d", d.Entered, d.Exited)
+			}
+		})
+	}
+}
+
 func TestConcurrentlyRaisesPanicsWithTheirStacks(t *testing.T) {
 	ran := false
 	defer func() {

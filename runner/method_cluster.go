@@ -198,10 +198,11 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 			col.Num = make([]float64, n)
 		}
 		offset := 0
+		seen := map[string]string{}
 		for _, b := range batches {
 			arr := b.Column(1 + c)
 			if col.Text != nil {
-				textInto(arr, col.Text[offset:], col.Null[offset:])
+				textInto(arr, col.Text[offset:], col.Null[offset:], seen)
 			} else if err := floatsInto(arr, col.Num[offset:]); err != nil {
 				release(batches)
 				return nil, fmt.Errorf("segmentation %s, column %s: %w", j.name, name, err)
@@ -269,8 +270,19 @@ func enumArrow(a arrow.Array) (*array.Dictionary, *array.String, bool) {
 	return d, names, ok
 }
 
-// textInto reads a text (boolean, ENUM) Arrow column into out and its NULL mask into nulls.
-func textInto(a arrow.Array, out []string, nulls []bool) {
+// textInto reads a text (boolean, ENUM) Arrow column into out and its NULL mask into nulls. The strings
+// are copies, interned in seen (one per distinct value, shared across a column's batches): Arrow's Value
+// points into the batch's buffers, which are released when the step ends, while the fitted model keeps
+// the one-hot categories until it is published, and a frame must not outlive the memory of its values.
+func textInto(a arrow.Array, out []string, nulls []bool, seen map[string]string) {
+	own := func(v string) string {
+		if s, ok := seen[v]; ok {
+			return s
+		}
+		s := strings.Clone(v)
+		seen[s] = s
+		return s
+	}
 	for i := range a.Len() {
 		if a.IsNull(i) {
 			nulls[i] = true
@@ -278,12 +290,12 @@ func textInto(a arrow.Array, out []string, nulls []bool) {
 		}
 		switch x := a.(type) {
 		case *array.String:
-			out[i] = x.Value(i)
+			out[i] = own(x.Value(i))
 		case *array.Boolean:
 			out[i] = strconv.FormatBool(x.Value(i))
 		default:
 			if d, names, ok := enumArrow(a); ok {
-				out[i] = names.Value(d.GetValueIndex(i))
+				out[i] = own(names.Value(d.GetValueIndex(i)))
 			}
 		}
 	}
