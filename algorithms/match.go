@@ -2,6 +2,7 @@ package algorithms
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -16,6 +17,18 @@ type Matching struct {
 	Vanished []int `json:"vanished"`
 }
 
+// PreviousClusters is what the previous version knew of its clusters beyond the labels its entities
+// carry into this input.
+type PreviousClusters struct {
+	// IDs are every cluster id the previous version had, including ids none of this input's rows had (all
+	// their members left): such a cluster cannot be matched, and is reported as vanished.
+	IDs []int
+	// NextID is the lowest id the segmentation has never given: fresh ids start there (or above every
+	// previous id), so an id whose cluster vanished is not handed to a different cluster later, with its
+	// name and its place in the change log.
+	NextID int
+}
+
 // MatchClusters matches the clusters of labels (0..K-1, or Noise) to those of the previous version.
 // prevLabels[i] is row i's cluster id in the previous version, or -1 when the entity is new or was
 // unassigned; previous ids are any non-negative integers.
@@ -23,12 +36,13 @@ type Matching struct {
 // Both sets of clusters are summarised by their centroids in X's space: the new ones over the rows of each
 // new cluster, the previous ones over the rows that had that previous id (whatever their new label). The
 // pairing that minimises the total Euclidean distance between matched centroids is found with the
-// Hungarian algorithm; when the counts differ, the surplus new clusters get fresh ids, above every previous
-// id and increasing with the cluster index, and the surplus previous ids are reported as vanished. A new
-// cluster with no rows is never matched.
+// Hungarian algorithm; when the counts differ, the surplus new clusters get fresh ids, from prev.NextID
+// or above every previous id, whichever is higher, increasing with the cluster index, and the previous
+// ids left unmatched (prev.IDs' and prevLabels') are reported as vanished. A new cluster with no rows is
+// never matched.
 //
 // Only the first min(X.Rows, len(labels), len(prevLabels)) rows are used; K is the largest label + 1.
-func MatchClusters(X *Matrix, labels []int, prevLabels []int) Matching {
+func MatchClusters(X *Matrix, labels []int, prevLabels []int, prev PreviousClusters) Matching {
 	k := 0
 	for _, l := range labels {
 		k = max(k, l+1)
@@ -45,7 +59,7 @@ func MatchClusters(X *Matrix, labels []int, prevLabels []int) Matching {
 	// Previous ids, in increasing order, and their index.
 	prevIndex := make(map[int]int)
 	var prevIDs []int
-	for _, p := range prevLabels[:min(len(prevLabels), len(labels))] {
+	for _, p := range append(slices.Clip(prevLabels[:min(len(prevLabels), len(labels))]), prev.IDs...) {
 		if _, ok := prevIndex[p]; !ok && p >= 0 {
 			prevIndex[p] = 0
 			prevIDs = append(prevIDs, p)
@@ -119,9 +133,9 @@ func MatchClusters(X *Matrix, labels []int, prevLabels []int) Matching {
 			}
 		}
 	}
-	fresh := 0
+	fresh := max(prev.NextID, 0)
 	if len(prevIDs) > 0 {
-		fresh = prevIDs[len(prevIDs)-1] + 1
+		fresh = max(fresh, prevIDs[len(prevIDs)-1]+1)
 	}
 	for c := range m.IDs {
 		if m.IDs[c] < 0 {

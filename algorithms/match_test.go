@@ -113,7 +113,7 @@ func TestMatchClustersKeepsIDsAcrossRelabelling(t *testing.T) {
 	X := matrixFromRows([][]float64{{0, 0}, {0, 1}, {10, 0}, {10, 1}, {0, 10}, {1, 10}})
 	prev := []int{7, 7, 3, 3, 9, 9}
 	labels := []int{2, 2, 0, 0, 1, 1}
-	m := MatchClusters(X, labels, prev)
+	m := MatchClusters(X, labels, prev, PreviousClusters{})
 	if !slices.Equal(m.IDs, []int{3, 9, 7}) || len(m.New) != 0 || len(m.Vanished) != 0 {
 		t.Errorf("matching %+v", m)
 	}
@@ -123,7 +123,7 @@ func TestMatchClustersKeepsIDsAcrossRelabelling(t *testing.T) {
 	X2 := matrixFromRows([][]float64{{0, 0}, {0, 1}, {10, 0}, {10, 1}, {0, 10}, {1, 10}, {20, 0}, {21, 0}})
 	prev2 := []int{7, 7, 3, 3, 9, 9, -1, 3}
 	labels2 := []int{0, 0, 1, 1, 2, 2, 3, 3}
-	m = MatchClusters(X2, labels2, prev2)
+	m = MatchClusters(X2, labels2, prev2, PreviousClusters{})
 	if !slices.Equal(m.IDs, []int{7, 3, 9, 10}) || !slices.Equal(m.New, []int{10}) || len(m.Vanished) != 0 {
 		t.Errorf("split: %+v", m)
 	}
@@ -133,31 +133,50 @@ func TestMatchClustersKeepsIDsAcrossRelabelling(t *testing.T) {
 	X3 := matrixFromRows([][]float64{{0, 0}, {0, 1}, {1, 0}, {10, 0}, {10, 1}, {0, 10}, {1, 10}})
 	prev3 := []int{7, 7, 7, 3, 3, 9, 9}
 	labels3 := []int{0, 0, 0, 0, 0, 1, 1}
-	m = MatchClusters(X3, labels3, prev3)
+	m = MatchClusters(X3, labels3, prev3, PreviousClusters{})
 	if !slices.Equal(m.IDs, []int{7, 9}) || !slices.Equal(m.Vanished, []int{3}) || len(m.New) != 0 {
 		t.Errorf("merge: %+v", m)
+	}
+}
+
+// A previous cluster whose every member left the input has no centroid to match, but it existed: it is
+// reported as vanished, and its id is not given to a different cluster. Found by a review: the clusters
+// were known only from the rows' labels, so the vanished cluster went unreported and the new cluster took
+// its id, its name and, in the change log, its history.
+func TestMatchClustersKnowsClustersWithoutRows(t *testing.T) {
+	X := matrixFromRows([][]float64{{0, 0}, {0, 1}, {10, 0}, {10, 1}, {100, 0}, {100, 1}})
+	prev := []int{0, 0, 1, 1, -1, -1} // cluster 2's members are gone; rows 4 and 5 are new customers
+	labels := []int{0, 0, 1, 1, 2, 2}
+	m := MatchClusters(X, labels, prev, PreviousClusters{IDs: []int{0, 1, 2}})
+	if !slices.Equal(m.IDs, []int{0, 1, 3}) || !slices.Equal(m.New, []int{3}) || !slices.Equal(m.Vanished, []int{2}) {
+		t.Errorf("vanished cluster 2: %+v", m)
+	}
+	// An id retired before the previous version (NextID past every previous id) is not given again either.
+	m = MatchClusters(X, labels, prev, PreviousClusters{IDs: []int{0, 1}, NextID: 5})
+	if !slices.Equal(m.IDs, []int{0, 1, 5}) || !slices.Equal(m.New, []int{5}) || len(m.Vanished) != 0 {
+		t.Errorf("retired ids: %+v", m)
 	}
 }
 
 func TestMatchClustersDegenerate(t *testing.T) {
 	X := matrixFromRows([][]float64{{0}, {1}, {2}})
 	// No previous version: every cluster is new, numbered from 0.
-	m := MatchClusters(X, []int{1, 0, Noise}, []int{-1, -1, -1})
+	m := MatchClusters(X, []int{1, 0, Noise}, []int{-1, -1, -1}, PreviousClusters{})
 	if !slices.Equal(m.IDs, []int{0, 1}) || !slices.Equal(m.New, []int{0, 1}) || len(m.Vanished) != 0 {
 		t.Errorf("no previous: %+v", m)
 	}
 	// No new clusters: every previous id vanished.
-	m = MatchClusters(X, []int{Noise, Noise, Noise}, []int{0, 4, 4})
+	m = MatchClusters(X, []int{Noise, Noise, Noise}, []int{0, 4, 4}, PreviousClusters{})
 	if len(m.IDs) != 0 || !slices.Equal(m.Vanished, []int{0, 4}) {
 		t.Errorf("all noise: %+v", m)
 	}
 	// A label with no rows (cluster 1) is not matched; it gets a fresh id.
-	m = MatchClusters(X, []int{0, 2, 2}, []int{5, 6, 6})
+	m = MatchClusters(X, []int{0, 2, 2}, []int{5, 6, 6}, PreviousClusters{})
 	if !slices.Equal(m.IDs, []int{5, 7, 6}) || !slices.Equal(m.New, []int{7}) {
 		t.Errorf("empty cluster: %+v", m)
 	}
 	// Mismatched lengths and a nil matrix do not panic.
-	MatchClusters(X, []int{0, 1}, []int{0})
-	MatchClusters(nil, []int{0, 1}, []int{0, 1})
-	MatchClusters(NewMatrix(0, 0), nil, nil)
+	MatchClusters(X, []int{0, 1}, []int{0}, PreviousClusters{})
+	MatchClusters(nil, []int{0, 1}, []int{0, 1}, PreviousClusters{})
+	MatchClusters(NewMatrix(0, 0), nil, nil, PreviousClusters{})
 }

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -183,6 +184,71 @@ func TestStoredModelKeepsTextCategories(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pointsFixture clusters entities on one feature x, read from data/points.csv; blobs writes that file
+// with 20 entities around each centre, numbered from first.
+func pointsFixture(t *testing.T, cluster string) (*fixture, func(first int, centres ...float64)) {
+	f := newFixture(t, `version: 1
+name: points
+entity: id
+sources:
+  points: {path: data/points.csv}
+segmentations:
+  groups:
+    from: points
+    cluster:
+`+cluster, "")
+	blobs := func(first int, centres ...float64) {
+		var b strings.Builder
+		b.WriteString("id,x\n")
+		for _, c := range centres {
+			for i := range 20 {
+				fmt.Fprintf(&b, "%d,%g\n", first, c+float64(i%5)*0.1)
+				first++
+			}
+		}
+		f.write("data/points.csv", b.String())
+	}
+	return f, blobs
+}
+
+// A cluster whose members all leave the input is reported as vanished, and the cluster that appears in
+// its place gets a fresh id (and that id's name), not the vanished one's.
+func TestVanishedClusterKeepsItsID(t *testing.T) {
+	f, blobs := pointsFixture(t, "      method: kmeans\n      features: [x]\n      scale: none\n      k: 3\n      seed: 1\n      names: {3: far_out}\n")
+	blobs(1, 0, 10, 20)
+	f.mustRun("2024-01-01", nil)
+	middle := f.query(`SELECT segment FROM segrun_store.current_memberships WHERE entity = 21`)
+	var gone int
+	if len(middle) != 1 || !strings.HasPrefix(middle[0], `"cluster_`) {
+		t.Fatalf("entity 21's cluster: %v", middle)
+	}
+	fmt.Sscanf(strings.Trim(middle[0], `"`), "cluster_%d", &gone)
+
+	// The middle blob leaves; a far one arrives.
+	var b strings.Builder
+	b.WriteString("id,x\n")
+	old := f.read("data/points.csv")
+	for _, line := range strings.Split(strings.TrimSpace(old), "\n")[1:] {
+		var id int
+		fmt.Sscanf(line, "%d,", &id)
+		if id < 21 || id > 40 {
+			b.WriteString(line + "\n")
+		}
+	}
+	for i := range 20 {
+		fmt.Fprintf(&b, "%d,%g\n", 61+i, 100+float64(i%5)*0.1)
+	}
+	f.write("data/points.csv", b.String())
+	r := f.mustRun("2024-01-02", nil)
+	c := r.Segmentations[0].Cluster
+	if !slices.Equal(c.Vanished, []int{gone}) || !slices.Equal(c.New, []int{3}) {
+		t.Errorf("vanished %v (want [%d]), new %v (want [3])", c.Vanished, gone, c.New)
+	}
+	expectRows(t, "the far blob's segment", f.query(`SELECT DISTINCT segment FROM segrun_store.current_memberships WHERE entity > 60`), `"far_out"`)
+	expectRows(t, "what the vanished cluster's segment holds now", f.query(fmt.Sprintf(
+		`SELECT count(*) FROM segrun_store.current_memberships WHERE segment = 'cluster_%d'`, gone)), "0")
 }
 
 func TestConcurrentlyRaisesPanicsWithTheirStacks(t *testing.T) {

@@ -76,6 +76,19 @@ type storedModel struct {
 	Segments map[int]string `json:"segments"`
 	// Run is the version that fitted the model.
 	Run int64 `json:"run"`
+	// NextID is the lowest cluster id this segmentation has never given (0 in models stored before it was
+	// kept: their highest id + 1 stands in). Fresh ids start there, so that a vanished cluster's id is not
+	// reused for another cluster.
+	NextID int `json:"next_id,omitempty"`
+}
+
+// previousClusters is what matching needs of the previous version's model: every id it had, and where
+// fresh ids start.
+func (m *storedModel) previousClusters() algorithms.PreviousClusters {
+	if m == nil {
+		return algorithms.PreviousClusters{}
+	}
+	return algorithms.PreviousClusters{IDs: sortedIDs(m.IDs), NextID: m.NextID}
 }
 
 // clusterInput is the segmentation's input rows as Arrow batches plus the features as a Frame.
@@ -127,7 +140,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			X, labels, prob, rep.Prep, err = assignWithModel(prevModel, in.frame)
 			rep.ModelRun, rep.Method, rep.K = prevModel.Run, prevModel.Model.Method, len(prevModel.IDs)
 		} else {
-			model, X, labels, prob, err = e.fit(j, in, rep, len(prevIDs) > 0)
+			model, X, labels, prob, err = e.fit(j, in, rep, prevModel, len(prevIDs) > 0)
 			rep.Fitted = true
 		}
 		if err != nil {
@@ -317,7 +330,7 @@ func prepSpec(cl *spec.Cluster) algorithms.PrepSpec {
 
 // fit prepares the features, fits the method (searching k when asked) and matches the clusters to the
 // previous version's.
-func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, hasPrevious bool) (*storedModel, *algorithms.Matrix, []int, []float64, error) {
+func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, prevModel *storedModel, hasPrevious bool) (*storedModel, *algorithms.Matrix, []int, []float64, error) {
 	cl := j.seg.Cluster
 	prep, X, prepRep, err := algorithms.FitPrep(in.frame, prepSpec(cl))
 	if err != nil {
@@ -349,7 +362,7 @@ func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, hasPrev
 			prevLabels[i] = in.prev[row]
 		}
 	}
-	m := algorithms.MatchClusters(X, c.Labels, prevLabels)
+	m := algorithms.MatchClusters(X, c.Labels, prevLabels, prevModel.previousClusters())
 	rep.New, rep.Vanished = m.New, m.Vanished
 	if !hasPrevious {
 		rep.New = nil // the first version: nothing to be new against
@@ -363,6 +376,10 @@ func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, hasPrev
 		}
 	}
 	model := &storedModel{Prep: prep, Model: c.Model, IDs: m.IDs, Segments: map[int]string{}, Run: 0}
+	model.NextID = prevModel.previousClusters().NextID
+	for _, id := range append(slices.Clip(m.IDs), m.Vanished...) {
+		model.NextID = max(model.NextID, id+1)
+	}
 	for _, id := range m.IDs {
 		model.Segments[id] = clusterName(cl, id)
 	}

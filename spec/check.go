@@ -48,6 +48,10 @@ func (c *checker) errorAtKey(path, code, msg, sugg string) {
 	c.add(c.s.Doc.AtKey(path, Error, code, msg, sugg))
 }
 
+func (c *checker) warnAtKey(path, code, msg, sugg string) {
+	c.diags = append(c.diags, c.s.Doc.AtKey(path, Warning, code, msg, sugg)) // a warning breaks nothing
+}
+
 // names: step names are table names in one namespace, so they must be unique across kinds.
 func (c *checker) names() {
 	type seen struct{ kind, path string }
@@ -273,7 +277,10 @@ func (c *checker) clusterNames(base string, cl *Cluster) {
 			continue // the schema reported it
 		}
 		if maxK > 0 && n >= maxK {
-			c.errorAtKey(path, "cluster.names", fmt.Sprintf("cluster id %d does not exist: with k = %d ids are 0 to %d", n, maxK, maxK-1), "")
+			// Not an error: a cluster that appears in a later version gets a fresh id above every earlier
+			// one, and a team may name it once it has seen it.
+			c.warnAtKey(path, "cluster.names", fmt.Sprintf("with k = %d a first fit numbers clusters 0 to %d: id %d names a cluster only once a later version gives a new cluster that id",
+				maxK, maxK-1, n), "")
 		}
 		if prev, dup := used[name]; dup {
 			c.errorAt(path, "segment.duplicate", fmt.Sprintf("clusters %s and %s are both named %q", prev, id, name), "")
