@@ -186,9 +186,14 @@ func TestStoredModelKeepsTextCategories(t *testing.T) {
 	}
 }
 
-// pointsFixture clusters entities on one feature x, read from data/points.csv; blobs writes that file
-// with 20 entities around each centre, numbered from first.
-func pointsFixture(t *testing.T, cluster string) (*fixture, func(first int, centres ...float64)) {
+// blob is 20 entities, numbered from first, around x.
+type blob struct {
+	first int
+	x     float64
+}
+
+// pointsFixture clusters entities on one feature x, read from data/points.csv, which blobs writes.
+func pointsFixture(t *testing.T, cluster string) (*fixture, func(...blob)) {
 	f := newFixture(t, `version: 1
 name: points
 entity: id
@@ -199,13 +204,12 @@ segmentations:
     from: points
     cluster:
 `+cluster, "")
-	blobs := func(first int, centres ...float64) {
+	blobs := func(bs ...blob) {
 		var b strings.Builder
 		b.WriteString("id,x\n")
-		for _, c := range centres {
+		for _, bl := range bs {
 			for i := range 20 {
-				fmt.Fprintf(&b, "%d,%g\n", first, c+float64(i%5)*0.1)
-				first++
+				fmt.Fprintf(&b, "%d,%g\n", bl.first+i, bl.x+float64(i%5)*0.1)
 			}
 		}
 		f.write("data/points.csv", b.String())
@@ -217,7 +221,7 @@ segmentations:
 // its place gets a fresh id (and that id's name), not the vanished one's.
 func TestVanishedClusterKeepsItsID(t *testing.T) {
 	f, blobs := pointsFixture(t, "      method: kmeans\n      features: [x]\n      scale: none\n      k: 3\n      seed: 1\n      names: {3: far_out}\n")
-	blobs(1, 0, 10, 20)
+	blobs(blob{1, 0}, blob{21, 10}, blob{41, 20})
 	f.mustRun("2024-01-01", nil)
 	middle := f.query(`SELECT segment FROM segrun_store.current_memberships WHERE entity = 21`)
 	var gone int
@@ -225,22 +229,7 @@ func TestVanishedClusterKeepsItsID(t *testing.T) {
 		t.Fatalf("entity 21's cluster: %v", middle)
 	}
 	fmt.Sscanf(strings.Trim(middle[0], `"`), "cluster_%d", &gone)
-
-	// The middle blob leaves; a far one arrives.
-	var b strings.Builder
-	b.WriteString("id,x\n")
-	old := f.read("data/points.csv")
-	for _, line := range strings.Split(strings.TrimSpace(old), "\n")[1:] {
-		var id int
-		fmt.Sscanf(line, "%d,", &id)
-		if id < 21 || id > 40 {
-			b.WriteString(line + "\n")
-		}
-	}
-	for i := range 20 {
-		fmt.Fprintf(&b, "%d,%g\n", 61+i, 100+float64(i%5)*0.1)
-	}
-	f.write("data/points.csv", b.String())
+	blobs(blob{1, 0}, blob{41, 20}, blob{61, 100}) // the middle blob leaves; a far one arrives
 	r := f.mustRun("2024-01-02", nil)
 	c := r.Segmentations[0].Cluster
 	if !slices.Equal(c.Vanished, []int{gone}) || !slices.Equal(c.New, []int{3}) {
@@ -249,6 +238,19 @@ func TestVanishedClusterKeepsItsID(t *testing.T) {
 	expectRows(t, "the far blob's segment", f.query(`SELECT DISTINCT segment FROM segrun_store.current_memberships WHERE entity > 60`), `"far_out"`)
 	expectRows(t, "what the vanished cluster's segment holds now", f.query(fmt.Sprintf(
 		`SELECT count(*) FROM segrun_store.current_memberships WHERE segment = 'cluster_%d'`, gone)), "0")
+}
+
+// min_size holds the clusters of this version, not one that vanished: the store's diff lists a vanished
+// cluster at size 0 for the entities it lost, and that used to fail the run.
+func TestMinSizeIgnoresVanishedClusters(t *testing.T) {
+	f, blobs := pointsFixture(t, "      method: kmeans\n      features: [x]\n      scale: none\n      k: 3\n      seed: 1\n    min_size: {count: 5}\n")
+	blobs(blob{1, 0}, blob{21, 10}, blob{41, 20})
+	f.mustRun("2024-01-01", nil)
+	blobs(blob{1, 0}, blob{41, 20}, blob{61, 100}) // a cluster's members all leave, another appears
+	r := f.mustRun("2024-01-02", nil)
+	if c := r.Segmentations[0].Cluster; len(c.Vanished) != 1 || len(c.New) != 1 {
+		t.Errorf("want one vanished and one new cluster: %+v", c)
+	}
 }
 
 func TestConcurrentlyRaisesPanicsWithTheirStacks(t *testing.T) {

@@ -158,6 +158,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		timed("validity, profiles and explanations")
 		j.report.Cluster = rep
 		j.version.Model = model
+		j.version.Segments = slices.Sorted(maps.Values(model.Segments))
 		j.version.Descriptions = map[string]string{}
 		for _, p := range rep.Profiles {
 			j.version.Descriptions[p.Segment] = p.Description

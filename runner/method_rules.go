@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,6 +31,7 @@ func (e *execution) applyRules(ctx context.Context, j *segJob, rs *ruleSet, tabl
 	for i := range rs.columns {
 		pos[i] = 1 + len(carry) + i
 	}
+	j.version.Segments = slices.Compact(slices.Sorted(slices.Values(rs.segments))) // several rules may share a segment
 	query := fmt.Sprintf("SELECT %s FROM %s", identList(cols), sql.Ident(table))
 	return e.db.WithArrow(ctx, func(a *sql.Arrow) error {
 		batches, _, err := readBatches(a, query)

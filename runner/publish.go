@@ -25,7 +25,7 @@ func (e *execution) publish(ctx context.Context) error {
 		}
 		diffs[i] = d
 		e.res.Segmentations[i].Diff = d
-		if err := e.checkMinSize(v.Segmentation, d); err != nil {
+		if err := e.checkMinSize(v, d); err != nil {
 			return err
 		}
 	}
@@ -71,20 +71,31 @@ func (e *execution) publish(ctx context.Context) error {
 	return nil
 }
 
-// checkMinSize applies a segmentation's min_size to every segment.
-func (e *execution) checkMinSize(name string, d *sql.Diff) error {
-	seg, _ := e.s.Segmentations.Get(name)
+// checkMinSize applies a segmentation's min_size to every segment this version can assign, an empty one
+// included. A segment of the diff that the version cannot assign is not checked: a cluster that vanished
+// (the diff lists it, at size 0, for the entities it lost), a rule removed from the spec, DBSCAN's noise
+// (few outliers is no fault).
+func (e *execution) checkMinSize(v sql.Version, d *sql.Diff) error {
+	seg, _ := e.s.Segmentations.Get(v.Segmentation)
 	ms := seg.MinSize
 	if ms == nil {
 		return nil
 	}
-	var small []string
+	sizes := map[string]int64{}
 	for _, st := range d.Segments {
-		if ms.Count > 0 && st.Size < int64(ms.Count) {
-			small = append(small, fmt.Sprintf("%s has %d entities, fewer than min_size.count %d", st.Segment, st.Size, ms.Count))
+		sizes[st.Segment] = st.Size
+	}
+	var small []string
+	for _, name := range v.Segments {
+		size, share := sizes[name], 0.0
+		if d.Entities > 0 {
+			share = float64(size) / float64(d.Entities)
 		}
-		if ms.Share > 0 && st.Share < ms.Share {
-			small = append(small, fmt.Sprintf("%s has %.2f%% of entities, less than min_size.share %.2f%%", st.Segment, 100*st.Share, 100*ms.Share))
+		if ms.Count > 0 && size < int64(ms.Count) {
+			small = append(small, fmt.Sprintf("%s has %d entities, fewer than min_size.count %d", name, size, ms.Count))
+		}
+		if ms.Share > 0 && share < ms.Share {
+			small = append(small, fmt.Sprintf("%s has %.2f%% of entities, less than min_size.share %.2f%%", name, 100*share, 100*ms.Share))
 		}
 	}
 	if len(small) == 0 {
@@ -92,9 +103,9 @@ func (e *execution) checkMinSize(name string, d *sql.Diff) error {
 	}
 	if ms.Severity == "warn" {
 		for _, s := range small {
-			e.warn("segmentation %s: %s", name, s)
+			e.warn("segmentation %s: %s", v.Segmentation, s)
 		}
 		return nil
 	}
-	return &Failure{Step: "segmentation " + name, Msg: "segments below min_size; nothing was published", Details: small}
+	return &Failure{Step: "segmentation " + v.Segmentation, Msg: "segments below min_size; nothing was published", Details: small}
 }

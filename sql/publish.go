@@ -30,6 +30,10 @@ type Version struct {
 	Model   any
 	// Descriptions gives segments a readable description (clusters described by their centroid).
 	Descriptions map[string]string
+	// Segments are the segments this version can assign, DBSCAN's noise aside: a declared rule's
+	// segment, a cluster of the model. The store does not read it; min_size holds each of them, empty or
+	// not, and none of the previous version's others.
+	Segments []string
 	// Staged says the segmentation has already written DiffTable against the base version: the rows that
 	// changed (entity, old, new), the same rows Diff would have staged.
 	Staged bool
