@@ -142,6 +142,13 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		} else {
 			model, X, labels, prob, err = e.fit(j, in, rep, prevModel, len(prevIDs) > 0)
 			rep.Fitted = true
+			if err == nil && cl.Refit == "never" {
+				var moved int
+				if labels, prob, moved, err = adoptModelAssignment(model, X, labels, prob); moved > 0 {
+					j.report.Notes = append(j.report.Notes, fmt.Sprintf(
+						"refit: never: %d rows are published as the stored model assigns them, not as the fit labelled them, so that later runs assign the same data alike", moved))
+				}
+			}
 		}
 		if err != nil {
 			return &Failure{Step: step, Msg: err.Error()}
@@ -401,9 +408,18 @@ func assignWithModel(m *storedModel, f *algorithms.Frame) (*algorithms.Matrix, [
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	fitted, prob, err := m.Model.Predict(X)
+	labels, prob, err := m.predict(X)
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	return X, labels, prob, rep, nil
+}
+
+// predict assigns prepared rows with the model: a stable cluster id per row, or Noise.
+func (m *storedModel) predict(X *algorithms.Matrix) ([]int, []float64, error) {
+	fitted, prob, err := m.Model.Predict(X)
+	if err != nil {
+		return nil, nil, err
 	}
 	labels := make([]int, len(fitted))
 	for i, l := range fitted {
@@ -413,7 +429,27 @@ func assignWithModel(m *storedModel, f *algorithms.Frame) (*algorithms.Matrix, [
 			labels[i] = m.IDs[l]
 		}
 	}
-	return X, labels, prob, rep, nil
+	return labels, prob, nil
+}
+
+// adoptModelAssignment replaces a fit's own labels by the fitted model's assignment of the same rows, for
+// refit: never: later versions assign with the stored model, and the fit's labels are not always the
+// model's (k-means' final centroids are its labels' means, to which a boundary row may be nearer another;
+// hierarchical labels come from the tree, not from the nearest centroid; DBSCAN stores at most 50,000
+// core points). Published as fitted, unchanged data would move entities at the next run. It returns how
+// many rows the model assigns differently, for the summary.
+func adoptModelAssignment(model *storedModel, X *algorithms.Matrix, labels []int, prob []float64) ([]int, []float64, int, error) {
+	assigned, p, err := model.predict(X)
+	if err != nil {
+		return labels, prob, 0, err
+	}
+	moved := 0
+	for i := range labels {
+		if assigned[i] != labels[i] {
+			moved++
+		}
+	}
+	return assigned, p, moved, nil
 }
 
 // previousModel loads the model the base version stored for a segmentation, or nil, and how many
