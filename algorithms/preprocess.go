@@ -108,8 +108,10 @@ type PrepReport struct {
 	Imputed map[string]int `json:"imputed,omitempty"`
 	// Dropped is the number of rows dropped for missing values (impute: drop).
 	Dropped int `json:"dropped"`
-	// Kept lists the input row index of each output row; nil when no row was dropped.
-	Kept []int `json:"kept,omitempty"`
+	// Kept lists the input row index of each output row; nil when no row was dropped. It is for the caller
+	// to map rows back, not for the report's readers: serialised, it would put an index per row into every
+	// stored version's summary (megabytes at a million rows).
+	Kept []int `json:"-"`
 	// ExplainedVariance and ExplainedVarianceRatio describe the kept principal components (PCA only).
 	ExplainedVariance      []float64 `json:"explained_variance,omitempty"`
 	ExplainedVarianceRatio []float64 `json:"explained_variance_ratio,omitempty"`

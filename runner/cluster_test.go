@@ -145,6 +145,9 @@ segmentations:`, 1))
 		if s.Diff.Assigned >= s.Diff.Entities || !strings.Contains(strings.Join(s.Notes, " "), "left out of every segment") {
 			t.Errorf("assigned %d of %d; notes %q", s.Diff.Assigned, s.Diff.Entities, s.Notes)
 		}
+		// The stored summary counts the dropped rows; it does not list the kept ones, an index per row.
+		expectRows(t, "summary's preprocessing", f.query(`SELECT json_extract(summary, '$.cluster.preprocessing.dropped') > 0,
+			json_extract(summary, '$.cluster.preprocessing.kept') IS NULL FROM segrun_store.segmentation_versions`), "true true")
 	})
 	t.Run("missing values without impute fail the run", func(t *testing.T) {
 		f := clusterFixture(t, "      method: kmeans\n      features: [recency_days, patchy]\n      k: 3\n")
