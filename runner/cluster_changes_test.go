@@ -16,8 +16,9 @@ func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
 		vars    map[string]string
 		key     string
 		force   bool
-		renamed bool // the clustering is named behaviour2 in this run's spec
-		staged  bool // whether the step should have staged its change log
+		renamed bool                // the clustering is named behaviour2 in this run's spec
+		edit    func(string) string // how this run's spec differs, if it does
+		staged  bool                // whether the step should have staged its change log
 	}
 	cases := []struct {
 		name    string
@@ -36,6 +37,10 @@ func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
 		// in the store: only the store's diff sees them.
 		{"a clustering back after a version without it", kmeansCluster, []run{
 			{asOf: "2024-03-31"}, {asOf: "2024-06-30", renamed: true}, {asOf: "2024-09-30"}}},
+		{"refit: never, a cluster renamed", kmeansCluster + "      refit: never\n", []run{
+			{asOf: "2024-03-31"}, {asOf: "2024-06-30", staged: true, edit: func(s string) string {
+				return strings.Replace(s, "names: {1: second}", "names: {1: runner_up}", 1)
+			}}}},
 	}
 	tables := []string{
 		"SELECT entity, segmentation, segment, valid_from_run, coalesce(valid_to_run, 0) FROM segrun_store.memberships ORDER BY ALL",
@@ -52,9 +57,12 @@ func TestClusterStagedChangeLogEqualsTheStoresDiff(t *testing.T) {
 				f := clusterFixture(t, c.cluster)
 				specText := f.read("shop.yaml")
 				for _, r := range c.runs {
-					if r.renamed {
+					switch {
+					case r.renamed:
 						f.write("shop.yaml", strings.Replace(specText, "  behaviour:", "  behaviour2:", 1))
-					} else {
+					case r.edit != nil:
+						f.write("shop.yaml", r.edit(specText))
+					default:
 						f.write("shop.yaml", specText)
 					}
 					var log bytes.Buffer

@@ -115,6 +115,30 @@ func TestRefitNeverFirstVersionIsTheModelsAssignment(t *testing.T) {
 	}
 }
 
+// refit: never holds the model fixed, not the spec: a changed names: entry renames its cluster, and a
+// changed feature list (or preprocessing, method, k, params) is fitted anew, with a note, instead of being
+// silently ignored.
+func TestRefitNeverFollowsSpecChanges(t *testing.T) {
+	f := clusterFixture(t, kmeansCluster+"      refit: never\n")
+	f.mustRun("2024-06-30", nil)
+	before := f.query(`SELECT count(*) FROM segrun_store.current_memberships WHERE segment = 'second'`)
+	spec := f.read("shop.yaml")
+	f.write("shop.yaml", strings.Replace(spec, "names: {1: second}", "names: {1: runner_up}", 1))
+	r := f.mustRun("2024-06-30", nil)
+	if c := r.Segmentations[0].Cluster; c.Fitted || c.ModelRun != 1 {
+		t.Errorf("a rename refitted: %+v", c)
+	}
+	expectRows(t, "the renamed cluster's members", f.query(`SELECT count(*) FROM segrun_store.current_memberships WHERE segment = 'runner_up'`), before...)
+	expectRows(t, "members left under the old name", f.query(`SELECT count(*) FROM segrun_store.current_memberships WHERE segment = 'second'`), "0")
+
+	f.write("shop.yaml", strings.Replace(spec, "transform: {frequency: log1p, monetary: log1p}", "transform: {frequency: log1p}", 1))
+	r = f.mustRun("2024-06-30", nil)
+	s := r.Segmentations[0]
+	if !s.Cluster.Fitted || !strings.Contains(strings.Join(s.Notes, " "), "the cluster spec has changed since version 1") {
+		t.Errorf("a changed transform was not fitted anew: fitted %v, notes %q", s.Cluster.Fitted, s.Notes)
+	}
+}
+
 func TestGMMNoiseDropAndKSearch(t *testing.T) {
 	t.Run("gmm writes a membership probability", func(t *testing.T) {
 		f := clusterFixture(t, "      method: gmm\n      features: [recency_days, frequency, monetary]\n      transform: {frequency: log1p, monetary: log1p}\n      k: 3\n      params: {covariance_type: diag}\n")

@@ -80,6 +80,49 @@ type storedModel struct {
 	// kept: their highest id + 1 stands in). Fresh ids start there, so that a vanished cluster's id is not
 	// reused for another cluster.
 	NextID int `json:"next_id,omitempty"`
+	// Spec is modelSpec of the spec it was fitted for ("" in models stored before it was kept): with
+	// refit: never, a changed spec is fitted anew rather than ignored.
+	Spec string `json:"spec,omitempty"`
+}
+
+// modelSpec is the part of a cluster spec that a fitted model embodies, canonically written: what
+// refit: never holds fixed. Names are not in it: they label the model's clusters, and may change.
+func modelSpec(cl *spec.Cluster) string {
+	transform := map[string]spec.TransformSteps{}
+	for _, t := range cl.Transform {
+		transform[t.Key] = t.Value
+	}
+	b, err := json.Marshal(struct {
+		Method    string                         `json:"method"`
+		Features  []string                       `json:"features"`
+		Impute    string                         `json:"impute,omitempty"`
+		Transform map[string]spec.TransformSteps `json:"transform,omitempty"`
+		Scale     string                         `json:"scale,omitempty"`
+		PCA       *spec.PCA                      `json:"pca,omitempty"`
+		K         spec.K                         `json:"k"`
+		Seed      uint64                         `json:"seed"`
+		Params    map[string]any                 `json:"params,omitempty"`
+	}{cl.Method, cl.Features, cl.Impute, transform, cl.Scale, cl.PCA, cl.K, cl.Seed, cl.Params})
+	if err != nil {
+		return "" // not comparable: treated as a model stored before specs were kept
+	}
+	return string(b)
+}
+
+// fits says whether the stored model was fitted for this cluster spec (or predates the record of it).
+func (m *storedModel) fits(cl *spec.Cluster) bool {
+	return m.Spec == "" || m.Spec == modelSpec(cl)
+}
+
+// named is the model with its clusters named as the spec names them now; the stored model itself is left
+// as it is, for the change log's view of the previous version.
+func (m *storedModel) named(cl *spec.Cluster) *storedModel {
+	c := *m
+	c.Segments = make(map[int]string, len(m.IDs))
+	for _, id := range m.IDs {
+		c.Segments[id] = clusterName(cl, id)
+	}
+	return &c
 }
 
 // previousClusters is what matching needs of the previous version's model: every id it had, and where
@@ -135,11 +178,14 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		var X *algorithms.Matrix
 		var labels []int // stable cluster id per prepared row, or Noise
 		var prob []float64
-		if cl.Refit == "never" && prevModel != nil {
-			model = prevModel
-			X, labels, prob, rep.Prep, err = assignWithModel(prevModel, in.frame)
-			rep.ModelRun, rep.Method, rep.K = prevModel.Run, prevModel.Model.Method, len(prevModel.IDs)
+		if cl.Refit == "never" && prevModel != nil && prevModel.fits(cl) {
+			model = prevModel.named(cl)
+			X, labels, prob, rep.Prep, err = assignWithModel(model, in.frame)
+			rep.ModelRun, rep.Method, rep.K = model.Run, model.Model.Method, len(model.IDs)
 		} else {
+			if cl.Refit == "never" && prevModel != nil {
+				j.report.Notes = append(j.report.Notes, fmt.Sprintf("refit: never: the cluster spec has changed since version %d fitted the stored model; fitted anew", prevModel.Run))
+			}
 			model, X, labels, prob, err = e.fit(j, in, rep, prevModel, len(prevIDs) > 0)
 			rep.Fitted = true
 			if err == nil && cl.Refit == "never" {
@@ -383,7 +429,7 @@ func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, prevMod
 			labels[i] = m.IDs[l]
 		}
 	}
-	model := &storedModel{Prep: prep, Model: c.Model, IDs: m.IDs, Segments: map[int]string{}, Run: 0}
+	model := &storedModel{Prep: prep, Model: c.Model, IDs: m.IDs, Segments: map[int]string{}, Run: 0, Spec: modelSpec(cl)}
 	model.NextID = prevModel.previousClusters().NextID
 	for _, id := range append(slices.Clip(m.IDs), m.Vanished...) {
 		model.NextID = max(model.NextID, id+1)
