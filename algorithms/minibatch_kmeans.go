@@ -155,13 +155,12 @@ func runMiniBatchKMeans(X *Matrix, k int, seed uint64, workers int, opt miniBatc
 	}
 	stepsDone := min(i+1, nSteps)
 
-	// Final labels from a full pass over X, as scikit-learn (compute_labels=True). The centroids reported are
-	// then the means of those labels rather than the mini-batch centres, so that centroids are cluster means
-	// for every method; the inertia is measured against them and can only be lower than scikit-learn's.
+	// Final labels from a full pass over X against the mini-batch centres, which are the centroids reported,
+	// as scikit-learn (compute_labels=True): every row is labelled with its nearest centroid, so the model
+	// assigns these rows as the fit did, and the inertia is scikit-learn's.
 	lloyd := newLloydRunner(kd, k)
 	copy(lloyd.centers, step.centers)
 	lloyd.assign()
-	lloyd.centersToMeans()
 	inertia := lloyd.inertia()
 	finalCenters := append([]float64(nil), lloyd.centers...)
 	res := &Clustering{
