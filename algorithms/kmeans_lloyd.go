@@ -360,26 +360,6 @@ func (l *lloydRunner) updateCenters() int {
 	return relocated
 }
 
-// centersToMeans sets the centres to the means of the current labels, from the last assign's sums; a cluster
-// left empty keeps its centre.
-func (l *lloydRunner) centersToMeans() {
-	k, d := l.k, l.d
-	l.mergeChunks()
-	copy(l.centersNew, l.centers)
-	for j := 0; j < k; j++ {
-		if l.counts[j] == 0 {
-			continue
-		}
-		inv := 1 / float64(l.counts[j])
-		for m := 0; m < d; m++ {
-			l.centersNew[j*d+m] = l.sums[j*d+m] * inv
-		}
-	}
-	l.noteMoves()
-	l.centers, l.centersNew = l.centersNew, l.centers
-	l.noteGaps()
-}
-
 // mergeChunks adds the chunks' sums and counts in chunk order into sums and counts.
 func (l *lloydRunner) mergeChunks() {
 	k, d := l.k, l.d
