@@ -100,8 +100,8 @@ func TestRefitNeverAssignsWithTheStoredModel(t *testing.T) {
 
 // With refit: never, the version that fits publishes what its stored model assigns, so the next run, which
 // assigns with that model, moves nobody on unchanged data. The fit's own labels are not always the
-// model's: hierarchical labels come from the tree (a review saw 193 of 2,000 entities move), k-means'
-// final centroids are means a boundary row may not be nearest to.
+// model's: hierarchical labels come from the tree (a review saw 193 of 2,000 entities move); k-means' were
+// not either until it kept the centres its labels were computed against.
 func TestRefitNeverFirstVersionIsTheModelsAssignment(t *testing.T) {
 	for _, method := range []string{"kmeans", "hierarchical"} {
 		t.Run(method, func(t *testing.T) {

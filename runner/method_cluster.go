@@ -480,10 +480,10 @@ func (m *storedModel) predict(X *algorithms.Matrix) ([]int, []float64, error) {
 
 // adoptModelAssignment replaces a fit's own labels by the fitted model's assignment of the same rows, for
 // refit: never: later versions assign with the stored model, and the fit's labels are not always the
-// model's (k-means' final centroids are its labels' means, to which a boundary row may be nearer another;
-// hierarchical labels come from the tree, not from the nearest centroid; DBSCAN stores at most 50,000
-// core points). Published as fitted, unchanged data would move entities at the next run. It returns how
-// many rows the model assigns differently, for the summary.
+// model's (hierarchical labels come from the tree, not from the nearest centroid; DBSCAN stores at most
+// 50,000 core points; a row at an exact tie between two k-means centroids may fall either way).
+// Published as fitted, unchanged data would move entities at the next run. It returns how many rows the
+// model assigns differently, for the summary.
 func adoptModelAssignment(model *storedModel, X *algorithms.Matrix, labels []int, prob []float64) ([]int, []float64, int, error) {
 	assigned, p, err := model.predict(X)
 	if err != nil {
