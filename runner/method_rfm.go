@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -35,6 +36,10 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 			return err
 		}
 		defer release(batches)
+		if len(batches) == 0 { // no rows: an empty scored table, for the rules to find nothing in
+			return a.Exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s, %s, NULL::BIGINT AS r_score, NULL::BIGINT AS f_score, NULL::BIGINT AS m_score FROM %s WHERE false",
+				sql.Ident(scored), sql.Ident(j.entity), identList([]string{cfg.Recency, cfg.Frequency, cfg.Monetary}), sql.Ident(j.seg.From)))
+		}
 		n := 0
 		for _, b := range batches {
 			n += int(b.NumRows())
@@ -96,15 +101,25 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 			rules = append(rules, spec.Rule{Segment: g.Segment, When: g.Rule()})
 		}
 	}
-	env := &RuleEnv{Columns: []sql.Column{j.input[0]}, Vars: e.v.Vars}
-	for _, c := range scoreColumns {
-		env.Extra = append(env.Extra, sql.Column{Name: c, Type: "BIGINT"})
-	}
-	rs, err := compileRules(rules, j.seg.Else, j.seg.Multi, env)
+	rs, err := compileRules(rules, j.seg.Else, j.seg.Multi, rfmRuleEnv(j.input, j.entity, e.v.Vars))
 	if err != nil {
 		return err
 	}
 	return e.applyRules(ctx, j, rs, scored, scoreColumns)
+}
+
+// rfmRuleEnv is what an RFM segmentation's rules may read: the entity and the scores, the columns of the
+// table they are computed in. Validation and the run use the one environment, so a rule over another
+// column of the input is a validation error at its line, not a failed run.
+func rfmRuleEnv(input []sql.Column, entity string, vars []Var) *RuleEnv {
+	env := &RuleEnv{Vars: vars}
+	if i := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == entity }); i >= 0 {
+		env.Columns = append(env.Columns, input[i])
+	}
+	for _, c := range scoreColumns {
+		env.Extra = append(env.Extra, sql.Column{Name: c, Type: "BIGINT"})
+	}
+	return env
 }
 
 // scoreArray makes an Arrow column of scores, NULL where the score is 0 (a missing input value).

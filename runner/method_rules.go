@@ -49,14 +49,15 @@ func (e *execution) applyRules(ctx context.Context, j *segJob, rs *ruleSet, tabl
 			j.report.Rules = append(j.report.Rules, RuleReport{Segment: r.segment, When: r.src, Matched: stats.Matched[i],
 				NullSkipped: stats.NullSkipped[i], Kernel: kernels[i]})
 		}
-		return writeAssignments(a, j, rs, batches, results, carry)
+		return writeAssignments(a, j, rs, table, batches, results, carry)
 	})
 }
 
-func writeAssignments(a *sql.Arrow, j *segJob, rs *ruleSet, batches []arrow.RecordBatch, results []*batchResult, carry []string) error {
-	if len(batches) == 0 {
+// writeAssignments writes the result table of rules evaluated over table's batches.
+func writeAssignments(a *sql.Arrow, j *segJob, rs *ruleSet, table string, batches []arrow.RecordBatch, results []*batchResult, carry []string) error {
+	if len(batches) == 0 { // the carried columns are table's (an RFM segmentation's scores), not the input's
 		return a.Exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s, NULL::VARCHAR AS segment%s FROM %s WHERE false",
-			sql.Ident(j.name), sql.Ident(j.entity), carryList(carry), sql.Ident(j.seg.From)))
+			sql.Ident(j.name), sql.Ident(j.entity), carryList(carry), sql.Ident(table)))
 	}
 	codes := make([]arrow.Array, len(batches))
 	carried := make([][]arrow.Array, len(carry))

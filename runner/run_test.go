@@ -417,4 +417,34 @@ exports:`, 1), fixtureOrders)
 	got := f.query(`SELECT count(*), count(DISTINCT entity) FROM segrun_store.current_memberships WHERE segmentation = 'value'`)
 	expectRows(t, "rfm memberships", got, "3 3")
 	_ = fmt.Sprint
+
+	// No customer before the first order: an empty RFM segmentation, not a crash (it indexed a batch that
+	// did not exist).
+	f = newFixture(t, f.read("shop.yaml"), fixtureOrders)
+	r := f.mustRun("2023-01-01", nil)
+	for _, s := range r.Segmentations {
+		if s.Name == "value" && s.Diff.Entities != 0 {
+			t.Errorf("as of 2023-01-01: %+v", s.Diff)
+		}
+	}
+}
+
+// An RFM segmentation's rules read the scores (and the entity); a rule over a column of the input is a
+// validation error at its line. Validation used to accept it and the run failed (exit 3).
+func TestRFMRulesReadTheScoredTable(t *testing.T) {
+	spec := strings.Replace(fixtureSpec, "exports:", `  value:
+    from: rfm
+    rfm: {recency: recency_days, frequency: frequency, monetary: monetary, bins: 2}
+    rules:
+      - {segment: top, when: "r_score == 2 && f_score == 2"}
+    else: rest
+exports:`, 1)
+	f := newFixture(t, spec, fixtureOrders)
+	f.mustRun("2024-03-01", nil)
+	expectRows(t, "top", f.query(`SELECT entity FROM segrun_store.current_memberships WHERE segmentation = 'value' AND segment = 'top'`), "1")
+	f.write("shop.yaml", strings.Replace(spec, "f_score == 2", "f_score == 2 && monetary >= 100", 1))
+	res, err := f.run("2024-03-01", nil)
+	if err == nil || res.Validation == nil || !strings.Contains(fmt.Sprint(res.Validation.Diagnostics), "monetary") {
+		t.Fatalf("a rule over a column the scored table lacks: %v, %v", err, res.Validation)
+	}
 }

@@ -355,9 +355,8 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 		for _, f := range []struct{ key, col string }{{"recency", seg.RFM.Recency}, {"frequency", seg.RFM.Frequency}, {"monetary", seg.RFM.Monetary}} {
 			c.numericColumn(path+"/rfm/"+f.key, seg.From, f.col, input)
 		}
-		scores := []sql.Column{{Name: "r_score", Type: "INTEGER"}, {Name: "f_score", Type: "INTEGER"}, {Name: "m_score", Type: "INTEGER"}}
-		env.Extra = scores
-		out = append(out, scores...)
+		env = rfmRuleEnv(input, c.s.Entity, c.v.Vars)
+		out = append(out, env.Extra...)
 		c.typeRules(path, seg, env)
 	case "cluster":
 		c.typeCluster(path+"/cluster", seg.From, seg.Cluster, input)
