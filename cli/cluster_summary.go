@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/segrun/segrun/runner"
@@ -20,15 +22,21 @@ func writeClusterReport(w io.Writer, c *runner.ClusterReport) {
 	}
 	fmt.Fprintln(w)
 	v := c.Validity
-	fmt.Fprintf(w, "  validity: silhouette %.3f", v.Silhouette)
-	if v.SilhouetteSample > 0 {
-		fmt.Fprintf(w, " (on a sample of %d)", v.SilhouetteSample)
+	if v.Reason != "" && v.SilhouetteSample == 0 {
+		// Degenerate (one cluster, say): the scores are 0 by convention, and a Davies-Bouldin of 0 would
+		// read as perfect.
+		fmt.Fprintf(w, "  validity: not scored (%s), inertia %.4g\n", v.Reason, v.Inertia)
+	} else {
+		fmt.Fprintf(w, "  validity: silhouette %.3f", v.Silhouette)
+		if v.SilhouetteSample > 0 {
+			fmt.Fprintf(w, " (on a sample of %d)", v.SilhouetteSample)
+		}
+		fmt.Fprintf(w, ", Davies-Bouldin %.3f, Calinski-Harabasz %.1f, inertia %.4g", v.DaviesBouldin, v.CalinskiHarabasz, v.Inertia)
+		if c.Fit.BIC != 0 {
+			fmt.Fprintf(w, ", BIC %.6g, mean log-likelihood %.4f", c.Fit.BIC, c.Fit.LogLikelihood)
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, ", Davies-Bouldin %.3f, Calinski-Harabasz %.1f, inertia %.4g", v.DaviesBouldin, v.CalinskiHarabasz, v.Inertia)
-	if c.Fit.BIC != 0 {
-		fmt.Fprintf(w, ", BIC %.6g, mean log-likelihood %.4f", c.Fit.BIC, c.Fit.LogLikelihood)
-	}
-	fmt.Fprintln(w)
 	if c.Stability != nil {
 		fmt.Fprintf(w, "  stability: adjusted Rand index %.3f against the previous version\n", *c.Stability)
 	}
@@ -48,8 +56,8 @@ func writeClusterReport(w io.Writer, c *runner.ClusterReport) {
 	}
 	if p := c.Prep; p != nil && len(p.Imputed) > 0 {
 		var parts []string
-		for col, n := range p.Imputed {
-			parts = append(parts, fmt.Sprintf("%s %d", col, n))
+		for _, col := range slices.Sorted(maps.Keys(p.Imputed)) { // in a stable order, run to run
+			parts = append(parts, fmt.Sprintf("%s %d", col, p.Imputed[col]))
 		}
 		fmt.Fprintf(w, "  imputed: %s\n", strings.Join(parts, ", "))
 	}

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/runner"
 )
 
 // pipelineDir is a pipeline made by segrun init, published as of two dates.
@@ -125,5 +128,22 @@ func TestDemoWritesDataAndTheFlagshipSpec(t *testing.T) {
 	}
 	if _, stderr, code := run(t, "validate", filepath.Join(dir, "retail.yaml")); code != ExitOK {
 		t.Errorf("the demo's spec does not validate: %s", stderr)
+	}
+}
+
+// A degenerate clustering's validity is said to be unscored, with the reason, rather than printed as
+// zeros (a Davies-Bouldin of 0 reads as perfect); imputed counts print in a stable order.
+func TestClusterReportSaysWhyValidityIsNotScored(t *testing.T) {
+	var out strings.Builder
+	writeClusterReport(&out, &runner.ClusterReport{Method: "dbscan", K: 1, Fitted: true,
+		Validity: algorithms.Validity{Reason: "fewer than two clusters", Inertia: 12},
+		Prep:     &algorithms.PrepReport{Imputed: map[string]int{"y": 1, "x": 2, "w": 3}}})
+	for _, want := range []string{"validity: not scored (fewer than two clusters), inertia 12", "imputed: w 3, x 2, y 1"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "Davies-Bouldin") {
+		t.Errorf("degenerate scores printed:\n%s", out.String())
 	}
 }

@@ -173,6 +173,13 @@ segmentations:`, 1))
 		expectRows(t, "summary's preprocessing", f.query(`SELECT json_extract(summary, '$.cluster.preprocessing.dropped') > 0,
 			json_extract(summary, '$.cluster.preprocessing.kept') IS NULL FROM segrun_store.segmentation_versions`), "true true")
 	})
+	t.Run("the tree says which rows it does not explain", func(t *testing.T) {
+		f := clusterFixture(t, "      method: kmeans\n      features: [recency_days, patchy]\n      impute: median\n      k: 3\n")
+		notes := strings.Join(f.mustRun("2024-06-30", nil).Segmentations[0].Notes, " ")
+		if !strings.Contains(notes, "explaining tree: ") || !strings.Contains(notes, "rows with a missing or infinite value are not explained") {
+			t.Errorf("notes %q", notes)
+		}
+	})
 	t.Run("missing values without impute fail the run", func(t *testing.T) {
 		f := clusterFixture(t, "      method: kmeans\n      features: [recency_days, patchy]\n      k: 3\n")
 		f.failsWith("2024-06-30", "segmentation behaviour", "patchy")

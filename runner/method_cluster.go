@@ -606,6 +606,16 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 			rep.Profiles = profiles(raw, dense, ids, model)
 		},
 	)
+	if expl != nil {
+		// What the tree left out (noise, rows with a missing value) and whether it grew on a sample: without
+		// these, a rule covering fewer rows than its cluster, or the fidelity's base, would be unexplained.
+		for _, n := range expl.Notes {
+			j.report.Notes = append(j.report.Notes, "explaining tree: "+n)
+		}
+		if expl.Sampled {
+			j.report.Notes = append(j.report.Notes, fmt.Sprintf("explaining tree: grown on a seeded sample of %d of %d rows", expl.FittedRows, expl.Rows))
+		}
+	}
 	for i := range rep.Profiles {
 		p := &rep.Profiles[i]
 		if i < len(descriptions) {
