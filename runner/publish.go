@@ -25,8 +25,17 @@ func (e *execution) publish(ctx context.Context) error {
 		}
 		diffs[i] = d
 		e.res.Segmentations[i].Diff = d
-		if err := e.checkMinSize(v, d); err != nil {
+		small, err := e.checkMinSize(v, d)
+		if err != nil {
 			return err
+		}
+		// Warned, not failed: the warnings are kept with the version too, in its stored summary.
+		for _, w := range small {
+			e.warn("segmentation %s: %s", v.Segmentation, w)
+			e.res.Segmentations[i].Notes = append(e.res.Segmentations[i].Notes, "min_size: "+w)
+			if r, ok := v.Summary.(*SegmentationReport); ok && r != &e.res.Segmentations[i] {
+				r.Notes = append(r.Notes, "min_size: "+w)
+			}
 		}
 	}
 	defer func() {
@@ -74,12 +83,13 @@ func (e *execution) publish(ctx context.Context) error {
 // checkMinSize applies a segmentation's min_size to every segment this version can assign, an empty one
 // included. A segment of the diff that the version cannot assign is not checked: a cluster that vanished
 // (the diff lists it, at size 0, for the entities it lost), a rule removed from the spec, DBSCAN's noise
-// (few outliers is no fault).
-func (e *execution) checkMinSize(v sql.Version, d *sql.Diff) error {
+// (few outliers is no fault). With severity warn it returns the segments below min_size; otherwise they
+// are a failure.
+func (e *execution) checkMinSize(v sql.Version, d *sql.Diff) ([]string, error) {
 	seg, _ := e.s.Segmentations.Get(v.Segmentation)
 	ms := seg.MinSize
 	if ms == nil {
-		return nil
+		return nil, nil
 	}
 	sizes := map[string]int64{}
 	for _, st := range d.Segments {
@@ -98,14 +108,8 @@ func (e *execution) checkMinSize(v sql.Version, d *sql.Diff) error {
 			small = append(small, fmt.Sprintf("%s has %.2f%% of entities, less than min_size.share %.2f%%", name, 100*share, 100*ms.Share))
 		}
 	}
-	if len(small) == 0 {
-		return nil
+	if len(small) == 0 || ms.Severity == "warn" {
+		return small, nil
 	}
-	if ms.Severity == "warn" {
-		for _, s := range small {
-			e.warn("segmentation %s: %s", v.Segmentation, s)
-		}
-		return nil
-	}
-	return &Failure{Step: "segmentation " + v.Segmentation, Msg: "segments below min_size; nothing was published", Details: small}
+	return nil, &Failure{Step: "segmentation " + v.Segmentation, Msg: "segments below min_size; nothing was published", Details: small}
 }

@@ -386,6 +386,10 @@ func TestWarningsDoNotStopTheRun(t *testing.T) {
 		!strings.Contains(r.Warnings[3], "lapsed has 0 entities, fewer than min_size.count 2") {
 		t.Errorf("warnings: %q", r.Warnings)
 	}
+	// The min_size warnings are kept with the version, not only printed by the run.
+	expectRows(t, "stored min_size notes", f.query(`SELECT count(*) FROM segrun_store.segmentation_versions,
+		unnest(CAST(json_extract(summary, '$.notes') AS VARCHAR[])) AS n(note)
+		WHERE segmentation = 'lifecycle' AND note LIKE 'min_size: %'`), "3")
 }
 
 func TestStoreOfAnotherPipelineIsRefused(t *testing.T) {
