@@ -50,6 +50,24 @@ func (g *GMMParams) Predict(X *Matrix) ([]int, []float64, error) {
 	return labels, prob, nil
 }
 
+// Score is the mixture's mean log-likelihood of X (scikit-learn's score) and its BIC on X: how well a
+// stored mixture fits the rows it assigns now, as the fit reported for its own rows.
+func (g *GMMParams) Score(X *Matrix) (logLikelihood, bic float64, err error) {
+	e, err := g.evaluator()
+	if err != nil {
+		return 0, 0, err
+	}
+	if X == nil || X.Rows == 0 || len(X.Data) != X.Rows*X.Cols || X.Cols != e.d {
+		return 0, 0, errors.New("gmm: input matrix does not match the model")
+	}
+	if err := checkFinite("gmm", X); err != nil {
+		return 0, 0, err
+	}
+	logLikelihood = e.assign(X, make([]int, X.Rows), nil, effectiveWorkers(0))
+	n := float64(X.Rows)
+	return logLikelihood, -2*logLikelihood*n + float64(gmmFreeParameters(g.CovarianceType, e.k, e.d))*math.Log(n), nil
+}
+
 // evaluator validates the parameters' shapes and prepares them for evaluating log-densities.
 func (g *GMMParams) evaluator() (*gmmEvaluator, error) {
 	if g == nil || g.Means == nil || len(g.Means.Data) != g.Means.Rows*g.Means.Cols || g.Means.Rows < 1 ||

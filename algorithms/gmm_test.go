@@ -266,6 +266,11 @@ func TestGMMParamsSurviveJSON(t *testing.T) {
 		if !slices.Equal(labels, c.Labels) || !slices.Equal(prob, c.Probability) {
 			t.Errorf("%s: predictions after a JSON round trip differ", covType)
 		}
+		// The stored mixture scores the rows as the fit reported (refit: never reports it so).
+		ll, bic, err := m.GMM.Score(X)
+		if err != nil || ll != c.Report.LogLikelihood || bic != c.Report.BIC {
+			t.Errorf("%s: score %v, BIC %v (%v); the fit reported %v, %v", covType, ll, bic, err, c.Report.LogLikelihood, c.Report.BIC)
+		}
 	}
 }
 

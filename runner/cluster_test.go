@@ -139,6 +139,17 @@ func TestRefitNeverFollowsSpecChanges(t *testing.T) {
 	}
 }
 
+// A version assigned with a stored mixture (refit: never) reports how well it fits its rows, as the
+// fitting version did: the log-likelihood and BIC went missing from later versions.
+func TestRefitNeverGMMReportsItsFit(t *testing.T) {
+	f := clusterFixture(t, "      method: gmm\n      features: [recency_days, frequency, monetary]\n      transform: {frequency: log1p, monetary: log1p}\n      k: 3\n      refit: never\n")
+	first := f.mustRun("2024-06-30", nil).Segmentations[0].Cluster.Fit
+	later := f.mustRun("2024-06-30", nil).Segmentations[0].Cluster.Fit
+	if later.BIC == 0 || later.LogLikelihood != first.LogLikelihood || later.BIC != first.BIC {
+		t.Errorf("fitting version %+v, later version on the same data %+v", first, later)
+	}
+}
+
 func TestGMMNoiseDropAndKSearch(t *testing.T) {
 	t.Run("gmm writes a membership probability", func(t *testing.T) {
 		f := clusterFixture(t, "      method: gmm\n      features: [recency_days, frequency, monetary]\n      transform: {frequency: log1p, monetary: log1p}\n      k: 3\n      params: {covariance_type: diag}\n")

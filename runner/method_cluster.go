@@ -182,6 +182,10 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			model = prevModel.named(cl)
 			X, labels, prob, rep.Prep, err = assignWithModel(model, in.frame)
 			rep.ModelRun, rep.Method, rep.K = model.Run, model.Model.Method, len(model.IDs)
+			if err == nil && model.Model.GMM != nil { // how well the stored mixture fits this version's rows
+				rep.Fit.Method = "gmm"
+				rep.Fit.LogLikelihood, rep.Fit.BIC, err = model.Model.GMM.Score(X)
+			}
 		} else {
 			if cl.Refit == "never" && prevModel != nil {
 				j.report.Notes = append(j.report.Notes, fmt.Sprintf("refit: never: the cluster spec has changed since version %d fitted the stored model; fitted anew", prevModel.Run))
