@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -57,6 +58,10 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 		}
 		r, f, m, err := algorithms.RFMScores(cols[0], cols[1], cols[2], bins)
 		if err != nil {
+			var de *algorithms.DataError
+			if errors.As(err, &de) { // it names the role (monetary); the user knows the column by its name
+				de.Column = map[string]string{"recency": cfg.Recency, "frequency": cfg.Frequency, "monetary": cfg.Monetary}[de.Column]
+			}
 			return &Failure{Step: "segmentation " + j.name, Msg: err.Error()}
 		}
 		scores := [3][]int{r, f, m}

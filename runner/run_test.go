@@ -433,6 +433,27 @@ exports:`, 1), fixtureOrders)
 	}
 }
 
+// An infinite value in a scored column fails the run naming the column as the spec does, not its role.
+func TestRFMInfiniteValueNamesTheColumn(t *testing.T) {
+	f := newFixture(t, `version: 1
+name: shop
+entity: customer_id
+sources:
+  orders: {path: data/orders.csv}
+features:
+  spend:
+    sql: |
+      select customer_id, 1 as days, count(*) as orders,
+             case when customer_id = 1 then 'inf'::DOUBLE else 1.0 end as spent
+      from orders group by customer_id
+segmentations:
+  value:
+    from: spend
+    rfm: {recency: days, frequency: orders, monetary: spent}
+`, fixtureOrders)
+	f.failsWith("2024-03-01", "segmentation value", "column spent: 1 values are +Inf or -Inf")
+}
+
 // An RFM segmentation's rules read the scores (and the entity); a rule over a column of the input is a
 // validation error at its line. Validation used to accept it and the run failed (exit 3).
 func TestRFMRulesReadTheScoredTable(t *testing.T) {
