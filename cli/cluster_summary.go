@@ -61,6 +61,16 @@ func writeClusterReport(w io.Writer, c *runner.ClusterReport) {
 		}
 		fmt.Fprintf(w, "  imputed: %s\n", strings.Join(parts, ", "))
 	}
+	if len(c.Profiles) > 0 && len(c.Profiles[0].Means) > 0 {
+		fmt.Fprintln(w, "  profiles (mean ± standard deviation, in the features' own units):")
+		for _, p := range c.Profiles {
+			var parts []string
+			for _, f := range slices.Sorted(maps.Keys(p.Means)) {
+				parts = append(parts, fmt.Sprintf("%s %.4g ± %.4g", f, p.Means[f], p.SDs[f]))
+			}
+			fmt.Fprintf(w, "    %s: %s\n", p.Segment, strings.Join(parts, ", "))
+		}
+	}
 	if len(c.Profiles) > 0 && c.Fidelity > 0 {
 		fmt.Fprintf(w, "  why (a depth-3 tree's rules, %.0f%% faithful to the clusters):\n", 100*c.Fidelity)
 		for _, p := range c.Profiles {

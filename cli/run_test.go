@@ -28,7 +28,7 @@ func TestRunAndReadTheStore(t *testing.T) {
 		t.Fatalf("first run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{"lifecycle (rules)", "value (rfm)", "behaviour (cluster:kmeans)", "validity: silhouette", "steps:",
-		"source orders  4,793 rows  read by rfm"} { // the starter's orders stream into rfm
+		"profiles (mean ± standard deviation", "source orders  4,793 rows  read by rfm"} { // the starter's orders stream into rfm
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
@@ -65,6 +65,13 @@ func TestRunAndReadTheStore(t *testing.T) {
 	}
 	if code != ExitOK || json.Unmarshal([]byte(stdout), &shown) != nil || shown.RunID != 1 || len(shown.Segments) == 0 {
 		t.Errorf("show json: exit %d: %s", code, stdout)
+	}
+	// In text, a clustering's version shows what its run printed of it: validity, profiles, the tree's rules.
+	stdout, _, code = run(t, "show", "behaviour", "--store", store)
+	for _, want := range []string{"validity: silhouette", "stability: adjusted Rand index", "profiles (mean ± standard deviation", "why (a depth-3 tree's rules"} {
+		if code != ExitOK || !strings.Contains(stdout, want) {
+			t.Errorf("show behaviour lacks %q: exit %d:\n%s", want, code, stdout)
+		}
 	}
 	stdout, _, code = run(t, "changes", "lifecycle", "--store", store)
 	if code != ExitOK || !strings.Contains(stdout, "transitions (rows: from, columns: to") {

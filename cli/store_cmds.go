@@ -217,6 +217,17 @@ func runShow(ctx context.Context, e *env, args []string) int {
 		rows = append(rows, []string{s.Segment, thousands(s.Size), fmt.Sprintf("%.1f%%", 100*s.Share), s.Description})
 	}
 	writeTable(e.stdout, rows)
+	// What the version stored about itself: a clustering's fit, validity, stability, profiles and rules,
+	// and every segmentation's notes (min_size warnings among them), as its run printed them.
+	var rep runner.SegmentationReport
+	if json.Unmarshal([]byte(info.Summary), &rep) == nil {
+		if rep.Cluster != nil {
+			writeClusterReport(e.stdout, rep.Cluster)
+		}
+		for _, n := range rep.Notes {
+			fmt.Fprintf(e.stdout, "  note: %s\n", n)
+		}
+	}
 	return ExitOK
 }
 
