@@ -29,11 +29,12 @@ func (e *execution) publish(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		// Warned, not failed: the warnings are kept with the version too, in its stored summary.
+		// Warned, not failed: the warnings are kept with the version too, in its stored summary (the
+		// segmentation's report, of which the run's result holds a copy).
 		for _, w := range small {
 			e.warn("segmentation %s: %s", v.Segmentation, w)
 			e.res.Segmentations[i].Notes = append(e.res.Segmentations[i].Notes, "min_size: "+w)
-			if r, ok := v.Summary.(*SegmentationReport); ok && r != &e.res.Segmentations[i] {
+			if r, ok := v.Summary.(*SegmentationReport); ok {
 				r.Notes = append(r.Notes, "min_size: "+w)
 			}
 		}
