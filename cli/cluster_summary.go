@@ -73,12 +73,10 @@ func writeClusterReport(w io.Writer, c *runner.ClusterReport) {
 	}
 	if len(c.Profiles) > 0 && c.Fidelity > 0 {
 		fmt.Fprintf(w, "  why (a depth-3 tree's rules, %.0f%% faithful to the clusters):\n", 100*c.Fidelity)
-		for _, p := range c.Profiles {
-			if len(p.Rules) == 0 {
-				continue
+		for _, p := range c.Profiles { // every leaf the cluster holds: a depth-3 tree has at most 8 in all
+			for _, r := range p.Rules {
+				fmt.Fprintf(w, "    %s: %s (%d rows, %.0f%% of them in it)\n", p.Segment, r.Rule, r.Support, 100*r.Precision)
 			}
-			r := p.Rules[0]
-			fmt.Fprintf(w, "    %s: %s (%d rows, %.0f%% of them in it)\n", p.Segment, r.Rule, r.Support, 100*r.Precision)
 		}
 	}
 }

@@ -154,3 +154,15 @@ func TestClusterReportSaysWhyValidityIsNotScored(t *testing.T) {
 		t.Errorf("degenerate scores printed:\n%s", out.String())
 	}
 }
+
+// Every rule of the explaining tree is printed: a cluster can hold several of its leaves.
+func TestClusterReportPrintsEveryRule(t *testing.T) {
+	var out strings.Builder
+	writeClusterReport(&out, &runner.ClusterReport{Method: "kmeans", K: 1, Fidelity: 0.9, Profiles: []runner.ClusterProfile{{
+		Segment: "cluster_0", Rules: []algorithms.LeafRule{{Rule: "x <= 1", Support: 5, Precision: 1}, {Rule: "x > 9", Support: 3, Precision: 0.5}}}}})
+	for _, want := range []string{"cluster_0: x <= 1 (5 rows, 100% of them in it)", "cluster_0: x > 9 (3 rows, 50% of them in it)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
