@@ -101,7 +101,6 @@ func runGMM(X *Matrix, k int, rng *rand.Rand, workers int, opt gmmOptions) (*Clu
 	if err := checkFitFinite("gmm", score); err != nil {
 		return nil, err
 	}
-	n := float64(X.Rows)
 	res := &Clustering{
 		Labels:      labels,
 		K:           k,
@@ -113,7 +112,7 @@ func runGMM(X *Matrix, k int, rng *rand.Rand, workers int, opt gmmOptions) (*Clu
 			NIter:         best.nIter,
 			Converged:     best.converged,
 			LogLikelihood: score,
-			BIC:           -2*score*n + float64(gmmFreeParameters(opt.covType, k, X.Cols))*math.Log(n),
+			BIC:           gmmBIC(opt.covType, k, X.Cols, score, X.Rows),
 		},
 	}
 	res.Model.Centroids = res.Centroids
@@ -122,6 +121,11 @@ func runGMM(X *Matrix, k int, rng *rand.Rand, workers int, opt gmmOptions) (*Clu
 			"gmm: EM did not converge within max_iter = %d iterations (tol = %g)", opt.maxIter, opt.tol))
 	}
 	return res, nil
+}
+
+// gmmBIC is GaussianMixture.bic for a mean log-likelihood over n rows: -2·n·LL + parameters·ln n.
+func gmmBIC(covType string, k, d int, meanLogLikelihood float64, n int) float64 {
+	return -2*meanLogLikelihood*float64(n) + float64(gmmFreeParameters(covType, k, d))*math.Log(float64(n))
 }
 
 // gmmFreeParameters is GaussianMixture._n_parameters: covariance, mean and weight parameters.

@@ -64,8 +64,7 @@ func (g *GMMParams) Score(X *Matrix) (logLikelihood, bic float64, err error) {
 		return 0, 0, err
 	}
 	logLikelihood = e.assign(X, make([]int, X.Rows), nil, effectiveWorkers(0))
-	n := float64(X.Rows)
-	return logLikelihood, -2*logLikelihood*n + float64(gmmFreeParameters(g.CovarianceType, e.k, e.d))*math.Log(n), nil
+	return logLikelihood, gmmBIC(g.CovarianceType, e.k, e.d, logLikelihood, X.Rows), nil
 }
 
 // evaluator validates the parameters' shapes and prepares them for evaluating log-densities.
