@@ -106,8 +106,28 @@ func (d *storeDump) value(v any) string {
 	return d.m.text(fmt.Sprint(v))
 }
 
+// absent says, under the heading, that a table or view does not exist: a store holds the tables keyed by
+// entity (memberships and the views over them) only once a first version is published.
+func (d *storeDump) absent(name string) bool {
+	if d.err != nil {
+		return true
+	}
+	var n int
+	if d.err = d.db.QueryRow(`SELECT count(*) FROM (SELECT table_name AS name, database_name FROM duckdb_tables()
+		UNION ALL SELECT view_name, database_name FROM duckdb_views()) WHERE database_name = 'segrun_store' AND name = ?`, name).Scan(&n); d.err != nil {
+		return true
+	}
+	if n == 0 {
+		fmt.Fprintf(&d.out, "== %s: absent\n\n", name)
+	}
+	return n == 0
+}
+
 // section writes a query's rows as an aligned table under a heading.
 func (d *storeDump) section(title, q string) {
+	if title != "tables" && d.absent(title) {
+		return
+	}
 	cols, rows := d.query(q)
 	if d.err != nil {
 		return
@@ -124,6 +144,9 @@ func (d *storeDump) section(title, q string) {
 
 // runs writes each run as a block: its columns, then its JSON payloads pretty-printed.
 func (d *storeDump) runs() {
+	if d.absent("runs") {
+		return
+	}
 	cols, rows := d.query(`SELECT run_id, pipeline, status, as_of, run_key, spec_hash, segrun_version, started_at, published_at,
 		replaced_by, vars::VARCHAR AS vars, sources::VARCHAR AS sources, steps::VARCHAR AS steps
 		FROM segrun_store.runs ORDER BY run_id`)
@@ -133,6 +156,9 @@ func (d *storeDump) runs() {
 
 // versions writes each segmentation version with its stored summary and model.
 func (d *storeDump) versions() {
+	if d.absent("segmentation_versions") {
+		return
+	}
 	cols, rows := d.query(`SELECT run_id, segmentation, method, entities, assigned, summary::VARCHAR AS summary, model::VARCHAR AS model
 		FROM segrun_store.segmentation_versions ORDER BY run_id, segmentation`)
 	d.blocks("segmentation_versions", cols, rows, map[string]bool{"summary": true, "model": true}, nil)
@@ -144,6 +170,9 @@ func (d *storeDump) blocks(title string, cols []string, rows [][]string, jsonCol
 		return
 	}
 	fmt.Fprintf(&d.out, "== %s (%d rows)\n", title, len(rows))
+	if len(rows) == 0 {
+		d.out.WriteString("\n")
+	}
 	for _, r := range rows {
 		for i, c := range cols {
 			v := r[i]
