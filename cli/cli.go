@@ -133,6 +133,14 @@ Docs: docs/cli.md and docs/spec.md.
 }
 
 func runVersion(_ context.Context, e *env, args []string) int {
+	fs := newFlags("version", "")
+	rest, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		return fs.usageError(e, "version takes no arguments")
+	}
 	fmt.Fprintln(e.stdout, "segrun", Version)
 	return ExitOK
 }

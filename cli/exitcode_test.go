@@ -48,6 +48,7 @@ var exitCases = []exitCase{
 	{name: "a run key already published is a no-op", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30", "--run-key", "2024-06-30"}, code: ExitOK, versions: "1"},
 	{name: "a dry run publishes nothing", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31", "--dry-run"}, code: ExitOK, versions: "1"},
 	{name: "help", state: "fresh", args: []string{"run", "--help"}, code: ExitOK},
+	{name: "version takes no arguments", state: "fresh", args: []string{"version", "x"}, code: ExitUsage, stderr: "no arguments"},
 	{name: "show finds the store from the spec", state: "published", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitOK, versions: "1"},
 	{name: "changes finds the store from --spec", state: "published", args: []string{"changes", "lifecycle", "--spec", "{dir}/shop.yaml"}, code: ExitOK, versions: "1"},
 	{name: "runs with --store", state: "published", args: []string{"runs", "--store", "{dir}/segrun.duckdb"}, code: ExitOK, versions: "1"},
