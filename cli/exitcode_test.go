@@ -74,6 +74,8 @@ var exitCases = []exitCase{
 	{name: "a --var without a value", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--var", "active_days="}, code: ExitUsage, stderr: "flag -var"},
 	{name: "a --var without a name", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--var", "=3"}, code: ExitUsage, stderr: "flag -var"},
 	{name: "a blank --var", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--var", " "}, code: ExitUsage, stderr: "flag -var"},
+	{name: "a --store that is a directory", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--store", "{dir}/data"}, code: ExitUsage, stderr: "is a directory, not a file"},
+	{name: "a reader's --store that is a directory", state: "published", args: []string{"runs", "--store", "{dir}/data"}, code: ExitUsage, stderr: "is a directory, not a file", versions: "1"},
 	{name: "a blank --store", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--store", ""}, code: ExitUsage, stderr: "--store is empty"},
 	{name: "--threads 0", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "0"}, code: ExitUsage, stderr: "--threads"},
 	{name: "--threads -1", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "-1"}, code: ExitUsage, stderr: "--threads"},

@@ -37,6 +37,15 @@ func checkMemoryLimit(s string) error {
 	return nil
 }
 
+// checkFilePath accepts a file, or a path where one can be created: not a directory.
+func checkFilePath(path string) error {
+	st, err := os.Stat(path)
+	if err == nil && st.IsDir() {
+		return errors.New("is a directory, not a file")
+	}
+	return nil
+}
+
 // checkDirectory accepts a directory, or a path where one can be created: not a file.
 func checkDirectory(path string) error {
 	st, err := os.Stat(path)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -328,10 +327,7 @@ func runExport(ctx context.Context, e *env, args []string) int {
 		default:
 			return errors.New("the extension must be .csv, .parquet or .jsonl")
 		}
-		if st, err := os.Stat(*out); err == nil && st.IsDir() {
-			return errors.New("is a directory; give a file")
-		}
-		return nil
+		return checkFilePath(*out)
 	})
 	changes := fs.Bool("changes", false, "export the version's change log (entered, exited) instead of its memberships")
 	names, code, ok := fs.parse(e, args)
