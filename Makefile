@@ -24,14 +24,16 @@ test:
 		echo "note: ../shared/datasets/online_retail is not beside this checkout; the real-data test was skipped"
 	$(MAKE) fuzz
 
-# Each fuzz target briefly: spec loading, preprocessing, k-means and DBSCAN must never panic, and the plain
-# CSV reader must read nothing differently from DuckDB.
+# Each fuzz target briefly: spec loading, preprocessing, k-means, DBSCAN and the command line must never
+# panic (and every command line must exit with a documented code), and the plain CSV reader must read
+# nothing differently from DuckDB.
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(call fuzzbudget,15000x) -fuzzminimizetime=$(FUZZMINIMIZE) ./spec/
 	$(GO) test -run='^$$' -fuzz='^FuzzPlainCSV$$' -fuzztime=$(call fuzzbudget,1500x) -fuzzminimizetime=$(FUZZMINIMIZE) ./sql/
 	$(GO) test -run='^$$' -fuzz='^FuzzPrep$$' -fuzztime=$(call fuzzbudget,100000x) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/
 	$(GO) test -run='^$$' -fuzz='^FuzzKMeans$$' -fuzztime=$(call fuzzbudget,50000x) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/
 	$(GO) test -run='^$$' -fuzz='^FuzzDBSCAN$$' -fuzztime=$(call fuzzbudget,50000x) -fuzzminimizetime=$(FUZZMINIMIZE) ./algorithms/
+	$(GO) test -run='^$$' -fuzz='^FuzzArgs$$' -fuzztime=$(call fuzzbudget,15000x) -fuzzminimizetime=$(FUZZMINIMIZE) ./cli/
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/segrun/segrun/internal/panics"
 )
 
 // Row chunking for parallel passes over X.
@@ -60,10 +62,12 @@ func parallelFor(count, workers int, fn func(worker, i int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var p panics.Capture
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer p.Recover()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= count {
@@ -74,6 +78,7 @@ func parallelFor(count, workers int, fn func(worker, i int)) {
 		}()
 	}
 	wg.Wait()
+	p.Repanic() // on the caller's goroutine, where it can be recovered
 }
 
 // forEachChunk calls fn(worker, chunk) for every chunk of rc.

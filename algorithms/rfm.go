@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/segrun/segrun/internal/panics"
 )
 
 // RFM scoring: each customer's recency, frequency and monetary value becomes a quantile score in 1..bins,
@@ -67,14 +69,17 @@ func RFMScores(recency, frequency, monetary []float64, bins int) (r, f, m []int,
 	}
 	scores := make([][]int, len(columns))
 	var wg sync.WaitGroup
+	var p panics.Capture
 	for k, c := range columns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer p.Recover()
 			scores[k] = quantileScores(c.values, bins, c.lowerIsBetter)
 		}()
 	}
 	wg.Wait()
+	p.Repanic() // on the caller's goroutine, where it can be recovered
 	return scores[0], scores[1], scores[2], nil
 }
 

@@ -73,8 +73,7 @@ func Run(args []string, stdout, stderr io.Writer) (code int) {
 	e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	defer func() {
 		if r := recover(); r != nil {
-			e.errorf("internal error: %v\nThis is a bug in segrun; please report it with the stack below.\n%s", r, debug.Stack())
-			code = ExitEnvironment
+			code = e.reportPanic(r, debug.Stack())
 		}
 	}()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -98,7 +97,8 @@ func Run(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			// A closed terminal (SIGHUP) stops a run like Ctrl-C: cancelled, nothing published, exit 3.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			return c.run(ctx, e, args[1:])
 		}
@@ -133,8 +133,30 @@ Docs: docs/cli.md and docs/spec.md.
 }
 
 func runVersion(_ context.Context, e *env, args []string) int {
+	fs := newFlags("version", "")
+	rest, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		return fs.usageError(e, "version takes no arguments")
+	}
 	fmt.Fprintln(e.stdout, "segrun", Version)
 	return ExitOK
+}
+
+// reportPanic reports a panic as the bug it is: one line with its value, and where the stack was written
+// (a file, so that the report is whole even when stderr is a scheduler's truncated log); exit 3.
+func (e *env) reportPanic(r any, stack []byte) int {
+	where := "the stack could not be written"
+	if f, err := os.CreateTemp("", "segrun-panic-*.txt"); err == nil {
+		fmt.Fprintf(f, "segrun %s: panic: %v\n\n%s", Version, r, stack)
+		f.Close()
+		where = "stack in " + f.Name()
+	}
+	value := strings.SplitN(fmt.Sprint(r), "\n", 2)[0]
+	e.errorf("internal error (a bug in segrun; please report it with the stack): panic: %s; %s", value, where)
+	return ExitEnvironment
 }
 
 // exitForError maps an environment-level error to its exit code, printing it.

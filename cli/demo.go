@@ -9,10 +9,20 @@ import (
 	"github.com/segrun/segrun/examples"
 )
 
+// maxDemoCustomers bounds the demo's dataset: ten million customers write about 90 million orders (several
+// GB); more is a typo, not a demo.
+const maxDemoCustomers = 10_000_000
+
 func runDemo(_ context.Context, e *env, args []string) int {
-	fs := newFlags("demo", "segrun demo [--customers N] [--seed S] DIR", e.stderr)
-	customers := fs.Int("customers", examples.DefaultRetailCustomers, "number of customers (about 9 orders each)")
-	seed := fs.Uint64("seed", examples.DefaultRetailSeed, "seed: the same seed writes the same data")
+	fs := newFlags("demo", "DIR")
+	customers := fs.Int("customers", examples.DefaultRetailCustomers, "`N` customers (about 9 orders each), 1 to 10,000,000")
+	fs.check("customers", func() error {
+		if *customers < 1 || *customers > maxDemoCustomers {
+			return fmt.Errorf("want a number of customers from 1 to %d", maxDemoCustomers)
+		}
+		return nil
+	})
+	seed := fs.Uint64("seed", examples.DefaultRetailSeed, "`S`, the seed: the same seed writes the same data")
 	dirs, code, ok := fs.parse(e, args)
 	if !ok {
 		return code

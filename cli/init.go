@@ -15,8 +15,9 @@ import (
 var pipelineName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 func runInit(_ context.Context, e *env, args []string) int {
-	flags := newFlags("init", "segrun init [--dir DIR] [--force] NAME", e.stderr)
-	dir := flags.String("dir", ".", "directory to write NAME.yaml and data/ into")
+	flags := newFlags("init", "NAME")
+	dir := flags.String("dir", ".", "`DIR` to write NAME.yaml and data/ into")
+	flags.check("dir", func() error { return checkDirectory(*dir) })
 	force := flags.Bool("force", false, "overwrite an existing NAME.yaml")
 	names, code, ok := flags.parse(e, args)
 	if !ok {

@@ -8,15 +8,12 @@ import (
 )
 
 func runPlan(ctx context.Context, e *env, args []string) int {
-	fs := newFlags("plan", "segrun plan [--format text|dot|mermaid|json] [--no-data] SPEC", e.stderr)
-	format := fs.String("format", "text", "output: text, dot (Graphviz), mermaid or json")
+	fs := newFlags("plan", "SPEC")
+	format := fs.choice("format", "text", runner.PlanFormats, "output: text, dot (Graphviz), mermaid or json")
 	noData := fs.Bool("no-data", false, "plan without reading data files (see segrun validate --help)")
 	files, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
-	}
-	if !fs.oneOf(e, "format", *format, runner.PlanFormats) {
-		return ExitUsage
 	}
 	if len(files) != 1 {
 		return fs.usageError(e, "give exactly one spec")
@@ -28,7 +25,7 @@ func runPlan(ctx context.Context, e *env, args []string) int {
 	w := &spec.Writer{}
 	w.WriteText(e.stderr, v.Diagnostics)
 	if !v.Valid() {
-		return ExitInvalid
+		return invalidSpecExit(v.Diagnostics)
 	}
 	if err := v.Plan.Write(e.stdout, *format); err != nil {
 		return e.fail(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -14,27 +15,34 @@ import (
 )
 
 func runRun(ctx context.Context, e *env, args []string) int {
-	fs := newFlags("run", "segrun run SPEC [--as-of D] [--var k=v]... [--store PATH] [--run-key K] [--force] [--dry-run] [--log-format text|json]", e.stderr)
-	asOf := fs.String("as-of", "", "the date the run is computed for, YYYY-MM-DD (default: today in UTC; schedulers should pass their logical date)")
+	fs := newFlags("run", "SPEC")
+	asOf := fs.String("as-of", "", "the `DATE` the run is computed for, YYYY-MM-DD (default: today in UTC; schedulers should pass their logical date)")
+	fs.check("as-of", func() error {
+		if _, err := runner.ParseAsOf(*asOf); err != nil {
+			return errors.New("want a date like 2024-12-31")
+		}
+		return nil
+	})
 	vars := varFlags{}
-	fs.Var(vars, "var", "override a spec var: --var name=value (repeatable)")
-	store := fs.String("store", "", "the versioned store (default: the spec's store)")
-	runKey := fs.String("run-key", "", "the scheduler's run id or logical date: a key already published makes the run a no-op")
+	fs.Var(vars, "var", "override a spec var: --var `NAME=VALUE` (repeatable)")
+	store := fs.String("store", "", "the versioned store's `PATH` (default: the spec's store)")
+	fs.check("store", func() error { return checkFilePath(*store) })
+	runKey := fs.String("run-key", "", "the scheduler's run id or logical date (a `KEY`): a key already published makes the run a no-op")
 	force := fs.Bool("force", false, "with --run-key: replace the version published under that key")
 	dryRun := fs.Bool("dry-run", false, "compute everything and show what would change, publishing nothing")
-	wait := fs.Duration("wait", 0, "wait this long for a store another run is using (for example 10m)")
-	memory := fs.String("memory-limit", "", "DuckDB's memory limit, for example 4GB (default: 80% of RAM); above it, DuckDB spills to disk")
-	threads := fs.Int("threads", 0, "threads for DuckDB and rule evaluation (default: one per CPU)")
-	tempDir := fs.String("temp-dir", "", "where DuckDB spills when data exceeds memory (default: the system's temp directory)")
-	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
-	format := fs.String("format", "text", "summary on stdout: text or json")
+	wait := fs.nonNegative("wait", 0, "wait this long (a `DURATION`, for example 10m) for a store another run is using")
+	memory := fs.String("memory-limit", "", "DuckDB's memory limit, a `SIZE` like 4GB or 512MB (default: 80% of RAM); above it, DuckDB spills to disk")
+	fs.check("memory-limit", func() error { return checkMemoryLimit(*memory) })
+	threads := fs.Int("threads", 0, fmt.Sprintf("`N` threads for DuckDB and rule evaluation, 1 to %d (default: one per CPU)", MaxThreads))
+	fs.check("threads", func() error { return checkThreads(*threads) })
+	tempDir := fs.String("temp-dir", "", "the `DIR` DuckDB spills to when data exceeds memory (default: the system's temp directory)")
+	fs.check("temp-dir", func() error { return checkDirectory(*tempDir) })
+	logFormat := fs.choice("log-format", "text", []string{"text", "json"}, "log format on stderr: text or json")
+	format := fs.choice("format", "text", []string{"text", "json"}, "summary on stdout: text or json")
 	verbose := fs.Bool("verbose", false, "log each step's details")
 	files, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
-	}
-	if !fs.oneOf(e, "log-format", *logFormat, []string{"text", "json"}) || !fs.oneOf(e, "format", *format, []string{"text", "json"}) {
-		return ExitUsage
 	}
 	if len(files) != 1 {
 		return fs.usageError(e, "give exactly one spec")
@@ -44,10 +52,7 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	}
 	date := time.Now().UTC().Truncate(24 * time.Hour)
 	if *asOf != "" {
-		var err error
-		if date, err = runner.ParseAsOf(*asOf); err != nil {
-			return fs.usageError(e, "%v", err)
-		}
+		date, _ = runner.ParseAsOf(*asOf) // checked with the flags
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -86,7 +91,7 @@ func (e *env) runFailed(res *runner.Result, err error) int {
 	case errors.Is(err, runner.ErrInvalidSpec):
 		(&spec.Writer{}).WriteText(e.stderr, res.Validation.Diagnostics)
 		e.errorf("the spec is invalid; nothing was run")
-		return ExitInvalid
+		return invalidSpecExit(res.Validation.Diagnostics)
 	case errors.As(err, &f):
 		e.errorf("run failed: %v", f)
 		return ExitInvalid

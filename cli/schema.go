@@ -7,7 +7,7 @@ import (
 )
 
 func runSchema(_ context.Context, e *env, args []string) int {
-	fs := newFlags("schema", "segrun schema", e.stderr)
+	fs := newFlags("schema", "")
 	rest, code, ok := fs.parse(e, args)
 	if !ok {
 		return code

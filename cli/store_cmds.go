@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -16,45 +18,12 @@ import (
 	"github.com/segrun/segrun/sql"
 )
 
-// storeFlags are the flags of the commands that read the store.
-type storeFlags struct {
-	store  *string
-	format *string
-	run    *int64
-	wait   *time.Duration
+// formatFlag is the output format of the commands that print what a store holds.
+func formatFlag(fs *flagSet) *string {
+	return fs.choice("format", "text", []string{"text", "json", "csv"}, "output: text, json or csv")
 }
 
-func addStoreFlags(fs *flagSet, withRun bool) *storeFlags {
-	sf := &storeFlags{
-		store:  fs.String("store", "segrun.duckdb", "the versioned store"),
-		format: fs.String("format", "text", "output: text, json or csv"),
-		wait:   fs.Duration("wait", 0, "wait this long for a store a run is using"),
-	}
-	if withRun {
-		sf.run = fs.Int64("run", 0, "the version (default: the latest)")
-	}
-	return sf
-}
-
-// openStore attaches a store read-only to a fresh in-memory database.
-func openStore(ctx context.Context, path string, wait time.Duration) (*sql.DB, *sql.Store, error) {
-	db, err := sql.Open(ctx, "", sql.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := sql.AttachStore(ctx, db, path, sql.ReadOnly, wait)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return db, st, nil
-}
-
-func (sf *storeFlags) check(fs *flagSet, e *env) bool {
-	return fs.oneOf(e, "format", *sf.format, []string{"text", "json", "csv"})
-}
-
-// resolveRun picks the version to read: --run, or the latest published.
+// resolveRun picks the version to read: --run (0: not given), or the latest published.
 func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error) {
 	if run == 0 {
 		r, err := st.LatestRun(ctx)
@@ -65,12 +34,33 @@ func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error)
 	}
 	r, err := st.RunByID(ctx, run)
 	if err == nil && r == nil {
-		err = userErrorf("store %s has no version %d (segrun runs lists them)", st.Path, run)
+		err = userErrorf("store %s has no version %d; %s", st.Path, run, publishedVersions(ctx, st))
 	}
 	if err == nil && r.Status != sql.StatusPublished {
 		err = userErrorf("version %d was replaced by version %d", run, *r.ReplacedBy)
 	}
 	return r, err
+}
+
+// publishedVersions says which versions a store has, for a message about one it does not.
+func publishedVersions(ctx context.Context, st *sql.Store) string {
+	runs, err := st.Runs(ctx)
+	if err != nil {
+		return "segrun runs lists them"
+	}
+	var ids []string
+	for _, r := range runs {
+		if r.Status == sql.StatusPublished {
+			ids = append(ids, strconv.FormatInt(r.ID, 10))
+		}
+	}
+	switch {
+	case len(ids) == 0:
+		return "it has no published version yet"
+	case len(ids) > 20:
+		return fmt.Sprintf("it has %d versions, %s to %s (segrun runs lists them)", len(ids), ids[0], ids[len(ids)-1])
+	}
+	return "it has " + strings.Join(ids, ", ")
 }
 
 // version is one segmentation of one published version, opened for reading.
@@ -84,8 +74,12 @@ type version struct {
 
 // openVersion opens the store and reads a segmentation's record in the version --run names (the latest by
 // default), with a suggestion when the name is wrong.
-func openVersion(ctx context.Context, sf *storeFlags, name string) (*version, error) {
-	db, st, err := openStore(ctx, *sf.store, *sf.wait)
+func (e *env) openVersion(ctx context.Context, sf *storeFlags, name string) (*version, error) {
+	path, err := sf.locate()
+	if err != nil {
+		return nil, err
+	}
+	db, st, err := e.openStore(ctx, path, *sf.wait)
 	if err != nil {
 		return nil, err
 	}
@@ -109,40 +103,48 @@ func openVersion(ctx context.Context, sf *storeFlags, name string) (*version, er
 
 // openVersionCommand parses the arguments of a command reading one segmentation of one version (show,
 // changes) and opens it; on failure it returns a nil version and the exit code.
-func openVersionCommand(ctx context.Context, e *env, name string, args []string) (*version, []string, *storeFlags, int) {
-	fs := newFlags(name, "segrun "+name+" SEGMENTATION [--run N] [--store PATH] [--format text|json|csv]", e.stderr)
+func openVersionCommand(ctx context.Context, e *env, name string, args []string) (*version, string, string, int) {
+	fs := newFlags(name, "SEGMENTATION [SPEC]")
 	sf := addStoreFlags(fs, true)
+	format := formatFlag(fs)
 	names, code, ok := fs.parse(e, args)
 	if !ok {
-		return nil, nil, nil, code
+		return nil, "", "", code
 	}
-	if !sf.check(fs, e) {
-		return nil, nil, nil, ExitUsage
+	names, err := sf.takeSpec(names)
+	if err != nil {
+		return nil, "", "", fs.usageError(e, "%v", err)
 	}
 	if len(names) != 1 {
-		return nil, nil, nil, fs.usageError(e, "give the segmentation")
+		return nil, "", "", fs.usageError(e, "give the segmentation (and the spec, or --store, to find the store)")
 	}
-	v, err := openVersion(ctx, sf, names[0])
+	v, err := e.openVersion(ctx, sf, names[0])
 	if err != nil {
-		return nil, nil, nil, e.fail(err)
+		return nil, "", "", e.fail(err)
 	}
-	return v, names, sf, ExitOK
+	return v, names[0], *format, ExitOK
 }
 
 func runRuns(ctx context.Context, e *env, args []string) int {
-	fs := newFlags("runs", "segrun runs [--store PATH] [--format text|json|csv]", e.stderr)
+	fs := newFlags("runs", "[SPEC]")
 	sf := addStoreFlags(fs, false)
+	format := formatFlag(fs)
 	rest, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
 	}
-	if !sf.check(fs, e) {
-		return ExitUsage
+	rest, err := sf.takeSpec(rest)
+	if err != nil {
+		return fs.usageError(e, "%v", err)
 	}
 	if len(rest) > 0 {
-		return fs.usageError(e, "runs takes no arguments")
+		return fs.usageError(e, "runs takes no arguments but the spec")
 	}
-	db, st, err := openStore(ctx, *sf.store, *sf.wait)
+	path, err := sf.locate()
+	if err != nil {
+		return e.fail(err)
+	}
+	db, st, err := e.openStore(ctx, path, *sf.wait)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -151,12 +153,9 @@ func runRuns(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	switch *sf.format {
+	switch *format {
 	case "json":
-		if runs == nil {
-			runs = []sql.Run{}
-		}
-		return e.writeJSON(runs)
+		return e.writeJSON(runsJSON(runs))
 	case "csv":
 		rows := [][]string{{"run_id", "status", "as_of", "run_key", "published_at", "segrun_version", "spec_hash"}}
 		for _, r := range runs {
@@ -191,17 +190,17 @@ func dash(s string) string {
 }
 
 func runShow(ctx context.Context, e *env, args []string) int {
-	v, names, sf, code := openVersionCommand(ctx, e, "show", args)
+	v, name, format, code := openVersionCommand(ctx, e, "show", args)
 	if v == nil {
 		return code
 	}
 	defer v.db.Close()
 	run, info, stats := v.run, v.info, v.stats
-	switch *sf.format {
+	switch format {
 	case "json":
 		var summary any
 		_ = json.Unmarshal([]byte(info.Summary), &summary)
-		return e.writeJSON(map[string]any{"segmentation": names[0], "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
+		return e.writeJSON(map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
 			"method": info.Method, "entities": info.Entities, "assigned": info.Assigned, "segments": nonNil(stats), "summary": summary})
 	case "csv":
 		rows := [][]string{{"segment", "size", "share", "description"}}
@@ -210,7 +209,7 @@ func runShow(ctx context.Context, e *env, args []string) int {
 		}
 		return e.writeCSV(rows)
 	}
-	fmt.Fprintf(e.stdout, "%s (%s), version %d as of %s: %s of %s entities in a segment\n", names[0], info.Method, run.ID,
+	fmt.Fprintf(e.stdout, "%s (%s), version %d as of %s: %s of %s entities in a segment\n", name, info.Method, run.ID,
 		run.AsOf.Format(time.DateOnly), thousands(info.Assigned), thousands(info.Entities))
 	rows := [][]string{{"segment", "size", "share", ""}}
 	for _, s := range stats {
@@ -246,19 +245,19 @@ func suggestIn(name string, options []string) string {
 }
 
 func runChanges(ctx context.Context, e *env, args []string) int {
-	v, names, sf, code := openVersionCommand(ctx, e, "changes", args)
+	v, name, format, code := openVersionCommand(ctx, e, "changes", args)
 	if v == nil {
 		return code
 	}
 	defer v.db.Close()
 	st, run, stats := v.store, v.run, v.stats
-	trans, err := st.Transitions(ctx, run.ID, names[0])
+	trans, err := st.Transitions(ctx, run.ID, name)
 	if err != nil {
 		return e.fail(err)
 	}
-	switch *sf.format {
+	switch format {
 	case "json":
-		return e.writeJSON(map[string]any{"segmentation": names[0], "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
+		return e.writeJSON(map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
 			"segments": nonNil(stats), "transitions": nonNil(trans)})
 	case "csv":
 		rows := [][]string{{"segment", "size", "entered", "exited", "stayed"}}
@@ -268,7 +267,13 @@ func runChanges(ctx context.Context, e *env, args []string) int {
 		}
 		return e.writeCSV(rows)
 	}
-	fmt.Fprintf(e.stdout, "%s, version %d as of %s, against the version before it\n", names[0], run.ID, run.AsOf.Format(time.DateOnly))
+	against := "against the version before it"
+	if first, err := isFirstVersion(ctx, st, run); err != nil {
+		return e.fail(err)
+	} else if first {
+		against = "the first version: everyone entered"
+	}
+	fmt.Fprintf(e.stdout, "%s, version %d as of %s, %s\n", name, run.ID, run.AsOf.Format(time.DateOnly), against)
 	writeSegmentTable(e.stdout, stats)
 	if len(trans) > 0 {
 		fmt.Fprintln(e.stdout, "\ntransitions (rows: from, columns: to; - is no segment):")
@@ -312,37 +317,41 @@ func writeMatrix(w io.Writer, trans []sql.Transition) {
 }
 
 func runExport(ctx context.Context, e *env, args []string) int {
-	fs := newFlags("export", "segrun export SEGMENTATION --out PATH [--run N] [--changes] [--store PATH]", e.stderr)
-	store := fs.String("store", "segrun.duckdb", "the versioned store")
-	out := fs.String("out", "", "output file: .csv, .parquet or .jsonl")
-	run := fs.Int64("run", 0, "the version (default: the latest)")
+	fs := newFlags("export", "SEGMENTATION [SPEC]")
+	sf := addStoreFlags(fs, true)
+	out := fs.String("out", "", "the output file's `PATH`: .csv, .parquet or .jsonl")
+	fs.required["out"] = true
+	fs.check("out", func() error {
+		switch filepath.Ext(*out) {
+		case ".csv", ".parquet", ".jsonl":
+		default:
+			return errors.New("the extension must be .csv, .parquet or .jsonl")
+		}
+		return checkFilePath(*out)
+	})
 	changes := fs.Bool("changes", false, "export the version's change log (entered, exited) instead of its memberships")
-	wait := fs.Duration("wait", 0, "wait this long for a store a run is using")
 	names, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
 	}
+	names, err := sf.takeSpec(names)
+	if err != nil {
+		return fs.usageError(e, "%v", err)
+	}
 	if len(names) != 1 || *out == "" {
 		return fs.usageError(e, "give the segmentation and --out PATH")
 	}
-	switch filepath.Ext(*out) {
-	case ".csv", ".parquet", ".jsonl":
-	default:
-		return fs.usageError(e, "--out %s: the extension must be .csv, .parquet or .jsonl", *out)
-	}
-	db, st, err := openStore(ctx, *store, *wait)
+	v, err := e.openVersion(ctx, sf, names[0])
 	if err != nil {
 		return e.fail(err)
 	}
-	defer db.Close()
-	r, err := resolveRun(ctx, st, *run)
-	if err != nil {
-		return e.fail(err)
+	defer v.db.Close()
+	// The version and the segmentation exist (openVersion said so otherwise, exit 1): what fails now is
+	// writing the file, the environment.
+	if err := runner.Export(ctx, v.store, runner.ExportRequest{Segmentation: names[0], Run: v.run.ID, Changes: *changes, Path: *out}); err != nil {
+		return e.fail(fmt.Errorf("writing %s: %w", *out, err))
 	}
-	if err := runner.Export(ctx, st, runner.ExportRequest{Segmentation: names[0], Run: r.ID, Changes: *changes, Path: *out}); err != nil {
-		return e.fail(userErrorf("%v", err))
-	}
-	fmt.Fprintf(e.stdout, "wrote %s (version %d)\n", *out, r.ID)
+	fmt.Fprintf(e.stdout, "wrote %s (version %d)\n", *out, v.run.ID)
 	return ExitOK
 }
 
@@ -361,4 +370,49 @@ func (e *env) writeCSV(rows [][]string) int {
 		return e.fail(err)
 	}
 	return ExitOK
+}
+
+// runJSON is a run as `segrun runs --format json` prints it: the vars, source fingerprints and steps the
+// store keeps as JSON text are objects, not strings holding JSON.
+type runJSON struct {
+	sql.Run
+	Vars    json.RawMessage `json:"vars"`
+	Sources json.RawMessage `json:"sources"`
+	Steps   json.RawMessage `json:"steps"`
+}
+
+func runsJSON(runs []sql.Run) []runJSON {
+	out := []runJSON{}
+	for _, r := range runs {
+		out = append(out, runJSON{Run: r, Vars: rawJSON(r.Vars, "{}"), Sources: rawJSON(r.Sources, "[]"), Steps: rawJSON(r.Steps, "[]")})
+	}
+	return out
+}
+
+// rawJSON passes stored JSON text through, or empty when it is missing; text that is not JSON (never
+// written by segrun) stays a string rather than breaking the output.
+func rawJSON(s, empty string) json.RawMessage {
+	if s == "" {
+		return json.RawMessage(empty)
+	}
+	if !json.Valid([]byte(s)) {
+		quoted, _ := json.Marshal(s)
+		return quoted
+	}
+	return json.RawMessage(s)
+}
+
+// isFirstVersion reports whether no published version comes before run: its change log is then everyone
+// entering, not a comparison.
+func isFirstVersion(ctx context.Context, st *sql.Store, run *sql.Run) (bool, error) {
+	runs, err := st.Runs(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range runs {
+		if r.ID < run.ID && r.Status == sql.StatusPublished {
+			return false, nil
+		}
+	}
+	return true, nil
 }

@@ -9,15 +9,12 @@ import (
 )
 
 func runValidate(ctx context.Context, e *env, args []string) int {
-	fs := newFlags("validate", "segrun validate [--no-data] [--format text|json|github] SPEC...", e.stderr)
+	fs := newFlags("validate", "SPEC...")
 	noData := fs.Bool("no-data", false, "validate without reading data files: declared columns stand in for them, and what needs data is skipped and listed")
-	format := fs.String("format", "text", "output: text (file:line:col on stderr), json (a report on stdout) or github (workflow annotations on stdout)")
+	format := fs.choice("format", "text", spec.Formats, "output: text (file:line:col on stderr), json (a report on stdout) or github (workflow annotations on stdout)")
 	files, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
-	}
-	if !fs.oneOf(e, "format", *format, spec.Formats) {
-		return ExitUsage
 	}
 	if len(files) == 0 {
 		return fs.usageError(e, "no spec given")
@@ -54,9 +51,20 @@ func runValidate(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, summaryLine(report))
 	}
 	if !report.Valid {
-		return ExitInvalid
+		return invalidSpecExit(report.Diagnostics)
 	}
 	return ExitOK
+}
+
+// invalidSpecExit is the exit code of a spec with errors: 1, unless a file it names cannot be read,
+// which is the environment's failure (3): the same spec may pass once the file is readable.
+func invalidSpecExit(diags spec.Diagnostics) int {
+	for _, d := range diags {
+		if d.Severity == spec.Error && d.Code == spec.CodeUnreadable {
+			return ExitEnvironment
+		}
+	}
+	return ExitInvalid
 }
 
 func summaryLine(r spec.Report) string {

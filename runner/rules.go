@@ -16,6 +16,8 @@ import (
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+
+	"github.com/segrun/segrun/internal/panics"
 )
 
 // ruleSet is a segmentation's rules, compiled once for a run.
@@ -323,21 +325,24 @@ func (rs *ruleSet) evaluateAll(ctx context.Context, batches []arrow.RecordBatch,
 			cols := make([]*vec, len(rs.columns))
 			nulls := make([][]bool, len(rs.columns))
 			for bi := range next {
-				rec := batches[bi]
-				n := int(rec.NumRows())
-				for c := range rs.columns {
-					if cols[c] == nil {
-						cols[c] = &vec{}
+				// A panic becomes the batch's error: this goroutine must go on taking batches (the sender
+				// waits for it), and a panic here would end the process.
+				func() {
+					defer panics.ToError(&errs[bi])
+					rec := batches[bi]
+					n := int(rec.NumRows())
+					for c := range rs.columns {
+						if cols[c] == nil {
+							cols[c] = &vec{}
+						}
+						var err error
+						if nulls[c], err = fromArrow(rec.Column(colPos[c]), rs.kinds[c], cols[c], nulls[c]); err != nil {
+							errs[bi] = fmt.Errorf("column %s: %w", rs.columns[c], err)
+							return
+						}
 					}
-					var err error
-					if nulls[c], err = fromArrow(rec.Column(colPos[c]), rs.kinds[c], cols[c], nulls[c]); err != nil {
-						errs[bi] = fmt.Errorf("column %s: %w", rs.columns[c], err)
-						break
-					}
-				}
-				if errs[bi] == nil {
 					results[bi], errs[bi] = w.evaluate(cols, nulls, n)
-				}
+				}()
 			}
 		}()
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+
+	"github.com/segrun/segrun/internal/panics"
 )
 
 // SourceFingerprint records exactly which data a version was computed from.
@@ -71,7 +73,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	}
 	r := &sourceRead{name: name, step: step, paths: read.Paths, files: files, allowEmpty: src.AllowEmpty}
 	r.wg.Add(1)
-	go func() { defer r.wg.Done(); r.fp, r.fpErr = fingerprint(files) }()
+	go func() { defer r.wg.Done(); defer panics.ToError(&r.fpErr); r.fp, r.fpErr = fingerprint(files) }()
 	streamed := false
 	defer func() {
 		if !streamed { // a streamed source's files are hashed while its reader parses them

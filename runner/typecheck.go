@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -134,6 +135,10 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 		if !strings.ContainsAny(p, "*?[") {
 			if _, err := os.Stat(c.s.Path(p)); err != nil {
 				c.errorAt(path+"/path", "source.missing", fmt.Sprintf("source %s: %s does not exist (paths are relative to the spec file; use --no-data to validate without data)", name, c.s.Path(p)), "")
+				return nil, nil
+			}
+			if err := readable(c.s.Path(p)); err != nil {
+				c.errorAt(path+"/path", spec.CodeUnreadable, fmt.Sprintf("source %s: cannot read %s: %v", name, c.s.Path(p), err), "")
 				return nil, nil
 			}
 		}
@@ -452,4 +457,18 @@ func isNumeric(t string) bool {
 
 func pointerToken(s string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// readable reports why a file that exists cannot be read (permissions, a directory), which DuckDB would
+// otherwise report as a problem of the source's definition.
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Read(make([]byte, 1)); err != nil && err != io.EOF {
+		return err
+	}
+	return nil
 }

@@ -126,11 +126,12 @@ func (c *checker) features() {
 			c.errorAtKey(base, "feature.sql", fmt.Sprintf("feature %q needs sql or sql_file", e.Key), "")
 		case f.SQLFile != "":
 			if _, err := c.s.FeatureSQL(e.Key); err != nil {
-				msg := fmt.Sprintf("cannot read sql_file %q: %v", f.SQLFile, err)
+				// A file that is there but cannot be read is the environment's problem, not the spec's (exit 3).
+				code, msg := CodeUnreadable, fmt.Sprintf("cannot read sql_file %q: %v", f.SQLFile, err)
 				if errors.Is(err, fs.ErrNotExist) {
-					msg = fmt.Sprintf("sql_file %q does not exist (looked for %s)", f.SQLFile, c.s.Path(f.SQLFile))
+					code, msg = "ref.file", fmt.Sprintf("sql_file %q does not exist (looked for %s)", f.SQLFile, c.s.Path(f.SQLFile))
 				}
-				c.errorAt(base+"/sql_file", "ref.file", msg, "")
+				c.errorAt(base+"/sql_file", code, msg, "")
 			}
 		}
 		for i, t := range f.Tests {

@@ -23,6 +23,10 @@ type Pos struct {
 }
 
 // Diagnostic is one problem found in a spec, located in a file.
+// CodeUnreadable is the code of a file the spec names that exists but cannot be read (permissions, a
+// directory where a file was expected): the environment failed, not the spec, so segrun exits 3.
+const CodeUnreadable = "file.unreadable"
+
 type Diagnostic struct {
 	File     string   `json:"file"`
 	Line     int      `json:"line"`

@@ -18,6 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/segrun/segrun/internal/panics"
 )
 
 // PlainCSV is segrun's own reader for the simplest and most common CSV files: one delimiter, no quoting, no
@@ -213,7 +215,7 @@ func (r *PlainCSVReader) start() {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				rec, rows, err := r.parse(j)
+				rec, rows, err := r.parseSafely(j)
 				r.free(j.buf)
 				j.out <- parsed{rec: rec, rows: rows, err: err}
 			}
@@ -366,6 +368,12 @@ func (r *PlainCSVReader) split(jobs chan<- job) {
 		case <-r.stop:
 		}
 	}
+	// split runs on its own goroutine: a panic here becomes the reader's error instead of ending the process.
+	defer func() {
+		if rec := recover(); rec != nil {
+			fail(fmt.Errorf("internal error (a bug in segrun): panic: %s", panics.Describe(rec)))
+		}
+	}()
 	for _, file := range r.files {
 		f, err := os.Open(file)
 		if err != nil {
@@ -424,6 +432,13 @@ type columnBuilder struct {
 }
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// parseSafely is parse with a panic turned into the chunk's error: it runs on a worker goroutine, where a
+// panic would end the whole process.
+func (r *PlainCSVReader) parseSafely(j job) (rec arrow.RecordBatch, rows int64, err error) {
+	defer panics.ToError(&err)
+	return r.parse(j)
+}
 
 func (r *PlainCSVReader) parse(j job) (arrow.RecordBatch, int64, error) {
 	buf := j.buf

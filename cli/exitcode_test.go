@@ -1,0 +1,426 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/segrun/segrun/sql"
+)
+
+// The exit-code conformance test: one case for each row of docs/cli.md's exit-code table and for each
+// mistake that once came out with the wrong code, each driving the real command on real files and
+// checking the code, the first line of stderr, and which versions the store holds afterwards (a usage or
+// environment error must publish nothing). Add a row for every new way in or out.
+
+// exitCase is one command line and what it must do.
+type exitCase struct {
+	name string
+	// state is the directory the command runs against: "fresh" (the starter spec shop.yaml and its data,
+	// no store) or "published" (the same with version 1, as of 2024-06-30, run key 2024-06-30).
+	state string
+	// setup changes the directory before the command (nil: nothing).
+	setup func(t *testing.T, dir string)
+	// held: another process holds the store for the command's duration.
+	held bool
+	// args are the command line; {dir} stands for the directory.
+	args []string
+	code int
+	// stderr is contained in the first line of stderr ("" matches anything).
+	stderr string
+	// versions are the published versions afterwards, "1,2"; "" for none (or no store).
+	versions string
+}
+
+var exitCases = []exitCase{
+	// 0: success.
+	{name: "a valid spec", state: "fresh", args: []string{"validate", "{dir}/shop.yaml"}, code: ExitOK, stderr: "spec valid"},
+	{name: "a published run", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitOK, versions: "1"},
+	{name: "a run key already published is a no-op", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30", "--run-key", "2024-06-30"}, code: ExitOK, versions: "1"},
+	{name: "a dry run publishes nothing", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31", "--dry-run"}, code: ExitOK, versions: "1"},
+	{name: "help", state: "fresh", args: []string{"run", "--help"}, code: ExitOK},
+	{name: "version takes no arguments", state: "fresh", args: []string{"version", "x"}, code: ExitUsage, stderr: "no arguments"},
+	{name: "show finds the store from the spec", state: "published", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitOK, versions: "1"},
+	{name: "changes finds the store from --spec", state: "published", args: []string{"changes", "lifecycle", "--spec", "{dir}/shop.yaml"}, code: ExitOK, versions: "1"},
+	{name: "runs with --store", state: "published", args: []string{"runs", "--store", "{dir}/segrun.duckdb"}, code: ExitOK, versions: "1"},
+	{name: "export from the spec", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", "{dir}/out/m.csv"}, code: ExitOK, versions: "1"},
+
+	// 1: an invalid spec or a failed blocking check; nothing published.
+	{name: "an invalid spec", state: "fresh", setup: editSpec("frequency >= 8", "frequncy >= 8"),
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: `did you mean "frequency"`},
+	{name: "a failed data test", state: "fresh", setup: editSpec("- unique: customer_id", "- unique: frequency"),
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "run failed"},
+	{name: "an as-of earlier than the latest version", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-01-31"},
+		code: ExitInvalid, stderr: "earlier than the latest version 1", versions: "1"},
+	{name: "an unknown segmentation", state: "published", args: []string{"show", "lifecycel", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `did you mean "lifecycle"`, versions: "1"},
+	{name: "a version that does not exist names those that do", state: "published", args: []string{"changes", "lifecycle", "{dir}/shop.yaml", "--run", "9"},
+		code: ExitInvalid, stderr: "has no version 9; it has 1", versions: "1"},
+
+	// 2: the command line is wrong; found before anything starts.
+	{name: "an unknown command", state: "fresh", args: []string{"rnu"}, code: ExitUsage, stderr: `did you mean "run"`},
+	{name: "an unknown flag", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--as-off", "2024-06-30"}, code: ExitUsage, stderr: "flag provided but not defined: -as-off"},
+	{name: "a missing argument", state: "fresh", args: []string{"run"}, code: ExitUsage, stderr: "give exactly one spec"},
+	{name: "an empty --as-of (an unset variable) publishes nothing", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--as-of", ""}, code: ExitUsage, stderr: "--as-of is empty"},
+	{name: "a blank --run-key", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--run-key", " "}, code: ExitUsage, stderr: "--run-key is empty"},
+	{name: "a --var without a value", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--var", "active_days="}, code: ExitUsage, stderr: "flag -var"},
+	{name: "a --var without a name", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--var", "=3"}, code: ExitUsage, stderr: "flag -var"},
+	{name: "a blank --var", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--var", " "}, code: ExitUsage, stderr: "flag -var"},
+	{name: "a --store that is a directory", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--store", "{dir}/data"}, code: ExitUsage, stderr: "is a directory, not a file"},
+	{name: "a reader's --store that is a directory", state: "published", args: []string{"runs", "--store", "{dir}/data"}, code: ExitUsage, stderr: "is a directory, not a file", versions: "1"},
+	{name: "a blank --store", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--store", ""}, code: ExitUsage, stderr: "--store is empty"},
+	{name: "--threads 0", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "0"}, code: ExitUsage, stderr: "--threads"},
+	{name: "--threads -1", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "-1"}, code: ExitUsage, stderr: "--threads"},
+	{name: "--threads 100000", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "100000"}, code: ExitUsage, stderr: "from 1 to 1024"},
+	{name: "--memory-limit lots", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "lots"}, code: ExitUsage, stderr: "want a size like 4GB"},
+	{name: "--memory-limit without a unit", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "1000"}, code: ExitUsage, stderr: "--memory-limit"},
+	{name: "a negative --wait", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31", "--wait", "-1s"}, code: ExitUsage, stderr: "--wait", versions: "1"},
+	{name: "a --temp-dir that is a file", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "is a file, not a directory"},
+	{name: "an unknown --format", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--format", "yaml"}, code: ExitUsage, stderr: "want one of text, json"},
+	{name: "--run 0", state: "published", args: []string{"show", "lifecycle", "{dir}/shop.yaml", "--run", "0"}, code: ExitUsage, stderr: "versions are numbered from 1", versions: "1"},
+	{name: "--run -1", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--run", "-1", "--out", "{dir}/m.csv"}, code: ExitUsage, stderr: "--run", versions: "1"},
+	{name: "a negative reader --wait", state: "published", args: []string{"runs", "{dir}/shop.yaml", "--wait", "-5m"}, code: ExitUsage, stderr: "--wait", versions: "1"},
+	{name: "an empty --out", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", ""}, code: ExitUsage, stderr: "--out is empty", versions: "1"},
+	{name: "the spec given twice", state: "published", args: []string{"runs", "{dir}/shop.yaml", "--spec", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "give the spec once", versions: "1"},
+	{name: "demo --customers 0", state: "fresh", args: []string{"demo", "--customers", "0", "{dir}/demo"}, code: ExitUsage, stderr: "--customers"},
+
+	// 3: the environment failed; nothing published.
+	{name: "a spec that does not exist", state: "fresh", args: []string{"run", "{dir}/nope.yaml"}, code: ExitEnvironment, stderr: "no such file"},
+	{name: "a spec that cannot be read", state: "fresh", setup: func(t *testing.T, dir string) { mkdir(t, filepath.Join(dir, "dir.yaml")) },
+		args: []string{"validate", "{dir}/dir.yaml"}, code: ExitEnvironment, stderr: "is a directory"},
+	{name: "a data file that cannot be read (validate)", state: "fresh", setup: unreadableOrders,
+		args: []string{"validate", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "cannot read"},
+	{name: "a data file that cannot be read (run)", state: "fresh", setup: unreadableOrders,
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitEnvironment, stderr: "cannot read"},
+	{name: "a data file without read permission", state: "fresh", setup: func(t *testing.T, dir string) {
+		if os.Geteuid() == 0 {
+			t.Skip("root reads any file")
+		}
+		if err := os.Chmod(filepath.Join(dir, "data", "orders.csv"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}, args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitEnvironment, stderr: "cannot read"},
+	{name: "no store here", state: "fresh", args: []string{"runs"}, code: ExitEnvironment, stderr: "no store at segrun.duckdb (the default in the current directory"},
+	{name: "no store beside the spec", state: "fresh", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "(the store of"},
+	{name: "an export that cannot be written", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", "{dir}/shop.yaml/m.csv"},
+		code: ExitEnvironment, stderr: "writing", versions: "1"},
+	{name: "a store another run holds", state: "published", held: true, args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31"},
+		code: ExitEnvironment, stderr: "another segrun run is using it", versions: "1"},
+	{name: "a reader with --wait 0 on a held store", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "0"},
+		code: ExitEnvironment, stderr: "another segrun run is using it", versions: "1"},
+	{name: "a reader waiting for a held store says so", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "1s"},
+		code: ExitEnvironment, stderr: "is in use by a run; waiting up to 1s", versions: "1"},
+}
+
+func TestExitCodeConformance(t *testing.T) {
+	fixtures := exitFixtures(t)
+	for _, tc := range exitCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyDir(t, fixtures[tc.state], dir)
+			if tc.setup != nil {
+				tc.setup(t, dir)
+			}
+			release := func() {}
+			if tc.held {
+				release = holdStore(t, filepath.Join(dir, "segrun.duckdb"))
+			}
+			var args []string
+			for _, a := range tc.args {
+				args = append(args, strings.ReplaceAll(a, "{dir}", dir))
+			}
+			stdout, stderr, code := runIn(t, dir, args...)
+			release()
+			first, _, _ := strings.Cut(stderr, "\n")
+			if code != tc.code || !strings.Contains(first, strings.ReplaceAll(tc.stderr, "{dir}", dir)) {
+				t.Errorf("segrun %q: exit %d, want %d; first line of stderr %q, want it to contain %q\nstdout: %s\nstderr: %s",
+					args, code, tc.code, first, tc.stderr, stdout, stderr)
+			}
+			if got := storedVersions(t, filepath.Join(dir, "segrun.duckdb")); got != tc.versions {
+				t.Errorf("published versions afterwards: %q, want %q", got, tc.versions)
+			}
+		})
+	}
+}
+
+// A panic anywhere in a command is a bug: exit 3, one line naming it and the file holding its stack.
+func TestPanicReportsWhereItsStackIs(t *testing.T) {
+	withCommand(t, command{"panic-for-test", "", func(context.Context, *env, []string) int { panic("boom\nsecond line") }})
+	_, stderr, code := run(t, "panic-for-test")
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != ExitEnvironment || len(lines) != 1 || !strings.Contains(lines[0], "panic: boom;") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	_, file, ok := strings.Cut(lines[0], "stack in ")
+	if !ok {
+		t.Fatalf("no stack file named: %s", lines[0])
+	}
+	defer os.Remove(file)
+	stack, err := os.ReadFile(file)
+	if err != nil || !strings.Contains(string(stack), "TestPanicReportsWhereItsStackIs") {
+		t.Errorf("stack file %s: %v\n%s", file, err, stack)
+	}
+}
+
+// SIGHUP (a closed terminal, a scheduler's hangup) cancels a command as SIGINT and SIGTERM do: without
+// it in cli.Run's signals, the test process itself would die of it.
+func TestHangupCancelsLikeAnInterrupt(t *testing.T) {
+	withCommand(t, command{"hangup-for-test", "", func(ctx context.Context, e *env, _ []string) int {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		<-ctx.Done()
+		return e.runFailed(nil, ctx.Err())
+	}})
+	_, stderr, code := run(t, "hangup-for-test")
+	if code != ExitEnvironment || !strings.Contains(stderr, "interrupted; nothing was published") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+// Every command's usage line names every flag it accepts (they are derived from the flags; this holds
+// the derivation to it), and docs/cli.md shows each command's usage line as --help prints it.
+func TestUsageLinesListEveryFlag(t *testing.T) {
+	docs, err := os.ReadFile("../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands {
+		stdout, _, code := run(t, c.name, "--help")
+		usage, ok := strings.CutPrefix(strings.SplitN(stdout, "\n", 2)[0], "usage: ")
+		if code != ExitOK || !ok {
+			continue // no flags (version)
+		}
+		_, defaults, _ := strings.Cut(stdout, "flags:\n")
+		for _, line := range strings.Split(defaults, "\n") {
+			if name, ok := strings.CutPrefix(line, "  -"); ok {
+				name, _, _ = strings.Cut(name, " ")
+				if !strings.Contains(usage, "--"+name) {
+					t.Errorf("%s: usage line %q lacks --%s", c.name, usage, name)
+				}
+			}
+		}
+		if !strings.Contains(string(docs), "\n"+usage+"\n") {
+			t.Errorf("docs/cli.md does not show %s's usage line:\n%s", c.name, usage)
+		}
+	}
+}
+
+// withCommand adds a command for the length of a test.
+func withCommand(t *testing.T, c command) {
+	saved := commands
+	commands = append(append([]command{}, commands...), c)
+	t.Cleanup(func() { commands = saved })
+}
+
+var exitFixtureDirs struct {
+	once sync.Once
+	root string
+	dirs map[string]string
+	err  error
+}
+
+// exitFixtures builds each state once; every case runs on its own copy.
+func exitFixtures(t *testing.T) map[string]string {
+	f := &exitFixtureDirs
+	f.once.Do(func() {
+		root, err := os.MkdirTemp("", "segrun-exitcodes-")
+		if err != nil {
+			f.err = err
+			return
+		}
+		f.root = root
+		fresh, published := filepath.Join(root, "fresh"), filepath.Join(root, "published")
+		var out, errOut strings.Builder
+		if code := Run([]string{"init", "--dir", fresh, "shop"}, &out, &errOut); code != ExitOK {
+			f.err = fmt.Errorf("init: %s", errOut.String())
+			return
+		}
+		if err := os.CopyFS(published, os.DirFS(fresh)); err != nil {
+			f.err = err
+			return
+		}
+		if code := Run([]string{"run", filepath.Join(published, "shop.yaml"), "--as-of", "2024-06-30", "--run-key", "2024-06-30"}, &out, &errOut); code != ExitOK {
+			f.err = fmt.Errorf("first run: %s", errOut.String())
+			return
+		}
+		f.dirs = map[string]string{"fresh": fresh, "published": published}
+	})
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
+	return f.dirs
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mkdir(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func editSpec(old, new string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		file := filepath.Join(dir, "shop.yaml")
+		src, err := os.ReadFile(file)
+		if err != nil || !strings.Contains(string(src), old) {
+			t.Fatalf("the starter spec no longer has %q (%v)", old, err)
+		}
+		if err := os.WriteFile(file, []byte(strings.Replace(string(src), old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// unreadableOrders puts a directory where the orders file was: a file that is there and cannot be read,
+// even by root (tests often run as root, who reads any file whatever its permissions).
+func unreadableOrders(t *testing.T, dir string) {
+	orders := filepath.Join(dir, "data", "orders.csv")
+	if err := os.Remove(orders); err != nil {
+		t.Fatal(err)
+	}
+	mkdir(t, orders)
+}
+
+// runIn runs segrun in dir, as a user would from there.
+func runIn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Chdir(dir)
+	return run(t, args...)
+}
+
+// storedVersions lists the store's published versions, "1,2"; "" without a store.
+func storedVersions(t *testing.T, store string) string {
+	t.Helper()
+	if _, err := os.Stat(store); err != nil {
+		return ""
+	}
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := sql.AttachStore(ctx, db, store, sql.ReadOnly, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range runs {
+		if r.Status == sql.StatusPublished {
+			ids = append(ids, fmt.Sprint(r.ID))
+		}
+	}
+	return strings.Join(ids, ",")
+}
+
+// holdStore holds store from another process (the test binary re-executed) until release is called (or
+// the test ends): DuckDB locks a store per process, so only another process shows what a second segrun
+// sees.
+func holdStore(t *testing.T, store string) (release func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SEGRUN_CLI_TEST_HOLD="+store)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); !strings.Contains(line, "holding") {
+		stdin.Close()
+		cmd.Wait()
+		t.Fatalf("holder: %q", line)
+	}
+	release = sync.OnceFunc(func() { stdin.Close(); cmd.Wait() })
+	t.Cleanup(release)
+	return release
+}
+
+// TestMain runs the store holder when re-executed for it.
+func TestMain(m *testing.M) {
+	if store := os.Getenv("SEGRUN_CLI_TEST_HOLD"); store != "" {
+		os.Exit(holdUntilStdinCloses(store))
+	}
+	code := m.Run()
+	if exitFixtureDirs.root != "" {
+		os.RemoveAll(exitFixtureDirs.root)
+	}
+	os.Exit(code)
+}
+
+func holdUntilStdinCloses(store string) int {
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	defer db.Close()
+	if _, err := sql.AttachStore(ctx, db, store, sql.ReadWrite, 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	fmt.Println("holding")
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// runs --format json gives what the store keeps as JSON text as objects, not strings holding JSON.
+func TestRunsJSONGivesObjects(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, exitFixtures(t)["published"], dir)
+	stdout, stderr, code := run(t, "runs", filepath.Join(dir, "shop.yaml"), "--format", "json")
+	var runs []struct {
+		Vars    map[string]any `json:"vars"`
+		Sources []struct {
+			Source string `json:"source"`
+			Rows   int64  `json:"rows"`
+		} `json:"sources"`
+		Steps []struct {
+			Step string `json:"step"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &runs); code != ExitOK || err != nil {
+		t.Fatalf("exit %d, %v:\n%s%s", code, err, stdout, stderr)
+	}
+	if len(runs) != 1 || runs[0].Vars["active_days"] == nil || len(runs[0].Sources) != 1 || runs[0].Sources[0].Rows == 0 || len(runs[0].Steps) == 0 {
+		t.Errorf("runs: %+v", runs)
+	}
+}
+
+// changes on the first version says there is no version before it, rather than comparing with one.
+func TestChangesOnTheFirstVersionSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, exitFixtures(t)["published"], dir)
+	stdout, stderr, code := run(t, "changes", "lifecycle", filepath.Join(dir, "shop.yaml"))
+	if first, _, _ := strings.Cut(stdout, "\n"); code != ExitOK || !strings.HasSuffix(first, "the first version: everyone entered") {
+		t.Errorf("exit %d:\n%s%s", code, stdout, stderr)
+	}
+	if _, _, code := run(t, "run", filepath.Join(dir, "shop.yaml"), "--as-of", "2024-12-31"); code != ExitOK {
+		t.Fatal("second run failed")
+	}
+	stdout, _, _ = run(t, "changes", "lifecycle", filepath.Join(dir, "shop.yaml"))
+	if first, _, _ := strings.Cut(stdout, "\n"); !strings.HasSuffix(first, "against the version before it") {
+		t.Errorf("second version:\n%s", stdout)
+	}
+}

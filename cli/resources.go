@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+)
+
+// MaxThreads is the most threads --threads accepts. More would not make a run faster on any machine
+// segrun runs on, and DuckDB aborts the whole process (a fatal error in C++, not an error it returns)
+// when it cannot start the threads asked for: `--threads 100000` died that way.
+const MaxThreads = 1024
+
+func checkThreads(n int) error {
+	if n < 1 || n > MaxThreads {
+		return fmt.Errorf("want a number of threads from 1 to %d (leave it out for one per CPU)", MaxThreads)
+	}
+	return nil
+}
+
+// memorySize is the form DuckDB's memory_limit takes: a positive number and a unit, decimal (KB, MB,
+// GB, TB: powers of 1000) or binary (KiB, MiB, GiB, TiB: powers of 1024), in any case, with or without
+// a space. Checked here so that a wrong value is a usage error before anything starts, not a failure of
+// the run after validation.
+var memorySize = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*(?i:(kb|mb|gb|tb|kib|mib|gib|tib))\s*$`)
+
+func checkMemoryLimit(s string) error {
+	m := memorySize.FindStringSubmatch(s)
+	if m == nil {
+		return errors.New("want a size like 4GB, 512MB or 8GiB (units KB, MB, GB, TB, KiB, MiB, GiB, TiB)")
+	}
+	if n, err := strconv.ParseFloat(m[1], 64); err != nil || n <= 0 {
+		return errors.New("want a size above zero, like 4GB")
+	}
+	return nil
+}
+
+// checkFilePath accepts a file, or a path where one can be created: not a directory.
+func checkFilePath(path string) error {
+	st, err := os.Stat(path)
+	if err == nil && st.IsDir() {
+		return errors.New("is a directory, not a file")
+	}
+	return nil
+}
+
+// checkDirectory accepts a directory, or a path where one can be created: not a file.
+func checkDirectory(path string) error {
+	st, err := os.Stat(path)
+	if err == nil && !st.IsDir() {
+		return errors.New("is a file, not a directory")
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// readerWait is how long the store readers (runs, show, changes, export) wait by default for a store a
+// run holds: a run holds its store for its whole length, and a dashboard's query failing for that long
+// would be a surprise. --wait 0 fails at once.
+const readerWait = 10 * time.Minute
+
+// storeFlags are the flags of the commands that read the store, and how they find it: the way run does,
+// from the spec (its store:, relative to the spec) or --store.
+type storeFlags struct {
+	store *string
+	spec  *string
+	run   *int64
+	wait  *time.Duration
+}
+
+func addStoreFlags(fs *flagSet, withRun bool) *storeFlags {
+	sf := &storeFlags{
+		store: fs.String("store", "", "the versioned store's `PATH` (default: the spec's store, else "+spec.DefaultStore+" in the current directory)"),
+		spec:  fs.String("spec", "", "the pipeline's `SPEC` file, whose store to read (or give it as the last argument)"),
+		wait:  fs.nonNegative("wait", readerWait, "wait this long (a `DURATION`) for a store a run is using; 0 fails at once"),
+	}
+	fs.check("store", func() error { return checkFilePath(*sf.store) })
+	fs.check("spec", func() error { return checkFilePath(*sf.spec) })
+	if withRun {
+		sf.run = fs.Int64("run", 0, "the version `N` to read (default: the latest)")
+		fs.check("run", func() error {
+			if *sf.run < 1 {
+				return errors.New("versions are numbered from 1 (segrun runs lists them); leave --run out for the latest")
+			}
+			return nil
+		})
+	}
+	return sf
+}
+
+// isSpecFile tells a spec given as an argument from a segmentation's name.
+func isSpecFile(arg string) bool {
+	ext := strings.ToLower(filepath.Ext(arg))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// takeSpec moves a spec file given as the last argument into --spec; it returns the other arguments, or a
+// usage mistake.
+func (sf *storeFlags) takeSpec(args []string) ([]string, error) {
+	if n := len(args); n > 0 && isSpecFile(args[n-1]) {
+		if *sf.spec != "" {
+			return nil, fmt.Errorf("give the spec once: as the last argument or with --spec, not both")
+		}
+		*sf.spec = args[n-1]
+		return args[:n-1], nil
+	}
+	return args, nil
+}
+
+// locate finds the store: --store, else the spec's store, else segrun.duckdb in the current directory. A
+// store that does not exist is an error saying where segrun looked and how to point it elsewhere.
+func (sf *storeFlags) locate() (string, error) {
+	path, from := *sf.store, "given with --store"
+	switch {
+	case path != "":
+	case *sf.spec != "":
+		s, _, err := spec.Load(*sf.spec)
+		if err != nil {
+			return "", fmt.Errorf("reading the spec: %w", err)
+		}
+		if s == nil {
+			return "", userErrorf("%s is not a spec (segrun validate %s says why)", *sf.spec, *sf.spec)
+		}
+		path, from = s.StorePath(), "the store of "+*sf.spec
+	default:
+		path, from = spec.DefaultStore, "the default in the current directory; give the spec (segrun show SEGMENTATION SPEC) or --store PATH"
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%w at %s (%s); a store exists once a run has published to it", sql.ErrNoStore, path, from)
+	}
+	return path, nil
+}
+
+// openStore attaches a store read-only to a fresh in-memory database. When a run holds the store it says
+// so on stderr and waits, up to wait.
+func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (*sql.DB, *sql.Store, error) {
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := sql.AttachStore(ctx, db, path, sql.ReadOnly, 0)
+	if errors.Is(err, sql.ErrLocked) && wait > 0 {
+		e.errorf("store %s is in use by a run; waiting up to %s for it (--wait 0 fails at once)", path, wait)
+		st, err = sql.AttachStore(ctx, db, path, sql.ReadOnly, wait)
+	}
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, st, nil
+}
