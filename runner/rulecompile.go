@@ -17,23 +17,48 @@ import (
 )
 
 // ruleType is how a DuckDB column looks to a rule: the Go zero value expr type-checks against, or nil when
-// rules cannot read that type.
+// rules cannot read that type (validation then names the column and its type, with unreadableHint).
+//
+// Every integer type is an int, HUGEINT, UHUGEINT and UBIGINT included (DuckDB types sum(BIGINT) HUGEINT):
+// the rule engine holds integers as int64 and fails the run, naming the row, on a value outside its range
+// rather than compare a wrapped one. DECIMALs are doubles (12.34 is 12.34, whatever width DuckDB stores it
+// in). DATE and every TIMESTAMP are instants (time.Time, UTC, to the microsecond), compared with as_of, a
+// date var or expr's date(). UUIDs are text, as DuckDB hands them over.
 func ruleType(duckType string) any {
 	t := strings.ToUpper(duckType)
 	switch {
 	case t == "BOOLEAN":
 		return false
 	case t == "TINYINT" || t == "SMALLINT" || t == "INTEGER" || t == "BIGINT" || t == "HUGEINT" ||
-		t == "UTINYINT" || t == "USMALLINT" || t == "UINTEGER" || t == "UBIGINT":
+		t == "UTINYINT" || t == "USMALLINT" || t == "UINTEGER" || t == "UBIGINT" || t == "UHUGEINT":
 		return 0
 	case t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL"):
 		return 0.0
-	case isText(t):
+	case isText(t) || t == "UUID":
 		return ""
-	case t == "DATE" || strings.HasPrefix(t, "TIMESTAMP"):
+	case t == "DATE" || t == "TIMESTAMP" || t == "TIMESTAMP WITH TIME ZONE" || t == "TIMESTAMP_S" ||
+		t == "TIMESTAMP_MS" || t == "TIMESTAMP_NS":
 		return time.Time{}
 	}
 	return nil
+}
+
+// unreadableHint suggests the SQL that turns column name of a type rules cannot read into one they can.
+func unreadableHint(name, duckType string) string {
+	t := strings.ToUpper(duckType)
+	switch {
+	case strings.HasPrefix(t, "TIME"):
+		return fmt.Sprintf("e.g. hour(%s), or epoch(%[1]s) for seconds since midnight", name)
+	case t == "INTERVAL":
+		return fmt.Sprintf("e.g. epoch(%s) for seconds, or compare dates instead", name)
+	case strings.HasSuffix(t, "]"):
+		return fmt.Sprintf("e.g. len(%s) or list_contains(%[1]s, value)", name)
+	case strings.HasPrefix(t, "STRUCT"):
+		return fmt.Sprintf("select the field you need: %s.field", name)
+	case strings.HasPrefix(t, "MAP"):
+		return fmt.Sprintf("e.g. %s['key']", name)
+	}
+	return fmt.Sprintf("e.g. %s::VARCHAR", name)
 }
 
 // isText says whether a DuckDB type holds text: VARCHAR, or an ENUM (segmentation results are ENUMs of
@@ -77,9 +102,11 @@ func (e *RuleEnv) build() map[string]any {
 }
 
 // CompileRule compiles a rule once against the typed environment, as a boolean. now() is disabled: a rule
-// must give the same answer whenever it runs, so dates come from as_of.
-func CompileRule(src string, env *RuleEnv) (*vm.Program, error) {
-	return expr.Compile(src, expr.Env(env.build()), expr.AsBool(), expr.DisableBuiltin("now"))
+// must give the same answer whenever it runs, so dates come from as_of. date("2024-01-31") is midnight
+// UTC, as DATE columns and as_of are, not midnight wherever the run happens.
+func CompileRule(src string, env *RuleEnv, extra ...expr.Option) (*vm.Program, error) {
+	opts := []expr.Option{expr.Env(env.build()), expr.AsBool(), expr.DisableBuiltin("now"), expr.Timezone("UTC")}
+	return expr.Compile(src, append(opts, extra...)...)
 }
 
 var (
@@ -102,7 +129,7 @@ func RuleDiagnostic(doc *spec.Document, path, from string, env *RuleEnv, err err
 		if name == "now" {
 			msg = "rule: now() is not available: rules compare against as_of, the run's date, so every run reproduces"
 		} else if t, ok := columnType(env, name); ok {
-			msg = fmt.Sprintf("rule: column %q has type %s, which rules cannot read (cast it in SQL)", name, t)
+			msg = fmt.Sprintf("rule: column %q has type %s, which rules cannot read (convert it in SQL: %s)", name, t, unreadableHint(name, t))
 		} else {
 			var names []string
 			for _, c := range append(env.Columns, env.Extra...) {
