@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/segrun/segrun/spec"
@@ -115,7 +119,7 @@ var (
 )
 
 // RuleDiagnostic explains a rule's compile error in the user's terms, at its position in the rule.
-func RuleDiagnostic(doc *spec.Document, path, from string, env *RuleEnv, err error) spec.Diagnostic {
+func RuleDiagnostic(doc *spec.Document, path, from, src string, env *RuleEnv, err error) spec.Diagnostic {
 	raw, line, col := err.Error(), 0, 0
 	var fe *file.Error
 	if errors.As(err, &fe) {
@@ -128,6 +132,13 @@ func RuleDiagnostic(doc *spec.Document, path, from string, env *RuleEnv, err err
 		code = "rule.unknown_column"
 		if name == "now" {
 			msg = "rule: now() is not available: rules compare against as_of, the run's date, so every run reproduces"
+		} else if calls(src, name) {
+			code = "rule.unknown_function"
+			sugg = spec.Nearest(name, slices.DeleteFunc(slices.Clone(builtin.Names), func(n string) bool { return n == "now" }))
+			msg = fmt.Sprintf("rule: unknown function %q", name)
+			if sugg != "" {
+				msg += fmt.Sprintf("; did you mean %q?", sugg)
+			}
 		} else if t, ok := columnType(env, name); ok {
 			msg = fmt.Sprintf("rule: column %q has type %s, which rules cannot read (convert it in SQL: %s)", name, t, unreadableHint(name, t))
 		} else {
@@ -162,6 +173,22 @@ func RuleDiagnostic(doc *spec.Document, path, from string, env *RuleEnv, err err
 		return doc.At(path, spec.Error, code, msg, sugg)
 	}
 	return doc.AtScalar(path, line, col, spec.Error, code, msg, sugg)
+}
+
+// calls says whether rule src calls name as a function: expr reports an unknown function as an unknown name.
+func calls(src, name string) bool {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return false
+	}
+	return ast.Find(tree.Node, func(n ast.Node) bool {
+		c, ok := n.(*ast.CallNode)
+		if !ok {
+			return false
+		}
+		id, ok := c.Callee.(*ast.IdentifierNode)
+		return ok && id.Value == name
+	}) != nil
 }
 
 func columnType(env *RuleEnv, name string) (string, bool) {
