@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ruleTypeSpec is a pipeline whose feature has one column v, computed per customer (1 to 5) by an SQL
@@ -84,6 +85,7 @@ func TestRulesReadEveryDuckDBType(t *testing.T) {
 		{name: "ARRAY", sql: "[1, 2]::INTEGER[2]", rule: "len(v) > 1", invalid: `column "v" has type INTEGER[2], which rules cannot read`},
 		{name: "STRUCT", sql: "{'x': 1}", rule: "v.x > 1", invalid: `column "v" has type STRUCT(x INTEGER), which rules cannot read (convert it in SQL: select the field`},
 		{name: "MAP", sql: "MAP {'k': 1}", rule: "v['k'] > 1", invalid: `column "v" has type MAP(VARCHAR, INTEGER), which rules cannot read`},
+		{name: "BIGNUM", sql: "1::VARINT", rule: "v > 1", invalid: `column "v" has type BIGNUM, which rules cannot read`},
 		{name: "UNION", sql: "1::UNION(i INTEGER, s VARCHAR)", rule: "v > 1", invalid: `column "v" has type UNION(i INTEGER, s VARCHAR), which rules cannot read`},
 	}
 	for _, c := range cases {
@@ -157,4 +159,26 @@ func TestRuleFailingOnARowIsAFailure(t *testing.T) {
 	f = newFixture(t, fmt.Sprintf(ruleTypeSpec, "CASE WHEN any_value(customer_id) = 4 THEN 18446744073709551615::UBIGINT ELSE 1 END",
 		quoteYAML("v > 3")), fixtureOrders)
 	f.failsWith("2024-03-01", "segmentation s", "column v: value 18446744073709551615 is beyond", "customer_id=4")
+}
+
+// date("2024-01-04") in a rule is midnight UTC, as DATE columns, date vars and as_of are, wherever the run
+// happens (docs/spec.md promises it; expr parses in UTC unless given a zone). The examples of the docs'
+// date section, on a TIMESTAMPTZ whose UTC day differs from Tokyo's.
+func TestRuleDatesAreUTCWhereverTheRunHappens(t *testing.T) {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	local := time.Local
+	time.Local = tokyo
+	t.Cleanup(func() { time.Local = local })
+	spec := strings.Replace(ruleTypeSpec, "name: shop\n", "name: shop\nvars:\n  launch: 2024-01-04\n", 1)
+	for _, rule := range []string{`v < date("2024-01-04")`, "v < vars.launch", `v.Year() == 2024 && int(v.Weekday()) <= 3`, `as_of - v > duration("1360h")`} {
+		f := newFixture(t, fmt.Sprintf(spec, "TIMESTAMPTZ '2024-01-01 23:30:00+00' + any_value(customer_id)::INTEGER * INTERVAL 1 DAY", quoteYAML(rule)), fixtureOrders)
+		f.mustRun("2024-03-01", nil)
+		got := strings.Join(f.query(`SELECT entity FROM segrun_store.current_memberships WHERE segment = 'hit' ORDER BY entity::BIGINT`), " ")
+		if got != "1 2" {
+			t.Errorf("%s: entities in hit: %q, want \"1 2\"", rule, got)
+		}
+	}
 }

@@ -106,10 +106,10 @@ func (e *RuleEnv) build() map[string]any {
 }
 
 // CompileRule compiles a rule once against the typed environment, as a boolean. now() is disabled: a rule
-// must give the same answer whenever it runs, so dates come from as_of. date("2024-01-31") is midnight
-// UTC, as DATE columns and as_of are, not midnight wherever the run happens.
+// must give the same answer whenever it runs, so dates come from as_of. (expr's date("2024-01-31") is
+// midnight UTC, as DATE columns and as_of are; TestRuleDatesAreUTCWhereverTheRunHappens holds it there.)
 func CompileRule(src string, env *RuleEnv, extra ...expr.Option) (*vm.Program, error) {
-	opts := []expr.Option{expr.Env(env.build()), expr.AsBool(), expr.DisableBuiltin("now"), expr.Timezone("UTC")}
+	opts := []expr.Option{expr.Env(env.build()), expr.AsBool(), expr.DisableBuiltin("now")}
 	return expr.Compile(src, append(opts, extra...)...)
 }
 

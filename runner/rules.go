@@ -151,7 +151,7 @@ func (rs *ruleSet) kernelled() []bool {
 }
 
 // batchResult is the outcome for one batch: a segment code per row (first match, or else, or -1), or for
-// multi segmentations a set of matching rules per row; and per rule, the rows it skipped for a NULL.
+// multi segmentations a set of matching rules per row; and per rule, the rows it skipped for a NULL (or NaN).
 type batchResult struct {
 	codes       []int16
 	sets        []uint64
@@ -169,7 +169,7 @@ func (w *ruleWorker) evaluate(cols []*vec, nulls [][]bool, n int) (*batchResult,
 	}
 	rowNull := w.nulls[:n]
 	for ri, r := range rs.rules {
-		// A rule that reads a NULL does not match: work out which rows it cannot judge.
+		// A rule that reads a NULL (or NaN) does not match: work out which rows it cannot judge.
 		clear(rowNull)
 		for _, c := range r.reads {
 			if nl := nulls[c]; nl != nil {
@@ -200,7 +200,7 @@ func (w *ruleWorker) evaluate(cols []*vec, nulls [][]bool, n int) (*batchResult,
 	return res, nil
 }
 
-// recordNulls counts, per rule, the rows it skipped for a NULL among those that reached it (no earlier
+// recordNulls counts, per rule, the rows it skipped for a NULL or NaN among those that reached it (no earlier
 // rule matched): those are the rows whose segment a data gap decided.
 func (w *ruleWorker) recordNulls(ri int, rowNull []bool, res *batchResult) {
 	var skipped int64
