@@ -40,8 +40,7 @@ func ruleType(duckType string) any {
 		return 0.0
 	case isText(t) || t == "UUID":
 		return ""
-	case t == "DATE" || t == "TIMESTAMP" || t == "TIMESTAMP WITH TIME ZONE" || t == "TIMESTAMP_S" ||
-		t == "TIMESTAMP_MS" || t == "TIMESTAMP_NS":
+	case t == "DATE" || strings.HasPrefix(t, "TIMESTAMP"): // _S, _MS, _NS, WITH TIME ZONE, TZ as declared
 		return time.Time{}
 	}
 	return nil
