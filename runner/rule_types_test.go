@@ -51,7 +51,8 @@ func TestRulesReadEveryDuckDBType(t *testing.T) {
 		{name: "HUGEINT sum", sql: "sum(customer_id::BIGINT * 10)", rule: "v >= 40", hits: "1 3 4 5"},
 		{name: "HUGEINT negative", sql: "-any_value(customer_id)::HUGEINT", rule: "v < -3", hits: "4 5"},
 		{name: "HUGEINT in the VM", sql: "sum(customer_id::BIGINT * 10)", rule: "v % 3 == 0", hits: "3"},
-		{name: "UHUGEINT", sql: "any_value(customer_id)::UHUGEINT", rule: "v in [2, 5]", hits: "2 5"},
+		// DuckDB's Arrow export wraps a UHUGEINT from 2^127 up (2^128-1 arrives as -1): refused.
+		{name: "UHUGEINT", sql: "any_value(customer_id)::UHUGEINT", rule: "v in [2, 5]", invalid: `column "v" has type UHUGEINT, which rules cannot read (convert it in SQL: e.g. v::HUGEINT, or v::DOUBLE)`},
 		{name: "FLOAT", sql: "(any_value(customer_id) + 0.5)::FLOAT", rule: "v > 3.0 && v < 5.0", hits: "3 4"},
 		{name: "DOUBLE", sql: "any_value(customer_id) / 4", rule: "v == 0.75", hits: "3"},
 		{name: "DECIMAL(4,1)", sql: "(any_value(customer_id) / 10)::DECIMAL(4,1)", rule: "v == 0.3", hits: "3"},

@@ -115,7 +115,7 @@ func intsFromArrow(a arrow.Array, v *vec, n int) error {
 			}
 			out[i] = int64(u)
 		}
-	case *array.Decimal128: // HUGEINT and UHUGEINT, as decimal(38, 0)
+	case *array.Decimal128: // HUGEINT, as decimal(38, 0)
 		if scale := arr.DataType().(arrow.DecimalType).GetScale(); scale != 0 {
 			return unexpectedArrow(a, kInt)
 		}

@@ -23,9 +23,10 @@ import (
 // ruleType is how a DuckDB column looks to a rule: the Go zero value expr type-checks against, or nil when
 // rules cannot read that type (validation then names the column and its type, with unreadableHint).
 //
-// Every integer type is an int, HUGEINT, UHUGEINT and UBIGINT included (DuckDB types sum(BIGINT) HUGEINT):
-// the rule engine holds integers as int64 and fails the run, naming the row, on a value outside its range
-// rather than compare a wrapped one. DECIMALs are doubles (12.34 is 12.34, whatever width DuckDB stores it
+// Every integer type is an int, HUGEINT and UBIGINT included (DuckDB types sum(BIGINT) HUGEINT): the rule
+// engine holds integers as int64 and fails the run, naming the row, on a value outside its range rather
+// than compare a wrapped one. Not UHUGEINT: DuckDB hands it to Arrow as a signed decimal(38,0), so a value
+// from 2^127 up arrives already wrapped (2^128-1 as -1), past anything the engine could check. DECIMALs are doubles (12.34 is 12.34, whatever width DuckDB stores it
 // in). DATE and every TIMESTAMP are instants (time.Time, UTC, to the microsecond), compared with as_of, a
 // date var or expr's date(). UUIDs are text, as DuckDB hands them over.
 func ruleType(duckType string) any {
@@ -34,7 +35,7 @@ func ruleType(duckType string) any {
 	case t == "BOOLEAN":
 		return false
 	case t == "TINYINT" || t == "SMALLINT" || t == "INTEGER" || t == "BIGINT" || t == "HUGEINT" ||
-		t == "UTINYINT" || t == "USMALLINT" || t == "UINTEGER" || t == "UBIGINT" || t == "UHUGEINT":
+		t == "UTINYINT" || t == "USMALLINT" || t == "UINTEGER" || t == "UBIGINT":
 		return 0
 	case t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL"):
 		return 0.0
@@ -52,6 +53,8 @@ func unreadableHint(name, duckType string) string {
 	switch {
 	case strings.HasPrefix(t, "TIME"):
 		return fmt.Sprintf("e.g. hour(%s), or epoch(%[1]s) for seconds since midnight", name)
+	case t == "UHUGEINT":
+		return fmt.Sprintf("e.g. %s::HUGEINT, or %[1]s::DOUBLE", name)
 	case t == "INTERVAL":
 		return fmt.Sprintf("e.g. epoch(%s) for seconds, or compare dates instead", name)
 	case strings.HasSuffix(t, "]"):
