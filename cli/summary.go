@@ -73,7 +73,7 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	writeSegmentTable(w, d.Segments)
 	for _, r := range s.Rules {
 		if r.NullSkipped > 0 {
-			fmt.Fprintf(w, "  rule %s skipped %s rows with a NULL in a column it reads\n", r.Segment, thousands(r.NullSkipped))
+			fmt.Fprintf(w, "  rule %s skipped %s rows with a NULL or NaN in a column it reads\n", r.Segment, thousands(r.NullSkipped))
 		}
 	}
 	if s.RuleEvaluations > 0 && s.RuleSeconds > 0 {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,6 +41,10 @@ func (e *execution) applyRules(ctx context.Context, j *segJob, rs *ruleSet, tabl
 		}
 		defer release(batches)
 		results, stats, err := rs.evaluateAll(ctx, batches, pos, workers(e.o.Threads))
+		var rowErr *ruleRowError
+		if errors.As(err, &rowErr) {
+			return rs.failure("segmentation "+j.name, rowErr, batches, j.entity, pos)
+		}
 		if err != nil {
 			return fmt.Errorf("segmentation %s: %w", j.name, err)
 		}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -9,9 +10,9 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/segrun/segrun/spec"
@@ -70,7 +71,7 @@ func compileRules(rules []spec.Rule, elseSegment string, multi bool, env *RuleEn
 		if err != nil {
 			return nil, fmt.Errorf("rule %d (%s): %w", i+1, r.Segment, err)
 		}
-		checked, err := expr.Compile(r.When, expr.Env(env.build()), expr.AsBool(), expr.DisableBuiltin("now"), expr.Optimize(false))
+		checked, err := CompileRule(r.When, env, expr.Optimize(false))
 		if err != nil {
 			return nil, fmt.Errorf("rule %d (%s): %w", i+1, r.Segment, err)
 		}
@@ -152,7 +153,7 @@ func (rs *ruleSet) kernelled() []bool {
 }
 
 // batchResult is the outcome for one batch: a segment code per row (first match, or else, or -1), or for
-// multi segmentations a set of matching rules per row; and per rule, the rows it skipped for a NULL.
+// multi segmentations a set of matching rules per row; and per rule, the rows it skipped for a NULL (or NaN).
 type batchResult struct {
 	codes       []int16
 	sets        []uint64
@@ -170,7 +171,7 @@ func (w *ruleWorker) evaluate(cols []*vec, nulls [][]bool, n int) (*batchResult,
 	}
 	rowNull := w.nulls[:n]
 	for ri, r := range rs.rules {
-		// A rule that reads a NULL does not match: work out which rows it cannot judge.
+		// A rule that reads a NULL (or NaN) does not match: work out which rows it cannot judge.
 		clear(rowNull)
 		for _, c := range r.reads {
 			if nl := nulls[c]; nl != nil {
@@ -201,7 +202,7 @@ func (w *ruleWorker) evaluate(cols []*vec, nulls [][]bool, n int) (*batchResult,
 	return res, nil
 }
 
-// recordNulls counts, per rule, the rows it skipped for a NULL among those that reached it (no earlier
+// recordNulls counts, per rule, the rows it skipped for a NULL or NaN among those that reached it (no earlier
 // rule matched): those are the rows whose segment a data gap decided.
 func (w *ruleWorker) recordNulls(ri int, rowNull []bool, res *batchResult) {
 	var skipped int64
@@ -274,7 +275,12 @@ func (w *ruleWorker) evalVM(ri int, cols []*vec, rowNull []bool, out []bool) err
 		}
 		v, err := w.vm.Run(r.program, w.env)
 		if err != nil {
-			return fmt.Errorf("rule %d (%s) failed on a row: %w", ri+1, r.segment, err)
+			msg := err.Error()
+			var fe *file.Error
+			if errors.As(err, &fe) {
+				msg = fe.Message // without the snippet: the Failure quotes the rule
+			}
+			return &ruleRowError{row: i, rule: ri, columns: r.reads, msg: msg}
 		}
 		out[i], _ = v.(bool)
 	}
@@ -338,10 +344,18 @@ func (rs *ruleSet) evaluateAll(ctx context.Context, batches []arrow.RecordBatch,
 						var err error
 						if nulls[c], err = fromArrow(rec.Column(colPos[c]), rs.kinds[c], cols[c], nulls[c]); err != nil {
 							errs[bi] = fmt.Errorf("column %s: %w", rs.columns[c], err)
-							return
+							if ve, ok := err.(*ruleValueError); ok {
+								errs[bi] = &ruleRowError{row: ve.row, rule: -1, columns: []int{c}, msg: "column " + rs.columns[c] + ": " + ve.msg}
+							}
+							break
 						}
 					}
-					results[bi], errs[bi] = w.evaluate(cols, nulls, n)
+					if errs[bi] == nil {
+						results[bi], errs[bi] = w.evaluate(cols, nulls, n)
+					}
+					if re, ok := errs[bi].(*ruleRowError); ok {
+						re.batch = bi
+					}
 				}()
 			}
 		}()
@@ -372,99 +386,31 @@ func (rs *ruleSet) evaluateAll(ctx context.Context, batches []arrow.RecordBatch,
 	return results, stats, nil
 }
 
-// fromArrow loads an Arrow column into v as kind k, without copying where Arrow's layout is already the
-// one the kernels use (int64, float64). It returns the column's NULL mask (nil when it has none).
-func fromArrow(a arrow.Array, k vkind, v *vec, nullBuf []bool) ([]bool, error) {
-	n := a.Len()
-	v.kind = k
-	switch arr := a.(type) {
-	case *array.Int64:
-		v.i = arr.Int64Values()
-	case *array.Int32:
-		copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) })
-	case *array.Int16:
-		copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) })
-	case *array.Int8:
-		copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) })
-	case *array.Uint64:
-		copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) })
-	case *array.Uint32:
-		copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) })
-	case *array.Uint16:
-		copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) })
-	case *array.Uint8:
-		copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) })
-	case *array.Float64:
-		v.f = arr.Float64Values()
-	case *array.Float32:
-		f := v.floatsFor(n)
-		for i := range f {
-			f[i] = float64(arr.Value(i))
-		}
-	case *array.Decimal128:
-		scale := arr.DataType().(*arrow.Decimal128Type).Scale
-		f := v.floatsFor(n)
-		for i := range f {
-			f[i] = arr.Value(i).ToFloat64(scale)
-		}
-	case *array.String:
-		if cap(v.s) < n {
-			v.s = make([]string, n)
-		}
-		v.s = v.s[:n]
-		for i := range v.s {
-			v.s[i] = arr.Value(i) // a view into Arrow's buffer: no copy
-		}
-	case *array.Dictionary: // an ENUM
-		_, names, ok := enumArrow(arr)
-		if !ok {
-			return nil, fmt.Errorf("rules cannot read Arrow type %s", a.DataType())
-		}
-		if cap(v.s) < n {
-			v.s = make([]string, n)
-		}
-		v.s = v.s[:n]
-		for i := range v.s {
-			if arr.IsValid(i) {
-				v.s[i] = names.Value(arr.GetValueIndex(i))
-			} else {
-				v.s[i] = ""
-			}
-		}
-	case *array.Boolean:
-		b := v.boolsFor(n)
-		for i := range b {
-			b[i] = arr.Value(i)
-		}
-	case *array.Date32:
-		copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) * 86_400_000_000 })
-	case *array.Timestamp:
-		unit := arr.DataType().(*arrow.TimestampType).Unit
-		mult := map[arrow.TimeUnit]int64{arrow.Second: 1_000_000, arrow.Millisecond: 1_000, arrow.Microsecond: 1}[unit]
-		if unit == arrow.Nanosecond {
-			copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) / 1_000 })
-		} else {
-			copyInts(v, n, func(i int) int64 { return int64(arr.Value(i)) * mult })
-		}
-	default:
-		return nil, fmt.Errorf("rules cannot read Arrow type %s", a.DataType())
-	}
-	if a.NullN() == 0 {
-		return nil, nil
-	}
-	if cap(nullBuf) < n {
-		nullBuf = make([]bool, n)
-	}
-	nullBuf = nullBuf[:n]
-	for i := range nullBuf {
-		nullBuf[i] = a.IsNull(i)
-	}
-	return nullBuf, nil
+// ruleRowError is the rules failing on one row of a batch: a rule expr's VM could not evaluate there
+// (int(name) on a name that is no number), or a value the engine cannot hold. It is the data's fault, so
+// applyRules makes it the run's Failure, with the row's entity and values.
+type ruleRowError struct {
+	batch, row int
+	rule       int   // index of the failing rule, or -1 for a column's value
+	columns    []int // the rule columns (indexes into ruleSet.columns) whose values explain it
+	msg        string
 }
 
-func copyInts(v *vec, n int, at func(int) int64) {
-	out := v.intsFor(n)
-	for i := range out {
-		out[i] = at(i)
+func (e *ruleRowError) Error() string { return e.msg }
+
+// failure turns e into the run's Failure: the segmentation, the rule as written, and the row. entity is
+// the batch column holding the entity; colPos, the batch columns of the rule columns.
+func (rs *ruleSet) failure(step string, e *ruleRowError, batches []arrow.RecordBatch, entity string, colPos []int) *Failure {
+	f := &Failure{Step: step, Msg: e.msg}
+	if e.rule >= 0 {
+		r := rs.rules[e.rule]
+		f.Msg = fmt.Sprintf("rule %d (%s) %q failed: %s", e.rule+1, r.segment, r.src, e.msg)
 	}
+	rec := batches[e.batch]
+	row := entity + "=" + arrowValueText(rec.Column(0), e.row)
+	for _, c := range e.columns {
+		row += ", " + rs.columns[c] + "=" + arrowValueText(rec.Column(colPos[c]), e.row)
+	}
+	f.Details = []string{"for example " + row}
+	return f
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 var ruleTestCols = colsOf("recency_days BIGINT", "frequency INTEGER", "monetary DOUBLE", "aov DECIMAL(12,2)",
 	"country VARCHAR", "vip BOOLEAN", "last_order TIMESTAMP", "signup DATE")
 
-// ruleTestBatch builds random rows with NULLs in every column.
+// ruleTestBatch builds random rows with NULLs in every column (and NaNs among the doubles).
 func ruleTestBatch(r *rand.Rand, n int) arrow.RecordBatch {
 	mem := memory.DefaultAllocator
 	schema := arrow.NewSchema([]arrow.Field{
@@ -38,7 +39,13 @@ func ruleTestBatch(r *rand.Rand, n int) arrow.RecordBatch {
 		null := func() bool { return r.IntN(12) == 0 }
 		appendOr(b.Field(0).(*array.Int64Builder), null(), func(x *array.Int64Builder) { x.Append(int64(r.IntN(800) - 5)) })
 		appendOr(b.Field(1).(*array.Int32Builder), null(), func(x *array.Int32Builder) { x.Append(int32(r.IntN(20))) })
-		appendOr(b.Field(2).(*array.Float64Builder), null(), func(x *array.Float64Builder) { x.Append(r.Float64()*3000 - 100) })
+		appendOr(b.Field(2).(*array.Float64Builder), null(), func(x *array.Float64Builder) {
+			if r.IntN(25) == 0 {
+				x.Append(math.NaN()) // missing to rules, as NULL is
+			} else {
+				x.Append(r.Float64()*3000 - 100)
+			}
+		})
 		appendOr(b.Field(3).(*array.Decimal128Builder), null(), func(x *array.Decimal128Builder) {
 			x.Append(cents(int64(r.IntN(100000))))
 		})

@@ -382,7 +382,7 @@ func (c *validator) typeRules(path string, seg spec.Segmentation, env *RuleEnv) 
 			continue
 		}
 		if _, err := CompileRule(r.When, env); err != nil {
-			c.add(RuleDiagnostic(c.s.Doc, at, seg.From, env, err))
+			c.add(RuleDiagnostic(c.s.Doc, at, seg.From, r.When, env, err))
 		}
 	}
 }
