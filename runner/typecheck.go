@@ -333,6 +333,10 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 			fmt.Sprintf("%s has no column %q, the entity every segmentation assigns%s", seg.From, c.s.Entity, suggestSuffix(sugg)), sugg)
 		return nil, nil
 	}
+	if problem := entityTypeProblem(c.s.Entity, input[entity].Type); problem != "" {
+		c.errorAt(path+"/from", "segmentation.entity", fmt.Sprintf("%s: %s", seg.From, problem), "")
+		return nil, nil
+	}
 	if typ := input[entity].Type; c.v.EntityType == "" {
 		c.v.EntityType, c.entityFrom = typ, seg.From
 	} else if typ != c.v.EntityType {
