@@ -84,7 +84,7 @@ func bigOrders(last string) (string, int) {
 func TestPlainReaderGivesWayLate(t *testing.T) {
 	bad, lines := bigOrders("7,99999,2024-02-01 10:00:00,ten\n")
 	f := newFixture(t, fixtureSpec, bad)
-	f.failsWith("2024-03-01", "source orders", "1 rows do not parse", fmt.Sprintf("orders.csv:%d:", lines), "ten")
+	f.failsWith("2024-03-01", "source orders", "1 row does not parse", fmt.Sprintf("orders.csv:%d:", lines), "ten")
 
 	// DuckDB reads a T between date and time; the plain reader leaves it to DuckDB.
 	odd, _ := bigOrders("7,99999,2024-02-01T10:00:00,5.00\n")
@@ -153,5 +153,5 @@ segmentations:`, 1)
 	expectRows(t, "store, loaded by the plain reader and by DuckDB's", plain.published(), duck.published()...)
 
 	bad, lines := bigOrders("7,99999,2024-02-01 10:00:00,ten\n")
-	newFixture(t, spec, bad).failsWith("2024-03-01", "source orders", "1 rows do not parse", fmt.Sprintf("orders.csv:%d:", lines), "ten")
+	newFixture(t, spec, bad).failsWith("2024-03-01", "source orders", "1 row does not parse", fmt.Sprintf("orders.csv:%d:", lines), "ten")
 }

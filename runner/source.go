@@ -92,6 +92,9 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		if err := e.db.Exec(ctx, r.view); err != nil {
 			return 0, r.readFailure(err)
 		}
+		if err := e.checkLoadedTypes(ctx, r, name, declared); err != nil {
+			return 0, err
+		}
 		r.plain = e.plainReader(r, read)
 		e.streamed[name], e.views[name], streamed = r, true, true
 		return 0, nil
@@ -115,6 +118,9 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 			return 0, err
 		}
 	}
+	if err := e.checkLoadedTypes(ctx, r, name, declared); err != nil {
+		return 0, err
+	}
 	if err := e.checkCasts(ctx, step, name, castChecks); err != nil {
 		return 0, err
 	}
@@ -128,6 +134,9 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 // readFailure is the error of reading the source's files: the data's problem (exit 1) or the
 // environment's (exit 3), as sqlFailure tells them apart.
 func (r *sourceRead) readFailure(err error) error {
+	if p, ok := csvProblem(err); ok {
+		return &Failure{Step: r.step, Msg: p.Msg, Details: p.Details}
+	}
 	return sqlFailure(r.step, "reading "+strings.Join(r.paths, ", ")+": ", err, "")
 }
 
@@ -158,26 +167,7 @@ func hasAny(m map[string]any, keys []string) bool {
 
 // listFiles expands the source's paths and globs the way DuckDB's readers will.
 func (e *execution) listFiles(ctx context.Context, paths []string) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		rows, err := e.db.Query(ctx, "SELECT file FROM glob(?) ORDER BY file", p)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var f string
-			if err := rows.Scan(&f); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			files = append(files, f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return files, nil
+	return globFiles(ctx, e.db, paths)
 }
 
 func fingerprint(files []string) ([]FileFingerprint, error) {
@@ -250,7 +240,7 @@ func (e *execution) checkCasts(ctx context.Context, step, table string, checks [
 			if err != nil {
 				return err
 			}
-			problems = append(problems, fmt.Sprintf("column %s: %d values do not cast to %s, for example %s", c.column, n, c.typ, strings.Join(sample, ", ")))
+			problems = append(problems, fmt.Sprintf("column %s: %s %s not cast to %s, for example %s", c.column, valuesCount(n), doOrDoes(n), c.typ, strings.Join(sample, ", ")))
 		}
 		if err := e.db.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", sql.Ident(table), c.marker)); err != nil {
 			return err
@@ -285,7 +275,7 @@ func (e *execution) checkRejects(ctx context.Context, r *sourceRead) error {
 		return err
 	}
 	defer rows.Close()
-	f := &Failure{Step: r.step, Msg: fmt.Sprintf("%d rows do not parse as the declared columns", n)}
+	f := &Failure{Step: r.step, Msg: fmt.Sprintf("%s %s not parse as the declared columns", rowsCount(n), doOrDoes(n))}
 	for rows.Next() {
 		var file, column, kind, msg, line string
 		var lineNo int64
@@ -330,7 +320,7 @@ func (e *execution) checkNotNull(ctx context.Context, step, table string, declar
 			if err != nil {
 				return 0, err
 			}
-			f.Details = append(f.Details, fmt.Sprintf("column %s: %d rows are NULL, for example:", c, n))
+			f.Details = append(f.Details, fmt.Sprintf("column %s: %s %s NULL, for example:", c, rowsCount(n), isOrAre(n)))
 			f.Details = append(f.Details, indent(sample)...)
 		}
 	}

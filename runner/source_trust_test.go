@@ -1,9 +1,14 @@
 package runner
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
 )
 
 // peopleSpec reads data/people.csv with the options given and keeps customers spending 100 or more.
@@ -34,8 +39,6 @@ func TestColumnsOptionKeepsTheSpecsOrder(t *testing.T) {
 		`1 "big"`, `2 "big"`, `3 "small"`)
 }
 
-var _ = strings.Contains
-
 // An id column DuckDB sniffs as DOUBLE (too long for BIGINT) cannot key entities: validation says which
 // type to declare, instead of the store keeping 1.2345678901234567e+19.
 func TestDoubleEntityIsAValidationError(t *testing.T) {
@@ -57,4 +60,93 @@ func TestDoubleEntityIsAValidationError(t *testing.T) {
 	f.mustRun("2024-03-01", nil)
 	expectRows(t, "memberships", f.query(`SELECT entity, segment FROM segrun_store.current_memberships ORDER BY entity`),
 		`"12345678901234567891" "big"`, `"12345678901234567892" "small"`)
+}
+
+// splitSpec reads data/a.csv and data/b.csv as one source with amount declared DOUBLE.
+func splitSpec(options string) string {
+	return `version: 1
+name: split
+entity: customer_id
+sources:
+  orders:
+    path: [data/a.csv, data/b.csv]
+` + options + `
+    columns:
+      customer_id: {type: BIGINT}
+      amount: {type: DOUBLE}
+segmentations:
+  buyers:
+    from: orders
+    rules:
+      - {segment: big, when: "amount > 15"}
+    else: small
+`
+}
+
+// Files of one source whose headers disagree were read with amount as VARCHAR, and the rule kernels
+// panicked on it. Validation now names both files and the option that reads them by name.
+func TestFilesWithDifferentHeadersAreRefused(t *testing.T) {
+	f := newFixture(t, splitSpec(""), "")
+	f.write("data/a.csv", "customer_id,name,amount\n1,ann,10\n2,bob,20\n")
+	f.write("data/b.csv", "customer_id,amount,name\n3,30,cy\n4,5,dee\n")
+	res, err := f.run("2024-03-01", nil)
+	if err == nil || res == nil || res.Validation == nil || !res.Validation.Diagnostics.HasErrors() {
+		t.Fatalf("want invalid spec, got %v", err)
+	}
+	d := fmt.Sprint(res.Validation.Diagnostics)
+	for _, frag := range []string{"a.csv has the columns customer_id, name, amount", "b.csv has customer_id, amount, name", "union_by_name: true"} {
+		if !strings.Contains(d, frag) {
+			t.Errorf("diagnostics lack %q:\n%s", frag, d)
+		}
+	}
+}
+
+// union_by_name reads each file by its header: the run loads every file with the declared types (DuckDB
+// refused it before: no rejects table with union_by_name), and a value that does not parse stops the run
+// naming the file and line.
+func TestUnionByNameReadsEachFileByItsHeader(t *testing.T) {
+	f := newFixture(t, splitSpec("    options: {union_by_name: true}"), "")
+	f.write("data/a.csv", "customer_id,name,amount\n1,ann,10\n2,bob,20\n")
+	f.write("data/b.csv", "customer_id,amount,name\n3,30,cy\n4,5,dee\n")
+	f.mustRun("2024-03-01", nil)
+	expectRows(t, "memberships", f.query(`SELECT entity, segment FROM segrun_store.current_memberships ORDER BY entity`),
+		`1 "small"`, `2 "big"`, `3 "big"`, `4 "small"`)
+
+	f.write("data/b.csv", "customer_id,amount,name\n3,30,cy\n4,twenty,dee\n")
+	f.failsWith("2024-03-02", "source orders", "b.csv:3", `"twenty"`, "amount")
+}
+
+// Whatever the reader, a declared column that comes out of the load with another type stops the run,
+// naming the source, its files and the column: the rule kernels and every later step trust the contract.
+func TestLoadedTypesMustBeTheDeclaredOnes(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(ctx, "CREATE TABLE orders AS SELECT 1::BIGINT AS customer_id, '20'::VARCHAR AS amount, 2.5::DECIMAL(18,2) AS price"); err != nil {
+		t.Fatal(err)
+	}
+	e := &execution{db: db}
+	r := &sourceRead{name: "orders", step: "source orders", files: []string{"data/a.csv", "data/b.csv"}}
+	declared := spec.Map[spec.ColumnSpec]{
+		{Key: "customer_id", Value: spec.ColumnSpec{Type: "bigint"}},
+		{Key: "amount", Value: spec.ColumnSpec{Type: "DOUBLE"}},
+		{Key: "price", Value: spec.ColumnSpec{Type: "decimal(18, 2)"}},
+		{Key: "note", Value: spec.ColumnSpec{}},
+	}
+	err = e.checkLoadedTypes(ctx, r, "orders", declared)
+	var f *Failure
+	if !errors.As(err, &f) {
+		t.Fatalf("want a Failure, got %v", err)
+	}
+	if len(f.Details) != 2 || !strings.Contains(f.Error(), "source orders") ||
+		!strings.Contains(f.Details[0], "column amount: read from data/a.csv, data/b.csv as VARCHAR, but declared DOUBLE") {
+		t.Errorf("failure:\n%s", f.Error())
+	}
+	declared[1].Value.Type = "VARCHAR"
+	if err := e.checkLoadedTypes(ctx, r, "orders", declared); err != nil {
+		t.Errorf("types as declared: %v", err)
+	}
 }

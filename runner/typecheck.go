@@ -138,6 +138,16 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 			}
 		}
 	}
+	if format == "csv" {
+		files, err := globFiles(c.ctx, c.db, paths)
+		if err != nil {
+			return nil, err
+		}
+		if msg := csvHeadersDisagree(c.ctx, c.db, files, src.Options); msg != "" {
+			c.errorAt(path+"/path", "source.read", fmt.Sprintf("source %s: %s", name, msg), "")
+			return nil, nil
+		}
+	}
 	if format == "csv" && pinnable(paths, src.Options) {
 		// Sniff once, here, with the options the run reads with; the run then reads without sniffing. A
 		// file the sniffer cannot read is described below, which locates the problem for the message.
