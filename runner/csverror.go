@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // csvReadProblem is a CSV reader's or sniffer's error, cut down from DuckDB's message (about 1,500
@@ -26,6 +28,10 @@ var (
 	csvSniffFile  = regexp.MustCompile(`Error when sniffing file "([^"]*)"`)
 	csvColumnsMsg = regexp.MustCompile(`Expected Number of Columns: (\d+) Found: (\d+)`)
 )
+
+// quoteHint explains a quoted field read as several: the sniffer decided there is no quoting from the
+// lines it sampled.
+const quoteHint = "a quoted field the reader split: DuckDB's sniffer looks only at the first sample_size rows (20480) and found no quoting there; set quote: '\"' (and escape, if quotes are escaped) under the source's options, or sample_size: -1"
 
 // csvProblem recognises DuckDB's CSV errors in err; ok is false for any other error.
 func csvProblem(err error) (p csvReadProblem, ok bool) {
@@ -64,9 +70,29 @@ func csvProblem(err error) (p csvReadProblem, ok bool) {
 		p.Details = append(p.Details, "the line: "+truncate(orig, 120))
 	}
 	if m := csvColumnsMsg.FindStringSubmatch(first); m != nil && strings.ContainsAny(orig, `"'`) {
-		p.Details = append(p.Details, "the line has quotes the reader does not know: the sniffer looks only at the first sample_size rows, so if no quoted field comes before, set quote: '\"' (and escape) under the source's options")
+		p.Details = append(p.Details, quoteHint)
 	} else if m != nil {
 		p.Details = append(p.Details, "the line has a different number of fields than the header: fix the file, or set delim, quote or header under the source's options if the sniffer guessed them wrong")
 	}
 	return p, true
+}
+
+// sourceReadMessage is validation's message for a source its reader could not describe: a compressed
+// file that does not decompress is named as such (DuckDB's sniffer only says it found no dialect), a CSV
+// error is cut down by csvProblem, and anything else is DuckDB's message.
+func sourceReadMessage(files []string, se *sql.Error) string {
+	p, ok := csvProblem(se)
+	if !ok {
+		return se.Msg
+	}
+	if strings.Contains(p.Msg, "sniffer") {
+		for _, f := range files {
+			if isGzip(f) && strings.HasPrefix(p.Msg, f+":") {
+				if err := gunzipFile(f); err != nil {
+					return err.Error()
+				}
+			}
+		}
+	}
+	return p.Msg + "; " + strings.Join(p.Details, "; ")
 }

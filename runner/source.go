@@ -134,6 +134,9 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 // readFailure is the error of reading the source's files: the data's problem (exit 1) or the
 // environment's (exit 3), as sqlFailure tells them apart.
 func (r *sourceRead) readFailure(err error) error {
+	if f := r.corruptFile(); f != nil {
+		return f
+	}
 	if p, ok := csvProblem(err); ok {
 		return &Failure{Step: r.step, Msg: p.Msg, Details: p.Details}
 	}
@@ -145,7 +148,9 @@ func (e *execution) finishSource(r *sourceRead, rows int64) error {
 	if rows == 0 && !r.allowEmpty {
 		return failf(r.step, "no rows in %s (set allow_empty: true if an empty source is normal)", strings.Join(r.files, ", "))
 	}
-	r.wg.Wait()
+	if f := r.corruptFile(); f != nil {
+		return f
+	}
 	if r.fpErr != nil {
 		return fmt.Errorf("%s: fingerprinting files: %w", r.step, r.fpErr)
 	}
@@ -183,7 +188,15 @@ func fingerprint(files []string) ([]FileFingerprint, error) {
 			return nil, err
 		}
 		h := xxh3.New()
-		_, err = io.Copy(h, fh)
+		if isGzip(f) {
+			// Hashed as it is decompressed: a file that does not decompress whole is reported as such.
+			err = gunzipCheck(f, io.TeeReader(fh, h))
+			if err == nil {
+				_, err = io.Copy(h, fh) // anything after the gzip stream is hashed too
+			}
+		} else {
+			_, err = io.Copy(h, fh)
+		}
 		fh.Close()
 		if err != nil {
 			return nil, err
@@ -270,12 +283,17 @@ func (e *execution) checkRejects(ctx context.Context, r *sourceRead) error {
 	if n == 0 {
 		return nil
 	}
+	if f := r.corruptFile(); f != nil { // a torn last line is the file's damage, not a bad row
+		return f
+	}
 	rows, err := e.db.Query(ctx, "SELECT * FROM ("+lines+") ORDER BY file_path, line LIMIT 5")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	f := &Failure{Step: r.step, Msg: fmt.Sprintf("%s %s not parse as the declared columns", rowsCount(n), doOrDoes(n))}
+	var hint []string
+	quoteHinted := false
 	for rows.Next() {
 		var file, column, kind, msg, line string
 		var lineNo int64
@@ -287,10 +305,15 @@ func (e *execution) checkRejects(ctx context.Context, r *sourceRead) error {
 			msg = fmt.Sprintf("column %q is empty, but it is declared not_null", column)
 		}
 		f.Details = append(f.Details, fmt.Sprintf("%s:%d: %s: %s", file, lineNo, msg, truncate(line, 120)))
+		if kind == "TOO MANY COLUMNS" && strings.ContainsAny(line, `"'`) && !quoteHinted {
+			quoteHinted = true
+			hint = append(hint, quoteHint)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	f.Details = append(f.Details, hint...)
 	return f
 }
 

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -149,4 +151,55 @@ func TestLoadedTypesMustBeTheDeclaredOnes(t *testing.T) {
 	if err := e.checkLoadedTypes(ctx, r, "orders", declared); err != nil {
 		t.Errorf("types as declared: %v", err)
 	}
+}
+
+// truncatedGzip is people.csv of n customers, gzipped and cut in half; named adds a name column.
+func truncatedGzip(n int, named bool) string {
+	var csv strings.Builder
+	csv.WriteString("customer_id,spend")
+	if named {
+		csv.WriteString(",name")
+	}
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&csv, "\n%d,%d", i, i%200)
+		if named {
+			fmt.Fprintf(&csv, ",n%d", i)
+		}
+	}
+	csv.WriteString("\n")
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	w.Write([]byte(csv.String()))
+	w.Close()
+	return string(z.Bytes()[:z.Len()/2])
+}
+
+// A truncated .csv.gz was reported as a row with too few fields (or, cut between lines, not at all); it is
+// reported as the corrupt file it is, by validation when the sniffer trips on it and by the run otherwise.
+func TestTruncatedGzipIsReportedAsCorrupt(t *testing.T) {
+	data := truncatedGzip(30000, false)
+	spec := strings.Replace(peopleSpec("    columns: {customer_id: {type: BIGINT}}"), "data/people.csv", "data/people.csv.gz", 1)
+	f := newFixture(t, spec, "")
+	f.write("data/people.csv.gz", data)
+	f.failsWith("2024-03-01", "source people", "people.csv.gz is corrupt or truncated (gzip: unexpected EOF)")
+
+	// With the dialect given, nothing sniffs: the run reads what decompresses and must not take it as data.
+	spec = strings.Replace(peopleSpec(`    options: {auto_detect: false, header: true, delim: ",", columns: {customer_id: BIGINT, spend: BIGINT}}`),
+		"data/people.csv", "data/people.csv.gz", 1)
+	f = newFixture(t, spec, "")
+	f.write("data/people.csv.gz", data)
+	f.failsWith("2024-03-01", "source people", "people.csv.gz is corrupt or truncated (gzip: unexpected EOF)")
+}
+
+// A quoted field after the sniffer's sample is split at its comma: the report says what to set.
+func TestQuoteAfterTheSampleSaysWhatToSet(t *testing.T) {
+	var csv strings.Builder
+	csv.WriteString("customer_id,spend\n")
+	for i := 1; i <= 25000; i++ {
+		fmt.Fprintf(&csv, "%d,%d\n", i, i%200)
+	}
+	csv.WriteString("25001,\"1,000\"\n")
+	f := newFixture(t, peopleSpec("    columns: {customer_id: {type: BIGINT}}"), "")
+	f.write("data/people.csv", csv.String())
+	f.failsWith("2024-03-01", "source people", "1 row does not parse", "people.csv:25002:", "set quote: '\"'", "sample_size")
 }

@@ -171,6 +171,10 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 			return nil, err
 		}
 		msg := se.Msg
+		if format == "csv" {
+			files, _ := globFiles(c.ctx, c.db, paths)
+			msg = sourceReadMessage(files, se)
+		}
 		if strings.Contains(msg, "No files found") {
 			msg = fmt.Sprintf("no file matches %s (paths are relative to the spec file; use --no-data to validate without data)", strings.Join(paths, ", "))
 		}
