@@ -69,6 +69,12 @@ func csvProblem(err error) (p csvReadProblem, ok bool) {
 	if orig != "" {
 		p.Details = append(p.Details, "the line: "+truncate(orig, 120))
 	}
+	for _, l := range strings.Split(body, "\n") {
+		// DuckDB's own advice, but not to skip the rows: segrun reports bad rows rather than drop them.
+		if fix, ok := strings.CutPrefix(strings.TrimSpace(l), "Possible Solution: "); ok && !strings.Contains(fix, "ignore_errors") {
+			p.Details = append(p.Details, fix)
+		}
+	}
 	if m := csvColumnsMsg.FindStringSubmatch(first); m != nil && strings.ContainsAny(orig, `"'`) {
 		p.Details = append(p.Details, quoteHint)
 	} else if m != nil {

@@ -203,3 +203,27 @@ func TestQuoteAfterTheSampleSaysWhatToSet(t *testing.T) {
 	f.write("data/people.csv", csv.String())
 	f.failsWith("2024-03-01", "source people", "1 row does not parse", "people.csv:25002:", "set quote: '\"'", "sample_size")
 }
+
+// DuckDB's CSV errors were one line of about 1,500 characters (the whole dialect, every candidate); the
+// message leads with file:line and what to set.
+func TestCSVErrorsAreShortAndSayWhatToSet(t *testing.T) {
+	f := newFixture(t, peopleSpec(""), "")
+	utf16 := []byte{0xff, 0xfe}
+	for _, r := range "customer_id,spend\n1,100\n" {
+		utf16 = append(utf16, byte(r), 0)
+	}
+	f.write("data/people.csv", string(utf16))
+	res, err := f.run("2024-03-01", nil)
+	if err == nil || res == nil || res.Validation == nil {
+		t.Fatalf("want invalid spec, got %v", err)
+	}
+	d := fmt.Sprint(res.Validation.Diagnostics)
+	for _, frag := range []string{"people.csv:1: Invalid unicode", "encoding='UTF-16'"} {
+		if !strings.Contains(d, frag) {
+			t.Errorf("diagnostics lack %q:\n%s", frag, d)
+		}
+	}
+	if len(d) > 500 || strings.Contains(d, "sample_size = ") {
+		t.Errorf("diagnostics repeat DuckDB's whole message (%d characters):\n%s", len(d), d)
+	}
+}
