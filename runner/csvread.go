@@ -23,7 +23,8 @@ var csvDialectOptions = []string{"auto_detect", "delim", "sep", "quote", "escape
 type CSVRead struct {
 	// Typed says the reader parses the declared columns straight into their declared types.
 	Typed bool
-	// Rejects says segrun collects the rows that do not parse (the user set no error options).
+	// Rejects says segrun collects the rows that do not parse (the user set no error options, and the
+	// files are not read by name).
 	Rejects bool
 	// ForcedNotNull are the not_null columns the reader enforces (csvNotNull).
 	ForcedNotNull map[string]bool
@@ -56,7 +57,9 @@ func planCSV(src spec.Source, name string, emptyRejected []string) (map[string]a
 	if r.Typed {
 		r.ForcedNotNull = csvNotNull(src.Columns, options, emptyRejected)
 	}
-	if !hasAny(options, csvErrorOptions) {
+	// DuckDB keeps no rejects table when it reads files by name (union_by_name): such a read stops at the
+	// first value that does not parse, with DuckDB's message naming the file and line (csvReadError).
+	if !hasAny(options, csvErrorOptions) && !truthy(options["union_by_name"]) {
 		options["store_rejects"] = true
 		options["rejects_table"] = rejectsTable(name)
 		options["rejects_scan"] = rejectScansTable(name)

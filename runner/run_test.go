@@ -339,13 +339,13 @@ func (f *fixture) publishedRuns() string {
 func TestDataProblemsStopTheRunBeforePublishing(t *testing.T) {
 	t.Run("value that does not parse, by file and line", func(t *testing.T) {
 		f := newFixture(t, fixtureSpec, fixtureOrders+"6,11,2024-02-01 10:00:00,ten\n")
-		f.failsWith("2024-03-01", "source orders", "1 rows do not parse", "orders.csv:11:", `"amount"`, "ten")
+		f.failsWith("2024-03-01", "source orders", "1 row does not parse", "orders.csv:11:", `"amount"`, "ten")
 	})
 	t.Run("NULL in a not_null column", func(t *testing.T) {
 		// The CSV reader enforces not_null on typed columns, so the empty value is located by line. This
 		// also pins DuckDB's message for an empty field, which checkRejects rewrites.
 		f := newFixture(t, fixtureSpec, fixtureOrders+",11,2024-02-01 10:00:00,1.00\n")
-		f.failsWith("2024-03-01", "source orders", "1 rows do not parse", "orders.csv:11:",
+		f.failsWith("2024-03-01", "source orders", "1 row does not parse", "orders.csv:11:",
 			`column "customer_id" is empty, but it is declared not_null`, ",11,2024-02-01 10:00:00")
 	})
 	t.Run("NULL in a not_null text column", func(t *testing.T) {
@@ -354,7 +354,7 @@ func TestDataProblemsStopTheRunBeforePublishing(t *testing.T) {
 		orders := strings.ReplaceAll(fixtureOrders, "\n", ",x\n")
 		orders = strings.Replace(orders, "amount,x", "amount,note", 1) + "6,11,2024-02-01 10:00:00,1.00,\n"
 		f := newFixture(t, spec, orders)
-		f.failsWith("2024-03-01", "NULL in not_null columns", "column note: 1 rows are NULL", "order_id=11")
+		f.failsWith("2024-03-01", "NULL in not_null columns", "column note: 1 row is NULL", "order_id=11")
 	})
 	t.Run("empty source", func(t *testing.T) {
 		f := newFixture(t, fixtureSpec, "customer_id,order_id,ordered_at,amount\n")

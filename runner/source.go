@@ -94,6 +94,9 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		if err := e.db.Exec(ctx, r.view); err != nil {
 			return 0, r.readFailure(err)
 		}
+		if err := e.checkLoadedTypes(ctx, r, name, declared); err != nil {
+			return 0, err
+		}
 		r.plain = e.plainReader(r, read)
 		e.streamed[name], e.views[name], streamed = r, true, true
 		return 0, nil
@@ -117,6 +120,9 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 			return 0, err
 		}
 	}
+	if err := e.checkLoadedTypes(ctx, r, name, declared); err != nil {
+		return 0, err
+	}
 	if err := e.checkCasts(ctx, step, name, castChecks); err != nil {
 		return 0, err
 	}
@@ -130,6 +136,12 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 // readFailure is the error of reading the source's files: the data's problem (exit 1) or the
 // environment's (exit 3), as sqlFailure tells them apart.
 func (r *sourceRead) readFailure(err error) error {
+	if f := r.corruptFile(); f != nil {
+		return f
+	}
+	if p, ok := csvProblem(err); ok {
+		return &Failure{Step: r.step, Msg: p.Msg, Details: p.Details}
+	}
 	return sqlFailure(r.step, "reading "+strings.Join(r.paths, ", ")+": ", err, "")
 }
 
@@ -138,7 +150,9 @@ func (e *execution) finishSource(r *sourceRead, rows int64) error {
 	if rows == 0 && !r.allowEmpty {
 		return failf(r.step, "no rows in %s (set allow_empty: true if an empty source is normal)", strings.Join(r.files, ", "))
 	}
-	r.wg.Wait()
+	if f := r.corruptFile(); f != nil {
+		return f
+	}
 	if r.fpErr != nil {
 		return fmt.Errorf("%s: fingerprinting files: %w", r.step, r.fpErr)
 	}
@@ -160,26 +174,7 @@ func hasAny(m map[string]any, keys []string) bool {
 
 // listFiles expands the source's paths and globs the way DuckDB's readers will.
 func (e *execution) listFiles(ctx context.Context, paths []string) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		rows, err := e.db.Query(ctx, "SELECT file FROM glob(?) ORDER BY file", p)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var f string
-			if err := rows.Scan(&f); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			files = append(files, f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return files, nil
+	return globFiles(ctx, e.db, paths)
 }
 
 func fingerprint(files []string) ([]FileFingerprint, error) {
@@ -195,7 +190,15 @@ func fingerprint(files []string) ([]FileFingerprint, error) {
 			return nil, err
 		}
 		h := xxh3.New()
-		_, err = io.Copy(h, fh)
+		if isGzip(f) {
+			// Hashed as it is decompressed: a file that does not decompress whole is reported as such.
+			err = gunzipCheck(f, io.TeeReader(fh, h))
+			if err == nil {
+				_, err = io.Copy(h, fh) // anything after the gzip stream is hashed too
+			}
+		} else {
+			_, err = io.Copy(h, fh)
+		}
 		fh.Close()
 		if err != nil {
 			return nil, err
@@ -252,7 +255,7 @@ func (e *execution) checkCasts(ctx context.Context, step, table string, checks [
 			if err != nil {
 				return err
 			}
-			problems = append(problems, fmt.Sprintf("column %s: %d values do not cast to %s, for example %s", c.column, n, c.typ, strings.Join(sample, ", ")))
+			problems = append(problems, fmt.Sprintf("column %s: %s %s not cast to %s, for example %s", c.column, valuesCount(n), doOrDoes(n), c.typ, strings.Join(sample, ", ")))
 		}
 		if err := e.db.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", sql.Ident(table), c.marker)); err != nil {
 			return err
@@ -282,12 +285,17 @@ func (e *execution) checkRejects(ctx context.Context, r *sourceRead) error {
 	if n == 0 {
 		return nil
 	}
+	if f := r.corruptFile(); f != nil { // a torn last line is the file's damage, not a bad row
+		return f
+	}
 	rows, err := e.db.Query(ctx, "SELECT * FROM ("+lines+") ORDER BY file_path, line LIMIT 5")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	f := &Failure{Step: r.step, Msg: fmt.Sprintf("%d rows do not parse as the declared columns", n)}
+	f := &Failure{Step: r.step, Msg: fmt.Sprintf("%s %s not parse as the declared columns", rowsCount(n), doOrDoes(n))}
+	var hint []string
+	quoteHinted := false
 	for rows.Next() {
 		var file, column, kind, msg, line string
 		var lineNo int64
@@ -299,10 +307,15 @@ func (e *execution) checkRejects(ctx context.Context, r *sourceRead) error {
 			msg = fmt.Sprintf("column %q is empty, but it is declared not_null", column)
 		}
 		f.Details = append(f.Details, fmt.Sprintf("%s:%d: %s: %s", file, lineNo, msg, truncate(line, 120)))
+		if kind == "TOO MANY COLUMNS" && strings.ContainsAny(line, `"'`) && !quoteHinted {
+			quoteHinted = true
+			hint = append(hint, quoteHint)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	f.Details = append(f.Details, hint...)
 	return f
 }
 
@@ -332,7 +345,7 @@ func (e *execution) checkNotNull(ctx context.Context, step, table string, declar
 			if err != nil {
 				return 0, err
 			}
-			f.Details = append(f.Details, fmt.Sprintf("column %s: %d rows are NULL, for example:", c, n))
+			f.Details = append(f.Details, fmt.Sprintf("column %s: %s %s NULL, for example:", c, rowsCount(n), isOrAre(n)))
 			f.Details = append(f.Details, indent(sample)...)
 		}
 	}

@@ -52,7 +52,7 @@ segmentations:`, 1), fixtureOrders)
 // column its feature never reads (rfm ignores order_id), before the feature's tests run.
 func TestStreamedSourceChecksEveryColumn(t *testing.T) {
 	f := newFixture(t, fixtureSpec, fixtureOrders+"6,eleven,2024-02-01 10:00:00,1.00\n")
-	f.failsWith("2024-03-01", "source orders", "1 rows do not parse", "orders.csv:11:", `"order_id"`, "eleven")
+	f.failsWith("2024-03-01", "source orders", "1 row does not parse", "orders.csv:11:", `"order_id"`, "eleven")
 }
 
 // not_null columns are enforced by the reader, on every row, whether the feature reads them or not, and
@@ -109,7 +109,7 @@ func TestSourceScannedPartlyIsLoaded(t *testing.T) {
 			spec = strings.Replace(spec, "    tests:\n      - unique: customer_id\n", "", 1)
 			f := newFixture(t, spec, big.String())
 			f.write("data/vip.csv", "customer_id\n")
-			f.failsWith("2024-03-01", "source orders", "1 rows do not parse", fmt.Sprintf("orders.csv:%d:", 5011), `column "customer_id" is empty`)
+			f.failsWith("2024-03-01", "source orders", "1 row does not parse", fmt.Sprintf("orders.csv:%d:", 5011), `column "customer_id" is empty`)
 			g := newFixture(t, spec, big.String()[:big.Len()-len(",99999,2024-02-01 10:00:00,1.00\n")])
 			g.write("data/vip.csv", "customer_id\n")
 			if st := sourceStep(t, g.mustRun("2024-03-01", nil), "orders"); st.Rows != 5009 {
@@ -125,7 +125,7 @@ func TestStreamedSourceNotScannedIsStillChecked(t *testing.T) {
 	spec := strings.Replace(fixtureSpec, "      group by customer_id\n", "      group by customer_id\n      limit 0\n", 1)
 	spec = strings.Replace(spec, "    tests:\n      - unique: customer_id\n", "", 1)
 	f := newFixture(t, spec, fixtureOrders+"6,11,2024-02-01 10:00:00,ten\n")
-	f.failsWith("2024-03-01", "source orders", "1 rows do not parse", "orders.csv:11:")
+	f.failsWith("2024-03-01", "source orders", "1 row does not parse", "orders.csv:11:")
 }
 
 func TestScanFiles(t *testing.T) {
@@ -198,7 +198,11 @@ func TestStreamingAndSniffingEdgeCases(t *testing.T) {
 		f := newFixture(t, spec, "")
 		f.write("data/part-1.csv", fixtureOrders)
 		f.write("data/part-2.csv", "customer_id,order_id,ordered_at\n9,99,2024-02-01 10:00:00\n")
-		f.failsWith("2024-03-01", "source orders", "part-")
+		// Files that disagree on their columns are now refused by validation, naming both.
+		res, err := f.run("2024-03-01", nil)
+		if err == nil || res == nil || res.Validation == nil || !strings.Contains(fmt.Sprint(res.Validation.Diagnostics), "part-2.csv has customer_id, order_id, ordered_at") {
+			t.Fatalf("want the files' disagreement, got %v", err)
+		}
 	})
 	t.Run("a missing field is not called empty", func(t *testing.T) {
 		spec := strings.Replace(fixtureSpec, "amount: {type: DOUBLE}", "amount: {type: DOUBLE, not_null: true}", 1)

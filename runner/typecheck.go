@@ -143,6 +143,16 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 			}
 		}
 	}
+	if format == "csv" {
+		files, err := globFiles(c.ctx, c.db, paths)
+		if err != nil {
+			return nil, err
+		}
+		if msg := csvHeadersDisagree(c.ctx, c.db, files, src.Options); msg != "" {
+			c.errorAt(path+"/path", "source.read", fmt.Sprintf("source %s: %s", name, msg), "")
+			return nil, nil
+		}
+	}
 	if format == "csv" && pinnable(paths, src.Options) {
 		// Sniff once, here, with the options the run reads with; the run then reads without sniffing. A
 		// file the sniffer cannot read is described below, which locates the problem for the message.
@@ -166,6 +176,10 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 			return nil, err
 		}
 		msg := se.Msg
+		if format == "csv" {
+			files, _ := globFiles(c.ctx, c.db, paths)
+			msg = sourceReadMessage(files, se)
+		}
 		if strings.Contains(msg, "No files found") {
 			msg = fmt.Sprintf("no file matches %s (paths are relative to the spec file; use --no-data to validate without data)", strings.Join(paths, ", "))
 		}
@@ -336,6 +350,10 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 		sugg := spec.Nearest(c.s.Entity, columnNames(input))
 		c.errorAt(path+"/from", "segmentation.entity",
 			fmt.Sprintf("%s has no column %q, the entity every segmentation assigns%s", seg.From, c.s.Entity, suggestSuffix(sugg)), sugg)
+		return nil, nil
+	}
+	if problem := entityTypeProblem(c.s.Entity, input[entity].Type); problem != "" {
+		c.errorAt(path+"/from", "segmentation.entity", fmt.Sprintf("%s: %s", seg.From, problem), "")
 		return nil, nil
 	}
 	if typ := input[entity].Type; c.v.EntityType == "" {

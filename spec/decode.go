@@ -54,6 +54,71 @@ func (m *Map[T]) UnmarshalYAML(n *yaml.Node) error {
 	return firstErr
 }
 
+// Fields returns the keys and values in file order; sql.Literal writes a Map this way as a struct whose
+// fields keep the order the spec gave them.
+func (m Map[T]) Fields() ([]string, []any) {
+	values := make([]any, len(m))
+	for i, e := range m {
+		values[i] = e.Value
+	}
+	return m.Keys(), values
+}
+
+// Options are a source's reader options, by name. The order of the options themselves does not matter
+// (they are named parameters), but the order within a value does: DuckDB reads read_csv's columns by
+// position, so a mapping value is kept as a Map[any] in the order it was written, at every depth, and a
+// list stays a list.
+type Options map[string]any
+
+// UnmarshalYAML decodes every option, keeping mapping values in file order.
+func (o *Options) UnmarshalYAML(n *yaml.Node) error {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: expected a mapping", n.Line)
+	}
+	*o = Options{}
+	var firstErr error
+	for _, p := range pairs(n) {
+		v, err := orderedValue(p[1])
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		(*o)[p[0].Value] = v
+	}
+	return firstErr
+}
+
+// orderedValue decodes a YAML value as yaml.v3 decodes into any, except that mappings become Map[any] in
+// file order.
+func orderedValue(n *yaml.Node) (any, error) {
+	n = deref(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := Map[any]{}
+		for _, p := range pairs(n) {
+			v, err := orderedValue(p[1])
+			if err != nil {
+				return nil, err
+			}
+			m = append(m, Entry[any]{Key: p[0].Value, Value: v})
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		list := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := orderedValue(c)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		return list, nil
+	}
+	var v any
+	err := n.Decode(&v)
+	return v, err
+}
+
 // Strings is one string or a list of them.
 type Strings []string
 

@@ -34,7 +34,7 @@ type Source struct {
 	Description string          `yaml:"description"`
 	Path        Strings         `yaml:"path"`
 	Format      string          `yaml:"format"`
-	Options     map[string]any  `yaml:"options"`
+	Options     Options         `yaml:"options"`
 	Columns     Map[ColumnSpec] `yaml:"columns"`
 	AllowEmpty  bool            `yaml:"allow_empty"`
 }

@@ -18,7 +18,12 @@ type Error struct {
 	Msg string
 	// Line and Column are 1-based within the statement; zero when unknown.
 	Line, Column int
+	// cause is DuckDB's error as it came, for callers that read its full text (runner's CSV errors).
+	cause error
 }
+
+// Unwrap gives DuckDB's error as it came.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Environmental reports whether the error comes from the machine rather than the statement or its data:
 // memory exhausted, a file system failure, an interrupt. Such a run should be retried with more resources,
@@ -54,7 +59,7 @@ func ParseError(err error, query string) *Error {
 	if errors.As(err, &de) {
 		msg = de.Msg
 	}
-	e := &Error{}
+	e := &Error{cause: err}
 	if m := errorKind.FindStringSubmatch(msg); m != nil {
 		e.Kind = m[1]
 		msg = msg[len(m[0]):]

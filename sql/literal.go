@@ -14,6 +14,12 @@ func Ident(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
+// OrderedFields is a value written as a struct literal with its fields in the order given, such as a
+// reader option that DuckDB reads by position (read_csv's columns): spec.Map is one.
+type OrderedFields interface {
+	Fields() (names []string, values []any)
+}
+
 // Literal writes a Go value as a DuckDB literal. It is for the few places SQL cannot take a bound
 // parameter (reader options in table functions, SET statements); quoting is total, so no value can change
 // the statement's structure.
@@ -63,7 +69,16 @@ func Literal(v any) string {
 			parts[i] = Literal(c.Name) + ": " + Literal(c.Type)
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case OrderedFields:
+		names, values := x.Fields()
+		parts := make([]string, len(names))
+		for i, k := range names {
+			parts[i] = Literal(k) + ": " + Literal(values[i])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	case map[string]any:
+		// Sorted, so that the statement is the same every time; a map has no other order. Options whose
+		// order matters come as OrderedFields.
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)

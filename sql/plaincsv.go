@@ -46,7 +46,11 @@ type PlainCSV struct {
 // plainOptions are the pinned read_csv options PlainCSV understands; any other option leaves a read to
 // DuckDB.
 var plainOptions = []string{"auto_detect", "columns", "comment", "delim", "escape", "header", "new_line", "quote", "skip",
-	"force_not_null", "store_rejects", "rejects_table", "rejects_scan"}
+	"force_not_null", "store_rejects", "rejects_table", "rejects_scan", "dateformat"}
+
+// isoDateFormat is the date format DuckDB's sniffer pins for dates written YYYY-MM-DD, the only dates the
+// plain reader parses (scanDate); any other format leaves the read to DuckDB.
+const isoDateFormat = "%Y-%m-%d"
 
 // PlainCSVFor returns the plain reader of a CSV read with pinned options (SniffCSV), or why there is none.
 func PlainCSVFor(paths []string, options map[string]any) (*PlainCSV, string) {
@@ -75,6 +79,9 @@ func PlainCSVFor(paths []string, options map[string]any) (*PlainCSV, string) {
 	}
 	if str("comment") != "" || str("new_line") != `\n` && str("new_line") != `\r\n` {
 		return nil, "comment or line ending"
+	}
+	if f, ok := options["dateformat"]; ok && f != isoDateFormat {
+		return nil, "date format " + fmt.Sprint(f)
 	}
 	if skip, ok := options["skip"]; ok && fmt.Sprint(skip) != "0" {
 		return nil, "skip"

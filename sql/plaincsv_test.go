@@ -15,8 +15,14 @@ import (
 
 // pinnedOptions is what SniffCSV pins for a plain comma-separated file.
 func pinnedOptions(cols []Column, header bool) map[string]any {
-	return map[string]any{"auto_detect": false, "delim": ",", "quote": "", "escape": "", "new_line": `\n`, "comment": "",
+	o := map[string]any{"auto_detect": false, "delim": ",", "quote": "", "escape": "", "new_line": `\n`, "comment": "",
 		"skip": int64(0), "header": header, "columns": cols}
+	for _, c := range cols {
+		if c.Type == "DATE" { // the sniffer pins the format of the dates it found
+			o["dateformat"] = isoDateFormat
+		}
+	}
+	return o
 }
 
 // plainAgainstDuckDB reads path with DuckDB's reader into table duck and with the plain reader into table
@@ -352,6 +358,7 @@ func TestPlainCSVFor(t *testing.T) {
 		"semicolons are fine":  func(o map[string]any) { o["delim"] = ";" },
 		"not pinned":           func(o map[string]any) { o["auto_detect"] = true },
 		"a date format":        func(o map[string]any) { o["dateformat"] = "%d/%m/%Y" },
+		"ISO dates are fine":   func(o map[string]any) { o["dateformat"] = "%Y-%m-%d" },
 		"quoting":              func(o map[string]any) { o["quote"] = "'" },
 		"a comment":            func(o map[string]any) { o["comment"] = "#" },
 		"skipped lines":        func(o map[string]any) { o["skip"] = int64(2) },
@@ -380,12 +387,13 @@ func TestPlainCSVFor(t *testing.T) {
 // FuzzPlainCSV feeds arbitrary bytes to the plain reader: it must never panic, and whatever it reads must
 // be what DuckDB reads.
 func FuzzPlainCSV(f *testing.F) {
-	for _, s := range []string{"1,2.5,2024-01-01 10:00:00,x,3.25\n", "-7,,2024-02-29,,0\n2,1e3,1970-01-01 00:00:00.5,é,-1.5\n",
-		"9223372036854775807,-0,9999-12-31 23:59:59.999999, y ,99.99", "1,2.5,2024-01-01,x,3.25\r\n-7,,2024-02-29,,\r\n"} {
+	for _, s := range []string{"1,2.5,2024-01-01 10:00:00,x,3.25,2024-01-31\n", "-7,,2024-02-29,,0,\n2,1e3,1970-01-01 00:00:00.5,é,-1.5,0001-01-01\n",
+		"9223372036854775807,-0,9999-12-31 23:59:59.999999, y ,99.99,9999-12-31", "1,2.5,2024-01-01,x,3.25,2024-02-30\r\n-7,,2024-02-29,,,2024-1-5\r\n",
+		"1,1,2024-01-01,x,1,2024-01-01 00:00:00\n2,2,2024-01-01,x,1, 2024-01-01\n"} {
 		f.Add(s)
 	}
 	cols := []Column{{Name: "a", Type: "BIGINT"}, {Name: "b", Type: "DOUBLE"}, {Name: "c", Type: "TIMESTAMP"},
-		{Name: "d", Type: "VARCHAR"}, {Name: "e", Type: "DECIMAL(6,2)"}}
+		{Name: "d", Type: "VARCHAR"}, {Name: "e", Type: "DECIMAL(6,2)"}, {Name: "f", Type: "DATE"}}
 	db, err := Open(context.Background(), "", Options{Threads: 1})
 	if err != nil {
 		f.Fatal(err)
@@ -393,10 +401,10 @@ func FuzzPlainCSV(f *testing.F) {
 	defer db.Close()
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, body string) {
-		path := writeFile(t, dir, "fuzz.csv", "a,b,c,d,e\n"+body)
+		path := writeFile(t, dir, "fuzz.csv", "a,b,c,d,e,f\n"+body)
 		plainAgainstDuckDB(t, db, path, cols, true)
 		// The same bytes as a file whose lines end with "\r\n".
-		path = writeFile(t, dir, "fuzz_crlf.csv", "a,b,c,d,e\r\n"+body)
+		path = writeFile(t, dir, "fuzz_crlf.csv", "a,b,c,d,e,f\r\n"+body)
 		plainAgainstDuckDBWith(t, db, path, crlfOptions(cols, true))
 	})
 }
