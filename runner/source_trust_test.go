@@ -227,3 +227,13 @@ func TestCSVErrorsAreShortAndSayWhatToSet(t *testing.T) {
 		t.Errorf("diagnostics repeat DuckDB's whole message (%d characters):\n%s", len(d), d)
 	}
 }
+
+// A declared type is any spelling DuckDB accepts (INT, int4, NUMERIC...): validation works with the type
+// DuckDB resolves it to, so the entity check and the rules see INTEGER and DECIMAL(18,3), not the spelling.
+func TestDeclaredTypeAliasesAreResolved(t *testing.T) {
+	f := newFixture(t, peopleSpec("    columns: {customer_id: {type: int}, spend: {type: NUMERIC}, age: {type: int4}}"), "")
+	f.write("data/people.csv", "customer_id,spend,age\n1,100.5,30\n2,99.5,41\n3,250,19\n")
+	f.mustRun("2024-03-01", nil)
+	expectRows(t, "memberships", f.query(`SELECT entity, segment FROM segrun_store.current_memberships ORDER BY entity`),
+		`1 "big"`, `2 "small"`, `3 "big"`)
+}

@@ -205,7 +205,7 @@ func (c *validator) declaredColumns(name, path string, src spec.Source) []sql.Co
 			ok = false
 			continue
 		}
-		cols = append(cols, sql.Column{Name: e.Key, Type: strings.ToUpper(typ)})
+		cols = append(cols, sql.Column{Name: e.Key, Type: resolved[0].Type})
 		if e.Value.Type != "" && rejectsEmpty(resolved[0].Type) {
 			c.emptyRejected[name] = append(c.emptyRejected[name], e.Key)
 		}
