@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 )
 
@@ -20,7 +21,7 @@ type Var struct {
 }
 
 // AsOfVar is the variable every run has: the date the run is computed for.
-const AsOfVar = "as_of"
+const AsOfVar = rules.AsOf
 
 // ResolveVars types the spec's vars from their defaults, applies --var overrides (which must parse as the
 // default's type) and adds as_of. Problems are returned as user errors naming the var.
