@@ -10,6 +10,25 @@ import (
 // Validation's use of the rule engine (runner/rules): typing each rule against its input, and warning about
 // rules that can never match.
 
+// typeRules checks each rule of seg against what its rules can read, and reports why one does not compile
+// at its position in the rule.
+func (c *validator) typeRules(path string, seg spec.Segmentation, env *rules.Env) {
+	for i, r := range seg.Rules {
+		at := fmt.Sprintf("%s/rules/%d/when", path, i)
+		if c.s.IsBroken(at) {
+			continue
+		}
+		d := rules.Check(r.When, seg.From, env)
+		switch {
+		case d == nil:
+		case d.Line == 0:
+			c.add(c.s.Doc.At(at, spec.Error, d.Code, d.Message, d.Suggestion))
+		default:
+			c.add(c.s.Doc.AtScalar(at, d.Line, d.Column, spec.Error, d.Code, d.Message, d.Suggestion))
+		}
+	}
+}
+
 // shadowedRules warns about rules that can never match: with first-match-wins, a rule whose conditions
 // imply an earlier rule's never gets a row, and a rule whose conditions contradict each other matches
 // nothing (rules.Shadowed says which rules it can judge).
@@ -38,13 +57,4 @@ func (c *validator) shadowedRules() {
 				u.Rule+1, seg.Rules[u.Rule].Segment, u.By+1, seg.Rules[u.By].Segment))
 		}
 	}
-}
-
-// ruleVars are the run's vars as rules read them.
-func ruleVars(vars []Var) []rules.Var {
-	out := make([]rules.Var, len(vars))
-	for i, v := range vars {
-		out[i] = rules.Var{Name: v.Name, Value: v.Value}
-	}
-	return out
 }
