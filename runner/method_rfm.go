@@ -119,7 +119,7 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 func rfmRuleEnv(input []sql.Column, entity string, vars []Var) *rules.Env {
 	env := &rules.Env{Vars: ruleVars(vars)}
 	if i := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == entity }); i >= 0 {
-		env.Columns = append(env.Columns, rules.Column(input[i]))
+		env.Columns = append(env.Columns, rules.Column{Name: input[i].Name, Type: input[i].Type})
 	}
 	for _, c := range scoreColumns {
 		env.Extra = append(env.Extra, rules.Column{Name: c, Type: "BIGINT"})

@@ -37,7 +37,7 @@ func compileRules(list []spec.Rule, elseSegment string, multi bool, env *rules.E
 func ruleEnv(input []sql.Column, vars []Var) *rules.Env {
 	cols := make([]rules.Column, len(input))
 	for i, c := range input {
-		cols[i] = rules.Column(c)
+		cols[i] = rules.Column{Name: c.Name, Type: c.Type}
 	}
 	return &rules.Env{Columns: cols, Vars: ruleVars(vars)}
 }

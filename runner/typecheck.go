@@ -363,7 +363,7 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 		}
 		env = rfmRuleEnv(input, c.s.Entity, c.v.Vars)
 		for _, x := range env.Extra {
-			out = append(out, sql.Column(x))
+			out = append(out, sql.Column{Name: x.Name, Type: x.Type})
 		}
 		c.typeRules(path, seg, env)
 	case "cluster":
