@@ -54,7 +54,7 @@ demo: build
 # the figures go into BENCHMARKS.md. BENCH_CUSTOMERS scales the pipeline benchmark (default 1M).
 BENCH_CUSTOMERS ?= 1000000
 bench: build
-	$(GO) test -run '^$$' -bench 'RuleEngine' -benchtime 5x ./runner/
+	$(GO) test -run '^$$' -bench 'RuleEngine' -benchtime 5x ./runner/rules/
 	/usr/bin/python3 scripts/bench_pipeline.py --customers $(BENCH_CUSTOMERS)
 	/usr/bin/python3 scripts/bench_algorithms.py
 

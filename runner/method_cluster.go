@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -274,7 +275,7 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 			arr := b.Column(1 + c)
 			if col.Text != nil {
 				textInto(arr, col.Text[offset:], col.Null[offset:], seen)
-			} else if err := floatsInto(arr, col.Num[offset:]); err != nil {
+			} else if err := rules.FloatsInto(arr, col.Num[offset:]); err != nil {
 				release(batches)
 				return nil, fmt.Errorf("segmentation %s, column %s: %w", j.name, name, err)
 			}
@@ -327,18 +328,8 @@ func isTextArrow(a arrow.Array) bool {
 	case *array.String, *array.Boolean:
 		return true
 	}
-	_, _, ok := enumArrow(a)
+	_, _, ok := rules.Enum(a)
 	return ok
-}
-
-// enumArrow is a as DuckDB hands an ENUM to Arrow: a dictionary of strings, and its indices.
-func enumArrow(a arrow.Array) (*array.Dictionary, *array.String, bool) {
-	d, ok := a.(*array.Dictionary)
-	if !ok {
-		return nil, nil, false
-	}
-	names, ok := d.Dictionary().(*array.String)
-	return d, names, ok
 }
 
 // textInto reads a text (boolean, ENUM) Arrow column into out and its NULL mask into nulls. The strings
@@ -365,7 +356,7 @@ func textInto(a arrow.Array, out []string, nulls []bool, seen map[string]string)
 		case *array.Boolean:
 			out[i] = strconv.FormatBool(x.Value(i))
 		default:
-			if d, names, ok := enumArrow(a); ok {
+			if d, names, ok := rules.Enum(a); ok {
 				out[i] = own(names.Value(d.GetValueIndex(i)))
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -12,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -50,7 +50,7 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 			cols[c] = make([]float64, n)
 			offset := 0
 			for _, b := range batches {
-				if err := floatsInto(b.Column(1+c), cols[c][offset:]); err != nil {
+				if err := rules.FloatsInto(b.Column(1+c), cols[c][offset:]); err != nil {
 					return fmt.Errorf("segmentation %s: %w", j.name, err)
 				}
 				offset += int(b.NumRows())
@@ -96,17 +96,17 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 		return err
 	}
 	defer e.db.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sql.Ident(scored))
-	rules := j.seg.Rules
-	if len(rules) == 0 {
+	list := j.seg.Rules
+	if len(list) == 0 {
 		grid, err := algorithms.RFMGridFor(bins)
 		if err != nil {
 			return err
 		}
 		for _, g := range grid {
-			rules = append(rules, spec.Rule{Segment: g.Segment, When: g.Rule()})
+			list = append(list, spec.Rule{Segment: g.Segment, When: g.Rule()})
 		}
 	}
-	rs, err := compileRules(rules, j.seg.Else, j.seg.Multi, rfmRuleEnv(j.input, j.entity, e.v.Vars))
+	rs, err := compileRules(list, j.seg.Else, j.seg.Multi, rfmRuleEnv(j.input, j.entity, e.v.Vars))
 	if err != nil {
 		return err
 	}
@@ -116,13 +116,13 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 // rfmRuleEnv is what an RFM segmentation's rules may read: the entity and the scores, the columns of the
 // table they are computed in. Validation and the run use the one environment, so a rule over another
 // column of the input is a validation error at its line, not a failed run.
-func rfmRuleEnv(input []sql.Column, entity string, vars []Var) *RuleEnv {
-	env := &RuleEnv{Vars: vars}
+func rfmRuleEnv(input []sql.Column, entity string, vars []Var) *rules.Env {
+	env := &rules.Env{Vars: ruleVars(vars)}
 	if i := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == entity }); i >= 0 {
-		env.Columns = append(env.Columns, input[i])
+		env.Columns = append(env.Columns, rules.Column{Name: input[i].Name, Type: input[i].Type})
 	}
 	for _, c := range scoreColumns {
-		env.Extra = append(env.Extra, sql.Column{Name: c, Type: "BIGINT"})
+		env.Extra = append(env.Extra, rules.Column{Name: c, Type: "BIGINT"})
 	}
 	return env
 }
@@ -140,30 +140,4 @@ func scoreArray(s []int) arrow.Array {
 		}
 	}
 	return b.NewArray()
-}
-
-// floatsInto reads a numeric Arrow column into out as float64, NaN for NULL: the form algorithms takes.
-func floatsInto(a arrow.Array, out []float64) error {
-	v := &vec{}
-	nulls, err := fromArrow(a, kFloat, v, nil)
-	if err != nil {
-		return err
-	}
-	out = out[:a.Len()]
-	switch {
-	case v.f != nil && len(v.f) == a.Len():
-		copy(out, v.f)
-	case v.i != nil:
-		for i, x := range v.i[:a.Len()] {
-			out[i] = float64(x)
-		}
-	default:
-		return fmt.Errorf("column %s is not numeric", a.DataType())
-	}
-	for i, isNull := range nulls {
-		if isNull {
-			out[i] = math.NaN()
-		}
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -21,24 +22,13 @@ type SegmentationReport struct {
 	Method string    `json:"method"`
 	Diff   *sql.Diff `json:"diff,omitempty"`
 	// Rules reports each rule's matches and the rows it skipped for a NULL.
-	Rules []RuleReport `json:"rules,omitempty"`
+	Rules []rules.Report `json:"rules,omitempty"`
 	// RuleEvaluations is rows x rules evaluated, and RuleSeconds the time it took.
 	RuleEvaluations int64   `json:"rule_evaluations,omitempty"`
 	RuleSeconds     float64 `json:"rule_seconds,omitempty"`
 	// Cluster reports a clustering's fit, validity and stability.
 	Cluster *ClusterReport `json:"cluster,omitempty"`
 	Notes   []string       `json:"notes,omitempty"`
-}
-
-// RuleReport is one rule's outcome.
-type RuleReport struct {
-	Segment string `json:"segment"`
-	When    string `json:"when"`
-	Matched int64  `json:"matched"`
-	// NullSkipped counts rows that reached the rule (no earlier rule matched) but read a NULL.
-	NullSkipped int64 `json:"null_skipped"`
-	// Kernel says whether the rule ran as column kernels (else row by row in expr's VM).
-	Kernel bool `json:"kernel"`
 }
 
 // segJob is one segmentation being computed.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/segrun/segrun/algorithms"
 
+	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -372,14 +373,16 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 		}
 	}
 	out := []sql.Column{input[entity], {Name: "segment", Type: "VARCHAR"}}
-	env := &RuleEnv{Columns: input, Vars: c.v.Vars}
+	env := ruleEnv(input, c.v.Vars)
 	switch seg.Method() {
 	case "rfm":
 		for _, f := range []struct{ key, col string }{{"recency", seg.RFM.Recency}, {"frequency", seg.RFM.Frequency}, {"monetary", seg.RFM.Monetary}} {
 			c.numericColumn(path+"/rfm/"+f.key, seg.From, f.col, input)
 		}
 		env = rfmRuleEnv(input, c.s.Entity, c.v.Vars)
-		out = append(out, env.Extra...)
+		for _, x := range env.Extra {
+			out = append(out, sql.Column{Name: x.Name, Type: x.Type})
+		}
 		c.typeRules(path, seg, env)
 	case "cluster":
 		c.typeCluster(path+"/cluster", seg.From, seg.Cluster, input)
@@ -391,18 +394,6 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 		c.typeRules(path, seg, env)
 	}
 	return out, nil
-}
-
-func (c *validator) typeRules(path string, seg spec.Segmentation, env *RuleEnv) {
-	for i, r := range seg.Rules {
-		at := fmt.Sprintf("%s/rules/%d/when", path, i)
-		if c.s.IsBroken(at) {
-			continue
-		}
-		if _, err := CompileRule(r.When, env); err != nil {
-			c.add(RuleDiagnostic(c.s.Doc, at, seg.From, r.When, env, err))
-		}
-	}
 }
 
 func (c *validator) numericColumn(at, from, col string, input []sql.Column) {
@@ -443,7 +434,7 @@ func (c *validator) typeCluster(path, from string, cl *spec.Cluster, input []sql
 		}
 		typ := input[j].Type
 		switch {
-		case onehot[f] && !isText(typ) && typ != "BOOLEAN":
+		case onehot[f] && !rules.IsText(typ) && typ != "BOOLEAN":
 			c.errorAt(path+"/transform/"+pointerToken(f), "cluster.transform", fmt.Sprintf("onehot encodes text; %q is %s", f, typ), "")
 		case !onehot[f] && !isNumeric(typ):
 			c.errorAt(at, "segmentation.type", fmt.Sprintf("column %q of %s is %s; clustering needs numbers (encode text with transform: {%s: onehot})", f, from, typ, f), "")
@@ -466,7 +457,7 @@ func (c *validator) missingColumn(at, from, col string, input []sql.Column) {
 }
 
 func isNumeric(t string) bool {
-	switch z := ruleType(t); z.(type) {
+	switch z := rules.ZeroValue(t); z.(type) {
 	case int, float64:
 		return true
 	}

@@ -2,11 +2,11 @@ package runner
 
 import (
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 )
 
@@ -20,7 +20,7 @@ type Var struct {
 }
 
 // AsOfVar is the variable every run has: the date the run is computed for.
-const AsOfVar = "as_of"
+const AsOfVar = rules.AsOf
 
 // ResolveVars types the spec's vars from their defaults, applies --var overrides (which must parse as the
 // default's type) and adds as_of. Problems are returned as user errors naming the var.
@@ -123,28 +123,4 @@ func ParseAsOf(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--as-of %q: want a date like 2024-12-31", s)
 	}
 	return t, nil
-}
-
-// varsStruct builds the value rules see as `vars`: a struct with one field per var, tagged with the var's
-// name, so expr checks both that a var exists and how it is used (a map would accept any name).
-func varsStruct(vars []Var) any {
-	var fields []reflect.StructField
-	var values []reflect.Value
-	for i, v := range vars {
-		if v.Name == AsOfVar {
-			continue
-		}
-		val := reflect.ValueOf(v.Value)
-		fields = append(fields, reflect.StructField{
-			Name: fmt.Sprintf("V%d", i),
-			Type: val.Type(),
-			Tag:  reflect.StructTag(fmt.Sprintf(`expr:%q`, v.Name)),
-		})
-		values = append(values, val)
-	}
-	st := reflect.New(reflect.StructOf(fields)).Elem()
-	for i, v := range values {
-		st.Field(i).Set(v)
-	}
-	return st.Interface()
 }

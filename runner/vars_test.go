@@ -50,20 +50,3 @@ func TestResolveVarsErrors(t *testing.T) {
 		}
 	}
 }
-
-func TestCompileRuleTyped(t *testing.T) {
-	env := &RuleEnv{Columns: colsOf("recency_days BIGINT", "monetary DECIMAL(18,2)", "country VARCHAR", "signup DATE"),
-		Vars: []Var{{Name: "active_days", Value: int64(90), Type: "BIGINT"}, {Name: AsOfVar, Value: time.Now(), Type: "DATE"}}}
-	ok := []string{"recency_days <= 30", "monetary > 10.5 && country in ['GB', 'DE']", "recency_days > vars.active_days", "signup < as_of"}
-	for _, src := range ok {
-		if _, err := CompileRule(src, env); err != nil {
-			t.Errorf("%s: %v", src, err)
-		}
-	}
-	bad := []string{"recency_days + 1", "country > 5", "vars.nope > 1", "now() > as_of", "nope == 1"}
-	for _, src := range bad {
-		if _, err := CompileRule(src, env); err == nil {
-			t.Errorf("%s compiled, want an error", src)
-		}
-	}
-}

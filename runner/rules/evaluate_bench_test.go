@@ -1,4 +1,4 @@
-package runner
+package rules
 
 import (
 	"context"
@@ -9,8 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/segrun/segrun/spec"
 )
 
 // BenchmarkRuleEngine measures rule evaluations per second on one core: the flagship's three rules over
@@ -34,9 +32,9 @@ func BenchmarkRuleEngine(b *testing.B) {
 		batches = append(batches, bb.NewRecordBatch())
 		bb.Release()
 	}
-	env := &RuleEnv{Columns: colsOf("recency_days BIGINT", "frequency BIGINT", "monetary DOUBLE"),
-		Vars: []Var{{Name: "active_days", Value: int64(90), Type: "BIGINT"}, {Name: AsOfVar, Value: time.Now(), Type: "DATE"}}}
-	rs, err := compileRules([]spec.Rule{
+	env := &Env{Columns: colsOf("recency_days BIGINT", "frequency BIGINT", "monetary DOUBLE"),
+		Vars: []Var{{Name: "active_days", Value: int64(90)}, {Name: AsOf, Value: time.Now()}}}
+	rs, err := Compile([]Rule{
 		{Segment: "champions", When: "recency_days <= 30 && frequency >= 8"},
 		{Segment: "at_risk", When: "recency_days > vars.active_days && monetary >= 1000"},
 		{Segment: "lapsed", When: "recency_days > 365"},
@@ -47,7 +45,7 @@ func BenchmarkRuleEngine(b *testing.B) {
 	b.ResetTimer()
 	var evals int64
 	for range b.N {
-		_, stats, err := rs.evaluateAll(context.Background(), batches, []int{0, 1, 2}, 1)
+		_, stats, err := rs.Evaluate(context.Background(), batches, []int{0, 1, 2}, 1)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package runner
+package rules
 
 import (
 	"fmt"
@@ -10,19 +10,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
-// The rule engine loads each Arrow column as the kind its DuckDB type was checked as (ruleType), whatever
+// The rule engine loads each Arrow column as the kind its DuckDB type was checked as (ZeroValue), whatever
 // layout DuckDB chose for it: a HUGEINT comes as decimal(38,0), a DECIMAL(4,2) as a decimal128 of its
 // unscaled integer. Loading dispatches on the kind first, so a layout the engine does not know is an
 // error, never a value read as something else.
-
-// ruleValueError is a value rules cannot take (an integer beyond int64, a date beyond the instants they
-// hold): the run fails naming its row rather than compare a wrapped value.
-type ruleValueError struct {
-	row int
-	msg string
-}
-
-func (e *ruleValueError) Error() string { return e.msg }
 
 // fromArrow loads an Arrow column into v as kind k, without copying where Arrow's layout is already the
 // one the kernels use (int64, float64). It returns the column's mask of missing values (nil when it has
@@ -86,10 +77,6 @@ func unexpectedArrow(a arrow.Array, k vkind) error {
 	return fmt.Errorf("rules cannot read Arrow type %s as %s", a.DataType(), k)
 }
 
-func (k vkind) String() string {
-	return [...]string{"?", "an integer", "a number", "text", "a boolean", "a time"}[min(int(k), 5)]
-}
-
 func intsFromArrow(a arrow.Array, v *vec, n int) error {
 	switch arr := a.(type) {
 	case *array.Int64:
@@ -124,7 +111,7 @@ func intsFromArrow(a arrow.Array, v *vec, n int) error {
 			x := arr.Value(i)
 			hi, lo := x.HighBits(), x.LowBits()
 			if (hi != 0 || lo > math.MaxInt64) && (hi != -1 || lo <= math.MaxInt64) && arr.IsValid(i) {
-				return outOfRange(i, arrowValueText(arr, i))
+				return outOfRange(i, ValueText(arr, i))
 			}
 			out[i] = int64(lo)
 		}
@@ -135,7 +122,7 @@ func intsFromArrow(a arrow.Array, v *vec, n int) error {
 }
 
 func outOfRange(row int, value string) error {
-	return &ruleValueError{row: row, msg: fmt.Sprintf("value %s is beyond the 64-bit integers rules compute with (cast the column to DOUBLE in SQL to compare it approximately)", value)}
+	return &valueError{row: row, msg: fmt.Sprintf("value %s is beyond the 64-bit integers rules compute with (cast the column to DOUBLE in SQL to compare it approximately)", value)}
 }
 
 func floatsFromArrow(a arrow.Array, v *vec, n int) error {
@@ -144,7 +131,7 @@ func floatsFromArrow(a arrow.Array, v *vec, n int) error {
 		v.f = arr.Float64Values()
 	case *array.Float32:
 		toFloats(v, n, arr.Float32Values())
-	// Integers too: RFM's scoring reads any numeric column as numbers (floatsInto).
+	// Integers too: RFM's scoring and clustering read any numeric column as numbers (FloatsInto).
 	case *array.Int64:
 		toFloats(v, n, arr.Int64Values())
 	case *array.Int32:
@@ -212,7 +199,7 @@ func stringsFromArrow(a arrow.Array, v *vec, n int) error {
 			v.s[i] = arr.Value(i)
 		}
 	case *array.Dictionary: // an ENUM
-		_, names, ok := enumArrow(arr)
+		_, names, ok := Enum(arr)
 		if !ok {
 			return unexpectedArrow(a, kStr)
 		}
@@ -263,7 +250,7 @@ func scaleTimes(a arrow.Array, v *vec, n int, at func(int) int64, inf, mult int6
 			out[i] = x / inf * math.MaxInt64
 		case x > math.MaxInt64/mult || x < -math.MaxInt64/mult:
 			if a.IsValid(i) {
-				return &ruleValueError{row: i, msg: fmt.Sprintf("value %s is beyond the instants rules compare (about 292,000 years either side of 1970)", a.ValueStr(i))}
+				return &valueError{row: i, msg: fmt.Sprintf("value %s is beyond the instants rules compare (about 292,000 years either side of 1970)", a.ValueStr(i))}
 			}
 		default:
 			out[i] = x * mult
@@ -279,11 +266,47 @@ func copyInts(v *vec, n int, at func(int) int64) {
 	}
 }
 
-// arrowValueText is row i of a as a message shows it: decimals in full (Arrow's ValueStr gives a
+// ValueText is row i of a as a message shows it: decimals in full (Arrow's ValueStr gives a
 // HUGEINT as 1.7e+38).
-func arrowValueText(a arrow.Array, i int) string {
+func ValueText(a arrow.Array, i int) string {
 	if d, ok := a.(*array.Decimal128); ok && d.IsValid(i) {
 		return d.Value(i).ToString(d.DataType().(arrow.DecimalType).GetScale())
 	}
 	return a.ValueStr(i)
+}
+
+// Enum is a as DuckDB hands an ENUM to Arrow: a dictionary of strings, and its indices.
+func Enum(a arrow.Array) (*array.Dictionary, *array.String, bool) {
+	d, ok := a.(*array.Dictionary)
+	if !ok {
+		return nil, nil, false
+	}
+	names, ok := d.Dictionary().(*array.String)
+	return d, names, ok
+}
+
+// FloatsInto reads a numeric Arrow column into out as float64, NaN for NULL: the form algorithms takes.
+func FloatsInto(a arrow.Array, out []float64) error {
+	v := &vec{}
+	nulls, err := fromArrow(a, kFloat, v, nil)
+	if err != nil {
+		return err
+	}
+	out = out[:a.Len()]
+	switch {
+	case v.f != nil && len(v.f) == a.Len():
+		copy(out, v.f)
+	case v.i != nil:
+		for i, x := range v.i[:a.Len()] {
+			out[i] = float64(x)
+		}
+	default:
+		return fmt.Errorf("column %s is not numeric", a.DataType())
+	}
+	for i, isNull := range nulls {
+		if isNull {
+			out[i] = math.NaN()
+		}
+	}
+	return nil
 }

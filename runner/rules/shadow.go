@@ -1,54 +1,51 @@
-package runner
+package rules
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
-
-	"github.com/segrun/segrun/spec"
 )
 
-// shadowedRules warns about rules that can never match: with first-match-wins, a rule whose conditions
-// imply an earlier rule's never gets a row, and a rule whose conditions contradict each other matches
-// nothing. The check is exact for rules made of comparisons between a column and a constant joined by &&
-// (the common shape: recency_days <= 30 && frequency >= 8); other rules are not judged.
-func (c *validator) shadowedRules() {
+// Unreachable is a rule that can never match: it contradicts itself, or an earlier rule takes every row it
+// would match (first match wins).
+type Unreachable struct {
+	Rule int
+	// By is the earlier rule that shadows it, or -1 when the rule's own conditions contradict each other.
+	By int
+}
+
+// Shadowed finds the rules among whens (a segmentation's rules, in order) that can never match. The check is
+// exact for rules made of comparisons between a column and a constant joined by && (the common shape:
+// recency_days <= 30 && frequency >= 8); other rules are not judged. Numeric vars count as constants.
+func Shadowed(whens []string, vars []Var) []Unreachable {
 	consts := map[string]float64{}
-	for _, v := range c.v.Vars {
+	for _, v := range vars {
 		if f, ok := toFloat(v.Value); ok {
 			consts["vars."+v.Name] = f
 		}
 	}
-	for _, e := range c.s.Segmentations {
-		seg := e.Value
-		if seg.Multi || len(seg.Rules) == 0 {
+	boxes := make([]box, len(whens))
+	for i, w := range whens {
+		boxes[i] = ruleBox(w, consts)
+	}
+	var out []Unreachable
+	for j := range whens {
+		if boxes[j] == nil {
 			continue
 		}
-		base := spec.StepPointer(KindSegmentation, e.Key)
-		boxes := make([]box, len(seg.Rules))
-		for i, r := range seg.Rules {
-			boxes[i] = ruleBox(r.When, consts)
+		if boxes[j].empty() {
+			out = append(out, Unreachable{Rule: j, By: -1})
+			continue
 		}
-		for j := range seg.Rules {
-			at := fmt.Sprintf("%s/rules/%d/when", base, j)
-			if boxes[j] == nil || c.s.IsBroken(at) {
-				continue
-			}
-			if boxes[j].empty() {
-				c.warnAt(at, "rule.never", fmt.Sprintf("rule %d (%s) can never match: its conditions contradict each other", j+1, seg.Rules[j].Segment))
-				continue
-			}
-			for i := range j {
-				if boxes[i] != nil && boxes[j].within(boxes[i]) {
-					c.warnAt(at, "rule.shadowed", fmt.Sprintf("rule %d (%s) can never match: every row it matches is taken first by rule %d (%s)",
-						j+1, seg.Rules[j].Segment, i+1, seg.Rules[i].Segment))
-					break
-				}
+		for i := range j {
+			if boxes[i] != nil && boxes[j].within(boxes[i]) {
+				out = append(out, Unreachable{Rule: j, By: i})
+				break
 			}
 		}
 	}
+	return out
 }
 
 // interval is the set of values a condition allows one column: lo..hi, each end open or closed.
@@ -158,7 +155,7 @@ func (iv *interval) tightenLo(v float64, open bool) {
 
 func columnName(n ast.Node) (string, bool) {
 	id, ok := n.(*ast.IdentifierNode)
-	if !ok || id.Value == "vars" || id.Value == AsOfVar {
+	if !ok || id.Value == "vars" || id.Value == AsOf {
 		return "", false
 	}
 	return id.Value, true

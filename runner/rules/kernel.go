@@ -1,4 +1,4 @@
-package runner
+package rules
 
 import (
 	"math"
@@ -25,6 +25,10 @@ const (
 	kBool
 	kTime // unix microseconds in vec.i
 )
+
+func (k vkind) String() string {
+	return [...]string{"?", "an integer", "a number", "text", "a boolean", "a time"}[min(int(k), 5)]
+}
 
 func kindOf(t reflect.Type) vkind {
 	if t == nil {
@@ -82,7 +86,7 @@ func (kb *kernelBuilder) build(n ast.Node) (knode, bool) {
 		if i, ok := kb.columns[x.Value]; ok {
 			return &kcol{idx: i, k: kb.kinds[i]}, true
 		}
-		if x.Value == AsOfVar {
+		if x.Value == AsOf {
 			return &kconst{k: kTime, i: kb.asOf.UnixMicro()}, true
 		}
 	case *ast.MemberNode:
