@@ -107,8 +107,8 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 		q = fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS
 			SELECT coalesce(n.entity, p.entity) AS entity, p.segment AS old, n.segment AS new
 			FROM (%s) n
-			FULL JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s) p ON %s
-			WHERE n.segment IS DISTINCT FROM p.segment`, diffTable(v.Segmentation), newRows, base, Literal(v.Segmentation), on)
+			FULL JOIN (SELECT entity, segment FROM %s WHERE segmentation = %s) p ON %s
+			WHERE n.segment IS DISTINCT FROM p.segment`, diffTable(v.Segmentation), newRows, MembershipsAsOf(base), Literal(v.Segmentation), on)
 	}
 	if q != "" { // "": the segmentation staged its changes itself
 		if err := s.db.Exec(ctx, q); err != nil {
@@ -268,10 +268,8 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 			return err
 		}
 	}
-	for _, q := range entityDDL {
-		if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", rec.EntityType)); err != nil {
-			return fmt.Errorf("preparing store %s: %w", s.Path, err)
-		}
+	if err := s.createMembershipViews(ctx, true, rec.EntityType); err != nil {
+		return fmt.Errorf("preparing store %s: %w", s.Path, err)
 	}
 	for _, kv := range [][2]string{{"pipeline", rec.Pipeline}, {"entity", rec.Entity}, {"entity_type", rec.EntityType}} {
 		if err := s.SetMeta(ctx, kv[0], kv[1]); err != nil {
