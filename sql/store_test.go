@@ -226,7 +226,7 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 		t.Errorf("opened as its own database the store reads\n%s\nthrough segrun\n%s", got, through)
 	}
 	// Attached under another name, the views work too (the macro needs the store as default: USE).
-	exec("ATTACH "+Literal(path)+" AS history (READ_ONLY)")
+	exec("ATTACH " + Literal(path) + " AS history (READ_ONLY)")
 	var n int
 	if err := db.QueryRow(ctx, "SELECT (SELECT count(*) FROM history.changes) + (SELECT count(*) FROM history.moves) + (SELECT count(*) FROM history.current_memberships)").Scan(&n); err != nil || n == 0 {
 		t.Errorf("attached as history: %d rows, %v", n, err)
