@@ -17,6 +17,9 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 	switch r.Outcome {
 	case runner.OutcomeUnchanged:
 		fmt.Fprintf(w, "%s: %s\n", r.Pipeline, r.Message)
+		for _, x := range r.Exports { // the exports a retry wrote, that the version lacked
+			fmt.Fprintf(w, "exported %s\n", x)
+		}
 		return
 	case runner.OutcomeDryRun:
 		fmt.Fprintf(w, "%s: dry run as of %s; nothing was published. Against %s:\n", r.Pipeline, r.AsOf.Format(time.DateOnly), baseName(r.BaseRun))

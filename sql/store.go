@@ -533,3 +533,20 @@ func (s *Store) Version(ctx context.Context, run int64, segmentation string) (*V
 	}
 	return &v, err
 }
+
+// RecordExport notes that version run's export of segmentation (its change log when changes) was written
+// to path, after the file is in place: a retry of the run then knows it need not write it again.
+func (s *Store) RecordExport(ctx context.Context, run int64, segmentation string, changes bool, path string) error {
+	if err := s.db.Exec(ctx, "DELETE FROM segrun_store.exports WHERE run_id = ? AND path = ?", run, path); err != nil {
+		return err
+	}
+	return s.db.Exec(ctx, "INSERT INTO segrun_store.exports VALUES (?, ?, ?, ?, ?)", run, segmentation, changes, path, time.Now().UTC())
+}
+
+// ExportWritten says whether version run's export of segmentation to path was recorded as written.
+func (s *Store) ExportWritten(ctx context.Context, run int64, segmentation string, changes bool, path string) (bool, error) {
+	var n int
+	err := s.db.QueryRow(ctx, "SELECT count(*) FROM segrun_store.exports WHERE run_id = ? AND segmentation = ? AND changes = ? AND path = ?",
+		run, segmentation, changes, path).Scan(&n)
+	return n > 0, err
+}
