@@ -73,7 +73,7 @@ type Result struct {
 	Exports       []string             `json:"exports,omitempty"`
 	// ExportsFailed are the exports not written (the run then exits 4: the version is published).
 	ExportsFailed []ExportFailure `json:"exports_failed,omitempty"`
-	Seconds       float64              `json:"seconds"`
+	Seconds       float64         `json:"seconds"`
 	// Validation holds the diagnostics when the spec was invalid.
 	Validation *Validation `json:"-"`
 }
