@@ -68,7 +68,10 @@ func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error)
 		err = userErrorf("store %s has no version %d (segrun runs lists them)", st.Path, run)
 	}
 	if err == nil && r.Status != sql.StatusPublished {
-		err = userErrorf("version %d was replaced by version %d", run, *r.ReplacedBy)
+		err = userErrorf("version %d was %s", run, r.Status)
+		if r.ReplacedBy != nil {
+			err = userErrorf("version %d was replaced by version %d", run, *r.ReplacedBy)
+		}
 	}
 	return r, err
 }

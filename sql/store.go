@@ -359,6 +359,8 @@ type Run struct {
 const (
 	StatusPublished = "published"
 	StatusReplaced  = "replaced"
+	// StatusRolledBack is a version taken back by segrun rollback.
+	StatusRolledBack = "rolled back"
 )
 
 const runColumns = `run_id, pipeline, status, as_of, coalesce(run_key, ''), spec_hash, segrun_version,

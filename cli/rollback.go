@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// runRollback retires the latest published version, or every version after --to N, so that the store is
+// as it was before them: a way out of a wrong latest version (a run with the wrong --as-of, which makes
+// every run with the right date "earlier than the latest version").
+func runRollback(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("rollback", "segrun rollback [SPEC] [--store PATH] (--last | --to N) [--wait D]", e.stderr)
+	store := fs.String("store", "", "the versioned store (default: the spec's store, else segrun.duckdb)")
+	last := fs.Bool("last", false, "roll back the latest published version")
+	to := fs.Int64("to", -1, "roll back every published version after version N, which becomes the latest (0: all of them)")
+	wait := fs.Duration("wait", 0, "wait this long for a store a run is using")
+	rest, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	switch {
+	case len(rest) > 1:
+		return fs.usageError(e, "give at most one spec")
+	case *last == (*to >= 0):
+		return fs.usageError(e, "give either --last or --to N")
+	case len(rest) == 1 && *store != "":
+		return fs.usageError(e, "give the spec or --store, not both")
+	}
+	path := *store
+	if len(rest) == 1 {
+		s, diags, err := spec.Load(rest[0])
+		if err != nil {
+			return e.fail(err)
+		}
+		if s == nil {
+			(&spec.Writer{}).WriteText(e.stderr, diags)
+			e.errorf("cannot read the spec's store; give --store")
+			return ExitInvalid
+		}
+		path = s.StorePath()
+	}
+	if path == "" {
+		path = spec.DefaultStore
+	}
+
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		return e.fail(err)
+	}
+	defer db.Close()
+	st, err := sql.AttachStore(ctx, db, path, sql.ReadWrite, *wait)
+	if err != nil {
+		return e.fail(err)
+	}
+	latest, err := st.LatestRun(ctx)
+	if err != nil {
+		return e.fail(err)
+	}
+	if latest == nil {
+		return e.fail(userErrorf("store %s has no published version to roll back", path))
+	}
+	target := *to
+	if *last {
+		prev, err := st.PublishedBefore(ctx, latest.ID)
+		if err != nil {
+			return e.fail(err)
+		}
+		target = 0
+		if prev != nil {
+			target = prev.ID
+		}
+	} else if target > 0 {
+		r, err := st.RunByID(ctx, target)
+		if err != nil {
+			return e.fail(err)
+		}
+		if r == nil || r.Status != sql.StatusPublished {
+			return e.fail(userErrorf("store %s has no published version %d to roll back to (segrun runs lists them)", path, target))
+		}
+		if r.ID == latest.ID {
+			return e.fail(userErrorf("version %d is already the latest; nothing to roll back", target))
+		}
+	}
+	rolled, err := st.RollBack(ctx, target)
+	if err != nil {
+		return e.fail(err)
+	}
+	var names []string
+	for _, r := range rolled {
+		names = append(names, fmt.Sprintf("%d (as of %s)", r.ID, r.AsOf.Format(time.DateOnly)))
+	}
+	fmt.Fprintf(e.stdout, "rolled back version %s in %s\n", strings.Join(names, ", version "), path)
+	now, err := st.LatestRun(ctx)
+	if err != nil {
+		return e.fail(err)
+	}
+	if now == nil {
+		fmt.Fprintln(e.stdout, "the store has no published version now; the next run publishes a first version")
+	} else {
+		fmt.Fprintf(e.stdout, "the latest version is now %d (as of %s); the next run compares with it\n", now.ID, now.AsOf.Format(time.DateOnly))
+	}
+	fmt.Fprintln(e.stdout, "export files written from the rolled-back versions are left as they are: the next run, or segrun export, writes them again")
+	return ExitOK
+}
