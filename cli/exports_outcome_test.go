@@ -189,3 +189,34 @@ func TestRollbackRetiresAWrongLatestVersion(t *testing.T) {
 		t.Errorf("after rolling back every version, %s memberships", got)
 	}
 }
+
+// A segmentation removed from the spec is retired by the next version: the summary says so, show says in
+// which version, and its members' exits are in that version's change log.
+func TestRemovedSegmentationIsRetiredAndShowSaysWhen(t *testing.T) {
+	_, spec, store := pipelineDir(t)
+	if _, stderr, code := run(t, "run", spec, "--as-of", "2024-06-30"); code != ExitOK {
+		t.Fatal(stderr)
+	}
+	src, _ := os.ReadFile(spec)
+	value := "  value:\n    from: rfm\n    rfm: {recency: recency_days, frequency: frequency, monetary: monetary}\n"
+	if !strings.Contains(string(src), value) {
+		t.Fatal("the starter spec changed")
+	}
+	os.WriteFile(spec, []byte(strings.Replace(string(src), value, "", 1)), 0o644)
+	stdout, stderr, code := run(t, "run", spec, "--as-of", "2024-12-31")
+	if code != ExitOK || !strings.Contains(stdout, "value: retired (no longer in the spec): its ") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := run(t, "show", "value", "--store", store); code != ExitInvalid ||
+		!strings.Contains(stderr, `segmentation "value" was retired in version 2`) || !strings.Contains(stderr, "--run 1 shows it") {
+		t.Errorf("show value: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := run(t, "show", "value", "--store", store, "--run", "1"); code != ExitOK {
+		t.Errorf("show value --run 1: exit %d: %s", code, stderr)
+	}
+	exited := storeRows(t, store, "SELECT count(*) FROM changes WHERE run_id = 2 AND segmentation = 'value' AND event = 'exited'")
+	members := storeRows(t, store, "SELECT count(*) FROM memberships_as_of(1) WHERE segmentation = 'value'")
+	if exited != members || members == "0" {
+		t.Errorf("%s of value's %s members exited in version 2", exited, members)
+	}
+}

@@ -101,6 +101,10 @@ func openVersion(ctx context.Context, sf *storeFlags, name string) (*version, er
 		return fail(err)
 	}
 	if v.info == nil {
+		if last, retiredIn, err := st.Retirement(ctx, name); err == nil && retiredIn != 0 && retiredIn <= v.run.ID {
+			return fail(userErrorf("segmentation %q was retired in version %d (removed from the spec; its members exited then); its last version is %d: --run %d shows it",
+				name, retiredIn, last, last))
+		}
 		segs, _ := st.Segmentations(ctx, v.run.ID)
 		return fail(userErrorf("version %d has no segmentation %q%s", v.run.ID, name, suggestIn(name, segs)))
 	}

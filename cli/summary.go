@@ -37,6 +37,9 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		fmt.Fprintln(w)
 		writeSegmentation(w, s)
 	}
+	for _, x := range r.Retired {
+		fmt.Fprintf(w, "\n%s: retired (no longer in the spec): its %s members exited\n", x.Segmentation, thousands(x.Members))
+	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(w, "\nwarnings:")
 		for _, x := range r.Warnings {
