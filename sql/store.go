@@ -209,7 +209,7 @@ func AttachStore(ctx context.Context, db *DB, path string, mode StoreMode, wait 
 			return nil, fmt.Errorf("opening store %s: %v", path, firstLine(err.Error()))
 		}
 		if time.Now().After(deadline) {
-			msg := "another segrun run is using it"
+			msg := lockHolder(err)
 			if wait > 0 {
 				msg += fmt.Sprintf(" (waited %s)", wait)
 			} else {
