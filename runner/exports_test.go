@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // An export that fails after the version is published leaves the version published, the other exports
@@ -95,5 +97,46 @@ func TestStaleExportTempFilesAreRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("the temporary file of live process %s was removed: %v", strconv.Itoa(os.Getppid()), err)
+	}
+}
+
+// A retry completes the exports of the latest version only: an earlier version's would overwrite the
+// files of the versions after it. After a rollback, the version latest again rewrites the files the
+// rolled-back one had written.
+func TestRetryCompletesOnlyTheLatestVersionsExports(t *testing.T) {
+	f := newFixture(t, fixtureSpec, fixtureOrders)
+	f.write("out/lifecycle.csv/blocker", "x")
+	if _, err := f.run("2024-03-01", func(o *RunOptions) { o.RunKey = "a" }); err == nil {
+		t.Fatal("the blocked export did not fail")
+	}
+	os.RemoveAll(filepath.Join(f.dir, "out/lifecycle.csv"))
+	f.mustRun("2024-06-01", func(o *RunOptions) { o.RunKey = "b" })
+	second := f.read("out/lifecycle.csv")
+	if res := f.mustRun("2024-03-01", func(o *RunOptions) { o.RunKey = "a" }); len(res.Exports) != 0 || !strings.Contains(res.Message, "nothing to do") {
+		t.Errorf("retry of version 1 after version 2: %s, wrote %v", res.Message, res.Exports)
+	}
+	if f.read("out/lifecycle.csv") != second {
+		t.Error("version 2's export was overwritten")
+	}
+
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sql.AttachStore(ctx, db, filepath.Join(f.dir, "segrun.duckdb"), sql.ReadWrite, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RollBack(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	res := f.mustRun("2024-03-01", func(o *RunOptions) { o.RunKey = "a" })
+	if len(res.Exports) != 2 {
+		t.Errorf("after rolling back version 2, the retry of version 1 wrote %v, want both exports", res.Exports)
+	}
+	if f.read("out/lifecycle.csv") == second {
+		t.Error("the file still holds the rolled-back version's memberships")
 	}
 }

@@ -257,8 +257,12 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 		}
 		if prior != nil && !e.o.Force {
 			e.res.Outcome, e.res.RunID = OutcomeUnchanged, prior.ID
-			if e.lacking, err = e.missingExports(ctx, prior.ID); err != nil {
-				return false, err
+			// Only the latest version's exports are completed: an earlier one's would overwrite the files
+			// of the versions after it.
+			if latest != nil && prior.ID == latest.ID {
+				if e.lacking, err = e.missingExports(ctx, prior.ID); err != nil {
+					return false, err
+				}
 			}
 			todo := "nothing to do"
 			if len(e.lacking) > 0 {

@@ -545,10 +545,12 @@ func (s *Store) RecordExport(ctx context.Context, run int64, segmentation string
 	return s.db.Exec(ctx, "INSERT INTO segrun_store.exports VALUES (?, ?, ?, ?, ?)", run, segmentation, changes, path, time.Now().UTC())
 }
 
-// ExportWritten says whether version run's export of segmentation to path was recorded as written.
+// ExportWritten says whether the file at path holds version run's export of segmentation (its change log
+// when changes): the latest export recorded to path is that one. A later version's export to the same path
+// (since rolled back, say) means the file holds something else.
 func (s *Store) ExportWritten(ctx context.Context, run int64, segmentation string, changes bool, path string) (bool, error) {
 	var n int
-	err := s.db.QueryRow(ctx, "SELECT count(*) FROM segrun_store.exports WHERE run_id = ? AND segmentation = ? AND changes = ? AND path = ?",
-		run, segmentation, changes, path).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM (SELECT * FROM segrun_store.exports WHERE path = ? ORDER BY written_at DESC, run_id DESC LIMIT 1)
+		WHERE run_id = ? AND segmentation = ? AND changes = ?`, path, run, segmentation, changes).Scan(&n)
 	return n > 0, err
 }
