@@ -142,6 +142,13 @@ func TestRollbackRetiresAWrongLatestVersion(t *testing.T) {
 	if _, stderr, code := run(t, "rollback", "--store", store, "--to", "7"); code != ExitInvalid || !strings.Contains(stderr, "no published version 7") {
 		t.Errorf("--to 7: exit %d: %s", code, stderr)
 	}
+	missing := filepath.Join(dir, "nope.duckdb")
+	if _, stderr, code := run(t, "rollback", "--store", missing, "--last"); code != ExitEnvironment || !strings.Contains(stderr, "no store at "+missing) {
+		t.Errorf("missing store: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("rollback created a store at %s", missing)
+	}
 
 	stdout, stderr, code := run(t, "rollback", spec, "--last")
 	if code != ExitOK || !strings.Contains(stdout, "rolled back version 2 (as of 2025-06-30)") || !strings.Contains(stdout, "the latest version is now 1") {

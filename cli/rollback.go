@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -48,6 +49,9 @@ func runRollback(ctx context.Context, e *env, args []string) int {
 		path = spec.DefaultStore
 	}
 
+	if _, err := os.Stat(path); err != nil { // opening to write would create an empty store
+		return e.fail(fmt.Errorf("%w at %s (give the spec, or --store)", sql.ErrNoStore, path))
+	}
 	db, err := sql.Open(ctx, "", sql.Options{})
 	if err != nil {
 		return e.fail(err)
