@@ -42,6 +42,13 @@ func TestFailedExportIsCompletedByARetryWithTheRunKey(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(f.dir, "out/lifecycle.csv")); err != nil {
 		t.Fatal(err)
 	}
+	// A dry run writes nothing.
+	if res := f.mustRun("2024-03-01", func(o *RunOptions) { key(o); o.DryRun = true }); len(res.Exports) != 0 {
+		t.Errorf("a dry run wrote %v", res.Exports)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "out/lifecycle.csv")); err == nil {
+		t.Error("a dry run wrote the missing export")
+	}
 	res = f.mustRun("2024-03-01", key)
 	if res.Outcome != OutcomeUnchanged || !strings.Contains(res.Message, "writing the exports it lacks: out/lifecycle.csv") || len(res.Exports) != 1 {
 		t.Fatalf("retry: %s: %s, exports %v", res.Outcome, res.Message, res.Exports)

@@ -259,7 +259,8 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 			e.res.Outcome, e.res.RunID = OutcomeUnchanged, prior.ID
 			// Only the latest version's exports are completed: an earlier one's would overwrite the files
 			// of the versions after it.
-			if latest != nil && prior.ID == latest.ID {
+			// A dry run writes nothing (and may read a store too old to record exports).
+			if latest != nil && prior.ID == latest.ID && !e.o.DryRun {
 				if e.lacking, err = e.missingExports(ctx, prior.ID); err != nil {
 					return false, err
 				}
