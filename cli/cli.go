@@ -26,6 +26,9 @@ const (
 	ExitUsage = 2
 	// ExitEnvironment: the environment failed (unreadable file, store locked, out of memory, a bug).
 	ExitEnvironment = 3
+	// ExitExports: the version is published, but some of its exports were not written (they failed, or the
+	// run was interrupted while writing them); a rerun with the same run key, or segrun export, writes them.
+	ExitExports = 4
 )
 
 // Version is segrun's version, recorded with every run; set at build time with -ldflags.
@@ -50,6 +53,7 @@ func init() {
 		{"show", "show a segmentation's segment sizes", runShow},
 		{"changes", "show who entered and left segments in a version", runChanges},
 		{"export", "write a version's memberships or change log to a file", runExport},
+		{"rollback", "retire the latest version(s): the store is as it was before them", runRollback},
 		{"init", "write a commented starter spec and sample data", runInit},
 		{"demo", "write a synthetic retail dataset and the flagship spec", runDemo},
 		{"schema", "print the spec's JSON Schema", runSchema},
@@ -127,7 +131,8 @@ commands:
 	}
 	fmt.Fprint(w, `
 Run segrun <command> --help for a command's flags.
-Exit codes: 0 success, 1 invalid spec or failed check, 2 usage error, 3 environment or internal error.
+Exit codes: 0 success, 1 invalid spec or failed check, 2 usage error, 3 environment or internal error,
+4 published but exports not written.
 Docs: docs/cli.md and docs/spec.md.
 `)
 }

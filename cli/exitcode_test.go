@@ -113,9 +113,9 @@ var exitCases = []exitCase{
 	{name: "an export that cannot be written", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", "{dir}/shop.yaml/m.csv"},
 		code: ExitEnvironment, stderr: "writing", versions: "1"},
 	{name: "a store another run holds", state: "published", held: true, args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31"},
-		code: ExitEnvironment, stderr: "another segrun run is using it", versions: "1"},
+		code: ExitEnvironment, stderr: "is in use by another process", versions: "1"},
 	{name: "a reader with --wait 0 on a held store", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "0"},
-		code: ExitEnvironment, stderr: "another segrun run is using it", versions: "1"},
+		code: ExitEnvironment, stderr: "is in use by another process", versions: "1"},
 	{name: "a reader waiting for a held store says so", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "1s"},
 		code: ExitEnvironment, stderr: "is in use by a run; waiting up to 1s", versions: "1"},
 }

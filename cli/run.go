@@ -68,7 +68,9 @@ func runRun(ctx context.Context, e *env, args []string) int {
 		o.Progress = e.stderr
 	}
 	res, err := runner.Run(ctx, files[0], o)
-	if err != nil {
+	// Exports that failed after the version was published: the summary still says what was published.
+	var exportsErr *runner.ExportsError
+	if err != nil && !errors.As(err, &exportsErr) {
 		return e.runFailed(res, err)
 	}
 	if *format == "json" {
@@ -77,14 +79,19 @@ func runRun(ctx context.Context, e *env, args []string) int {
 		if err := enc.Encode(res); err != nil {
 			return e.fail(err)
 		}
-		return ExitOK
+	} else {
+		writeRunSummary(e.stdout, res)
 	}
-	writeRunSummary(e.stdout, res)
+	if exportsErr != nil {
+		e.errorf("%v", exportsErr)
+		return ExitExports
+	}
 	return ExitOK
 }
 
 // runFailed reports why a run stopped and picks the exit code: 1 for the spec or the data, 3 for the
-// environment. Nothing was published in either case.
+// environment. Nothing was published in either case (a published version whose exports failed is not a
+// failed run: exit 4, in runRun).
 func (e *env) runFailed(res *runner.Result, err error) int {
 	var f *runner.Failure
 	switch {

@@ -37,7 +37,10 @@ func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error)
 		err = userErrorf("store %s has no version %d; %s", st.Path, run, publishedVersions(ctx, st))
 	}
 	if err == nil && r.Status != sql.StatusPublished {
-		err = userErrorf("version %d was replaced by version %d", run, *r.ReplacedBy)
+		err = userErrorf("version %d was %s", run, r.Status)
+		if r.ReplacedBy != nil {
+			err = userErrorf("version %d was replaced by version %d", run, *r.ReplacedBy)
+		}
 	}
 	return r, err
 }
@@ -92,6 +95,10 @@ func (e *env) openVersion(ctx context.Context, sf *storeFlags, name string) (*ve
 		return fail(err)
 	}
 	if v.info == nil {
+		if last, retiredIn, err := st.Retirement(ctx, name); err == nil && retiredIn != 0 && retiredIn <= v.run.ID {
+			return fail(userErrorf("segmentation %q was retired in version %d (removed from the spec; its members exited then); its last version is %d: --run %d shows it",
+				name, retiredIn, last, last))
+		}
 		segs, _ := st.Segmentations(ctx, v.run.ID)
 		return fail(userErrorf("version %d has no segmentation %q%s", v.run.ID, name, suggestIn(name, segs)))
 	}

@@ -17,6 +17,9 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 	switch r.Outcome {
 	case runner.OutcomeUnchanged:
 		fmt.Fprintf(w, "%s: %s\n", r.Pipeline, r.Message)
+		for _, x := range r.Exports { // the exports a retry wrote, that the version lacked
+			fmt.Fprintf(w, "exported %s\n", x)
+		}
 		return
 	case runner.OutcomeDryRun:
 		fmt.Fprintf(w, "%s: dry run as of %s; nothing was published. Against %s:\n", r.Pipeline, r.AsOf.Format(time.DateOnly), baseName(r.BaseRun))
@@ -33,6 +36,9 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 	for _, s := range r.Segmentations {
 		fmt.Fprintln(w)
 		writeSegmentation(w, s)
+	}
+	for _, x := range r.Retired {
+		fmt.Fprintf(w, "\n%s: retired (no longer in the spec): its %s members exited\n", x.Segmentation, thousands(x.Members))
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(w, "\nwarnings:")

@@ -248,6 +248,12 @@ func TestLockedStore(t *testing.T) {
 	if !errors.Is(err, sql.ErrLocked) || !strings.Contains(err.Error(), store) || !strings.Contains(err.Error(), "--wait") {
 		t.Fatalf("second run on a held store: %v", err)
 	}
+	// The holder is not segrun (it is this test binary, as a DuckDB client would be): the message says
+	// which process it is rather than blaming another run.
+	if want := fmt.Sprintf("(PID %d), a DuckDB client or another program", holder.Process.Pid); !strings.Contains(err.Error(), want) ||
+		strings.Contains(err.Error(), "another segrun run") {
+		t.Errorf("the message does not name the holder (%s): %v", want, err)
+	}
 	// With --wait, the run waits for the holder to finish and then publishes.
 	res := f.mustRun("2024-06-01", func(o *RunOptions) { o.Wait = 20 * time.Second })
 	if res.RunID != 2 {

@@ -2,24 +2,118 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
 
-// exports writes the spec's exports from the version just published, exactly as `segrun export` would.
-func (e *execution) exports(ctx context.Context) error {
-	for _, ex := range e.s.Exports {
+// ExportsError says a version is published but some of its exports are not written: a failure, or an
+// interrupt, after the publishing transaction committed. The CLI exits 4 for it, with the run's summary.
+type ExportsError struct {
+	Run int64
+	// RunKey is the run's key, if any: a rerun with it writes the missing exports.
+	RunKey string
+	Failed []ExportFailure
+	// Interrupted says the run was interrupted (Ctrl-C, SIGTERM) while it wrote the exports.
+	Interrupted bool
+}
+
+// ExportFailure is one export not written, and why.
+type ExportFailure struct {
+	Segmentation string `json:"segmentation"`
+	Changes      bool   `json:"changes,omitempty"`
+	Path         string `json:"path"`
+	Error        string `json:"error"`
+}
+
+func (e *ExportsError) Error() string {
+	var b strings.Builder
+	what := "failed"
+	if e.Interrupted {
+		what = "were interrupted"
+	}
+	fmt.Fprintf(&b, "version %d is published, but %d of its exports %s:", e.Run, len(e.Failed), what)
+	for _, f := range e.Failed {
+		fmt.Fprintf(&b, "\n  %s: %s", f.Path, f.Error)
+	}
+	if e.RunKey != "" {
+		fmt.Fprintf(&b, "\nto write them, run again with --run-key %s (it writes only what version %d lacks), or use segrun export:", e.RunKey, e.Run)
+	} else {
+		b.WriteString("\nto write them:")
+	}
+	for _, f := range e.Failed {
+		changes := ""
+		if f.Changes {
+			changes = " --changes"
+		}
+		fmt.Fprintf(&b, "\n  segrun export %s --run %d%s --out %s", f.Segmentation, e.Run, changes, f.Path)
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is see an interrupt.
+func (e *ExportsError) Unwrap() error {
+	if e.Interrupted {
+		return context.Canceled
+	}
+	return nil
+}
+
+// exports writes exps, the spec's exports that version run lacks, exactly as `segrun export` would, and
+// records each in the store. Every export is attempted, whatever happened to the ones before; an interrupt
+// stops them, and the rest count as not written.
+func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) error {
+	failed := &ExportsError{Run: run, RunKey: e.o.RunKey}
+	for _, ex := range exps {
 		path := e.s.Path(ex.Path)
-		if err := Export(ctx, e.store, ExportRequest{Segmentation: ex.Segmentation, Run: e.res.RunID, Changes: ex.Changes, Path: path}); err != nil {
-			return fmt.Errorf("export %s: %w (version %d is published; rerun segrun export to write the file)", ex.Path, err, e.res.RunID)
+		fail := func(err error) {
+			failed.Failed = append(failed.Failed, ExportFailure{Segmentation: ex.Segmentation, Changes: ex.Changes, Path: path, Error: err.Error()})
+		}
+		if ctx.Err() != nil {
+			failed.Interrupted = true
+			fail(errors.New("not written: interrupted"))
+			continue
+		}
+		err := Export(ctx, e.store, ExportRequest{Segmentation: ex.Segmentation, Run: run, Changes: ex.Changes, Path: path})
+		if err == nil {
+			// Recorded once the file is in place: a retry rewrites whatever is not recorded.
+			err = e.store.RecordExport(context.WithoutCancel(ctx), run, ex.Segmentation, ex.Changes, path)
+		}
+		if err != nil {
+			failed.Interrupted = failed.Interrupted || ctx.Err() != nil
+			fail(err)
+			continue
 		}
 		e.res.Exports = append(e.res.Exports, path)
 	}
+	if len(failed.Failed) > 0 {
+		e.res.ExportsFailed = failed.Failed
+		return failed
+	}
 	return nil
+}
+
+// missingExports are the spec's exports that version run lacks: not recorded as written, or whose file
+// is gone.
+func (e *execution) missingExports(ctx context.Context, run int64) ([]spec.Export, error) {
+	var out []spec.Export
+	for _, ex := range e.s.Exports {
+		path := e.s.Path(ex.Path)
+		written, err := e.store.ExportWritten(ctx, run, ex.Segmentation, ex.Changes, path)
+		if err != nil {
+			return nil, err
+		}
+		if _, statErr := os.Stat(path); !written || statErr != nil {
+			out = append(out, ex)
+		}
+	}
+	return out, nil
 }
 
 // ExportRequest says what to export.
@@ -63,12 +157,37 @@ func Export(ctx context.Context, store *sql.Store, r ExportRequest) error {
 	if err := os.MkdirAll(filepath.Dir(r.Path), 0o755); err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(r.Path), "."+filepath.Base(r.Path)+fmt.Sprintf(".tmp-%d", os.Getpid()))
+	removeStaleTemps(r.Path)
+	tmp := tempName(r.Path, os.Getpid())
 	if err := store.CopyTo(ctx, query, tmp, format); err != nil {
 		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, r.Path)
+}
+
+// tempName is where the export to path is written before it is renamed into place: hidden, beside it (a
+// rename within a directory is atomic), and named with the writing process's id.
+func tempName(path string, pid int) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+strconv.Itoa(pid))
+}
+
+// removeStaleTemps deletes the temporary files of earlier exports to path whose process is gone: a run
+// killed (kill -9) while it wrote leaves one, which nothing else would ever remove. A live process's
+// file (an export in progress) is left alone.
+func removeStaleTemps(path string) {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		return
+	}
+	prefix := "." + filepath.Base(path) + ".tmp-"
+	for _, en := range entries {
+		pid, err := strconv.Atoi(strings.TrimPrefix(en.Name(), prefix))
+		if !strings.HasPrefix(en.Name(), prefix) || err != nil || pid <= 0 || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		_ = os.Remove(filepath.Join(filepath.Dir(path), en.Name()))
+	}
 }
 
 func exportFormat(path string) (string, error) {

@@ -243,10 +243,10 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 		base = e.base.ID
 	}
 	q := fmt.Sprintf(`SELECT f.%[1]s, %[2]s, %[6]s AS segrun_prev FROM %[3]s f
-		LEFT JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%[4]d) WHERE segmentation = %[5]s) p
+		LEFT JOIN (SELECT entity, segment FROM %[4]s WHERE segmentation = %[5]s) p
 		ON p.entity = f.%[1]s
 		ORDER BY f.%[1]s`,
-		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), base, sql.Literal(j.name), previousID(prevIDs))
+		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), sql.MembershipsAsOf(base), sql.Literal(j.name), previousID(prevIDs))
 	joined := true
 	if base == 0 || len(prevIDs) == 0 { // the first version: there are no memberships to read yet
 		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, %[4]d::INTEGER AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), identList(cl.Features),

@@ -73,9 +73,11 @@ func (e *execution) publish(ctx context.Context) error {
 		replace = e.replace.ID
 	}
 	e.progress("publishing version %d ...", id)
-	if err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs); err != nil {
+	retired, err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs)
+	if err != nil {
 		return environmentError(fmt.Errorf("publishing to %s: %w (nothing was published)", e.res.Store, err))
 	}
+	e.res.Retired = retired
 	e.progress(" done\n")
 	e.res.Outcome, e.res.RunID = OutcomePublished, id
 	return nil

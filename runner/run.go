@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/segrun/segrun/spec"
@@ -68,9 +69,14 @@ type Result struct {
 	Message       string               `json:"message,omitempty"`
 	Steps         []StepReport         `json:"steps"`
 	Segmentations []SegmentationReport `json:"segmentations"`
-	Warnings      []string             `json:"warnings,omitempty"`
-	Exports       []string             `json:"exports,omitempty"`
-	Seconds       float64              `json:"seconds"`
+	// Retired are the segmentations the version before had and the spec no longer has: their members
+	// exited in this version.
+	Retired  []sql.Retired `json:"retired,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
+	Exports  []string      `json:"exports,omitempty"`
+	// ExportsFailed are the exports not written (the run then exits 4: the version is published).
+	ExportsFailed []ExportFailure `json:"exports_failed,omitempty"`
+	Seconds       float64         `json:"seconds"`
 	// Validation holds the diagnostics when the spec was invalid.
 	Validation *Validation `json:"-"`
 }
@@ -108,6 +114,9 @@ type execution struct {
 	views    map[string]bool
 	// entities counts the entities of each segmentation input that checkEntities has passed.
 	entities map[string]int64
+	// lacking are the exports a version already published under the run key lacks (a failed or
+	// interrupted export): the rerun writes them.
+	lacking []spec.Export
 }
 
 // Run executes the pipeline at specPath and publishes a new version of every segmentation, atomically.
@@ -153,6 +162,9 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 		return res, err
 	}
 	if done, err := e.decideVersion(ctx); done || err != nil {
+		if err == nil && len(e.lacking) > 0 {
+			err = e.exports(ctx, res.RunID, e.lacking)
+		}
 		res.Seconds = time.Since(start).Seconds()
 		return res, err
 	}
@@ -170,14 +182,22 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 	phase("publish", t)
 	if !o.DryRun {
 		t = time.Now()
-		if err := e.exports(ctx); err != nil {
+		if testHookBeforeExports != nil {
+			testHookBeforeExports()
+		}
+		err := e.exports(ctx, res.RunID, s.Exports)
+		phase("exports", t)
+		if err != nil {
+			res.Seconds = time.Since(start).Seconds()
 			return res, err
 		}
-		phase("exports", t)
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
+
+// testHookBeforeExports, when set (by tests), runs between publishing and the exports.
+var testHookBeforeExports func()
 
 // workspaceTempDir is where DuckDB spills when a run's data exceeds memory: private to the run, removed at
 // its end.
@@ -213,7 +233,8 @@ func (e *execution) attachStore(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if got != "" && got != check.want {
+		// A spec with no segmentation has no entity type to check (check.want ""): it publishes no memberships.
+		if got != "" && check.want != "" && got != check.want {
 			return failf("", "store %s holds %s %q, not %q; give this pipeline its own store (store: in the spec, or --store)",
 				e.res.Store, check.what, got, check.want)
 		}
@@ -236,8 +257,24 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 		}
 		if prior != nil && !e.o.Force {
 			e.res.Outcome, e.res.RunID = OutcomeUnchanged, prior.ID
-			e.res.Message = fmt.Sprintf("run key %q is already published as version %d (as of %s); nothing to do (--force replaces it)",
-				e.o.RunKey, prior.ID, prior.AsOf.Format(time.DateOnly))
+			// Only the latest version's exports are completed: an earlier one's would overwrite the files
+			// of the versions after it.
+			// A dry run writes nothing (and may read a store too old to record exports).
+			if latest != nil && prior.ID == latest.ID && !e.o.DryRun {
+				if e.lacking, err = e.missingExports(ctx, prior.ID); err != nil {
+					return false, err
+				}
+			}
+			todo := "nothing to do"
+			if len(e.lacking) > 0 {
+				var paths []string
+				for _, ex := range e.lacking {
+					paths = append(paths, ex.Path)
+				}
+				todo = "writing the exports it lacks: " + strings.Join(paths, ", ")
+			}
+			e.res.Message = fmt.Sprintf("run key %q is already published as version %d (as of %s; --force replaces it); %s",
+				e.o.RunKey, prior.ID, prior.AsOf.Format(time.DateOnly), todo)
 			return true, nil
 		}
 		if prior != nil {

@@ -149,6 +149,10 @@ func (f *fixture) query(q string) []string {
 	if _, err := sql.AttachStore(ctx, db, filepath.Join(f.dir, "segrun.duckdb"), sql.ReadOnly, 0); err != nil {
 		f.t.Fatal(err)
 	}
+	// As a user would: the memberships_as_of macro binds its tables in the default database.
+	if err := db.Exec(ctx, "USE "+sql.StoreCatalog); err != nil {
+		f.t.Fatal(err)
+	}
 	rows, err := db.Query(ctx, q)
 	if err != nil {
 		f.t.Fatalf("%s: %v", q, err)

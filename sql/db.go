@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -140,9 +142,27 @@ var ErrLocked = errors.New("database is in use by another process")
 
 func openError(path string, err error) error {
 	if isLockError(err) {
-		return fmt.Errorf("%s: %w (%v)", path, ErrLocked, firstLine(err.Error()))
+		return fmt.Errorf("%s: %w: %s (%v)", path, ErrLocked, lockHolder(err), firstLine(err.Error()))
 	}
 	return fmt.Errorf("opening %s: %w", path, err)
+}
+
+// lockHolderPattern finds the process holding a file in DuckDB's lock error: "Conflicting lock is held in
+// /usr/bin/duckdb (PID 1234) by user ...".
+var lockHolderPattern = regexp.MustCompile(`held in (.+?) \(PID (\d+)\)`)
+
+// lockHolder says who holds a database file, from DuckDB's lock error: a segrun run, or another program (a
+// DuckDB client, a notebook) named with its process id, since holding the store with a DuckDB client
+// blocks runs just as another run does.
+func lockHolder(err error) string {
+	m := lockHolderPattern.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "held by another process (a segrun run or a DuckDB client)"
+	}
+	if strings.Contains(strings.ToLower(filepath.Base(m[1])), "segrun") {
+		return fmt.Sprintf("held by another segrun run (PID %s)", m[2])
+	}
+	return fmt.Sprintf("held by %s (PID %s), a DuckDB client or another program: close it", m[1], m[2])
 }
 
 // Close releases the connection and the database.

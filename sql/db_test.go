@@ -3,6 +3,7 @@ package sql
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"runtime"
 	"strconv"
@@ -83,5 +84,22 @@ func TestReleaseMemoryReturnsFreedMemory(t *testing.T) {
 	t.Logf("resident after the aggregate %.0f MB, after ReleaseMemory %.0f MB", held, released)
 	if held-released < 100 {
 		t.Errorf("ReleaseMemory returned %.0f MB (%.0f MB resident before, %.0f MB after); want 100 MB or more", held-released, held, released)
+	}
+}
+
+// A held store's message says who holds it, from DuckDB's lock error: another run, or a DuckDB client
+// (which blocks runs just as well), never "another segrun run" for a client.
+func TestLockHolderNamesTheProcess(t *testing.T) {
+	for _, tt := range []struct{ err, want string }{
+		{`IO Error: Could not set lock on file "/s/segrun.duckdb": Conflicting lock is held in /usr/local/bin/segrun (PID 41) by user ops. See also https://duckdb.org/docs/stable/connect/concurrency`,
+			"held by another segrun run (PID 41)"},
+		{`IO Error: Could not set lock on file "/s/segrun.duckdb": Conflicting lock is held in /usr/bin/duckdb (PID 7) by user ops.`,
+			"held by /usr/bin/duckdb (PID 7), a DuckDB client or another program: close it"},
+		{`IO Error: Could not set lock on file "/s/segrun.duckdb": Resource temporarily unavailable`,
+			"held by another process (a segrun run or a DuckDB client)"},
+	} {
+		if got := lockHolder(errors.New(tt.err)); got != tt.want {
+			t.Errorf("%s:\n got  %s\n want %s", tt.err, got, tt.want)
+		}
 	}
 }

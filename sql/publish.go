@@ -107,8 +107,8 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 		q = fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS
 			SELECT coalesce(n.entity, p.entity) AS entity, p.segment AS old, n.segment AS new
 			FROM (%s) n
-			FULL JOIN (SELECT entity, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s) p ON %s
-			WHERE n.segment IS DISTINCT FROM p.segment`, diffTable(v.Segmentation), newRows, base, Literal(v.Segmentation), on)
+			FULL JOIN (SELECT entity, segment FROM %s WHERE segmentation = %s) p ON %s
+			WHERE n.segment IS DISTINCT FROM p.segment`, diffTable(v.Segmentation), newRows, MembershipsAsOf(base), Literal(v.Segmentation), on)
 	}
 	if q != "" { // "": the segmentation staged its changes itself
 		if err := s.db.Exec(ctx, q); err != nil {
@@ -254,9 +254,12 @@ var TestHookBeforeCommit func()
 // or (on any error, a crash or a kill) none of it. replace, when not 0, is the run the new one supersedes
 // (--force with a run key): its intervals and change log are undone first, in the same transaction.
 // Diff must have staged every version against the version before replace.
-func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versions []Version, diffs []*Diff) (err error) {
+//
+// A segmentation the version before had and this one does not (removed from the spec, or renamed) is
+// retired: its members exit in this version, as the change log shows. Publish returns the retired ones.
+func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versions []Version, diffs []*Diff) (retired []Retired, err error) {
 	if err := s.db.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -264,23 +267,31 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 		}
 	}()
 	if replace != 0 {
-		if err := s.undo(ctx, replace, rec.ID); err != nil {
-			return err
+		if err := s.undo(ctx, replace, StatusReplaced, rec.ID); err != nil {
+			return nil, err
 		}
 	}
-	for _, q := range entityDDL {
-		if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", rec.EntityType)); err != nil {
-			return fmt.Errorf("preparing store %s: %w", s.Path, err)
+	// A spec with no segmentation has no entity type: there is nothing to key by, and a store that has
+	// the tables keeps them.
+	if rec.EntityType != "" {
+		if err := s.createMembershipViews(ctx, true, rec.EntityType); err != nil {
+			return nil, fmt.Errorf("preparing store %s: %w", s.Path, err)
 		}
+	}
+	if retired, err = s.retire(ctx, rec.ID, versions); err != nil {
+		return nil, fmt.Errorf("retiring segmentations: %w", err)
 	}
 	for _, kv := range [][2]string{{"pipeline", rec.Pipeline}, {"entity", rec.Entity}, {"entity_type", rec.EntityType}} {
+		if kv[1] == "" {
+			continue // a spec with no segmentation: the entity type stays as the store has it
+		}
 		if err := s.SetMeta(ctx, kv[0], kv[1]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	texts, err := jsonTexts(rec.Vars, rec.Sources, rec.Steps)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var key any
 	if rec.Key != "" {
@@ -288,20 +299,78 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 	}
 	if err := s.db.Exec(ctx, `INSERT INTO segrun_store.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
 		rec.ID, rec.Pipeline, StatusPublished, rec.AsOf, key, rec.SpecHash, rec.SegrunVersion, texts[0], texts[1], texts[2], rec.StartedAt, time.Now().UTC()); err != nil {
-		return err
+		return nil, err
 	}
 	for i, v := range versions {
 		if err := s.publishVersion(ctx, rec.ID, v, diffs[i]); err != nil {
-			return fmt.Errorf("publishing %s: %w", v.Segmentation, err)
+			return nil, fmt.Errorf("publishing %s: %w", v.Segmentation, err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return err // interrupted: roll back rather than commit half a decision
+		return nil, err // interrupted: roll back rather than commit half a decision
 	}
 	if TestHookBeforeCommit != nil {
 		TestHookBeforeCommit()
 	}
-	return s.db.Exec(ctx, "COMMIT")
+	return retired, s.db.Exec(ctx, "COMMIT")
+}
+
+// Retired is a segmentation a version retired, and how many members it had then.
+type Retired struct {
+	Segmentation string `json:"segmentation"`
+	Members      int64  `json:"members"`
+}
+
+// retire ends, in version run, the memberships of every segmentation the latest version before it
+// published and versions does not have, inside the publishing transaction.
+func (s *Store) retire(ctx context.Context, run int64, versions []Version) ([]Retired, error) {
+	rows, err := s.db.Query(ctx, `SELECT segmentation FROM segrun_store.segmentation_versions
+		WHERE run_id = (SELECT max(run_id) FROM segrun_store.runs WHERE status = ? AND run_id < ?) ORDER BY segmentation`, StatusPublished, run)
+	if err != nil {
+		return nil, err
+	}
+	var before []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		before = append(before, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []Retired
+	for _, name := range before {
+		if slices.ContainsFunc(versions, func(v Version) bool { return v.Segmentation == name }) {
+			continue
+		}
+		r := Retired{Segmentation: name}
+		current := fmt.Sprintf(`valid_to_run IS NULL AND code IN (SELECT code FROM segrun_store.segment_codes WHERE segmentation = %s)`, Literal(name))
+		if err := s.db.QueryRow(ctx, "SELECT count(DISTINCT entity) FROM segrun_store.membership_intervals WHERE "+current).Scan(&r.Members); err != nil {
+			return nil, err
+		}
+		if err := s.db.Exec(ctx, fmt.Sprintf("UPDATE segrun_store.membership_intervals SET valid_to_run = %d WHERE %s", run, current)); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Retirement says when a segmentation no longer published was retired: last is the latest published
+// version that has it, retiredIn the published version after it (0: none, it is still current; both 0:
+// no published version ever had it).
+func (s *Store) Retirement(ctx context.Context, segmentation string) (last, retiredIn int64, err error) {
+	err = s.db.QueryRow(ctx, `SELECT coalesce(max(v.run_id), 0) FROM segrun_store.segmentation_versions v JOIN segrun_store.runs r USING (run_id)
+		WHERE r.status = ? AND v.segmentation = ?`, StatusPublished, segmentation).Scan(&last)
+	if err != nil || last == 0 {
+		return 0, 0, err
+	}
+	err = s.db.QueryRow(ctx, "SELECT coalesce(min(run_id), 0) FROM segrun_store.runs WHERE status = ? AND run_id > ?", StatusPublished, last).Scan(&retiredIn)
+	return last, retiredIn, err
 }
 
 func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Diff) error {
@@ -420,21 +489,59 @@ func (s *Store) insertRows(ctx context.Context, table, tuple string, rows [][]an
 const insertBatch = 500
 
 // undo takes a published run back out of the memberships: intervals it opened are deleted and intervals it
-// closed are reopened, which also takes its change log away. The runs row stays, marked replaced, for the
-// audit trail.
-func (s *Store) undo(ctx context.Context, run, by int64) error {
+// closed are reopened, which also takes its change log away. run must be the latest version still
+// published. The runs row stays, with status (replaced, rolled back) and the run that replaced it (0:
+// none), for the audit trail; so do its segmentation_versions and exports rows.
+func (s *Store) undo(ctx context.Context, run int64, status string, by int64) error {
+	var replacedBy any
+	if by != 0 {
+		replacedBy = by
+	}
 	for _, q := range []string{
 		fmt.Sprintf(`DELETE FROM segrun_store.membership_intervals WHERE valid_from_run = %d`, run),
 		fmt.Sprintf(`UPDATE segrun_store.membership_intervals SET valid_to_run = NULL WHERE valid_to_run = %d`, run),
 		fmt.Sprintf(`DELETE FROM segrun_store.transitions WHERE run_id = %d`, run),
 		fmt.Sprintf(`DELETE FROM segrun_store.segments WHERE run_id = %d`, run),
-		fmt.Sprintf(`UPDATE segrun_store.runs SET status = %s, replaced_by = %d WHERE run_id = %d`, Literal(StatusReplaced), by, run),
 	} {
 		if err := s.db.Exec(ctx, q); err != nil {
-			return fmt.Errorf("replacing run %d: %w", run, err)
+			return fmt.Errorf("taking back version %d: %w", run, err)
 		}
 	}
+	if err := s.db.Exec(ctx, `UPDATE segrun_store.runs SET status = ?, replaced_by = ? WHERE run_id = ?`, status, replacedBy, run); err != nil {
+		return fmt.Errorf("taking back version %d: %w", run, err)
+	}
 	return nil
+}
+
+// RollBack retires every published version after version to (0: all of them), latest first, in one
+// transaction: the store is then as it was before them, version to being the latest, and the next run
+// compares with it. The rolled-back runs stay in runs, as rolled back. It returns them, latest first.
+func (s *Store) RollBack(ctx context.Context, to int64) (rolled []Run, err error) {
+	rolled, err = s.queryRuns(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = ? AND run_id > ? ORDER BY run_id DESC",
+		StatusPublished, to)
+	if err != nil || len(rolled) == 0 {
+		return nil, err
+	}
+	if err := s.db.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.db.Exec(context.WithoutCancel(ctx), "ROLLBACK"))
+		}
+	}()
+	for _, r := range rolled {
+		if err := s.undo(ctx, r.ID, StatusRolledBack, 0); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // interrupted: leave the store as it was
+	}
+	if err := s.db.Exec(ctx, "COMMIT"); err != nil {
+		return nil, err
+	}
+	return rolled, nil
 }
 
 // DropStaging removes the workspace table or view Diff created.

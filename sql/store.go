@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,9 +16,11 @@ import (
 const StoreCatalog = "segrun_store"
 
 // StoreSchemaVersion is the version of the store's tables; a store written by a newer segrun is refused
-// rather than misread. Version 1 kept memberships as text; a version 1 store is upgraded when it is next
-// written, and read as it is until then (its memberships table has the columns version 2's view has).
-const StoreSchemaVersion = 2
+// rather than misread. Older stores are upgraded when they are next written, and read as they are until
+// then. Version 1 kept memberships as text (its memberships table has the columns version 2's view has).
+// Version 2's views named the catalog segrun_store, so they failed in a DuckDB client that opened the file
+// (its catalog is named after the file); version 3's do not, and it records the exports each version wrote.
+const StoreSchemaVersion = 3
 
 // Store is the versioned store: a DuckDB file holding every published version of a pipeline's
 // segmentations. It is attached to a workspace database, so a run computes in the workspace and publishes
@@ -74,6 +77,13 @@ var storeDDL = []string{
 		from_segment VARCHAR,
 		to_segment VARCHAR,
 		entities BIGINT NOT NULL)`,
+	// The exports each version wrote, so that a retry of a run whose exports failed writes what is missing.
+	`CREATE TABLE IF NOT EXISTS segrun_store.exports (
+		run_id BIGINT NOT NULL,
+		segmentation VARCHAR NOT NULL,
+		changes BOOLEAN NOT NULL,
+		path VARCHAR NOT NULL,
+		written_at TIMESTAMP NOT NULL)`,
 }
 
 // entityDDL creates the tables keyed by entity, in the entity column's own type (a BIGINT customer id is
@@ -100,30 +110,66 @@ const (
 )
 
 // membershipViews are the views and macro over the intervals, memberships first: the others read it.
+// Their bodies name the store's tables without a catalog, so they work in any DuckDB client that opens the
+// file (where its catalog is named after the file, not segrun_store): DuckDB binds a view's tables in the
+// view's own catalog. A macro is bound in its caller's catalog instead, so memberships_as_of works where
+// the store is the default database (duckdb segrun.duckdb, or after USE); segrun itself reads
+// MembershipsAsOf. createMembershipViews creates them with the store as the default catalog.
 var membershipViews = []string{
 	`CREATE OR REPLACE VIEW segrun_store.memberships AS
 		SELECT i.entity, c.segmentation, c.segment, i.valid_from_run, i.valid_to_run
-		FROM segrun_store.membership_intervals i JOIN segrun_store.segment_codes c USING (code)`,
+		FROM membership_intervals i JOIN segment_codes c USING (code)`,
 	// The change log is derived from the intervals, not stored twice: an entity entered a segment in the
 	// run that opened its interval and exited in the run that closed it. Rows are appended in run order, so
 	// DuckDB's zone maps skip most of the table when a query filters on one run.
 	`CREATE OR REPLACE VIEW segrun_store.changes AS
-		SELECT valid_from_run AS run_id, segmentation, entity, segment, 'entered' AS event FROM segrun_store.memberships
+		SELECT valid_from_run AS run_id, segmentation, entity, segment, 'entered' AS event FROM memberships
 		UNION ALL
-		SELECT valid_to_run AS run_id, segmentation, entity, segment, 'exited' AS event FROM segrun_store.memberships
+		SELECT valid_to_run AS run_id, segmentation, entity, segment, 'exited' AS event FROM memberships
 		WHERE valid_to_run IS NOT NULL`,
 	`CREATE OR REPLACE VIEW segrun_store.current_memberships AS
 		SELECT entity, segmentation, segment, valid_from_run AS since_run
-		FROM segrun_store.memberships WHERE valid_to_run IS NULL`,
+		FROM memberships WHERE valid_to_run IS NULL`,
 	`CREATE OR REPLACE MACRO segrun_store.memberships_as_of(run) AS TABLE
-		SELECT entity, segmentation, segment FROM segrun_store.memberships
+		SELECT entity, segmentation, segment FROM memberships
 		WHERE valid_from_run <= run AND (valid_to_run IS NULL OR valid_to_run > run)`,
 	`CREATE OR REPLACE VIEW segrun_store.moves AS
 		SELECT coalesce(x.run_id, e.run_id) AS run_id, coalesce(x.segmentation, e.segmentation) AS segmentation,
 		       coalesce(x.entity, e.entity) AS entity, x.segment AS from_segment, e.segment AS to_segment
-		FROM (SELECT * FROM segrun_store.changes WHERE event = 'exited') x
-		FULL JOIN (SELECT * FROM segrun_store.changes WHERE event = 'entered') e
+		FROM (SELECT * FROM changes WHERE event = 'exited') x
+		FULL JOIN (SELECT * FROM changes WHERE event = 'entered') e
 		  ON x.run_id = e.run_id AND x.segmentation = e.segmentation AND x.entity = e.entity`,
+}
+
+// MembershipsAsOf is a subquery of the memberships (entity, segmentation, segment) at version run, for
+// segrun's own statements in the workspace, where the store's memberships_as_of macro would bind its
+// tables in the workspace's catalog.
+func MembershipsAsOf(run int64) string {
+	return fmt.Sprintf(`(SELECT entity, segmentation, segment FROM %s.memberships
+		WHERE valid_from_run <= %d AND (valid_to_run IS NULL OR valid_to_run > %d))`, StoreCatalog, run, run)
+}
+
+// createMembershipViews creates (or replaces) the views and macro over the intervals, whose type is
+// entityType, with the store as the default catalog while they are bound, and the workspace's back after.
+func (s *Store) createMembershipViews(ctx context.Context, withTables bool, entityType string) (err error) {
+	var workspace string
+	if err := s.db.QueryRow(ctx, "SELECT current_database()").Scan(&workspace); err != nil {
+		return err
+	}
+	if err := s.db.Exec(ctx, "USE "+StoreCatalog); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, s.db.Exec(context.WithoutCancel(ctx), "USE "+Ident(workspace))) }()
+	stmts := membershipViews
+	if withTables {
+		stmts = entityDDL
+	}
+	for _, q := range stmts {
+		if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", entityType)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // StoreMode says how a store is opened.
@@ -163,7 +209,7 @@ func AttachStore(ctx context.Context, db *DB, path string, mode StoreMode, wait 
 			return nil, fmt.Errorf("opening store %s: %v", path, firstLine(err.Error()))
 		}
 		if time.Now().After(deadline) {
-			msg := "another segrun run is using it"
+			msg := lockHolder(err)
 			if wait > 0 {
 				msg += fmt.Sprintf(" (waited %s)", wait)
 			} else {
@@ -199,13 +245,16 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("preparing store %s: %w", s.Path, err)
 		}
 	}
-	// A new store gets the current version; a version 1 store is upgraded; any other version is left for
-	// checkVersion to refuse.
+	// A new store gets the current version; an older one is upgraded; a newer one is left for checkVersion
+	// to refuse.
 	v, err := s.Meta(ctx, "schema_version")
 	if err == nil && v == "1" {
 		err = s.upgradeFrom1(ctx)
 	}
-	if err == nil && (v == "" || v == "1") {
+	if err == nil && (v == "1" || v == "2") {
+		err = s.upgradeViews(ctx)
+	}
+	if err == nil && (v == "" || v == "1" || v == "2") {
 		err = s.SetMeta(ctx, "schema_version", fmt.Sprint(StoreSchemaVersion))
 	}
 	if err != nil {
@@ -213,6 +262,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("preparing store %s: %w", s.Path, err)
 	}
 	return s.db.Exec(ctx, "COMMIT")
+}
+
+// upgradeViews recreates the views and macro of a store published to before version 3, whose bodies named
+// the segrun_store catalog, inside the caller's transaction.
+func (s *Store) upgradeViews(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM duckdb_tables()
+		WHERE database_name = ? AND schema_name = 'main' AND table_name = 'membership_intervals'`, StoreCatalog).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil // no version was published yet: the first one creates the views
+	}
+	if err := s.createMembershipViews(ctx, false, ""); err != nil {
+		return fmt.Errorf("upgrading the views: %w", err)
+	}
+	return nil
 }
 
 // upgradeFrom1 rewrites a version 1 store's memberships, a table of intervals with the segmentation and
@@ -238,7 +304,6 @@ func (s *Store) upgradeFrom1(ctx context.Context) error {
 			ORDER BY m.valid_from_run, c.code, m.entity`,
 		`DROP TABLE segrun_store.memberships`,
 	}
-	stmts = append(stmts, membershipViews...)
 	for _, q := range stmts {
 		if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", typ)); err != nil {
 			return fmt.Errorf("upgrading from schema version 1: %w", err)
@@ -252,7 +317,7 @@ func (s *Store) checkVersion(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store %s is not a segrun store: %w", s.Path, err)
 	}
-	if v != fmt.Sprint(StoreSchemaVersion) && v != "1" {
+	if n, err := strconv.Atoi(v); err != nil || n < 1 || n > StoreSchemaVersion {
 		return fmt.Errorf("store %s has schema version %s; this segrun reads versions 1 to %d", s.Path, v, StoreSchemaVersion)
 	}
 	return nil
@@ -294,6 +359,8 @@ type Run struct {
 const (
 	StatusPublished = "published"
 	StatusReplaced  = "replaced"
+	// StatusRolledBack is a version taken back by segrun rollback.
+	StatusRolledBack = "rolled back"
 )
 
 const runColumns = `run_id, pipeline, status, as_of, coalesce(run_key, ''), spec_hash, segrun_version,
@@ -410,8 +477,8 @@ func (s *Store) ExportQuery(ctx context.Context, segmentation string, run int64,
 		return fmt.Sprintf(`SELECT %s, segment, event FROM segrun_store.changes WHERE run_id = %d AND segmentation = %s ORDER BY 1, event DESC, segment`,
 			ent, run, Literal(segmentation)), nil
 	}
-	return fmt.Sprintf(`SELECT %s, segment FROM segrun_store.memberships_as_of(%d) WHERE segmentation = %s ORDER BY 1, segment`,
-		ent, run, Literal(segmentation)), nil
+	return fmt.Sprintf(`SELECT %s, segment FROM %s WHERE segmentation = %s ORDER BY 1, segment`,
+		ent, MembershipsAsOf(run), Literal(segmentation)), nil
 }
 
 // CopyTo writes a query's result to a file with DuckDB's COPY, in format csv, parquet or json (lines).
@@ -467,4 +534,23 @@ func (s *Store) Version(ctx context.Context, run int64, segmentation string) (*V
 		return nil, nil
 	}
 	return &v, err
+}
+
+// RecordExport notes that version run's export of segmentation (its change log when changes) was written
+// to path, after the file is in place: a retry of the run then knows it need not write it again.
+func (s *Store) RecordExport(ctx context.Context, run int64, segmentation string, changes bool, path string) error {
+	if err := s.db.Exec(ctx, "DELETE FROM segrun_store.exports WHERE run_id = ? AND path = ?", run, path); err != nil {
+		return err
+	}
+	return s.db.Exec(ctx, "INSERT INTO segrun_store.exports VALUES (?, ?, ?, ?, ?)", run, segmentation, changes, path, time.Now().UTC())
+}
+
+// ExportWritten says whether the file at path holds version run's export of segmentation (its change log
+// when changes): the latest export recorded to path is that one. A later version's export to the same path
+// (since rolled back, say) means the file holds something else.
+func (s *Store) ExportWritten(ctx context.Context, run int64, segmentation string, changes bool, path string) (bool, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM (SELECT * FROM segrun_store.exports WHERE path = ? ORDER BY written_at DESC, run_id DESC LIMIT 1)
+		WHERE run_id = ? AND segmentation = ? AND changes = ?`, path, run, segmentation, changes).Scan(&n)
+	return n > 0, err
 }

@@ -30,7 +30,7 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 	exec("ATTACH " + Literal(path) + " AS " + StoreCatalog)
 	exec(storeDDL...)
 	exec(version1Memberships)
-	exec(membershipViews[1:]...) // version 1 had the same views and macro (all but memberships), over its table
+	exec(version2Views[1:]...) // version 1 had version 2's views and macro (all but memberships), over its table
 	exec(`INSERT INTO segrun_store.segrun_meta VALUES ('schema_version', '1'), ('entity', 'customer_id'), ('entity_type', 'BIGINT')`,
 		`INSERT INTO segrun_store.memberships VALUES
 			(1, 'lifecycle', 'new', 1, 2), (1, 'lifecycle', 'loyal', 2, NULL), (2, 'lifecycle', 'new', 1, NULL),
@@ -39,33 +39,11 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 
 	read := func() string {
 		t.Helper()
-		var out []string
-		for _, q := range []string{
-			"SELECT entity, segmentation, segment, valid_from_run, coalesce(valid_to_run, 0) FROM segrun_store.memberships ORDER BY ALL",
-			"SELECT entity, segmentation, segment, since_run FROM segrun_store.current_memberships ORDER BY ALL",
-			"SELECT * FROM segrun_store.memberships_as_of(1) ORDER BY ALL",
-			"SELECT run_id, segmentation, entity, coalesce(from_segment, '-'), coalesce(to_segment, '-') FROM segrun_store.moves ORDER BY ALL",
-		} {
-			rows, err := db.Query(ctx, q)
-			if err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, sprintRow(vals))
-			}
-			rows.Close()
-			out = append(out, "--")
+		s, err := readThroughWorkspace(ctx, db)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return strings.Join(out, "\n")
+		return s
 	}
 
 	if _, err := AttachStore(ctx, db, path, ReadOnly, 0); err != nil {
@@ -81,8 +59,8 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 	if err != nil {
 		t.Fatalf("upgrading: %v", err)
 	}
-	if v, _ := s.Meta(ctx, "schema_version"); v != "2" {
-		t.Errorf("schema_version %q after the upgrade, want 2", v)
+	if v, _ := s.Meta(ctx, "schema_version"); v != fmt.Sprint(StoreSchemaVersion) {
+		t.Errorf("schema_version %q after the upgrade, want %d", v, StoreSchemaVersion)
 	}
 	var codes, intervals int
 	if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM segrun_store.segment_codes),
@@ -122,6 +100,136 @@ func TestNewerStoreIsRefused(t *testing.T) {
 	_, err := AttachStore(ctx, db, path, ReadWrite, 0)
 	if err == nil || !strings.Contains(err.Error(), "schema version 99") {
 		t.Fatalf("opening a version 99 store: %v", err)
+	}
+}
+
+// version2Views are schema version 2's views and macro, which named the segrun_store catalog.
+var version2Views = []string{
+	`CREATE OR REPLACE VIEW segrun_store.memberships AS
+		SELECT i.entity, c.segmentation, c.segment, i.valid_from_run, i.valid_to_run
+		FROM segrun_store.membership_intervals i JOIN segrun_store.segment_codes c USING (code)`,
+	`CREATE OR REPLACE VIEW segrun_store.changes AS
+		SELECT valid_from_run AS run_id, segmentation, entity, segment, 'entered' AS event FROM segrun_store.memberships
+		UNION ALL
+		SELECT valid_to_run AS run_id, segmentation, entity, segment, 'exited' AS event FROM segrun_store.memberships
+		WHERE valid_to_run IS NOT NULL`,
+	`CREATE OR REPLACE VIEW segrun_store.current_memberships AS
+		SELECT entity, segmentation, segment, valid_from_run AS since_run
+		FROM segrun_store.memberships WHERE valid_to_run IS NULL`,
+	`CREATE OR REPLACE MACRO segrun_store.memberships_as_of(run) AS TABLE
+		SELECT entity, segmentation, segment FROM segrun_store.memberships
+		WHERE valid_from_run <= run AND (valid_to_run IS NULL OR valid_to_run > run)`,
+	`CREATE OR REPLACE VIEW segrun_store.moves AS
+		SELECT coalesce(x.run_id, e.run_id) AS run_id, coalesce(x.segmentation, e.segmentation) AS segmentation,
+		       coalesce(x.entity, e.entity) AS entity, x.segment AS from_segment, e.segment AS to_segment
+		FROM (SELECT * FROM segrun_store.changes WHERE event = 'exited') x
+		FULL JOIN (SELECT * FROM segrun_store.changes WHERE event = 'entered') e
+		  ON x.run_id = e.run_id AND x.segmentation = e.segmentation AND x.entity = e.entity`,
+}
+
+// readThroughWorkspace reads the views and macro of the store attached to a workspace, with USE as a user
+// would (a macro binds its tables in the caller's catalog).
+func readThroughWorkspace(ctx context.Context, db *DB) (string, error) {
+	if err := db.Exec(ctx, "USE "+StoreCatalog); err != nil {
+		return "", err
+	}
+	defer db.Exec(ctx, "USE memory")
+	return readViews(ctx, db)
+}
+
+// readViews reads every view and the macro of the default database's store, as one text.
+func readViews(ctx context.Context, db *DB) (string, error) {
+	var out []string
+	for _, q := range []string{
+		"SELECT entity, segmentation, segment, valid_from_run, coalesce(valid_to_run, 0) FROM PREFIXmemberships ORDER BY ALL",
+		"SELECT entity, segmentation, segment, since_run FROM PREFIXcurrent_memberships ORDER BY ALL",
+		"SELECT * FROM PREFIXmemberships_as_of(1) ORDER BY ALL",
+		"SELECT run_id, segmentation, entity, segment, event FROM PREFIXchanges ORDER BY ALL",
+		"SELECT run_id, segmentation, entity, coalesce(from_segment, '-'), coalesce(to_segment, '-') FROM PREFIXmoves ORDER BY ALL",
+	} {
+		q = strings.ReplaceAll(q, "PREFIX", "")
+		rows, err := db.Query(ctx, q)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", q, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return "", err
+			}
+			out = append(out, sprintRow(vals))
+		}
+		rows.Close()
+		out = append(out, "--")
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+// A version 2 store's views named the segrun_store catalog, so a DuckDB client that opened the file (its
+// catalog then named after the file) could not read them. The next run that writes it recreates them, and
+// then every view and the macro read the same opened as the file's own database as through segrun.
+func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "segrun.duckdb")
+	db := openTest(t)
+	exec := func(qs ...string) {
+		t.Helper()
+		for _, q := range qs {
+			if err := db.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	exec("ATTACH " + Literal(path) + " AS " + StoreCatalog)
+	exec(storeDDL...)
+	exec(segmentCodesDDL, strings.ReplaceAll(intervalsDDL, "ENTITY_TYPE", "BIGINT"))
+	exec(version2Views...)
+	exec(`INSERT INTO segrun_store.segrun_meta VALUES ('schema_version', '2'), ('entity', 'customer_id'), ('entity_type', 'BIGINT')`,
+		`INSERT INTO segrun_store.segment_codes VALUES (1, 'lifecycle', 'new'), (2, 'lifecycle', 'loyal'), (3, 'value', 'high')`,
+		`INSERT INTO segrun_store.membership_intervals VALUES (1, 1, 1, 2), (1, 2, 2, NULL), (2, 1, 1, NULL), (1, 3, 1, NULL)`,
+		"DETACH "+StoreCatalog)
+
+	direct := func() (string, error) {
+		d, err := Open(ctx, path, Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		return readViews(ctx, d)
+	}
+	if _, err := direct(); err == nil {
+		t.Log("version 2's views read in a direct client: the fixture no longer shows the problem")
+	}
+
+	if _, err := AttachStore(ctx, db, path, ReadWrite, 0); err != nil {
+		t.Fatalf("upgrading: %v", err)
+	}
+	through, err := readThroughWorkspace(ctx, db)
+	if err != nil {
+		t.Fatalf("reading through segrun after the upgrade: %v", err)
+	}
+	if !strings.Contains(through, "1 lifecycle loyal 2") {
+		t.Fatalf("the store reads:\n%s", through)
+	}
+	exec("DETACH " + StoreCatalog)
+	got, err := direct()
+	if err != nil {
+		t.Fatalf("opened as its own database: %v", err)
+	}
+	if got != through {
+		t.Errorf("opened as its own database the store reads\n%s\nthrough segrun\n%s", got, through)
+	}
+	// Attached under another name, the views work too (the macro needs the store as default: USE).
+	exec("ATTACH " + Literal(path) + " AS history (READ_ONLY)")
+	var n int
+	if err := db.QueryRow(ctx, "SELECT (SELECT count(*) FROM history.changes) + (SELECT count(*) FROM history.moves) + (SELECT count(*) FROM history.current_memberships)").Scan(&n); err != nil || n == 0 {
+		t.Errorf("attached as history: %d rows, %v", n, err)
 	}
 }
 

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segrun/segrun/sql"
+)
+
+// runRollback retires the latest published version, or every version after --to N, so that the store is
+// as it was before them: a way out of a wrong latest version (a run with the wrong --as-of, which makes
+// every run with the right date "earlier than the latest version").
+func runRollback(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("rollback", "[SPEC]")
+	sf := addStoreFlags(fs, false)
+	last := fs.Bool("last", false, "roll back the latest published version")
+	to := fs.Int64("to", -1, "roll back every published version after version `N`, which becomes the latest (0: all of them)")
+	rest, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	rest, err := sf.takeSpec(rest)
+	if err != nil {
+		return fs.usageError(e, "%v", err)
+	}
+	switch {
+	case len(rest) > 0:
+		return fs.usageError(e, "rollback takes no arguments but the spec")
+	case *last == (*to >= 0):
+		return fs.usageError(e, "give either --last or --to N")
+	}
+	path, err := sf.locate()
+	if err != nil {
+		return e.fail(err)
+	}
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		return e.fail(err)
+	}
+	defer db.Close()
+	st, err := sql.AttachStore(ctx, db, path, sql.ReadWrite, 0)
+	if errors.Is(err, sql.ErrLocked) && *sf.wait > 0 {
+		e.errorf("store %s is in use; waiting up to %s for it (--wait 0 fails at once)", path, *sf.wait)
+		st, err = sql.AttachStore(ctx, db, path, sql.ReadWrite, *sf.wait)
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	latest, err := st.LatestRun(ctx)
+	if err != nil {
+		return e.fail(err)
+	}
+	if latest == nil {
+		return e.fail(userErrorf("store %s has no published version to roll back", path))
+	}
+	target := *to
+	if *last {
+		prev, err := st.PublishedBefore(ctx, latest.ID)
+		if err != nil {
+			return e.fail(err)
+		}
+		target = 0
+		if prev != nil {
+			target = prev.ID
+		}
+	} else if target > 0 {
+		r, err := st.RunByID(ctx, target)
+		if err != nil {
+			return e.fail(err)
+		}
+		if r == nil || r.Status != sql.StatusPublished {
+			return e.fail(userErrorf("store %s has no published version %d to roll back to (segrun runs lists them)", path, target))
+		}
+		if r.ID == latest.ID {
+			return e.fail(userErrorf("version %d is already the latest; nothing to roll back", target))
+		}
+	}
+	rolled, err := st.RollBack(ctx, target)
+	if err != nil {
+		return e.fail(err)
+	}
+	var names []string
+	for _, r := range rolled {
+		names = append(names, fmt.Sprintf("%d (as of %s)", r.ID, r.AsOf.Format(time.DateOnly)))
+	}
+	fmt.Fprintf(e.stdout, "rolled back version %s in %s\n", strings.Join(names, ", version "), path)
+	now, err := st.LatestRun(ctx)
+	if err != nil {
+		return e.fail(err)
+	}
+	if now == nil {
+		fmt.Fprintln(e.stdout, "the store has no published version now; the next run publishes a first version")
+	} else {
+		fmt.Fprintf(e.stdout, "the latest version is now %d (as of %s); the next run compares with it\n", now.ID, now.AsOf.Format(time.DateOnly))
+	}
+	fmt.Fprintln(e.stdout, "export files written from the rolled-back versions are left as they are: the next run, or segrun export, writes them again")
+	return ExitOK
+}
