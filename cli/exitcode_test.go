@@ -54,6 +54,10 @@ var exitCases = []exitCase{
 	{name: "runs with --store", state: "published", args: []string{"runs", "--store", "{dir}/segrun.duckdb"}, code: ExitOK, versions: "1"},
 	{name: "export from the spec", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", "{dir}/out/m.csv"}, code: ExitOK, versions: "1"},
 
+	{name: "a rollback of the latest version", state: "published", args: []string{"rollback", "{dir}/shop.yaml", "--last"}, code: ExitOK, stderr: ""},
+	{name: "a spec without segmentations publishes its features' version", state: "fresh", setup: withoutSegmentations,
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitOK, versions: "1"},
+
 	// 1: an invalid spec or a failed blocking check; nothing published.
 	{name: "an invalid spec", state: "fresh", setup: editSpec("frequency >= 8", "frequncy >= 8"),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: `did you mean "frequency"`},
@@ -64,6 +68,11 @@ var exitCases = []exitCase{
 	{name: "an unknown segmentation", state: "published", args: []string{"show", "lifecycel", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `did you mean "lifecycle"`, versions: "1"},
 	{name: "a version that does not exist names those that do", state: "published", args: []string{"changes", "lifecycle", "{dir}/shop.yaml", "--run", "9"},
 		code: ExitInvalid, stderr: "has no version 9; it has 1", versions: "1"},
+	{name: "a rule failing on a row", state: "fresh", setup: editSpec("when: recency_days <= 30 && frequency >= 8", `when: int(string(monetary) + "x") > 3`),
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "rule 1 (champions)"},
+	{name: "an entity typed DOUBLE", state: "fresh", setup: editSpec("customer_id: {type: BIGINT, not_null: true}", "customer_id: {type: DOUBLE, not_null: true}"),
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "the entity customer_id is DOUBLE"},
+	{name: "nothing to roll back to", state: "published", args: []string{"rollback", "{dir}/shop.yaml", "--to", "1"}, code: ExitInvalid, stderr: "already the latest", versions: "1"},
 
 	// 2: the command line is wrong; found before anything starts.
 	{name: "an unknown command", state: "fresh", args: []string{"rnu"}, code: ExitUsage, stderr: `did you mean "run"`},
@@ -118,6 +127,23 @@ var exitCases = []exitCase{
 		code: ExitEnvironment, stderr: "is in use by another process", versions: "1"},
 	{name: "a reader waiting for a held store says so", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "1s"},
 		code: ExitEnvironment, stderr: "is in use by a run; waiting up to 1s", versions: "1"},
+
+	// 4: the version is published, but some of its exports were not written.
+	{name: "an export failing after publishing", state: "fresh", setup: editSpec("path: out/lifecycle.csv", "path: shop.yaml/lifecycle.csv"),
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitExports, stderr: "version 1 is published", versions: "1"},
+}
+
+// withoutSegmentations cuts the starter spec's segmentations and exports: features and their tests only.
+func withoutSegmentations(t *testing.T, dir string) {
+	file := filepath.Join(dir, "shop.yaml")
+	src, err := os.ReadFile(file)
+	before, _, found := strings.Cut(string(src), "\nsegmentations:")
+	if err != nil || !found {
+		t.Fatalf("the starter spec no longer has segmentations (%v)", err)
+	}
+	if err := os.WriteFile(file, []byte(before+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestExitCodeConformance(t *testing.T) {
