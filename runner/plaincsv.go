@@ -7,8 +7,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
-	"strings"
 
 	"github.com/segrun/segrun/sql"
 )
@@ -66,12 +64,12 @@ func (v *plainView) close(ctx context.Context, db *sql.DB) error {
 // usable checks, on EXPLAIN, that query reads the view the one way its stream can be read, and logs why
 // not.
 func (e *execution) usable(ctx context.Context, v *plainView, source, query string) bool {
-	var plan planNode
+	var plan sql.PlanNode
 	if err := e.db.WithoutFilterPushdown(ctx, func() error {
 		var err error
-		plan, err = e.explain(ctx, query)
+		plan, err = e.db.ExplainCreate(ctx, query)
 		return err
-	}); err != nil || !singleArrowScan(plan, v.columns) {
+	}); err != nil || !sql.SingleArrowScan(plan, v.columns) {
 		e.log.Debug("DuckDB reads the source", "source", source, "because", "the plan is not a single scan of every column")
 		return false
 	}
@@ -187,53 +185,4 @@ func (e *execution) readerWorkers() int {
 		return e.o.Threads
 	}
 	return runtime.NumCPU()
-}
-
-// singleArrowScan says whether a plan reads the plain reader's view exactly once, to its end, through
-// operators that only filter, project, aggregate, sort or window, and whether that scan asks for every
-// column in file order with no filter pushed into it (what the stream gives: sql.RegisterView). Anything
-// else (joins, a second scan, recursive CTEs, operators this list does not know) leaves the source to
-// DuckDB's reader.
-func singleArrowScan(root planNode, columns []string) bool {
-	scans := 0
-	var walk func(n planNode) bool
-	walk = func(n planNode) bool {
-		switch {
-		case n.Name == "ARROW_SCAN":
-			scans++
-			if !scansAll(n.Extra, columns) {
-				return false
-			}
-		case !planSinks[n.Name] && !planPassThrough[n.Name]:
-			return false
-		}
-		for _, c := range n.Children {
-			if !walk(c) {
-				return false
-			}
-		}
-		return true
-	}
-	return walk(root) && scans == 1
-}
-
-// scansAll reads a scan's EXPLAIN details: its projections must be columns, in order, and no filter may be
-// pushed into it. DuckDB prints one projection as a string and several as a list.
-func scansAll(extra map[string]any, columns []string) bool {
-	for k := range extra {
-		if strings.Contains(strings.ToLower(k), "filter") {
-			return false
-		}
-	}
-	var got []string
-	switch p := extra["Projections"].(type) {
-	case string:
-		got = []string{p}
-	case []any:
-		for _, v := range p {
-			s, _ := v.(string)
-			got = append(got, s)
-		}
-	}
-	return slices.Equal(got, columns)
 }

@@ -2,13 +2,9 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
-
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
@@ -88,8 +84,8 @@ func (e *execution) runStreamed(ctx context.Context, feature, query string, sour
 			return err
 		}
 	}
-	plan, err := e.explain(ctx, query)
-	if err != nil || !scansRunToEnd(plan) {
+	plan, err := e.db.ExplainCreate(ctx, query)
+	if err != nil || !sql.ScansRunToEnd(plan) {
 		for _, r := range sources {
 			if err := e.loadStreamed(ctx, r); err != nil {
 				return err
@@ -97,7 +93,7 @@ func (e *execution) runStreamed(ctx context.Context, feature, query string, sour
 		}
 		return create()
 	}
-	profile, err := e.profiled(ctx, create)
+	profile, err := e.db.Profiled(ctx, create)
 	if err != nil {
 		// Report a reader's failure, or rows it rejected before the statement failed, under the source.
 		for _, r := range sources {
@@ -111,15 +107,14 @@ func (e *execution) runStreamed(ctx context.Context, feature, query string, sour
 }
 
 // finishStreamed checks the sources a feature has just read from their files: it fails on rejected rows
-// and on an empty source, records the fingerprints and fills in the source steps' row counts. profile is
-// DuckDB's profile of the feature's statement, which says how many rows each file scan produced.
-func (e *execution) finishStreamed(ctx context.Context, feature string, sources []*sourceRead, profile *duckdb.ProfilingInfo) error {
-	executed := profilePlan(profile)
-	whole := scansRunToEnd(executed)
+// and on an empty source, records the fingerprints and fills in the source steps' row counts. executed is
+// the plan of the feature's statement as it ran (its profile), which says how many rows each file scan produced.
+func (e *execution) finishStreamed(ctx context.Context, feature string, sources []*sourceRead, executed sql.PlanNode) error {
+	whole := sql.ScansRunToEnd(executed)
 	for _, r := range sources {
 		delete(e.streamed, r.name)
 		read := e.v.Sources[r.name]
-		rows, ok := scannedRows(executed, strings.Join(read.Paths, ", "), len(sources) == 1)
+		rows, ok := sql.ScannedRows(executed, strings.Join(read.Paths, ", "), len(sources) == 1)
 		if !ok || !whole {
 			// The plan that ran did not show a whole scan of the files (DuckDB proved it needless, say, or
 			// planned differently than EXPLAIN said): read them on their own, so the source is still
@@ -209,148 +204,4 @@ func (e *execution) waitStreamed() {
 	for _, r := range e.streamed {
 		r.wg.Wait()
 	}
-}
-
-// planNode is an operator of a physical plan, from EXPLAIN or from a profile.
-type planNode struct {
-	Name     string
-	Rows     int64  // rows the operator produced (profiles only)
-	Files    string // a CSV scan's file list, as DuckDB prints it (profiles only)
-	Children []planNode
-	// Extra is what EXPLAIN prints about the operator: a scan's projected columns and pushed filters.
-	Extra map[string]any `json:"extra_info"`
-}
-
-// explain returns the physical plan of query.
-func (e *execution) explain(ctx context.Context, query string) (planNode, error) {
-	var kind, text string
-	if err := e.db.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+query).Scan(&kind, &text); err != nil {
-		return planNode{}, err
-	}
-	var roots []planNode
-	if err := json.Unmarshal([]byte(text), &roots); err != nil {
-		return planNode{}, fmt.Errorf("reading DuckDB's plan: %w", err)
-	}
-	// The statement's result is all kept (it becomes the feature's table): a root that reads all of it.
-	return planNode{Name: "CREATE_TABLE_AS", Children: roots}, nil
-}
-
-// profilePlan turns a statement's profile into its plan.
-func profilePlan(p *duckdb.ProfilingInfo) planNode {
-	if p == nil {
-		return planNode{}
-	}
-	n := planNode{Name: p.Metrics["OPERATOR_NAME"], Files: scanFiles(p.Metrics["EXTRA_INFO"])}
-	n.Rows, _ = strconv.ParseInt(p.Metrics["OPERATOR_CARDINALITY"], 10, 64)
-	if n.Name == "" { // the query root
-		n.Name = "QUERY"
-	}
-	for i := range p.Children {
-		n.Children = append(n.Children, profilePlan(&p.Children[i]))
-	}
-	return n
-}
-
-// Operators by what they do with their input: a sink reads all of it whatever happens to its output; a
-// pass-through reads all of it when its own output is all read. Any other operator (LIMIT, a join's probe
-// side, which is skipped when the build side is empty) may stop reading early.
-var (
-	planSinks = map[string]bool{"QUERY": true, "CREATE_TABLE_AS": true, "HASH_GROUP_BY": true, "PERFECT_HASH_GROUP_BY": true,
-		"UNGROUPED_AGGREGATE": true, "SIMPLE_AGGREGATE": true, "ORDER_BY": true, "TOP_N": true, "WINDOW": true}
-	planPassThrough = map[string]bool{"FILTER": true, "PROJECTION": true, "UNION": true, "STREAMING_WINDOW": true}
-)
-
-// scansRunToEnd says whether every CSV scan in a plan is read to its end.
-func scansRunToEnd(root planNode) bool {
-	if root.Name == "" {
-		return false
-	}
-	var walk func(n planNode, whole bool) bool
-	walk = func(n planNode, whole bool) bool {
-		if n.Name == "READ_CSV" {
-			return whole
-		}
-		for i, c := range n.Children {
-			childWhole := false
-			switch {
-			case planSinks[n.Name]:
-				childWhole = true
-			case planPassThrough[n.Name]:
-				childWhole = whole
-			case n.Name == "HASH_JOIN" && i == 1:
-				childWhole = true // the build side is read whole before the probe side starts
-			}
-			if !walk(c, childWhole) {
-				return false
-			}
-		}
-		return true
-	}
-	return walk(root, true)
-}
-
-// scannedRows finds the CSV scans of files (as DuckDB prints a reader's file list: one path or glob, or
-// paths joined by ", ") and returns the most rows one of them produced: a feature that reads its source
-// twice scans it whole twice. DuckDB shortens long file lists; when only is true, the plan's one CSV scan
-// is taken for the source whatever its list says.
-func scannedRows(root planNode, files string, only bool) (int64, bool) {
-	var best int64
-	found := false
-	var scans []planNode
-	var walk func(n planNode)
-	walk = func(n planNode) {
-		if n.Name == "READ_CSV" {
-			scans = append(scans, n)
-			if n.Files == files {
-				best, found = max(best, n.Rows), true
-			}
-		}
-		for _, c := range n.Children {
-			walk(c)
-		}
-	}
-	walk(root)
-	if !found && only && len(scans) == 1 {
-		return scans[0].Rows, true
-	}
-	return best, found
-}
-
-// scanFiles reads the file list out of a CSV scan's EXTRA_INFO, which DuckDB prints as
-// {Function=READ_CSV, ..., 'Filename(s)'=data/orders.csv} and quotes values holding ", ".
-func scanFiles(extra string) string {
-	const key = "'Filename(s)'="
-	i := strings.Index(extra, key)
-	if i < 0 {
-		return ""
-	}
-	v := extra[i+len(key):]
-	if strings.HasPrefix(v, "'") {
-		if j := strings.IndexByte(v[1:], '\''); j >= 0 {
-			return v[1 : 1+j]
-		}
-		return ""
-	}
-	if j := strings.IndexAny(v, ",}"); j >= 0 {
-		v = v[:j]
-	}
-	return strings.TrimSpace(v)
-}
-
-// profiled runs fn with DuckDB's profiler on and returns the profile of the last statement fn ran.
-func (e *execution) profiled(ctx context.Context, fn func() error) (*duckdb.ProfilingInfo, error) {
-	if err := e.db.Exec(ctx, "PRAGMA enable_profiling = 'no_output'"); err != nil {
-		return nil, err
-	}
-	ferr := fn()
-	var info *duckdb.ProfilingInfo
-	if ferr == nil {
-		if p, err := duckdb.GetProfilingInfo(e.db.Conn()); err == nil {
-			info = &p
-		}
-	}
-	if err := e.db.Exec(context.WithoutCancel(ctx), "PRAGMA disable_profiling"); err != nil && ferr == nil {
-		return nil, fmt.Errorf("turning DuckDB's profiler off: %w", err)
-	}
-	return info, ferr
 }
