@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // sampleRows formats a few rows of a small query as "col=value, ..." lines, for failure messages.
@@ -24,7 +26,7 @@ func (e *execution) sampleRows(ctx context.Context, query string) ([]string, err
 		for i, c := range cols {
 			parts[i] = c + "=" + formatValue(vals[i])
 		}
-		out[r] = truncate(strings.Join(parts, ", "), 200)
+		out[r] = sql.Truncate(strings.Join(parts, ", "), 200)
 	}
 	return out, nil
 }

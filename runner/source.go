@@ -139,7 +139,7 @@ func (r *sourceRead) readFailure(err error) error {
 	if f := r.corruptFile(); f != nil {
 		return f
 	}
-	if p, ok := csvProblem(err); ok {
+	if p, ok := sql.CSVReadProblem(err); ok {
 		return &Failure{Step: r.step, Msg: p.Msg, Details: p.Details}
 	}
 	return sqlFailure(r.step, "reading "+strings.Join(r.paths, ", ")+": ", err, "")
@@ -306,10 +306,10 @@ func (e *execution) checkRejects(ctx context.Context, r *sourceRead) error {
 			// DuckDB names no value when the field was empty (pinned by TestDataProblemsStopTheRunBeforePublishing).
 			msg = fmt.Sprintf("column %q is empty, but it is declared not_null", column)
 		}
-		f.Details = append(f.Details, fmt.Sprintf("%s:%d: %s: %s", file, lineNo, msg, truncate(line, 120)))
+		f.Details = append(f.Details, fmt.Sprintf("%s:%d: %s: %s", file, lineNo, msg, sql.Truncate(line, 120)))
 		if kind == "TOO MANY COLUMNS" && strings.ContainsAny(line, `"'`) && !quoteHinted {
 			quoteHinted = true
-			hint = append(hint, quoteHint)
+			hint = append(hint, sql.QuoteHint)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -361,11 +361,4 @@ func indent(lines []string) []string {
 		out[i] = "  " + l
 	}
 	return out
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

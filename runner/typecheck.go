@@ -180,7 +180,7 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 			files, _ := globFiles(c.ctx, c.db, paths)
 			msg = sourceReadMessage(files, se)
 		}
-		if strings.Contains(msg, "No files found") {
+		if se.Class() == sql.MissingFiles {
 			msg = fmt.Sprintf("no file matches %s (paths are relative to the spec file; use --no-data to validate without data)", strings.Join(paths, ", "))
 		}
 		c.errorAt(path+"/path", "source.read", fmt.Sprintf("source %s: %s", name, msg), "")
