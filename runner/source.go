@@ -160,21 +160,9 @@ func (e *execution) finishSource(r *sourceRead, rows int64) error {
 	return nil
 }
 
-func rejectsTable(source string) string     { return "segrun_rejects_" + source }
-func rejectScansTable(source string) string { return "segrun_rejectscans_" + source }
-
-func hasAny(m map[string]any, keys []string) bool {
-	for _, k := range keys {
-		if _, ok := m[k]; ok {
-			return true
-		}
-	}
-	return false
-}
-
 // listFiles expands the source's paths and globs the way DuckDB's readers will.
 func (e *execution) listFiles(ctx context.Context, paths []string) ([]string, error) {
-	return globFiles(ctx, e.db, paths)
+	return e.db.Glob(ctx, paths)
 }
 
 func fingerprint(files []string) ([]FileFingerprint, error) {
@@ -277,7 +265,7 @@ func (e *execution) checkRejects(ctx context.Context, r *sourceRead) error {
 	// One row per line: a line can break several columns, or be met by several scans.
 	lines := fmt.Sprintf(`SELECT file_path, line, first.c, first.k, first.m, first.t FROM (
 		SELECT s.file_path, e.line, min({c: coalesce(e.column_name, ''), k: e.error_type::VARCHAR, m: e.error_message, t: coalesce(e.csv_line, '')}) AS first
-		FROM %s e JOIN %s s USING (scan_id, file_id) GROUP BY s.file_path, e.line)`, sql.Ident(rejectsTable(r.name)), sql.Ident(rejectScansTable(r.name)))
+		FROM %s e JOIN %s s USING (scan_id, file_id) GROUP BY s.file_path, e.line)`, sql.Ident(sql.RejectsTable(r.name)), sql.Ident(sql.RejectScansTable(r.name)))
 	var n int64
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM ("+lines+")").Scan(&n); err != nil {
 		return err
@@ -359,6 +347,15 @@ func indent(lines []string) []string {
 	out := make([]string, len(lines))
 	for i, l := range lines {
 		out[i] = "  " + l
+	}
+	return out
+}
+
+// contractColumns is a source's column contract as the engine's readers take it.
+func contractColumns(declared spec.Map[spec.ColumnSpec]) []sql.DeclaredColumn {
+	out := make([]sql.DeclaredColumn, 0, len(declared))
+	for _, d := range declared {
+		out = append(out, sql.DeclaredColumn{Name: d.Key, Type: d.Value.Type, NotNull: d.Value.NotNull})
 	}
 	return out
 }

@@ -45,7 +45,7 @@ type SourceRead struct {
 	Format  string
 	Paths   []string
 	Options map[string]any
-	CSV     CSVRead
+	CSV     sql.CSVRead
 }
 
 // Valid reports whether validation found no errors.
