@@ -18,9 +18,9 @@ func (e *execution) plainReader(r *sourceRead, read SourceRead) *sql.PlainCSV {
 	if e.o.DuckDBCSV || os.Getenv("SEGRUN_CSV_READER") == "duckdb" || !read.CSV.Pinned {
 		return nil
 	}
-	p, why := sql.PlainCSVFor(r.files, read.Options)
+	p, why := sql.PlainCSVFor(r.Files, read.Options)
 	if p == nil {
-		e.log.Debug("DuckDB reads the source", "source", r.name, "because", why)
+		e.log.Debug("DuckDB reads the source", "source", r.Name, "because", why)
 	}
 	return p
 }
@@ -36,13 +36,13 @@ type plainView struct {
 // openPlainView registers p's reader over r's files as an Arrow view, or returns nil if DuckDB would not
 // take it. Close it when the statement has run.
 func (e *execution) openPlainView(ctx context.Context, r *sourceRead, p *sql.PlainCSV) *plainView {
-	v := &plainView{name: sql.Ident("segrun_plain_" + r.name), reader: p.Reader(r.files, e.readerWorkers())}
+	v := &plainView{name: sql.Ident("segrun_plain_" + r.Name), reader: p.Reader(r.Files, e.readerWorkers())}
 	for _, c := range p.Columns {
 		v.columns = append(v.columns, c.Name)
 	}
 	err := e.db.WithArrow(ctx, func(a *sql.Arrow) error {
 		var err error
-		v.release, err = a.RegisterView(v.reader, "segrun_plain_"+r.name)
+		v.release, err = a.RegisterView(v.reader, "segrun_plain_"+r.Name)
 		return err
 	})
 	if err != nil {
@@ -130,23 +130,23 @@ func (e *execution) runPlain(ctx context.Context, feature, query string, r *sour
 	}()
 	// The view reads every column, so that DuckDB's scan of the Arrow view asks for all of them, in file
 	// order, which is what the stream gives it (sql.RegisterView).
-	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(r.name), v.name,
+	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(r.Name), v.name,
 		parseEveryColumn(plain.Columns))); err != nil {
 		return false, nil
 	}
-	if !e.usable(ctx, v, r.name, query) {
+	if !e.usable(ctx, v, r.Name, query) {
 		return false, nil
 	}
-	if ok, err := e.read(ctx, v, r.name, create); !ok {
+	if ok, err := e.read(ctx, v, r.Name, create); !ok {
 		return err != nil, err
 	}
 	rows := v.reader.Rows()
-	delete(e.streamed, r.name)
+	delete(e.streamed, r.Name)
 	if err := e.finishSource(r, rows); err != nil {
 		return true, err
 	}
-	e.setSourceRows(r.name, rows, feature)
-	e.log.Debug("streamed source read", "source", r.name, "feature", feature, "rows", rows, "reader", "plain")
+	e.setSourceRows(r.Name, rows, feature)
+	e.log.Debug("streamed source read", "source", r.Name, "feature", feature, "rows", rows, "reader", "plain")
 	return true, nil
 }
 
@@ -164,18 +164,18 @@ func (e *execution) loadPlain(ctx context.Context, r *sourceRead, p *sql.PlainCS
 		}
 	}()
 	query := "SELECT * FROM " + v.name
-	if !e.usable(ctx, v, r.name, query) {
+	if !e.usable(ctx, v, r.Name, query) {
 		return false, nil
 	}
-	table := sql.Ident(r.name)
-	ok, err := e.read(ctx, v, r.name, func() error { return e.db.Exec(ctx, "CREATE OR REPLACE TABLE "+table+" AS "+query) })
+	table := sql.Ident(r.Name)
+	ok, err := e.read(ctx, v, r.Name, func() error { return e.db.Exec(ctx, "CREATE OR REPLACE TABLE "+table+" AS "+query) })
 	if !ok {
 		if err == nil {
 			err = e.db.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
 		}
 		return false, err
 	}
-	e.log.Debug("source loaded", "source", r.name, "rows", v.reader.Rows(), "reader", "plain")
+	e.log.Debug("source loaded", "source", r.Name, "rows", v.reader.Rows(), "reader", "plain")
 	return true, nil
 }
 

@@ -23,11 +23,11 @@ import (
 // declared types the reader applies (no casts), and whose not_null columns the reader enforces. A source
 // that a test or a second step also reads is loaded, so its files are parsed once.
 func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectList string, declared spec.Map[spec.ColumnSpec]) bool {
-	if read.Format != "csv" || !r.rejects || selectList != "*" || len(e.v.Columns[name]) == 0 {
+	if read.Format != "csv" || !r.Rejects || selectList != "*" || len(e.v.Columns[name]) == 0 {
 		return false
 	}
 	for _, d := range declared {
-		if d.Value.NotNull && !r.forcedNotNull[d.Key] {
+		if d.Value.NotNull && !r.ForcedNotNull[d.Key] {
 			return false
 		}
 	}
@@ -112,8 +112,8 @@ func (e *execution) runStreamed(ctx context.Context, feature, query string, sour
 func (e *execution) finishStreamed(ctx context.Context, feature string, sources []*sourceRead, executed sql.PlanNode) error {
 	whole := sql.ScansRunToEnd(executed)
 	for _, r := range sources {
-		delete(e.streamed, r.name)
-		read := e.v.Sources[r.name]
+		delete(e.streamed, r.Name)
+		read := e.v.Sources[r.Name]
 		rows, ok := sql.ScannedRows(executed, strings.Join(read.Paths, ", "), len(sources) == 1)
 		if !ok || !whole {
 			// The plan that ran did not show a whole scan of the files (DuckDB proved it needless, say, or
@@ -130,8 +130,8 @@ func (e *execution) finishStreamed(ctx context.Context, feature string, sources 
 		if err := e.finishSource(r, rows); err != nil {
 			return err
 		}
-		e.setSourceRows(r.name, rows, feature)
-		e.log.Debug("streamed source read", "source", r.name, "feature", feature, "rows", rows, "from_profile", ok && whole)
+		e.setSourceRows(r.Name, rows, feature)
+		e.log.Debug("streamed source read", "source", r.Name, "feature", feature, "rows", rows, "from_profile", ok && whole)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func (e *execution) scanWhole(ctx context.Context, r *sourceRead) error {
 // countStreamed reads a streamed source's files whole, on their own, and counts its rows.
 func (e *execution) countStreamed(ctx context.Context, r *sourceRead) (int64, error) {
 	var rows int64
-	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
+	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.Name)).Scan(&rows); err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
@@ -160,11 +160,11 @@ func (e *execution) countStreamed(ctx context.Context, r *sourceRead) (int64, er
 // loadStreamed turns a streamed source back into a loaded one: its view's rows into a table of the same
 // name, checked as any loaded source.
 func (e *execution) loadStreamed(ctx context.Context, r *sourceRead) error {
-	staging := sql.Ident("segrun_loading_" + r.name)
+	staging := sql.Ident("segrun_loading_" + r.Name)
 	for _, q := range []string{
-		fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", staging, sql.Ident(r.name)),
-		"DROP VIEW " + sql.Ident(r.name),
-		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", staging, sql.Ident(r.name)),
+		fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", staging, sql.Ident(r.Name)),
+		"DROP VIEW " + sql.Ident(r.Name),
+		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", staging, sql.Ident(r.Name)),
 	} {
 		if err := e.db.Exec(ctx, q); err != nil {
 			if ctx.Err() != nil {
@@ -173,20 +173,20 @@ func (e *execution) loadStreamed(ctx context.Context, r *sourceRead) error {
 			return r.readFailure(err)
 		}
 	}
-	delete(e.streamed, r.name)
-	delete(e.views, r.name)
+	delete(e.streamed, r.Name)
+	delete(e.views, r.Name)
 	if err := e.checkRejects(ctx, r); err != nil {
 		return err
 	}
 	var rows int64
-	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
+	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.Name)).Scan(&rows); err != nil {
 		return err
 	}
 	if err := e.finishSource(r, rows); err != nil {
 		return err
 	}
-	e.setSourceRows(r.name, rows, "")
-	e.log.Debug("streamed source loaded", "source", r.name, "rows", rows)
+	e.setSourceRows(r.Name, rows, "")
+	e.log.Debug("streamed source loaded", "source", r.Name, "rows", rows)
 	return nil
 }
 
@@ -202,6 +202,6 @@ func (e *execution) setSourceRows(source string, rows int64, readBy string) {
 // waitStreamed waits for the fingerprinting of sources whose reader never ran (the run failed first).
 func (e *execution) waitStreamed() {
 	for _, r := range e.streamed {
-		r.wg.Wait()
+		r.Wait()
 	}
 }

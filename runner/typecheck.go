@@ -178,7 +178,7 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 		msg := se.Msg
 		if format == "csv" {
 			files, _ := c.db.Glob(c.ctx, paths)
-			msg = sourceReadMessage(files, se)
+			msg = sql.SourceReadMessage(files, se)
 		}
 		if se.Class() == sql.MissingFiles {
 			msg = fmt.Sprintf("no file matches %s (paths are relative to the spec file; use --no-data to validate without data)", strings.Join(paths, ", "))

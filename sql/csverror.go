@@ -90,3 +90,23 @@ func Truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// SourceReadMessage is validation's message for a source its reader could not describe: a compressed
+// file that does not decompress is named as such (DuckDB's sniffer only says it found no dialect), a CSV
+// error is cut down by CSVReadProblem, and anything else is DuckDB's message.
+func SourceReadMessage(files []string, se *Error) string {
+	p, ok := CSVReadProblem(se)
+	if !ok {
+		return se.Msg
+	}
+	if p.Sniffer {
+		for _, f := range files {
+			if IsGzip(f) && strings.HasPrefix(p.Msg, f+":") {
+				if err := GunzipFile(f); err != nil {
+					return err.Error()
+				}
+			}
+		}
+	}
+	return p.Msg + "; " + strings.Join(p.Details, "; ")
+}
