@@ -77,7 +77,7 @@ func (e *execution) runPlain(ctx context.Context, feature, query string, r *sour
 	// The view reads every column, so that DuckDB's scan of the Arrow view asks for all of them, in file
 	// order, which is what the stream gives it (sql.RegisterView).
 	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(r.Name), v.Name,
-		parseEveryColumn(plain.Columns))); err != nil {
+		sql.ParseEveryColumn(plain.Columns))); err != nil {
 		return false, nil
 	}
 	if !e.usable(ctx, v, r.Name, query) {

@@ -77,7 +77,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		return 0, err
 	}
 	if e.streams(name, r, read, selectList, declared) {
-		r.view = fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(name), from, parseEveryColumn(e.v.Columns[name]))
+		r.view = r.StreamView(from, e.v.Columns[name])
 		if err := e.db.Exec(ctx, r.view); err != nil {
 			return 0, r.readFailure(err)
 		}
@@ -97,7 +97,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 		}
 	}
 	if !plainLoaded {
-		if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s", sql.Ident(name), selectList, from)); err != nil {
+		if err := r.LoadTable(ctx, e.db, selectList, from); err != nil {
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
 			}

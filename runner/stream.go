@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -16,7 +15,7 @@ import (
 // costs no memory of its own, in about the same time.
 //
 // A streamed source keeps its whole contract. The view parses every column of every row, so values that
-// do not parse are rejected and reported by file and line (parseEveryColumn); not_null is enforced by the
+// do not parse are rejected and reported by file and line (sql.ParseEveryColumn); not_null is enforced by the
 // reader (csvNotNull); after the feature has read it, the rejects are checked before the feature's tests
 // run, and the row count comes from DuckDB's profile of the feature's statement (finishStreamed). So only
 // sources whose every check can be made that way stream: CSV files whose errors segrun collects, whose
@@ -50,18 +49,6 @@ func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectL
 }
 
 var readsRowID = regexp.MustCompile(`(?i)\browid\b`)
-
-// parseEveryColumn is the filter of a streamed source's view. DuckDB's CSV reader parses only the columns
-// a query reads, so a value that breaks the declared type in a column the feature ignores would go
-// unnoticed; hashing every column makes the reader parse them all. hash() is never NULL, so no row is
-// dropped (TestStreamedSourceChecksEveryColumn fails if DuckDB ever optimises this away).
-func parseEveryColumn(cols []sql.Column) string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = sql.Ident(c.Name)
-	}
-	return "hash(" + strings.Join(names, ", ") + ") IS NOT NULL"
-}
 
 // streamedInto returns the streamed sources that feature reads, still waiting for their checks.
 func (e *execution) streamedInto(feature string) []*sourceRead {
@@ -147,8 +134,8 @@ func (e *execution) scanWhole(ctx context.Context, r *sourceRead) error {
 
 // countStreamed reads a streamed source's files whole, on their own, and counts its rows.
 func (e *execution) countStreamed(ctx context.Context, r *sourceRead) (int64, error) {
-	var rows int64
-	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.Name)).Scan(&rows); err != nil {
+	rows, err := r.CountRows(ctx, e.db)
+	if err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
@@ -160,26 +147,19 @@ func (e *execution) countStreamed(ctx context.Context, r *sourceRead) (int64, er
 // loadStreamed turns a streamed source back into a loaded one: its view's rows into a table of the same
 // name, checked as any loaded source.
 func (e *execution) loadStreamed(ctx context.Context, r *sourceRead) error {
-	staging := sql.Ident("segrun_loading_" + r.Name)
-	for _, q := range []string{
-		fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", staging, sql.Ident(r.Name)),
-		"DROP VIEW " + sql.Ident(r.Name),
-		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", staging, sql.Ident(r.Name)),
-	} {
-		if err := e.db.Exec(ctx, q); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return r.readFailure(err)
+	if err := r.Materialize(ctx, e.db); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		return r.readFailure(err)
 	}
 	delete(e.streamed, r.Name)
 	delete(e.views, r.Name)
 	if err := e.checkRejects(ctx, r); err != nil {
 		return err
 	}
-	var rows int64
-	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.Name)).Scan(&rows); err != nil {
+	rows, err := r.CountRows(ctx, e.db)
+	if err != nil {
 		return err
 	}
 	if err := e.finishSource(r, rows); err != nil {
