@@ -61,7 +61,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	if len(files) == 0 {
 		return 0, failf(step, "no file matches %s", strings.Join(read.Paths, ", "))
 	}
-	r := &sourceRead{SourceRead: sql.StartRead(name, read.Paths, files, read.CSV, src.AllowEmpty), step: step}
+	r := &sourceRead{SourceRead: e.db.ReadSource(name, read.Paths, files, read.CSV, src.AllowEmpty), step: step}
 	streamed := false
 	defer func() {
 		if !streamed { // a streamed source's files are hashed while its reader parses them
