@@ -2,7 +2,6 @@ package sql
 
 import (
 	"context"
-	stdsql "database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,7 +60,7 @@ func TestPinnedCSVReadsAsAutoDetection(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, values, err := scanAll(rows)
+				_, values, err := ScanAll(rows)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -147,26 +146,4 @@ func TestEmptyStringIsRejectedByForcedTypes(t *testing.T) {
 			t.Errorf("%s (%s): the reader rejected %d empty fields, but rejectsEmpty says %v", typ, cols[0].Type, rejected, RejectsEmpty(cols[0].Type))
 		}
 	}
-}
-
-// scanAll reads every row of a small result as values.
-func scanAll(rows *stdsql.Rows) ([]string, [][]any, error) {
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, nil, err
-	}
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, nil, err
-		}
-		out = append(out, vals)
-	}
-	return cols, out, rows.Err()
 }

@@ -286,3 +286,103 @@ func (r *SourceRead) Materialize(ctx context.Context, d *DB) error {
 	}
 	return nil
 }
+
+// CastCheck is a declared column loaded by casting, with the marker column that flags values that did not
+// cast.
+type CastCheck struct{ column, typ, marker string }
+
+// ContractCasts builds the select list that gives declared columns their types. CSV files are parsed
+// straight into the declared types (csvTypes); other formats are cast here, and a value that does not cast
+// is kept, as text, in a marker column so the failure can show it (CheckCasts).
+func (r *SourceRead) ContractCasts(ctx context.Context, d *DB, from string, declared []DeclaredColumn, csvTypes bool) (string, []CastCheck, error) {
+	if csvTypes || len(declared) == 0 {
+		return "*", nil, nil
+	}
+	raw, err := d.Describe(ctx, "SELECT * FROM "+from)
+	if err != nil {
+		return "", nil, &ReadProblem{Msg: err.Error()}
+	}
+	var replace, markers []string
+	var checks []CastCheck
+	for _, c := range declared {
+		i := slices.IndexFunc(raw, func(r Column) bool { return r.Name == c.Name })
+		if i < 0 || c.Type == "" || strings.EqualFold(raw[i].Type, c.Type) {
+			continue
+		}
+		col := Ident(c.Name)
+		marker := "segrun_bad_" + fmt.Sprint(len(checks))
+		replace = append(replace, fmt.Sprintf("TRY_CAST(%s AS %s) AS %s", col, c.Type, col))
+		markers = append(markers, fmt.Sprintf("CASE WHEN %[1]s IS NOT NULL AND TRY_CAST(%[1]s AS %[2]s) IS NULL THEN CAST(%[1]s AS VARCHAR) END AS %[3]s",
+			col, c.Type, marker))
+		checks = append(checks, CastCheck{column: c.Name, typ: c.Type, marker: marker})
+	}
+	if len(replace) == 0 {
+		return "*", nil, nil
+	}
+	return "* REPLACE (" + strings.Join(replace, ", ") + "), " + strings.Join(markers, ", "), checks, nil
+}
+
+// CheckCasts fails the read if values did not cast to their declared types, and drops the marker columns.
+func (r *SourceRead) CheckCasts(ctx context.Context, d *DB, checks []CastCheck) error {
+	table := Ident(r.Name)
+	var problems []string
+	for _, c := range checks {
+		var n int64
+		if err := d.QueryRow(ctx, fmt.Sprintf("SELECT count(%s) FROM %s", c.marker, table)).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			sample, err := d.SampleValues(ctx, fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE %s IS NOT NULL LIMIT 5", c.marker, table, c.marker))
+			if err != nil {
+				return err
+			}
+			problems = append(problems, fmt.Sprintf("column %s: %s %s not cast to %s, for example %s", c.column, plural.Values(n), plural.Do(n), c.typ, strings.Join(sample, ", ")))
+		}
+		if err := d.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", table, c.marker)); err != nil {
+			return err
+		}
+	}
+	if len(problems) > 0 {
+		return &ReadProblem{Msg: "data breaks the column contract", Details: problems}
+	}
+	return nil
+}
+
+// CheckNotNull enforces the not_null columns the reader did not (ForcedNotNull) on the loaded table, and
+// returns its row count, in one scan.
+func (r *SourceRead) CheckNotNull(ctx context.Context, d *DB, declared []DeclaredColumn) (int64, error) {
+	table := Ident(r.Name)
+	var cols []string
+	exprs := []string{"count(*)"}
+	for _, c := range declared {
+		if c.NotNull && !r.ForcedNotNull[c.Name] {
+			cols = append(cols, c.Name)
+			exprs = append(exprs, fmt.Sprintf("count(*) FILTER (WHERE %s IS NULL)", Ident(c.Name)))
+		}
+	}
+	counts := make([]int64, len(exprs))
+	ptrs := make([]any, len(exprs))
+	for i := range counts {
+		ptrs[i] = &counts[i]
+	}
+	if err := d.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s", strings.Join(exprs, ", "), table)).Scan(ptrs...); err != nil {
+		return 0, err
+	}
+	p := &ReadProblem{Msg: "NULL in not_null columns"}
+	for i, c := range cols {
+		if n := counts[i+1]; n > 0 {
+			sample, err := d.SampleRows(ctx, fmt.Sprintf("SELECT * FROM %s WHERE %s IS NULL LIMIT 3", table, Ident(c)))
+			if err != nil {
+				return 0, err
+			}
+			p.Details = append(p.Details, fmt.Sprintf("column %s: %s %s NULL, for example:", c, plural.Rows(n), plural.Is(n)))
+			for _, l := range sample {
+				p.Details = append(p.Details, "  "+l)
+			}
+		}
+	}
+	if len(p.Details) > 0 {
+		return 0, p
+	}
+	return counts[0], nil
+}
