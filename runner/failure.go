@@ -1,11 +1,8 @@
 package runner
 
 import (
-	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/segrun/segrun/sql"
 )
@@ -51,15 +48,14 @@ func sqlFailure(step, context string, err error, query string) error {
 // environmentError is the failure of one of segrun's own statements (publishing, say), which only the
 // machine can cause: exit 3, with advice when there is some.
 func environmentError(err error) error {
-	var de *duckdb.Error
-	if !errors.As(err, &de) {
+	if !sql.IsEngineError(err) {
 		return err
 	}
 	return fmt.Errorf("%w%s", err, advice(sql.ParseError(err, "")))
 }
 
 func advice(se *sql.Error) string {
-	if se.Kind == "Out of Memory" {
+	if se.Class() == sql.OutOfMemory {
 		return " (give DuckDB more room with --memory-limit, or fewer --threads; above the limit it spills to --temp-dir, but some operations need their working set in memory)"
 	}
 	return ""

@@ -161,7 +161,7 @@ func (e *execution) runTest(ctx context.Context, table string, t spec.Test) (int
 	if n == 0 {
 		return 0, nil, nil
 	}
-	rows, err := e.sampleRows(ctx, sample)
+	rows, err := e.db.SampleRows(ctx, sample)
 	return n, rows, err
 }
 

@@ -2,13 +2,9 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
-	"slices"
-	"strings"
 
 	"github.com/segrun/segrun/sql"
 )
@@ -20,85 +16,33 @@ func (e *execution) plainReader(r *sourceRead, read SourceRead) *sql.PlainCSV {
 	if e.o.DuckDBCSV || os.Getenv("SEGRUN_CSV_READER") == "duckdb" || !read.CSV.Pinned {
 		return nil
 	}
-	p, why := sql.PlainCSVFor(r.files, read.Options)
+	p, why := sql.PlainCSVFor(r.Files, read.Options)
 	if p == nil {
-		e.log.Debug("DuckDB reads the source", "source", r.name, "because", why)
+		e.log.Debug("DuckDB reads the source", "source", r.Name, "because", why)
 	}
 	return p
 }
 
-// plainView is a plain reader's batches registered as an Arrow view for one statement.
-type plainView struct {
-	name    string // the view's identifier, quoted
-	reader  *sql.PlainCSVReader
-	columns []string // the file's columns, in order: what the view's scan must ask for
-	release func()
-}
-
-// openPlainView registers p's reader over r's files as an Arrow view, or returns nil if DuckDB would not
-// take it. Close it when the statement has run.
-func (e *execution) openPlainView(ctx context.Context, r *sourceRead, p *sql.PlainCSV) *plainView {
-	v := &plainView{name: sql.Ident("segrun_plain_" + r.name), reader: p.Reader(r.files, e.readerWorkers())}
-	for _, c := range p.Columns {
-		v.columns = append(v.columns, c.Name)
-	}
-	err := e.db.WithArrow(ctx, func(a *sql.Arrow) error {
-		var err error
-		v.release, err = a.RegisterView(v.reader, "segrun_plain_"+r.name)
-		return err
-	})
-	if err != nil {
-		v.reader.Release()
-		return nil
-	}
-	return v
-}
-
-// close drops the view before the stream it reads, then releases the stream and the reader (whose
-// goroutines stop with the last reference).
-func (v *plainView) close(ctx context.Context, db *sql.DB) error {
-	err := db.Exec(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+v.name)
-	v.release()
-	v.reader.Release()
-	return err
-}
-
-// usable checks, on EXPLAIN, that query reads the view the one way its stream can be read, and logs why
-// not.
-func (e *execution) usable(ctx context.Context, v *plainView, source, query string) bool {
-	var plan planNode
-	if err := e.db.WithoutFilterPushdown(ctx, func() error {
-		var err error
-		plan, err = e.explain(ctx, query)
-		return err
-	}); err != nil || !singleArrowScan(plan, v.columns) {
+// usable checks that query reads the plain view the one way its stream can be read, and logs why not.
+func (e *execution) usable(ctx context.Context, v *sql.PlainView, source, query string) bool {
+	if !v.Usable(ctx, e.db, query) {
 		e.log.Debug("DuckDB reads the source", "source", source, "because", "the plan is not a single scan of every column")
 		return false
 	}
 	return true
 }
 
-// read runs stmt over the view and says whether the plain reader read every file through. If it did
+// read runs stmt over the plain view and says whether the plain reader read every file through. If it did
 // not, it logs why: DuckDB's reader then reads the files, and reports their problems.
-func (e *execution) read(ctx context.Context, v *plainView, source string, stmt func() error) (bool, error) {
-	err := e.db.WithoutFilterPushdown(ctx, stmt)
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+func (e *execution) read(ctx context.Context, v *sql.PlainView, source string, stmt func() error) (bool, error) {
+	ok, why, notPlain, err := v.Read(ctx, e.db, stmt)
+	if err != nil {
+		return false, err
 	}
-	if err != nil || !v.reader.Complete() {
-		why := "the statement stopped before the end of the files"
-		if rerr := v.reader.Err(); rerr != nil {
-			why = rerr.Error()
-		} else if err != nil {
-			why = "the statement failed: " + err.Error()
-		}
-		e.log.Debug("DuckDB reads the source", "source", source, "because", why, "not_plain", errors.Is(v.reader.Err(), sql.ErrNotPlain))
-		return false, nil
+	if !ok {
+		e.log.Debug("DuckDB reads the source", "source", source, "because", why, "not_plain", notPlain)
 	}
-	// The batches' Go memory is garbage now; handing it back at once keeps it off the peak the next steps
-	// make on top of what DuckDB's aggregate has not returned yet (peaks 10-20 MB lower in the benchmark).
-	debug.FreeOSMemory()
-	return true, nil
+	return ok, nil
 }
 
 // runPlain runs create, the statement of the one feature that reads source r, with r's files parsed by
@@ -117,7 +61,7 @@ func (e *execution) read(ctx context.Context, v *plainView, source string, stmt 
 func (e *execution) runPlain(ctx context.Context, feature, query string, r *sourceRead, create func() error) (done bool, err error) {
 	plain := r.plain
 	r.plain = nil // one try: a fallback reads with DuckDB
-	v := e.openPlainView(ctx, r, plain)
+	v := r.OpenPlainView(ctx, e.db, plain, e.readerWorkers())
 	if v == nil {
 		return false, nil
 	}
@@ -126,29 +70,29 @@ func (e *execution) runPlain(ctx context.Context, feature, query string, r *sour
 		if rerr := e.db.Exec(context.WithoutCancel(ctx), r.view); rerr != nil && err == nil {
 			done, err = true, rerr
 		}
-		if cerr := v.close(ctx, e.db); cerr != nil && err == nil {
+		if cerr := v.Close(ctx, e.db); cerr != nil && err == nil {
 			done, err = true, cerr
 		}
 	}()
 	// The view reads every column, so that DuckDB's scan of the Arrow view asks for all of them, in file
 	// order, which is what the stream gives it (sql.RegisterView).
-	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(r.name), v.name,
-		parseEveryColumn(plain.Columns))); err != nil {
+	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s WHERE %s", sql.Ident(r.Name), v.Name,
+		sql.ParseEveryColumn(plain.Columns))); err != nil {
 		return false, nil
 	}
-	if !e.usable(ctx, v, r.name, query) {
+	if !e.usable(ctx, v, r.Name, query) {
 		return false, nil
 	}
-	if ok, err := e.read(ctx, v, r.name, create); !ok {
+	if ok, err := e.read(ctx, v, r.Name, create); !ok {
 		return err != nil, err
 	}
-	rows := v.reader.Rows()
-	delete(e.streamed, r.name)
+	rows := v.Rows()
+	delete(e.streamed, r.Name)
 	if err := e.finishSource(r, rows); err != nil {
 		return true, err
 	}
-	e.setSourceRows(r.name, rows, feature)
-	e.log.Debug("streamed source read", "source", r.name, "feature", feature, "rows", rows, "reader", "plain")
+	e.setSourceRows(r.Name, rows, feature)
+	e.log.Debug("streamed source read", "source", r.Name, "feature", feature, "rows", rows, "reader", "plain")
 	return true, nil
 }
 
@@ -156,28 +100,28 @@ func (e *execution) runPlain(ctx context.Context, feature, query string, r *sour
 // plain reader: on the benchmark's orders 1.5-1.8 s instead of DuckDB's 2.1-2.7 s, with a lower peak. It
 // returns false, and leaves no table, when DuckDB's reader is to load the files instead (see runPlain).
 func (e *execution) loadPlain(ctx context.Context, r *sourceRead, p *sql.PlainCSV) (loaded bool, err error) {
-	v := e.openPlainView(ctx, r, p)
+	v := r.OpenPlainView(ctx, e.db, p, e.readerWorkers())
 	if v == nil {
 		return false, nil
 	}
 	defer func() {
-		if cerr := v.close(ctx, e.db); cerr != nil && err == nil {
+		if cerr := v.Close(ctx, e.db); cerr != nil && err == nil {
 			loaded, err = false, cerr
 		}
 	}()
-	query := "SELECT * FROM " + v.name
-	if !e.usable(ctx, v, r.name, query) {
+	query := "SELECT * FROM " + v.Name
+	if !e.usable(ctx, v, r.Name, query) {
 		return false, nil
 	}
-	table := sql.Ident(r.name)
-	ok, err := e.read(ctx, v, r.name, func() error { return e.db.Exec(ctx, "CREATE OR REPLACE TABLE "+table+" AS "+query) })
+	table := sql.Ident(r.Name)
+	ok, err := e.read(ctx, v, r.Name, func() error { return e.db.Exec(ctx, "CREATE OR REPLACE TABLE "+table+" AS "+query) })
 	if !ok {
 		if err == nil {
 			err = e.db.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
 		}
 		return false, err
 	}
-	e.log.Debug("source loaded", "source", r.name, "rows", v.reader.Rows(), "reader", "plain")
+	e.log.Debug("source loaded", "source", r.Name, "rows", v.Rows(), "reader", "plain")
 	return true, nil
 }
 
@@ -187,53 +131,4 @@ func (e *execution) readerWorkers() int {
 		return e.o.Threads
 	}
 	return runtime.NumCPU()
-}
-
-// singleArrowScan says whether a plan reads the plain reader's view exactly once, to its end, through
-// operators that only filter, project, aggregate, sort or window, and whether that scan asks for every
-// column in file order with no filter pushed into it (what the stream gives: sql.RegisterView). Anything
-// else (joins, a second scan, recursive CTEs, operators this list does not know) leaves the source to
-// DuckDB's reader.
-func singleArrowScan(root planNode, columns []string) bool {
-	scans := 0
-	var walk func(n planNode) bool
-	walk = func(n planNode) bool {
-		switch {
-		case n.Name == "ARROW_SCAN":
-			scans++
-			if !scansAll(n.Extra, columns) {
-				return false
-			}
-		case !planSinks[n.Name] && !planPassThrough[n.Name]:
-			return false
-		}
-		for _, c := range n.Children {
-			if !walk(c) {
-				return false
-			}
-		}
-		return true
-	}
-	return walk(root) && scans == 1
-}
-
-// scansAll reads a scan's EXPLAIN details: its projections must be columns, in order, and no filter may be
-// pushed into it. DuckDB prints one projection as a string and several as a list.
-func scansAll(extra map[string]any, columns []string) bool {
-	for k := range extra {
-		if strings.Contains(strings.ToLower(k), "filter") {
-			return false
-		}
-	}
-	var got []string
-	switch p := extra["Projections"].(type) {
-	case string:
-		got = []string{p}
-	case []any:
-		for _, v := range p {
-			s, _ := v.(string)
-			got = append(got, s)
-		}
-	}
-	return slices.Equal(got, columns)
 }

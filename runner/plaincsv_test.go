@@ -113,33 +113,6 @@ func TestPlainReaderLeavesSelfJoinsToDuckDB(t *testing.T) {
 	expectRows(t, "store of a self-join", plain.published(), duck.published()...)
 }
 
-func TestSingleArrowScan(t *testing.T) {
-	cols := []string{"a", "b"}
-	scan := planNode{Name: "ARROW_SCAN", Extra: map[string]any{"Function": "ARROW_SCAN", "Projections": []any{"a", "b"}}}
-	in := func(name string, children ...planNode) planNode {
-		return planNode{Name: "CREATE_TABLE_AS", Children: []planNode{{Name: name, Children: children}}}
-	}
-	for _, tc := range []struct {
-		name string
-		plan planNode
-		want bool
-	}{
-		{"aggregate", in("HASH_GROUP_BY", planNode{Name: "FILTER", Children: []planNode{scan}}), true},
-		{"self join", in("HASH_JOIN", scan, scan), false},
-		{"two scans", in("UNION", scan, scan), false},
-		{"limit", in("STREAMING_LIMIT", scan), false},
-		{"no scan", in("PROJECTION"), false},
-		{"unknown operator", in("RECURSIVE_CTE", scan), false},
-		{"some columns", in("PROJECTION", planNode{Name: "ARROW_SCAN", Extra: map[string]any{"Projections": "b"}}), false},
-		{"columns reordered", in("PROJECTION", planNode{Name: "ARROW_SCAN", Extra: map[string]any{"Projections": []any{"b", "a"}}}), false},
-		{"a pushed filter", in("PROJECTION", planNode{Name: "ARROW_SCAN", Extra: map[string]any{"Projections": []any{"a", "b"}, "Filters": "a>1"}}), false},
-	} {
-		if got := singleArrowScan(tc.plan, cols); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
 // A source several steps read is loaded into a table; the plain reader loads it too, with the same store
 // as DuckDB's reader, and a bad row far into the file still comes out by file and line.
 func TestPlainReaderLoadsSourcesReadTwice(t *testing.T) {

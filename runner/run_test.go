@@ -157,7 +157,7 @@ func (f *fixture) query(q string) []string {
 	if err != nil {
 		f.t.Fatalf("%s: %v", q, err)
 	}
-	_, values, err := scanAll(rows)
+	_, values, err := sql.ScanAll(rows)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func (f *fixture) query(q string) []string {
 	for _, vals := range values {
 		parts := make([]string, len(vals))
 		for i, v := range vals {
-			parts[i] = formatValue(v)
+			parts[i] = sql.FormatValue(v)
 		}
 		out = append(out, strings.Join(parts, " "))
 	}

@@ -131,7 +131,7 @@ func TestLoadedTypesMustBeTheDeclaredOnes(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := &execution{db: db}
-	r := &sourceRead{name: "orders", step: "source orders", files: []string{"data/a.csv", "data/b.csv"}}
+	r := &sourceRead{SourceRead: &sql.SourceRead{Name: "orders", Files: []string{"data/a.csv", "data/b.csv"}}, step: "source orders"}
 	declared := spec.Map[spec.ColumnSpec]{
 		{Key: "customer_id", Value: spec.ColumnSpec{Type: "bigint"}},
 		{Key: "amount", Value: spec.ColumnSpec{Type: "DOUBLE"}},

@@ -2,13 +2,8 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
-
-	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
@@ -20,18 +15,18 @@ import (
 // costs no memory of its own, in about the same time.
 //
 // A streamed source keeps its whole contract. The view parses every column of every row, so values that
-// do not parse are rejected and reported by file and line (parseEveryColumn); not_null is enforced by the
+// do not parse are rejected and reported by file and line (sql.ParseEveryColumn); not_null is enforced by the
 // reader (csvNotNull); after the feature has read it, the rejects are checked before the feature's tests
 // run, and the row count comes from DuckDB's profile of the feature's statement (finishStreamed). So only
 // sources whose every check can be made that way stream: CSV files whose errors segrun collects, whose
 // declared types the reader applies (no casts), and whose not_null columns the reader enforces. A source
 // that a test or a second step also reads is loaded, so its files are parsed once.
 func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectList string, declared spec.Map[spec.ColumnSpec]) bool {
-	if read.Format != "csv" || !r.rejects || selectList != "*" || len(e.v.Columns[name]) == 0 {
+	if read.Format != "csv" || !r.Rejects || selectList != "*" || len(e.v.Columns[name]) == 0 {
 		return false
 	}
 	for _, d := range declared {
-		if d.Value.NotNull && !r.forcedNotNull[d.Key] {
+		if d.Value.NotNull && !r.ForcedNotNull[d.Key] {
 			return false
 		}
 	}
@@ -55,18 +50,6 @@ func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectL
 
 var readsRowID = regexp.MustCompile(`(?i)\browid\b`)
 
-// parseEveryColumn is the filter of a streamed source's view. DuckDB's CSV reader parses only the columns
-// a query reads, so a value that breaks the declared type in a column the feature ignores would go
-// unnoticed; hashing every column makes the reader parse them all. hash() is never NULL, so no row is
-// dropped (TestStreamedSourceChecksEveryColumn fails if DuckDB ever optimises this away).
-func parseEveryColumn(cols []sql.Column) string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = sql.Ident(c.Name)
-	}
-	return "hash(" + strings.Join(names, ", ") + ") IS NOT NULL"
-}
-
 // streamedInto returns the streamed sources that feature reads, still waiting for their checks.
 func (e *execution) streamedInto(feature string) []*sourceRead {
 	var out []*sourceRead
@@ -88,8 +71,8 @@ func (e *execution) runStreamed(ctx context.Context, feature, query string, sour
 			return err
 		}
 	}
-	plan, err := e.explain(ctx, query)
-	if err != nil || !scansRunToEnd(plan) {
+	plan, err := e.db.ExplainCreate(ctx, query)
+	if err != nil || !sql.ScansRunToEnd(plan) {
 		for _, r := range sources {
 			if err := e.loadStreamed(ctx, r); err != nil {
 				return err
@@ -97,7 +80,7 @@ func (e *execution) runStreamed(ctx context.Context, feature, query string, sour
 		}
 		return create()
 	}
-	profile, err := e.profiled(ctx, create)
+	profile, err := e.db.Profiled(ctx, create)
 	if err != nil {
 		// Report a reader's failure, or rows it rejected before the statement failed, under the source.
 		for _, r := range sources {
@@ -111,15 +94,14 @@ func (e *execution) runStreamed(ctx context.Context, feature, query string, sour
 }
 
 // finishStreamed checks the sources a feature has just read from their files: it fails on rejected rows
-// and on an empty source, records the fingerprints and fills in the source steps' row counts. profile is
-// DuckDB's profile of the feature's statement, which says how many rows each file scan produced.
-func (e *execution) finishStreamed(ctx context.Context, feature string, sources []*sourceRead, profile *duckdb.ProfilingInfo) error {
-	executed := profilePlan(profile)
-	whole := scansRunToEnd(executed)
+// and on an empty source, records the fingerprints and fills in the source steps' row counts. executed is
+// the plan of the feature's statement as it ran (its profile), which says how many rows each file scan produced.
+func (e *execution) finishStreamed(ctx context.Context, feature string, sources []*sourceRead, executed sql.PlanNode) error {
+	whole := sql.ScansRunToEnd(executed)
 	for _, r := range sources {
-		delete(e.streamed, r.name)
-		read := e.v.Sources[r.name]
-		rows, ok := scannedRows(executed, strings.Join(read.Paths, ", "), len(sources) == 1)
+		delete(e.streamed, r.Name)
+		read := e.v.Sources[r.Name]
+		rows, ok := sql.ScannedRows(executed, strings.Join(read.Paths, ", "), len(sources) == 1)
 		if !ok || !whole {
 			// The plan that ran did not show a whole scan of the files (DuckDB proved it needless, say, or
 			// planned differently than EXPLAIN said): read them on their own, so the source is still
@@ -135,8 +117,8 @@ func (e *execution) finishStreamed(ctx context.Context, feature string, sources 
 		if err := e.finishSource(r, rows); err != nil {
 			return err
 		}
-		e.setSourceRows(r.name, rows, feature)
-		e.log.Debug("streamed source read", "source", r.name, "feature", feature, "rows", rows, "from_profile", ok && whole)
+		e.setSourceRows(r.Name, rows, feature)
+		e.log.Debug("streamed source read", "source", r.Name, "feature", feature, "rows", rows, "from_profile", ok && whole)
 	}
 	return nil
 }
@@ -152,8 +134,8 @@ func (e *execution) scanWhole(ctx context.Context, r *sourceRead) error {
 
 // countStreamed reads a streamed source's files whole, on their own, and counts its rows.
 func (e *execution) countStreamed(ctx context.Context, r *sourceRead) (int64, error) {
-	var rows int64
-	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
+	rows, err := r.CountRows(ctx, e.db)
+	if err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
@@ -165,33 +147,26 @@ func (e *execution) countStreamed(ctx context.Context, r *sourceRead) (int64, er
 // loadStreamed turns a streamed source back into a loaded one: its view's rows into a table of the same
 // name, checked as any loaded source.
 func (e *execution) loadStreamed(ctx context.Context, r *sourceRead) error {
-	staging := sql.Ident("segrun_loading_" + r.name)
-	for _, q := range []string{
-		fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", staging, sql.Ident(r.name)),
-		"DROP VIEW " + sql.Ident(r.name),
-		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", staging, sql.Ident(r.name)),
-	} {
-		if err := e.db.Exec(ctx, q); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return r.readFailure(err)
+	if err := r.Materialize(ctx, e.db); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		return r.readFailure(err)
 	}
-	delete(e.streamed, r.name)
-	delete(e.views, r.name)
+	delete(e.streamed, r.Name)
+	delete(e.views, r.Name)
 	if err := e.checkRejects(ctx, r); err != nil {
 		return err
 	}
-	var rows int64
-	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(r.name)).Scan(&rows); err != nil {
+	rows, err := r.CountRows(ctx, e.db)
+	if err != nil {
 		return err
 	}
 	if err := e.finishSource(r, rows); err != nil {
 		return err
 	}
-	e.setSourceRows(r.name, rows, "")
-	e.log.Debug("streamed source loaded", "source", r.name, "rows", rows)
+	e.setSourceRows(r.Name, rows, "")
+	e.log.Debug("streamed source loaded", "source", r.Name, "rows", rows)
 	return nil
 }
 
@@ -207,150 +182,6 @@ func (e *execution) setSourceRows(source string, rows int64, readBy string) {
 // waitStreamed waits for the fingerprinting of sources whose reader never ran (the run failed first).
 func (e *execution) waitStreamed() {
 	for _, r := range e.streamed {
-		r.wg.Wait()
+		r.Wait()
 	}
-}
-
-// planNode is an operator of a physical plan, from EXPLAIN or from a profile.
-type planNode struct {
-	Name     string
-	Rows     int64  // rows the operator produced (profiles only)
-	Files    string // a CSV scan's file list, as DuckDB prints it (profiles only)
-	Children []planNode
-	// Extra is what EXPLAIN prints about the operator: a scan's projected columns and pushed filters.
-	Extra map[string]any `json:"extra_info"`
-}
-
-// explain returns the physical plan of query.
-func (e *execution) explain(ctx context.Context, query string) (planNode, error) {
-	var kind, text string
-	if err := e.db.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+query).Scan(&kind, &text); err != nil {
-		return planNode{}, err
-	}
-	var roots []planNode
-	if err := json.Unmarshal([]byte(text), &roots); err != nil {
-		return planNode{}, fmt.Errorf("reading DuckDB's plan: %w", err)
-	}
-	// The statement's result is all kept (it becomes the feature's table): a root that reads all of it.
-	return planNode{Name: "CREATE_TABLE_AS", Children: roots}, nil
-}
-
-// profilePlan turns a statement's profile into its plan.
-func profilePlan(p *duckdb.ProfilingInfo) planNode {
-	if p == nil {
-		return planNode{}
-	}
-	n := planNode{Name: p.Metrics["OPERATOR_NAME"], Files: scanFiles(p.Metrics["EXTRA_INFO"])}
-	n.Rows, _ = strconv.ParseInt(p.Metrics["OPERATOR_CARDINALITY"], 10, 64)
-	if n.Name == "" { // the query root
-		n.Name = "QUERY"
-	}
-	for i := range p.Children {
-		n.Children = append(n.Children, profilePlan(&p.Children[i]))
-	}
-	return n
-}
-
-// Operators by what they do with their input: a sink reads all of it whatever happens to its output; a
-// pass-through reads all of it when its own output is all read. Any other operator (LIMIT, a join's probe
-// side, which is skipped when the build side is empty) may stop reading early.
-var (
-	planSinks = map[string]bool{"QUERY": true, "CREATE_TABLE_AS": true, "HASH_GROUP_BY": true, "PERFECT_HASH_GROUP_BY": true,
-		"UNGROUPED_AGGREGATE": true, "SIMPLE_AGGREGATE": true, "ORDER_BY": true, "TOP_N": true, "WINDOW": true}
-	planPassThrough = map[string]bool{"FILTER": true, "PROJECTION": true, "UNION": true, "STREAMING_WINDOW": true}
-)
-
-// scansRunToEnd says whether every CSV scan in a plan is read to its end.
-func scansRunToEnd(root planNode) bool {
-	if root.Name == "" {
-		return false
-	}
-	var walk func(n planNode, whole bool) bool
-	walk = func(n planNode, whole bool) bool {
-		if n.Name == "READ_CSV" {
-			return whole
-		}
-		for i, c := range n.Children {
-			childWhole := false
-			switch {
-			case planSinks[n.Name]:
-				childWhole = true
-			case planPassThrough[n.Name]:
-				childWhole = whole
-			case n.Name == "HASH_JOIN" && i == 1:
-				childWhole = true // the build side is read whole before the probe side starts
-			}
-			if !walk(c, childWhole) {
-				return false
-			}
-		}
-		return true
-	}
-	return walk(root, true)
-}
-
-// scannedRows finds the CSV scans of files (as DuckDB prints a reader's file list: one path or glob, or
-// paths joined by ", ") and returns the most rows one of them produced: a feature that reads its source
-// twice scans it whole twice. DuckDB shortens long file lists; when only is true, the plan's one CSV scan
-// is taken for the source whatever its list says.
-func scannedRows(root planNode, files string, only bool) (int64, bool) {
-	var best int64
-	found := false
-	var scans []planNode
-	var walk func(n planNode)
-	walk = func(n planNode) {
-		if n.Name == "READ_CSV" {
-			scans = append(scans, n)
-			if n.Files == files {
-				best, found = max(best, n.Rows), true
-			}
-		}
-		for _, c := range n.Children {
-			walk(c)
-		}
-	}
-	walk(root)
-	if !found && only && len(scans) == 1 {
-		return scans[0].Rows, true
-	}
-	return best, found
-}
-
-// scanFiles reads the file list out of a CSV scan's EXTRA_INFO, which DuckDB prints as
-// {Function=READ_CSV, ..., 'Filename(s)'=data/orders.csv} and quotes values holding ", ".
-func scanFiles(extra string) string {
-	const key = "'Filename(s)'="
-	i := strings.Index(extra, key)
-	if i < 0 {
-		return ""
-	}
-	v := extra[i+len(key):]
-	if strings.HasPrefix(v, "'") {
-		if j := strings.IndexByte(v[1:], '\''); j >= 0 {
-			return v[1 : 1+j]
-		}
-		return ""
-	}
-	if j := strings.IndexAny(v, ",}"); j >= 0 {
-		v = v[:j]
-	}
-	return strings.TrimSpace(v)
-}
-
-// profiled runs fn with DuckDB's profiler on and returns the profile of the last statement fn ran.
-func (e *execution) profiled(ctx context.Context, fn func() error) (*duckdb.ProfilingInfo, error) {
-	if err := e.db.Exec(ctx, "PRAGMA enable_profiling = 'no_output'"); err != nil {
-		return nil, err
-	}
-	ferr := fn()
-	var info *duckdb.ProfilingInfo
-	if ferr == nil {
-		if p, err := duckdb.GetProfilingInfo(e.db.Conn()); err == nil {
-			info = &p
-		}
-	}
-	if err := e.db.Exec(context.WithoutCancel(ctx), "PRAGMA disable_profiling"); err != nil && ferr == nil {
-		return nil, fmt.Errorf("turning DuckDB's profiler off: %w", err)
-	}
-	return info, ferr
 }

@@ -1,16 +1,9 @@
 package runner
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/duckdb/duckdb-go/v2"
-
-	"github.com/segrun/segrun/sql"
 )
 
 // sourceStep returns the run's report of a source step.
@@ -126,53 +119,6 @@ func TestStreamedSourceNotScannedIsStillChecked(t *testing.T) {
 	spec = strings.Replace(spec, "    tests:\n      - unique: customer_id\n", "", 1)
 	f := newFixture(t, spec, fixtureOrders+"6,11,2024-02-01 10:00:00,ten\n")
 	f.failsWith("2024-03-01", "source orders", "1 row does not parse", "orders.csv:11:")
-}
-
-func TestScanFiles(t *testing.T) {
-	for extra, want := range map[string]string{
-		"{Function=READ_CSV, Projections=a | b, Total Files Read=1, 'Filename(s)'=data/orders.csv}": "data/orders.csv",
-		"{Function=READ_CSV, 'Filename(s)'='/d/a.csv, /d/b.csv', Total Files Read=2}":               "/d/a.csv, /d/b.csv",
-		"{Function=READ_CSV, 'Filename(s)'=/d/*.csv, Total Files Read=2}":                           "/d/*.csv",
-		"{Function=SEQ_SCAN, Table=orders}":                                                         "",
-	} {
-		if got := scanFiles(extra); got != want {
-			t.Errorf("scanFiles(%q) = %q, want %q", extra, got, want)
-		}
-	}
-}
-
-// The profile finds the rows of a real scan, as DuckDB prints it: one file, a glob and a list.
-func TestScannedRowsFromDuckDBProfile(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"a.csv", "b.csv"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("x,y\n1,2\n3,4\n5,6\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
-	ctx := context.Background()
-	db, err := sql.Open(ctx, "", sql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	e := &execution{db: db}
-	for _, c := range []struct {
-		paths []string
-		rows  int64
-	}{{[]string{a}, 3}, {[]string{filepath.Join(dir, "*.csv")}, 6}, {[]string{a, b}, 6}} {
-		from := sql.ReadSQL("csv", c.paths, nil)
-		var p *duckdb.ProfilingInfo
-		p, err = e.profiled(ctx, func() error {
-			return db.Exec(ctx, "CREATE OR REPLACE TABLE t AS SELECT y, count(*) FROM "+from+" WHERE x > 1 GROUP BY y")
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, ok := scannedRows(profilePlan(p), strings.Join(c.paths, ", "), false); !ok || got != c.rows {
-			t.Errorf("%v: scanned rows %d (found %v), want %d", c.paths, got, ok, c.rows)
-		}
-	}
 }
 
 // Cases the review of streaming and sniffing found; each failed before its fix.

@@ -120,7 +120,7 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 	}
 	read := SourceRead{Format: format, Paths: paths, Options: src.Options}
 	if format == "csv" {
-		read.Options, read.CSV = planCSV(src, name, c.emptyRejected[name])
+		read.Options, read.CSV = sql.PlanCSV(name, src.Options, contractColumns(src.Columns), c.emptyRejected[name])
 	}
 	c.v.Sources[name] = read
 	if c.o.NoData {
@@ -145,20 +145,20 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 		}
 	}
 	if format == "csv" {
-		files, err := globFiles(c.ctx, c.db, paths)
+		files, err := c.db.Glob(c.ctx, paths)
 		if err != nil {
 			return nil, err
 		}
-		if msg := csvHeadersDisagree(c.ctx, c.db, files, src.Options); msg != "" {
+		if msg := c.db.CSVHeadersDisagree(c.ctx, files, src.Options); msg != "" {
 			c.errorAt(path+"/path", "source.read", fmt.Sprintf("source %s: %s", name, msg), "")
 			return nil, nil
 		}
 	}
-	if format == "csv" && pinnable(paths, src.Options) {
+	if format == "csv" && sql.Pinnable(paths, src.Options) {
 		// Sniff once, here, with the options the run reads with; the run then reads without sniffing. A
 		// file the sniffer cannot read is described below, which locates the problem for the message.
 		if sniffed, err := c.db.SniffCSV(c.ctx, paths[0], read.Options); err == nil {
-			pinned := pin(read.Options, sniffed)
+			pinned := sql.Pin(read.Options, sniffed)
 			// Described through the pinned read (no sniffing): columns the reader adds, such as filename or
 			// hive partitions, are there too.
 			if cols, err := c.db.Describe(c.ctx, "SELECT * FROM "+sql.ReadSQL(format, paths, pinned)); err == nil {
@@ -178,10 +178,10 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 		}
 		msg := se.Msg
 		if format == "csv" {
-			files, _ := globFiles(c.ctx, c.db, paths)
-			msg = sourceReadMessage(files, se)
+			files, _ := c.db.Glob(c.ctx, paths)
+			msg = sql.SourceReadMessage(files, se)
 		}
-		if strings.Contains(msg, "No files found") {
+		if se.Class() == sql.MissingFiles {
 			msg = fmt.Sprintf("no file matches %s (paths are relative to the spec file; use --no-data to validate without data)", strings.Join(paths, ", "))
 		}
 		c.errorAt(path+"/path", "source.read", fmt.Sprintf("source %s: %s", name, msg), "")
@@ -207,7 +207,7 @@ func (c *validator) declaredColumns(name, path string, src spec.Source) []sql.Co
 			continue
 		}
 		cols = append(cols, sql.Column{Name: e.Key, Type: resolved[0].Type})
-		if e.Value.Type != "" && rejectsEmpty(resolved[0].Type) {
+		if e.Value.Type != "" && sql.RejectsEmpty(resolved[0].Type) {
 			c.emptyRejected[name] = append(c.emptyRejected[name], e.Key)
 		}
 	}

@@ -45,7 +45,7 @@ type SourceRead struct {
 	Format  string
 	Paths   []string
 	Options map[string]any
-	CSV     CSVRead
+	CSV     sql.CSVRead
 }
 
 // Valid reports whether validation found no errors.
@@ -79,7 +79,7 @@ type validator struct {
 	ctx context.Context
 	v   *Validation
 	s   *spec.Spec
-	db  *sql.DB
+	db  sql.Workspace
 	o   ValidateOptions
 	// unknown holds, for steps whose columns could not be derived, why not.
 	unknown map[string]string

@@ -12,31 +12,71 @@ import (
 
 // Error is a DuckDB error on a statement, with its position in the statement's text when DuckDB gave one.
 type Error struct {
-	// Kind is DuckDB's error class: "Parser", "Binder", "Catalog", "Conversion"...
+	// Kind is DuckDB's error class as its message names it: "Parser", "Binder", "Catalog", "Conversion"...
 	Kind string
 	// Msg is the message without DuckDB's quoted context lines.
 	Msg string
 	// Line and Column are 1-based within the statement; zero when unknown.
 	Line, Column int
-	// cause is DuckDB's error as it came, for callers that read its full text (runner's CSV errors).
+	// typ is DuckDB's error type, which classifies the error (Class); engine says there was one.
+	typ    duckdb.ErrorType
+	engine bool
+	// cause is DuckDB's error as it came, for callers that read its full text (CSV errors).
 	cause error
 }
 
 // Unwrap gives DuckDB's error as it came.
 func (e *Error) Unwrap() error { return e.cause }
 
+// ErrorClass says whose problem a failed statement is, which decides segrun's exit code.
+type ErrorClass int
+
+const (
+	// StatementError is the statement's or its data's fault: the spec or the data is to fix (exit 1).
+	StatementError ErrorClass = iota
+	// MissingFiles is a read of files that do not exist: the spec's paths are to fix (exit 1).
+	MissingFiles
+	// EnvironmentError is the machine's: a file system failure, an interrupt, DuckDB's own bug (exit 3).
+	EnvironmentError
+	// OutOfMemory is the machine's too, and more memory (or fewer threads) is the fix (exit 3).
+	OutOfMemory
+)
+
+// Class classifies the error by DuckDB's error type, not its text. An error that is not DuckDB's (a
+// driver's, a context's) is the statement's.
+func (e *Error) Class() ErrorClass {
+	if !e.engine {
+		return StatementError
+	}
+	switch e.typ {
+	case duckdb.ErrorTypeOutOfMemory:
+		return OutOfMemory
+	case duckdb.ErrorTypeInterrupt, duckdb.ErrorTypePermission, duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal:
+		return EnvironmentError
+	case duckdb.ErrorTypeIO:
+		// DuckDB gives a missing input file the IO type too; only its message tells it from a disk's
+		// failure, and that one is the spec's to fix.
+		if strings.Contains(e.Msg, "No files found") {
+			return MissingFiles
+		}
+		return EnvironmentError
+	}
+	return StatementError
+}
+
 // Environmental reports whether the error comes from the machine rather than the statement or its data:
 // memory exhausted, a file system failure, an interrupt. Such a run should be retried with more resources,
 // not fixed.
 func (e *Error) Environmental() bool {
-	switch e.Kind {
-	case "Out of Memory", "Interrupt", "Permission", "Fatal", "Internal":
-		return true
-	case "IO":
-		// DuckDB reports a missing input file as an IO error too; that one is the spec's to fix.
-		return !strings.Contains(e.Msg, "No files found")
-	}
-	return false
+	c := e.Class()
+	return c == EnvironmentError || c == OutOfMemory
+}
+
+// IsEngineError says whether err is DuckDB's (an error of one of its statements), as opposed to segrun's
+// own or the operating system's.
+func IsEngineError(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de)
 }
 
 func (e *Error) Error() string {
@@ -56,10 +96,10 @@ var (
 func ParseError(err error, query string) *Error {
 	msg := err.Error()
 	var de *duckdb.Error
-	if errors.As(err, &de) {
-		msg = de.Msg
-	}
 	e := &Error{cause: err}
+	if errors.As(err, &de) {
+		msg, e.typ, e.engine = de.Msg, de.Type, true
+	}
 	if m := errorKind.FindStringSubmatch(msg); m != nil {
 		e.Kind = m[1]
 		msg = msg[len(m[0]):]

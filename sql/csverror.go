@@ -1,4 +1,4 @@
-package runner
+package sql
 
 import (
 	"errors"
@@ -7,18 +7,18 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
-
-	"github.com/segrun/segrun/sql"
 )
 
 // csvReadProblem is a CSV reader's or sniffer's error, cut down from DuckDB's message (about 1,500
 // characters: the whole dialect, every candidate tried, every fix it can think of) to what locates the
 // problem and what to set.
-type csvReadProblem struct {
+type CSVProblem struct {
 	// Msg leads with the file (and line): "data/b.csv:3: Could not convert string "twenty" to 'DOUBLE'".
 	Msg string
 	// Details are the line as read and the advice, one per line.
 	Details []string
+	// Sniffer says the sniffer failed: it found no dialect (which a corrupt compressed file causes too).
+	Sniffer bool
 }
 
 var (
@@ -29,19 +29,19 @@ var (
 	csvColumnsMsg = regexp.MustCompile(`Expected Number of Columns: (\d+) Found: (\d+)`)
 )
 
-// quoteHint explains a quoted field read as several: the sniffer decided there is no quoting from the
+// QuoteHint explains a quoted field read as several: the sniffer decided there is no quoting from the
 // lines it sampled.
-const quoteHint = "a quoted field the reader split: DuckDB's sniffer looks only at the first sample_size rows (20480) and found no quoting there; set quote: '\"' (and escape, if quotes are escaped) under the source's options, or sample_size: -1"
+const QuoteHint = "a quoted field the reader split: DuckDB's sniffer looks only at the first sample_size rows (20480) and found no quoting there; set quote: '\"' (and escape, if quotes are escaped) under the source's options, or sample_size: -1"
 
-// csvProblem recognises DuckDB's CSV errors in err; ok is false for any other error.
-func csvProblem(err error) (p csvReadProblem, ok bool) {
+// CSVReadProblem recognises DuckDB's CSV errors in err; ok is false for any other error.
+func CSVReadProblem(err error) (p CSVProblem, ok bool) {
 	var de *duckdb.Error
 	if !errors.As(err, &de) {
 		return p, false
 	}
 	msg := de.Msg
 	if m := csvSniffFile.FindStringSubmatch(msg); m != nil {
-		p.Msg = fmt.Sprintf("%s: DuckDB's CSV sniffer could not tell how the file is written", m[1])
+		p.Msg, p.Sniffer = fmt.Sprintf("%s: DuckDB's CSV sniffer could not tell how the file is written", m[1]), true
 		p.Details = []string{"set what it could not detect under the source's options: delim (e.g. ';'), quote ('\"'), escape, header (true/false), skip (lines before the header), or a larger sample_size (-1 reads the whole file)",
 			"a compressed file that does not decompress (truncated or corrupt) fails this way too"}
 		return p, true
@@ -67,7 +67,7 @@ func csvProblem(err error) (p csvReadProblem, ok bool) {
 	}
 	p.Msg = where + ": " + strings.TrimSpace(first)
 	if orig != "" {
-		p.Details = append(p.Details, "the line: "+truncate(orig, 120))
+		p.Details = append(p.Details, "the line: "+Truncate(orig, 120))
 	}
 	for _, l := range strings.Split(body, "\n") {
 		// DuckDB's own advice, but not to skip the rows: segrun reports bad rows rather than drop them.
@@ -76,25 +76,33 @@ func csvProblem(err error) (p csvReadProblem, ok bool) {
 		}
 	}
 	if m := csvColumnsMsg.FindStringSubmatch(first); m != nil && strings.ContainsAny(orig, `"'`) {
-		p.Details = append(p.Details, quoteHint)
+		p.Details = append(p.Details, QuoteHint)
 	} else if m != nil {
 		p.Details = append(p.Details, "the line has a different number of fields than the header: fix the file, or set delim, quote or header under the source's options if the sniffer guessed them wrong")
 	}
 	return p, true
 }
 
-// sourceReadMessage is validation's message for a source its reader could not describe: a compressed
+// Truncate shortens s to n bytes, marking the cut with "...".
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// SourceReadMessage is validation's message for a source its reader could not describe: a compressed
 // file that does not decompress is named as such (DuckDB's sniffer only says it found no dialect), a CSV
-// error is cut down by csvProblem, and anything else is DuckDB's message.
-func sourceReadMessage(files []string, se *sql.Error) string {
-	p, ok := csvProblem(se)
+// error is cut down by CSVReadProblem, and anything else is DuckDB's message.
+func SourceReadMessage(files []string, se *Error) string {
+	p, ok := CSVReadProblem(se)
 	if !ok {
 		return se.Msg
 	}
-	if strings.Contains(p.Msg, "sniffer") {
+	if p.Sniffer {
 		for _, f := range files {
-			if isGzip(f) && strings.HasPrefix(p.Msg, f+":") {
-				if err := gunzipFile(f); err != nil {
+			if IsGzip(f) && strings.HasPrefix(p.Msg, f+":") {
+				if err := GunzipFile(f); err != nil {
 					return err.Error()
 				}
 			}

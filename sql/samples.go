@@ -1,4 +1,4 @@
-package runner
+package sql
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// sampleRows formats a few rows of a small query as "col=value, ..." lines, for failure messages.
-func (e *execution) sampleRows(ctx context.Context, query string) ([]string, error) {
-	rows, err := e.db.Query(ctx, query)
+// SampleRows formats a few rows of a small query as "col=value, ..." lines, for failure messages.
+func (d *DB) SampleRows(ctx context.Context, query string) ([]string, error) {
+	rows, err := d.Query(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	cols, values, err := scanAll(rows)
+	cols, values, err := ScanAll(rows)
 	if err != nil {
 		return nil, err
 	}
@@ -22,15 +22,15 @@ func (e *execution) sampleRows(ctx context.Context, query string) ([]string, err
 	for r, vals := range values {
 		parts := make([]string, len(cols))
 		for i, c := range cols {
-			parts[i] = c + "=" + formatValue(vals[i])
+			parts[i] = c + "=" + FormatValue(vals[i])
 		}
-		out[r] = truncate(strings.Join(parts, ", "), 200)
+		out[r] = Truncate(strings.Join(parts, ", "), 200)
 	}
 	return out, nil
 }
 
-// scanAll reads every row of a small result as generic values, and closes it.
-func scanAll(rows *stdsql.Rows) ([]string, [][]any, error) {
+// ScanAll reads every row of a small result as generic values, and closes it.
+func ScanAll(rows *stdsql.Rows) ([]string, [][]any, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
@@ -51,9 +51,9 @@ func scanAll(rows *stdsql.Rows) ([]string, [][]any, error) {
 	return cols, out, rows.Err()
 }
 
-// sampleValues returns the first column of a small query as text.
-func (e *execution) sampleValues(ctx context.Context, query string) ([]string, error) {
-	rows, err := e.sampleRows(ctx, query)
+// SampleValues returns the first column of a small query as text.
+func (d *DB) SampleValues(ctx context.Context, query string) ([]string, error) {
+	rows, err := d.SampleRows(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,9 @@ func (e *execution) sampleValues(ctx context.Context, query string) ([]string, e
 	return rows, nil
 }
 
-func formatValue(v any) string {
+// FormatValue writes a value the way failure messages show it: text quoted, NULL named, times without
+// their zero parts.
+func FormatValue(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "NULL"

@@ -1,4 +1,4 @@
-package runner
+package sql
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/segrun/segrun/sql"
 )
 
 // A pinned read (what validation's sniffing found, detection off) must read every dialect exactly as
@@ -31,7 +29,7 @@ func TestPinnedCSVReadsAsAutoDetection(t *testing.T) {
 			map[string]any{"types": map[string]any{"amount": "BIGINT"}, "store_rejects": true, "rejects_table": "rj", "rejects_scan": "rs"}},
 	}
 	ctx := context.Background()
-	db, err := sql.Open(ctx, "", sql.Options{})
+	db, err := Open(ctx, "", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +51,7 @@ func TestPinnedCSVReadsAsAutoDetection(t *testing.T) {
 				if err := db.Exec(ctx, "DROP TABLE IF EXISTS rj; DROP TABLE IF EXISTS rs"); err != nil {
 					t.Fatal(err)
 				}
-				from := sql.ReadSQL("csv", []string{path}, options)
+				from := ReadSQL("csv", []string{path}, options)
 				cols, err := db.Describe(ctx, "SELECT * FROM "+from)
 				if err != nil {
 					t.Fatalf("%s: %v", from, err)
@@ -62,7 +60,7 @@ func TestPinnedCSVReadsAsAutoDetection(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, values, err := scanAll(rows)
+				_, values, err := ScanAll(rows)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -76,9 +74,9 @@ func TestPinnedCSVReadsAsAutoDetection(t *testing.T) {
 				}
 				return out
 			}
-			auto, pinned := read(c.options), read(pin(c.options, sniffed))
+			auto, pinned := read(c.options), read(Pin(c.options, sniffed))
 			if auto != pinned {
-				t.Errorf("auto-detected %s\npinned        %s\noptions %v", auto, pinned, pin(c.options, sniffed))
+				t.Errorf("auto-detected %s\npinned        %s\noptions %v", auto, pinned, Pin(c.options, sniffed))
 			}
 			if strings.Contains(c.name, "collected") && !strings.HasSuffix(pinned, "rejected 1") {
 				t.Errorf("want one rejected row: %s", pinned)
@@ -103,17 +101,17 @@ func TestPinnable(t *testing.T) {
 		{[]string{"data/orders.csv"}, map[string]any{"all_varchar": true}, false},
 		{[]string{"data/orders.csv"}, map[string]any{"names": []any{"a", "b"}}, false},
 	} {
-		if got := pinnable(c.paths, c.options); got != c.want {
-			t.Errorf("pinnable(%v, %v) = %v, want %v", c.paths, c.options, got, c.want)
+		if got := Pinnable(c.paths, c.options); got != c.want {
+			t.Errorf("Pinnable(%v, %v) = %v, want %v", c.paths, c.options, got, c.want)
 		}
 	}
 }
 
-// rejectsEmpty must name exactly the types for which the reader, told force_not_null, rejects an empty
+// RejectsEmpty must name exactly the types for which the reader, told force_not_null, rejects an empty
 // field: those are the not_null columns segrun leaves to the reader.
 func TestEmptyStringIsRejectedByForcedTypes(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open(ctx, "", sql.Options{})
+	db, err := Open(ctx, "", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +130,7 @@ func TestEmptyStringIsRejectedByForcedTypes(t *testing.T) {
 		if err := db.Exec(ctx, "DROP TABLE IF EXISTS rj; DROP TABLE IF EXISTS rs"); err != nil {
 			t.Fatal(err)
 		}
-		from := sql.ReadSQL("csv", []string{path}, map[string]any{"types": map[string]any{"b": typ}, "force_not_null": []any{"b"},
+		from := ReadSQL("csv", []string{path}, map[string]any{"types": map[string]any{"b": typ}, "force_not_null": []any{"b"},
 			"store_rejects": true, "rejects_table": "rj", "rejects_scan": "rs"})
 		var rows, rejected int64
 		// Every column read, as segrun's reads do: DuckDB applies force_not_null to the wrong columns when
@@ -144,8 +142,8 @@ func TestEmptyStringIsRejectedByForcedTypes(t *testing.T) {
 		if err := db.QueryRow(ctx, "SELECT count(*) FROM rj").Scan(&rejected); err != nil {
 			t.Fatal(err)
 		}
-		if got := rejected == 1; got != rejectsEmpty(cols[0].Type) {
-			t.Errorf("%s (%s): the reader rejected %d empty fields, but rejectsEmpty says %v", typ, cols[0].Type, rejected, rejectsEmpty(cols[0].Type))
+		if got := rejected == 1; got != RejectsEmpty(cols[0].Type) {
+			t.Errorf("%s (%s): the reader rejected %d empty fields, but rejectsEmpty says %v", typ, cols[0].Type, rejected, RejectsEmpty(cols[0].Type))
 		}
 	}
 }

@@ -1,8 +1,7 @@
-package runner
+package sql
 
 import (
 	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,7 @@ import (
 // corruptFileError is a compressed input file that does not decompress to its end. DuckDB's CSV reader
 // reads a truncated .gz up to where it breaks and reports the torn last line as a row with too few fields,
 // or nothing at all when the cut falls between lines; so segrun decompresses every .gz itself while
-// hashing it (fingerprint) and reports the file.
+// hashing it (SourceRead) and reports the file.
 type corruptFileError struct {
 	path string
 	err  error
@@ -22,7 +21,8 @@ func (c *corruptFileError) Error() string {
 	return fmt.Sprintf("file %s is corrupt or truncated (gzip: %v)", c.path, c.err)
 }
 
-func isGzip(path string) bool { return strings.HasSuffix(strings.ToLower(path), ".gz") }
+// IsGzip says whether a path names a gzip-compressed file.
+func IsGzip(path string) bool { return strings.HasSuffix(strings.ToLower(path), ".gz") }
 
 // gunzipCheck decompresses a gzip stream to its end (multi-member, as gzip writes concatenated files), and
 // reports a stream that breaks off or does not check out.
@@ -37,18 +37,8 @@ func gunzipCheck(path string, compressed io.Reader) error {
 	return nil
 }
 
-// corruptFile returns the source's corrupt compressed file, waiting for the check, or nil.
-func (r *sourceRead) corruptFile() *Failure {
-	r.wg.Wait()
-	var c *corruptFileError
-	if errors.As(r.fpErr, &c) {
-		return &Failure{Step: r.step, Msg: c.Error(), Details: []string{"compress the file again, or copy it whole"}}
-	}
-	return nil
-}
-
-// gunzipFile checks that a compressed file decompresses whole.
-func gunzipFile(path string) error {
+// GunzipFile checks that a compressed file decompresses whole.
+func GunzipFile(path string) error {
 	fh, err := os.Open(path)
 	if err != nil {
 		return err
