@@ -75,11 +75,20 @@ type Fitter struct {
 	CheckParams func(params map[string]any) error
 	// Predict assigns rows of X to a fitted model's clusters; prob is nil without membership probabilities.
 	Predict func(m *Model, X *Matrix) (labels []int, prob []float64, err error)
-	// FindsOwnK says the method finds its number of clusters itself (dbscan): no k, no k range.
+	// FindsOwnK says the method finds its number of clusters itself (dbscan): no k, no k range; TunedBy
+	// names the params that shape its clusters instead.
 	FindsOwnK bool
+	TunedBy   []string
+	// Required are params a spec must give, each with what it is.
+	Required []RequiredParam
 	// Likelihood says the fit has a likelihood: it reports BIC (k may be chosen by bic) and each row's
 	// membership probability.
 	Likelihood bool
+}
+
+// RequiredParam is a parameter a method cannot do without.
+type RequiredParam struct {
+	Name, Meaning string
 }
 
 // fitters is the registry of clustering methods by their spec name.
@@ -97,7 +106,8 @@ func init() {
 		CheckParams: func(p map[string]any) error { _, err := readMiniBatchOptions(p); return err }})
 	registerFitter(&Fitter{Name: "hierarchical", Fit: fitHierarchical, Predict: nearest,
 		CheckParams: func(p map[string]any) error { _, _, err := readHierarchicalParams(p); return err }})
-	registerFitter(&Fitter{Name: "dbscan", Fit: fitDBSCAN, FindsOwnK: true,
+	registerFitter(&Fitter{Name: "dbscan", Fit: fitDBSCAN, FindsOwnK: true, TunedBy: []string{"eps", "min_samples"},
+		Required:    []RequiredParam{{"eps", "the neighbourhood radius in the scaled feature space"}},
 		CheckParams: func(p map[string]any) error { _, _, err := readDBSCANParams(p); return err },
 		Predict: func(m *Model, X *Matrix) ([]int, []float64, error) {
 			if m.DBSCAN == nil {

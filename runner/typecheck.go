@@ -387,7 +387,7 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 	case "cluster":
 		c.typeCluster(path+"/cluster", seg.From, seg.Cluster, input)
 		out = append(out, sql.Column{Name: "cluster", Type: "INTEGER"})
-		if seg.Cluster.Method == "gmm" {
+		if f, err := algorithms.FitterFor(seg.Cluster.Method); err == nil && f.Likelihood {
 			out = append(out, sql.Column{Name: "probability", Type: "DOUBLE"})
 		}
 	default:

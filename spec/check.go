@@ -11,6 +11,8 @@ import (
 
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
+
+	"github.com/segrun/segrun/algorithms"
 )
 
 // ReservedPrefix starts the names of segrun's own tables; steps may not use it.
@@ -234,12 +236,19 @@ func (c *checker) cluster(name, base string, cl *Cluster) {
 		return
 	}
 	k := cl.K
+	fitter, err := algorithms.FitterFor(cl.Method)
+	if err != nil { // the schema names the known methods; nothing more to say about an unknown one's k
+		fitter = &algorithms.Fitter{Name: cl.Method}
+	}
 	switch {
-	case cl.Method == "dbscan" && k.IsSet():
-		c.errorAtKey(base+"/k", "cluster.k", "dbscan finds the number of clusters itself; remove k (tune params eps and min_samples)", "")
-	case cl.Method == "dbscan":
-		if _, ok := cl.Params["eps"]; !ok && !c.s.IsBroken(base+"/params") {
-			c.errorAtKey(base, "cluster.params", "dbscan needs params.eps, the neighbourhood radius in the scaled feature space", "")
+	case fitter.FindsOwnK && k.IsSet():
+		c.errorAtKey(base+"/k", "cluster.k", fmt.Sprintf("%s finds the number of clusters itself; remove k (tune params %s)",
+			cl.Method, strings.Join(fitter.TunedBy, " and ")), "")
+	case fitter.FindsOwnK:
+		for _, p := range fitter.Required {
+			if _, ok := cl.Params[p.Name]; !ok && !c.s.IsBroken(base+"/params") {
+				c.errorAtKey(base, "cluster.params", fmt.Sprintf("%s needs params.%s, %s", cl.Method, p.Name, p.Meaning), "")
+			}
 		}
 	case !k.IsSet() && !c.s.IsBroken(base+"/k"):
 		c.errorAtKey(base, "cluster.k", fmt.Sprintf("%s needs k: a number of clusters, or {min, max} to search", cl.Method), "")
@@ -247,8 +256,8 @@ func (c *checker) cluster(name, base string, cl *Cluster) {
 		if k.Min > k.Max {
 			c.errorAt(base+"/k", "cluster.k", fmt.Sprintf("k.min %d is greater than k.max %d", k.Min, k.Max), "")
 		}
-		if k.By == "bic" && cl.Method != "gmm" {
-			c.errorAt(base+"/k/by", "cluster.k", "k.by: bic needs a likelihood; only gmm has one (use silhouette, calinski_harabasz or davies_bouldin)", "")
+		if k.By == "bic" && !fitter.Likelihood {
+			c.errorAt(base+"/k/by", "cluster.k", "k.by: bic needs a likelihood; only "+strings.Join(likelihoodMethods(), ", ")+" has one (use silhouette, calinski_harabasz or davies_bouldin)", "")
 		}
 	}
 	for _, t := range cl.Transform {
@@ -309,4 +318,15 @@ func (c *checker) exports() {
 		}
 		paths[ex.Path] = i
 	}
+}
+
+// likelihoodMethods are the clustering methods whose fit has a likelihood (k.by: bic).
+func likelihoodMethods() []string {
+	var out []string
+	for _, m := range algorithms.Methods() {
+		if f, _ := algorithms.FitterFor(m); f.Likelihood {
+			out = append(out, m)
+		}
+	}
+	return out
 }
