@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // An export that fails after the version is published leaves the version published, the other exports
@@ -131,7 +132,7 @@ func TestRetryCompletesOnlyTheLatestVersionsExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sql.AttachStore(ctx, db, filepath.Join(f.dir, "segrun.duckdb"), sql.ReadWrite, 0)
+	st, err := store.Attach(ctx, db, filepath.Join(f.dir, "segrun.duckdb"), store.ReadWrite, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

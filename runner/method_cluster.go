@@ -21,6 +21,7 @@ import (
 	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // clusterSegmenter prepares the features and clusters them with the algorithms package. Cluster ids stay
@@ -246,7 +247,7 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 		LEFT JOIN (SELECT entity, segment FROM %[4]s WHERE segmentation = %[5]s) p
 		ON p.entity = f.%[1]s
 		ORDER BY f.%[1]s`,
-		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), sql.MembershipsAsOf(base), sql.Literal(j.name), previousID(prevIDs))
+		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), store.MembershipsAsOf(base), sql.Literal(j.name), previousID(prevIDs))
 	joined := true
 	if base == 0 || len(prevIDs) == 0 { // the first version: there are no memberships to read yet
 		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, %[4]d::INTEGER AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), identList(cl.Features),

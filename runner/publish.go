@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // publish compares every segmentation with the base version, checks minimum sizes, and (unless this is a
@@ -17,7 +17,7 @@ func (e *execution) publish(ctx context.Context) error {
 	if e.base != nil {
 		base = e.base.ID
 	}
-	diffs := make([]*sql.Diff, len(e.segVersions))
+	diffs := make([]*store.Diff, len(e.segVersions))
 	for i, v := range e.segVersions {
 		d, err := e.store.Diff(ctx, base, v)
 		if err != nil {
@@ -63,7 +63,7 @@ func (e *execution) publish(ctx context.Context) error {
 		order[st.Name] = i
 	}
 	slices.SortStableFunc(e.fingerprints, func(a, b SourceFingerprint) int { return cmp.Compare(order[a.Source], order[b.Source]) })
-	rec := sql.RunRecord{
+	rec := store.RunRecord{
 		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: specHash(e.s), SegrunVersion: e.o.Version,
 		Vars: vars, Sources: e.fingerprints, Steps: e.res.Steps, StartedAt: time.Now().UTC(),
 		Entity: e.s.Entity, EntityType: entityType,
@@ -88,7 +88,7 @@ func (e *execution) publish(ctx context.Context) error {
 // (the diff lists it, at size 0, for the entities it lost), a rule removed from the spec, DBSCAN's noise
 // (few outliers is no fault). With severity warn it returns the segments below min_size; otherwise they
 // are a failure.
-func (e *execution) checkMinSize(v sql.Version, d *sql.Diff) ([]string, error) {
+func (e *execution) checkMinSize(v store.Version, d *store.Diff) ([]string, error) {
 	seg, _ := e.s.Segmentations.Get(v.Segmentation)
 	ms := seg.MinSize
 	if ms == nil {

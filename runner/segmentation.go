@@ -14,13 +14,14 @@ import (
 	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // SegmentationReport is what a run tells about one segmentation.
 type SegmentationReport struct {
-	Name   string    `json:"name"`
-	Method string    `json:"method"`
-	Diff   *sql.Diff `json:"diff,omitempty"`
+	Name   string      `json:"name"`
+	Method string      `json:"method"`
+	Diff   *store.Diff `json:"diff,omitempty"`
 	// Rules reports each rule's matches and the rows it skipped for a NULL.
 	Rules []rules.Report `json:"rules,omitempty"`
 	// RuleEvaluations is rows x rules evaluated, and RuleSeconds the time it took.
@@ -39,7 +40,7 @@ type segJob struct {
 	entity string
 	report *SegmentationReport
 	// version is what publishing records; methods fill in its summary, model and descriptions.
-	version *sql.Version
+	version *store.Version
 }
 
 // segmenter computes a segmentation into the workspace table named after it: the entity column, segment,
@@ -59,7 +60,7 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	j := &segJob{
 		name: name, seg: seg, input: e.v.Columns[seg.From], entity: e.s.Entity,
 		report:  &SegmentationReport{Name: name, Method: segmentationMethod(seg)},
-		version: &sql.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: segmentationMethod(seg), Multi: seg.Multi},
+		version: &store.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: segmentationMethod(seg), Multi: seg.Multi},
 	}
 	entities, checked := e.entities[seg.From]
 	if !checked { // segmentations of the same input share its check

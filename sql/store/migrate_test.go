@@ -1,4 +1,4 @@
-package sql
+package store
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // version1Memberships is the memberships table of schema version 1: intervals with their names as text.
@@ -27,7 +29,7 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 			}
 		}
 	}
-	exec("ATTACH " + Literal(path) + " AS " + StoreCatalog)
+	exec("ATTACH " + sql.Literal(path) + " AS " + Catalog)
 	exec(storeDDL...)
 	exec(version1Memberships)
 	exec(version2Views[1:]...) // version 1 had version 2's views and macro (all but memberships), over its table
@@ -35,7 +37,7 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 		`INSERT INTO segrun_store.memberships VALUES
 			(1, 'lifecycle', 'new', 1, 2), (1, 'lifecycle', 'loyal', 2, NULL), (2, 'lifecycle', 'new', 1, NULL),
 			(1, 'value', 'high', 1, NULL), (3, 'value', 'low', 2, NULL)`,
-		"DETACH "+StoreCatalog)
+		"DETACH "+Catalog)
 
 	read := func() string {
 		t.Helper()
@@ -46,21 +48,21 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 		return s
 	}
 
-	if _, err := AttachStore(ctx, db, path, ReadOnly, 0); err != nil {
+	if _, err := Attach(ctx, db, path, ReadOnly, 0); err != nil {
 		t.Fatalf("reading a version 1 store: %v", err)
 	}
 	before := read()
 	if !strings.Contains(before, "1 lifecycle loyal 2") {
 		t.Fatalf("version 1 store read as:\n%s", before)
 	}
-	exec("DETACH " + StoreCatalog)
+	exec("DETACH " + Catalog)
 
-	s, err := AttachStore(ctx, db, path, ReadWrite, 0)
+	s, err := Attach(ctx, db, path, ReadWrite, 0)
 	if err != nil {
 		t.Fatalf("upgrading: %v", err)
 	}
-	if v, _ := s.Meta(ctx, "schema_version"); v != fmt.Sprint(StoreSchemaVersion) {
-		t.Errorf("schema_version %q after the upgrade, want %d", v, StoreSchemaVersion)
+	if v, _ := s.Meta(ctx, "schema_version"); v != fmt.Sprint(SchemaVersion) {
+		t.Errorf("schema_version %q after the upgrade, want %d", v, SchemaVersion)
 	}
 	var codes, intervals int
 	if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM segrun_store.segment_codes),
@@ -74,8 +76,8 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 		t.Errorf("the upgrade changed what the store reads:\nbefore\n%s\nafter\n%s", before, after)
 	}
 	// Opening it again to write is a no-op.
-	exec("DETACH " + StoreCatalog)
-	if _, err = AttachStore(ctx, db, path, ReadWrite, 0); err != nil {
+	exec("DETACH " + Catalog)
+	if _, err = Attach(ctx, db, path, ReadWrite, 0); err != nil {
 		t.Fatalf("reopening: %v", err)
 	}
 	if after := read(); after != before {
@@ -88,16 +90,16 @@ func TestNewerStoreIsRefused(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "segrun.duckdb")
 	db := openTest(t)
-	if _, err := AttachStore(ctx, db, path, ReadWrite, 0); err != nil {
+	if _, err := Attach(ctx, db, path, ReadWrite, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Exec(ctx, "UPDATE segrun_store.segrun_meta SET value = '99' WHERE key = 'schema_version'"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Exec(ctx, "DETACH "+StoreCatalog); err != nil {
+	if err := db.Exec(ctx, "DETACH "+Catalog); err != nil {
 		t.Fatal(err)
 	}
-	_, err := AttachStore(ctx, db, path, ReadWrite, 0)
+	_, err := Attach(ctx, db, path, ReadWrite, 0)
 	if err == nil || !strings.Contains(err.Error(), "schema version 99") {
 		t.Fatalf("opening a version 99 store: %v", err)
 	}
@@ -129,8 +131,8 @@ var version2Views = []string{
 
 // readThroughWorkspace reads the views and macro of the store attached to a workspace, with USE as a user
 // would (a macro binds its tables in the caller's catalog).
-func readThroughWorkspace(ctx context.Context, db *DB) (string, error) {
-	if err := db.Exec(ctx, "USE "+StoreCatalog); err != nil {
+func readThroughWorkspace(ctx context.Context, db *sql.DB) (string, error) {
+	if err := db.Exec(ctx, "USE "+Catalog); err != nil {
 		return "", err
 	}
 	defer db.Exec(ctx, "USE memory")
@@ -138,7 +140,7 @@ func readThroughWorkspace(ctx context.Context, db *DB) (string, error) {
 }
 
 // readViews reads every view and the macro of the default database's store, as one text.
-func readViews(ctx context.Context, db *DB) (string, error) {
+func readViews(ctx context.Context, db *sql.DB) (string, error) {
 	var out []string
 	for _, q := range []string{
 		"SELECT entity, segmentation, segment, valid_from_run, coalesce(valid_to_run, 0) FROM PREFIXmemberships ORDER BY ALL",
@@ -186,17 +188,17 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 			}
 		}
 	}
-	exec("ATTACH " + Literal(path) + " AS " + StoreCatalog)
+	exec("ATTACH " + sql.Literal(path) + " AS " + Catalog)
 	exec(storeDDL...)
 	exec(segmentCodesDDL, strings.ReplaceAll(intervalsDDL, "ENTITY_TYPE", "BIGINT"))
 	exec(version2Views...)
 	exec(`INSERT INTO segrun_store.segrun_meta VALUES ('schema_version', '2'), ('entity', 'customer_id'), ('entity_type', 'BIGINT')`,
 		`INSERT INTO segrun_store.segment_codes VALUES (1, 'lifecycle', 'new'), (2, 'lifecycle', 'loyal'), (3, 'value', 'high')`,
 		`INSERT INTO segrun_store.membership_intervals VALUES (1, 1, 1, 2), (1, 2, 2, NULL), (2, 1, 1, NULL), (1, 3, 1, NULL)`,
-		"DETACH "+StoreCatalog)
+		"DETACH "+Catalog)
 
 	direct := func() (string, error) {
-		d, err := Open(ctx, path, Options{ReadOnly: true})
+		d, err := sql.Open(ctx, path, sql.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +209,7 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 		t.Log("version 2's views read in a direct client: the fixture no longer shows the problem")
 	}
 
-	if _, err := AttachStore(ctx, db, path, ReadWrite, 0); err != nil {
+	if _, err := Attach(ctx, db, path, ReadWrite, 0); err != nil {
 		t.Fatalf("upgrading: %v", err)
 	}
 	through, err := readThroughWorkspace(ctx, db)
@@ -217,7 +219,7 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 	if !strings.Contains(through, "1 lifecycle loyal 2") {
 		t.Fatalf("the store reads:\n%s", through)
 	}
-	exec("DETACH " + StoreCatalog)
+	exec("DETACH " + Catalog)
 	got, err := direct()
 	if err != nil {
 		t.Fatalf("opened as its own database: %v", err)
@@ -226,7 +228,7 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 		t.Errorf("opened as its own database the store reads\n%s\nthrough segrun\n%s", got, through)
 	}
 	// Attached under another name, the views work too (the macro needs the store as default: USE).
-	exec("ATTACH " + Literal(path) + " AS history (READ_ONLY)")
+	exec("ATTACH " + sql.Literal(path) + " AS history (READ_ONLY)")
 	var n int
 	if err := db.QueryRow(ctx, "SELECT (SELECT count(*) FROM history.changes) + (SELECT count(*) FROM history.moves) + (SELECT count(*) FROM history.current_memberships)").Scan(&n); err != nil || n == 0 {
 		t.Errorf("attached as history: %d rows, %v", n, err)
