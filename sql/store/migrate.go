@@ -2,12 +2,22 @@ package store
 
 import (
 	"context"
-	stdsql "database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 )
 
+// migrations[i] upgrades a store of schema version i+1 to version i+2, inside the transaction of migrate:
+// a store is upgraded whole, through every step after its version, or not at all. A new schema version
+// adds its step here, in a file of its own (migrate_2to3.go), and a fixture store of the version before
+// to testdata.
+var migrations = []func(*Store, context.Context) error{
+	(*Store).migrate1to2,
+	(*Store).migrate2to3,
+}
+
+// migrate prepares a store for writing, in one transaction: a new store gets the current schema, an older
+// one is upgraded; a newer one (or one that is not a segrun store) is left as it is for checkVersion to
+// refuse.
 func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.Exec(ctx, "BEGIN"); err != nil {
 		return err
@@ -18,18 +28,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("preparing store %s: %w", s.Path, err)
 		}
 	}
-	// A new store gets the current version; an older one is upgraded; a newer one is left for checkVersion
-	// to refuse.
-	v, err := s.Meta(ctx, "schema_version")
-	if err == nil && v == "1" {
-		err = s.upgradeFrom1(ctx)
-	}
-	if err == nil && (v == "1" || v == "2") {
-		err = s.upgradeViews(ctx)
-	}
-	if err == nil && (v == "" || v == "1" || v == "2") {
-		err = s.SetMeta(ctx, "schema_version", fmt.Sprint(SchemaVersion))
-	}
+	err := s.upgrade(ctx)
 	if err != nil {
 		_ = s.db.Exec(ctx, "ROLLBACK")
 		return fmt.Errorf("preparing store %s: %w", s.Path, err)
@@ -37,6 +36,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	return s.db.Exec(ctx, "COMMIT")
 }
 
+// checkVersion refuses a store this segrun cannot read: a newer schema, or no segrun store at all.
 func (s *Store) checkVersion(ctx context.Context) error {
 	v, err := s.Meta(ctx, "schema_version")
 	if err != nil {
@@ -48,17 +48,24 @@ func (s *Store) checkVersion(ctx context.Context) error {
 	return nil
 }
 
-// Meta reads a store setting; "" when unset.
-func (s *Store) Meta(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.db.QueryRow(ctx, "SELECT value FROM segrun_store.segrun_meta WHERE key = ?", key).Scan(&v)
-	if errors.Is(err, stdsql.ErrNoRows) {
-		return "", nil
+// upgrade brings the store's schema version to SchemaVersion, running each step after its version.
+func (s *Store) upgrade(ctx context.Context) error {
+	v, err := s.Meta(ctx, "schema_version")
+	if err != nil {
+		return err
 	}
-	return v, err
-}
-
-// SetMeta writes a store setting (inside the publishing transaction).
-func (s *Store) SetMeta(ctx context.Context, key, value string) error {
-	return s.db.Exec(ctx, `INSERT INTO segrun_store.segrun_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	from := SchemaVersion // a new store: the DDL created the current schema
+	if v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n >= SchemaVersion {
+			return nil // current, or for checkVersion to refuse
+		}
+		from = n
+	}
+	for step := from; step < SchemaVersion; step++ {
+		if err := migrations[step-1](s, ctx); err != nil {
+			return err
+		}
+	}
+	return s.SetMeta(ctx, "schema_version", fmt.Sprint(SchemaVersion))
 }

@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// upgradeFrom1 rewrites a version 1 store's memberships, a table of intervals with the segmentation and
+// migrate1to2 rewrites a version 1 store's memberships, a table of intervals with the segmentation and
 // segment as text, as version 2's coded intervals under a memberships view with the same columns, inside
 // the caller's transaction: the store is upgraded whole or not at all.
-func (s *Store) upgradeFrom1(ctx context.Context) error {
+func (s *Store) migrate1to2(ctx context.Context) error {
 	var typ string
 	err := s.db.QueryRow(ctx, `SELECT data_type FROM duckdb_columns()
 		WHERE database_name = ? AND schema_name = 'main' AND table_name = 'memberships' AND column_name = 'entity'`, Catalog).Scan(&typ)
