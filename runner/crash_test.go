@@ -32,14 +32,15 @@ func TestMain(m *testing.M) {
 }
 
 func childRun() int {
+	asOf, _ := time.Parse(time.DateOnly, os.Getenv("SEGRUN_TEST_AS_OF"))
+	o := RunOptions{AsOf: asOf, StorePath: os.Getenv("SEGRUN_TEST_STORE")}
 	if os.Getenv("SEGRUN_TEST_PAUSE_BEFORE_COMMIT") != "" {
-		store.TestHookBeforeCommit = func() {
+		o.Hooks.BeforeCommit = func() {
 			fmt.Println("paused before commit")
 			time.Sleep(time.Hour)
 		}
 	}
-	asOf, _ := time.Parse(time.DateOnly, os.Getenv("SEGRUN_TEST_AS_OF"))
-	_, err := Run(context.Background(), os.Getenv("SEGRUN_TEST_SPEC"), RunOptions{AsOf: asOf, StorePath: os.Getenv("SEGRUN_TEST_STORE")})
+	_, err := Run(context.Background(), os.Getenv("SEGRUN_TEST_SPEC"), o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

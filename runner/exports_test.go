@@ -70,9 +70,7 @@ func TestInterruptDuringExportsSaysTheVersionIsPublished(t *testing.T) {
 	f := newFixture(t, fixtureSpec, fixtureOrders)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	testHookBeforeExports = cancel
-	defer func() { testHookBeforeExports = nil }()
-	_, err := Run(ctx, f.spec, RunOptions{AsOf: date("2024-03-01"), RunKey: "k", Version: "test"})
+	_, err := Run(ctx, f.spec, RunOptions{AsOf: date("2024-03-01"), RunKey: "k", Version: "test", Hooks: RunHooks{BeforeExports: cancel}})
 	var ee *ExportsError
 	if !errors.As(err, &ee) || !ee.Interrupted || len(ee.Failed) != 2 || !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted exports: %v", err)
@@ -80,7 +78,6 @@ func TestInterruptDuringExportsSaysTheVersionIsPublished(t *testing.T) {
 	if !strings.Contains(err.Error(), "version 1 is published, but 2 of its exports were interrupted") {
 		t.Errorf("message: %s", err)
 	}
-	testHookBeforeExports = nil
 	res := f.mustRun("2024-03-01", func(o *RunOptions) { o.RunKey = "k" })
 	if len(res.Exports) != 2 {
 		t.Errorf("the retry wrote %v", res.Exports)

@@ -73,7 +73,7 @@ func (e *execution) publish(ctx context.Context) error {
 		replace = e.replace.ID
 	}
 	e.progress("publishing version %d ...", id)
-	retired, err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs)
+	retired, err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs, store.PublishOptions{BeforeCommit: e.o.Hooks.BeforeCommit})
 	if err != nil {
 		return environmentError(fmt.Errorf("publishing to %s: %w (nothing was published)", e.res.Store, err))
 	}

@@ -46,6 +46,17 @@ type RunOptions struct {
 	Log      *slog.Logger
 	// Version is segrun's version, recorded with the run.
 	Version string
+	// Hooks are for tests only: they stop or interrupt a run at a chosen point.
+	Hooks RunHooks
+}
+
+// RunHooks are points where a test stops or interrupts a run; nil ones do nothing.
+type RunHooks struct {
+	// BeforeCommit runs inside the publishing transaction, after every write and before COMMIT (the crash
+	// tests kill the run there).
+	BeforeCommit func()
+	// BeforeExports runs between publishing and the exports (the interrupt tests cancel the run there).
+	BeforeExports func()
 }
 
 // Outcomes of a run.
@@ -183,8 +194,8 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 	phase("publish", t)
 	if !o.DryRun {
 		t = time.Now()
-		if testHookBeforeExports != nil {
-			testHookBeforeExports()
+		if o.Hooks.BeforeExports != nil {
+			o.Hooks.BeforeExports()
 		}
 		err := e.exports(ctx, res.RunID, s.Exports)
 		phase("exports", t)
@@ -196,9 +207,6 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
-
-// testHookBeforeExports, when set (by tests), runs between publishing and the exports.
-var testHookBeforeExports func()
 
 // workspaceTempDir is where DuckDB spills when a run's data exceeds memory: private to the run, removed at
 // its end.

@@ -30,9 +30,12 @@ type RunRecord struct {
 	Entity, EntityType string
 }
 
-// TestHookBeforeCommit, when set, runs inside Publish's transaction after every write and before COMMIT.
-// The crash tests use it to kill a run at its most delicate moment; it is nil otherwise.
-var TestHookBeforeCommit func()
+// PublishOptions are Publish's hooks, for tests.
+type PublishOptions struct {
+	// BeforeCommit, when set, runs inside Publish's transaction after every write and before COMMIT: the
+	// crash tests kill a run there, at its most delicate moment.
+	BeforeCommit func()
+}
 
 // Publish writes a run and its versions in one transaction: either all of it is in the store afterwards,
 // or (on any error, a crash or a kill) none of it. replace, when not 0, is the run the new one supersedes
@@ -41,7 +44,7 @@ var TestHookBeforeCommit func()
 //
 // A segmentation the version before had and this one does not (removed from the spec, or renamed) is
 // retired: its members exit in this version, as the change log shows. Publish returns the retired ones.
-func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versions []Version, diffs []*Diff) (retired []Retired, err error) {
+func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versions []Version, diffs []*Diff, o PublishOptions) (retired []Retired, err error) {
 	if err := s.db.Exec(ctx, "BEGIN TRANSACTION"); err != nil {
 		return nil, err
 	}
@@ -93,8 +96,8 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted: roll back rather than commit half a decision
 	}
-	if TestHookBeforeCommit != nil {
-		TestHookBeforeCommit()
+	if o.BeforeCommit != nil {
+		o.BeforeCommit()
 	}
 	return retired, s.db.Exec(ctx, "COMMIT")
 }
