@@ -206,8 +206,9 @@ func runShow(ctx context.Context, e *env, args []string) int {
 	run, info, stats := v.run, v.info, v.stats
 	switch format {
 	case "json":
-		var summary any
-		_ = json.Unmarshal([]byte(info.Summary), &summary)
+		// Decoded as plain JSON, not as the report type: the output shows every field the version stored,
+		// also those of a segrun older or newer than this one.
+		summary, _, _ := store.Decode[any](info.Summary.Document)
 		return e.writeJSON(map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
 			"method": info.Method, "entities": info.Entities, "assigned": info.Assigned, "segments": nonNil(stats), "summary": summary})
 	case "csv":
@@ -226,8 +227,7 @@ func runShow(ctx context.Context, e *env, args []string) int {
 	writeTable(e.stdout, rows)
 	// What the version stored about itself: a clustering's fit, validity, stability, profiles and rules,
 	// and every segmentation's notes (min_size warnings among them), as its run printed them.
-	var rep runner.SegmentationReport
-	if json.Unmarshal([]byte(info.Summary), &rep) == nil {
+	if rep, ok, err := store.Decode[runner.SegmentationReport](info.Summary.Document); ok && err == nil {
 		if rep.Cluster != nil {
 			writeClusterReport(e.stdout, rep.Cluster)
 		}

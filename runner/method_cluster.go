@@ -216,7 +216,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		e.evaluateClusters(j, rep, model, in, X, labels, rowOf)
 		timed("validity, profiles and explanations")
 		j.report.Cluster = rep
-		j.version.Model = model
+		j.model = model
 		j.version.Segments = slices.Sorted(maps.Values(model.Segments))
 		j.version.Descriptions = map[string]string{}
 		for _, p := range rep.Profiles {
@@ -504,14 +504,11 @@ func (e *execution) previousModel(ctx context.Context, name string) (*storedMode
 	if err != nil || info == nil {
 		return nil, 0, err
 	}
-	if info.Model == "null" {
-		return nil, info.Assigned, nil
-	}
-	var m storedModel
-	if err := json.Unmarshal([]byte(info.Model), &m); err != nil {
+	m, ok, err := store.Decode[storedModel](info.Model.Document)
+	if err != nil {
 		return nil, 0, fmt.Errorf("reading the stored model of %s in version %d: %w", name, e.base.ID, err)
 	}
-	if m.Model == nil || m.Prep == nil {
+	if !ok || m.Model == nil || m.Prep == nil {
 		return nil, info.Assigned, nil
 	}
 	if m.Run == 0 {

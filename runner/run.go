@@ -120,6 +120,8 @@ type execution struct {
 	base, replace *store.Run
 	fingerprints  []SourceFingerprint
 	segVersions   []store.Version
+	// segPayloads are, for each of segVersions, what is stored with it: encoded when it is published.
+	segPayloads []segPayload
 	// streamed holds the sources read straight from their files whose reader has not run yet; views are
 	// the workspace's views, which are dropped as views.
 	streamed map[string]*sourceRead

@@ -39,8 +39,10 @@ type segJob struct {
 	input  []sql.Column
 	entity string
 	report *SegmentationReport
-	// version is what publishing records; methods fill in its summary, model and descriptions.
+	// version is what publishing records; methods fill in its descriptions and segments.
 	version *store.Version
+	// model is what a clustering keeps for later runs, stored with the version (nil: none).
+	model *storedModel
 }
 
 // segmenter computes a segmentation into the workspace table named after it: the entity column, segment,
@@ -78,11 +80,9 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err
 	}
-	if j.version.Summary == nil {
-		j.version.Summary = j.report
-	}
 	e.res.Segmentations = append(e.res.Segmentations, *j.report)
 	e.segVersions = append(e.segVersions, *j.version)
+	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})
 	return rows, nil
 }
 

@@ -22,9 +22,9 @@ type Version struct {
 	Multi bool
 	// Entities is the number of rows of the segmentation's input: every entity it could assign.
 	Entities int64
-	// Summary and Model are stored as JSON with the version.
-	Summary any
-	Model   any
+	// Summary and Model are stored with the version.
+	Summary Summary
+	Model   Model
 	// Descriptions gives segments a readable description (clusters described by their centroid).
 	Descriptions map[string]string
 	// Segments are the segments this version can assign, DBSCAN's noise aside: a declared rule's

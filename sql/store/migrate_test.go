@@ -310,7 +310,7 @@ func readHistory(t *testing.T, ctx context.Context, s *Store) string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fmt.Fprintf(&b, "  %s %s %d/%d summary=%s model=%s\n  %v\n  %v\n", seg, v.Method, v.Assigned, v.Entities, v.Summary, v.Model, stats, moves)
+			fmt.Fprintf(&b, "  %s %s %d/%d summary=%s model=%s\n  %v\n  %v\n", seg, v.Method, v.Assigned, v.Entities, v.Summary.JSON(), v.Model.JSON(), stats, moves)
 		}
 	}
 	return b.String()

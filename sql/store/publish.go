@@ -21,9 +21,9 @@ type RunRecord struct {
 	Key           string
 	SpecHash      string
 	SegrunVersion string
-	Vars          any
-	Sources       any
-	Steps         any
+	Vars          Vars
+	Sources       []SourceFingerprint
+	Steps         []StepTiming
 	StartedAt     time.Time
 	// Entity and EntityType describe the entity column, recorded on the first run so exports can restore
 	// the type memberships are stored as text.
@@ -138,12 +138,8 @@ func (s *Store) publishVersion(ctx context.Context, run int64, v Version, d *Dif
 	if err := s.insertRows(ctx, "segrun_store.transitions", "(?, ?, nullif(?, ''), nullif(?, ''), ?)", transitions); err != nil {
 		return err
 	}
-	texts, err := jsonTexts(v.Summary, v.Model)
-	if err != nil {
-		return err
-	}
 	return s.db.Exec(ctx, `INSERT INTO segrun_store.segmentation_versions VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		run, v.Segmentation, v.Method, d.Entities, d.Assigned, texts[0], texts[1])
+		run, v.Segmentation, v.Method, d.Entities, d.Assigned, string(v.Summary.JSON()), string(v.Model.JSON()))
 }
 
 // segmentCodes returns the code of every segment of a segmentation: those the store has, and new codes,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	stdsql "database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -86,22 +87,24 @@ func (s *Store) Transitions(ctx context.Context, run int64, segmentation string)
 
 // VersionInfo is a segmentation version's record.
 type VersionInfo struct {
-	Method   string `json:"method"`
-	Entities int64  `json:"entities"`
-	Assigned int64  `json:"assigned"`
-	Summary  string `json:"-"`
-	Model    string `json:"-"`
+	Method   string  `json:"method"`
+	Entities int64   `json:"entities"`
+	Assigned int64   `json:"assigned"`
+	Summary  Summary `json:"-"`
+	Model    Model   `json:"-"`
 }
 
 // Version returns a segmentation's version record in a run, or nil.
 func (s *Store) Version(ctx context.Context, run int64, segmentation string) (*VersionInfo, error) {
 	var v VersionInfo
+	var summary, model string
 	err := s.db.QueryRow(ctx, `SELECT method, entities, assigned, coalesce(summary::VARCHAR, 'null'), coalesce(model::VARCHAR, 'null')
 		FROM segrun_store.segmentation_versions WHERE run_id = ? AND segmentation = ?`, run, segmentation).
-		Scan(&v.Method, &v.Entities, &v.Assigned, &v.Summary, &v.Model)
+		Scan(&v.Method, &v.Entities, &v.Assigned, &summary, &model)
 	if errors.Is(err, stdsql.ErrNoRows) {
 		return nil, nil
 	}
+	v.Summary.raw, v.Model.raw = json.RawMessage(summary), json.RawMessage(model)
 	return &v, err
 }
 
