@@ -29,6 +29,22 @@ import (
 // a cluster keeps its id and its name while its members drift.
 type clusterSegmenter struct{}
 
+func (clusterSegmenter) label(seg spec.Segmentation) string { return "cluster:" + seg.Cluster.Method }
+
+// readsRunVars is false: a clustering has no rules, so input columns named vars or as_of are features.
+func (clusterSegmenter) readsRunVars() bool { return false }
+
+// check types the features and params, and gives the cluster id and, for a method with a likelihood (gmm),
+// each row's membership probability.
+func (clusterSegmenter) check(c *validator, path string, seg spec.Segmentation, input []sql.Column) []sql.Column {
+	c.typeCluster(path+"/cluster", seg.From, seg.Cluster, input)
+	out := []sql.Column{{Name: "cluster", Type: "INTEGER"}}
+	if f, err := algorithms.FitterFor(seg.Cluster.Method); err == nil && f.Likelihood {
+		out = append(out, sql.Column{Name: "probability", Type: "DOUBLE"})
+	}
+	return out
+}
+
 // ClusterReport is a clustering's fit, validity and stability, shown in the run summary and stored with
 // the version.
 type ClusterReport struct {
