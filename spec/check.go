@@ -169,27 +169,66 @@ func (c *checker) segmentations() {
 		}
 		seg := e.Value
 		c.ref(base+"/from", seg.From, "from")
-		switch seg.Method() {
-		case "cluster":
-			for _, key := range []string{"rules", "else", "multi", "rfm"} {
-				if c.s.Doc.Exists(base + "/" + key) {
-					c.errorAtKey(base+"/"+key, "segmentation.method", fmt.Sprintf("%s does not apply to a cluster segmentation: clusters assign every entity themselves", key), "")
-				}
-			}
-			c.cluster(e.Key, base+"/cluster", seg.Cluster)
-		case "rfm":
-			c.rules(base, seg)
-		default:
-			if len(seg.Rules) == 0 {
-				c.errorAtKey(base, "segmentation.method", fmt.Sprintf("segmentation %q needs rules, rfm or cluster", e.Key), "")
-				continue
-			}
-			c.rules(base, seg)
+		if !methodBlockNamed(seg.Method()).check(c, e.Key, base, seg) {
+			continue
 		}
 		if m := seg.MinSize; m != nil && !c.s.IsBroken(base+"/min_size") && (m.Count > 0) == (m.Share > 0) {
 			c.errorAt(base+"/min_size", "min_size", "min_size takes count or share (one of them)", "")
 		}
 	}
+}
+
+// methodBlock is a segmentation method's block in the spec: the key that selects the method and its
+// checks that need no database (false: nothing more to check in this segmentation).
+type methodBlock struct {
+	name    string
+	present func(*Segmentation) bool
+	check   func(c *checker, name, base string, seg Segmentation) bool
+}
+
+// methodBlocks are the segmentation methods' blocks, in increasing precedence (Segmentation.Method); set
+// in init because the rules block's check names them all.
+var methodBlocks []methodBlock
+
+func init() {
+	methodBlocks = []methodBlock{
+		{"rules", func(*Segmentation) bool { return true }, (*checker).rulesSegmentation},
+		{"rfm", func(s *Segmentation) bool { return s.RFM != nil }, func(c *checker, _, base string, seg Segmentation) bool {
+			c.rules(base, seg)
+			return true
+		}},
+		{"cluster", func(s *Segmentation) bool { return s.Cluster != nil }, (*checker).clusterSegmentation},
+	}
+}
+
+func methodBlockNamed(name string) methodBlock {
+	i := slices.IndexFunc(methodBlocks, func(b methodBlock) bool { return b.name == name })
+	return methodBlocks[i]
+}
+
+func (c *checker) rulesSegmentation(name, base string, seg Segmentation) bool {
+	if len(seg.Rules) == 0 {
+		blocks := make([]string, len(methodBlocks))
+		for i, b := range methodBlocks {
+			blocks[i] = b.name
+		}
+		c.errorAtKey(base, "segmentation.method", fmt.Sprintf("segmentation %q needs %s or %s", name,
+			strings.Join(blocks[:len(blocks)-1], ", "), blocks[len(blocks)-1]), "")
+		return false
+	}
+	c.rules(base, seg)
+	return true
+}
+
+// clusterSegmentation refuses the rules' keys beside a cluster block and checks the block.
+func (c *checker) clusterSegmentation(name, base string, seg Segmentation) bool {
+	for _, key := range []string{"rules", "else", "multi", "rfm"} {
+		if c.s.Doc.Exists(base + "/" + key) {
+			c.errorAtKey(base+"/"+key, "segmentation.method", fmt.Sprintf("%s does not apply to a cluster segmentation: clusters assign every entity themselves", key), "")
+		}
+	}
+	c.cluster(name, base+"/cluster", seg.Cluster)
+	return true
 }
 
 // rules checks segment names and each rule's expression syntax; types are checked later, against the
