@@ -64,22 +64,80 @@ type Model struct {
 	DBSCAN *DBSCANParams `json:"dbscan,omitempty"`
 }
 
-// fitFunc fits one method for a given k.
-type fitFunc func(X *Matrix, k int, s ClusterSpec) (*Clustering, error)
+// Fitter is one clustering method's numerics: the one place a method is known by name. Everything that
+// differs between methods (fitting, checking parameters, assigning new rows, what k selection may do with
+// it) is a field here, so that callers ask the fitter instead of switching on its name.
+type Fitter struct {
+	Name string
+	// Fit fits the method for a given k (ignored when FindsOwnK).
+	Fit func(X *Matrix, k int, s ClusterSpec) (*Clustering, error)
+	// CheckParams validates the method's parameters without data.
+	CheckParams func(params map[string]any) error
+	// Predict assigns rows of X to a fitted model's clusters; prob is nil without membership probabilities.
+	Predict func(m *Model, X *Matrix) (labels []int, prob []float64, err error)
+	// FindsOwnK says the method finds its number of clusters itself (dbscan): no k, no k range; TunedBy
+	// names the params that shape its clusters instead.
+	FindsOwnK bool
+	TunedBy   []string
+	// Required are params a spec must give, each with what it is.
+	Required []RequiredParam
+	// Likelihood says the fit has a likelihood: it reports BIC (k may be chosen by bic) and each row's
+	// membership probability.
+	Likelihood bool
+}
 
-// methods is the registry of clustering methods by their spec name.
-var methods = map[string]fitFunc{
-	"kmeans":           fitKMeans,
-	"minibatch_kmeans": fitMiniBatchKMeans,
-	"hierarchical":     fitHierarchical,
-	"dbscan":           fitDBSCAN,
-	"gmm":              fitGMM,
+// RequiredParam is a parameter a method cannot do without.
+type RequiredParam struct {
+	Name, Meaning string
+}
+
+// fitters is the registry of clustering methods by their spec name.
+var fitters = map[string]*Fitter{}
+
+func registerFitter(f *Fitter) { fitters[f.Name] = f }
+
+func init() {
+	nearest := func(m *Model, X *Matrix) ([]int, []float64, error) {
+		return NearestCentroid(m.Centroids, X), nil, nil
+	}
+	registerFitter(&Fitter{Name: "kmeans", Fit: fitKMeans, Predict: nearest,
+		CheckParams: func(p map[string]any) error { _, err := readKMeansOptions(p); return err }})
+	registerFitter(&Fitter{Name: "minibatch_kmeans", Fit: fitMiniBatchKMeans, Predict: nearest,
+		CheckParams: func(p map[string]any) error { _, err := readMiniBatchOptions(p); return err }})
+	registerFitter(&Fitter{Name: "hierarchical", Fit: fitHierarchical, Predict: nearest,
+		CheckParams: func(p map[string]any) error { _, _, err := readHierarchicalParams(p); return err }})
+	registerFitter(&Fitter{Name: "dbscan", Fit: fitDBSCAN, FindsOwnK: true, TunedBy: []string{"eps", "min_samples"},
+		Required:    []RequiredParam{{"eps", "the neighbourhood radius in the scaled feature space"}},
+		CheckParams: func(p map[string]any) error { _, _, err := readDBSCANParams(p); return err },
+		Predict: func(m *Model, X *Matrix) ([]int, []float64, error) {
+			if m.DBSCAN == nil {
+				return nil, nil, errors.New("dbscan model has no core points")
+			}
+			return m.DBSCAN.Predict(X), nil, nil
+		}})
+	registerFitter(&Fitter{Name: "gmm", Fit: fitGMM, Likelihood: true,
+		CheckParams: func(p map[string]any) error { _, err := readGMMOptions(p); return err },
+		Predict: func(m *Model, X *Matrix) ([]int, []float64, error) {
+			if m.GMM == nil {
+				return nil, nil, errors.New("gmm model has no mixture parameters")
+			}
+			return m.GMM.Predict(X)
+		}})
+}
+
+// FitterFor is the named clustering method's fitter, or an error listing the known ones.
+func FitterFor(method string) (*Fitter, error) {
+	f, ok := fitters[method]
+	if !ok {
+		return nil, fmt.Errorf("unknown clustering method %q (known: %v)", method, Methods())
+	}
+	return f, nil
 }
 
 // Methods lists the clustering methods by name, sorted.
 func Methods() []string {
-	names := make([]string, 0, len(methods))
-	for n := range methods {
+	names := make([]string, 0, len(fitters))
+	for n := range fitters {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -89,22 +147,11 @@ func Methods() []string {
 // CheckParams validates a method's parameters without data, so a spec's typo fails validation rather than
 // a run: unknown names (with a suggestion), wrong types and out-of-range values.
 func CheckParams(method string, params map[string]any) error {
-	var err error
-	switch method {
-	case "kmeans":
-		_, err = readKMeansOptions(params)
-	case "minibatch_kmeans":
-		_, err = readMiniBatchOptions(params)
-	case "gmm":
-		_, err = readGMMOptions(params)
-	case "dbscan":
-		_, _, err = readDBSCANParams(params)
-	case "hierarchical":
-		_, _, err = readHierarchicalParams(params)
-	default:
-		err = fmt.Errorf("unknown clustering method %q (known: %v)", method, Methods())
+	f, err := FitterFor(method)
+	if err != nil {
+		return err
 	}
-	return err
+	return f.CheckParams(params)
 }
 
 // ErrEmptyInput is returned for a matrix with no rows.
@@ -112,32 +159,22 @@ var ErrEmptyInput = errors.New("no rows to cluster")
 
 // Cluster fits the spec's method with k = s.K.
 func Cluster(X *Matrix, s ClusterSpec) (*Clustering, error) {
-	fit, ok := methods[s.Method]
-	if !ok {
-		return nil, fmt.Errorf("unknown clustering method %q (known: %v)", s.Method, Methods())
+	f, err := FitterFor(s.Method)
+	if err != nil {
+		return nil, err
 	}
 	if X == nil || X.Rows == 0 {
 		return nil, ErrEmptyInput
 	}
-	return fit(X, s.K, s)
+	return f.Fit(X, s.K, s)
 }
 
 // Predict assigns rows of X (prepared the way the fit's input was) to the model's clusters. prob is nil for
 // methods without membership probabilities.
 func (m *Model) Predict(X *Matrix) (labels []int, prob []float64, err error) {
-	switch m.Method {
-	case "kmeans", "minibatch_kmeans", "hierarchical":
-		return NearestCentroid(m.Centroids, X), nil, nil
-	case "gmm":
-		if m.GMM == nil {
-			return nil, nil, errors.New("gmm model has no mixture parameters")
-		}
-		return m.GMM.Predict(X)
-	case "dbscan":
-		if m.DBSCAN == nil {
-			return nil, nil, errors.New("dbscan model has no core points")
-		}
-		return m.DBSCAN.Predict(X), nil, nil
+	f, ok := fitters[m.Method]
+	if !ok {
+		return nil, nil, fmt.Errorf("model of unknown method %q", m.Method)
 	}
-	return nil, nil, fmt.Errorf("model of unknown method %q", m.Method)
+	return f.Predict(m, X)
 }

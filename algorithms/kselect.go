@@ -45,14 +45,15 @@ func ChooseK(X *Matrix, r KRange, s ClusterSpec, opt EvalOptions) (*Clustering, 
 	if err := chooseName("k selection criterion", by, kCriteria); err != nil {
 		return nil, nil, fmt.Errorf("choosing k: %w", err)
 	}
-	if _, ok := methods[s.Method]; !ok {
-		return nil, nil, fmt.Errorf("choosing k: unknown clustering method %q (known: %v)", s.Method, Methods())
+	f, err := FitterFor(s.Method)
+	if err != nil {
+		return nil, nil, fmt.Errorf("choosing k: %w", err)
 	}
-	if s.Method == "dbscan" {
-		return nil, nil, fmt.Errorf("choosing k: dbscan finds its own number of clusters; tune eps and " +
-			"min_samples instead of giving a k range")
+	if f.FindsOwnK {
+		return nil, nil, fmt.Errorf("choosing k: %s finds its own number of clusters; tune its params "+
+			"instead of giving a k range", s.Method)
 	}
-	if by == "bic" && s.Method != "gmm" {
+	if by == "bic" && !f.Likelihood {
 		return nil, nil, fmt.Errorf("choosing k: bic needs a likelihood, which only gmm has; %s can choose by "+
 			"silhouette, calinski_harabasz or davies_bouldin", s.Method)
 	}

@@ -29,6 +29,22 @@ import (
 // a cluster keeps its id and its name while its members drift.
 type clusterSegmenter struct{}
 
+func (clusterSegmenter) label(seg spec.Segmentation) string { return "cluster:" + seg.Cluster.Method }
+
+// readsRunVars is false: a clustering has no rules, so input columns named vars or as_of are features.
+func (clusterSegmenter) readsRunVars() bool { return false }
+
+// check types the features and params, and gives the cluster id and, for a method with a likelihood (gmm),
+// each row's membership probability.
+func (clusterSegmenter) check(c *validator, path string, seg spec.Segmentation, input []sql.Column) []sql.Column {
+	c.typeCluster(path+"/cluster", seg.From, seg.Cluster, input)
+	out := []sql.Column{{Name: "cluster", Type: "INTEGER"}}
+	if f, err := algorithms.FitterFor(seg.Cluster.Method); err == nil && f.Likelihood {
+		out = append(out, sql.Column{Name: "probability", Type: "DOUBLE"})
+	}
+	return out
+}
+
 // ClusterReport is a clustering's fit, validity and stability, shown in the run summary and stored with
 // the version.
 type ClusterReport struct {
@@ -185,7 +201,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			X, labels, prob, rep.Prep, err = assignWithModel(model, in.frame)
 			rep.ModelRun, rep.Method, rep.K = model.Run, model.Model.Method, len(model.IDs)
 			if err == nil && model.Model.GMM != nil { // how well the stored mixture fits this version's rows
-				rep.Fit.Method = "gmm"
+				rep.Fit.Method = model.Model.Method
 				rep.Fit.LogLikelihood, rep.Fit.BIC, err = model.Model.GMM.Score(X)
 			}
 		} else {
@@ -737,13 +753,17 @@ func sortedIDs(ids []int) []int {
 	return out
 }
 
-// writeClusters writes the result table: entity, segment, cluster id and, for gmm, the membership
+// writeClusters writes the result table: entity, segment, cluster id and, for a method with a likelihood (gmm), the membership
 // probability. Noise rows get the segment noise; rows dropped by impute: drop get none.
 func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput, ids []int32, labels []int, prob []float64, rowOf func(int) int) error {
 	n := len(ids)
-	gmm := j.seg.Cluster.Method == "gmm"
+	f, err := algorithms.FitterFor(j.seg.Cluster.Method)
+	if err != nil {
+		return err
+	}
+	withProbability := f.Likelihood
 	var probs []float64
-	if gmm {
+	if withProbability {
 		probs = make([]float64, n)
 		for i := range labels {
 			if prob != nil {
@@ -757,7 +777,7 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 	for bi, b := range in.batches {
 		rows := int(b.NumRows())
 		idArrays[bi] = int32Array(ids[offset : offset+rows])
-		if gmm {
+		if withProbability {
 			probArrays[bi] = float64Array(probs[offset : offset+rows])
 		}
 		offset += rows
@@ -765,14 +785,14 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 	defer func() {
 		for i := range idArrays {
 			idArrays[i].Release()
-			if gmm {
+			if withProbability {
 				probArrays[i].Release()
 			}
 		}
 	}()
 	fields := []arrow.Field{{Name: "cluster", Type: arrow.PrimitiveTypes.Int32}}
 	cols := [][]arrow.Array{idArrays}
-	if gmm {
+	if withProbability {
 		fields = append(fields, arrow.Field{Name: "probability", Type: arrow.PrimitiveTypes.Float64})
 		cols = append(cols, probArrays)
 	}
@@ -782,7 +802,7 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 	}
 	defer reader.Release()
 	sel := fmt.Sprintf("%s, %s AS segment, nullif(cluster, -1) AS cluster", sql.Ident(j.entity), clusterSegmentCase(model))
-	if gmm {
+	if withProbability {
 		sel += ", probability"
 	}
 	return a.CreateTable(j.name, reader, sel, "cluster >= -1")

@@ -23,6 +23,24 @@ type rfmSegmenter struct{}
 
 var scoreColumns = []string{"r_score", "f_score", "m_score"}
 
+func (rfmSegmenter) label(spec.Segmentation) string { return "rfm" }
+
+func (rfmSegmenter) readsRunVars() bool { return true }
+
+// check holds the three measures to numeric columns of the input and types the rules over the scores.
+func (rfmSegmenter) check(c *validator, path string, seg spec.Segmentation, input []sql.Column) []sql.Column {
+	for _, f := range []struct{ key, col string }{{"recency", seg.RFM.Recency}, {"frequency", seg.RFM.Frequency}, {"monetary", seg.RFM.Monetary}} {
+		c.numericColumn(path+"/rfm/"+f.key, seg.From, f.col, input)
+	}
+	env := rfmRuleEnv(input, c.s.Entity, c.v.Vars)
+	var out []sql.Column
+	for _, x := range env.Extra {
+		out = append(out, sql.Column{Name: x.Name, Type: x.Type})
+	}
+	c.typeRules(path, seg, env)
+	return out
+}
+
 func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 	cfg := j.seg.RFM
 	bins := cfg.Bins

@@ -14,7 +14,22 @@ import (
 	"github.com/segrun/segrun/sql"
 )
 
+// rulesSegmenter assigns the segment of the first rule (every rule, multi) that holds.
 type rulesSegmenter struct{}
+
+func (rulesSegmenter) label(seg spec.Segmentation) string {
+	if seg.Multi {
+		return "rules (multi)"
+	}
+	return "rules"
+}
+
+func (rulesSegmenter) readsRunVars() bool { return true }
+
+func (rulesSegmenter) check(c *validator, path string, seg spec.Segmentation, input []sql.Column) []sql.Column {
+	c.typeRules(path, seg, ruleEnv(input, c.v.Vars))
+	return nil
+}
 
 func (rulesSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 	rs, err := compileRules(j.seg.Rules, j.seg.Else, j.seg.Multi, ruleEnv(j.input, e.v.Vars))

@@ -45,9 +45,20 @@ type segJob struct {
 	model *storedModel
 }
 
-// segmenter computes a segmentation into the workspace table named after it: the entity column, segment,
-// and the method's score columns. Methods are looked up by name, so new ones plug in here alone.
+// segmenter is one segmentation method: the registry's entry, everything runner knows about the method.
+// Methods are looked up by the spec's block (spec.Segmentation.Method), so a method plugs in here alone.
 type segmenter interface {
+	// label is how plans, run summaries and the store name the method of seg: rules, rules (multi), rfm,
+	// cluster:kmeans...
+	label(seg spec.Segmentation) string
+	// readsRunVars says the method's rules read the run's vars and as_of by name, so an input column of
+	// either name would shadow them.
+	readsRunVars() bool
+	// check types the method's parameters against its input without data, adding diagnostics at path
+	// (the segmentation's pointer), and returns the result table's columns after the entity and segment.
+	check(c *validator, path string, seg spec.Segmentation, input []sql.Column) []sql.Column
+	// run computes the segmentation into the workspace table named after it: the entity column, segment,
+	// and the columns check returned.
 	run(ctx context.Context, e *execution, j *segJob) error
 }
 
@@ -56,6 +67,9 @@ var segmenters = map[string]segmenter{
 	"rfm":     rfmSegmenter{},
 	"cluster": clusterSegmenter{},
 }
+
+// segmentationMethod is how plans, summaries and the store name seg's method.
+func segmentationMethod(seg spec.Segmentation) string { return segmenters[seg.Method()].label(seg) }
 
 func (e *execution) runSegmentation(ctx context.Context, name string) (int64, error) {
 	seg, _ := e.s.Segmentations.Get(name)

@@ -365,34 +365,16 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 				c.s.Entity, typ, seg.From, c.v.EntityType, c.entityFrom), "")
 		return nil, nil
 	}
+	method := segmenters[seg.Method()]
 	for _, reserved := range []string{"vars", AsOfVar} {
-		if slices.Contains(columnNames(input), reserved) && seg.Method() != "cluster" {
+		if slices.Contains(columnNames(input), reserved) && method.readsRunVars() {
 			c.errorAt(path+"/from", "segmentation.column",
 				fmt.Sprintf("%s has a column named %q, which rules use for the run's %s; rename it in SQL", seg.From, reserved, reserved), "")
 			return nil, nil
 		}
 	}
 	out := []sql.Column{input[entity], {Name: "segment", Type: "VARCHAR"}}
-	env := ruleEnv(input, c.v.Vars)
-	switch seg.Method() {
-	case "rfm":
-		for _, f := range []struct{ key, col string }{{"recency", seg.RFM.Recency}, {"frequency", seg.RFM.Frequency}, {"monetary", seg.RFM.Monetary}} {
-			c.numericColumn(path+"/rfm/"+f.key, seg.From, f.col, input)
-		}
-		env = rfmRuleEnv(input, c.s.Entity, c.v.Vars)
-		for _, x := range env.Extra {
-			out = append(out, sql.Column{Name: x.Name, Type: x.Type})
-		}
-		c.typeRules(path, seg, env)
-	case "cluster":
-		c.typeCluster(path+"/cluster", seg.From, seg.Cluster, input)
-		out = append(out, sql.Column{Name: "cluster", Type: "INTEGER"})
-		if seg.Cluster.Method == "gmm" {
-			out = append(out, sql.Column{Name: "probability", Type: "DOUBLE"})
-		}
-	default:
-		c.typeRules(path, seg, env)
-	}
+	out = append(out, method.check(c, path, seg, input)...)
 	return out, nil
 }
 

@@ -359,19 +359,6 @@ func sourceFormat(src spec.Source) string {
 	return ""
 }
 
-func segmentationMethod(seg spec.Segmentation) string {
-	switch seg.Method() {
-	case "cluster":
-		return "cluster:" + seg.Cluster.Method
-	case "rfm":
-		return "rfm"
-	}
-	if seg.Multi {
-		return "rules (multi)"
-	}
-	return "rules"
-}
-
 // unused warns about sources and features no segmentation reads, directly or not: they cost run time and
 // are usually left over from an edit.
 func (c *validator) unused() {

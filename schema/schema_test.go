@@ -1,6 +1,12 @@
 package schema
 
-import "testing"
+import (
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/segrun/segrun/algorithms"
+)
 
 func TestSchemaCompiles(t *testing.T) {
 	if _, err := Pipeline(); err != nil {
@@ -50,4 +56,20 @@ func trimDefs(ref string) string {
 		return ref[len(prefix):]
 	}
 	return ""
+}
+
+// The schema's clustering methods are the fitter registry's: a method registered in algorithms but missing
+// from the schema could never be written in a spec, and one the schema lists without a fitter would pass
+// validation's shape check only to fail later.
+func TestSchemaClusterMethodsAreTheRegistrys(t *testing.T) {
+	defs := Raw()["$defs"].(map[string]any)
+	method := defs["cluster"].(map[string]any)["properties"].(map[string]any)["method"].(map[string]any)
+	var inSchema []string
+	for _, m := range method["enum"].([]any) {
+		inSchema = append(inSchema, m.(string))
+	}
+	sort.Strings(inSchema)
+	if registered := algorithms.Methods(); !slices.Equal(inSchema, registered) {
+		t.Errorf("schema's cluster methods %v, registry's %v", inSchema, registered)
+	}
 }

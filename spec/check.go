@@ -11,6 +11,8 @@ import (
 
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
+
+	"github.com/segrun/segrun/algorithms"
 )
 
 // ReservedPrefix starts the names of segrun's own tables; steps may not use it.
@@ -167,27 +169,66 @@ func (c *checker) segmentations() {
 		}
 		seg := e.Value
 		c.ref(base+"/from", seg.From, "from")
-		switch seg.Method() {
-		case "cluster":
-			for _, key := range []string{"rules", "else", "multi", "rfm"} {
-				if c.s.Doc.Exists(base + "/" + key) {
-					c.errorAtKey(base+"/"+key, "segmentation.method", fmt.Sprintf("%s does not apply to a cluster segmentation: clusters assign every entity themselves", key), "")
-				}
-			}
-			c.cluster(e.Key, base+"/cluster", seg.Cluster)
-		case "rfm":
-			c.rules(base, seg)
-		default:
-			if len(seg.Rules) == 0 {
-				c.errorAtKey(base, "segmentation.method", fmt.Sprintf("segmentation %q needs rules, rfm or cluster", e.Key), "")
-				continue
-			}
-			c.rules(base, seg)
+		if !methodBlockNamed(seg.Method()).check(c, e.Key, base, seg) {
+			continue
 		}
 		if m := seg.MinSize; m != nil && !c.s.IsBroken(base+"/min_size") && (m.Count > 0) == (m.Share > 0) {
 			c.errorAt(base+"/min_size", "min_size", "min_size takes count or share (one of them)", "")
 		}
 	}
+}
+
+// methodBlock is a segmentation method's block in the spec: the key that selects the method and its
+// checks that need no database (false: nothing more to check in this segmentation).
+type methodBlock struct {
+	name    string
+	present func(*Segmentation) bool
+	check   func(c *checker, name, base string, seg Segmentation) bool
+}
+
+// methodBlocks are the segmentation methods' blocks, in increasing precedence (Segmentation.Method); set
+// in init because the rules block's check names them all.
+var methodBlocks []methodBlock
+
+func init() {
+	methodBlocks = []methodBlock{
+		{"rules", func(*Segmentation) bool { return true }, (*checker).rulesSegmentation},
+		{"rfm", func(s *Segmentation) bool { return s.RFM != nil }, func(c *checker, _, base string, seg Segmentation) bool {
+			c.rules(base, seg)
+			return true
+		}},
+		{"cluster", func(s *Segmentation) bool { return s.Cluster != nil }, (*checker).clusterSegmentation},
+	}
+}
+
+func methodBlockNamed(name string) methodBlock {
+	i := slices.IndexFunc(methodBlocks, func(b methodBlock) bool { return b.name == name })
+	return methodBlocks[i]
+}
+
+func (c *checker) rulesSegmentation(name, base string, seg Segmentation) bool {
+	if len(seg.Rules) == 0 {
+		blocks := make([]string, len(methodBlocks))
+		for i, b := range methodBlocks {
+			blocks[i] = b.name
+		}
+		c.errorAtKey(base, "segmentation.method", fmt.Sprintf("segmentation %q needs %s or %s", name,
+			strings.Join(blocks[:len(blocks)-1], ", "), blocks[len(blocks)-1]), "")
+		return false
+	}
+	c.rules(base, seg)
+	return true
+}
+
+// clusterSegmentation refuses the rules' keys beside a cluster block and checks the block.
+func (c *checker) clusterSegmentation(name, base string, seg Segmentation) bool {
+	for _, key := range []string{"rules", "else", "multi", "rfm"} {
+		if c.s.Doc.Exists(base + "/" + key) {
+			c.errorAtKey(base+"/"+key, "segmentation.method", fmt.Sprintf("%s does not apply to a cluster segmentation: clusters assign every entity themselves", key), "")
+		}
+	}
+	c.cluster(name, base+"/cluster", seg.Cluster)
+	return true
 }
 
 // rules checks segment names and each rule's expression syntax; types are checked later, against the
@@ -234,12 +275,19 @@ func (c *checker) cluster(name, base string, cl *Cluster) {
 		return
 	}
 	k := cl.K
+	fitter, err := algorithms.FitterFor(cl.Method)
+	if err != nil { // the schema names the known methods; nothing more to say about an unknown one's k
+		fitter = &algorithms.Fitter{Name: cl.Method}
+	}
 	switch {
-	case cl.Method == "dbscan" && k.IsSet():
-		c.errorAtKey(base+"/k", "cluster.k", "dbscan finds the number of clusters itself; remove k (tune params eps and min_samples)", "")
-	case cl.Method == "dbscan":
-		if _, ok := cl.Params["eps"]; !ok && !c.s.IsBroken(base+"/params") {
-			c.errorAtKey(base, "cluster.params", "dbscan needs params.eps, the neighbourhood radius in the scaled feature space", "")
+	case fitter.FindsOwnK && k.IsSet():
+		c.errorAtKey(base+"/k", "cluster.k", fmt.Sprintf("%s finds the number of clusters itself; remove k (tune params %s)",
+			cl.Method, strings.Join(fitter.TunedBy, " and ")), "")
+	case fitter.FindsOwnK:
+		for _, p := range fitter.Required {
+			if _, ok := cl.Params[p.Name]; !ok && !c.s.IsBroken(base+"/params") {
+				c.errorAtKey(base, "cluster.params", fmt.Sprintf("%s needs params.%s, %s", cl.Method, p.Name, p.Meaning), "")
+			}
 		}
 	case !k.IsSet() && !c.s.IsBroken(base+"/k"):
 		c.errorAtKey(base, "cluster.k", fmt.Sprintf("%s needs k: a number of clusters, or {min, max} to search", cl.Method), "")
@@ -247,8 +295,8 @@ func (c *checker) cluster(name, base string, cl *Cluster) {
 		if k.Min > k.Max {
 			c.errorAt(base+"/k", "cluster.k", fmt.Sprintf("k.min %d is greater than k.max %d", k.Min, k.Max), "")
 		}
-		if k.By == "bic" && cl.Method != "gmm" {
-			c.errorAt(base+"/k/by", "cluster.k", "k.by: bic needs a likelihood; only gmm has one (use silhouette, calinski_harabasz or davies_bouldin)", "")
+		if k.By == "bic" && !fitter.Likelihood {
+			c.errorAt(base+"/k/by", "cluster.k", "k.by: bic needs a likelihood; only "+strings.Join(likelihoodMethods(), ", ")+" has one (use silhouette, calinski_harabasz or davies_bouldin)", "")
 		}
 	}
 	for _, t := range cl.Transform {
@@ -309,4 +357,15 @@ func (c *checker) exports() {
 		}
 		paths[ex.Path] = i
 	}
+}
+
+// likelihoodMethods are the clustering methods whose fit has a likelihood (k.by: bic).
+func likelihoodMethods() []string {
+	var out []string
+	for _, m := range algorithms.Methods() {
+		if f, _ := algorithms.FitterFor(m); f.Likelihood {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -66,15 +66,16 @@ type Segmentation struct {
 	MinSize     *MinSize `yaml:"min_size"`
 }
 
-// Method names the kind of segmentation: "rules", "rfm" or "cluster".
+// Method names the kind of segmentation: the last of methodBlocks whose block it has ("rules", "rfm" or
+// "cluster"; a cluster block wins over rfm, which wins over rules).
 func (s *Segmentation) Method() string {
-	switch {
-	case s.Cluster != nil:
-		return "cluster"
-	case s.RFM != nil:
-		return "rfm"
+	method := ""
+	for _, b := range methodBlocks {
+		if b.present(s) {
+			method = b.name
+		}
 	}
-	return "rules"
+	return method
 }
 
 // Rule assigns a segment when its expression holds.
