@@ -1,11 +1,16 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/segrun/segrun/spec"
 )
 
 // Step kinds.
@@ -28,6 +33,9 @@ type Step struct {
 	Outputs []string `json:"outputs"`
 	// Pointer locates the step in the spec.
 	Pointer string `json:"-"`
+	// SQL is a feature's SQL as validated, read once from the spec or its sql_file: the text the run
+	// executes and the spec hash covers.
+	SQL spec.SQLText `json:"-"`
 	// node is the step's name in the graph; exports are "export:<path>".
 	node string
 }
@@ -36,6 +44,44 @@ type Step struct {
 type Plan struct {
 	Pipeline string `json:"pipeline"`
 	Steps    []Step `json:"steps"`
+	// SpecHash identifies what the run executes: the spec file's bytes and the text of every sql_file
+	// as read for validation (Step.SQL), never a later read.
+	SpecHash string `json:"-"`
+}
+
+// step returns the plan's step named name, or nil.
+func (p *Plan) step(name string) *Step {
+	for i := range p.Steps {
+		if p.Steps[i].node == name {
+			return &p.Steps[i]
+		}
+	}
+	return nil
+}
+
+// featureSQL is the SQL the plan holds for feature name.
+func (p *Plan) featureSQL(name string) (spec.SQLText, error) {
+	st := p.step(name)
+	if st == nil || st.Kind != KindFeature {
+		return spec.SQLText{}, fmt.Errorf("the plan holds no SQL for feature %q", name)
+	}
+	return st.SQL, nil
+}
+
+// specHash identifies the spec a version was computed from: the spec file and every .sql file it uses,
+// each file's path (as written in the spec) then its content.
+func specHash(s *spec.Spec) string {
+	h := sha256.New()
+	h.Write(s.Doc.Src)
+	for _, f := range s.Features {
+		if f.Value.SQLFile != "" {
+			if text, err := s.FeatureSQL(f.Key); err == nil {
+				h.Write([]byte(filepath.ToSlash(f.Value.SQLFile)))
+				h.Write([]byte(text.SQL))
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // PlanFormats lists the output formats of `segrun plan`.

@@ -64,7 +64,7 @@ func (e *execution) publish(ctx context.Context) error {
 	}
 	slices.SortStableFunc(e.fingerprints, func(a, b SourceFingerprint) int { return cmp.Compare(order[a.Source], order[b.Source]) })
 	rec := sql.RunRecord{
-		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: specHash(e.s), SegrunVersion: e.o.Version,
+		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: e.v.Plan.SpecHash, SegrunVersion: e.o.Version,
 		Vars: vars, Sources: e.fingerprints, Steps: e.res.Steps, StartedAt: time.Now().UTC(),
 		Entity: e.s.Entity, EntityType: entityType,
 	}

@@ -2,14 +2,11 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -135,6 +132,23 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	phase("validate", start)
+	return execute(ctx, v, o, start)
+}
+
+// Execute runs a validated plan and publishes its versions, as Run does after validating. It reads none
+// of the spec's files again: every SQL text, source read, column type and var is the Validation's (which
+// must have been made with the AsOf and Vars of o), and the version records the Plan's spec hash.
+func Execute(ctx context.Context, v *Validation, o RunOptions) (*Result, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return execute(ctx, v, o, time.Now())
+}
+
+func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) (*Result, error) {
+	phase := func(name string, since time.Time) {
+		o.Log.Debug("phase done", "phase", name, "seconds", time.Since(since).Seconds())
+	}
 	res := &Result{AsOf: o.AsOf, RunKey: o.RunKey, Validation: v}
 	if !v.Valid() {
 		return res, ErrInvalidSpec
@@ -389,21 +403,6 @@ func (e *execution) progress(format string, args ...any) {
 
 func (e *execution) warn(format string, args ...any) {
 	e.res.Warnings = append(e.res.Warnings, fmt.Sprintf(format, args...))
-}
-
-// specHash identifies the spec a version was computed from: the spec file and every .sql file it uses.
-func specHash(s *spec.Spec) string {
-	h := sha256.New()
-	h.Write(s.Doc.Src)
-	for _, f := range s.Features {
-		if f.Value.SQLFile != "" {
-			if b, err := os.ReadFile(s.Path(f.Value.SQLFile)); err == nil {
-				h.Write([]byte(filepath.ToSlash(f.Value.SQLFile)))
-				h.Write(b)
-			}
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 func workers(threads int) int {

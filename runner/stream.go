@@ -35,7 +35,7 @@ func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectL
 		return false
 	}
 	// A table has a rowid, a view over files has none; validation binds features against tables.
-	if text, err := e.s.FeatureSQL(readers[0]); err != nil || readsRowID.MatchString(text.SQL) {
+	if text, err := e.v.Plan.featureSQL(readers[0]); err != nil || readsRowID.MatchString(text.SQL) {
 		return false
 	}
 	for _, f := range e.s.Features {

@@ -322,6 +322,7 @@ func (c *validator) plan(inputs map[string][]string) *Plan {
 		case KindFeature:
 			st.Kind, st.Method, st.Inputs = kind, "sql", inputs[node]
 			st.Pointer = spec.StepPointer(kind, node)
+			st.SQL, _ = c.s.FeatureSQL(node)
 		case KindSegmentation:
 			seg, _ := c.s.Segmentations.Get(node)
 			st.Kind, st.Method, st.Inputs = kind, segmentationMethod(seg), inputs[node]
@@ -339,6 +340,7 @@ func (c *validator) plan(inputs map[string][]string) *Plan {
 		}
 		p.Steps = append(p.Steps, st)
 	}
+	p.SpecHash = specHash(c.s)
 	return p
 }
 

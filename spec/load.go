@@ -140,7 +140,10 @@ type SQLText struct {
 	Pointer string
 }
 
-// FeatureSQL returns a feature's SQL text, reading sql_file if that is how it is given.
+// FeatureSQL returns a feature's SQL text, reading sql_file if that is how it is given. Each file is read
+// once per Spec, the first time it is asked for (the spec checks, during Load): validation, the plan and
+// the run all see those same bytes, and the spec hash is computed from them, so a file edited while a
+// run is under way cannot make the run execute or record SQL other than the SQL it validated.
 func (s *Spec) FeatureSQL(name string) (SQLText, error) {
 	f, ok := s.Features.Get(name)
 	if !ok {
@@ -151,9 +154,23 @@ func (s *Spec) FeatureSQL(name string) (SQLText, error) {
 		return SQLText{SQL: f.SQL, Pointer: base + "/sql"}, nil
 	}
 	path := s.Path(f.SQLFile)
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return SQLText{File: path, Pointer: base + "/sql_file"}, err
+	if s.sqlFiles == nil {
+		s.sqlFiles = map[string]readFile{}
 	}
-	return SQLText{SQL: string(src), File: path, Pointer: base + "/sql_file"}, nil
+	r, ok := s.sqlFiles[path]
+	if !ok {
+		src, err := os.ReadFile(path)
+		r = readFile{src: string(src), err: err}
+		s.sqlFiles[path] = r
+	}
+	if r.err != nil {
+		return SQLText{File: path, Pointer: base + "/sql_file"}, r.err
+	}
+	return SQLText{SQL: r.src, File: path, Pointer: base + "/sql_file"}, nil
+}
+
+// readFile is a file's content as first read, or why it could not be read.
+type readFile struct {
+	src string
+	err error
 }
