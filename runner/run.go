@@ -87,7 +87,16 @@ type StepReport struct {
 	// ReadBy names the feature that read a streamed source straight from its files; the source's parsing
 	// time is then part of that feature's seconds.
 	ReadBy string `json:"read_by,omitempty"`
+	// Reader is the CSV reader that parsed a source's files: ReaderPlain (segrun's own, plaincsv.go) or
+	// "" (DuckDB's); PlainDeclined says why the plain reader, tried, gave the files to DuckDB's. Neither is
+	// serialised (the JSON result and the stored run stay as they are): they say which path ran, for tests
+	// and debugging, without reading the log.
+	Reader        string `json:"-"`
+	PlainDeclined string `json:"-"`
 }
+
+// ReaderPlain is StepReport.Reader for a source segrun's plain CSV reader parsed.
+const ReaderPlain = "plain"
 
 // ErrInvalidSpec is returned (with Result.Validation) when the spec does not validate.
 var ErrInvalidSpec = errors.New("the spec is invalid")
@@ -111,6 +120,8 @@ type execution struct {
 	views    map[string]bool
 	// entities counts the entities of each segmentation input that checkEntities has passed.
 	entities map[string]int64
+	// readers holds, per source, which CSV reader parsed it and why the plain one gave way (StepReport).
+	readers map[string]StepReport
 	// lacking are the exports a version already published under the run key lacks (a failed or
 	// interrupted export): the rerun writes them.
 	lacking []spec.Export
@@ -357,7 +368,8 @@ func (e *execution) execute(ctx context.Context) error {
 		if err := e.db.ReleaseMemory(ctx); err != nil {
 			e.log.Debug("memory not released", "step", st.Name, "error", err)
 		}
-		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds()}
+		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds(),
+			Reader: e.readers[st.Name].Reader, PlainDeclined: e.readers[st.Name].PlainDeclined}
 		e.res.Steps = append(e.res.Steps, rep)
 		if e.streamed[st.Name] != nil {
 			e.progress(" streamed into its reader\n")
