@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // The exit-code conformance test: one case for each row of docs/cli.md's exit-code table and for each
@@ -331,9 +332,9 @@ func runIn(t *testing.T, dir string, args ...string) (stdout, stderr string, cod
 }
 
 // storedVersions lists the store's published versions, "1,2"; "" without a store.
-func storedVersions(t *testing.T, store string) string {
+func storedVersions(t *testing.T, path string) string {
 	t.Helper()
-	if _, err := os.Stat(store); err != nil {
+	if _, err := os.Stat(path); err != nil {
 		return ""
 	}
 	ctx := context.Background()
@@ -342,7 +343,7 @@ func storedVersions(t *testing.T, store string) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st, err := sql.AttachStore(ctx, db, store, sql.ReadOnly, 0)
+	st, err := store.Attach(ctx, db, path, store.ReadOnly, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +353,7 @@ func storedVersions(t *testing.T, store string) string {
 	}
 	var ids []string
 	for _, r := range runs {
-		if r.Status == sql.StatusPublished {
+		if r.Status == store.StatusPublished {
 			ids = append(ids, fmt.Sprint(r.ID))
 		}
 	}
@@ -394,7 +395,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func holdUntilStdinCloses(store string) int {
+func holdUntilStdinCloses(path string) int {
 	ctx := context.Background()
 	db, err := sql.Open(ctx, "", sql.Options{})
 	if err != nil {
@@ -402,7 +403,7 @@ func holdUntilStdinCloses(store string) int {
 		return 3
 	}
 	defer db.Close()
-	if _, err := sql.AttachStore(ctx, db, store, sql.ReadWrite, 0); err != nil {
+	if _, err := store.Attach(ctx, db, path, store.ReadWrite, 0); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 3
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // runRollback retires the latest published version, or every version after --to N, so that the store is
@@ -41,10 +42,10 @@ func runRollback(ctx context.Context, e *env, args []string) int {
 		return e.fail(err)
 	}
 	defer db.Close()
-	st, err := sql.AttachStore(ctx, db, path, sql.ReadWrite, 0)
+	st, err := store.Attach(ctx, db, path, store.ReadWrite, 0)
 	if errors.Is(err, sql.ErrLocked) && *sf.wait > 0 {
 		e.errorf("store %s is in use; waiting up to %s for it (--wait 0 fails at once)", path, *sf.wait)
-		st, err = sql.AttachStore(ctx, db, path, sql.ReadWrite, *sf.wait)
+		st, err = store.Attach(ctx, db, path, store.ReadWrite, *sf.wait)
 	}
 	if err != nil {
 		return e.fail(err)
@@ -71,7 +72,7 @@ func runRollback(ctx context.Context, e *env, args []string) int {
 		if err != nil {
 			return e.fail(err)
 		}
-		if r == nil || r.Status != sql.StatusPublished {
+		if r == nil || r.Status != store.StatusPublished {
 			return e.fail(userErrorf("store %s has no published version %d to roll back to (segrun runs lists them)", path, target))
 		}
 		if r.ID == latest.ID {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // formatFlag is the output format of the commands that print what a store holds.
@@ -24,7 +25,7 @@ func formatFlag(fs *flagSet) *string {
 }
 
 // resolveRun picks the version to read: --run (0: not given), or the latest published.
-func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error) {
+func resolveRun(ctx context.Context, st *store.Store, run int64) (*store.Run, error) {
 	if run == 0 {
 		r, err := st.LatestRun(ctx)
 		if err == nil && r == nil {
@@ -36,7 +37,7 @@ func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error)
 	if err == nil && r == nil {
 		err = userErrorf("store %s has no version %d; %s", st.Path, run, publishedVersions(ctx, st))
 	}
-	if err == nil && r.Status != sql.StatusPublished {
+	if err == nil && r.Status != store.StatusPublished {
 		err = userErrorf("version %d was %s", run, r.Status)
 		if r.ReplacedBy != nil {
 			err = userErrorf("version %d was replaced by version %d", run, *r.ReplacedBy)
@@ -46,14 +47,14 @@ func resolveRun(ctx context.Context, st *sql.Store, run int64) (*sql.Run, error)
 }
 
 // publishedVersions says which versions a store has, for a message about one it does not.
-func publishedVersions(ctx context.Context, st *sql.Store) string {
+func publishedVersions(ctx context.Context, st *store.Store) string {
 	runs, err := st.Runs(ctx)
 	if err != nil {
 		return "segrun runs lists them"
 	}
 	var ids []string
 	for _, r := range runs {
-		if r.Status == sql.StatusPublished {
+		if r.Status == store.StatusPublished {
 			ids = append(ids, strconv.FormatInt(r.ID, 10))
 		}
 	}
@@ -69,10 +70,10 @@ func publishedVersions(ctx context.Context, st *sql.Store) string {
 // version is one segmentation of one published version, opened for reading.
 type version struct {
 	db    *sql.DB
-	store *sql.Store
-	run   *sql.Run
-	info  *sql.VersionInfo
-	stats []sql.SegmentStat
+	store *store.Store
+	run   *store.Run
+	info  *store.VersionInfo
+	stats []store.SegmentStat
 }
 
 // openVersion opens the store and reads a segmentation's record in the version --run names (the latest by
@@ -205,8 +206,9 @@ func runShow(ctx context.Context, e *env, args []string) int {
 	run, info, stats := v.run, v.info, v.stats
 	switch format {
 	case "json":
-		var summary any
-		_ = json.Unmarshal([]byte(info.Summary), &summary)
+		// Decoded as plain JSON, not as the report type: the output shows every field the version stored,
+		// also those of a segrun older or newer than this one.
+		summary, _, _ := store.Decode[any](info.Summary.Document)
 		return e.writeJSON(map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
 			"method": info.Method, "entities": info.Entities, "assigned": info.Assigned, "segments": nonNil(stats), "summary": summary})
 	case "csv":
@@ -225,8 +227,7 @@ func runShow(ctx context.Context, e *env, args []string) int {
 	writeTable(e.stdout, rows)
 	// What the version stored about itself: a clustering's fit, validity, stability, profiles and rules,
 	// and every segmentation's notes (min_size warnings among them), as its run printed them.
-	var rep runner.SegmentationReport
-	if json.Unmarshal([]byte(info.Summary), &rep) == nil {
+	if rep, ok, err := store.Decode[runner.SegmentationReport](info.Summary.Document); ok && err == nil {
 		if rep.Cluster != nil {
 			writeClusterReport(e.stdout, rep.Cluster)
 		}
@@ -290,7 +291,7 @@ func runChanges(ctx context.Context, e *env, args []string) int {
 }
 
 // writeMatrix prints transitions as a from x to table.
-func writeMatrix(w io.Writer, trans []sql.Transition) {
+func writeMatrix(w io.Writer, trans []store.Transition) {
 	set := map[string]bool{}
 	for _, t := range trans {
 		set[t.From], set[t.To] = true, true
@@ -382,13 +383,13 @@ func (e *env) writeCSV(rows [][]string) int {
 // runJSON is a run as `segrun runs --format json` prints it: the vars, source fingerprints and steps the
 // store keeps as JSON text are objects, not strings holding JSON.
 type runJSON struct {
-	sql.Run
+	store.Run
 	Vars    json.RawMessage `json:"vars"`
 	Sources json.RawMessage `json:"sources"`
 	Steps   json.RawMessage `json:"steps"`
 }
 
-func runsJSON(runs []sql.Run) []runJSON {
+func runsJSON(runs []store.Run) []runJSON {
 	out := []runJSON{}
 	for _, r := range runs {
 		out = append(out, runJSON{Run: r, Vars: rawJSON(r.Vars, "{}"), Sources: rawJSON(r.Sources, "[]"), Steps: rawJSON(r.Steps, "[]")})
@@ -411,13 +412,13 @@ func rawJSON(s, empty string) json.RawMessage {
 
 // isFirstVersion reports whether no published version comes before run: its change log is then everyone
 // entering, not a comparison.
-func isFirstVersion(ctx context.Context, st *sql.Store, run *sql.Run) (bool, error) {
+func isFirstVersion(ctx context.Context, st *store.Store, run *store.Run) (bool, error) {
 	runs, err := st.Runs(ctx)
 	if err != nil {
 		return false, err
 	}
 	for _, r := range runs {
-		if r.ID < run.ID && r.Status == sql.StatusPublished {
+		if r.ID < run.ID && r.Status == store.StatusPublished {
 			return false, nil
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // readerWait is how long the store readers (runs, show, changes, export) wait by default for a store a
@@ -85,22 +86,22 @@ func (sf *storeFlags) locate() (string, error) {
 		path, from = spec.DefaultStore, "the default in the current directory; give the spec (segrun show SEGMENTATION SPEC) or --store PATH"
 	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%w at %s (%s); a store exists once a run has published to it", sql.ErrNoStore, path, from)
+		return "", fmt.Errorf("%w at %s (%s); a store exists once a run has published to it", store.ErrNoStore, path, from)
 	}
 	return path, nil
 }
 
 // openStore attaches a store read-only to a fresh in-memory database. When a run holds the store it says
 // so on stderr and waits, up to wait.
-func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (*sql.DB, *sql.Store, error) {
+func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (*sql.DB, *store.Store, error) {
 	db, err := sql.Open(ctx, "", sql.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := sql.AttachStore(ctx, db, path, sql.ReadOnly, 0)
+	st, err := store.Attach(ctx, db, path, store.ReadOnly, 0)
 	if errors.Is(err, sql.ErrLocked) && wait > 0 {
 		e.errorf("store %s is in use by a run; waiting up to %s for it (--wait 0 fails at once)", path, wait)
-		st, err = sql.AttachStore(ctx, db, path, sql.ReadOnly, wait)
+		st, err = store.Attach(ctx, db, path, store.ReadOnly, wait)
 	}
 	if err != nil {
 		db.Close()

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/segrun/segrun/runner"
-	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // writeRunSummary prints what a run did: per segmentation, each segment's size, share and movement, the
@@ -94,7 +94,7 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	}
 }
 
-func writeSegmentTable(w io.Writer, segs []sql.SegmentStat) {
+func writeSegmentTable(w io.Writer, segs []store.SegmentStat) {
 	rows := [][]string{{"segment", "size", "share", "entered", "exited", "stayed", ""}}
 	for _, st := range segs {
 		rows = append(rows, []string{st.Segment, thousands(st.Size), fmt.Sprintf("%.1f%%", 100*st.Share),

@@ -8,13 +8,14 @@ import (
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // stageClusterDiffs, when false, leaves every clustering's change log to the store's own diff; the tests
 // that compare the two set it.
 var stageClusterDiffs = true
 
-// stageClusterDiff writes a clustering's change log stage, the table sql.Store.Diff would otherwise build
+// stageClusterDiff writes a clustering's change log stage, the table store.Store.Diff would otherwise build
 // by joining the result with the previous version's memberships, from what the step already has: its read
 // joined each entity's previous segment, and it has just given each its new one. That saves the run a
 // second join of the million rows: on the benchmark's second version the store's diff took 0.11-0.15 s,
@@ -104,7 +105,7 @@ func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *
 		codes, names = append(codes, id), append(names, prevModel.Segments[id])
 	}
 	sel := fmt.Sprintf("%s AS entity, %s AS old, %s AS new", sql.Ident(j.entity), segmentCase("segrun_was", codes, names), clusterSegmentCase(model))
-	if err := a.CreateTable(sql.DiffTable(j.name), reader, sel, "segrun_changed"); err != nil {
+	if err := a.CreateTable(store.DiffTable(j.name), reader, sel, "segrun_changed"); err != nil {
 		return err
 	}
 	j.version.Staged = true

@@ -16,6 +16,7 @@ import (
 
 	"github.com/segrun/segrun/examples"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // The crash tests run pipelines in child processes: the test binary re-executed with SEGRUN_TEST_CHILD set,
@@ -31,14 +32,15 @@ func TestMain(m *testing.M) {
 }
 
 func childRun() int {
+	asOf, _ := time.Parse(time.DateOnly, os.Getenv("SEGRUN_TEST_AS_OF"))
+	o := RunOptions{AsOf: asOf, StorePath: os.Getenv("SEGRUN_TEST_STORE")}
 	if os.Getenv("SEGRUN_TEST_PAUSE_BEFORE_COMMIT") != "" {
-		sql.TestHookBeforeCommit = func() {
+		o.Hooks.BeforeCommit = func() {
 			fmt.Println("paused before commit")
 			time.Sleep(time.Hour)
 		}
 	}
-	asOf, _ := time.Parse(time.DateOnly, os.Getenv("SEGRUN_TEST_AS_OF"))
-	_, err := Run(context.Background(), os.Getenv("SEGRUN_TEST_SPEC"), RunOptions{AsOf: asOf, StorePath: os.Getenv("SEGRUN_TEST_STORE")})
+	_, err := Run(context.Background(), os.Getenv("SEGRUN_TEST_SPEC"), o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -52,7 +54,7 @@ func childHold() int {
 	if err != nil {
 		return 3
 	}
-	if _, err := sql.AttachStore(ctx, db, os.Getenv("SEGRUN_TEST_STORE"), sql.ReadWrite, 0); err != nil {
+	if _, err := store.Attach(ctx, db, os.Getenv("SEGRUN_TEST_STORE"), store.ReadWrite, 0); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 3
 	}
@@ -105,7 +107,7 @@ func storeState(t *testing.T, path string) string {
 	}
 	defer db.Close()
 	// Read-write, as the next run would open it: DuckDB replays whatever the killed process left in its WAL.
-	if _, err := sql.AttachStore(ctx, db, path, sql.ReadWrite, 0); err != nil {
+	if _, err := store.Attach(ctx, db, path, store.ReadWrite, 0); err != nil {
 		t.Fatal(err)
 	}
 	var state string

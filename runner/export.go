@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/segrun/segrun/spec"
-	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // ExportsError says a version is published but some of its exports are not written: a failure, or an
@@ -130,27 +130,27 @@ type ExportRequest struct {
 // Export writes a published version's memberships (entity, segment) or change log (entity, segment, event)
 // to a file, typed as the entity column was in the pipeline. The file is written beside its final name and
 // renamed into place, so a reader never sees half of it.
-func Export(ctx context.Context, store *sql.Store, r ExportRequest) error {
+func Export(ctx context.Context, st *store.Store, r ExportRequest) error {
 	format, err := exportFormat(r.Path)
 	if err != nil {
 		return err
 	}
 	run := r.Run
 	if run == 0 {
-		latest, err := store.LatestRun(ctx)
+		latest, err := st.LatestRun(ctx)
 		if err != nil {
 			return err
 		}
 		if latest == nil {
-			return fmt.Errorf("store %s has no published version", store.Path)
+			return fmt.Errorf("store %s has no published version", st.Path)
 		}
 		run = latest.ID
 	}
-	entity, entityType, err := store.EntityColumn(ctx)
+	entity, entityType, err := st.EntityColumn(ctx)
 	if err != nil {
 		return err
 	}
-	query, err := store.ExportQuery(ctx, r.Segmentation, run, r.Changes, entity, entityType)
+	query, err := st.ExportQuery(ctx, r.Segmentation, run, r.Changes, entity, entityType)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func Export(ctx context.Context, store *sql.Store, r ExportRequest) error {
 	}
 	removeStaleTemps(r.Path)
 	tmp := tempName(r.Path, os.Getpid())
-	if err := store.CopyTo(ctx, query, tmp, format); err != nil {
+	if err := st.CopyTo(ctx, query, tmp, format); err != nil {
 		os.Remove(tmp)
 		return err
 	}

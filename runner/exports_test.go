@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // An export that fails after the version is published leaves the version published, the other exports
@@ -69,9 +70,7 @@ func TestInterruptDuringExportsSaysTheVersionIsPublished(t *testing.T) {
 	f := newFixture(t, fixtureSpec, fixtureOrders)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	testHookBeforeExports = cancel
-	defer func() { testHookBeforeExports = nil }()
-	_, err := Run(ctx, f.spec, RunOptions{AsOf: date("2024-03-01"), RunKey: "k", Version: "test"})
+	_, err := Run(ctx, f.spec, RunOptions{AsOf: date("2024-03-01"), RunKey: "k", Version: "test", Hooks: RunHooks{BeforeExports: cancel}})
 	var ee *ExportsError
 	if !errors.As(err, &ee) || !ee.Interrupted || len(ee.Failed) != 2 || !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted exports: %v", err)
@@ -79,7 +78,6 @@ func TestInterruptDuringExportsSaysTheVersionIsPublished(t *testing.T) {
 	if !strings.Contains(err.Error(), "version 1 is published, but 2 of its exports were interrupted") {
 		t.Errorf("message: %s", err)
 	}
-	testHookBeforeExports = nil
 	res := f.mustRun("2024-03-01", func(o *RunOptions) { o.RunKey = "k" })
 	if len(res.Exports) != 2 {
 		t.Errorf("the retry wrote %v", res.Exports)
@@ -131,7 +129,7 @@ func TestRetryCompletesOnlyTheLatestVersionsExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sql.AttachStore(ctx, db, filepath.Join(f.dir, "segrun.duckdb"), sql.ReadWrite, 0)
+	st, err := store.Attach(ctx, db, filepath.Join(f.dir, "segrun.duckdb"), store.ReadWrite, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

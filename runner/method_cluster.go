@@ -21,6 +21,7 @@ import (
 	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // clusterSegmenter prepares the features and clusters them with the algorithms package. Cluster ids stay
@@ -215,7 +216,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 		e.evaluateClusters(j, rep, model, in, X, labels, rowOf)
 		timed("validity, profiles and explanations")
 		j.report.Cluster = rep
-		j.version.Model = model
+		j.model = model
 		j.version.Segments = slices.Sorted(maps.Values(model.Segments))
 		j.version.Descriptions = map[string]string{}
 		for _, p := range rep.Profiles {
@@ -246,7 +247,7 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 		LEFT JOIN (SELECT entity, segment FROM %[4]s WHERE segmentation = %[5]s) p
 		ON p.entity = f.%[1]s
 		ORDER BY f.%[1]s`,
-		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), sql.MembershipsAsOf(base), sql.Literal(j.name), previousID(prevIDs))
+		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), store.MembershipsAsOf(base), sql.Literal(j.name), previousID(prevIDs))
 	joined := true
 	if base == 0 || len(prevIDs) == 0 { // the first version: there are no memberships to read yet
 		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, %[4]d::INTEGER AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), identList(cl.Features),
@@ -503,14 +504,11 @@ func (e *execution) previousModel(ctx context.Context, name string) (*storedMode
 	if err != nil || info == nil {
 		return nil, 0, err
 	}
-	if info.Model == "null" {
-		return nil, info.Assigned, nil
-	}
-	var m storedModel
-	if err := json.Unmarshal([]byte(info.Model), &m); err != nil {
+	m, ok, err := store.Decode[storedModel](info.Model.Document)
+	if err != nil {
 		return nil, 0, fmt.Errorf("reading the stored model of %s in version %d: %w", name, e.base.ID, err)
 	}
-	if m.Model == nil || m.Prep == nil {
+	if !ok || m.Model == nil || m.Prep == nil {
 		return nil, info.Assigned, nil
 	}
 	if m.Run == 0 {

@@ -3,11 +3,12 @@ package runner
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
-	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // publish compares every segmentation with the base version, checks minimum sizes, and (unless this is a
@@ -17,7 +18,7 @@ func (e *execution) publish(ctx context.Context) error {
 	if e.base != nil {
 		base = e.base.ID
 	}
-	diffs := make([]*sql.Diff, len(e.segVersions))
+	diffs := make([]*store.Diff, len(e.segVersions))
 	for i, v := range e.segVersions {
 		d, err := e.store.Diff(ctx, base, v)
 		if err != nil {
@@ -34,9 +35,8 @@ func (e *execution) publish(ctx context.Context) error {
 		for _, w := range small {
 			e.warn("segmentation %s: %s", v.Segmentation, w)
 			e.res.Segmentations[i].Notes = append(e.res.Segmentations[i].Notes, "min_size: "+w)
-			if r, ok := v.Summary.(*SegmentationReport); ok {
-				r.Notes = append(r.Notes, "min_size: "+w)
-			}
+			r := e.segPayloads[i].report
+			r.Notes = append(r.Notes, "min_size: "+w)
 		}
 	}
 	defer func() {
@@ -53,9 +53,16 @@ func (e *execution) publish(ctx context.Context) error {
 		return err
 	}
 	entityType := e.v.EntityType
-	vars := map[string]any{}
+	if err := e.encodePayloads(); err != nil {
+		return environmentError(fmt.Errorf("publishing to %s: %w (nothing was published)", e.res.Store, err))
+	}
+	vars := store.Vars{}
 	for _, v := range e.v.Vars {
-		vars[v.Name] = v.Value
+		b, err := json.Marshal(v.Value)
+		if err != nil {
+			return environmentError(fmt.Errorf("publishing to %s: encoding var %s for the store: %w (nothing was published)", e.res.Store, v.Name, err))
+		}
+		vars[v.Name] = b
 	}
 	// Sources in plan order, however they were read (a streamed source is finished after later ones).
 	order := map[string]int{}
@@ -63,9 +70,9 @@ func (e *execution) publish(ctx context.Context) error {
 		order[st.Name] = i
 	}
 	slices.SortStableFunc(e.fingerprints, func(a, b SourceFingerprint) int { return cmp.Compare(order[a.Source], order[b.Source]) })
-	rec := sql.RunRecord{
+	rec := store.RunRecord{
 		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: e.v.Plan.SpecHash, SegrunVersion: e.o.Version,
-		Vars: vars, Sources: e.fingerprints, Steps: e.res.Steps, StartedAt: time.Now().UTC(),
+		Vars: vars, Sources: storedFingerprints(e.fingerprints), Steps: storedSteps(e.res.Steps), StartedAt: time.Now().UTC(),
 		Entity: e.s.Entity, EntityType: entityType,
 	}
 	var replace int64
@@ -73,7 +80,7 @@ func (e *execution) publish(ctx context.Context) error {
 		replace = e.replace.ID
 	}
 	e.progress("publishing version %d ...", id)
-	retired, err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs)
+	retired, err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs, store.PublishOptions{BeforeCommit: e.o.Hooks.BeforeCommit})
 	if err != nil {
 		return environmentError(fmt.Errorf("publishing to %s: %w (nothing was published)", e.res.Store, err))
 	}
@@ -88,7 +95,7 @@ func (e *execution) publish(ctx context.Context) error {
 // (the diff lists it, at size 0, for the entities it lost), a rule removed from the spec, DBSCAN's noise
 // (few outliers is no fault). With severity warn it returns the segments below min_size; otherwise they
 // are a failure.
-func (e *execution) checkMinSize(v sql.Version, d *sql.Diff) ([]string, error) {
+func (e *execution) checkMinSize(v store.Version, d *store.Diff) ([]string, error) {
 	seg, _ := e.s.Segmentations.Get(v.Segmentation)
 	ms := seg.MinSize
 	if ms == nil {
@@ -115,4 +122,59 @@ func (e *execution) checkMinSize(v sql.Version, d *sql.Diff) ([]string, error) {
 		return small, nil
 	}
 	return nil, &Failure{Step: "segmentation " + v.Segmentation, Msg: "segments below min_size; nothing was published", Details: small}
+}
+
+// segPayload is what a segmentation's version stores besides its memberships: its report (the summary;
+// min_size warnings are added to it while publishing) and a clustering's model.
+type segPayload struct {
+	report *SegmentationReport
+	model  *storedModel
+}
+
+// encodePayloads encodes every version's summary and model, once the reports are final.
+func (e *execution) encodePayloads() error {
+	for i, p := range e.segPayloads {
+		v := &e.segVersions[i]
+		summary, err := store.Encode(p.report)
+		if err != nil {
+			return err
+		}
+		model, err := store.Encode(p.model)
+		if err != nil {
+			return err
+		}
+		v.Summary, v.Model = store.Summary{Document: summary}, store.Model{Document: model}
+	}
+	return nil
+}
+
+// storedFingerprints are the run's source fingerprints as the store records them (nil stays nil: the
+// store keeps JSON null then, as it always has).
+func storedFingerprints(fps []SourceFingerprint) []store.SourceFingerprint {
+	if fps == nil {
+		return nil
+	}
+	out := make([]store.SourceFingerprint, len(fps))
+	for i, fp := range fps {
+		out[i] = store.SourceFingerprint{Source: fp.Source, Rows: fp.Rows}
+		if fp.Files != nil {
+			out[i].Files = make([]store.FileFingerprint, len(fp.Files))
+		}
+		for j, f := range fp.Files {
+			out[i].Files[j] = store.FileFingerprint{Path: f.Path, Bytes: f.Bytes, Modified: f.Modified, XXH3: f.XXH3}
+		}
+	}
+	return out
+}
+
+// storedSteps are the run's step timings as the store records them.
+func storedSteps(steps []StepReport) []store.StepTiming {
+	if steps == nil {
+		return nil
+	}
+	out := make([]store.StepTiming, len(steps))
+	for i, s := range steps {
+		out[i] = store.StepTiming{Step: s.Step, Kind: s.Kind, Rows: s.Rows, Seconds: s.Seconds, ReadBy: s.ReadBy}
+	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // RunOptions are a run's settings, from the command line.
@@ -42,6 +43,17 @@ type RunOptions struct {
 	Log      *slog.Logger
 	// Version is segrun's version, recorded with the run.
 	Version string
+	// Hooks are for tests only: they stop or interrupt a run at a chosen point.
+	Hooks RunHooks
+}
+
+// RunHooks are points where a test stops or interrupts a run; nil ones do nothing.
+type RunHooks struct {
+	// BeforeCommit runs inside the publishing transaction, after every write and before COMMIT (the crash
+	// tests kill the run there).
+	BeforeCommit func()
+	// BeforeExports runs between publishing and the exports (the interrupt tests cancel the run there).
+	BeforeExports func()
 }
 
 // Outcomes of a run.
@@ -68,9 +80,9 @@ type Result struct {
 	Segmentations []SegmentationReport `json:"segmentations"`
 	// Retired are the segmentations the version before had and the spec no longer has: their members
 	// exited in this version.
-	Retired  []sql.Retired `json:"retired,omitempty"`
-	Warnings []string      `json:"warnings,omitempty"`
-	Exports  []string      `json:"exports,omitempty"`
+	Retired  []store.Retired `json:"retired,omitempty"`
+	Warnings []string        `json:"warnings,omitempty"`
+	Exports  []string        `json:"exports,omitempty"`
 	// ExportsFailed are the exports not written (the run then exits 4: the version is published).
 	ExportsFailed []ExportFailure `json:"exports_failed,omitempty"`
 	Seconds       float64         `json:"seconds"`
@@ -107,13 +119,15 @@ type execution struct {
 	v     *Validation
 	s     *spec.Spec
 	db    *sql.DB
-	store *sql.Store
+	store *store.Store
 	res   *Result
 	log   *slog.Logger
 	// base is the published version compared against; replace the version a --force run supersedes.
-	base, replace *sql.Run
+	base, replace *store.Run
 	fingerprints  []SourceFingerprint
-	segVersions   []sql.Version
+	segVersions   []store.Version
+	// segPayloads are, for each of segVersions, what is stored with it: encoded when it is published.
+	segPayloads []segPayload
 	// streamed holds the sources read straight from their files whose reader has not run yet; views are
 	// the workspace's views, which are dropped as views.
 	streamed map[string]*sourceRead
@@ -207,8 +221,8 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	phase("publish", t)
 	if !o.DryRun {
 		t = time.Now()
-		if testHookBeforeExports != nil {
-			testHookBeforeExports()
+		if o.Hooks.BeforeExports != nil {
+			o.Hooks.BeforeExports()
 		}
 		err := e.exports(ctx, res.RunID, s.Exports)
 		phase("exports", t)
@@ -220,9 +234,6 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
-
-// testHookBeforeExports, when set (by tests), runs between publishing and the exports.
-var testHookBeforeExports func()
 
 // workspaceTempDir is where DuckDB spills when a run's data exceeds memory: private to the run, removed at
 // its end.
@@ -243,18 +254,18 @@ func (e *execution) attachStore(ctx context.Context) error {
 			path = ":memory:"
 		}
 	}
-	mode := sql.ReadWrite
+	mode := store.ReadWrite
 	if e.o.DryRun && path != ":memory:" {
-		mode = sql.ReadOnly
+		mode = store.ReadOnly
 	}
-	store, err := sql.AttachStore(ctx, e.db, path, mode, e.o.Wait)
+	st, err := store.Attach(ctx, e.db, path, mode, e.o.Wait)
 	if err != nil {
 		return err
 	}
-	e.store = store
+	e.store = st
 	for _, check := range []struct{ key, want, what string }{{"pipeline", e.s.Name, "pipeline"}, {"entity", e.s.Entity, "entity column"},
 		{"entity_type", e.v.EntityType, "entities typed"}} {
-		got, err := store.Meta(ctx, check.key)
+		got, err := st.Meta(ctx, check.key)
 		if err != nil {
 			return err
 		}

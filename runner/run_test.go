@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // fixture is a pipeline in a temporary directory.
@@ -146,11 +147,11 @@ func (f *fixture) query(q string) []string {
 		f.t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := sql.AttachStore(ctx, db, filepath.Join(f.dir, "segrun.duckdb"), sql.ReadOnly, 0); err != nil {
+	if _, err := store.Attach(ctx, db, filepath.Join(f.dir, "segrun.duckdb"), store.ReadOnly, 0); err != nil {
 		f.t.Fatal(err)
 	}
 	// As a user would: the memberships_as_of macro binds its tables in the default database.
-	if err := db.Exec(ctx, "USE "+sql.StoreCatalog); err != nil {
+	if err := db.Exec(ctx, "USE "+store.Catalog); err != nil {
 		f.t.Fatal(err)
 	}
 	rows, err := db.Query(ctx, q)

@@ -14,13 +14,14 @@ import (
 	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // SegmentationReport is what a run tells about one segmentation.
 type SegmentationReport struct {
-	Name   string    `json:"name"`
-	Method string    `json:"method"`
-	Diff   *sql.Diff `json:"diff,omitempty"`
+	Name   string      `json:"name"`
+	Method string      `json:"method"`
+	Diff   *store.Diff `json:"diff,omitempty"`
 	// Rules reports each rule's matches and the rows it skipped for a NULL.
 	Rules []rules.Report `json:"rules,omitempty"`
 	// RuleEvaluations is rows x rules evaluated, and RuleSeconds the time it took.
@@ -38,8 +39,10 @@ type segJob struct {
 	input  []sql.Column
 	entity string
 	report *SegmentationReport
-	// version is what publishing records; methods fill in its summary, model and descriptions.
-	version *sql.Version
+	// version is what publishing records; methods fill in its descriptions and segments.
+	version *store.Version
+	// model is what a clustering keeps for later runs, stored with the version (nil: none).
+	model *storedModel
 }
 
 // segmenter computes a segmentation into the workspace table named after it: the entity column, segment,
@@ -59,7 +62,7 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	j := &segJob{
 		name: name, seg: seg, input: e.v.Columns[seg.From], entity: e.s.Entity,
 		report:  &SegmentationReport{Name: name, Method: segmentationMethod(seg)},
-		version: &sql.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: segmentationMethod(seg), Multi: seg.Multi},
+		version: &store.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: segmentationMethod(seg), Multi: seg.Multi},
 	}
 	entities, checked := e.entities[seg.From]
 	if !checked { // segmentations of the same input share its check
@@ -77,11 +80,9 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err
 	}
-	if j.version.Summary == nil {
-		j.version.Summary = j.report
-	}
 	e.res.Segmentations = append(e.res.Segmentations, *j.report)
 	e.segVersions = append(e.segVersions, *j.version)
+	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})
 	return rows, nil
 }
 

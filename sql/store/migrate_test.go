@@ -1,11 +1,15 @@
-package sql
+package store
 
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // version1Memberships is the memberships table of schema version 1: intervals with their names as text.
@@ -27,7 +31,7 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 			}
 		}
 	}
-	exec("ATTACH " + Literal(path) + " AS " + StoreCatalog)
+	exec("ATTACH " + sql.Literal(path) + " AS " + Catalog)
 	exec(storeDDL...)
 	exec(version1Memberships)
 	exec(version2Views[1:]...) // version 1 had version 2's views and macro (all but memberships), over its table
@@ -35,7 +39,7 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 		`INSERT INTO segrun_store.memberships VALUES
 			(1, 'lifecycle', 'new', 1, 2), (1, 'lifecycle', 'loyal', 2, NULL), (2, 'lifecycle', 'new', 1, NULL),
 			(1, 'value', 'high', 1, NULL), (3, 'value', 'low', 2, NULL)`,
-		"DETACH "+StoreCatalog)
+		"DETACH "+Catalog)
 
 	read := func() string {
 		t.Helper()
@@ -46,21 +50,21 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 		return s
 	}
 
-	if _, err := AttachStore(ctx, db, path, ReadOnly, 0); err != nil {
+	if _, err := Attach(ctx, db, path, ReadOnly, 0); err != nil {
 		t.Fatalf("reading a version 1 store: %v", err)
 	}
 	before := read()
 	if !strings.Contains(before, "1 lifecycle loyal 2") {
 		t.Fatalf("version 1 store read as:\n%s", before)
 	}
-	exec("DETACH " + StoreCatalog)
+	exec("DETACH " + Catalog)
 
-	s, err := AttachStore(ctx, db, path, ReadWrite, 0)
+	s, err := Attach(ctx, db, path, ReadWrite, 0)
 	if err != nil {
 		t.Fatalf("upgrading: %v", err)
 	}
-	if v, _ := s.Meta(ctx, "schema_version"); v != fmt.Sprint(StoreSchemaVersion) {
-		t.Errorf("schema_version %q after the upgrade, want %d", v, StoreSchemaVersion)
+	if v, _ := s.Meta(ctx, "schema_version"); v != fmt.Sprint(SchemaVersion) {
+		t.Errorf("schema_version %q after the upgrade, want %d", v, SchemaVersion)
 	}
 	var codes, intervals int
 	if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM segrun_store.segment_codes),
@@ -74,8 +78,8 @@ func TestVersion1StoreIsUpgradedWhenWritten(t *testing.T) {
 		t.Errorf("the upgrade changed what the store reads:\nbefore\n%s\nafter\n%s", before, after)
 	}
 	// Opening it again to write is a no-op.
-	exec("DETACH " + StoreCatalog)
-	if _, err = AttachStore(ctx, db, path, ReadWrite, 0); err != nil {
+	exec("DETACH " + Catalog)
+	if _, err = Attach(ctx, db, path, ReadWrite, 0); err != nil {
 		t.Fatalf("reopening: %v", err)
 	}
 	if after := read(); after != before {
@@ -88,16 +92,16 @@ func TestNewerStoreIsRefused(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "segrun.duckdb")
 	db := openTest(t)
-	if _, err := AttachStore(ctx, db, path, ReadWrite, 0); err != nil {
+	if _, err := Attach(ctx, db, path, ReadWrite, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Exec(ctx, "UPDATE segrun_store.segrun_meta SET value = '99' WHERE key = 'schema_version'"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Exec(ctx, "DETACH "+StoreCatalog); err != nil {
+	if err := db.Exec(ctx, "DETACH "+Catalog); err != nil {
 		t.Fatal(err)
 	}
-	_, err := AttachStore(ctx, db, path, ReadWrite, 0)
+	_, err := Attach(ctx, db, path, ReadWrite, 0)
 	if err == nil || !strings.Contains(err.Error(), "schema version 99") {
 		t.Fatalf("opening a version 99 store: %v", err)
 	}
@@ -129,8 +133,8 @@ var version2Views = []string{
 
 // readThroughWorkspace reads the views and macro of the store attached to a workspace, with USE as a user
 // would (a macro binds its tables in the caller's catalog).
-func readThroughWorkspace(ctx context.Context, db *DB) (string, error) {
-	if err := db.Exec(ctx, "USE "+StoreCatalog); err != nil {
+func readThroughWorkspace(ctx context.Context, db *sql.DB) (string, error) {
+	if err := db.Exec(ctx, "USE "+Catalog); err != nil {
 		return "", err
 	}
 	defer db.Exec(ctx, "USE memory")
@@ -138,7 +142,7 @@ func readThroughWorkspace(ctx context.Context, db *DB) (string, error) {
 }
 
 // readViews reads every view and the macro of the default database's store, as one text.
-func readViews(ctx context.Context, db *DB) (string, error) {
+func readViews(ctx context.Context, db *sql.DB) (string, error) {
 	var out []string
 	for _, q := range []string{
 		"SELECT entity, segmentation, segment, valid_from_run, coalesce(valid_to_run, 0) FROM PREFIXmemberships ORDER BY ALL",
@@ -186,17 +190,17 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 			}
 		}
 	}
-	exec("ATTACH " + Literal(path) + " AS " + StoreCatalog)
+	exec("ATTACH " + sql.Literal(path) + " AS " + Catalog)
 	exec(storeDDL...)
 	exec(segmentCodesDDL, strings.ReplaceAll(intervalsDDL, "ENTITY_TYPE", "BIGINT"))
 	exec(version2Views...)
 	exec(`INSERT INTO segrun_store.segrun_meta VALUES ('schema_version', '2'), ('entity', 'customer_id'), ('entity_type', 'BIGINT')`,
 		`INSERT INTO segrun_store.segment_codes VALUES (1, 'lifecycle', 'new'), (2, 'lifecycle', 'loyal'), (3, 'value', 'high')`,
 		`INSERT INTO segrun_store.membership_intervals VALUES (1, 1, 1, 2), (1, 2, 2, NULL), (2, 1, 1, NULL), (1, 3, 1, NULL)`,
-		"DETACH "+StoreCatalog)
+		"DETACH "+Catalog)
 
 	direct := func() (string, error) {
-		d, err := Open(ctx, path, Options{ReadOnly: true})
+		d, err := sql.Open(ctx, path, sql.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +211,7 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 		t.Log("version 2's views read in a direct client: the fixture no longer shows the problem")
 	}
 
-	if _, err := AttachStore(ctx, db, path, ReadWrite, 0); err != nil {
+	if _, err := Attach(ctx, db, path, ReadWrite, 0); err != nil {
 		t.Fatalf("upgrading: %v", err)
 	}
 	through, err := readThroughWorkspace(ctx, db)
@@ -217,7 +221,7 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 	if !strings.Contains(through, "1 lifecycle loyal 2") {
 		t.Fatalf("the store reads:\n%s", through)
 	}
-	exec("DETACH " + StoreCatalog)
+	exec("DETACH " + Catalog)
 	got, err := direct()
 	if err != nil {
 		t.Fatalf("opened as its own database: %v", err)
@@ -226,7 +230,7 @@ func TestVersion2StoreViewsWorkInAnyClientAfterTheUpgrade(t *testing.T) {
 		t.Errorf("opened as its own database the store reads\n%s\nthrough segrun\n%s", got, through)
 	}
 	// Attached under another name, the views work too (the macro needs the store as default: USE).
-	exec("ATTACH " + Literal(path) + " AS history (READ_ONLY)")
+	exec("ATTACH " + sql.Literal(path) + " AS history (READ_ONLY)")
 	var n int
 	if err := db.QueryRow(ctx, "SELECT (SELECT count(*) FROM history.changes) + (SELECT count(*) FROM history.moves) + (SELECT count(*) FROM history.current_memberships)").Scan(&n); err != nil || n == 0 {
 		t.Errorf("attached as history: %d rows, %v", n, err)
@@ -239,4 +243,130 @@ func sprintRow(vals []any) string {
 		parts[i] = fmt.Sprint(v)
 	}
 	return strings.Join(parts, " ")
+}
+
+// Every schema version after the first has its step.
+func TestEveryVersionHasAMigration(t *testing.T) {
+	if len(migrations) != SchemaVersion-1 {
+		t.Fatalf("%d migrations for schema version %d: a new version needs its step", len(migrations), SchemaVersion)
+	}
+}
+
+// loadFixture rebuilds the store kept in testdata/dir (exported with DuckDB's EXPORT DATABASE) as a
+// store file at path.
+func loadFixture(t *testing.T, dir, path string) {
+	t.Helper()
+	ctx := context.Background()
+	abs, err := filepath.Abs(filepath.Join("testdata", dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open(ctx, path, sql.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, name := range []string{"schema.sql", "load.sql"} {
+		text, err := os.ReadFile(filepath.Join(abs, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range strings.Split(strings.ReplaceAll(string(text), "FIXTURE_DIR", abs), ";\n") {
+			if q = strings.Trim(q, "; \n"); q == "" {
+				continue
+			}
+			if err := db.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %s: %v", name, q, err)
+			}
+		}
+	}
+}
+
+// readHistory reads the attached store's record of its runs and versions through the store, as one text.
+func readHistory(t *testing.T, ctx context.Context, s *Store) string {
+	t.Helper()
+	var b strings.Builder
+	runs, err := s.Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		fmt.Fprintf(&b, "run %d %s %s %s key=%q vars=%s sources=%s steps=%s replaced=%v\n", r.ID, r.Pipeline, r.Status,
+			r.AsOf.Format(time.DateOnly), r.Key, r.Vars, r.Sources, r.Steps, r.ReplacedBy != nil)
+		segs, err := s.Segmentations(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, seg := range segs {
+			v, err := s.Version(ctx, r.ID, seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats, err := s.SegmentStats(ctx, r.ID, seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			moves, err := s.Transitions(ctx, r.ID, seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "  %s %s %d/%d summary=%s model=%s\n  %v\n  %v\n", seg, v.Method, v.Assigned, v.Entities, v.Summary.JSON(), v.Model.JSON(), stats, moves)
+		}
+	}
+	return b.String()
+}
+
+// A store written by the previous schema, kept as a fixture (testdata/store_v3, written by segrun before
+// the store moved to this package), opens with this code: upgraded to the current schema version, it reads
+// the same, its views, macro, memberships, change log and history, as it did before, and a new version can
+// be published on it.
+func TestUpgradeFromFixture(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "segrun.duckdb")
+	loadFixture(t, "store_v3", path)
+	db := openTest(t)
+
+	s, err := Attach(ctx, db, path, ReadOnly, 0)
+	if err != nil {
+		t.Fatalf("reading the fixture: %v", err)
+	}
+	views, err := readThroughWorkspace(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	history := readHistory(t, ctx, s)
+	for _, want := range []string{"lifecycle champions", "tags big_spender", "behaviour cluster_", "run 2 shop replaced", `"k":3`} {
+		if !strings.Contains(views+history, want) {
+			t.Fatalf("the fixture reads without %q:\n%s\n%s", want, views, history)
+		}
+	}
+	if err := db.Exec(ctx, "DETACH "+Catalog); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Attach(ctx, db, path, ReadWrite, 0)
+	if err != nil {
+		t.Fatalf("upgrading the fixture: %v", err)
+	}
+	if v, _ := s.Meta(ctx, "schema_version"); v != fmt.Sprint(SchemaVersion) {
+		t.Errorf("schema_version %q after the upgrade, want %d", v, SchemaVersion)
+	}
+	if after, err := readThroughWorkspace(ctx, db); err != nil || after != views {
+		t.Errorf("the upgrade changed what the views read (%v):\nbefore\n%s\nafter\n%s", err, views, after)
+	}
+	if after := readHistory(t, ctx, s); after != history {
+		t.Errorf("the upgrade changed the history:\nbefore\n%s\nafter\n%s", history, after)
+	}
+	if err := db.Exec(ctx, "DETACH "+Catalog); err != nil {
+		t.Fatal(err)
+	}
+	// Opened as its own database, as a DuckDB client would, the views read the same too.
+	direct, err := sql.Open(ctx, path, sql.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	if got, err := readViews(ctx, direct); err != nil || got != views {
+		t.Errorf("opened as its own database (%v):\n%s", err, got)
+	}
 }

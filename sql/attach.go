@@ -1,0 +1,32 @@
+package sql
+
+import (
+	"context"
+	"errors"
+)
+
+// LockedError is Attach's error when another process holds the database file: Holder says who, from
+// DuckDB's lock error. It wraps ErrLocked.
+type LockedError struct{ Holder string }
+
+func (e *LockedError) Error() string { return ErrLocked.Error() + ": " + e.Holder }
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// Attach attaches the database file at path to d under catalog (read-only when readOnly). When another
+// process holds the file the error is a *LockedError, so a caller can wait and retry; any other error is
+// the first line of DuckDB's message.
+func (d *DB) Attach(ctx context.Context, path, catalog string, readOnly bool) error {
+	q := "ATTACH " + Literal(path) + " AS " + Ident(catalog)
+	if readOnly {
+		q += " (READ_ONLY)"
+	}
+	err := d.Exec(ctx, q)
+	switch {
+	case err == nil:
+		return nil
+	case isLockError(err):
+		return &LockedError{Holder: lockHolder(err)}
+	default:
+		return errors.New(firstLine(err.Error()))
+	}
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/segrun/segrun/sql"
+)
+
+// Catalog is the name the store is attached under in a run's workspace.
+const Catalog = "segrun_store"
+
+// SchemaVersion is the version of the store's tables; a store written by a newer segrun is refused
+// rather than misread. Older stores are upgraded when they are next written, and read as they are until
+// then. Version 1 kept memberships as text (its memberships table has the columns version 2's view has).
+// Version 2's views named the catalog segrun_store, so they failed in a DuckDB client that opened the file
+// (its catalog is named after the file); version 3's do not, and it records the exports each version wrote.
+const SchemaVersion = 3
+
+// Store is the versioned store: a DuckDB file holding every published version of a pipeline's
+// segmentations. It is attached to a workspace database, so a run computes in the workspace and publishes
+// with one transaction that writes only the store.
+//
+// Memberships are validity intervals (valid_from_run, valid_to_run): a membership is a row from the run
+// that started it until the run that ended it (NULL while current), so storage grows with changes, not
+// with runs.
+type Store struct {
+	db   *sql.DB
+	Path string
+	// staged says, per segmentation, whether Diff staged its changes as a TABLE or a VIEW.
+	staged map[string]string
+}
+
+// Mode says how a store is opened.
+type Mode int
+
+const (
+	// ReadWrite opens (creating if missing) for a run that publishes.
+	ReadWrite Mode = iota
+	// ReadOnly opens an existing store to read its history.
+	ReadOnly
+)
+
+// ErrNoStore is returned when a store to read does not exist.
+var ErrNoStore = errors.New("no store")
+
+// Attach attaches the store file at path to db. If another process holds it, Attach waits up to
+// wait for it to be released, then fails with sql.ErrLocked naming the store.
+func Attach(ctx context.Context, db *sql.DB, path string, mode Mode, wait time.Duration) (*Store, error) {
+	if mode == ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("%w at %s (run a pipeline first, or pass --store)", ErrNoStore, path)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := db.Attach(ctx, path, Catalog, mode == ReadOnly)
+		if err == nil {
+			break
+		}
+		var locked *sql.LockedError
+		if !errors.As(err, &locked) {
+			return nil, fmt.Errorf("opening store %s: %v", path, err)
+		}
+		if time.Now().After(deadline) {
+			msg := locked.Holder
+			if wait > 0 {
+				msg += fmt.Sprintf(" (waited %s)", wait)
+			} else {
+				msg += "; pass --wait 10m to wait for it"
+			}
+			return nil, fmt.Errorf("store %s: %w: %s", path, sql.ErrLocked, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	s := &Store{db: db, Path: path}
+	if mode == ReadWrite {
+		if err := s.migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkVersion(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
