@@ -121,16 +121,14 @@ func orDash(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-var dotShapes = map[string]string{KindSource: "cylinder", KindFeature: "box", KindSegmentation: "hexagon", KindExport: "note"}
-
 func (p *Plan) writeDot(w io.Writer) error {
 	fmt.Fprintf(w, "digraph %q {\n  rankdir=LR;\n", p.Pipeline)
 	for _, s := range p.Steps {
-		fmt.Fprintf(w, "  %q [shape=%s, label=%q];\n", s.node, dotShapes[s.Kind], s.Name+"\n"+s.Method)
+		fmt.Fprintf(w, "  %q [shape=%s, label=%q];\n", s.node, kindNamed(s.Kind).dotShape, s.Name+"\n"+s.Method)
 	}
 	for _, s := range p.Steps {
 		for _, in := range s.Inputs {
-			if s.Kind == KindSource {
+			if kindNamed(s.Kind).filesIn {
 				continue
 			}
 			fmt.Fprintf(w, "  %q -> %q;\n", in, s.node)
@@ -145,19 +143,11 @@ func (p *Plan) writeMermaid(w io.Writer) error {
 	ids := map[string]string{}
 	for i, s := range p.Steps {
 		ids[s.node] = fmt.Sprintf("s%d", i+1)
-		open, closeB := "[", "]"
-		switch s.Kind {
-		case KindSource:
-			open, closeB = "[(", ")]"
-		case KindSegmentation:
-			open, closeB = "{{", "}}"
-		case KindExport:
-			open, closeB = "[/", "/]"
-		}
+		open, closeB := kindNamed(s.Kind).mermaid[0], kindNamed(s.Kind).mermaid[1]
 		fmt.Fprintf(w, "  %s%s\"%s<br/>%s\"%s\n", ids[s.node], open, mermaidText(s.Name), s.Method, closeB)
 	}
 	for _, s := range p.Steps {
-		if s.Kind == KindSource {
+		if kindNamed(s.Kind).filesIn {
 			continue
 		}
 		for _, in := range s.Inputs {

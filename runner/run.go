@@ -350,21 +350,13 @@ func (e *execution) execute(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if st.Kind == KindExport {
-			continue
+		k := kindNamed(st.Kind)
+		if k.run == nil {
+			continue // exports run after publishing
 		}
 		start := time.Now()
 		e.progress("[%d/%d] %s %s ...", i+1, total, st.Kind, st.Name)
-		var rows int64
-		var err error
-		switch st.Kind {
-		case KindSource:
-			rows, err = e.loadSource(ctx, st.Name)
-		case KindFeature:
-			rows, err = e.runFeature(ctx, st.Name)
-		case KindSegmentation:
-			rows, err = e.runSegmentation(ctx, st.Name)
-		}
+		rows, err := k.run(e, ctx, st.Name)
 		if err != nil {
 			return err
 		}
@@ -382,8 +374,8 @@ func (e *execution) execute(ctx context.Context) error {
 		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds(),
 			Reader: e.readers[st.Name].Reader, PlainDeclined: e.readers[st.Name].PlainDeclined}
 		e.res.Steps = append(e.res.Steps, rep)
-		if e.streamed[st.Name] != nil {
-			e.progress(" streamed into its reader\n")
+		if k.progressDone != nil {
+			e.progress("%s", k.progressDone(e, st.Name, rows, rep.Seconds))
 		} else {
 			e.progress(" %d rows in %.2fs\n", rows, rep.Seconds)
 		}
@@ -397,7 +389,7 @@ func (e *execution) execute(ctx context.Context) error {
 // reads them.
 func (e *execution) releaseInputs(ctx context.Context, step string, done map[string]bool) error {
 	for _, in := range e.v.Graph.Deps(step) {
-		if e.s.StepKind(in) == KindSegmentation {
+		if kindOf(e.s, in).kept {
 			continue
 		}
 		finished := true

@@ -31,7 +31,7 @@ func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectL
 		}
 	}
 	readers := e.v.Graph.Dependents(name)
-	if len(readers) != 1 || e.s.StepKind(readers[0]) != KindFeature {
+	if len(readers) != 1 || kindOf(e.s, readers[0]) != featureKind {
 		return false
 	}
 	// A table has a rowid, a view over files has none; validation binds features against tables.
