@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -104,26 +105,39 @@ func (s *Spec) StorePath() string {
 	return s.Path(s.Store)
 }
 
-// StepKind tells what a name refers to: "source", "feature", "segmentation", or "" if nothing.
+// StepMap is one of the spec's maps of named steps, which share one namespace of workspace tables: the
+// kind its steps are, the spec's key for it, and its names in file order. A new kind of step with a map
+// in the spec is one more entry here (and its value in runner's step-kind registry).
+type StepMap struct {
+	Kind  string
+	Key   string
+	Names func(*Spec) []string
+}
+
+// StepMaps are the spec's step maps, in the order their steps are listed.
+var StepMaps = []StepMap{
+	{"source", "sources", func(s *Spec) []string { return s.Sources.Keys() }},
+	{"feature", "features", func(s *Spec) []string { return s.Features.Keys() }},
+	{"segmentation", "segmentations", func(s *Spec) []string { return s.Segmentations.Keys() }},
+}
+
+// StepKind tells what a name refers to: the Kind of the StepMap holding it, or "" if nothing.
 func (s *Spec) StepKind(name string) string {
-	if _, ok := s.Sources.Get(name); ok {
-		return "source"
-	}
-	if _, ok := s.Features.Get(name); ok {
-		return "feature"
-	}
-	if _, ok := s.Segmentations.Get(name); ok {
-		return "segmentation"
+	for _, m := range StepMaps {
+		if slices.Contains(m.Names(s), name) {
+			return m.Kind
+		}
 	}
 	return ""
 }
 
-// StepNames lists every source, feature and segmentation name in file order, sources first.
+// StepNames lists every step's name in file order, map by map (sources first).
 func (s *Spec) StepNames() []string {
 	var names []string
-	names = append(names, s.Sources.Keys()...)
-	names = append(names, s.Features.Keys()...)
-	return append(names, s.Segmentations.Keys()...)
+	for _, m := range StepMaps {
+		names = append(names, m.Names(s)...)
+	}
+	return names
 }
 
 // StepPointer is the JSON pointer of a step by kind and name.
