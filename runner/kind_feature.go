@@ -105,3 +105,12 @@ func (c *validator) connectFeatures(g *Graph, inputs map[string][]string) error 
 	}
 	return nil
 }
+
+// featureSQL is the SQL the plan holds for feature name.
+func (p *Plan) featureSQL(name string) (spec.SQLText, error) {
+	st := p.step(name)
+	if st == nil || st.Kind != KindFeature {
+		return spec.SQLText{}, fmt.Errorf("the plan holds no SQL for feature %q", name)
+	}
+	return st.SQL, nil
+}

@@ -59,15 +59,6 @@ func (p *Plan) step(name string) *Step {
 	return nil
 }
 
-// featureSQL is the SQL the plan holds for feature name.
-func (p *Plan) featureSQL(name string) (spec.SQLText, error) {
-	st := p.step(name)
-	if st == nil || st.Kind != KindFeature {
-		return spec.SQLText{}, fmt.Errorf("the plan holds no SQL for feature %q", name)
-	}
-	return st.SQL, nil
-}
-
 // specHash identifies the spec a version was computed from: the spec file and every .sql file it uses,
 // each file's path (as written in the spec) then its content.
 func specHash(s *spec.Spec) string {

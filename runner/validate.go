@@ -230,10 +230,10 @@ func (c *validator) buildGraph() error {
 	}
 	for _, cycle := range g.Cycles() {
 		first := cycle[0]
-		c.errorAtKey(spec.StepPointer(c.s.StepKind(first), first), "dag.cycle",
+		c.errorAtKey(spec.StepPointer(c.kindOf(first).name, first), "dag.cycle",
 			fmt.Sprintf("cycle: %s; a step cannot read its own output, directly or through others", FormatCycle(cycle)), "")
 		for _, n := range cycle {
-			c.s.MarkBroken(spec.StepPointer(c.s.StepKind(n), n))
+			c.s.MarkBroken(spec.StepPointer(c.kindOf(n).name, n))
 		}
 	}
 	c.v.Plan = c.plan(inputs)
