@@ -166,3 +166,33 @@ func TestClusterReportPrintsEveryRule(t *testing.T) {
 		}
 	}
 }
+
+// A data test of severity warn lets the run publish; its warning is kept with the run, where `runs --format
+// json` shows it, not only printed by the run that met it.
+func TestWarningsAreKeptWithTheRun(t *testing.T) {
+	_, spec, _ := pipelineDir(t)
+	src, err := os.ReadFile(spec)
+	if err != nil || !strings.Contains(string(src), "- unique: customer_id") {
+		t.Fatalf("the starter spec changed (%v)", err)
+	}
+	warned := strings.Replace(string(src), "- unique: customer_id", "- {unique: frequency, severity: warn}", 1)
+	if err := os.WriteFile(spec, []byte(warned), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "run", spec, "--as-of", "2024-06-30"); code != ExitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code := run(t, "runs", spec, "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("runs: exit %d: %s", code, stderr)
+	}
+	var runs []struct {
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &runs); err != nil || len(runs) != 1 {
+		t.Fatalf("runs --format json: %v\n%s", err, stdout)
+	}
+	if len(runs[0].Warnings) != 1 || !strings.Contains(runs[0].Warnings[0], "frequency") {
+		t.Errorf("stored warnings %q, want the unique: frequency test's", runs[0].Warnings)
+	}
+}

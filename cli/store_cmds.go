@@ -384,15 +384,17 @@ func (e *env) writeCSV(rows [][]string) int {
 // store keeps as JSON text are objects, not strings holding JSON.
 type runJSON struct {
 	store.Run
-	Vars    json.RawMessage `json:"vars"`
-	Sources json.RawMessage `json:"sources"`
-	Steps   json.RawMessage `json:"steps"`
+	Vars     json.RawMessage `json:"vars"`
+	Sources  json.RawMessage `json:"sources"`
+	Steps    json.RawMessage `json:"steps"`
+	Warnings json.RawMessage `json:"warnings"`
 }
 
 func runsJSON(runs []store.Run) []runJSON {
 	out := []runJSON{}
 	for _, r := range runs {
-		out = append(out, runJSON{Run: r, Vars: rawJSON(r.Vars, "{}"), Sources: rawJSON(r.Sources, "[]"), Steps: rawJSON(r.Steps, "[]")})
+		out = append(out, runJSON{Run: r, Vars: rawJSON(r.Vars, "{}"), Sources: rawJSON(r.Sources, "[]"), Steps: rawJSON(r.Steps, "[]"),
+			Warnings: rawJSON(r.Warnings, "[]")})
 	}
 	return out
 }

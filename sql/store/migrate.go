@@ -13,6 +13,7 @@ import (
 var migrations = []func(*Store, context.Context) error{
 	(*Store).migrate1to2,
 	(*Store).migrate2to3,
+	(*Store).migrate3to4,
 }
 
 // migrate prepares a store for writing, in one transaction: a new store gets the current schema, an older
@@ -42,9 +43,11 @@ func (s *Store) checkVersion(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store %s is not a segrun store: %w", s.Path, err)
 	}
-	if n, err := strconv.Atoi(v); err != nil || n < 1 || n > SchemaVersion {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > SchemaVersion {
 		return fmt.Errorf("store %s has schema version %s; this segrun reads versions 1 to %d", s.Path, v, SchemaVersion)
 	}
+	s.version = n
 	return nil
 }
 

@@ -24,7 +24,9 @@ type RunRecord struct {
 	Vars          Vars
 	Sources       []SourceFingerprint
 	Steps         []StepTiming
-	StartedAt     time.Time
+	// Warnings are what the run warned about and went on.
+	Warnings  []string
+	StartedAt time.Time
 	// Entity and EntityType describe the entity column, recorded on the first run so exports can restore
 	// the type memberships are stored as text.
 	Entity, EntityType string
@@ -76,7 +78,11 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 			return nil, err
 		}
 	}
-	texts, err := jsonTexts(rec.Vars, rec.Sources, rec.Steps)
+	warnings := rec.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
+	texts, err := jsonTexts(rec.Vars, rec.Sources, rec.Steps, warnings)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +90,10 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 	if rec.Key != "" {
 		key = rec.Key
 	}
-	if err := s.db.Exec(ctx, `INSERT INTO segrun_store.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
-		rec.ID, rec.Pipeline, StatusPublished, rec.AsOf, key, rec.SpecHash, rec.SegrunVersion, texts[0], texts[1], texts[2], rec.StartedAt, time.Now().UTC()); err != nil {
+	if err := s.db.Exec(ctx, `INSERT INTO segrun_store.runs (run_id, pipeline, status, as_of, run_key, spec_hash,
+		segrun_version, vars, sources, steps, started_at, published_at, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rec.ID, rec.Pipeline, StatusPublished, rec.AsOf, key, rec.SpecHash, rec.SegrunVersion, texts[0], texts[1], texts[2], rec.StartedAt,
+		time.Now().UTC(), texts[3]); err != nil {
 		return nil, err
 	}
 	for i, v := range versions {

@@ -20,6 +20,8 @@ type Run struct {
 	StartedAt     time.Time `json:"started_at"`
 	PublishedAt   time.Time `json:"published_at"`
 	ReplacedBy    *int64    `json:"replaced_by,omitempty"`
+	// Warnings are what the run warned about and went on (a data test of severity warn); "[]" when none.
+	Warnings string `json:"warnings"`
 }
 
 // Run statuses.
@@ -30,33 +32,42 @@ const (
 	StatusRolledBack = "rolled back"
 )
 
-const runColumns = `run_id, pipeline, status, as_of, coalesce(run_key, ''), spec_hash, segrun_version,
-	coalesce(vars::VARCHAR, '{}'), coalesce(sources::VARCHAR, '[]'), coalesce(steps::VARCHAR, '[]'), started_at, published_at, replaced_by`
+// runColumns are the run history's columns in Run's order; a store opened read-only at schema version 3 or
+// earlier has no warnings column, and its runs read as having none.
+func (s *Store) runColumns() string {
+	warnings := "coalesce(warnings::VARCHAR, '[]')"
+	if s.version < 4 {
+		warnings = "'[]'"
+	}
+	return `run_id, pipeline, status, as_of, coalesce(run_key, ''), spec_hash, segrun_version,
+	coalesce(vars::VARCHAR, '{}'), coalesce(sources::VARCHAR, '[]'), coalesce(steps::VARCHAR, '[]'), started_at, published_at,
+	replaced_by, ` + warnings
+}
 
 // Runs lists the run history, oldest first.
 func (s *Store) Runs(ctx context.Context) ([]Run, error) {
-	return s.queryRuns(ctx, "SELECT "+runColumns+" FROM segrun_store.runs ORDER BY run_id")
+	return s.queryRuns(ctx, "SELECT "+s.runColumns()+" FROM segrun_store.runs ORDER BY run_id")
 }
 
 // LatestRun is the latest published version, or nil.
 func (s *Store) LatestRun(ctx context.Context) (*Run, error) {
-	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = ? ORDER BY run_id DESC LIMIT 1", StatusPublished)
+	return s.oneRun(ctx, "SELECT "+s.runColumns()+" FROM segrun_store.runs WHERE status = ? ORDER BY run_id DESC LIMIT 1", StatusPublished)
 }
 
 // RunByID returns a run by id, or nil.
 func (s *Store) RunByID(ctx context.Context, id int64) (*Run, error) {
-	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE run_id = ?", id)
+	return s.oneRun(ctx, "SELECT "+s.runColumns()+" FROM segrun_store.runs WHERE run_id = ?", id)
 }
 
 // RunByKey returns the published run with a run key, or nil.
 func (s *Store) RunByKey(ctx context.Context, key string) (*Run, error) {
-	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE run_key = ? AND status = ?", key, StatusPublished)
+	return s.oneRun(ctx, "SELECT "+s.runColumns()+" FROM segrun_store.runs WHERE run_key = ? AND status = ?", key, StatusPublished)
 }
 
 // PublishedBefore is the latest published run before run id, or nil: the version a replacement of id
 // compares against.
 func (s *Store) PublishedBefore(ctx context.Context, id int64) (*Run, error) {
-	return s.oneRun(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = ? AND run_id < ? ORDER BY run_id DESC LIMIT 1", StatusPublished, id)
+	return s.oneRun(ctx, "SELECT "+s.runColumns()+" FROM segrun_store.runs WHERE status = ? AND run_id < ? ORDER BY run_id DESC LIMIT 1", StatusPublished, id)
 }
 
 func (s *Store) oneRun(ctx context.Context, q string, args ...any) (*Run, error) {
@@ -77,7 +88,7 @@ func (s *Store) queryRuns(ctx context.Context, q string, args ...any) ([]Run, er
 	for rows.Next() {
 		var r Run
 		if err := rows.Scan(&r.ID, &r.Pipeline, &r.Status, &r.AsOf, &r.Key, &r.SpecHash, &r.SegrunVersion, &r.Vars,
-			&r.Sources, &r.Steps, &r.StartedAt, &r.PublishedAt, &r.ReplacedBy); err != nil {
+			&r.Sources, &r.Steps, &r.StartedAt, &r.PublishedAt, &r.ReplacedBy, &r.Warnings); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

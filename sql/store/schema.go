@@ -25,7 +25,8 @@ var storeDDL = []string{
 		steps JSON,
 		started_at TIMESTAMP NOT NULL,
 		published_at TIMESTAMP NOT NULL,
-		replaced_by BIGINT)`,
+		replaced_by BIGINT,
+		warnings JSON)`,
 	`CREATE TABLE IF NOT EXISTS segrun_store.segmentation_versions (
 		run_id BIGINT NOT NULL,
 		segmentation VARCHAR NOT NULL,

@@ -35,7 +35,7 @@ func (s *Store) undo(ctx context.Context, run int64, status string, by int64) er
 // transaction: the store is then as it was before them, version to being the latest, and the next run
 // compares with it. The rolled-back runs stay in runs, as rolled back. It returns them, latest first.
 func (s *Store) RollBack(ctx context.Context, to int64) (rolled []Run, err error) {
-	rolled, err = s.queryRuns(ctx, "SELECT "+runColumns+" FROM segrun_store.runs WHERE status = ? AND run_id > ? ORDER BY run_id DESC",
+	rolled, err = s.queryRuns(ctx, "SELECT "+s.runColumns()+" FROM segrun_store.runs WHERE status = ? AND run_id > ? ORDER BY run_id DESC",
 		StatusPublished, to)
 	if err != nil || len(rolled) == 0 {
 		return nil, err
