@@ -36,9 +36,6 @@ func TestChooseKMatchesScikitLearnWithKMeans(t *testing.T) {
 	for _, by := range []string{"silhouette", "calinski_harabasz", "davies_bouldin"} {
 		t.Run(by, func(t *testing.T) {
 			best, scores, err := ChooseK(X, KRange{Min: 2, Max: 7, By: by}, spec, EvalOptions{})
-			if err != nil && strings.Contains(err.Error(), "not implemented") {
-				t.Skip("kmeans not implemented yet")
-			}
 			if err != nil {
 				t.Fatal(err)
 			}

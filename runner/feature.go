@@ -11,7 +11,7 @@ import (
 
 // runFeature materialises a feature's SELECT as a workspace table and runs its tests.
 func (e *execution) runFeature(ctx context.Context, name string) (int64, error) {
-	text, err := e.s.FeatureSQL(name)
+	text, err := e.v.Plan.featureSQL(name)
 	if err != nil {
 		return 0, err
 	}

@@ -18,15 +18,36 @@ func (e *execution) plainReader(r *sourceRead, read SourceRead) *sql.PlainCSV {
 	}
 	p, why := sql.PlainCSVFor(r.Files, read.Options)
 	if p == nil {
-		e.log.Debug("DuckDB reads the source", "source", r.Name, "because", why)
+		e.plainDeclined(r.Name, why)
 	}
 	return p
+}
+
+// plainDeclined records (StepReport.PlainDeclined) and logs why DuckDB's reader reads source.
+func (e *execution) plainDeclined(source, why string) {
+	e.log.Debug("DuckDB reads the source", "source", source, "because", why)
+	e.noteReader(source, func(r *StepReport) { r.Reader, r.PlainDeclined = "", why })
+}
+
+// noteReader records which reader read source, in its step report and for a report not made yet.
+func (e *execution) noteReader(source string, set func(*StepReport)) {
+	if e.readers == nil {
+		e.readers = map[string]StepReport{}
+	}
+	r := e.readers[source]
+	set(&r)
+	e.readers[source] = r
+	for i := range e.res.Steps {
+		if e.res.Steps[i].Kind == KindSource && e.res.Steps[i].Step == source {
+			set(&e.res.Steps[i])
+		}
+	}
 }
 
 // usable checks that query reads the plain view the one way its stream can be read, and logs why not.
 func (e *execution) usable(ctx context.Context, v *sql.PlainView, source, query string) bool {
 	if !v.Usable(ctx, e.db, query) {
-		e.log.Debug("DuckDB reads the source", "source", source, "because", "the plan is not a single scan of every column")
+		e.plainDeclined(source, "the plan is not a single scan of every column")
 		return false
 	}
 	return true
@@ -40,7 +61,8 @@ func (e *execution) read(ctx context.Context, v *sql.PlainView, source string, s
 		return false, err
 	}
 	if !ok {
-		e.log.Debug("DuckDB reads the source", "source", source, "because", why, "not_plain", notPlain)
+		e.log.Debug("the plain reader stopped", "source", source, "not_plain", notPlain)
+		e.plainDeclined(source, why)
 	}
 	return ok, nil
 }
@@ -92,6 +114,7 @@ func (e *execution) runPlain(ctx context.Context, feature, query string, r *sour
 		return true, err
 	}
 	e.setSourceRows(r.Name, rows, feature)
+	e.noteReader(r.Name, func(rep *StepReport) { rep.Reader = ReaderPlain })
 	e.log.Debug("streamed source read", "source", r.Name, "feature", feature, "rows", rows, "reader", "plain")
 	return true, nil
 }
@@ -121,6 +144,7 @@ func (e *execution) loadPlain(ctx context.Context, r *sourceRead, p *sql.PlainCS
 		}
 		return false, err
 	}
+	e.noteReader(r.Name, func(rep *StepReport) { rep.Reader = ReaderPlain })
 	e.log.Debug("source loaded", "source", r.Name, "rows", v.Rows(), "reader", "plain")
 	return true, nil
 }

@@ -1,11 +1,16 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/segrun/segrun/spec"
 )
 
 // Step kinds.
@@ -28,6 +33,9 @@ type Step struct {
 	Outputs []string `json:"outputs"`
 	// Pointer locates the step in the spec.
 	Pointer string `json:"-"`
+	// SQL is a feature's SQL as validated, read once from the spec or its sql_file: the text the run
+	// executes and the spec hash covers.
+	SQL spec.SQLText `json:"-"`
 	// node is the step's name in the graph; exports are "export:<path>".
 	node string
 }
@@ -36,6 +44,35 @@ type Step struct {
 type Plan struct {
 	Pipeline string `json:"pipeline"`
 	Steps    []Step `json:"steps"`
+	// SpecHash identifies what the run executes: the spec file's bytes and the text of every sql_file
+	// as read for validation (Step.SQL), never a later read.
+	SpecHash string `json:"-"`
+}
+
+// step returns the plan's step named name, or nil.
+func (p *Plan) step(name string) *Step {
+	for i := range p.Steps {
+		if p.Steps[i].node == name {
+			return &p.Steps[i]
+		}
+	}
+	return nil
+}
+
+// specHash identifies the spec a version was computed from: the spec file and every .sql file it uses,
+// each file's path (as written in the spec) then its content.
+func specHash(s *spec.Spec) string {
+	h := sha256.New()
+	h.Write(s.Doc.Src)
+	for _, f := range s.Features {
+		if f.Value.SQLFile != "" {
+			if text, err := s.FeatureSQL(f.Key); err == nil {
+				h.Write([]byte(filepath.ToSlash(f.Value.SQLFile)))
+				h.Write([]byte(text.SQL))
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // PlanFormats lists the output formats of `segrun plan`.
@@ -75,16 +112,14 @@ func orDash(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-var dotShapes = map[string]string{KindSource: "cylinder", KindFeature: "box", KindSegmentation: "hexagon", KindExport: "note"}
-
 func (p *Plan) writeDot(w io.Writer) error {
 	fmt.Fprintf(w, "digraph %q {\n  rankdir=LR;\n", p.Pipeline)
 	for _, s := range p.Steps {
-		fmt.Fprintf(w, "  %q [shape=%s, label=%q];\n", s.node, dotShapes[s.Kind], s.Name+"\n"+s.Method)
+		fmt.Fprintf(w, "  %q [shape=%s, label=%q];\n", s.node, kindNamed(s.Kind).dotShape, s.Name+"\n"+s.Method)
 	}
 	for _, s := range p.Steps {
 		for _, in := range s.Inputs {
-			if s.Kind == KindSource {
+			if kindNamed(s.Kind).filesIn {
 				continue
 			}
 			fmt.Fprintf(w, "  %q -> %q;\n", in, s.node)
@@ -99,19 +134,11 @@ func (p *Plan) writeMermaid(w io.Writer) error {
 	ids := map[string]string{}
 	for i, s := range p.Steps {
 		ids[s.node] = fmt.Sprintf("s%d", i+1)
-		open, closeB := "[", "]"
-		switch s.Kind {
-		case KindSource:
-			open, closeB = "[(", ")]"
-		case KindSegmentation:
-			open, closeB = "{{", "}}"
-		case KindExport:
-			open, closeB = "[/", "/]"
-		}
+		open, closeB := kindNamed(s.Kind).mermaid[0], kindNamed(s.Kind).mermaid[1]
 		fmt.Fprintf(w, "  %s%s\"%s<br/>%s\"%s\n", ids[s.node], open, mermaidText(s.Name), s.Method, closeB)
 	}
 	for _, s := range p.Steps {
-		if s.Kind == KindSource {
+		if kindNamed(s.Kind).filesIn {
 			continue
 		}
 		for _, in := range s.Inputs {

@@ -71,7 +71,7 @@ func (e *execution) publish(ctx context.Context) error {
 	}
 	slices.SortStableFunc(e.fingerprints, func(a, b SourceFingerprint) int { return cmp.Compare(order[a.Source], order[b.Source]) })
 	rec := store.RunRecord{
-		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: specHash(e.s), SegrunVersion: e.o.Version,
+		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: e.v.Plan.SpecHash, SegrunVersion: e.o.Version,
 		Vars: vars, Sources: storedFingerprints(e.fingerprints), Steps: storedSteps(e.res.Steps), Warnings: e.res.Warnings, StartedAt: time.Now().UTC(),
 		Entity: e.s.Entity, EntityType: entityType,
 	}

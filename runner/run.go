@@ -2,14 +2,11 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -102,7 +99,16 @@ type StepReport struct {
 	// ReadBy names the feature that read a streamed source straight from its files; the source's parsing
 	// time is then part of that feature's seconds.
 	ReadBy string `json:"read_by,omitempty"`
+	// Reader is the CSV reader that parsed a source's files: ReaderPlain (segrun's own, plaincsv.go) or
+	// "" (DuckDB's); PlainDeclined says why the plain reader, tried, gave the files to DuckDB's. Neither is
+	// serialised (the JSON result and the stored run stay as they are): they say which path ran, for tests
+	// and debugging, without reading the log.
+	Reader        string `json:"-"`
+	PlainDeclined string `json:"-"`
 }
+
+// ReaderPlain is StepReport.Reader for a source segrun's plain CSV reader parsed.
+const ReaderPlain = "plain"
 
 // ErrInvalidSpec is returned (with Result.Validation) when the spec does not validate.
 var ErrInvalidSpec = errors.New("the spec is invalid")
@@ -128,6 +134,8 @@ type execution struct {
 	views    map[string]bool
 	// entities counts the entities of each segmentation input that checkEntities has passed.
 	entities map[string]int64
+	// readers holds, per source, which CSV reader parsed it and why the plain one gave way (StepReport).
+	readers map[string]StepReport
 	// lacking are the exports a version already published under the run key lacks (a failed or
 	// interrupted export): the rerun writes them.
 	lacking []spec.Export
@@ -149,6 +157,23 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 		return nil, err
 	}
 	phase("validate", start)
+	return execute(ctx, v, o, start)
+}
+
+// Execute runs a validated plan and publishes its versions, as Run does after validating. It reads none
+// of the spec's files again: every SQL text, source read, column type and var is the Validation's (which
+// must have been made with the AsOf and Vars of o), and the version records the Plan's spec hash.
+func Execute(ctx context.Context, v *Validation, o RunOptions) (*Result, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return execute(ctx, v, o, time.Now())
+}
+
+func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) (*Result, error) {
+	phase := func(name string, since time.Time) {
+		o.Log.Debug("phase done", "phase", name, "seconds", time.Since(since).Seconds())
+	}
 	res := &Result{AsOf: o.AsOf, RunKey: o.RunKey, Validation: v}
 	if !v.Valid() {
 		return res, ErrInvalidSpec
@@ -325,21 +350,13 @@ func (e *execution) execute(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if st.Kind == KindExport {
-			continue
+		k := kindNamed(st.Kind)
+		if k.run == nil {
+			continue // exports run after publishing
 		}
 		start := time.Now()
 		e.progress("[%d/%d] %s %s ...", i+1, total, st.Kind, st.Name)
-		var rows int64
-		var err error
-		switch st.Kind {
-		case KindSource:
-			rows, err = e.loadSource(ctx, st.Name)
-		case KindFeature:
-			rows, err = e.runFeature(ctx, st.Name)
-		case KindSegmentation:
-			rows, err = e.runSegmentation(ctx, st.Name)
-		}
+		rows, err := k.run(e, ctx, st.Name)
 		if err != nil {
 			return err
 		}
@@ -354,10 +371,11 @@ func (e *execution) execute(ctx context.Context) error {
 		if err := e.db.ReleaseMemory(ctx); err != nil {
 			e.log.Debug("memory not released", "step", st.Name, "error", err)
 		}
-		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds()}
+		rep := StepReport{Step: st.Name, Kind: st.Kind, Rows: rows, Seconds: time.Since(start).Seconds(),
+			Reader: e.readers[st.Name].Reader, PlainDeclined: e.readers[st.Name].PlainDeclined}
 		e.res.Steps = append(e.res.Steps, rep)
-		if e.streamed[st.Name] != nil {
-			e.progress(" streamed into its reader\n")
+		if k.progressDone != nil {
+			e.progress("%s", k.progressDone(e, st.Name, rows, rep.Seconds))
 		} else {
 			e.progress(" %d rows in %.2fs\n", rows, rep.Seconds)
 		}
@@ -371,7 +389,7 @@ func (e *execution) execute(ctx context.Context) error {
 // reads them.
 func (e *execution) releaseInputs(ctx context.Context, step string, done map[string]bool) error {
 	for _, in := range e.v.Graph.Deps(step) {
-		if e.s.StepKind(in) == KindSegmentation {
+		if kindOf(e.s, in).kept {
 			continue
 		}
 		finished := true
@@ -400,21 +418,6 @@ func (e *execution) progress(format string, args ...any) {
 
 func (e *execution) warn(format string, args ...any) {
 	e.res.Warnings = append(e.res.Warnings, fmt.Sprintf(format, args...))
-}
-
-// specHash identifies the spec a version was computed from: the spec file and every .sql file it uses.
-func specHash(s *spec.Spec) string {
-	h := sha256.New()
-	h.Write(s.Doc.Src)
-	for _, f := range s.Features {
-		if f.Value.SQLFile != "" {
-			if b, err := os.ReadFile(s.Path(f.Value.SQLFile)); err == nil {
-				h.Write([]byte(filepath.ToSlash(f.Value.SQLFile)))
-				h.Write(b)
-			}
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 func workers(threads int) int {

@@ -206,7 +206,7 @@ func loadThroughSegrun(t *testing.T, specPath string, duckdbCSV bool) (string, b
 	if _, err := e.loadSource(ctx, "src"); err != nil {
 		t.Fatalf("loading: %v", err)
 	}
-	return tableContents(t, db, "SELECT * FROM src"), strings.Contains(log.String(), "reader=plain")
+	return tableContents(t, db, "SELECT * FROM src"), e.readers["src"].Reader == ReaderPlain
 }
 
 // tableContents writes a query's columns (name and type) and its rows, in order, as text.

@@ -31,11 +31,11 @@ func (e *execution) streams(name string, r *sourceRead, read SourceRead, selectL
 		}
 	}
 	readers := e.v.Graph.Dependents(name)
-	if len(readers) != 1 || e.s.StepKind(readers[0]) != KindFeature {
+	if len(readers) != 1 || kindOf(e.s, readers[0]) != featureKind {
 		return false
 	}
 	// A table has a rowid, a view over files has none; validation binds features against tables.
-	if text, err := e.s.FeatureSQL(readers[0]); err != nil || readsRowID.MatchString(text.SQL) {
+	if text, err := e.v.Plan.featureSQL(readers[0]); err != nil || readsRowID.MatchString(text.SQL) {
 		return false
 	}
 	for _, f := range e.s.Features {

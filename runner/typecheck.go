@@ -17,40 +17,31 @@ import (
 // typeStep derives a step's output columns, creating an empty table of them so that the steps reading it
 // can be bound in turn. A step whose inputs are unknown is skipped, and the reason recorded.
 func (c *validator) typeStep(name string) error {
-	kind := c.s.StepKind(name)
-	if kind == "" {
+	k := c.kindOf(name)
+	if k.columns == nil {
 		return nil // an export: nothing to type
 	}
-	path := spec.StepPointer(kind, name)
-	if c.stepBroken(kind, path) {
-		c.unknown[name] = fmt.Sprintf("%s %s has errors", kind, name)
+	path := spec.StepPointer(k.name, name)
+	if k.broken(c.s, path) {
+		c.unknown[name] = fmt.Sprintf("%s %s has errors", k.name, name)
 		return nil
 	}
 	for _, dep := range c.v.Graph.Deps(name) {
 		if reason, ok := c.unknown[dep]; ok {
 			c.unknown[name] = reason
 			if !strings.HasSuffix(reason, "has errors") {
-				c.skip("%s %s: not type-checked, because %s", kind, name, reason)
+				c.skip("%s %s: not type-checked, because %s", k.name, name, reason)
 			}
 			return nil
 		}
 	}
-	var cols []sql.Column
-	var err error
-	switch kind {
-	case KindSource:
-		cols, err = c.typeSource(name, path)
-	case KindFeature:
-		cols, err = c.typeFeature(name, path)
-	case KindSegmentation:
-		cols, err = c.typeSegmentation(name, path)
-	}
+	cols, err := k.columns(c, name, path)
 	if err != nil {
 		return err
 	}
 	if cols == nil {
 		if _, ok := c.unknown[name]; !ok {
-			c.unknown[name] = fmt.Sprintf("%s %s has errors", kind, name)
+			c.unknown[name] = fmt.Sprintf("%s %s has errors", k.name, name)
 		}
 		return nil
 	}
@@ -58,30 +49,10 @@ func (c *validator) typeStep(name string) error {
 	if err := c.db.CreateEmpty(c.ctx, name, cols); err != nil {
 		return fmt.Errorf("creating stand-in table for %s: %w", name, err)
 	}
-	if kind == KindFeature {
-		f, _ := c.s.Features.Get(name)
-		for i, t := range f.Tests {
-			c.typeTest(name, fmt.Sprintf("%s/tests/%d", path, i), t, cols)
-		}
+	if k.typed != nil {
+		k.typed(c, name, path, cols)
 	}
 	return nil
-}
-
-// stepBroken says whether a step has shape errors that make typing it meaningless. For segmentations a
-// broken rule is skipped on its own, so the other rules are still checked.
-func (c *validator) stepBroken(kind, path string) bool {
-	if kind != KindSegmentation {
-		return c.s.BrokenWithin(path)
-	}
-	if c.s.IsBroken(path) {
-		return true
-	}
-	for _, part := range []string{"/from", "/cluster", "/rfm", "/else", "/multi"} {
-		if c.s.BrokenWithin(path + part) {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *validator) typeSource(name, path string) ([]sql.Column, error) {

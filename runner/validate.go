@@ -142,10 +142,10 @@ func (c *validator) reservedWords() error {
 	if err != nil {
 		return err
 	}
-	for _, kind := range []string{KindSource, KindFeature, KindSegmentation} {
-		for _, name := range c.stepNames(kind) {
+	for _, k := range tableKinds() {
+		for _, name := range k.steps(c.s) {
 			if kw[name] {
-				c.errorAtKey(spec.StepPointer(kind, name), "name.reserved",
+				c.errorAtKey(spec.StepPointer(k.name, name), "name.reserved",
 					fmt.Sprintf("%q is a reserved word in SQL; pick another name (for example %s_)", name, name), "")
 			}
 		}
@@ -153,16 +153,22 @@ func (c *validator) reservedWords() error {
 	return nil
 }
 
-func (c *validator) stepNames(kind string) []string {
-	switch kind {
-	case KindSource:
-		return c.s.Sources.Keys()
-	case KindFeature:
-		return c.s.Features.Keys()
-	case KindSegmentation:
-		return c.s.Segmentations.Keys()
+// kindOf returns the kind of the step or graph node called name: a table kind that lists it, or the
+// kind whose nodes are not tables (exports).
+func (c *validator) kindOf(name string) *stepKind {
+	return kindOf(c.s, name)
+}
+
+func kindOf(s *spec.Spec, name string) *stepKind {
+	var other *stepKind
+	for _, k := range stepKinds {
+		if k.steps == nil {
+			other = k
+		} else if slices.Contains(k.steps(s), name) {
+			return k
+		}
 	}
-	return nil
+	return other
 }
 
 // vars types the vars and sets them as DuckDB variables, so SQL reading getvariable() binds with the types
@@ -211,134 +217,40 @@ var nondeterministic = map[string]string{
 func (c *validator) buildGraph() error {
 	g := NewGraph()
 	c.v.Graph = g
-	for _, name := range c.s.StepNames() {
-		g.Add(name)
+	for _, k := range tableKinds() {
+		for _, name := range k.steps(c.s) {
+			g.Add(name)
+		}
 	}
 	inputs := map[string][]string{}
-	for _, e := range c.s.Features {
-		base := spec.StepPointer(KindFeature, e.Key)
-		if c.s.IsBroken(base) {
-			continue
+	for _, k := range stepKinds {
+		if err := k.connect(c, g, inputs); err != nil {
+			return err
 		}
-		text, err := c.s.FeatureSQL(e.Key)
-		if err != nil {
-			continue // reported by the spec checks
-		}
-		a, err := c.db.Analyze(c.ctx, text.SQL)
-		if err != nil {
-			se, ok := err.(*sql.Error)
-			if !ok {
-				return err
-			}
-			c.add(c.sqlDiag(text, se.Line, se.Column, spec.Error, "sql.syntax", "SQL: "+se.Msg, ""))
-			c.s.MarkBroken(base)
-			continue
-		}
-		for _, ref := range a.Tables {
-			if ref.Schema != "" && ref.Schema != "main" {
-				continue // a system table such as information_schema.tables
-			}
-			name := strings.ToLower(ref.Name)
-			line, col := sql.OffsetPosition(text.SQL, ref.Offset)
-			if c.s.StepKind(name) == "" {
-				sugg := spec.Nearest(name, c.s.StepNames())
-				msg := fmt.Sprintf("SQL reads %q, which is not a source, feature or segmentation of this spec", ref.Name)
-				if strings.ContainsAny(ref.Name, "./") {
-					msg += "; declare files as a source rather than reading them from SQL"
-				}
-				if sugg != "" {
-					msg += fmt.Sprintf("; did you mean %q?", sugg)
-				}
-				c.add(c.sqlDiag(text, line, col, spec.Error, "ref.unknown", msg, sugg))
-				c.s.MarkBroken(base) // binding it would only report the same table again
-				continue
-			}
-			g.Connect(name, e.Key)
-			if !slices.Contains(inputs[e.Key], name) {
-				inputs[e.Key] = append(inputs[e.Key], name)
-			}
-		}
-		for _, fn := range a.TableFunctions {
-			if strings.HasPrefix(fn.Name, "read_") || fn.Name == "parquet_scan" {
-				line, col := sql.OffsetPosition(text.SQL, fn.Offset)
-				c.add(c.sqlDiag(text, line, col, spec.Warning, "sql.reads_files",
-					fmt.Sprintf("SQL reads files with %s(); declare them as a source so their columns are checked and their fingerprint recorded", fn.Name), ""))
-			}
-		}
-		for _, fn := range a.Functions {
-			if alt, ok := nondeterministic[fn.Name]; ok {
-				line, col := sql.OffsetPosition(text.SQL, fn.Offset)
-				c.add(c.sqlDiag(text, line, col, spec.Warning, "sql.nondeterministic",
-					fmt.Sprintf("%s() makes results depend on when the pipeline runs; use %s so runs reproduce", fn.Name, alt), ""))
-			}
-		}
-		for _, t := range e.Value.Tests {
-			if t.Kind == "relationships" && c.s.StepKind(t.To) != "" {
-				g.Connect(t.To, e.Key)
-			}
-		}
-	}
-	for _, e := range c.s.Segmentations {
-		if c.s.StepKind(e.Value.From) != "" {
-			g.Connect(e.Value.From, e.Key)
-			inputs[e.Key] = []string{e.Value.From}
-		}
-	}
-	for i, ex := range c.s.Exports {
-		node := exportNode(ex.Path)
-		g.Add(node)
-		if c.s.StepKind(ex.Segmentation) == KindSegmentation {
-			g.Connect(ex.Segmentation, node)
-		}
-		_ = i
 	}
 	for _, cycle := range g.Cycles() {
 		first := cycle[0]
-		c.errorAtKey(spec.StepPointer(c.s.StepKind(first), first), "dag.cycle",
+		c.errorAtKey(spec.StepPointer(c.kindOf(first).name, first), "dag.cycle",
 			fmt.Sprintf("cycle: %s; a step cannot read its own output, directly or through others", FormatCycle(cycle)), "")
 		for _, n := range cycle {
-			c.s.MarkBroken(spec.StepPointer(c.s.StepKind(n), n))
+			c.s.MarkBroken(spec.StepPointer(c.kindOf(n).name, n))
 		}
 	}
 	c.v.Plan = c.plan(inputs)
 	return nil
 }
 
-func exportNode(path string) string { return "export:" + path }
-
 func (c *validator) plan(inputs map[string][]string) *Plan {
 	p := &Plan{Pipeline: c.s.Name}
-	exports := map[string]spec.Export{}
-	for _, ex := range c.s.Exports {
-		exports[exportNode(ex.Path)] = ex
-	}
 	for _, node := range c.v.Graph.Order() {
 		st := Step{Name: node, node: node, Outputs: []string{node}}
-		switch kind := c.s.StepKind(node); kind {
-		case KindSource:
-			src, _ := c.s.Sources.Get(node)
-			st.Kind, st.Method, st.Inputs = kind, sourceFormat(src), src.Path
-			st.Pointer = spec.StepPointer(kind, node)
-		case KindFeature:
-			st.Kind, st.Method, st.Inputs = kind, "sql", inputs[node]
-			st.Pointer = spec.StepPointer(kind, node)
-		case KindSegmentation:
-			seg, _ := c.s.Segmentations.Get(node)
-			st.Kind, st.Method, st.Inputs = kind, segmentationMethod(seg), inputs[node]
-			st.Pointer = spec.StepPointer(kind, node)
-		default:
-			ex := exports[node]
-			st.Kind, st.Name, st.Inputs, st.Outputs = KindExport, ex.Path, []string{ex.Segmentation}, []string{ex.Path}
-			st.Method = strings.TrimPrefix(strings.ToLower(extOf(ex.Path)), ".")
-			if ex.Changes {
-				st.Method += " (changes)"
-			}
-		}
+		c.kindOf(node).node(c, &st, inputs)
 		if st.Inputs == nil {
 			st.Inputs = []string{}
 		}
 		p.Steps = append(p.Steps, st)
 	}
+	p.SpecHash = specHash(c.s)
 	return p
 }
 
@@ -372,11 +284,14 @@ func (c *validator) unused() {
 	if len(c.s.Segmentations) == 0 {
 		return
 	}
-	for _, kind := range []string{KindSource, KindFeature} {
-		for _, name := range c.stepNames(kind) {
-			if !used[name] && !c.s.IsBroken(spec.StepPointer(kind, name)) {
-				c.add(c.s.Doc.AtKey(spec.StepPointer(kind, name), spec.Warning, "unused",
-					fmt.Sprintf("%s %q is not read by any segmentation, directly or through features", kind, name), ""))
+	for _, k := range tableKinds() {
+		if !k.unusedWarned {
+			continue
+		}
+		for _, name := range k.steps(c.s) {
+			if !used[name] && !c.s.IsBroken(spec.StepPointer(k.name, name)) {
+				c.add(c.s.Doc.AtKey(spec.StepPointer(k.name, name), spec.Warning, "unused",
+					fmt.Sprintf("%s %q is not read by any segmentation, directly or through features", k.name, name), ""))
 			}
 		}
 	}

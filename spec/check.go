@@ -72,9 +72,9 @@ func (c *checker) names() {
 			first[name] = seen{kind, path}
 		}
 	}
-	visit("source", c.s.Sources.Keys())
-	visit("feature", c.s.Features.Keys())
-	visit("segmentation", c.s.Segmentations.Keys())
+	for _, m := range StepMaps {
+		visit(m.Kind, m.Names(c.s))
+	}
 }
 
 func (c *checker) vars() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -104,26 +105,39 @@ func (s *Spec) StorePath() string {
 	return s.Path(s.Store)
 }
 
-// StepKind tells what a name refers to: "source", "feature", "segmentation", or "" if nothing.
+// StepMap is one of the spec's maps of named steps, which share one namespace of workspace tables: the
+// kind its steps are, the spec's key for it, and its names in file order. A new kind of step with a map
+// in the spec is one more entry here (and its value in runner's step-kind registry).
+type StepMap struct {
+	Kind  string
+	Key   string
+	Names func(*Spec) []string
+}
+
+// StepMaps are the spec's step maps, in the order their steps are listed.
+var StepMaps = []StepMap{
+	{"source", "sources", func(s *Spec) []string { return s.Sources.Keys() }},
+	{"feature", "features", func(s *Spec) []string { return s.Features.Keys() }},
+	{"segmentation", "segmentations", func(s *Spec) []string { return s.Segmentations.Keys() }},
+}
+
+// StepKind tells what a name refers to: the Kind of the StepMap holding it, or "" if nothing.
 func (s *Spec) StepKind(name string) string {
-	if _, ok := s.Sources.Get(name); ok {
-		return "source"
-	}
-	if _, ok := s.Features.Get(name); ok {
-		return "feature"
-	}
-	if _, ok := s.Segmentations.Get(name); ok {
-		return "segmentation"
+	for _, m := range StepMaps {
+		if slices.Contains(m.Names(s), name) {
+			return m.Kind
+		}
 	}
 	return ""
 }
 
-// StepNames lists every source, feature and segmentation name in file order, sources first.
+// StepNames lists every step's name in file order, map by map (sources first).
 func (s *Spec) StepNames() []string {
 	var names []string
-	names = append(names, s.Sources.Keys()...)
-	names = append(names, s.Features.Keys()...)
-	return append(names, s.Segmentations.Keys()...)
+	for _, m := range StepMaps {
+		names = append(names, m.Names(s)...)
+	}
+	return names
 }
 
 // StepPointer is the JSON pointer of a step by kind and name.
@@ -140,7 +154,10 @@ type SQLText struct {
 	Pointer string
 }
 
-// FeatureSQL returns a feature's SQL text, reading sql_file if that is how it is given.
+// FeatureSQL returns a feature's SQL text, reading sql_file if that is how it is given. Each file is read
+// once per Spec, the first time it is asked for (the spec checks, during Load): validation, the plan and
+// the run all see those same bytes, and the spec hash is computed from them, so a file edited while a
+// run is under way cannot make the run execute or record SQL other than the SQL it validated.
 func (s *Spec) FeatureSQL(name string) (SQLText, error) {
 	f, ok := s.Features.Get(name)
 	if !ok {
@@ -151,9 +168,23 @@ func (s *Spec) FeatureSQL(name string) (SQLText, error) {
 		return SQLText{SQL: f.SQL, Pointer: base + "/sql"}, nil
 	}
 	path := s.Path(f.SQLFile)
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return SQLText{File: path, Pointer: base + "/sql_file"}, err
+	if s.sqlFiles == nil {
+		s.sqlFiles = map[string]readFile{}
 	}
-	return SQLText{SQL: string(src), File: path, Pointer: base + "/sql_file"}, nil
+	r, ok := s.sqlFiles[path]
+	if !ok {
+		src, err := os.ReadFile(path)
+		r = readFile{src: string(src), err: err}
+		s.sqlFiles[path] = r
+	}
+	if r.err != nil {
+		return SQLText{File: path, Pointer: base + "/sql_file"}, r.err
+	}
+	return SQLText{SQL: r.src, File: path, Pointer: base + "/sql_file"}, nil
+}
+
+// readFile is a file's content as first read, or why it could not be read.
+type readFile struct {
+	src string
+	err error
 }

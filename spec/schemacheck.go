@@ -300,8 +300,10 @@ func describe(path string) string {
 	if len(toks) == 0 {
 		return "the spec"
 	}
-	kinds := map[string]string{"sources": "source", "features": "feature", "segmentations": "segmentation",
-		"vars": "var"}
+	kinds := map[string]string{"vars": "var"}
+	for _, m := range StepMaps {
+		kinds[m.Key] = m.Kind
+	}
 	if len(toks) >= 2 {
 		if k, ok := kinds[toks[0]]; ok {
 			step := fmt.Sprintf("%s %q", k, toks[1])

@@ -24,6 +24,8 @@ type Spec struct {
 	// Broken holds the pointers of steps whose shape is invalid; later checks skip them rather than pile
 	// consequential errors on top of the real one.
 	Broken map[string]bool `yaml:"-"`
+	// sqlFiles holds each sql_file as first read (FeatureSQL), by resolved path.
+	sqlFiles map[string]readFile
 }
 
 // DefaultStore is the store file used when the spec names none.
