@@ -1,5 +1,7 @@
 package spec
 
+import "gopkg.in/yaml.v3"
+
 // The spec's types mirror schema/pipeline.schema.json, which is the source of truth for its shape; a test
 // checks that every YAML key here is a schema property and the other way round.
 
@@ -66,15 +68,19 @@ type Segmentation struct {
 	Cluster     *Cluster `yaml:"cluster"`
 	RFM         *RFM     `yaml:"rfm"`
 	MinSize     *MinSize `yaml:"min_size"`
+
+	// blocks are the registered method blocks the segmentation has, as written (Block).
+	blocks map[string]*yaml.Node
 }
 
-// Method names the kind of segmentation: the last of methodBlocks whose block it has ("rules", "rfm" or
-// "cluster"; a cluster block wins over rfm, which wins over rules).
+// Method names the kind of segmentation: the last method block in the registry that it has ("rules" when
+// none; a cluster block wins over rfm, which wins over rules, and a registered block over the built-in
+// ones).
 func (s *Segmentation) Method() string {
 	method := ""
-	for _, b := range methodBlocks {
+	for _, b := range methodBlockList() {
 		if b.present(s) {
-			method = b.name
+			method = b.Name
 		}
 	}
 	return method
