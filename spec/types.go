@@ -58,7 +58,8 @@ type Feature struct {
 	Tests       []Test `yaml:"tests"`
 }
 
-// Segmentation assigns entities to segments by rules, RFM scores or clustering.
+// Segmentation assigns entities to segments by rules, RFM scores, clustering or a registered method
+// (RegisterMethodBlock), whose block is kept as written (Block).
 type Segmentation struct {
 	Description string   `yaml:"description"`
 	From        string   `yaml:"from"`
