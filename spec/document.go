@@ -46,6 +46,9 @@ func ParseDocument(file string, src []byte) (*Document, Diagnostics) {
 		return nil, Diagnostics{d.syntaxError(err)}
 	}
 	d.root = doc.Content[0]
+	if diags := d.duplicateKeys(); len(diags) > 0 {
+		return nil, diags
+	}
 	return d, nil
 }
 
