@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 
 	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/runner/rules"
 )
 
 // ReservedPrefix starts the names of segrun's own tables; steps may not use it.
@@ -247,6 +248,11 @@ func (c *checker) rules(base string, seg Segmentation) {
 		if _, err := parser.Parse(r.When); err != nil {
 			c.exprError(path+"/when", err)
 		}
+	}
+	if seg.Multi && len(seg.Rules) > rules.MaxMultiRules {
+		c.errorAt(fmt.Sprintf("%s/rules/%d", base, rules.MaxMultiRules), "segmentation.rules", fmt.Sprintf(
+			"a multi segmentation takes at most %d rules (each row's matches are kept as a %d-bit set); this one has %d: split it into several segmentations",
+			rules.MaxMultiRules, rules.MaxMultiRules, len(seg.Rules)), "")
 	}
 	if seg.Else != "" {
 		if i, dup := seen[seg.Else]; dup {

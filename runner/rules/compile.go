@@ -51,14 +51,14 @@ type compiledRule struct {
 	reads []int
 }
 
-// maxMultiRules bounds rules in a multi segmentation, whose matches are kept as a 64-bit set per row.
-const maxMultiRules = 64
+// MaxMultiRules bounds rules in a multi segmentation, whose matches are kept as a 64-bit set per row.
+const MaxMultiRules = 64
 
 // Compile compiles every rule against the input's typed columns. elseSegment ("" for none) takes the rows
 // no rule matched; a multi segmentation assigns every matching rule's segment instead of the first.
 func Compile(list []Rule, elseSegment string, multi bool, env *Env) (*Set, error) {
-	if multi && len(list) > maxMultiRules {
-		return nil, fmt.Errorf("a multi segmentation takes at most %d rules", maxMultiRules)
+	if multi && len(list) > MaxMultiRules {
+		return nil, fmt.Errorf("a multi segmentation takes at most %d rules", MaxMultiRules)
 	}
 	rs := &Set{multi: multi, elseCode: -1, env: env, vars: map[string]any{}}
 	for _, v := range env.Vars {
