@@ -88,6 +88,13 @@ func explain(from, src string, env *Env, err error) Diagnostic {
 		if sugg != "" {
 			msg += fmt.Sprintf("; did you mean %q?", sugg)
 		}
+	case strings.Contains(raw, "mismatched types"):
+		if read := readColumns(src, env); len(read) > 0 {
+			msg += "; the rule reads " + strings.Join(read, ", ")
+			if slices.ContainsFunc(read, func(r string) bool { return strings.HasSuffix(r, "(VARCHAR)") }) {
+				msg += ": a number read as text needs its type declared in the source's columns, or a cast in SQL"
+			}
+		}
 	case strings.HasPrefix(raw, "expected bool, but got "):
 		msg = "rule: a rule must be a condition (true or false), but this one gives " + strings.TrimPrefix(raw, "expected bool, but got ")
 	}
@@ -117,4 +124,25 @@ func columnType(env *Env, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// readColumns lists the input columns rule src reads, with their types ("amount (VARCHAR)"), in the order
+// they appear: a type mismatch is about them, and expr's message names only Go types.
+func readColumns(src string, env *Env) []string {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	ast.Find(tree.Node, func(n ast.Node) bool {
+		if id, ok := n.(*ast.IdentifierNode); ok {
+			if t, ok := columnType(env, id.Value); ok {
+				if r := fmt.Sprintf("%s (%s)", id.Value, t); !slices.Contains(out, r) {
+					out = append(out, r)
+				}
+			}
+		}
+		return false
+	})
+	return out
 }
