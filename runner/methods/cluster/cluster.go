@@ -1,4 +1,8 @@
-package runner
+// Package cluster is the cluster segmentation method: the shared pipeline of every clustering algorithm
+// (algorithms' registry of fitters picks the algorithm by the block's method:): preprocessing, fitting or
+// choosing k, matching cluster ids with the previous version, validity, profiles and the explaining tree,
+// refit: never with the stored model, and staging the change log.
+package cluster
 
 import (
 	"context"
@@ -18,69 +22,35 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
 
-// clusterSegmenter prepares the features and clusters them with the algorithms package. Cluster ids stay
+// method prepares the features and clusters them with the algorithms package. Cluster ids stay
 // stable across versions: the new clusters are matched to the previous version's by centroid distance, so
 // a cluster keeps its id and its name while its members drift.
-type clusterSegmenter struct{}
+type method struct{}
 
-func (clusterSegmenter) label(seg spec.Segmentation) string { return "cluster:" + seg.Cluster.Method }
+func init() { methods.Register("cluster", method{}) }
 
-// readsRunVars is false: a clustering has no rules, so input columns named vars or as_of are features.
-func (clusterSegmenter) readsRunVars() bool { return false }
+func (method) Label(seg spec.Segmentation) string { return "cluster:" + seg.Cluster.Method }
 
-// check types the features and params, and gives the cluster id and, for a method with a likelihood (gmm),
+// ReadsRunVars is false: a clustering has no rules, so input columns named vars or as_of are features.
+func (method) ReadsRunVars() bool { return false }
+
+// Check types the features and params, and gives the cluster id and, for a method with a likelihood (gmm),
 // each row's membership probability.
-func (clusterSegmenter) check(c *validator, path string, seg spec.Segmentation, input []sql.Column) []sql.Column {
-	c.typeCluster(path+"/cluster", seg.From, seg.Cluster, input)
+func (method) Check(env methods.CheckEnv) []sql.Column {
+	seg := env.Segmentation()
+	checkCluster(env, env.Pointer()+"/cluster", seg.Cluster)
 	out := []sql.Column{{Name: "cluster", Type: "INTEGER"}}
 	if f, err := algorithms.FitterFor(seg.Cluster.Method); err == nil && f.Likelihood {
 		out = append(out, sql.Column{Name: "probability", Type: "DOUBLE"})
 	}
 	return out
-}
-
-// ClusterReport is a clustering's fit, validity and stability, shown in the run summary and stored with
-// the version.
-type ClusterReport struct {
-	// Method is the method that ran (kmeans may switch to minibatch_kmeans on large inputs).
-	Method string `json:"method"`
-	K      int    `json:"k"`
-	// Fitted says whether this run fitted the model, or assigned rows with the stored model of version
-	// ModelRun (refit: never).
-	Fitted   bool                     `json:"fitted"`
-	ModelRun int64                    `json:"model_run,omitempty"`
-	KBy      string                   `json:"k_by,omitempty"`
-	KScores  []algorithms.KScore      `json:"k_scores,omitempty"`
-	Fit      algorithms.ClusterReport `json:"fit"`
-	Validity algorithms.Validity      `json:"validity"`
-	// Stability is the adjusted Rand index between this version's and the previous version's clusters,
-	// over the entities in both (1: the same partition); nil for the first version.
-	Stability *float64 `json:"stability_ari,omitempty"`
-	// New and Vanished are cluster ids that appeared or disappeared against the previous version.
-	New      []int                  `json:"new_clusters,omitempty"`
-	Vanished []int                  `json:"vanished_clusters,omitempty"`
-	Prep     *algorithms.PrepReport `json:"preprocessing"`
-	Profiles []ClusterProfile       `json:"profiles"`
-	// Fidelity is the share of rows whose cluster the explaining tree's rules predict.
-	Fidelity float64 `json:"explanation_fidelity"`
-}
-
-// ClusterProfile describes one cluster in the input's own units.
-type ClusterProfile struct {
-	Segment     string             `json:"segment"`
-	ID          int                `json:"id"`
-	Size        int                `json:"size"`
-	Description string             `json:"description"`
-	Means       map[string]float64 `json:"means"`
-	SDs         map[string]float64 `json:"sds"`
-	// Rules are the explaining tree's paths to this cluster, with support and precision.
-	Rules []algorithms.LeafRule `json:"rules,omitempty"`
 }
 
 // storedModel is what a clustering version keeps, so later runs with refit: never assign rows exactly as
@@ -171,27 +141,38 @@ const (
 	prevOther = -3 // a segment the previous model does not name
 )
 
-func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
+// job is one clustering being computed: the method's environment, and what the pipeline's steps read of
+// it often.
+type job struct {
+	env     methods.Env
+	name    string
+	entity  string
+	seg     spec.Segmentation
+	report  *methods.Report
+	version *store.Version
+}
+
+func (method) Run(ctx context.Context, env methods.Env) error {
+	j := &job{env: env, name: env.Name(), entity: env.Entity(), seg: env.Segmentation(), report: env.Report(), version: env.Version()}
 	cl := j.seg.Cluster
-	step := "segmentation " + j.name
-	prevModel, prevAssigned, err := e.previousModel(ctx, j.name)
+	prevModel, prevAssigned, err := previousModel(ctx, env)
 	if err != nil {
 		return err
 	}
-	return e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+	return j.env.WithArrow(ctx, func(a *sql.Arrow) error {
 		mark := time.Now()
 		timed := func(what string) {
-			e.log.Debug("cluster phase", "segmentation", j.name, "phase", what, "seconds", time.Since(mark).Seconds())
+			j.env.Log().Debug("cluster phase", "segmentation", j.name, "phase", what, "seconds", time.Since(mark).Seconds())
 			mark = time.Now()
 		}
 		prevIDs := prevModel.segmentIDs()
-		in, err := e.readClusterInput(a, j, prevIDs)
+		in, err := readClusterInput(a, j, prevIDs)
 		if err != nil {
 			return err
 		}
 		timed("read input")
-		defer release(in.batches)
-		rep := &ClusterReport{}
+		defer methods.Release(in.batches)
+		rep := &methods.ClusterReport{}
 		var model *storedModel
 		var X *algorithms.Matrix
 		var labels []int // stable cluster id per prepared row, or Noise
@@ -208,7 +189,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			if cl.Refit == "never" && prevModel != nil {
 				j.report.Notes = append(j.report.Notes, fmt.Sprintf("refit: never: the cluster spec has changed since version %d fitted the stored model; fitted anew", prevModel.Run))
 			}
-			model, X, labels, prob, err = e.fit(j, in, rep, prevModel, len(prevIDs) > 0)
+			model, X, labels, prob, err = fit(j, in, rep, prevModel, len(prevIDs) > 0)
 			rep.Fitted = true
 			if err == nil && cl.Refit == "never" {
 				var moved int
@@ -219,7 +200,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			}
 		}
 		if err != nil {
-			return &Failure{Step: step, Msg: err.Error()}
+			return env.Fail(err.Error())
 		}
 		timed("prepare and fit")
 		kept := rep.Prep.Kept
@@ -229,10 +210,10 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			}
 			return kept[i]
 		}
-		e.evaluateClusters(j, rep, model, in, X, labels, rowOf)
+		evaluateClusters(j, rep, model, in, X, labels, rowOf)
 		timed("validity, profiles and explanations")
 		j.report.Cluster = rep
-		j.model = model
+		j.env.SetModel(model)
 		j.version.Segments = slices.Sorted(maps.Values(model.Segments))
 		j.version.Descriptions = map[string]string{}
 		for _, p := range rep.Profiles {
@@ -243,7 +224,7 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 			return err
 		}
 		timed("write")
-		err = e.stageClusterDiff(a, j, model, prevModel, prevAssigned, in, ids)
+		err = stageClusterDiff(a, j, model, prevModel, prevAssigned, in, ids)
 		timed("stage change log")
 		return err
 	})
@@ -253,12 +234,9 @@ func (clusterSegmenter) run(ctx context.Context, e *execution, j *segJob) error 
 // entity order: DuckDB's parallel operators return rows in an order that varies from run to run, and
 // seeded choices (k-means++ seeds, samples) pick rows by position, so without a fixed order the same data
 // and seed could give different clusters.
-func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string]int) (*clusterInput, error) {
+func readClusterInput(a *sql.Arrow, j *job, prevIDs map[string]int) (*clusterInput, error) {
 	cl := j.seg.Cluster
-	base := int64(0)
-	if e.base != nil {
-		base = e.base.ID
-	}
+	base := j.env.BaseRun()
 	q := fmt.Sprintf(`SELECT f.%[1]s, %[2]s, %[6]s AS segrun_prev FROM %[3]s f
 		LEFT JOIN (SELECT entity, segment FROM %[4]s WHERE segmentation = %[5]s) p
 		ON p.entity = f.%[1]s
@@ -266,11 +244,11 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 		sql.Ident(j.entity), prefixed("f.", cl.Features), sql.Ident(j.seg.From), store.MembershipsAsOf(base), sql.Literal(j.name), previousID(prevIDs))
 	joined := true
 	if base == 0 || len(prevIDs) == 0 { // the first version: there are no memberships to read yet
-		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, %[4]d::INTEGER AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), identList(cl.Features),
+		q = fmt.Sprintf(`SELECT %[1]s, %[2]s, %[4]d::INTEGER AS segrun_prev FROM %[3]s ORDER BY %[1]s`, sql.Ident(j.entity), methods.IdentList(cl.Features),
 			sql.Ident(j.seg.From), prevNone)
 		joined = false
 	}
-	batches, _, err := readBatches(a, q)
+	batches, _, err := methods.ReadBatches(a, q)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +271,7 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 			if col.Text != nil {
 				textInto(arr, col.Text[offset:], col.Null[offset:], seen)
 			} else if err := rules.FloatsInto(arr, col.Num[offset:]); err != nil {
-				release(batches)
+				methods.Release(batches)
 				return nil, fmt.Errorf("segmentation %s, column %s: %w", j.name, name, err)
 			}
 			offset += arr.Len()
@@ -304,7 +282,7 @@ func (e *execution) readClusterInput(a *sql.Arrow, j *segJob, prevIDs map[string
 	for _, b := range batches {
 		prev, ok := b.Column(1 + len(cl.Features)).(*array.Int32)
 		if !ok {
-			release(batches)
+			methods.Release(batches)
 			return nil, fmt.Errorf("segmentation %s: previous clusters read as %s", j.name, b.Column(1+len(cl.Features)).DataType())
 		}
 		for i, id := range prev.Int32Values() {
@@ -396,14 +374,14 @@ func prepSpec(cl *spec.Cluster) algorithms.PrepSpec {
 
 // fit prepares the features, fits the method (searching k when asked) and matches the clusters to the
 // previous version's.
-func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, prevModel *storedModel, hasPrevious bool) (*storedModel, *algorithms.Matrix, []int, []float64, error) {
+func fit(j *job, in *clusterInput, rep *methods.ClusterReport, prevModel *storedModel, hasPrevious bool) (*storedModel, *algorithms.Matrix, []int, []float64, error) {
 	cl := j.seg.Cluster
 	prep, X, prepRep, err := algorithms.FitPrep(in.frame, prepSpec(cl))
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
 	rep.Prep = prepRep
-	cs := algorithms.ClusterSpec{Method: cl.Method, K: cl.K.Value, Seed: cl.Seed, Params: cl.Params, Workers: e.o.Threads}
+	cs := algorithms.ClusterSpec{Method: cl.Method, K: cl.K.Value, Seed: cl.Seed, Params: cl.Params, Workers: j.env.Threads()}
 	var c *algorithms.Clustering
 	if cl.K.IsRange() {
 		by := cl.K.By
@@ -412,7 +390,7 @@ func (e *execution) fit(j *segJob, in *clusterInput, rep *ClusterReport, prevMod
 		}
 		rep.KBy = by
 		c, rep.KScores, err = algorithms.ChooseK(X, algorithms.KRange{Min: cl.K.Min, Max: cl.K.Max, By: by}, cs,
-			algorithms.EvalOptions{Seed: cl.Seed, Workers: e.o.Threads})
+			algorithms.EvalOptions{Seed: cl.Seed, Workers: j.env.Threads()})
 	} else {
 		c, err = algorithms.Cluster(X, cs)
 	}
@@ -510,27 +488,24 @@ func adoptModelAssignment(model *storedModel, X *algorithms.Matrix, labels []int
 	return assigned, p, moved, nil
 }
 
-// previousModel loads the model the base version stored for a segmentation, or nil, and how many
+// previousModel loads the model the base version stored for the segmentation, or nil, and how many
 // entities that version assigned a segment (0 when it has no version of the segmentation).
-func (e *execution) previousModel(ctx context.Context, name string) (*storedModel, int64, error) {
-	if e.base == nil {
-		return nil, 0, nil
-	}
-	info, err := e.store.Version(ctx, e.base.ID, name)
-	if err != nil || info == nil {
+func previousModel(ctx context.Context, env methods.Env) (*storedModel, int64, error) {
+	doc, assigned, err := env.PreviousModel(ctx)
+	if err != nil {
 		return nil, 0, err
 	}
-	m, ok, err := store.Decode[storedModel](info.Model.Document)
+	m, ok, err := store.Decode[storedModel](doc.Document)
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading the stored model of %s in version %d: %w", name, e.base.ID, err)
+		return nil, 0, fmt.Errorf("reading the stored model of %s in version %d: %w", env.Name(), env.BaseRun(), err)
 	}
 	if !ok || m.Model == nil || m.Prep == nil {
-		return nil, info.Assigned, nil
+		return nil, assigned, nil
 	}
 	if m.Run == 0 {
-		m.Run = e.base.ID
+		m.Run = env.BaseRun()
 	}
-	return &m, info.Assigned, nil
+	return &m, assigned, nil
 }
 
 // segmentIDs maps a stored model's segment names to their cluster ids; empty for no model.
@@ -548,7 +523,7 @@ func (m *storedModel) segmentIDs() map[string]int {
 // units, descriptions, and the explaining tree's rules. They are independent, so they run side by side:
 // on the benchmark's 1M rows validity, descriptions and the tree took 0.14, 0.12 and 0.13 s one after
 // another.
-func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *storedModel, in *clusterInput, X *algorithms.Matrix, labels []int, rowOf func(int) int) {
+func evaluateClusters(j *job, rep *methods.ClusterReport, model *storedModel, in *clusterInput, X *algorithms.Matrix, labels []int, rowOf func(int) int) {
 	cl := j.seg.Cluster
 	for _, id := range rep.New {
 		j.report.Notes = append(j.report.Notes, fmt.Sprintf("cluster %d (%s) is new: no cluster of the previous version matched it", id, model.Segments[id]))
@@ -595,16 +570,16 @@ func (e *execution) evaluateClusters(j *segJob, rep *ClusterReport, model *store
 	var expl *algorithms.Explanation
 	concurrently(
 		func() {
-			rep.Validity = algorithms.Evaluate(X, labels, algorithms.EvalOptions{Seed: cl.Seed, Workers: e.o.Threads})
+			rep.Validity = algorithms.Evaluate(X, labels, algorithms.EvalOptions{Seed: cl.Seed, Workers: j.env.Threads()})
 		},
 		func() {
 			if len(raw.Columns) > 0 {
-				descriptions = algorithms.DescribeClusters(raw, dense, len(ids), e.o.Threads)
+				descriptions = algorithms.DescribeClusters(raw, dense, len(ids), j.env.Threads())
 			}
 		},
 		func() {
 			if len(raw.Columns) > 0 {
-				if x, err := algorithms.ExplainClusters(raw, dense, 3, e.o.Threads); err == nil {
+				if x, err := algorithms.ExplainClusters(raw, dense, 3, j.env.Threads()); err == nil {
 					expl = x
 					rep.Fidelity = x.Fidelity
 				}
@@ -657,7 +632,7 @@ func stability(prev, labels []int, rowOf func(int) int) *float64 {
 
 // profiles gives each cluster's size and, per feature, the mean and spread of its non-missing values: the
 // count and sum in one pass over the rows, then the squared deviations from the mean in a second.
-func profiles(raw *algorithms.Frame, dense, ids []int, model *storedModel) []ClusterProfile {
+func profiles(raw *algorithms.Frame, dense, ids []int, model *storedModel) []methods.ClusterProfile {
 	k, d := len(ids), len(raw.Columns)
 	sizes := make([]int, k)
 	counts, sums, sqs := make([]int, k*d), make([]float64, k*d), make([]float64, k*d)
@@ -684,9 +659,9 @@ func profiles(raw *algorithms.Frame, dense, ids []int, model *storedModel) []Clu
 			}
 		}
 	}
-	out := make([]ClusterProfile, k)
+	out := make([]methods.ClusterProfile, k)
 	for i, id := range ids {
-		p := ClusterProfile{Segment: model.Segments[id], ID: id, Size: sizes[i], Means: map[string]float64{}, SDs: map[string]float64{}}
+		p := methods.ClusterProfile{Segment: model.Segments[id], ID: id, Size: sizes[i], Means: map[string]float64{}, SDs: map[string]float64{}}
 		for c, col := range raw.Columns {
 			if n := counts[i*d+c]; n > 0 {
 				p.Means[col.Name] = sums[i*d+c] / float64(n)
@@ -744,7 +719,7 @@ func clusterSegmentCase(model *storedModel) string {
 	for _, id := range sortedIDs(model.IDs) {
 		codes, names = append(codes, id), append(names, model.Segments[id])
 	}
-	return segmentCase("cluster", codes, names)
+	return methods.SegmentCase("cluster", codes, names)
 }
 
 func sortedIDs(ids []int) []int {
@@ -755,7 +730,7 @@ func sortedIDs(ids []int) []int {
 
 // writeClusters writes the result table: entity, segment, cluster id and, for a method with a likelihood (gmm), the membership
 // probability. Noise rows get the segment noise; rows dropped by impute: drop get none.
-func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput, ids []int32, labels []int, prob []float64, rowOf func(int) int) error {
+func writeClusters(a *sql.Arrow, j *job, model *storedModel, in *clusterInput, ids []int32, labels []int, prob []float64, rowOf func(int) int) error {
 	n := len(ids)
 	f, err := algorithms.FitterFor(j.seg.Cluster.Method)
 	if err != nil {
@@ -776,9 +751,9 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 	offset := 0
 	for bi, b := range in.batches {
 		rows := int(b.NumRows())
-		idArrays[bi] = int32Array(ids[offset : offset+rows])
+		idArrays[bi] = methods.Int32Array(ids[offset : offset+rows])
 		if withProbability {
-			probArrays[bi] = float64Array(probs[offset : offset+rows])
+			probArrays[bi] = methods.Float64Array(probs[offset : offset+rows])
 		}
 		offset += rows
 	}
@@ -796,7 +771,7 @@ func writeClusters(a *sql.Arrow, j *segJob, model *storedModel, in *clusterInput
 		fields = append(fields, arrow.Field{Name: "probability", Type: arrow.PrimitiveTypes.Float64})
 		cols = append(cols, probArrays)
 	}
-	reader, err := withColumns(in.batches, 0, fields, cols)
+	reader, err := methods.WithColumns(in.batches, 0, fields, cols)
 	if err != nil {
 		return err
 	}
