@@ -89,6 +89,7 @@ func (k segCheckEnv) Entity() string                  { return k.c.s.Entity }
 func (k segCheckEnv) Input() []sql.Column             { return k.input }
 func (k segCheckEnv) Vars() []rules.Var               { return ruleVars(k.c.v.Vars) }
 func (k segCheckEnv) IsBroken(at string) bool         { return k.c.s.IsBroken(at) }
+func (k segCheckEnv) BrokenWithin(at string) bool     { return k.c.s.BrokenWithin(at) }
 func (k segCheckEnv) Exists(at string) bool           { return k.c.s.Doc.Exists(at) }
 
 func (k segCheckEnv) ErrorAt(at, code, msg, suggestion string) {

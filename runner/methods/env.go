@@ -25,9 +25,11 @@ type CheckEnv interface {
 	// (a rule's expression), counted from 1.
 	ErrorAt(at, code, msg, suggestion string)
 	ErrorAtScalar(at string, line, col int, code, msg, suggestion string)
-	// IsBroken says whether the spec's own checks already found an error at or under a pointer: checking
-	// it again would report the same mistake twice. Exists says whether the spec has a value there.
+	// IsBroken says whether the spec's own checks (its schema among them) already found an error at a
+	// pointer or what contains it, BrokenWithin also under it: checking it again would report the same
+	// mistake twice. Exists says whether the spec has a value there.
 	IsBroken(at string) bool
+	BrokenWithin(at string) bool
 	Exists(at string) bool
 }
 
