@@ -303,6 +303,10 @@ func suggestSuffix(s string) string {
 
 func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 	seg, _ := c.s.Segmentations.Get(name)
+	method, ok := methods.Lookup(seg.Method())
+	if !ok { // a block registered in spec (spec.RegisterMethodBlock) whose method is not: segrun's bug
+		return nil, fmt.Errorf("segmentation %s: no method is registered for its %s block (methods.Register)", name, seg.Method())
+	}
 	input, ok := c.v.Columns[seg.From]
 	if !ok {
 		return nil, nil
@@ -326,7 +330,6 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 				c.s.Entity, typ, seg.From, c.v.EntityType, c.entityFrom), "")
 		return nil, nil
 	}
-	method := segmentationMethod(seg)
 	for _, reserved := range []string{"vars", AsOfVar} {
 		if slices.Contains(methods.ColumnNames(input), reserved) && method.ReadsRunVars() {
 			c.errorAt(path+"/from", "segmentation.column",
