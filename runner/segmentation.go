@@ -18,18 +18,14 @@ type (
 	ClusterProfile     = methods.ClusterProfile
 )
 
-// segmentationMethod is the registered method a segmentation's block selects. Validation checked the
-// block, so a method is registered for every segmentation that gets this far.
-func segmentationMethod(seg spec.Segmentation) methods.Method {
-	m, ok := methods.Lookup(seg.Method())
-	if !ok {
-		panic(fmt.Sprintf("no segmentation method %q is registered", seg.Method()))
+// methodLabel is how plans, summaries and the store name seg's method. The plan is drawn before steps
+// are typed, so a block no method registered for (refused by typeSegmentation) is named by its key.
+func methodLabel(seg spec.Segmentation) string {
+	if m, ok := methods.Lookup(seg.Method()); ok {
+		return m.Label(seg)
 	}
-	return m
+	return seg.Method()
 }
-
-// methodLabel is how plans, summaries and the store name seg's method.
-func methodLabel(seg spec.Segmentation) string { return segmentationMethod(seg).Label(seg) }
 
 func (e *execution) runSegmentation(ctx context.Context, name string) (int64, error) {
 	seg, _ := e.s.Segmentations.Get(name)
@@ -47,7 +43,11 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		e.entities[seg.From] = entities
 	}
 	j.version.Entities = entities
-	if err := segmentationMethod(seg).Run(ctx, j); err != nil {
+	method, ok := methods.Lookup(seg.Method())
+	if !ok { // validation refuses it; a plan is only executed once valid
+		return 0, fmt.Errorf("segmentation %s: no method is registered for its %s block", name, seg.Method())
+	}
+	if err := method.Run(ctx, j); err != nil {
 		return 0, err
 	}
 	var rows int64
