@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
@@ -99,11 +100,11 @@ func describeTest(t spec.Test) string {
 func failingText(t spec.Test, n int64) string {
 	switch t.Kind {
 	case "row_count":
-		return fmt.Sprintf("the table has %d rows", n-1)
+		return "the table has " + plural.Rows(n-1)
 	case "unique":
-		return fmt.Sprintf("%d values occur more than once", n)
+		return fmt.Sprintf("%s %s more than once", plural.Values(n), occur(n))
 	}
-	return fmt.Sprintf("%d rows fail", n)
+	return fmt.Sprintf("%s %s", plural.Rows(n), fail(n))
 }
 
 // runTest returns how many rows (or values) fail a test, and a sample of them. row_count reports rows+1
@@ -164,4 +165,14 @@ func (e *execution) runTest(ctx context.Context, table string, t spec.Test) (int
 	}
 	rows, err := e.db.SampleRows(ctx, sample)
 	return n, rows, err
+}
+
+func occur(n int64) string { return verb(n, "occurs", "occur") }
+func fail(n int64) string  { return verb(n, "fails", "fail") }
+
+func verb(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -178,39 +178,26 @@ func (c *checker) segmentations() {
 	}
 }
 
-// methodBlock is a segmentation method's block in the spec: the key that selects the method and its
-// checks that need no database (false: nothing more to check in this segmentation).
-type methodBlock struct {
-	name    string
-	present func(*Segmentation) bool
-	check   func(c *checker, name, base string, seg Segmentation) bool
-}
-
-// methodBlocks are the segmentation methods' blocks, in increasing precedence (Segmentation.Method); set
-// in init because the rules block's check names them all.
-var methodBlocks []methodBlock
-
+// The built-in method blocks are the registry's first entries (methodblock.go), in increasing precedence;
+// their shape is schema/pipeline.schema.json's, so their Schema is nil. Set in init because the rules
+// block's check names them all.
 func init() {
-	methodBlocks = []methodBlock{
-		{"rules", func(*Segmentation) bool { return true }, (*checker).rulesSegmentation},
-		{"rfm", func(s *Segmentation) bool { return s.RFM != nil }, func(c *checker, _, base string, seg Segmentation) bool {
+	methodBlocks.list = []methodBlock{
+		{MethodBlock{Name: "rules"}, func(*Segmentation) bool { return true }, (*checker).rulesSegmentation},
+		{MethodBlock{Name: "rfm"}, func(s *Segmentation) bool { return s.RFM != nil }, func(c *checker, _, base string, seg Segmentation) bool {
 			c.rules(base, seg)
 			return true
 		}},
-		{"cluster", func(s *Segmentation) bool { return s.Cluster != nil }, (*checker).clusterSegmentation},
+		{MethodBlock{Name: "cluster"}, func(s *Segmentation) bool { return s.Cluster != nil }, (*checker).clusterSegmentation},
 	}
-}
-
-func methodBlockNamed(name string) methodBlock {
-	i := slices.IndexFunc(methodBlocks, func(b methodBlock) bool { return b.name == name })
-	return methodBlocks[i]
 }
 
 func (c *checker) rulesSegmentation(name, base string, seg Segmentation) bool {
 	if len(seg.Rules) == 0 {
-		blocks := make([]string, len(methodBlocks))
-		for i, b := range methodBlocks {
-			blocks[i] = b.name
+		list := methodBlockList()
+		blocks := make([]string, len(list))
+		for i, b := range list {
+			blocks[i] = b.Name
 		}
 		c.errorAtKey(base, "segmentation.method", fmt.Sprintf("segmentation %q needs %s or %s", name,
 			strings.Join(blocks[:len(blocks)-1], ", "), blocks[len(blocks)-1]), "")
@@ -228,6 +215,18 @@ func (c *checker) clusterSegmentation(name, base string, seg Segmentation) bool 
 		}
 	}
 	c.cluster(name, base+"/cluster", seg.Cluster)
+	return true
+}
+
+// registeredSegmentation refuses another method's block beside a registered one: the segmentation would
+// silently be one method and not the other. Whether rules, else or multi apply is the method's to say.
+func (c *checker) registeredSegmentation(name, base string, seg Segmentation) bool {
+	method := seg.Method()
+	for _, b := range methodBlockList() {
+		if b.Name != method && b.Name != "rules" && c.s.Doc.Exists(base+"/"+escapePointer(b.Name)) {
+			c.errorAtKey(base+"/"+escapePointer(b.Name), "segmentation.method", fmt.Sprintf("segmentation %q has both a %s and a %s block; a segmentation has one method", name, method, b.Name), "")
+		}
+	}
 	return true
 }
 

@@ -11,19 +11,17 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
-
-	"github.com/segrun/segrun/schema"
 )
 
-// checkSchema validates the document against the embedded JSON Schema and turns each failure into a
-// diagnostic at the YAML node it concerns.
+// checkSchema validates the document against the embedded JSON Schema, with the registered method blocks
+// merged in, and turns each failure into a diagnostic at the YAML node it concerns.
 func (d *Document) checkSchema() Diagnostics {
 	inst, diags := d.toJSON()
-	sch, err := schema.Pipeline()
-	if err != nil {
-		return append(diags, d.diag(Pos{1, 1}, Error, "internal", err.Error(), ""))
+	sch := pipelineSchema()
+	if sch.err != nil {
+		return append(diags, d.diag(Pos{1, 1}, Error, "internal", sch.err.Error(), ""))
 	}
-	err = sch.Validate(inst)
+	err := sch.Schema.Validate(inst)
 	if err == nil {
 		return diags
 	}
@@ -32,7 +30,7 @@ func (d *Document) checkSchema() Diagnostics {
 		return append(diags, d.diag(Pos{1, 1}, Error, "internal", err.Error(), ""))
 	}
 	for _, leaf := range leaves(ve) {
-		diags = append(diags, d.schemaDiagnostics(leaf)...)
+		diags = append(diags, d.schemaDiagnostics(leaf, sch.Doc)...)
 	}
 	return diags
 }
@@ -129,21 +127,21 @@ func minDepth(ls []*jsonschema.ValidationError) int {
 }
 
 // schemaDiagnostics explains one failure; a mapping with several unknown keys gives one diagnostic each.
-func (d *Document) schemaDiagnostics(ve *jsonschema.ValidationError) Diagnostics {
+func (d *Document) schemaDiagnostics(ve *jsonschema.ValidationError, schemaDoc map[string]any) Diagnostics {
 	k, ok := ve.ErrorKind.(*kind.AdditionalProperties)
 	if !ok {
-		return Diagnostics{d.schemaDiagnostic(ve)}
+		return Diagnostics{d.schemaDiagnostic(ve, schemaDoc)}
 	}
 	var out Diagnostics
 	for _, prop := range k.Properties {
 		one := *ve
 		one.ErrorKind = &kind.AdditionalProperties{Properties: []string{prop}}
-		out = append(out, d.schemaDiagnostic(&one))
+		out = append(out, d.schemaDiagnostic(&one, schemaDoc))
 	}
 	return out
 }
 
-func (d *Document) schemaDiagnostic(ve *jsonschema.ValidationError) Diagnostic {
+func (d *Document) schemaDiagnostic(ve *jsonschema.ValidationError, schemaDoc map[string]any) Diagnostic {
 	path := Pointer(anySlice(ve.InstanceLocation)...)
 	if len(ve.InstanceLocation) == 0 {
 		path = ""
@@ -158,7 +156,7 @@ func (d *Document) schemaDiagnostic(ve *jsonschema.ValidationError) Diagnostic {
 		return d.AtKey(path, Error, "schema.required",
 			fmt.Sprintf("%s is missing required key %s", subject, strings.Join(missing, ", ")), "")
 	case *kind.AdditionalProperties:
-		allowed := allowedProperties(ve.SchemaURL)
+		allowed := allowedProperties(schemaDoc, ve.SchemaURL)
 		prop := k.Properties[0]
 		key := path + "/" + escapePointer(prop)
 		sugg := Nearest(prop, allowed)
@@ -272,10 +270,11 @@ func toIdentifier(s string) string {
 	return out
 }
 
-// allowedProperties lists the keys the schema object at schemaURL declares, for did-you-mean.
-func allowedProperties(schemaURL string) []string {
+// allowedProperties lists the keys the schema object at schemaURL declares, for did-you-mean: a
+// segmentation's include the registered method blocks, and a registered block's are its own.
+func allowedProperties(schemaDoc map[string]any, schemaURL string) []string {
 	_, frag, _ := strings.Cut(schemaURL, "#")
-	var node any = schema.Raw()
+	var node any = schemaDoc
 	for _, tok := range splitPointer(frag) {
 		m, ok := node.(map[string]any)
 		if !ok {

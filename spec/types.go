@@ -1,5 +1,7 @@
 package spec
 
+import "gopkg.in/yaml.v3"
+
 // The spec's types mirror schema/pipeline.schema.json, which is the source of truth for its shape; a test
 // checks that every YAML key here is a schema property and the other way round.
 
@@ -56,7 +58,8 @@ type Feature struct {
 	Tests       []Test `yaml:"tests"`
 }
 
-// Segmentation assigns entities to segments by rules, RFM scores or clustering.
+// Segmentation assigns entities to segments by rules, RFM scores, clustering or a registered method
+// (RegisterMethodBlock), whose block is kept as written (Block).
 type Segmentation struct {
 	Description string   `yaml:"description"`
 	From        string   `yaml:"from"`
@@ -66,15 +69,19 @@ type Segmentation struct {
 	Cluster     *Cluster `yaml:"cluster"`
 	RFM         *RFM     `yaml:"rfm"`
 	MinSize     *MinSize `yaml:"min_size"`
+
+	// blocks are the registered method blocks the segmentation has, as written (Block).
+	blocks map[string]*yaml.Node
 }
 
-// Method names the kind of segmentation: the last of methodBlocks whose block it has ("rules", "rfm" or
-// "cluster"; a cluster block wins over rfm, which wins over rules).
+// Method names the kind of segmentation: the last method block in the registry that it has ("rules" when
+// none; a cluster block wins over rfm, which wins over rules, and a registered block over the built-in
+// ones).
 func (s *Segmentation) Method() string {
 	method := ""
-	for _, b := range methodBlocks {
+	for _, b := range methodBlockList() {
 		if b.present(s) {
-			method = b.name
+			method = b.Name
 		}
 	}
 	return method
