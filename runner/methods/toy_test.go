@@ -26,6 +26,8 @@ func init() {
 	spec.RegisterMethodBlock(spec.MethodBlock{Name: "first_letter", Schema: []byte(`{"type": "object",
 		"properties": {"column": {"type": "string"}}, "required": ["column"], "additionalProperties": false}`)})
 	methods.Register("first_letter", firstLetter{})
+	// A block spec knows but no method registered for: segrun's own mistake, not the spec's.
+	spec.RegisterMethodBlock(spec.MethodBlock{Name: "no_method", Schema: []byte(`{"type": "object"}`)})
 }
 
 // firstLetter segments entities by the first letter of a text column.
@@ -169,5 +171,22 @@ func TestAMethodRegisteredFromATestRunsEndToEnd(t *testing.T) {
 	// Entity 5 has no name, so no letter: no segment.
 	if want := "segment,size,share,description\na,2,0.400000,\nb,1,0.200000,\nc,1,0.200000,\n"; stdout != want {
 		t.Errorf("show:\n%s\nwant:\n%s", stdout, want)
+	}
+}
+
+// A spec block registered without its method is segrun's bug: validation says which block (exit 3), and
+// does not panic drawing the plan, which names each segmentation's method before any is typed.
+func TestABlockWithoutAMethodIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,name\n1,alice\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "toy.yaml")
+	if err := os.WriteFile(specPath, []byte(strings.Replace(toySpec, "first_letter: {column: COLUMN}", "no_method: {}", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := segrun(t, "validate", specPath)
+	if want := "segmentation initials: no method is registered for its no_method block"; code != cli.ExitEnvironment || !strings.Contains(stderr, want) {
+		t.Errorf("validate: exit %d, want %d and %q:\n%s", code, cli.ExitEnvironment, want, stderr)
 	}
 }
