@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/segrun/segrun/internal/plural"
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -113,7 +114,7 @@ func (e *execution) runTest(ctx context.Context, table string, t spec.Test) (int
 	var where, count, sample string
 	switch t.Kind {
 	case "unique":
-		cols := identList(t.Columns)
+		cols := methods.IdentList(t.Columns)
 		notNull := make([]string, len(t.Columns))
 		for i, c := range t.Columns {
 			notNull[i] = sql.Ident(c) + " IS NOT NULL"
@@ -164,14 +165,6 @@ func (e *execution) runTest(ctx context.Context, table string, t spec.Test) (int
 	}
 	rows, err := e.db.SampleRows(ctx, sample)
 	return n, rows, err
-}
-
-func identList(cols []string) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = sql.Ident(c)
-	}
-	return strings.Join(q, ", ")
 }
 
 func occur(n int64) string { return verb(n, "occurs", "occur") }

@@ -28,7 +28,7 @@ var segmentationKind = &stepKind{
 	},
 	node: func(c *validator, st *Step, inputs map[string][]string) {
 		seg, _ := c.s.Segmentations.Get(st.node)
-		st.Kind, st.Method, st.Inputs = KindSegmentation, segmentationMethod(seg), inputs[st.node]
+		st.Kind, st.Method, st.Inputs = KindSegmentation, methodLabel(seg), inputs[st.node]
 		st.Pointer = spec.StepPointer(KindSegmentation, st.node)
 	},
 	dotShape: "hexagon",

@@ -128,7 +128,7 @@ func (e *execution) checkMinSize(v store.Version, d *store.Diff) ([]string, erro
 // min_size warnings are added to it while publishing) and a clustering's model.
 type segPayload struct {
 	report *SegmentationReport
-	model  *storedModel
+	model  any
 }
 
 // encodePayloads encodes every version's summary and model, once the reports are final.

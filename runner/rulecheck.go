@@ -7,27 +7,8 @@ import (
 	"github.com/segrun/segrun/spec"
 )
 
-// Validation's use of the rule engine (runner/rules): typing each rule against its input, and warning about
-// rules that can never match.
-
-// typeRules checks each rule of seg against what its rules can read, and reports why one does not compile
-// at its position in the rule.
-func (c *validator) typeRules(path string, seg spec.Segmentation, env *rules.Env) {
-	for i, r := range seg.Rules {
-		at := fmt.Sprintf("%s/rules/%d/when", path, i)
-		if c.s.IsBroken(at) {
-			continue
-		}
-		d := rules.Check(r.When, seg.From, env)
-		switch {
-		case d == nil:
-		case d.Line == 0:
-			c.add(c.s.Doc.At(at, spec.Error, d.Code, d.Message, d.Suggestion))
-		default:
-			c.add(c.s.Doc.AtScalar(at, d.Line, d.Column, spec.Error, d.Code, d.Message, d.Suggestion))
-		}
-	}
-}
+// Validation's use of the rule engine (runner/rules) beyond the rules method's own check (typing each rule,
+// runner/methods/rules): warning about rules that can never match.
 
 // shadowedRules warns about rules that can never match: with first-match-wins, a rule whose conditions
 // imply an earlier rule's never gets a row, and a rule whose conditions contradict each other matches

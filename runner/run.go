@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -47,13 +46,16 @@ type RunOptions struct {
 	Hooks RunHooks
 }
 
-// RunHooks are points where a test stops or interrupts a run; nil ones do nothing.
+// RunHooks are points where a test stops or interrupts a run, or switches a path off; zero ones do nothing.
 type RunHooks struct {
 	// BeforeCommit runs inside the publishing transaction, after every write and before COMMIT (the crash
 	// tests kill the run there).
 	BeforeCommit func()
 	// BeforeExports runs between publishing and the exports (the interrupt tests cancel the run there).
 	BeforeExports func()
+	// LeaveChangeLogsToStore stops methods from staging their change logs (a clustering stages its own,
+	// which saves a join): every version's diff is then the store's. The tests comparing the two set it.
+	LeaveChangeLogsToStore bool
 }
 
 // Outcomes of a run.
@@ -418,11 +420,4 @@ func (e *execution) progress(format string, args ...any) {
 
 func (e *execution) warn(format string, args ...any) {
 	e.res.Warnings = append(e.res.Warnings, fmt.Sprintf(format, args...))
-}
-
-func workers(threads int) int {
-	if threads > 0 {
-		return threads
-	}
-	return runtime.GOMAXPROCS(0)
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"testing"
 
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/schema"
 	"github.com/segrun/segrun/spec"
 )
@@ -17,7 +18,7 @@ func TestSegmentersAreSchemaBlocks(t *testing.T) {
 		"rfm":     {RFM: &spec.RFM{}},
 		"cluster": {Cluster: &spec.Cluster{Method: "kmeans"}},
 	}
-	for name := range segmenters {
+	for _, name := range methods.Names() {
 		if _, ok := props[name]; !ok {
 			t.Errorf("method %q has no block in the schema's segmentation", name)
 		}
@@ -29,7 +30,7 @@ func TestSegmentersAreSchemaBlocks(t *testing.T) {
 		if got := seg.Method(); got != name {
 			t.Errorf("a segmentation with a %s block is method %q", name, got)
 		}
-		if segmentationMethod(seg) == "" {
+		if methodLabel(seg) == "" {
 			t.Errorf("method %q has no label", name)
 		}
 	}

@@ -7,9 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/segrun/segrun/algorithms"
-
-	"github.com/segrun/segrun/runner/rules"
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -249,7 +247,7 @@ func (c *validator) typeTest(feature, path string, t spec.Test, cols []sql.Colum
 	if c.s.IsBroken(path) {
 		return
 	}
-	names := columnNames(cols)
+	names := methods.ColumnNames(cols)
 	for i, col := range t.Columns {
 		if slices.Contains(names, col) {
 			continue
@@ -289,8 +287,8 @@ func (c *validator) typeTest(feature, path string, t spec.Test, cols []sql.Colum
 		}
 	case "relationships":
 		target, ok := c.v.Columns[t.To]
-		if ok && !slices.Contains(columnNames(target), t.Field) {
-			sugg := spec.Nearest(t.Field, columnNames(target))
+		if ok && !slices.Contains(methods.ColumnNames(target), t.Field) {
+			sugg := spec.Nearest(t.Field, methods.ColumnNames(target))
 			c.errorAt(path+"/relationships/field", "test.column", fmt.Sprintf("relationships: %s has no column %q%s", t.To, t.Field, suggestSuffix(sugg)), sugg)
 		}
 	}
@@ -303,23 +301,19 @@ func suggestSuffix(s string) string {
 	return fmt.Sprintf("; did you mean %q?", s)
 }
 
-func columnNames(cols []sql.Column) []string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.Name
-	}
-	return names
-}
-
 func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 	seg, _ := c.s.Segmentations.Get(name)
+	method, ok := methods.Lookup(seg.Method())
+	if !ok { // a block registered in spec (spec.RegisterMethodBlock) whose method is not: segrun's bug
+		return nil, fmt.Errorf("segmentation %s: no method is registered for its %s block (methods.Register)", name, seg.Method())
+	}
 	input, ok := c.v.Columns[seg.From]
 	if !ok {
 		return nil, nil
 	}
 	entity := slices.IndexFunc(input, func(col sql.Column) bool { return col.Name == c.s.Entity })
 	if entity < 0 {
-		sugg := spec.Nearest(c.s.Entity, columnNames(input))
+		sugg := spec.Nearest(c.s.Entity, methods.ColumnNames(input))
 		c.errorAt(path+"/from", "segmentation.entity",
 			fmt.Sprintf("%s has no column %q, the entity every segmentation assigns%s", seg.From, c.s.Entity, suggestSuffix(sugg)), sugg)
 		return nil, nil
@@ -336,85 +330,16 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 				c.s.Entity, typ, seg.From, c.v.EntityType, c.entityFrom), "")
 		return nil, nil
 	}
-	method := segmenters[seg.Method()]
 	for _, reserved := range []string{"vars", AsOfVar} {
-		if slices.Contains(columnNames(input), reserved) && method.readsRunVars() {
+		if slices.Contains(methods.ColumnNames(input), reserved) && method.ReadsRunVars() {
 			c.errorAt(path+"/from", "segmentation.column",
 				fmt.Sprintf("%s has a column named %q, which rules use for the run's %s; rename it in SQL", seg.From, reserved, reserved), "")
 			return nil, nil
 		}
 	}
 	out := []sql.Column{input[entity], {Name: "segment", Type: "VARCHAR"}}
-	out = append(out, method.check(c, path, seg, input)...)
+	out = append(out, method.Check(segCheckEnv{c: c, path: path, seg: seg, input: input})...)
 	return out, nil
-}
-
-func (c *validator) numericColumn(at, from, col string, input []sql.Column) {
-	i := slices.IndexFunc(input, func(x sql.Column) bool { return x.Name == col })
-	if i < 0 {
-		c.missingColumn(at, from, col, input)
-		return
-	}
-	if !isNumeric(input[i].Type) {
-		c.errorAt(at, "segmentation.type", fmt.Sprintf("column %q of %s is %s; it must be numeric", col, from, input[i].Type), "")
-	}
-}
-
-func (c *validator) typeCluster(path, from string, cl *spec.Cluster, input []sql.Column) {
-	if !c.s.IsBroken(path + "/params") {
-		if err := algorithms.CheckParams(cl.Method, cl.Params); err != nil {
-			at := path + "/params"
-			if !c.s.Doc.Exists(at) {
-				at = path
-			}
-			c.errorAt(at, "cluster.params", err.Error(), "")
-		}
-	}
-	onehot := map[string]bool{}
-	for _, t := range cl.Transform {
-		for _, step := range t.Value {
-			if step.Kind == "onehot" {
-				onehot[t.Key] = true
-			}
-		}
-	}
-	for i, f := range cl.Features {
-		at := fmt.Sprintf("%s/features/%d", path, i)
-		j := slices.IndexFunc(input, func(x sql.Column) bool { return x.Name == f })
-		if j < 0 {
-			c.missingColumn(at, from, f, input)
-			continue
-		}
-		typ := input[j].Type
-		switch {
-		case onehot[f] && !rules.IsText(typ) && typ != "BOOLEAN":
-			c.errorAt(path+"/transform/"+pointerToken(f), "cluster.transform", fmt.Sprintf("onehot encodes text; %q is %s", f, typ), "")
-		case !onehot[f] && !isNumeric(typ):
-			c.errorAt(at, "segmentation.type", fmt.Sprintf("column %q of %s is %s; clustering needs numbers (encode text with transform: {%s: onehot})", f, from, typ, f), "")
-		}
-	}
-}
-
-// missingColumn reports a column the spec names that its input lacks, with the nearest name or, failing
-// that, the columns there are.
-func (c *validator) missingColumn(at, from, col string, input []sql.Column) {
-	names := columnNames(input)
-	sugg := spec.Nearest(col, names)
-	msg := fmt.Sprintf("%s has no column %q", from, col)
-	if sugg != "" {
-		msg += fmt.Sprintf("; did you mean %q?", sugg)
-	} else {
-		msg += " (it has " + strings.Join(names, ", ") + ")"
-	}
-	c.errorAt(at, "segmentation.column", msg, sugg)
-}
-
-func isNumeric(t string) bool {
-	switch z := rules.ZeroValue(t); z.(type) {
-	case int, float64:
-		return true
-	}
-	return false
 }
 
 func pointerToken(s string) string {

@@ -1,4 +1,4 @@
-package runner
+package cluster
 
 import (
 	"fmt"
@@ -6,14 +6,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
-
-// stageClusterDiffs, when false, leaves every clustering's change log to the store's own diff; the tests
-// that compare the two set it.
-var stageClusterDiffs = true
 
 // stageClusterDiff writes a clustering's change log stage, the table store.Store.Diff would otherwise build
 // by joining the result with the previous version's memberships, from what the step already has: its read
@@ -26,9 +23,9 @@ var stageClusterDiffs = true
 // entity the input no longer has (an exit no input row shows), or a segment its model does not name. The
 // count that proves no entity exited is the base version's own (it published this segmentation, so the
 // store's memberships as of it are exactly what it assigned).
-func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *storedModel, prevAssigned int64, in *clusterInput,
+func stageClusterDiff(a *sql.Arrow, j *job, model, prevModel *storedModel, prevAssigned int64, in *clusterInput,
 	ids []int32) error {
-	if !stageClusterDiffs || e.base == nil {
+	if !j.env.StagesChangeLog() || j.env.BaseRun() == 0 {
 		return nil // against no version the store's stage is a view, nothing to save
 	}
 	if !in.joined || prevModel == nil {
@@ -81,9 +78,9 @@ func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *
 	offset := 0
 	for bi, b := range in.batches {
 		rows := int(b.NumRows())
-		wasArrays[bi] = int32Array(in.was[offset : offset+rows])
-		idArrays[bi] = int32Array(ids[offset : offset+rows])
-		changedArrays[bi] = boolArray(changed[offset : offset+rows])
+		wasArrays[bi] = methods.Int32Array(in.was[offset : offset+rows])
+		idArrays[bi] = methods.Int32Array(ids[offset : offset+rows])
+		changedArrays[bi] = methods.BoolArray(changed[offset : offset+rows])
 		offset += rows
 	}
 	defer func() {
@@ -95,7 +92,7 @@ func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *
 	}()
 	fields := []arrow.Field{{Name: "segrun_was", Type: arrow.PrimitiveTypes.Int32}, {Name: "cluster", Type: arrow.PrimitiveTypes.Int32},
 		{Name: "segrun_changed", Type: arrow.FixedWidthTypes.Boolean}}
-	reader, err := withColumns(in.batches, 0, fields, [][]arrow.Array{wasArrays, idArrays, changedArrays})
+	reader, err := methods.WithColumns(in.batches, 0, fields, [][]arrow.Array{wasArrays, idArrays, changedArrays})
 	if err != nil {
 		return err
 	}
@@ -104,12 +101,12 @@ func (e *execution) stageClusterDiff(a *sql.Arrow, j *segJob, model, prevModel *
 	for _, id := range sortedIDs(prevModel.IDs) {
 		codes, names = append(codes, id), append(names, prevModel.Segments[id])
 	}
-	sel := fmt.Sprintf("%s AS entity, %s AS old, %s AS new", sql.Ident(j.entity), segmentCase("segrun_was", codes, names), clusterSegmentCase(model))
+	sel := fmt.Sprintf("%s AS entity, %s AS old, %s AS new", sql.Ident(j.entity), methods.SegmentCase("segrun_was", codes, names), clusterSegmentCase(model))
 	if err := a.CreateTable(store.DiffTable(j.name), reader, sel, "segrun_changed"); err != nil {
 		return err
 	}
-	j.version.Staged = true
-	e.log.Debug("change log staged", "segmentation", j.name)
+	j.version.Staged, j.report.ChangeLogStaged = true, true
+	j.env.Log().Debug("change log staged", "segmentation", j.name)
 	return nil
 }
 

@@ -1,4 +1,8 @@
-package runner
+// Package rfm is the rfm segmentation method: recency, frequency and monetary value scored into quantile
+// bins (algorithms.RFMScores), then segments assigned by rules over r_score, f_score and m_score: the
+// spec's own rules, or the named grid. Rows missing a value get a NULL score, so the rules skip them and
+// the summary counts them.
+package rfm
 
 import (
 	"context"
@@ -11,53 +15,57 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/segrun/segrun/algorithms"
-	"github.com/segrun/segrun/runner/rules"
+	"github.com/segrun/segrun/runner/methods"
+	rulesmethod "github.com/segrun/segrun/runner/methods/rules"
+	engine "github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
 
-// rfmSegmenter scores recency, frequency and monetary value into quantile bins (algorithms.RFMScores),
-// then assigns segments with rules over r_score, f_score and m_score: the spec's own rules, or the named
-// grid. Rows missing a value get a NULL score, so the rules skip them and the summary counts them.
-type rfmSegmenter struct{}
+func init() { methods.Register("rfm", method{}) }
+
+type method struct{}
 
 var scoreColumns = []string{"r_score", "f_score", "m_score"}
 
-func (rfmSegmenter) label(spec.Segmentation) string { return "rfm" }
+func (method) Label(spec.Segmentation) string { return "rfm" }
 
-func (rfmSegmenter) readsRunVars() bool { return true }
+func (method) ReadsRunVars() bool { return true }
 
-// check holds the three measures to numeric columns of the input and types the rules over the scores.
-func (rfmSegmenter) check(c *validator, path string, seg spec.Segmentation, input []sql.Column) []sql.Column {
+// Check holds the three measures to numeric columns of the input and types the rules over the scores.
+func (method) Check(env methods.CheckEnv) []sql.Column {
+	seg := env.Segmentation()
 	for _, f := range []struct{ key, col string }{{"recency", seg.RFM.Recency}, {"frequency", seg.RFM.Frequency}, {"monetary", seg.RFM.Monetary}} {
-		c.numericColumn(path+"/rfm/"+f.key, seg.From, f.col, input)
+		methods.NumericColumn(env, env.Pointer()+"/rfm/"+f.key, f.col)
 	}
-	env := rfmRuleEnv(input, c.s.Entity, c.v.Vars)
+	ruleEnv := scoreRuleEnv(env.Input(), env.Entity(), env.Vars())
 	var out []sql.Column
-	for _, x := range env.Extra {
+	for _, x := range ruleEnv.Extra {
 		out = append(out, sql.Column{Name: x.Name, Type: x.Type})
 	}
-	c.typeRules(path, seg, env)
+	rulesmethod.Check(env, ruleEnv)
 	return out
 }
 
-func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
-	cfg := j.seg.RFM
+func (method) Run(ctx context.Context, env methods.Env) error {
+	seg := env.Segmentation()
+	cfg := seg.RFM
 	bins := cfg.Bins
 	if bins == 0 {
 		bins = 5
 	}
-	scored := "segrun_rfm_" + j.name
-	err := e.db.WithArrow(ctx, func(a *sql.Arrow) error {
-		batches, _, err := readBatches(a, fmt.Sprintf("SELECT %s, %s FROM %s", sql.Ident(j.entity),
-			identList([]string{cfg.Recency, cfg.Frequency, cfg.Monetary}), sql.Ident(j.seg.From)))
+	name, entity := env.Name(), env.Entity()
+	scored := "segrun_rfm_" + name
+	err := env.WithArrow(ctx, func(a *sql.Arrow) error {
+		batches, _, err := methods.ReadBatches(a, fmt.Sprintf("SELECT %s, %s FROM %s", sql.Ident(entity),
+			methods.IdentList([]string{cfg.Recency, cfg.Frequency, cfg.Monetary}), sql.Ident(seg.From)))
 		if err != nil {
 			return err
 		}
-		defer release(batches)
+		defer methods.Release(batches)
 		if len(batches) == 0 { // no rows: an empty scored table, for the rules to find nothing in
 			return a.Exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s, %s, NULL::BIGINT AS r_score, NULL::BIGINT AS f_score, NULL::BIGINT AS m_score FROM %s WHERE false",
-				sql.Ident(scored), sql.Ident(j.entity), identList([]string{cfg.Recency, cfg.Frequency, cfg.Monetary}), sql.Ident(j.seg.From)))
+				sql.Ident(scored), sql.Ident(entity), methods.IdentList([]string{cfg.Recency, cfg.Frequency, cfg.Monetary}), sql.Ident(seg.From)))
 		}
 		n := 0
 		for _, b := range batches {
@@ -68,8 +76,8 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 			cols[c] = make([]float64, n)
 			offset := 0
 			for _, b := range batches {
-				if err := rules.FloatsInto(b.Column(1+c), cols[c][offset:]); err != nil {
-					return fmt.Errorf("segmentation %s: %w", j.name, err)
+				if err := engine.FloatsInto(b.Column(1+c), cols[c][offset:]); err != nil {
+					return fmt.Errorf("segmentation %s: %w", name, err)
 				}
 				offset += int(b.NumRows())
 			}
@@ -80,7 +88,7 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 			if errors.As(err, &de) { // it names the role (monetary); the user knows the column by its name
 				de.Column = map[string]string{"recency": cfg.Recency, "frequency": cfg.Frequency, "monetary": cfg.Monetary}[de.Column]
 			}
-			return &Failure{Step: "segmentation " + j.name, Msg: err.Error()}
+			return env.Fail(err.Error())
 		}
 		scores := [3][]int{r, f, m}
 		arrays := make([][]arrow.Array, 3)
@@ -103,7 +111,7 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 		for c, name := range scoreColumns {
 			fields[c] = arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int64, Nullable: true}
 		}
-		reader, err := withColumns(batches, 0, fields, arrays)
+		reader, err := methods.WithColumns(batches, 0, fields, arrays)
 		if err != nil {
 			return err
 		}
@@ -113,8 +121,8 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 	if err != nil {
 		return err
 	}
-	defer e.db.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sql.Ident(scored))
-	list := j.seg.Rules
+	defer env.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sql.Ident(scored))
+	list := seg.Rules
 	if len(list) == 0 {
 		grid, err := algorithms.RFMGridFor(bins)
 		if err != nil {
@@ -124,23 +132,23 @@ func (rfmSegmenter) run(ctx context.Context, e *execution, j *segJob) error {
 			list = append(list, spec.Rule{Segment: g.Segment, When: g.Rule()})
 		}
 	}
-	rs, err := compileRules(list, j.seg.Else, j.seg.Multi, rfmRuleEnv(j.input, j.entity, e.v.Vars))
+	rs, err := rulesmethod.Compile(list, seg.Else, seg.Multi, scoreRuleEnv(env.Input(), entity, env.Vars()))
 	if err != nil {
 		return err
 	}
-	return e.applyRules(ctx, j, rs, scored, scoreColumns)
+	return rulesmethod.Apply(ctx, env, rs, scored, scoreColumns)
 }
 
-// rfmRuleEnv is what an RFM segmentation's rules may read: the entity and the scores, the columns of the
-// table they are computed in. Validation and the run use the one environment, so a rule over another
+// scoreRuleEnv is what an RFM segmentation's rules may read: the entity and the scores, the columns of
+// the table they are computed in. Validation and the run use the one environment, so a rule over another
 // column of the input is a validation error at its line, not a failed run.
-func rfmRuleEnv(input []sql.Column, entity string, vars []Var) *rules.Env {
-	env := &rules.Env{Vars: ruleVars(vars)}
+func scoreRuleEnv(input []sql.Column, entity string, vars []engine.Var) *engine.Env {
+	env := &engine.Env{Vars: vars}
 	if i := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == entity }); i >= 0 {
-		env.Columns = append(env.Columns, rules.Column{Name: input[i].Name, Type: input[i].Type})
+		env.Columns = append(env.Columns, engine.Column{Name: input[i].Name, Type: input[i].Type})
 	}
 	for _, c := range scoreColumns {
-		env.Extra = append(env.Extra, rules.Column{Name: c, Type: "BIGINT"})
+		env.Extra = append(env.Extra, engine.Column{Name: c, Type: "BIGINT"})
 	}
 	return env
 }
