@@ -1,6 +1,9 @@
 package algorithms
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Frame holds the input columns of one segmentation, in the order the spec lists its features. All columns
 // have the same length: one value per entity.
@@ -41,6 +44,9 @@ type DataError struct {
 func (e *DataError) Error() string {
 	if e.Column == "" {
 		return e.Reason
+	}
+	if e.Count == 1 && strings.HasPrefix(e.Reason, "values are ") { // the reasons are written for many
+		return fmt.Sprintf("column %s: 1 value is %s", e.Column, strings.TrimPrefix(e.Reason, "values are "))
 	}
 	if e.Count > 0 {
 		return fmt.Sprintf("column %s: %d %s", e.Column, e.Count, e.Reason)

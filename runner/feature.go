@@ -102,9 +102,9 @@ func failingText(t spec.Test, n int64) string {
 	case "row_count":
 		return "the table has " + plural.Rows(n-1)
 	case "unique":
-		return fmt.Sprintf("%s %s more than once", plural.Values(n), occur(n))
+		return fmt.Sprintf("%s %s more than once", plural.Values(n), plural.Verb(n, "occurs", "occur"))
 	}
-	return fmt.Sprintf("%s %s", plural.Rows(n), fail(n))
+	return plural.Rows(n) + " " + plural.Verb(n, "fails", "fail")
 }
 
 // runTest returns how many rows (or values) fail a test, and a sample of them. row_count reports rows+1
@@ -165,14 +165,4 @@ func (e *execution) runTest(ctx context.Context, table string, t spec.Test) (int
 	}
 	rows, err := e.db.SampleRows(ctx, sample)
 	return n, rows, err
-}
-
-func occur(n int64) string { return verb(n, "occurs", "occur") }
-func fail(n int64) string  { return verb(n, "fails", "fail") }
-
-func verb(n int64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

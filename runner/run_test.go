@@ -373,7 +373,7 @@ func TestDataProblemsStopTheRunBeforePublishing(t *testing.T) {
 		f := newFixture(t, strings.Replace(fixtureSpec, "      group by customer_id", "      group by customer_id, order_id", 1), fixtureOrders)
 		f.failsWith("2024-03-01", "unique customer_id") // the feature's own test catches it first
 		f = newFixture(t, strings.NewReplacer("      group by customer_id", "      group by customer_id, order_id", "    tests:\n      - unique: customer_id\n", "").Replace(fixtureSpec), fixtureOrders)
-		f.failsWith("2024-03-01", "segmentation lifecycle", "customer_id values appear more than once in rfm", "customer_id=1, rows=3")
+		f.failsWith("2024-03-01", "segmentation lifecycle", "1 customer_id value appears more than once in rfm", "customer_id=1, rows=3")
 	})
 	t.Run("segment below min_size", func(t *testing.T) {
 		f := newFixture(t, strings.Replace(fixtureSpec, "    else: regulars\n", "    else: regulars\n    min_size: {count: 2}\n", 1), fixtureOrders)
@@ -456,7 +456,7 @@ segmentations:
     from: spend
     rfm: {recency: days, frequency: orders, monetary: spent}
 `, fixtureOrders)
-	f.failsWith("2024-03-01", "segmentation value", "column spent: 1 values are +Inf or -Inf")
+	f.failsWith("2024-03-01", "segmentation value", "column spent: 1 value is +Inf or -Inf")
 }
 
 // An RFM segmentation's rules read the scores (and the entity); a rule over a column of the input is a

@@ -32,3 +32,11 @@ func Is(n int64) string {
 	}
 	return "are"
 }
+
+// Verb is one for a count of one, many for any other: Verb(n, "fails", "fail").
+func Verb(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
