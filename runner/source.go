@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/segrun/segrun/spec"
@@ -120,7 +121,16 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	if err := r.CheckCasts(ctx, e.db, castChecks); err != nil {
 		return 0, r.dataFailure(err)
 	}
-	rows, err := r.CheckNotNull(ctx, e.db, contractColumns(declared))
+	byFile := "" // the read again with DuckDB's filename column, to name the files of a not_null failure
+	if _, set := read.Options["filename"]; !set {
+		withName := maps.Clone(read.Options)
+		if withName == nil {
+			withName = map[string]any{}
+		}
+		withName["filename"] = true
+		byFile = sql.ReadSQL(read.Format, read.Paths, withName)
+	}
+	rows, err := r.CheckNotNull(ctx, e.db, contractColumns(declared), byFile)
 	if err != nil {
 		return 0, r.dataFailure(err)
 	}

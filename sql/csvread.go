@@ -61,7 +61,9 @@ func PlanCSV(name string, userOptions map[string]any, declared []DeclaredColumn,
 		}
 	}
 	r.ForcedNotNull = map[string]bool{}
-	if r.Typed {
+	// Read by name, a file may lack a column (read as NULL, never parsed) and DuckDB ignores
+	// force_not_null: not_null is counted after loading then (SourceRead.CheckNotNull).
+	if r.Typed && !Truthy(options["union_by_name"]) {
 		r.ForcedNotNull = csvNotNull(declared, options, emptyRejected)
 	}
 	// DuckDB keeps no rejects table when it reads files by name (union_by_name): such a read stops at the
