@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -112,7 +113,7 @@ func (e *execution) checkMinSize(v store.Version, d *store.Diff) ([]string, erro
 			share = float64(size) / float64(d.Entities)
 		}
 		if ms.Count > 0 && size < int64(ms.Count) {
-			small = append(small, fmt.Sprintf("%s has %d entities, fewer than min_size.count %d", name, size, ms.Count))
+			small = append(small, fmt.Sprintf("%s has %s, fewer than min_size.count %d", name, plural.Entities(size), ms.Count))
 		}
 		if ms.Share > 0 && share < ms.Share {
 			small = append(small, fmt.Sprintf("%s has %.2f%% of entities, less than min_size.share %.2f%%", name, 100*share, 100*ms.Share))

@@ -377,7 +377,7 @@ func TestDataProblemsStopTheRunBeforePublishing(t *testing.T) {
 	})
 	t.Run("segment below min_size", func(t *testing.T) {
 		f := newFixture(t, strings.Replace(fixtureSpec, "    else: regulars\n", "    else: regulars\n    min_size: {count: 2}\n", 1), fixtureOrders)
-		f.failsWith("2024-03-01", "segments below min_size", "champions has 1 entities, fewer than min_size.count 2")
+		f.failsWith("2024-03-01", "segments below min_size", "champions has 1 entity, fewer than min_size.count 2")
 	})
 }
 
@@ -387,7 +387,8 @@ func TestWarningsDoNotStopTheRun(t *testing.T) {
 	r := f.mustRun("2024-03-01", nil)
 	sort.Strings(r.Warnings)
 	// min_size holds every segment the rules can assign: lapsed, which no customer is in, too.
-	if len(r.Warnings) != 4 || !strings.Contains(r.Warnings[0], "not_null monetary: 1 rows fail") ||
+	if len(r.Warnings) != 4 || !strings.Contains(r.Warnings[0], "not_null monetary: 1 row fails") ||
+		!strings.Contains(r.Warnings[1], "big has 1 entity, fewer than min_size.count 2") ||
 		!strings.Contains(r.Warnings[3], "lapsed has 0 entities, fewer than min_size.count 2") {
 		t.Errorf("warnings: %q", r.Warnings)
 	}
