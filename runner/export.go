@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql/store"
 )
@@ -17,6 +18,9 @@ import (
 // interrupt, after the publishing transaction committed. The CLI exits 4 for it, with the run's summary.
 type ExportsError struct {
 	Run int64
+	// Store is the store's path as the run used it: the recovery commands name it, so they read this
+	// store from the same directory, whatever the default would be.
+	Store string
 	// RunKey is the run's key, if any: a rerun with it writes the missing exports.
 	RunKey string
 	Failed []ExportFailure
@@ -52,7 +56,7 @@ func (e *ExportsError) Error() string {
 		if f.Changes {
 			changes = " --changes"
 		}
-		fmt.Fprintf(&b, "\n  segrun export %s --run %d%s --out %s", f.Segmentation, e.Run, changes, f.Path)
+		fmt.Fprintf(&b, "\n  segrun export %s --store %s --run %d%s --out %s", shell.Quote(f.Segmentation), shell.Quote(e.Store), e.Run, changes, shell.Quote(f.Path))
 	}
 	return b.String()
 }
@@ -69,7 +73,7 @@ func (e *ExportsError) Unwrap() error {
 // records each in the store. Every export is attempted, whatever happened to the ones before; an interrupt
 // stops them, and the rest count as not written.
 func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) error {
-	failed := &ExportsError{Run: run, RunKey: e.o.RunKey}
+	failed := &ExportsError{Run: run, Store: e.res.Store, RunKey: e.o.RunKey}
 	for _, ex := range exps {
 		path := e.s.Path(ex.Path)
 		fail := func(err error) {

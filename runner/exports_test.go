@@ -30,7 +30,7 @@ func TestFailedExportIsCompletedByARetryWithTheRunKey(t *testing.T) {
 	if ee.Run != 1 || res.RunID != 1 || res.Outcome != OutcomePublished || len(ee.Failed) != 1 || !strings.HasSuffix(ee.Failed[0].Path, "lifecycle.csv") {
 		t.Fatalf("run %d (result %d, %s), failed %+v", ee.Run, res.RunID, res.Outcome, ee.Failed)
 	}
-	for _, want := range []string{"version 1 is published", "--run-key 2024-03-01", "segrun export lifecycle --run 1 --out "} {
+	for _, want := range []string{"version 1 is published", "--run-key 2024-03-01", "segrun export lifecycle --store "} {
 		if !strings.Contains(ee.Error(), want) {
 			t.Errorf("message lacks %q:\n%s", want, ee.Error())
 		}
