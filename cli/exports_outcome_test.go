@@ -265,7 +265,7 @@ func TestExportsRecoveryCommandRunsAsPrinted(t *testing.T) {
 }
 
 // shellWords splits a command line as a POSIX shell would, for the quoting segrun writes (shell.Quote):
-// words separated by spaces, single-quoted parts, and '\” for a quote.
+// words separated by spaces, single-quoted parts, and backslash escapes.
 func shellWords(t *testing.T, line string) []string {
 	t.Helper()
 	var words []string
