@@ -5,7 +5,7 @@ package shell
 import "strings"
 
 // Quote returns s as one shell word: as it is when it holds only characters no shell treats specially,
-// else in single quotes (a single quote inside written as '\”).
+// else in single quotes (a single quote inside closes the quotes, is escaped with a backslash, and reopens them).
 func Quote(s string) string {
 	if s != "" && strings.IndexFunc(s, special) < 0 {
 		return s
