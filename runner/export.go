@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,20 +105,39 @@ func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) 
 }
 
 // missingExports are the spec's exports that version run lacks: not recorded as written, or whose file
-// is gone.
-func (e *execution) missingExports(ctx context.Context, run int64) ([]spec.Export, error) {
-	var out []spec.Export
+// is gone. Exports of segmentations the version did not publish (the spec renamed or added them since)
+// are not the version's to write: they come back apart, as absent, so that a retry neither fails nor
+// loops on them.
+func (e *execution) missingExports(ctx context.Context, run int64) (missing, absent []spec.Export, err error) {
+	published, err := e.store.Segmentations(ctx, run)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, ex := range e.s.Exports {
+		if !slices.Contains(published, ex.Segmentation) {
+			absent = append(absent, ex)
+			continue
+		}
 		path := e.s.Path(ex.Path)
 		written, err := e.store.ExportWritten(ctx, run, ex.Segmentation, ex.Changes, path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, statErr := os.Stat(path); !written || statErr != nil {
-			out = append(out, ex)
+			missing = append(missing, ex)
 		}
 	}
-	return out, nil
+	return missing, absent, nil
+}
+
+// absentExports says why the spec's exports of segmentations version run did not publish are not written.
+func absentExports(run int64, absent []spec.Export) string {
+	var parts []string
+	for _, ex := range absent {
+		parts = append(parts, fmt.Sprintf("%s (version %d has no segmentation %s)", ex.Path, run, ex.Segmentation))
+	}
+	return fmt.Sprintf("not written: %s; the spec changed since version %d was published (--force republishes it)",
+		strings.Join(parts, ", "), run)
 }
 
 // ExportRequest says what to export.

@@ -145,3 +145,32 @@ func TestRetryCompletesOnlyTheLatestVersionsExports(t *testing.T) {
 		t.Error("the file still holds the rolled-back version's memberships")
 	}
 }
+
+// A retry with a published run key after the spec renamed a segmentation wanted the new name's export,
+// which the version cannot have: every retry failed with exit 4. It completes the exports the version can
+// have, says plainly why the others are not written, and succeeds.
+func TestRetryAfterARenameWritesOnlyWhatTheVersionHas(t *testing.T) {
+	f := newFixture(t, fixtureSpec, fixtureOrders)
+	key := func(o *RunOptions) { o.RunKey = "2024-03-01" }
+	f.mustRun("2024-03-01", key)
+	if err := os.Remove(filepath.Join(f.dir, "out/lifecycle.csv")); err != nil {
+		t.Fatal(err)
+	}
+	f.write("shop.yaml", strings.NewReplacer("  tags:\n", "  labels:\n",
+		"exports:\n", "exports:\n  - {segmentation: labels, path: out/labels.csv}\n").Replace(fixtureSpec))
+	res, err := f.run("2024-03-01", key)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if res.Outcome != OutcomeUnchanged || len(res.Exports) != 1 || !strings.HasSuffix(res.Exports[0], "lifecycle.csv") {
+		t.Errorf("retry: %s, exports %v", res.Outcome, res.Exports)
+	}
+	for _, want := range []string{"writing the exports it lacks: out/lifecycle.csv", "out/labels.csv", "version 1 has no segmentation labels", "--force"} {
+		if !strings.Contains(res.Message, want) {
+			t.Errorf("message lacks %q: %s", want, res.Message)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "out/labels.csv")); err == nil {
+		t.Error("an export of a segmentation the version lacks was written")
+	}
+}

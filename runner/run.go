@@ -296,8 +296,9 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 			// Only the latest version's exports are completed: an earlier one's would overwrite the files
 			// of the versions after it.
 			// A dry run writes nothing (and may read a store too old to record exports).
+			var absent []spec.Export
 			if latest != nil && prior.ID == latest.ID && !e.o.DryRun {
-				if e.lacking, err = e.missingExports(ctx, prior.ID); err != nil {
+				if e.lacking, absent, err = e.missingExports(ctx, prior.ID); err != nil {
 					return false, err
 				}
 			}
@@ -308,6 +309,9 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 					paths = append(paths, ex.Path)
 				}
 				todo = "writing the exports it lacks: " + strings.Join(paths, ", ")
+			}
+			if len(absent) > 0 {
+				todo += "; " + absentExports(prior.ID, absent)
 			}
 			e.res.Message = fmt.Sprintf("run key %q is already published as version %d (as of %s; --force replaces it); %s",
 				e.o.RunKey, prior.ID, prior.AsOf.Format(time.DateOnly), todo)
