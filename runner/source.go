@@ -64,7 +64,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	step := "source " + name
 	files, err := e.listFiles(ctx, read.Paths)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%s: %w", step, err) // the machine's (sql.UnreadableFileError): exit 3
 	}
 	if len(files) == 0 {
 		return 0, failf(step, "no file matches %s", strings.Join(read.Paths, ", "))

@@ -2,7 +2,9 @@ package sql
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"maps"
 	"slices"
 	"strings"
@@ -213,5 +215,37 @@ func (d *DB) Glob(ctx context.Context, paths []string) ([]string, error) {
 			return nil, err
 		}
 	}
+	for _, f := range files {
+		if err := openable(f); err != nil {
+			return nil, err
+		}
+	}
 	return files, nil
+}
+
+// UnreadableFileError is a file a source's paths match that cannot be opened (permissions): the machine's
+// problem, not the spec's nor the data's, however DuckDB's reader would word it.
+type UnreadableFileError struct {
+	Path string
+	Err  error
+}
+
+func (e *UnreadableFileError) Error() string { return fmt.Sprintf("cannot read %s: %v", e.Path, e.Err) }
+func (e *UnreadableFileError) Unwrap() error { return e.Err }
+
+// openable fails for a matched local file that cannot be opened for reading. Only regular files are
+// opened: opening a FIFO would wait for a writer, and remote paths (s3://, https://) are the reader's.
+func openable(path string) error {
+	if strings.Contains(path, "://") {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil // gone since the glob, or not a file: the reader reports it
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return &UnreadableFileError{Path: path, Err: errors.Unwrap(err)}
+	}
+	return f.Close()
 }
