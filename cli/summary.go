@@ -38,8 +38,13 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		fmt.Fprintln(w)
 		writeSegmentation(w, s)
 	}
+	retired, exited := "retired", "exited"
+	if r.Outcome == runner.OutcomeDryRun {
+		retired, exited = "would be retired", "would exit"
+	}
 	for _, x := range r.Retired {
-		fmt.Fprintf(w, "\n%s: retired (no longer in the spec): its %s %s exited\n", x.Segmentation, thousands(x.Members), plural.Noun(x.Members, "member", "members"))
+		fmt.Fprintf(w, "\n%s: %s (no longer in the spec): its %s %s %s\n", x.Segmentation, retired, thousands(x.Members),
+			plural.Noun(x.Members, "member", "members"), exited)
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(w, "\nwarnings:")

@@ -29,3 +29,12 @@ func TestRetiredSummaryCountsAgree(t *testing.T) {
 		t.Errorf("want \"its 1 member exited\" in\n%s", b.String())
 	}
 }
+
+// A dry run says what it would retire, not that it retired it.
+func TestDryRunSummarySaysWhatWouldBeRetired(t *testing.T) {
+	var b strings.Builder
+	writeRunSummary(&b, &runner.Result{Outcome: runner.OutcomeDryRun, Retired: []store.Retired{{Segmentation: "value", Members: 3}}})
+	if !strings.Contains(b.String(), "value: would be retired (no longer in the spec): its 3 members would exit") {
+		t.Errorf("dry-run summary:\n%s", b.String())
+	}
+}

@@ -45,13 +45,22 @@ func (e *execution) publish(ctx context.Context) error {
 			_ = e.store.DropStaging(context.WithoutCancel(ctx), v.Segmentation)
 		}
 	}()
-	if e.o.DryRun {
-		e.res.Outcome = OutcomeDryRun
-		return nil
-	}
 	id, err := e.store.NextRunID(ctx)
 	if err != nil {
 		return err
+	}
+	if e.o.DryRun {
+		// What publishing would retire, as the real run says it: the version it would compare with is
+		// the latest before the one it would replace, if any.
+		at := id
+		if e.replace != nil {
+			at = e.replace.ID
+		}
+		if e.res.Retired, err = e.store.Retiring(ctx, at, e.segVersions); err != nil {
+			return err
+		}
+		e.res.Outcome = OutcomeDryRun
+		return nil
 	}
 	entityType := e.v.EntityType
 	if err := e.encodePayloads(); err != nil {
