@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -130,7 +131,7 @@ var exitCases = []exitCase{
 	{name: "a reader with --wait 0 on a held store", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "0"},
 		code: ExitEnvironment, stderr: "is in use by another process", versions: "1"},
 	{name: "a reader waiting for a held store says so", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "1s"},
-		code: ExitEnvironment, stderr: "is in use by a run; waiting up to 1s", versions: "1"},
+		code: ExitEnvironment, stderr: "is in use, held by ", versions: "1"},
 
 	// 4: the version is published, but some of its exports were not written.
 	{name: "an export failing after publishing", state: "fresh", setup: editSpec("path: out/lifecycle.csv", "path: shop.yaml/lifecycle.csv"),
@@ -453,4 +454,35 @@ func TestChangesOnTheFirstVersionSaysSo(t *testing.T) {
 	if first, _, _ := strings.Cut(stdout, "\n"); !strings.HasSuffix(first, "against the version before it") {
 		t.Errorf("second version:\n%s", stdout)
 	}
+}
+
+// SIGTERM to a reader waiting for a held store printed a bare "segrun: context canceled"; it says what
+// was interrupted and that nothing was read, and still exits 3.
+func TestInterruptWhileWaitingForTheStoreSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, exitFixtures(t)["published"], dir)
+	store := filepath.Join(dir, "segrun.duckdb")
+	defer holdStore(t, store)()
+	var out bytes.Buffer
+	stderr := &killOnWrite{trigger: "waiting up to"}
+	code := Run([]string{"runs", "--store", store, "--wait", "1m"}, &out, stderr)
+	if code != ExitEnvironment || !strings.Contains(stderr.String(), "interrupted while waiting for store "+store+"; nothing was read") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
+
+// killOnWrite sends the process SIGTERM once something containing trigger is written to it.
+type killOnWrite struct {
+	bytes.Buffer
+	trigger string
+	sent    bool
+}
+
+func (k *killOnWrite) Write(p []byte) (int, error) {
+	n, err := k.Buffer.Write(p)
+	if !k.sent && strings.Contains(k.Buffer.String(), k.trigger) {
+		k.sent = true
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}
+	return n, err
 }
