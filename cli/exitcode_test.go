@@ -95,6 +95,9 @@ var exitCases = []exitCase{
 	{name: "--threads -1", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "-1"}, code: ExitUsage, stderr: "--threads"},
 	{name: "--threads 100000", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "100000"}, code: ExitUsage, stderr: "from 1 to 1024"},
 	{name: "--memory-limit lots", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "lots"}, code: ExitUsage, stderr: "want a size like 4GB"},
+	{name: "--memory-limit too small to run", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "1KB"}, code: ExitUsage, stderr: "want at least 64MB"},
+	{name: "--memory-limit a fraction of a byte", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "0.0001KB"}, code: ExitUsage, stderr: "want at least 64MB"},
+	{name: "--memory-limit just enough", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "64MB", "--dry-run"}, code: ExitOK},
 	{name: "--memory-limit without a unit", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "1000"}, code: ExitUsage, stderr: "--memory-limit"},
 	{name: "a negative --wait", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31", "--wait", "-1s"}, code: ExitUsage, stderr: "--wait", versions: "1"},
 	{name: "a --temp-dir that is a file", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "is a file, not a directory"},
@@ -122,6 +125,16 @@ var exitCases = []exitCase{
 			t.Fatal(err)
 		}
 	}, args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitEnvironment, stderr: "cannot read"},
+	{name: "a DuckDB file that is not a segrun store", state: "fresh", setup: func(t *testing.T, dir string) {
+		db, err := sql.Open(context.Background(), filepath.Join(dir, "other.duckdb"), sql.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec(context.Background(), "CREATE TABLE t AS SELECT 1 AS x"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}, args: []string{"runs", "--store", "{dir}/other.duckdb"}, code: ExitEnvironment, stderr: "other.duckdb is not a segrun store (a DuckDB file"},
 	{name: "no store here", state: "fresh", args: []string{"runs"}, code: ExitEnvironment, stderr: "no store at segrun.duckdb (the default in the current directory"},
 	{name: "no store beside the spec", state: "fresh", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "(the store of"},
 	{name: "an export that cannot be written", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", "{dir}/shop.yaml/m.csv"},
