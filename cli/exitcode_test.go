@@ -101,6 +101,8 @@ var exitCases = []exitCase{
 	{name: "--memory-limit without a unit", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "1000"}, code: ExitUsage, stderr: "--memory-limit"},
 	{name: "a negative --wait", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31", "--wait", "-1s"}, code: ExitUsage, stderr: "--wait", versions: "1"},
 	{name: "a --temp-dir that is a file", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "is a file, not a directory"},
+	{name: "a --temp-dir below a file", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/shop.yaml/sub"}, code: ExitUsage, stderr: "shop.yaml is a file, not a directory"},
+	{name: "a --temp-dir still to create", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/spill/sub", "--dry-run"}, code: ExitOK},
 	{name: "an unknown --format", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--format", "yaml"}, code: ExitUsage, stderr: "want one of text, json"},
 	{name: "--run 0", state: "published", args: []string{"show", "lifecycle", "{dir}/shop.yaml", "--run", "0"}, code: ExitUsage, stderr: "versions are numbered from 1", versions: "1"},
 	{name: "--run -1", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--run", "-1", "--out", "{dir}/m.csv"}, code: ExitUsage, stderr: "--run", versions: "1"},

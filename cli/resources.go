@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,11 +56,21 @@ func checkFilePath(path string) error {
 	return nil
 }
 
-// checkDirectory accepts a directory, or a path where one can be created: not a file.
+// checkDirectory accepts a directory, or a path where one can be created: not a file, nor below one
+// (s.yaml/sub).
 func checkDirectory(path string) error {
-	st, err := os.Stat(path)
-	if err == nil && !st.IsDir() {
-		return errors.New("is a file, not a directory")
+	for p := filepath.Clean(path); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && st.IsDir():
+			return nil
+		case err == nil && p == filepath.Clean(path):
+			return errors.New("is a file, not a directory")
+		case err == nil:
+			return fmt.Errorf("%s is a file, not a directory", p)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
 	}
-	return nil
 }
