@@ -216,7 +216,11 @@ func TestQuoteAfterTheSampleSaysWhatToSet(t *testing.T) {
 	csv.WriteString("25001,\"1,000\"\n")
 	f := newFixture(t, peopleSpec("    columns: {customer_id: {type: BIGINT}}"), "")
 	f.write("data/people.csv", csv.String())
-	f.failsWith("2024-03-01", "source people", "1 row does not parse", "people.csv:25002:", "set quote: '\"'", "sample_size")
+	f.failsWith("2024-03-01", "source people", "1 row does not parse as the declared columns", "people.csv:25002:", "set quote: '\"'", "sample_size")
+
+	// Without declared columns the message claims none.
+	f.write("shop.yaml", peopleSpec(""))
+	f.failsWith("2024-03-02", "source people", "1 row does not parse as the columns the reader detected", "people.csv:25002:")
 }
 
 // DuckDB's CSV errors were one line of about 1,500 characters (the whole dialect, every candidate); the

@@ -36,7 +36,10 @@ type SourceRead struct {
 	// ForcedNotNull are not_null columns the CSV reader itself enforces: their empty values are parse
 	// errors, reported by file and line like any other (see PlanCSV).
 	ForcedNotNull map[string]bool
-	AllowEmpty    bool
+	// Typed says the reader parses the declared columns into their declared types (CSVRead.Typed);
+	// otherwise the columns and types are the ones it detected.
+	Typed      bool
+	AllowEmpty bool
 
 	wg    sync.WaitGroup
 	fp    []FileFingerprint
@@ -71,7 +74,7 @@ func (p *ReadProblem) Error() string {
 
 // StartRead begins reading a source: its files are fingerprinted in the background from now on.
 func StartRead(name string, paths, files []string, csv CSVRead, allowEmpty bool) *SourceRead {
-	r := &SourceRead{Name: name, Paths: paths, Files: files, Rejects: csv.Rejects, ForcedNotNull: csv.ForcedNotNull, AllowEmpty: allowEmpty}
+	r := &SourceRead{Name: name, Paths: paths, Files: files, Rejects: csv.Rejects, ForcedNotNull: csv.ForcedNotNull, Typed: csv.Typed, AllowEmpty: allowEmpty}
 	r.wg.Add(1)
 	go func() { defer r.wg.Done(); defer panics.ToError(&r.fpErr); r.fp, r.fpErr = fingerprint(files) }()
 	return r
@@ -163,7 +166,11 @@ func (r *SourceRead) CheckRejects(ctx context.Context, d *DB) error {
 		return err
 	}
 	defer rows.Close()
-	p := &ReadProblem{Msg: fmt.Sprintf("%s %s not parse as the declared columns", plural.Rows(n), plural.Do(n))}
+	against := "the columns the reader detected" // nothing declared: the problem is the file's shape or a value
+	if r.Typed {
+		against = "the declared columns"
+	}
+	p := &ReadProblem{Msg: fmt.Sprintf("%s %s not parse as %s", plural.Rows(n), plural.Do(n), against)}
 	var hint []string
 	quoteHinted := false
 	for rows.Next() {
