@@ -329,8 +329,8 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 		}
 	}
 	if e.base != nil && e.o.AsOf.Before(e.base.AsOf) {
-		return false, failf("", "as of %s is earlier than the latest version %d (as of %s): versions are ordered by as_of, and backfilling history is not supported",
-			e.o.AsOf.Format(time.DateOnly), e.base.ID, e.base.AsOf.Format(time.DateOnly))
+		return false, failf("", "as of %s is earlier than the latest version %d (as of %s): versions are ordered by as_of, and backfilling history is not supported; if version %d is the mistake (published with a wrong --as-of), segrun rollback --last undoes it",
+			e.o.AsOf.Format(time.DateOnly), e.base.ID, e.base.AsOf.Format(time.DateOnly), e.base.ID)
 	}
 	if e.base != nil {
 		e.res.BaseRun = e.base.ID

@@ -279,6 +279,10 @@ func TestEarlierAsOfIsRefused(t *testing.T) {
 	if !errors.As(err, &fail) || !strings.Contains(fail.Msg, "earlier than the latest version 1") {
 		t.Fatalf("got %v", err)
 	}
+	// The way out when the latest version is the mistake (a wrong --as-of published it).
+	if !strings.Contains(fail.Msg, "segrun rollback --last") {
+		t.Errorf("the refusal does not say how to undo a wrong latest version: %s", fail.Msg)
+	}
 	f.mustRun("2024-06-01", nil) // the same as_of again is a new version, not a step back
 }
 
