@@ -226,6 +226,31 @@ func TestRemovedSegmentationIsRetiredAndShowSaysWhen(t *testing.T) {
 	if exited != members || members == "0" {
 		t.Errorf("%s of value's %s members exited in version 2", exited, members)
 	}
+	// changes shows the retiring version's exits (it was refused, so they were only in the store's view),
+	// and show points to it.
+	stdout, stderr, code = run(t, "changes", "value", "--store", store, "--run", "2")
+	if code != ExitOK || !strings.Contains(stdout, "value, version 2 as of 2024-12-31: retired (no longer in the spec); its "+members+" members exited") {
+		t.Errorf("changes value --run 2: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, _, _ = run(t, "changes", "value", "--store", store, "--run", "2", "--format", "json")
+	var got struct {
+		Retired  bool `json:"retired"`
+		Segments []struct {
+			Exited int64 `json:"exited"`
+		} `json:"segments"`
+	}
+	var sum int64
+	if json.Unmarshal([]byte(stdout), &got) == nil {
+		for _, s := range got.Segments {
+			sum += s.Exited
+		}
+	}
+	if !got.Retired || fmt.Sprint(sum) != members {
+		t.Errorf("changes --format json: %s", stdout)
+	}
+	if _, stderr, _ := run(t, "show", "value", "--store", store); !strings.Contains(stderr, "segrun changes value --run 2 shows its exits") {
+		t.Errorf("show value does not point to the exits: %s", stderr)
+	}
 }
 
 // The recovery command printed after exit 4 read ./segrun.duckdb, not the run's store, and broke on a

@@ -81,3 +81,23 @@ func (s *Store) Retirement(ctx context.Context, segmentation string) (last, reti
 	err = s.db.QueryRow(ctx, "SELECT coalesce(min(run_id), 0) FROM segrun_store.runs WHERE status = ? AND run_id > ?", StatusPublished, last).Scan(&retiredIn)
 	return last, retiredIn, err
 }
+
+// RetiredExits counts, for each segment, the members segmentation's retirement in version run ended:
+// what `segrun changes` shows for the version that retired it, which has no record of its own of it.
+func (s *Store) RetiredExits(ctx context.Context, run int64, segmentation string) ([]SegmentStat, error) {
+	rows, err := s.db.Query(ctx, `SELECT segment, count(*) FROM segrun_store.changes
+		WHERE run_id = ? AND segmentation = ? AND event = 'exited' GROUP BY segment ORDER BY segment`, run, segmentation)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SegmentStat
+	for rows.Next() {
+		var st SegmentStat
+		if err := rows.Scan(&st.Segment, &st.Exited); err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
