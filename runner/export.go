@@ -85,13 +85,20 @@ func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) 
 			fail(errors.New("not written: interrupted"))
 			continue
 		}
+		if e.o.Hooks.BeforeExport != nil {
+			e.o.Hooks.BeforeExport(path)
+		}
 		err := Export(ctx, e.store, ExportRequest{Segmentation: ex.Segmentation, Run: run, Changes: ex.Changes, Path: path})
 		if err == nil {
 			// Recorded once the file is in place: a retry rewrites whatever is not recorded.
 			err = e.store.RecordExport(context.WithoutCancel(ctx), run, ex.Segmentation, ex.Changes, path)
 		}
 		if err != nil {
-			failed.Interrupted = failed.Interrupted || ctx.Err() != nil
+			if ctx.Err() != nil {
+				// DuckDB's own words for it ("INTERRUPT Error: Interrupted!") say nothing the user can act on.
+				failed.Interrupted = true
+				err = errors.New("not written: interrupted")
+			}
 			fail(err)
 			continue
 		}

@@ -174,3 +174,22 @@ func TestRetryAfterARenameWritesOnlyWhatTheVersionHas(t *testing.T) {
 		t.Error("an export of a segmentation the version lacks was written")
 	}
 }
+
+// An interrupt while DuckDB writes an export came back as DuckDB's "INTERRUPT Error: Interrupted!", a
+// line that said nothing to act on; the export is reported as not written, interrupted, like the ones
+// after it.
+func TestInterruptWhileWritingAnExportSaysSo(t *testing.T) {
+	f := newFixture(t, fixtureSpec, fixtureOrders)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Run(ctx, f.spec, RunOptions{AsOf: date("2024-03-01"), Version: "test", Hooks: RunHooks{BeforeExport: func(string) { cancel() }}})
+	var ee *ExportsError
+	if !errors.As(err, &ee) || !ee.Interrupted || len(ee.Failed) != 2 {
+		t.Fatalf("interrupted exports: %v", err)
+	}
+	for _, fl := range ee.Failed {
+		if fl.Error != "not written: interrupted" {
+			t.Errorf("%s: %q, want \"not written: interrupted\"", fl.Path, fl.Error)
+		}
+	}
+}

@@ -54,6 +54,9 @@ type RunHooks struct {
 	BeforeCommit func()
 	// BeforeExports runs between publishing and the exports (the interrupt tests cancel the run there).
 	BeforeExports func()
+	// BeforeExport runs before each export is written, with its path (the interrupt tests cancel the run
+	// there, while DuckDB writes the file).
+	BeforeExport func(path string)
 }
 
 // Outcomes of a run.
