@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
@@ -332,8 +333,8 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 		}
 	}
 	if e.base != nil && e.o.AsOf.Before(e.base.AsOf) {
-		return false, failf("", "as of %s is earlier than the latest version %d (as of %s): versions are ordered by as_of, and backfilling history is not supported; if version %d is the mistake (published with a wrong --as-of), segrun rollback --last undoes it",
-			e.o.AsOf.Format(time.DateOnly), e.base.ID, e.base.AsOf.Format(time.DateOnly), e.base.ID)
+		return false, failf("", "as of %s is earlier than the latest version %d (as of %s): versions are ordered by as_of, and backfilling history is not supported; if version %d is the mistake (published with a wrong --as-of), segrun rollback --last --store %s undoes it",
+			e.o.AsOf.Format(time.DateOnly), e.base.ID, e.base.AsOf.Format(time.DateOnly), e.base.ID, shell.Quote(e.res.Store))
 	}
 	if e.base != nil {
 		e.res.BaseRun = e.base.ID
