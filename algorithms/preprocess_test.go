@@ -495,9 +495,9 @@ func TestPrepApplyRejects(t *testing.T) {
 	}{
 		{"missing column", &Frame{Columns: []Column{{Name: "a", Num: []float64{1}}}}, "column b"},
 		{"kind changed", &Frame{Columns: []Column{{Name: "a", Num: []float64{1}}, {Name: "b", Text: []string{"x"}}}}, "changed kind"},
-		{"missing value", &Frame{Columns: []Column{{Name: "a", Num: []float64{math.NaN()}}, {Name: "b", Num: []float64{1}}}}, "column a: 1 values are missing"},
-		{"inf", &Frame{Columns: []Column{{Name: "a", Num: []float64{1}}, {Name: "b", Num: []float64{math.Inf(-1)}}}}, "column b: 1 values are +Inf"},
-		{"log1p domain", &Frame{Columns: []Column{{Name: "a", Num: []float64{1}}, {Name: "b", Num: []float64{-2}}}}, "column b: 1 values are <= -1"},
+		{"missing value", &Frame{Columns: []Column{{Name: "a", Num: []float64{math.NaN()}}, {Name: "b", Num: []float64{1}}}}, "column a: 1 value is missing"},
+		{"inf", &Frame{Columns: []Column{{Name: "a", Num: []float64{1}}, {Name: "b", Num: []float64{math.Inf(-1)}}}}, "column b: 1 value is +Inf"},
+		{"log1p domain", &Frame{Columns: []Column{{Name: "a", Num: []float64{1}}, {Name: "b", Num: []float64{-2}}}}, "column b: 1 value is <= -1"},
 	}
 	for _, c := range cases {
 		if _, _, err := p.Apply(c.f); err == nil || !strings.Contains(err.Error(), c.want) {

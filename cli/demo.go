@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/internal/shell"
 )
 
 // maxDemoCustomers bounds the demo's dataset: ten million customers write about 90 million orders (several
@@ -45,6 +46,6 @@ func runDemo(_ context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "wrote %d customers and %d orders to %s, and the flagship spec %s\n", stats.Customers, stats.Orders,
 		filepath.Join(dir, "data"), specFile)
-	fmt.Fprintf(e.stdout, "next: segrun run %s --as-of 2024-09-30\n", specFile)
+	fmt.Fprintf(e.stdout, "next: segrun run %s --as-of 2024-09-30\n", shell.Quote(specFile))
 	return ExitOK
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -77,6 +78,9 @@ var exitCases = []exitCase{
 
 	// 2: the command line is wrong; found before anything starts.
 	{name: "an unknown command", state: "fresh", args: []string{"rnu"}, code: ExitUsage, stderr: `did you mean "run"`},
+	{name: "an empty argument (demo)", state: "fresh", args: []string{"demo", ""}, code: ExitUsage, stderr: "argument 1 is empty"},
+	{name: "an empty argument (show)", state: "published", args: []string{"show", "", "--store", "{dir}/segrun.duckdb"}, code: ExitUsage, stderr: "argument 1 is empty", versions: "1"},
+	{name: "an empty argument (validate)", state: "fresh", args: []string{"validate", ""}, code: ExitUsage, stderr: "argument 1 is empty"},
 	{name: "an unknown flag", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--as-off", "2024-06-30"}, code: ExitUsage, stderr: "flag provided but not defined: -as-off"},
 	{name: "a missing argument", state: "fresh", args: []string{"run"}, code: ExitUsage, stderr: "give exactly one spec"},
 	{name: "an empty --as-of (an unset variable) publishes nothing", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--as-of", ""}, code: ExitUsage, stderr: "--as-of is empty"},
@@ -91,9 +95,14 @@ var exitCases = []exitCase{
 	{name: "--threads -1", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "-1"}, code: ExitUsage, stderr: "--threads"},
 	{name: "--threads 100000", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--threads", "100000"}, code: ExitUsage, stderr: "from 1 to 1024"},
 	{name: "--memory-limit lots", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "lots"}, code: ExitUsage, stderr: "want a size like 4GB"},
+	{name: "--memory-limit too small to run", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "1KB"}, code: ExitUsage, stderr: "want at least 64MB"},
+	{name: "--memory-limit a fraction of a byte", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "0.0001KB"}, code: ExitUsage, stderr: "want at least 64MB"},
+	{name: "--memory-limit just enough", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "64MB", "--dry-run"}, code: ExitOK},
 	{name: "--memory-limit without a unit", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--memory-limit", "1000"}, code: ExitUsage, stderr: "--memory-limit"},
 	{name: "a negative --wait", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31", "--wait", "-1s"}, code: ExitUsage, stderr: "--wait", versions: "1"},
 	{name: "a --temp-dir that is a file", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "is a file, not a directory"},
+	{name: "a --temp-dir below a file", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/shop.yaml/sub"}, code: ExitUsage, stderr: "shop.yaml is a file, not a directory"},
+	{name: "a --temp-dir still to create", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/spill/sub", "--dry-run"}, code: ExitOK},
 	{name: "an unknown --format", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--format", "yaml"}, code: ExitUsage, stderr: "want one of text, json"},
 	{name: "--run 0", state: "published", args: []string{"show", "lifecycle", "{dir}/shop.yaml", "--run", "0"}, code: ExitUsage, stderr: "versions are numbered from 1", versions: "1"},
 	{name: "--run -1", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--run", "-1", "--out", "{dir}/m.csv"}, code: ExitUsage, stderr: "--run", versions: "1"},
@@ -118,6 +127,16 @@ var exitCases = []exitCase{
 			t.Fatal(err)
 		}
 	}, args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitEnvironment, stderr: "cannot read"},
+	{name: "a DuckDB file that is not a segrun store", state: "fresh", setup: func(t *testing.T, dir string) {
+		db, err := sql.Open(context.Background(), filepath.Join(dir, "other.duckdb"), sql.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec(context.Background(), "CREATE TABLE t AS SELECT 1 AS x"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}, args: []string{"runs", "--store", "{dir}/other.duckdb"}, code: ExitEnvironment, stderr: "other.duckdb is not a segrun store (a DuckDB file"},
 	{name: "no store here", state: "fresh", args: []string{"runs"}, code: ExitEnvironment, stderr: "no store at segrun.duckdb (the default in the current directory"},
 	{name: "no store beside the spec", state: "fresh", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "(the store of"},
 	{name: "an export that cannot be written", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", "{dir}/shop.yaml/m.csv"},
@@ -127,7 +146,7 @@ var exitCases = []exitCase{
 	{name: "a reader with --wait 0 on a held store", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "0"},
 		code: ExitEnvironment, stderr: "is in use by another process", versions: "1"},
 	{name: "a reader waiting for a held store says so", state: "published", held: true, args: []string{"runs", "{dir}/shop.yaml", "--wait", "1s"},
-		code: ExitEnvironment, stderr: "is in use by a run; waiting up to 1s", versions: "1"},
+		code: ExitEnvironment, stderr: "is in use, held by ", versions: "1"},
 
 	// 4: the version is published, but some of its exports were not written.
 	{name: "an export failing after publishing", state: "fresh", setup: editSpec("path: out/lifecycle.csv", "path: shop.yaml/lifecycle.csv"),
@@ -450,4 +469,35 @@ func TestChangesOnTheFirstVersionSaysSo(t *testing.T) {
 	if first, _, _ := strings.Cut(stdout, "\n"); !strings.HasSuffix(first, "against the version before it") {
 		t.Errorf("second version:\n%s", stdout)
 	}
+}
+
+// SIGTERM to a reader waiting for a held store printed a bare "segrun: context canceled"; it says what
+// was interrupted and that nothing was read, and still exits 3.
+func TestInterruptWhileWaitingForTheStoreSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, exitFixtures(t)["published"], dir)
+	store := filepath.Join(dir, "segrun.duckdb")
+	defer holdStore(t, store)()
+	var out bytes.Buffer
+	stderr := &killOnWrite{trigger: "waiting up to"}
+	code := Run([]string{"runs", "--store", store, "--wait", "1m"}, &out, stderr)
+	if code != ExitEnvironment || !strings.Contains(stderr.String(), "interrupted while waiting for store "+store+"; nothing was read") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
+
+// killOnWrite sends the process SIGTERM once something containing trigger is written to it.
+type killOnWrite struct {
+	bytes.Buffer
+	trigger string
+	sent    bool
+}
+
+func (k *killOnWrite) Write(p []byte) (int, error) {
+	n, err := k.Buffer.Write(p)
+	if !k.sent && strings.Contains(k.Buffer.String(), k.trigger) {
+		k.sent = true
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}
+	return n, err
 }

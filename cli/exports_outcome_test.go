@@ -44,7 +44,7 @@ func TestPublishedButExportsFailedExitsFour(t *testing.T) {
 		t.Errorf("the summary lacks the version or the export that worked:\n%s", stdout)
 	}
 	for _, want := range []string{"version 1 is published, but 1 of its exports failed", blocked, "--run-key 2024-06-30",
-		"segrun export lifecycle --run 1 --out " + blocked} {
+		"segrun export lifecycle --store " + filepath.Join(dir, "segrun.duckdb") + " --run 1 --out " + blocked} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -226,4 +226,105 @@ func TestRemovedSegmentationIsRetiredAndShowSaysWhen(t *testing.T) {
 	if exited != members || members == "0" {
 		t.Errorf("%s of value's %s members exited in version 2", exited, members)
 	}
+	// changes shows the retiring version's exits (it was refused, so they were only in the store's view),
+	// and show points to it.
+	stdout, stderr, code = run(t, "changes", "value", "--store", store, "--run", "2")
+	if code != ExitOK || !strings.Contains(stdout, "value, version 2 as of 2024-12-31: retired (no longer in the spec); its "+members+" members exited") {
+		t.Errorf("changes value --run 2: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, _, _ = run(t, "changes", "value", "--store", store, "--run", "2", "--format", "json")
+	var got struct {
+		Retired  bool `json:"retired"`
+		Segments []struct {
+			Exited int64 `json:"exited"`
+		} `json:"segments"`
+	}
+	var sum int64
+	if json.Unmarshal([]byte(stdout), &got) == nil {
+		for _, s := range got.Segments {
+			sum += s.Exited
+		}
+	}
+	if !got.Retired || fmt.Sprint(sum) != members {
+		t.Errorf("changes --format json: %s", stdout)
+	}
+	if _, stderr, _ := run(t, "show", "value", "--store", store); !strings.Contains(stderr, "segrun changes value --run 2 shows its exits") {
+		t.Errorf("show value does not point to the exits: %s", stderr)
+	}
+}
+
+// The recovery command printed after exit 4 read ./segrun.duckdb, not the run's store, and broke on a
+// path with a space: run as printed, from the same directory, it writes the export.
+func TestExportsRecoveryCommandRunsAsPrinted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my shop")
+	stdout, stderr, code := run(t, "init", "--dir", dir, "shop")
+	if code != ExitOK || !strings.Contains(stdout, "next: segrun validate '"+filepath.Join(dir, "shop.yaml")+"'\n") {
+		t.Fatalf("init: exit %d, the next command is not quoted:\n%s%s", code, stdout, stderr)
+	}
+	blocked := filepath.Join(dir, "out", "lifecycle.csv")
+	if err := os.MkdirAll(filepath.Join(blocked, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = run(t, "run", filepath.Join(dir, "shop.yaml"), "--as-of", "2024-06-30")
+	if code != ExitExports {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitExports, stderr)
+	}
+	var command []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  segrun export "); ok {
+			command = append([]string{"export"}, shellWords(t, rest)...)
+		}
+	}
+	if command == nil {
+		t.Fatalf("no recovery command:\n%s", stderr)
+	}
+	if err := os.RemoveAll(blocked); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, command...); code != ExitOK {
+		t.Fatalf("%q: exit %d\n%s", command, code, stderr)
+	}
+	if b, err := os.ReadFile(blocked); err != nil || !strings.HasPrefix(string(b), "customer_id,segment\n") {
+		t.Errorf("the export is not in place: %v", err)
+	}
+}
+
+// shellWords splits a command line as a POSIX shell would, for the quoting segrun writes (shell.Quote):
+// words separated by spaces, single-quoted parts, and backslash escapes.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var words []string
+	var w strings.Builder
+	inWord, quoted := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quoted && c == '\'':
+			quoted = false
+		case quoted:
+			w.WriteByte(c)
+		case c == '\'':
+			quoted, inWord = true, true
+		case c == '\\' && i+1 < len(line):
+			i++
+			w.WriteByte(line[i])
+			inWord = true
+		case c == ' ':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quote in %q", line)
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words
 }

@@ -90,6 +90,13 @@ func (f *flagSet) parse(e *env, args []string) ([]string, int, bool) {
 	if code := f.validate(e); code != ExitOK {
 		return nil, code, false
 	}
+	// A blank argument is never meant either (`segrun demo "$DIR"` with DIR unset would write into the
+	// current directory).
+	for i, p := range positional {
+		if strings.TrimSpace(p) == "" {
+			return nil, f.usageError(e, "argument %d is empty: give a value (an unset variable in the command line?)", i+1), false
+		}
+	}
 	return positional, ExitOK, true
 }
 

@@ -10,6 +10,7 @@ import (
 	"regexp"
 
 	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/internal/shell"
 )
 
 var pipelineName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
@@ -50,6 +51,6 @@ func runInit(_ context.Context, e *env, args []string) int {
 		}
 		fmt.Fprintf(e.stdout, "wrote sample data for it: %d customers, %d orders in %s\n", stats.Customers, stats.Orders, data)
 	}
-	fmt.Fprintf(e.stdout, "next: segrun validate %s\n", file)
+	fmt.Fprintf(e.stdout, "next: segrun validate %s\n", shell.Quote(file))
 	return ExitOK
 }

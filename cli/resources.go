@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // MaxThreads is the most threads --threads accepts. More would not make a run faster on any machine
@@ -26,13 +28,21 @@ func checkThreads(n int) error {
 // the run after validation.
 var memorySize = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*(?i:(kb|mb|gb|tb|kib|mib|gib|tib))\s*$`)
 
+// MinMemoryLimit is the least --memory-limit accepts, in bytes (64MB). Below it DuckDB cannot even
+// prepare the store (`--memory-limit 1KB` failed out of memory after validation, and left a store file
+// without segrun's tables behind).
+const MinMemoryLimit = 64_000_000
+
+var memoryUnits = map[string]float64{"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
 func checkMemoryLimit(s string) error {
 	m := memorySize.FindStringSubmatch(s)
 	if m == nil {
 		return errors.New("want a size like 4GB, 512MB or 8GiB (units KB, MB, GB, TB, KiB, MiB, GiB, TiB)")
 	}
-	if n, err := strconv.ParseFloat(m[1], 64); err != nil || n <= 0 {
-		return errors.New("want a size above zero, like 4GB")
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil || n*memoryUnits[strings.ToLower(m[2])] < MinMemoryLimit {
+		return errors.New("want at least 64MB, like 4GB (DuckDB needs some memory to run at all)")
 	}
 	return nil
 }
@@ -46,11 +56,21 @@ func checkFilePath(path string) error {
 	return nil
 }
 
-// checkDirectory accepts a directory, or a path where one can be created: not a file.
+// checkDirectory accepts a directory, or a path where one can be created: not a file, nor below one
+// (s.yaml/sub).
 func checkDirectory(path string) error {
-	st, err := os.Stat(path)
-	if err == nil && !st.IsDir() {
-		return errors.New("is a file, not a directory")
+	for p := filepath.Clean(path); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && st.IsDir():
+			return nil
+		case err == nil && p == filepath.Clean(path):
+			return errors.New("is a file, not a directory")
+		case err == nil:
+			return fmt.Errorf("%s is a file, not a directory", p)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
 	}
-	return nil
 }

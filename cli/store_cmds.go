@@ -14,6 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/segrun/segrun/internal/plural"
+	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
@@ -74,11 +76,14 @@ type version struct {
 	run   *store.Run
 	info  *store.VersionInfo
 	stats []store.SegmentStat
+	// retired says the version retired the segmentation (it has no record of it): stats are the exits
+	// its retirement made. Only changes asks for such a version (openVersion's retiring).
+	retired bool
 }
 
 // openVersion opens the store and reads a segmentation's record in the version --run names (the latest by
 // default), with a suggestion when the name is wrong.
-func (e *env) openVersion(ctx context.Context, sf *storeFlags, name string) (*version, error) {
+func (e *env) openVersion(ctx context.Context, sf *storeFlags, name string, retiring bool) (*version, error) {
 	path, err := sf.locate()
 	if err != nil {
 		return nil, err
@@ -97,8 +102,15 @@ func (e *env) openVersion(ctx context.Context, sf *storeFlags, name string) (*ve
 	}
 	if v.info == nil {
 		if last, retiredIn, err := st.Retirement(ctx, name); err == nil && retiredIn != 0 && retiredIn <= v.run.ID {
-			return fail(userErrorf("segmentation %q was retired in version %d (removed from the spec; its members exited then); its last version is %d: --run %d shows it",
-				name, retiredIn, last, last))
+			if retiring && retiredIn == v.run.ID {
+				v.retired = true
+				if v.stats, err = st.RetiredExits(ctx, v.run.ID, name); err != nil {
+					return fail(err)
+				}
+				return v, nil
+			}
+			return fail(userErrorf("segmentation %q was retired in version %d (removed from the spec; its members exited then: segrun changes %s --run %d shows its exits); its last version is %d: --run %d shows it",
+				name, retiredIn, shell.Quote(name), retiredIn, last, last))
 		}
 		segs, _ := st.Segmentations(ctx, v.run.ID)
 		return fail(userErrorf("version %d has no segmentation %q%s", v.run.ID, name, suggestIn(name, segs)))
@@ -111,7 +123,7 @@ func (e *env) openVersion(ctx context.Context, sf *storeFlags, name string) (*ve
 
 // openVersionCommand parses the arguments of a command reading one segmentation of one version (show,
 // changes) and opens it; on failure it returns a nil version and the exit code.
-func openVersionCommand(ctx context.Context, e *env, name string, args []string) (*version, string, string, int) {
+func openVersionCommand(ctx context.Context, e *env, name string, args []string, retiring bool) (*version, string, string, int) {
 	fs := newFlags(name, "SEGMENTATION [SPEC]")
 	sf := addStoreFlags(fs, true)
 	format := formatFlag(fs)
@@ -126,7 +138,7 @@ func openVersionCommand(ctx context.Context, e *env, name string, args []string)
 	if len(names) != 1 {
 		return nil, "", "", fs.usageError(e, "give the segmentation (and the spec, or --store, to find the store)")
 	}
-	v, err := e.openVersion(ctx, sf, names[0])
+	v, err := e.openVersion(ctx, sf, names[0], retiring)
 	if err != nil {
 		return nil, "", "", e.fail(err)
 	}
@@ -198,7 +210,7 @@ func dash(s string) string {
 }
 
 func runShow(ctx context.Context, e *env, args []string) int {
-	v, name, format, code := openVersionCommand(ctx, e, "show", args)
+	v, name, format, code := openVersionCommand(ctx, e, "show", args, false)
 	if v == nil {
 		return code
 	}
@@ -253,12 +265,15 @@ func suggestIn(name string, options []string) string {
 }
 
 func runChanges(ctx context.Context, e *env, args []string) int {
-	v, name, format, code := openVersionCommand(ctx, e, "changes", args)
+	v, name, format, code := openVersionCommand(ctx, e, "changes", args, true)
 	if v == nil {
 		return code
 	}
 	defer v.db.Close()
 	st, run, stats := v.store, v.run, v.stats
+	if v.retired {
+		return e.writeRetirement(name, run, stats, format)
+	}
 	trans, err := st.Transitions(ctx, run.ID, name)
 	if err != nil {
 		return e.fail(err)
@@ -287,6 +302,33 @@ func runChanges(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stdout, "\ntransitions (rows: from, columns: to; - is no segment):")
 		writeMatrix(e.stdout, trans)
 	}
+	return ExitOK
+}
+
+// writeRetirement shows the changes of the version that retired segmentation name: every member exited.
+func (e *env) writeRetirement(name string, run *store.Run, exits []store.SegmentStat, format string) int {
+	var total int64
+	for _, s := range exits {
+		total += s.Exited
+	}
+	switch format {
+	case "json":
+		return e.writeJSON(map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
+			"retired": true, "segments": nonNil(exits)})
+	case "csv":
+		rows := [][]string{{"segment", "size", "entered", "exited", "stayed"}}
+		for _, s := range exits {
+			rows = append(rows, []string{s.Segment, "0", "0", strconv.FormatInt(s.Exited, 10), "0"})
+		}
+		return e.writeCSV(rows)
+	}
+	fmt.Fprintf(e.stdout, "%s, version %d as of %s: retired (no longer in the spec); its %s exited\n", name, run.ID,
+		run.AsOf.Format(time.DateOnly), plural.Noun(total, "1 member", thousands(total)+" members"))
+	rows := [][]string{{"segment", "exited"}}
+	for _, s := range exits {
+		rows = append(rows, []string{s.Segment, thousands(s.Exited)})
+	}
+	writeTable(e.stdout, rows)
 	return ExitOK
 }
 
@@ -349,7 +391,7 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	if len(names) != 1 || *out == "" {
 		return fs.usageError(e, "give the segmentation and --out PATH")
 	}
-	v, err := e.openVersion(ctx, sf, names[0])
+	v, err := e.openVersion(ctx, sf, names[0], false)
 	if err != nil {
 		return e.fail(err)
 	}

@@ -99,9 +99,14 @@ func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (*
 		return nil, nil, err
 	}
 	st, err := store.Attach(ctx, db, path, store.ReadOnly, 0)
-	if errors.Is(err, sql.ErrLocked) && wait > 0 {
-		e.errorf("store %s is in use by a run; waiting up to %s for it (--wait 0 fails at once)", path, wait)
+	var locked *sql.LockedError
+	if errors.As(err, &locked) && wait > 0 {
+		// Who holds it: a run, or a DuckDB client that will not let go by itself.
+		e.errorf("store %s is in use, %s; waiting up to %s for it (--wait 0 fails at once)", path, locked.Holder, wait)
 		st, err = store.Attach(ctx, db, path, store.ReadOnly, wait)
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted while waiting for store %s; nothing was read: %w", path, ctx.Err())
+		}
 	}
 	if err != nil {
 		db.Close()

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/sql/store"
 )
@@ -37,8 +38,13 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		fmt.Fprintln(w)
 		writeSegmentation(w, s)
 	}
+	retired, exited := "retired", "exited"
+	if r.Outcome == runner.OutcomeDryRun {
+		retired, exited = "would be retired", "would exit"
+	}
 	for _, x := range r.Retired {
-		fmt.Fprintf(w, "\n%s: retired (no longer in the spec): its %s members exited\n", x.Segmentation, thousands(x.Members))
+		fmt.Fprintf(w, "\n%s: %s (no longer in the spec): its %s %s %s\n", x.Segmentation, retired, thousands(x.Members),
+			plural.Noun(x.Members, "member", "members"), exited)
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(w, "\nwarnings:")
@@ -79,7 +85,7 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	writeSegmentTable(w, d.Segments)
 	for _, r := range s.Rules {
 		if r.NullSkipped > 0 {
-			fmt.Fprintf(w, "  rule %s skipped %s rows with a NULL or NaN in a column it reads\n", r.Segment, thousands(r.NullSkipped))
+			fmt.Fprintf(w, "  rule %s skipped %s %s with a NULL or NaN in a column it reads\n", r.Segment, thousands(r.NullSkipped), plural.Noun(r.NullSkipped, "row", "rows"))
 		}
 	}
 	if s.RuleEvaluations > 0 && s.RuleSeconds > 0 {

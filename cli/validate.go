@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/spec"
 )
@@ -73,14 +74,8 @@ func summaryLine(r spec.Report) string {
 		what = fmt.Sprintf("%d specs", len(r.Files))
 	}
 	if r.Valid {
-		return fmt.Sprintf("%s valid (%d warning%s)", what, r.Warnings, plural(r.Warnings))
+		return fmt.Sprintf("%s valid (%d %s)", what, r.Warnings, plural.Noun(int64(r.Warnings), "warning", "warnings"))
 	}
-	return fmt.Sprintf("%s invalid: %d error%s, %d warning%s", what, r.Errors, plural(r.Errors), r.Warnings, plural(r.Warnings))
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
+	return fmt.Sprintf("%s invalid: %d %s, %d %s", what, r.Errors, plural.Noun(int64(r.Errors), "error", "errors"),
+		r.Warnings, plural.Noun(int64(r.Warnings), "warning", "warnings"))
 }

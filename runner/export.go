@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql/store"
 )
@@ -17,6 +19,9 @@ import (
 // interrupt, after the publishing transaction committed. The CLI exits 4 for it, with the run's summary.
 type ExportsError struct {
 	Run int64
+	// Store is the store's path as the run used it: the recovery commands name it, so they read this
+	// store from the same directory, whatever the default would be.
+	Store string
 	// RunKey is the run's key, if any: a rerun with it writes the missing exports.
 	RunKey string
 	Failed []ExportFailure
@@ -52,7 +57,7 @@ func (e *ExportsError) Error() string {
 		if f.Changes {
 			changes = " --changes"
 		}
-		fmt.Fprintf(&b, "\n  segrun export %s --run %d%s --out %s", f.Segmentation, e.Run, changes, f.Path)
+		fmt.Fprintf(&b, "\n  segrun export %s --store %s --run %d%s --out %s", shell.Quote(f.Segmentation), shell.Quote(e.Store), e.Run, changes, shell.Quote(f.Path))
 	}
 	return b.String()
 }
@@ -69,7 +74,7 @@ func (e *ExportsError) Unwrap() error {
 // records each in the store. Every export is attempted, whatever happened to the ones before; an interrupt
 // stops them, and the rest count as not written.
 func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) error {
-	failed := &ExportsError{Run: run, RunKey: e.o.RunKey}
+	failed := &ExportsError{Run: run, Store: e.res.Store, RunKey: e.o.RunKey}
 	for _, ex := range exps {
 		path := e.s.Path(ex.Path)
 		fail := func(err error) {
@@ -80,13 +85,20 @@ func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) 
 			fail(errors.New("not written: interrupted"))
 			continue
 		}
+		if e.o.Hooks.BeforeExport != nil {
+			e.o.Hooks.BeforeExport(path)
+		}
 		err := Export(ctx, e.store, ExportRequest{Segmentation: ex.Segmentation, Run: run, Changes: ex.Changes, Path: path})
 		if err == nil {
 			// Recorded once the file is in place: a retry rewrites whatever is not recorded.
 			err = e.store.RecordExport(context.WithoutCancel(ctx), run, ex.Segmentation, ex.Changes, path)
 		}
 		if err != nil {
-			failed.Interrupted = failed.Interrupted || ctx.Err() != nil
+			if ctx.Err() != nil {
+				// DuckDB's own words for it ("INTERRUPT Error: Interrupted!") say nothing the user can act on.
+				failed.Interrupted = true
+				err = errors.New("not written: interrupted")
+			}
 			fail(err)
 			continue
 		}
@@ -100,20 +112,39 @@ func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) 
 }
 
 // missingExports are the spec's exports that version run lacks: not recorded as written, or whose file
-// is gone.
-func (e *execution) missingExports(ctx context.Context, run int64) ([]spec.Export, error) {
-	var out []spec.Export
+// is gone. Exports of segmentations the version did not publish (the spec renamed or added them since)
+// are not the version's to write: they come back apart, as absent, so that a retry neither fails nor
+// loops on them.
+func (e *execution) missingExports(ctx context.Context, run int64) (missing, absent []spec.Export, err error) {
+	published, err := e.store.Segmentations(ctx, run)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, ex := range e.s.Exports {
+		if !slices.Contains(published, ex.Segmentation) {
+			absent = append(absent, ex)
+			continue
+		}
 		path := e.s.Path(ex.Path)
 		written, err := e.store.ExportWritten(ctx, run, ex.Segmentation, ex.Changes, path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, statErr := os.Stat(path); !written || statErr != nil {
-			out = append(out, ex)
+			missing = append(missing, ex)
 		}
 	}
-	return out, nil
+	return missing, absent, nil
+}
+
+// absentExports says why the spec's exports of segmentations version run did not publish are not written.
+func absentExports(run int64, absent []spec.Export) string {
+	var parts []string
+	for _, ex := range absent {
+		parts = append(parts, fmt.Sprintf("%s (version %d has no segmentation %s)", ex.Path, run, ex.Segmentation))
+	}
+	return fmt.Sprintf("not written: %s; the spec changed since version %d was published (--force republishes it)",
+		strings.Join(parts, ", "), run)
 }
 
 // ExportRequest says what to export.

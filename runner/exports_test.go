@@ -30,7 +30,7 @@ func TestFailedExportIsCompletedByARetryWithTheRunKey(t *testing.T) {
 	if ee.Run != 1 || res.RunID != 1 || res.Outcome != OutcomePublished || len(ee.Failed) != 1 || !strings.HasSuffix(ee.Failed[0].Path, "lifecycle.csv") {
 		t.Fatalf("run %d (result %d, %s), failed %+v", ee.Run, res.RunID, res.Outcome, ee.Failed)
 	}
-	for _, want := range []string{"version 1 is published", "--run-key 2024-03-01", "segrun export lifecycle --run 1 --out "} {
+	for _, want := range []string{"version 1 is published", "--run-key 2024-03-01", "segrun export lifecycle --store "} {
 		if !strings.Contains(ee.Error(), want) {
 			t.Errorf("message lacks %q:\n%s", want, ee.Error())
 		}
@@ -143,5 +143,53 @@ func TestRetryCompletesOnlyTheLatestVersionsExports(t *testing.T) {
 	}
 	if f.read("out/lifecycle.csv") == second {
 		t.Error("the file still holds the rolled-back version's memberships")
+	}
+}
+
+// A retry with a published run key after the spec renamed a segmentation wanted the new name's export,
+// which the version cannot have: every retry failed with exit 4. It completes the exports the version can
+// have, says plainly why the others are not written, and succeeds.
+func TestRetryAfterARenameWritesOnlyWhatTheVersionHas(t *testing.T) {
+	f := newFixture(t, fixtureSpec, fixtureOrders)
+	key := func(o *RunOptions) { o.RunKey = "2024-03-01" }
+	f.mustRun("2024-03-01", key)
+	if err := os.Remove(filepath.Join(f.dir, "out/lifecycle.csv")); err != nil {
+		t.Fatal(err)
+	}
+	f.write("shop.yaml", strings.NewReplacer("  tags:\n", "  labels:\n",
+		"exports:\n", "exports:\n  - {segmentation: labels, path: out/labels.csv}\n").Replace(fixtureSpec))
+	res, err := f.run("2024-03-01", key)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if res.Outcome != OutcomeUnchanged || len(res.Exports) != 1 || !strings.HasSuffix(res.Exports[0], "lifecycle.csv") {
+		t.Errorf("retry: %s, exports %v", res.Outcome, res.Exports)
+	}
+	for _, want := range []string{"writing the exports it lacks: out/lifecycle.csv", "out/labels.csv", "version 1 has no segmentation labels", "--force"} {
+		if !strings.Contains(res.Message, want) {
+			t.Errorf("message lacks %q: %s", want, res.Message)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "out/labels.csv")); err == nil {
+		t.Error("an export of a segmentation the version lacks was written")
+	}
+}
+
+// An interrupt while DuckDB writes an export came back as DuckDB's "INTERRUPT Error: Interrupted!", a
+// line that said nothing to act on; the export is reported as not written, interrupted, like the ones
+// after it.
+func TestInterruptWhileWritingAnExportSaysSo(t *testing.T) {
+	f := newFixture(t, fixtureSpec, fixtureOrders)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Run(ctx, f.spec, RunOptions{AsOf: date("2024-03-01"), Version: "test", Hooks: RunHooks{BeforeExport: func(string) { cancel() }}})
+	var ee *ExportsError
+	if !errors.As(err, &ee) || !ee.Interrupted || len(ee.Failed) != 2 {
+		t.Fatalf("interrupted exports: %v", err)
+	}
+	for _, fl := range ee.Failed {
+		if fl.Error != "not written: interrupted" {
+			t.Errorf("%s: %q, want \"not written: interrupted\"", fl.Path, fl.Error)
+		}
 	}
 }

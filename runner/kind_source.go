@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -29,7 +30,7 @@ var sourceKind = &stepKind{
 		if e.streamed[name] != nil {
 			return " streamed into its reader\n"
 		}
-		return fmt.Sprintf(" %d rows in %.2fs\n", rows, seconds)
+		return fmt.Sprintf(" %s in %.2fs\n", plural.Rows(rows), seconds)
 	},
 	unusedWarned: true,
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -44,13 +45,22 @@ func (e *execution) publish(ctx context.Context) error {
 			_ = e.store.DropStaging(context.WithoutCancel(ctx), v.Segmentation)
 		}
 	}()
-	if e.o.DryRun {
-		e.res.Outcome = OutcomeDryRun
-		return nil
-	}
 	id, err := e.store.NextRunID(ctx)
 	if err != nil {
 		return err
+	}
+	if e.o.DryRun {
+		// What publishing would retire, as the real run says it: the version it would compare with is
+		// the latest before the one it would replace, if any.
+		at := id
+		if e.replace != nil {
+			at = e.replace.ID
+		}
+		if e.res.Retired, err = e.store.Retiring(ctx, at, e.segVersions); err != nil {
+			return err
+		}
+		e.res.Outcome = OutcomeDryRun
+		return nil
 	}
 	entityType := e.v.EntityType
 	if err := e.encodePayloads(); err != nil {
@@ -112,7 +122,7 @@ func (e *execution) checkMinSize(v store.Version, d *store.Diff) ([]string, erro
 			share = float64(size) / float64(d.Entities)
 		}
 		if ms.Count > 0 && size < int64(ms.Count) {
-			small = append(small, fmt.Sprintf("%s has %d entities, fewer than min_size.count %d", name, size, ms.Count))
+			small = append(small, fmt.Sprintf("%s has %s, fewer than min_size.count %d", name, plural.Entities(size), ms.Count))
 		}
 		if ms.Share > 0 && share < ms.Share {
 			small = append(small, fmt.Sprintf("%s has %.2f%% of entities, less than min_size.share %.2f%%", name, 100*share, 100*ms.Share))

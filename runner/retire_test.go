@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -27,6 +28,13 @@ func TestRemovedSegmentationIsRetired(t *testing.T) {
 		t.Fatal("the fixture spec changed")
 	}
 	f.write("shop.yaml", strings.Replace(fixtureSpec, tagsSegmentation, "", 1))
+	// A dry run says what the real run will retire, and retires nothing.
+	dry := f.mustRun("2024-04-01", func(o *RunOptions) { o.DryRun = true })
+	members := f.query(`SELECT count(DISTINCT entity) FROM segrun_store.current_memberships WHERE segmentation = 'tags'`)
+	if len(dry.Retired) != 1 || dry.Retired[0].Segmentation != "tags" || fmt.Sprint(dry.Retired[0].Members) != members[0] {
+		t.Errorf("dry run retired: %+v, want tags with %s members", dry.Retired, members[0])
+	}
+	expectRows(t, "tags members after the dry run", f.query(`SELECT count(*) FROM segrun_store.current_memberships WHERE segmentation = 'tags'`), before...)
 	res := f.mustRun("2024-04-01", nil)
 	if len(res.Retired) != 1 || res.Retired[0].Segmentation != "tags" || res.Retired[0].Members == 0 {
 		t.Fatalf("retired: %+v", res.Retired)

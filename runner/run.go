@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
@@ -56,6 +57,9 @@ type RunHooks struct {
 	// LeaveChangeLogsToStore stops methods from staging their change logs (a clustering stages its own,
 	// which saves a join): every version's diff is then the store's. The tests comparing the two set it.
 	LeaveChangeLogsToStore bool
+	// BeforeExport runs before each export is written, with its path (the interrupt tests cancel the run
+	// there, while DuckDB writes the file).
+	BeforeExport func(path string)
 }
 
 // Outcomes of a run.
@@ -298,8 +302,9 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 			// Only the latest version's exports are completed: an earlier one's would overwrite the files
 			// of the versions after it.
 			// A dry run writes nothing (and may read a store too old to record exports).
+			var absent []spec.Export
 			if latest != nil && prior.ID == latest.ID && !e.o.DryRun {
-				if e.lacking, err = e.missingExports(ctx, prior.ID); err != nil {
+				if e.lacking, absent, err = e.missingExports(ctx, prior.ID); err != nil {
 					return false, err
 				}
 			}
@@ -310,6 +315,9 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 					paths = append(paths, ex.Path)
 				}
 				todo = "writing the exports it lacks: " + strings.Join(paths, ", ")
+			}
+			if len(absent) > 0 {
+				todo += "; " + absentExports(prior.ID, absent)
 			}
 			e.res.Message = fmt.Sprintf("run key %q is already published as version %d (as of %s; --force replaces it); %s",
 				e.o.RunKey, prior.ID, prior.AsOf.Format(time.DateOnly), todo)
@@ -327,8 +335,8 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 		}
 	}
 	if e.base != nil && e.o.AsOf.Before(e.base.AsOf) {
-		return false, failf("", "as of %s is earlier than the latest version %d (as of %s): versions are ordered by as_of, and backfilling history is not supported",
-			e.o.AsOf.Format(time.DateOnly), e.base.ID, e.base.AsOf.Format(time.DateOnly))
+		return false, failf("", "as of %s is earlier than the latest version %d (as of %s): versions are ordered by as_of, and backfilling history is not supported; if version %d is the mistake (published with a wrong --as-of), segrun rollback --last --store %s undoes it",
+			e.o.AsOf.Format(time.DateOnly), e.base.ID, e.base.AsOf.Format(time.DateOnly), e.base.ID, shell.Quote(e.res.Store))
 	}
 	if e.base != nil {
 		e.res.BaseRun = e.base.ID

@@ -279,6 +279,10 @@ func TestEarlierAsOfIsRefused(t *testing.T) {
 	if !errors.As(err, &fail) || !strings.Contains(fail.Msg, "earlier than the latest version 1") {
 		t.Fatalf("got %v", err)
 	}
+	// The way out when the latest version is the mistake (a wrong --as-of published it).
+	if !strings.Contains(fail.Msg, "segrun rollback --last") {
+		t.Errorf("the refusal does not say how to undo a wrong latest version: %s", fail.Msg)
+	}
 	f.mustRun("2024-06-01", nil) // the same as_of again is a new version, not a step back
 }
 
@@ -377,7 +381,7 @@ func TestDataProblemsStopTheRunBeforePublishing(t *testing.T) {
 	})
 	t.Run("segment below min_size", func(t *testing.T) {
 		f := newFixture(t, strings.Replace(fixtureSpec, "    else: regulars\n", "    else: regulars\n    min_size: {count: 2}\n", 1), fixtureOrders)
-		f.failsWith("2024-03-01", "segments below min_size", "champions has 1 entities, fewer than min_size.count 2")
+		f.failsWith("2024-03-01", "segments below min_size", "champions has 1 entity, fewer than min_size.count 2")
 	})
 }
 
@@ -388,6 +392,7 @@ func TestWarningsDoNotStopTheRun(t *testing.T) {
 	sort.Strings(r.Warnings)
 	// min_size holds every segment the rules can assign: lapsed, which no customer is in, too.
 	if len(r.Warnings) != 4 || !strings.Contains(r.Warnings[0], "not_null monetary: 1 row fails") ||
+		!strings.Contains(r.Warnings[1], "big has 1 entity, fewer than min_size.count 2") ||
 		!strings.Contains(r.Warnings[3], "lapsed has 0 entities, fewer than min_size.count 2") {
 		t.Errorf("warnings: %q", r.Warnings)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/segrun/segrun/spec"
@@ -63,7 +64,7 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	step := "source " + name
 	files, err := e.listFiles(ctx, read.Paths)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%s: %w", step, err) // the machine's (sql.UnreadableFileError): exit 3
 	}
 	if len(files) == 0 {
 		return 0, failf(step, "no file matches %s", strings.Join(read.Paths, ", "))
@@ -120,7 +121,16 @@ func (e *execution) loadSource(ctx context.Context, name string) (int64, error) 
 	if err := r.CheckCasts(ctx, e.db, castChecks); err != nil {
 		return 0, r.dataFailure(err)
 	}
-	rows, err := r.CheckNotNull(ctx, e.db, contractColumns(declared))
+	byFile := "" // the read again with DuckDB's filename column, to name the files of a not_null failure
+	if _, set := read.Options["filename"]; !set {
+		withName := maps.Clone(read.Options)
+		if withName == nil {
+			withName = map[string]any{}
+		}
+		withName["filename"] = true
+		byFile = sql.ReadSQL(read.Format, read.Paths, withName)
+	}
+	rows, err := r.CheckNotNull(ctx, e.db, contractColumns(declared), byFile)
 	if err != nil {
 		return 0, r.dataFailure(err)
 	}

@@ -118,6 +118,21 @@ func TestUnionByNameReadsEachFileByItsHeader(t *testing.T) {
 	f.failsWith("2024-03-02", "source orders", "b.csv:3", `"twenty"`, "amount")
 }
 
+// Read by name, a file may lack a declared column altogether, and DuckDB ignores force_not_null: an
+// empty value and a missing column both came out NULL and published. not_null is counted after loading,
+// naming the file the NULL came from.
+func TestUnionByNameEnforcesNotNull(t *testing.T) {
+	spec := strings.Replace(splitSpec("    options: {union_by_name: true}"), "amount: {type: DOUBLE}", "amount: {type: DOUBLE, not_null: true}", 1)
+	f := newFixture(t, spec, "")
+	f.write("data/a.csv", "customer_id,name,amount\n1,ann,10\n2,bob,\n")
+	f.write("data/b.csv", "customer_id,amount,name\n3,30,cy\n")
+	f.failsWith("2024-03-01", "source orders", "amount", "not_null", "a.csv")
+
+	f.write("data/a.csv", "customer_id,name,amount\n1,ann,10\n")
+	f.write("data/b.csv", "customer_id,name\n3,cy\n")
+	f.failsWith("2024-03-02", "source orders", "amount", "not_null", "b.csv")
+}
+
 // Whatever the reader, a declared column that comes out of the load with another type stops the run,
 // naming the source, its files and the column: the rule kernels and every later step trust the contract.
 func TestLoadedTypesMustBeTheDeclaredOnes(t *testing.T) {
@@ -201,7 +216,11 @@ func TestQuoteAfterTheSampleSaysWhatToSet(t *testing.T) {
 	csv.WriteString("25001,\"1,000\"\n")
 	f := newFixture(t, peopleSpec("    columns: {customer_id: {type: BIGINT}}"), "")
 	f.write("data/people.csv", csv.String())
-	f.failsWith("2024-03-01", "source people", "1 row does not parse", "people.csv:25002:", "set quote: '\"'", "sample_size")
+	f.failsWith("2024-03-01", "source people", "1 row does not parse as the declared columns", "people.csv:25002:", "set quote: '\"'", "sample_size")
+
+	// Without declared columns the message claims none.
+	f.write("shop.yaml", peopleSpec(""))
+	f.failsWith("2024-03-02", "source people", "1 row does not parse as the columns the reader detected", "people.csv:25002:")
 }
 
 // DuckDB's CSV errors were one line of about 1,500 characters (the whole dialect, every candidate); the

@@ -2,8 +2,10 @@ package sql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 )
@@ -61,7 +63,9 @@ func PlanCSV(name string, userOptions map[string]any, declared []DeclaredColumn,
 		}
 	}
 	r.ForcedNotNull = map[string]bool{}
-	if r.Typed {
+	// Read by name, a file may lack a column (read as NULL, never parsed) and DuckDB ignores
+	// force_not_null: not_null is counted after loading then (SourceRead.CheckNotNull).
+	if r.Typed && !Truthy(options["union_by_name"]) {
 		r.ForcedNotNull = csvNotNull(declared, options, emptyRejected)
 	}
 	// DuckDB keeps no rejects table when it reads files by name (union_by_name): such a read stops at the
@@ -211,5 +215,37 @@ func (d *DB) Glob(ctx context.Context, paths []string) ([]string, error) {
 			return nil, err
 		}
 	}
+	for _, f := range files {
+		if err := openable(f); err != nil {
+			return nil, err
+		}
+	}
 	return files, nil
+}
+
+// UnreadableFileError is a file a source's paths match that cannot be opened (permissions): the machine's
+// problem, not the spec's nor the data's, however DuckDB's reader would word it.
+type UnreadableFileError struct {
+	Path string
+	Err  error
+}
+
+func (e *UnreadableFileError) Error() string { return fmt.Sprintf("cannot read %s: %v", e.Path, e.Err) }
+func (e *UnreadableFileError) Unwrap() error { return e.Err }
+
+// openable fails for a matched local file that cannot be opened for reading. Only regular files are
+// opened: opening a FIFO would wait for a writer, and remote paths (s3://, https://) are the reader's.
+func openable(path string) error {
+	if strings.Contains(path, "://") {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil // gone since the glob, or not a file: the reader reports it
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return &UnreadableFileError{Path: path, Err: errors.Unwrap(err)}
+	}
+	return f.Close()
 }

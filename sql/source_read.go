@@ -36,7 +36,10 @@ type SourceRead struct {
 	// ForcedNotNull are not_null columns the CSV reader itself enforces: their empty values are parse
 	// errors, reported by file and line like any other (see PlanCSV).
 	ForcedNotNull map[string]bool
-	AllowEmpty    bool
+	// Typed says the reader parses the declared columns into their declared types (CSVRead.Typed);
+	// otherwise the columns and types are the ones it detected.
+	Typed      bool
+	AllowEmpty bool
 
 	wg    sync.WaitGroup
 	fp    []FileFingerprint
@@ -71,7 +74,7 @@ func (p *ReadProblem) Error() string {
 
 // StartRead begins reading a source: its files are fingerprinted in the background from now on.
 func StartRead(name string, paths, files []string, csv CSVRead, allowEmpty bool) *SourceRead {
-	r := &SourceRead{Name: name, Paths: paths, Files: files, Rejects: csv.Rejects, ForcedNotNull: csv.ForcedNotNull, AllowEmpty: allowEmpty}
+	r := &SourceRead{Name: name, Paths: paths, Files: files, Rejects: csv.Rejects, ForcedNotNull: csv.ForcedNotNull, Typed: csv.Typed, AllowEmpty: allowEmpty}
 	r.wg.Add(1)
 	go func() { defer r.wg.Done(); defer panics.ToError(&r.fpErr); r.fp, r.fpErr = fingerprint(files) }()
 	return r
@@ -163,7 +166,11 @@ func (r *SourceRead) CheckRejects(ctx context.Context, d *DB) error {
 		return err
 	}
 	defer rows.Close()
-	p := &ReadProblem{Msg: fmt.Sprintf("%s %s not parse as the declared columns", plural.Rows(n), plural.Do(n))}
+	against := "the columns the reader detected" // nothing declared: the problem is the file's shape or a value
+	if r.Typed {
+		against = "the declared columns"
+	}
+	p := &ReadProblem{Msg: fmt.Sprintf("%s %s not parse as %s", plural.Rows(n), plural.Do(n), against)}
 	var hint []string
 	quoteHinted := false
 	for rows.Next() {
@@ -349,8 +356,9 @@ func (r *SourceRead) CheckCasts(ctx context.Context, d *DB, checks []CastCheck) 
 }
 
 // CheckNotNull enforces the not_null columns the reader did not (ForcedNotNull) on the loaded table, and
-// returns its row count, in one scan.
-func (r *SourceRead) CheckNotNull(ctx context.Context, d *DB, declared []DeclaredColumn) (int64, error) {
+// returns its row count, in one scan. byFile is the reader's call with DuckDB's filename column (""
+// when there is none): where the source has several files, a failure names the files the NULLs are in.
+func (r *SourceRead) CheckNotNull(ctx context.Context, d *DB, declared []DeclaredColumn, byFile string) (int64, error) {
 	table := Ident(r.Name)
 	var cols []string
 	exprs := []string{"count(*)"}
@@ -375,7 +383,7 @@ func (r *SourceRead) CheckNotNull(ctx context.Context, d *DB, declared []Declare
 			if err != nil {
 				return 0, err
 			}
-			p.Details = append(p.Details, fmt.Sprintf("column %s: %s %s NULL, for example:", c, plural.Rows(n), plural.Is(n)))
+			p.Details = append(p.Details, fmt.Sprintf("column %s: %s %s NULL%s, for example:", c, plural.Rows(n), plural.Is(n), r.nullFiles(ctx, d, byFile, c)))
 			for _, l := range sample {
 				p.Details = append(p.Details, "  "+l)
 			}
@@ -385,4 +393,17 @@ func (r *SourceRead) CheckNotNull(ctx context.Context, d *DB, declared []Declare
 		return 0, p
 	}
 	return counts[0], nil
+}
+
+// nullFiles says which of the source's files hold NULLs in column ("" when there is one file, or the
+// files cannot be told): a file read by name may lack the column altogether.
+func (r *SourceRead) nullFiles(ctx context.Context, d *DB, byFile, column string) string {
+	if byFile == "" || len(r.Files) < 2 {
+		return ""
+	}
+	files, err := d.SampleValues(ctx, fmt.Sprintf("SELECT DISTINCT filename FROM %s WHERE %s IS NULL ORDER BY filename LIMIT 5", byFile, Ident(column)))
+	if err != nil || len(files) == 0 {
+		return "" // a column the user named filename hides DuckDB's: the rows below still show the values
+	}
+	return " (in " + strings.Join(files, ", ") + ")"
 }

@@ -10,6 +10,17 @@ func Rows(n int64) string { return counted(n, "row", "rows") }
 // Values is "1 value" or "n values".
 func Values(n int64) string { return counted(n, "value", "values") }
 
+// Entities is "1 entity" or "n entities".
+func Entities(n int64) string { return counted(n, "entity", "entities") }
+
+// Noun is one for one, many for any other number: for counts written another way ("1,234 rows").
+func Noun(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func counted(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // migrations[i] upgrades a store of schema version i+1 to version i+2, inside the transaction of migrate:
@@ -41,7 +43,11 @@ func (s *Store) migrate(ctx context.Context) error {
 func (s *Store) checkVersion(ctx context.Context) error {
 	v, err := s.Meta(ctx, "schema_version")
 	if err != nil {
-		return fmt.Errorf("store %s is not a segrun store: %w", s.Path, err)
+		if sql.ParseError(err, "").Kind == "Catalog" {
+			// No segrun table in it: DuckDB's catalog error would only confuse.
+			return fmt.Errorf("%s is not a segrun store (a DuckDB file without segrun's tables): give the store a run published to", s.Path)
+		}
+		return fmt.Errorf("store %s: reading its schema version: %w", s.Path, err)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > SchemaVersion {

@@ -16,6 +16,22 @@ type Retired struct {
 // retire ends, in version run, the memberships of every segmentation the latest version before it
 // published and versions does not have, inside the publishing transaction.
 func (s *Store) retire(ctx context.Context, run int64, versions []Version) ([]Retired, error) {
+	out, err := s.Retiring(ctx, run, versions)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range out {
+		if err := s.db.Exec(ctx, fmt.Sprintf("UPDATE segrun_store.membership_intervals SET valid_to_run = %d WHERE %s", run, currentMembers(r.Segmentation))); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Retiring lists what publishing versions as version run would retire: the segmentations the latest
+// published version before run has and versions does not, with their current members. It writes nothing,
+// so a dry run can show it.
+func (s *Store) Retiring(ctx context.Context, run int64, versions []Version) ([]Retired, error) {
 	rows, err := s.db.Query(ctx, `SELECT segmentation FROM segrun_store.segmentation_versions
 		WHERE run_id = (SELECT max(run_id) FROM segrun_store.runs WHERE status = ? AND run_id < ?) ORDER BY segmentation`, StatusPublished, run)
 	if err != nil {
@@ -40,16 +56,17 @@ func (s *Store) retire(ctx context.Context, run int64, versions []Version) ([]Re
 			continue
 		}
 		r := Retired{Segmentation: name}
-		current := fmt.Sprintf(`valid_to_run IS NULL AND code IN (SELECT code FROM segrun_store.segment_codes WHERE segmentation = %s)`, sql.Literal(name))
-		if err := s.db.QueryRow(ctx, "SELECT count(DISTINCT entity) FROM segrun_store.membership_intervals WHERE "+current).Scan(&r.Members); err != nil {
-			return nil, err
-		}
-		if err := s.db.Exec(ctx, fmt.Sprintf("UPDATE segrun_store.membership_intervals SET valid_to_run = %d WHERE %s", run, current)); err != nil {
+		if err := s.db.QueryRow(ctx, "SELECT count(DISTINCT entity) FROM segrun_store.membership_intervals WHERE "+currentMembers(name)).Scan(&r.Members); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// currentMembers is the condition on membership_intervals of segmentation's current memberships.
+func currentMembers(segmentation string) string {
+	return fmt.Sprintf(`valid_to_run IS NULL AND code IN (SELECT code FROM segrun_store.segment_codes WHERE segmentation = %s)`, sql.Literal(segmentation))
 }
 
 // Retirement says when a segmentation no longer published was retired: last is the latest published
@@ -63,4 +80,24 @@ func (s *Store) Retirement(ctx context.Context, segmentation string) (last, reti
 	}
 	err = s.db.QueryRow(ctx, "SELECT coalesce(min(run_id), 0) FROM segrun_store.runs WHERE status = ? AND run_id > ?", StatusPublished, last).Scan(&retiredIn)
 	return last, retiredIn, err
+}
+
+// RetiredExits counts, for each segment, the members segmentation's retirement in version run ended:
+// what `segrun changes` shows for the version that retired it, which has no record of its own of it.
+func (s *Store) RetiredExits(ctx context.Context, run int64, segmentation string) ([]SegmentStat, error) {
+	rows, err := s.db.Query(ctx, `SELECT segment, count(*) FROM segrun_store.changes
+		WHERE run_id = ? AND segmentation = ? AND event = 'exited' GROUP BY segment ORDER BY segment`, run, segmentation)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SegmentStat
+	for rows.Next() {
+		var st SegmentStat
+		if err := rows.Scan(&st.Segment, &st.Exited); err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
 }

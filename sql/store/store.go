@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/segrun/segrun/sql"
@@ -79,7 +80,8 @@ func Attach(ctx context.Context, db *sql.DB, path string, mode Mode, wait time.D
 			} else {
 				msg += "; pass --wait 10m to wait for it"
 			}
-			return nil, fmt.Errorf("store %s: %w: %s", path, sql.ErrLocked, msg)
+			// Wrapping the LockedError keeps its holder for callers (and errors.Is(err, sql.ErrLocked)).
+			return nil, fmt.Errorf("store %s: %w%s", path, locked, strings.TrimPrefix(msg, locked.Holder))
 		}
 		select {
 		case <-ctx.Done():
