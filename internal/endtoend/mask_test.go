@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -169,16 +168,6 @@ func formatFloat(f float64) string {
 		return strconv.FormatFloat(r, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(r, 'e', -1, 64)
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // indent prefixes every line of s.
