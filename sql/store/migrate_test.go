@@ -1,8 +1,10 @@
 package store
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -368,5 +370,83 @@ func TestUpgradeFromFixture(t *testing.T) {
 	defer direct.Close()
 	if got, err := readViews(ctx, direct); err != nil || got != views {
 		t.Errorf("opened as its own database (%v):\n%s", err, got)
+	}
+}
+
+// A store file written by the last release before this schema's history began (version 2: views naming the
+// segrun_store catalog, no exports table, no warnings column) reads as it is, and its first write upgrades
+// it through every later migration: the views then work when the file is opened as its own database, and
+// the history and memberships read the same as before.
+func TestUpgradeFromAVersion2File(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "segrun.duckdb")
+	gunzipFixture(t, "store_v2.duckdb.gz", path)
+	db := openTest(t)
+
+	s, err := Attach(ctx, db, path, ReadOnly, 0)
+	if err != nil {
+		t.Fatalf("reading the version 2 store: %v", err)
+	}
+	if v, _ := s.Meta(ctx, "schema_version"); v != "2" {
+		t.Fatalf("the fixture has schema_version %q, want 2", v)
+	}
+	history := readHistory(t, ctx, s)
+	runs, err := s.Runs(ctx)
+	if err != nil || len(runs) != 2 || runs[1].Warnings != "[]" {
+		t.Fatalf("runs of the version 2 store: %v %+v", err, runs)
+	}
+	views, err := readThroughWorkspace(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(ctx, "DETACH "+Catalog); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Attach(ctx, db, path, ReadWrite, 0)
+	if err != nil {
+		t.Fatalf("upgrading the version 2 store: %v", err)
+	}
+	if v, _ := s.Meta(ctx, "schema_version"); v != fmt.Sprint(SchemaVersion) {
+		t.Errorf("schema_version %q after the upgrade, want %d", v, SchemaVersion)
+	}
+	if after := readHistory(t, ctx, s); after != history {
+		t.Errorf("the upgrade changed the history:\nbefore\n%s\nafter\n%s", history, after)
+	}
+	if after, err := readThroughWorkspace(ctx, db); err != nil || after != views {
+		t.Errorf("the upgrade changed what the views read (%v):\nbefore\n%s\nafter\n%s", err, views, after)
+	}
+	if err := db.Exec(ctx, "DETACH "+Catalog); err != nil {
+		t.Fatal(err)
+	}
+	direct, err := sql.Open(ctx, path, sql.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	if got, err := readViews(ctx, direct); err != nil || !strings.Contains(got, "lifecycle") {
+		t.Errorf("opened as its own database after the upgrade (%v):\n%s", err, got)
+	}
+}
+
+// gunzipFixture writes testdata/name, gunzipped, to path.
+func gunzipFixture(t *testing.T, name, path string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if _, err := io.Copy(out, zr); err != nil {
+		t.Fatal(err)
 	}
 }
