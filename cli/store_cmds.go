@@ -323,7 +323,7 @@ func (e *env) writeRetirement(name string, run *store.Run, exits []store.Segment
 		return e.writeCSV(rows)
 	}
 	fmt.Fprintf(e.stdout, "%s, version %d as of %s: retired (no longer in the spec); its %s exited\n", name, run.ID,
-		run.AsOf.Format(time.DateOnly), plural.Noun(total, "1 member", thousands(total)+" members"))
+		run.AsOf.Format(time.DateOnly), plural.Form(total, "1 member", thousands(total)+" members"))
 	rows := [][]string{{"segment", "exited"}}
 	for _, s := range exits {
 		rows = append(rows, []string{s.Segment, thousands(s.Exited)})

@@ -44,7 +44,7 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 	}
 	for _, x := range r.Retired {
 		fmt.Fprintf(w, "\n%s: %s (no longer in the spec): its %s %s %s\n", x.Segmentation, retired, thousands(x.Members),
-			plural.Noun(x.Members, "member", "members"), exited)
+			plural.Form(x.Members, "member", "members"), exited)
 	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintln(w, "\nwarnings:")
@@ -85,7 +85,7 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	writeSegmentTable(w, d.Segments)
 	for _, r := range s.Rules {
 		if r.NullSkipped > 0 {
-			fmt.Fprintf(w, "  rule %s skipped %s %s with a NULL or NaN in a column it reads\n", r.Segment, thousands(r.NullSkipped), plural.Noun(r.NullSkipped, "row", "rows"))
+			fmt.Fprintf(w, "  rule %s skipped %s %s with a NULL or NaN in a column it reads\n", r.Segment, thousands(r.NullSkipped), plural.Form(r.NullSkipped, "row", "rows"))
 		}
 	}
 	if s.RuleEvaluations > 0 && s.RuleSeconds > 0 {

@@ -74,8 +74,8 @@ func summaryLine(r spec.Report) string {
 		what = fmt.Sprintf("%d specs", len(r.Files))
 	}
 	if r.Valid {
-		return fmt.Sprintf("%s valid (%d %s)", what, r.Warnings, plural.Noun(int64(r.Warnings), "warning", "warnings"))
+		return fmt.Sprintf("%s valid (%d %s)", what, r.Warnings, plural.Form(int64(r.Warnings), "warning", "warnings"))
 	}
-	return fmt.Sprintf("%s invalid: %d %s, %d %s", what, r.Errors, plural.Noun(int64(r.Errors), "error", "errors"),
-		r.Warnings, plural.Noun(int64(r.Warnings), "warning", "warnings"))
+	return fmt.Sprintf("%s invalid: %d %s, %d %s", what, r.Errors, plural.Form(int64(r.Errors), "error", "errors"),
+		r.Warnings, plural.Form(int64(r.Warnings), "warning", "warnings"))
 }

@@ -102,9 +102,9 @@ func failingText(t spec.Test, n int64) string {
 	case "row_count":
 		return "the table has " + plural.Rows(n-1)
 	case "unique":
-		return fmt.Sprintf("%s %s more than once", plural.Values(n), plural.Verb(n, "occurs", "occur"))
+		return fmt.Sprintf("%s %s more than once", plural.Values(n), plural.Form(n, "occurs", "occur"))
 	}
-	return plural.Rows(n) + " " + plural.Verb(n, "fails", "fail")
+	return plural.Rows(n) + " " + plural.Form(n, "fails", "fail")
 }
 
 // runTest returns how many rows (or values) fail a test, and a sample of them. row_count reports rows+1

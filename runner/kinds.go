@@ -39,7 +39,7 @@ type stepKind struct {
 	kept bool
 	// unusedWarned says validation warns about a step of this kind no segmentation reads.
 	unusedWarned bool
-	// reportStep sets the progress line's tail once the step ran (nil: its rows and seconds).
+	// progressDone sets the progress line's tail once the step ran (nil: its rows and seconds).
 	progressDone func(e *execution, name string, rows int64, seconds float64) string
 }
 

@@ -13,8 +13,9 @@ func Values(n int64) string { return counted(n, "value", "values") }
 // Entities is "1 entity" or "n entities".
 func Entities(n int64) string { return counted(n, "entity", "entities") }
 
-// Noun is one for one, many for any other number: for counts written another way ("1,234 rows").
-func Noun(n int64, one, many string) string {
+// Form is one for a count of one, many for any other: the word to go with a count, a noun written beside
+// a number formatted another way ("1,234 rows") or a verb (Form(n, "fails", "fail")).
+func Form(n int64, one, many string) string {
 	if n == 1 {
 		return one
 	}
@@ -42,12 +43,4 @@ func Is(n int64) string {
 		return "is"
 	}
 	return "are"
-}
-
-// Verb is one for a count of one, many for any other: Verb(n, "fails", "fail").
-func Verb(n int64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
