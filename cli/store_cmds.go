@@ -71,7 +71,7 @@ func publishedVersions(ctx context.Context, st *store.Store) string {
 
 // version is one segmentation of one published version, opened for reading.
 type version struct {
-	db    *sql.DB
+	db    sql.Workspace
 	store *store.Store
 	run   *store.Run
 	info  *store.VersionInfo

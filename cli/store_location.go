@@ -93,7 +93,7 @@ func (sf *storeFlags) locate() (string, error) {
 
 // openStore attaches a store read-only to a fresh in-memory database. When a run holds the store it says
 // so on stderr and waits, up to wait.
-func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (*sql.DB, *store.Store, error) {
+func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (sql.Workspace, *store.Store, error) {
 	db, err := sql.Open(ctx, "", sql.Options{})
 	if err != nil {
 		return nil, nil, err

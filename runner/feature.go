@@ -163,6 +163,6 @@ func (e *execution) runTest(ctx context.Context, table string, t spec.Test) (int
 	if n == 0 {
 		return 0, nil, nil
 	}
-	rows, err := e.db.SampleRows(ctx, sample)
+	rows, err := sql.SampleRows(ctx, e.db, sample)
 	return n, rows, err
 }

@@ -124,7 +124,7 @@ type execution struct {
 	o     RunOptions
 	v     *Validation
 	s     *spec.Spec
-	db    *sql.DB
+	db    sql.Workspace
 	store *store.Store
 	res   *Result
 	log   *slog.Logger

@@ -75,7 +75,7 @@ func (e *execution) checkEntities(ctx context.Context, step, table string) (int6
 	if dups > 0 {
 		f.Msg = fmt.Sprintf("%d %s %s %s more than once in %s; each entity needs exactly one row", dups, e.s.Entity,
 			plural.Form(dups, "value", "values"), plural.Form(dups, "appears", "appear"), table)
-		sample, err := e.db.SampleRows(ctx, fmt.Sprintf("SELECT %[1]s, count(*) AS rows FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY rows DESC, %[1]s LIMIT 5", ent, tbl))
+		sample, err := sql.SampleRows(ctx, e.db, fmt.Sprintf("SELECT %[1]s, count(*) AS rows FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY rows DESC, %[1]s LIMIT 5", ent, tbl))
 		if err != nil {
 			return 0, err
 		}

@@ -14,8 +14,9 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 
 // Attach attaches the database file at path to d under catalog (read-only when readOnly). When another
 // process holds the file the error is a *LockedError, so a caller can wait and retry; any other error is
-// the first line of DuckDB's message.
-func (d *DB) Attach(ctx context.Context, path, catalog string, readOnly bool) error {
+// the first line of DuckDB's message. It is DuckDB's ATTACH, issued through the Workspace: the DuckDB
+// store's way in (sql/store), not part of the interface; another engine's store attaches its own way.
+func Attach(ctx context.Context, d Workspace, path, catalog string, readOnly bool) error {
 	q := "ATTACH " + Literal(path) + " AS " + Ident(catalog)
 	if readOnly {
 		q += " (READ_ONLY)"

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -15,6 +16,48 @@ import (
 // (PostgreSQL) replaces one package, not code spread over the runner. Tests may import it (they check
 // DuckDB's own behaviour).
 func TestOnlySQLImportsDuckDB(t *testing.T) {
+	eachModuleFile(t, parser.ImportsOnly, func(rel string, f *ast.File) {
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasPrefix(p, "github.com/duckdb/") && filepath.Dir(rel) != "sql" {
+				t.Errorf("%s imports %s: only package sql talks to DuckDB (give sql a method instead)", rel, p)
+			}
+		}
+	})
+}
+
+// The rest of segrun holds its engine as a Workspace: only sql.Open's callers see the concrete *sql.DB,
+// and they keep it as a Workspace, so a second engine needs no change outside package sql (and its store).
+func TestOnlySQLNamesItsDB(t *testing.T) {
+	const sqlPath = "github.com/segrun/segrun/sql"
+	eachModuleFile(t, 0, func(rel string, f *ast.File) {
+		alias := ""
+		for _, imp := range f.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == sqlPath {
+				alias = "sql"
+				if imp.Name != nil {
+					alias = imp.Name.Name
+				}
+			}
+		}
+		if alias == "" {
+			return
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if s, ok := n.(*ast.SelectorExpr); ok && s.Sel.Name == "DB" {
+				if x, ok := s.X.(*ast.Ident); ok && x.Name == alias {
+					t.Errorf("%s names %s.DB: hold the engine as a sql.Workspace", rel, alias)
+				}
+			}
+			return true
+		})
+	})
+}
+
+// eachModuleFile parses every Go file of the module outside tests, testdata and vendor, and hands it to fn
+// with its path relative to the module's root.
+func eachModuleFile(t *testing.T, mode parser.Mode, fn func(rel string, f *ast.File)) {
+	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -36,18 +79,13 @@ func TestOnlySQLImportsDuckDB(t *testing.T) {
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, mode)
 		if err != nil {
 			return err
 		}
 		checked++
 		rel, _ := filepath.Rel(root, path)
-		for _, imp := range f.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			if strings.HasPrefix(p, "github.com/duckdb/") && filepath.Dir(rel) != "sql" {
-				t.Errorf("%s imports %s: only package sql talks to DuckDB (give sql a method instead)", rel, p)
-			}
-		}
+		fn(rel, f)
 		return nil
 	})
 	if err != nil {

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// SampleRows formats a few rows of a small query as "col=value, ..." lines, for failure messages.
-func (d *DB) SampleRows(ctx context.Context, query string) ([]string, error) {
+// SampleRows formats a few rows of a small query as "col=value, ..." lines, for failure messages. It
+// needs only Query, so it works on any Workspace and is not one of its methods.
+func SampleRows(ctx context.Context, d Workspace, query string) ([]string, error) {
 	rows, err := d.Query(ctx, query)
 	if err != nil {
 		return nil, err
@@ -52,8 +53,8 @@ func ScanAll(rows *stdsql.Rows) ([]string, [][]any, error) {
 }
 
 // SampleValues returns the first column of a small query as text.
-func (d *DB) SampleValues(ctx context.Context, query string) ([]string, error) {
-	rows, err := d.SampleRows(ctx, query)
+func SampleValues(ctx context.Context, d Workspace, query string) ([]string, error) {
+	rows, err := SampleRows(ctx, d, query)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ type PlainView struct {
 
 // OpenPlainView registers p's reader over the source's files as an Arrow view, parsed by workers
 // goroutines, or returns nil if DuckDB would not take it. Close it when the statement has run.
-func (r *SourceRead) OpenPlainView(ctx context.Context, d *DB, p *PlainCSV, workers int) *PlainView {
+func (r *SourceRead) OpenPlainView(ctx context.Context, d Workspace, p *PlainCSV, workers int) *PlainView {
 	v := &PlainView{Name: Ident("segrun_plain_" + r.Name), reader: p.Reader(r.Files, workers)}
 	for _, c := range p.Columns {
 		v.columns = append(v.columns, c.Name)
@@ -37,7 +37,7 @@ func (r *SourceRead) OpenPlainView(ctx context.Context, d *DB, p *PlainCSV, work
 
 // Close drops the view before the stream it reads, then releases the stream and the reader (whose
 // goroutines stop with the last reference).
-func (v *PlainView) Close(ctx context.Context, d *DB) error {
+func (v *PlainView) Close(ctx context.Context, d Workspace) error {
 	err := d.Exec(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+v.Name)
 	v.release()
 	v.reader.Release()
@@ -49,7 +49,7 @@ func (v *PlainView) Rows() int64 { return v.reader.Rows() }
 
 // Usable checks, on EXPLAIN, that query reads the view the one way its stream can be read: one scan, of
 // every column, to its end (SingleArrowScan).
-func (v *PlainView) Usable(ctx context.Context, d *DB, query string) bool {
+func (v *PlainView) Usable(ctx context.Context, d Workspace, query string) bool {
 	var plan PlanNode
 	err := d.WithoutFilterPushdown(ctx, func() error {
 		var err error
@@ -62,7 +62,7 @@ func (v *PlainView) Usable(ctx context.Context, d *DB, query string) bool {
 // Read runs stmt over the view and says whether the plain reader read every file through. If it did not,
 // why says what stopped it (notPlain: it met something outside plain CSV): DuckDB's reader then reads the
 // files, and reports their problems. err is only the context's.
-func (v *PlainView) Read(ctx context.Context, d *DB, stmt func() error) (ok bool, why string, notPlain bool, err error) {
+func (v *PlainView) Read(ctx context.Context, d Workspace, stmt func() error) (ok bool, why string, notPlain bool, err error) {
 	serr := d.WithoutFilterPushdown(ctx, stmt)
 	if ctx.Err() != nil {
 		return false, "", false, ctx.Err()

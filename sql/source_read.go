@@ -143,7 +143,7 @@ func fingerprint(files []string) ([]FileFingerprint, error) {
 // CheckRejects fails the read if the CSV reader rejected rows (a value that does not parse as its declared
 // type, an empty value in a not_null column, a row with the wrong number of fields), naming file and line.
 // A line is counted once, however often the reader met it (a streamed source read twice by its statement).
-func (r *SourceRead) CheckRejects(ctx context.Context, d *DB) error {
+func (r *SourceRead) CheckRejects(ctx context.Context, d Workspace) error {
 	if !r.Rejects {
 		return nil
 	}
@@ -201,7 +201,7 @@ func (r *SourceRead) CheckRejects(ctx context.Context, d *DB) error {
 // on a type (DuckDB reads a column as VARCHAR when files disagree on their headers, or when an option the
 // user set overrides the declared types) must stop the run here, not corrupt it later. relation is the
 // loaded table or the streamed view.
-func (r *SourceRead) CheckLoadedTypes(ctx context.Context, d *DB, relation string, declared []DeclaredColumn) error {
+func (r *SourceRead) CheckLoadedTypes(ctx context.Context, d Workspace, relation string, declared []DeclaredColumn) error {
 	var typed []DeclaredColumn
 	var casts []string
 	for _, c := range declared {
@@ -247,7 +247,7 @@ func (r *SourceRead) CheckLoadedTypes(ctx context.Context, d *DB, relation strin
 
 // LoadTable loads the source's rows into its workspace table, selecting selectList from the files. The
 // error is the reader's, as DuckDB gave it; rejected rows are checked after (CheckRejects).
-func (r *SourceRead) LoadTable(ctx context.Context, d *DB, selectList, from string) error {
+func (r *SourceRead) LoadTable(ctx context.Context, d Workspace, selectList, from string) error {
 	return d.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s", Ident(r.Name), selectList, from))
 }
 
@@ -272,7 +272,7 @@ func ParseEveryColumn(cols []Column) string {
 
 // CountRows reads the source's relation whole and counts its rows: for a streamed source, a read of its
 // files on their own.
-func (r *SourceRead) CountRows(ctx context.Context, d *DB) (int64, error) {
+func (r *SourceRead) CountRows(ctx context.Context, d Workspace) (int64, error) {
 	var rows int64
 	err := d.QueryRow(ctx, "SELECT count(*) FROM "+Ident(r.Name)).Scan(&rows)
 	return rows, err
@@ -280,7 +280,7 @@ func (r *SourceRead) CountRows(ctx context.Context, d *DB) (int64, error) {
 
 // Materialize turns a streamed source back into a loaded one: its view's rows into a table of the same
 // name. The error is the reader's, as DuckDB gave it.
-func (r *SourceRead) Materialize(ctx context.Context, d *DB) error {
+func (r *SourceRead) Materialize(ctx context.Context, d Workspace) error {
 	staging := Ident("segrun_loading_" + r.Name)
 	for _, q := range []string{
 		fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", staging, Ident(r.Name)),
@@ -301,7 +301,7 @@ type CastCheck struct{ column, typ, marker string }
 // ContractCasts builds the select list that gives declared columns their types. CSV files are parsed
 // straight into the declared types (csvTypes); other formats are cast here, and a value that does not cast
 // is kept, as text, in a marker column so the failure can show it (CheckCasts).
-func (r *SourceRead) ContractCasts(ctx context.Context, d *DB, from string, declared []DeclaredColumn, csvTypes bool) (string, []CastCheck, error) {
+func (r *SourceRead) ContractCasts(ctx context.Context, d Workspace, from string, declared []DeclaredColumn, csvTypes bool) (string, []CastCheck, error) {
 	if csvTypes || len(declared) == 0 {
 		return "*", nil, nil
 	}
@@ -330,7 +330,7 @@ func (r *SourceRead) ContractCasts(ctx context.Context, d *DB, from string, decl
 }
 
 // CheckCasts fails the read if values did not cast to their declared types, and drops the marker columns.
-func (r *SourceRead) CheckCasts(ctx context.Context, d *DB, checks []CastCheck) error {
+func (r *SourceRead) CheckCasts(ctx context.Context, d Workspace, checks []CastCheck) error {
 	table := Ident(r.Name)
 	var problems []string
 	for _, c := range checks {
@@ -339,7 +339,7 @@ func (r *SourceRead) CheckCasts(ctx context.Context, d *DB, checks []CastCheck) 
 			return err
 		}
 		if n > 0 {
-			sample, err := d.SampleValues(ctx, fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE %s IS NOT NULL LIMIT 5", c.marker, table, c.marker))
+			sample, err := SampleValues(ctx, d, fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE %s IS NOT NULL LIMIT 5", c.marker, table, c.marker))
 			if err != nil {
 				return err
 			}
@@ -358,7 +358,7 @@ func (r *SourceRead) CheckCasts(ctx context.Context, d *DB, checks []CastCheck) 
 // CheckNotNull enforces the not_null columns the reader did not (ForcedNotNull) on the loaded table, and
 // returns its row count, in one scan. byFile is the reader's call with DuckDB's filename column (""
 // when there is none): where the source has several files, a failure names the files the NULLs are in.
-func (r *SourceRead) CheckNotNull(ctx context.Context, d *DB, declared []DeclaredColumn, byFile string) (int64, error) {
+func (r *SourceRead) CheckNotNull(ctx context.Context, d Workspace, declared []DeclaredColumn, byFile string) (int64, error) {
 	table := Ident(r.Name)
 	var cols []string
 	exprs := []string{"count(*)"}
@@ -379,7 +379,7 @@ func (r *SourceRead) CheckNotNull(ctx context.Context, d *DB, declared []Declare
 	p := &ReadProblem{Msg: "NULL in not_null columns"}
 	for i, c := range cols {
 		if n := counts[i+1]; n > 0 {
-			sample, err := d.SampleRows(ctx, fmt.Sprintf("SELECT * FROM %s WHERE %s IS NULL LIMIT 3", table, Ident(c)))
+			sample, err := SampleRows(ctx, d, fmt.Sprintf("SELECT * FROM %s WHERE %s IS NULL LIMIT 3", table, Ident(c)))
 			if err != nil {
 				return 0, err
 			}
@@ -397,11 +397,11 @@ func (r *SourceRead) CheckNotNull(ctx context.Context, d *DB, declared []Declare
 
 // nullFiles says which of the source's files hold NULLs in column ("" when there is one file, or the
 // files cannot be told): a file read by name may lack the column altogether.
-func (r *SourceRead) nullFiles(ctx context.Context, d *DB, byFile, column string) string {
+func (r *SourceRead) nullFiles(ctx context.Context, d Workspace, byFile, column string) string {
 	if byFile == "" || len(r.Files) < 2 {
 		return ""
 	}
-	files, err := d.SampleValues(ctx, fmt.Sprintf("SELECT DISTINCT filename FROM %s WHERE %s IS NULL ORDER BY filename LIMIT 5", byFile, Ident(column)))
+	files, err := SampleValues(ctx, d, fmt.Sprintf("SELECT DISTINCT filename FROM %s WHERE %s IS NULL ORDER BY filename LIMIT 5", byFile, Ident(column)))
 	if err != nil || len(files) == 0 {
 		return "" // a column the user named filename hides DuckDB's: the rows below still show the values
 	}

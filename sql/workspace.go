@@ -8,7 +8,7 @@ import (
 // Workspace is what the rest of segrun needs from an analytical engine: the seam a second engine
 // (PostgreSQL, docs/development.md "A second engine") would implement. *DB, DuckDB in process, is the one
 // implementation today. Bulk data crosses it only as Arrow (WithArrow); metadata and small results as
-// database/sql rows. The versioned store attaches to a workspace (AttachStore) and is not part of it.
+// database/sql rows. The versioned store attaches to a workspace (store.Attach) and is not part of it.
 type Workspace interface {
 	// Statements and small results (metadata, counts, samples; never bulk data).
 	Exec(ctx context.Context, query string, args ...any) error

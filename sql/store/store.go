@@ -31,7 +31,7 @@ const SchemaVersion = 4
 // that started it until the run that ended it (NULL while current), so storage grows with changes, not
 // with runs.
 type Store struct {
-	db   *sql.DB
+	db   sql.Workspace
 	Path string
 	// version is the store's schema version; a store opened read-only keeps an older one, and reads only
 	// the columns it has.
@@ -55,7 +55,7 @@ var ErrNoStore = errors.New("no store")
 
 // Attach attaches the store file at path to db. If another process holds it, Attach waits up to
 // wait for it to be released, then fails with sql.ErrLocked naming the store.
-func Attach(ctx context.Context, db *sql.DB, path string, mode Mode, wait time.Duration) (*Store, error) {
+func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait time.Duration) (*Store, error) {
 	if mode == ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("%w at %s (run a pipeline first, or pass --store)", ErrNoStore, path)
@@ -65,7 +65,7 @@ func Attach(ctx context.Context, db *sql.DB, path string, mode Mode, wait time.D
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		err := db.Attach(ctx, path, Catalog, mode == ReadOnly)
+		err := sql.Attach(ctx, db, path, Catalog, mode == ReadOnly)
 		if err == nil {
 			break
 		}
