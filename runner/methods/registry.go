@@ -42,6 +42,15 @@ func Register(name string, m Method) {
 	registry[name] = m
 }
 
+// RegisterWithBlock adds a method that brings its own spec block (beside the built-in rules:, rfm: and
+// cluster:): the block, with its JSON Schema, and the method are registered together under the block's
+// name, so a block can never be selectable without the method that runs it. Call it from init (or a
+// test).
+func RegisterWithBlock(block spec.MethodBlock, m Method) {
+	spec.RegisterMethodBlock(block)
+	Register(block.Name, m)
+}
+
 // Lookup is the method registered under name.
 func Lookup(name string) (Method, bool) {
 	m, ok := registry[name]

@@ -23,9 +23,9 @@ import (
 // The method seam, proved: a method registered from this file alone (its spec block with its schema, and
 // its runner side) is validated, run, published and shown like a built-in one. No other file knows it.
 func init() {
-	spec.RegisterMethodBlock(spec.MethodBlock{Name: "first_letter", Schema: []byte(`{"type": "object",
-		"properties": {"column": {"type": "string"}}, "required": ["column"], "additionalProperties": false}`)})
-	methods.Register("first_letter", firstLetter{})
+	methods.RegisterWithBlock(spec.MethodBlock{Name: "first_letter", Schema: []byte(`{"type": "object",
+		"properties": {"column": {"type": "string"}}, "required": ["column"], "additionalProperties": false}`)},
+		firstLetter{})
 	// A block spec knows but no method registered for: segrun's own mistake, not the spec's.
 	spec.RegisterMethodBlock(spec.MethodBlock{Name: "no_method", Schema: []byte(`{"type": "object"}`)})
 }
