@@ -82,7 +82,7 @@ func (e *execution) publish(ctx context.Context) error {
 	slices.SortStableFunc(e.fingerprints, func(a, b SourceFingerprint) int { return cmp.Compare(order[a.Source], order[b.Source]) })
 	rec := store.RunRecord{
 		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: e.v.Plan.SpecHash, SegrunVersion: e.o.Version,
-		Vars: vars, Sources: storedFingerprints(e.fingerprints), Steps: storedSteps(e.res.Steps), Warnings: e.res.Warnings, StartedAt: time.Now().UTC(),
+		Vars: vars, Sources: e.fingerprints, Steps: storedSteps(e.res.Steps), Warnings: e.res.Warnings, StartedAt: time.Now().UTC(),
 		Entity: e.s.Entity, EntityType: entityType,
 	}
 	var replace int64
@@ -156,25 +156,6 @@ func (e *execution) encodePayloads() error {
 		v.Summary, v.Model = store.Summary{Document: summary}, store.Model{Document: model}
 	}
 	return nil
-}
-
-// storedFingerprints are the run's source fingerprints as the store records them (nil stays nil: the
-// store keeps JSON null then, as it always has).
-func storedFingerprints(fps []SourceFingerprint) []store.SourceFingerprint {
-	if fps == nil {
-		return nil
-	}
-	out := make([]store.SourceFingerprint, len(fps))
-	for i, fp := range fps {
-		out[i] = store.SourceFingerprint{Source: fp.Source, Rows: fp.Rows}
-		if fp.Files != nil {
-			out[i].Files = make([]store.FileFingerprint, len(fp.Files))
-		}
-		for j, f := range fp.Files {
-			out[i].Files[j] = store.FileFingerprint{Path: f.Path, Bytes: f.Bytes, Modified: f.Modified, XXH3: f.XXH3}
-		}
-	}
-	return out
 }
 
 // storedSteps are the run's step timings as the store records them.

@@ -21,9 +21,7 @@ func TestStoredRunPayloadsMatchTheRunnersTypes(t *testing.T) {
 		what       string
 		own, store any
 	}{
-		{"sources", []SourceFingerprint{fp}, storedFingerprints([]SourceFingerprint{fp})},
 		{"steps", []StepReport{step}, storedSteps([]StepReport{step})},
-		{"no sources", []SourceFingerprint(nil), storedFingerprints(nil)},
 		{"no steps", []StepReport{}, storedSteps([]StepReport{})},
 	} {
 		own, _ := json.Marshal(c.own)

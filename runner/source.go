@@ -9,14 +9,11 @@ import (
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // SourceFingerprint records exactly which data a version was computed from.
-type SourceFingerprint struct {
-	Source string            `json:"source"`
-	Rows   int64             `json:"rows"`
-	Files  []FileFingerprint `json:"files"`
-}
+type SourceFingerprint = store.SourceFingerprint
 
 // FileFingerprint identifies one input file by content (sql.SourceRead computes it).
 type FileFingerprint = sql.FileFingerprint

@@ -3,7 +3,8 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"time"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // The payloads: what the store keeps as JSON beside its tables. A run records its vars, its sources'
@@ -23,13 +24,8 @@ type SourceFingerprint struct {
 	Files  []FileFingerprint `json:"files"`
 }
 
-// FileFingerprint identifies one input file by content.
-type FileFingerprint struct {
-	Path     string    `json:"path"`
-	Bytes    int64     `json:"bytes"`
-	Modified time.Time `json:"modified"`
-	XXH3     string    `json:"xxh3"`
-}
+// FileFingerprint identifies one input file by content: as the source read computed it (sql.SourceRead).
+type FileFingerprint = sql.FileFingerprint
 
 // StepTiming is one step of a run: its rows and time.
 type StepTiming struct {
