@@ -457,14 +457,6 @@ func rawJSON(s, empty string) json.RawMessage {
 // isFirstVersion reports whether no published version comes before run: its change log is then everyone
 // entering, not a comparison.
 func isFirstVersion(ctx context.Context, st *store.Store, run *store.Run) (bool, error) {
-	runs, err := st.Runs(ctx)
-	if err != nil {
-		return false, err
-	}
-	for _, r := range runs {
-		if r.ID < run.ID && r.Status == store.StatusPublished {
-			return false, nil
-		}
-	}
-	return true, nil
+	before, err := st.PublishedBefore(ctx, run.ID)
+	return before == nil, err
 }
