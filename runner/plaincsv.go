@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/sql"
 )
 
@@ -83,7 +83,7 @@ func (e *execution) read(ctx context.Context, v *sql.PlainView, source string, s
 func (e *execution) runPlain(ctx context.Context, feature, query string, r *sourceRead, create func() error) (done bool, err error) {
 	plain := r.plain
 	r.plain = nil // one try: a fallback reads with DuckDB
-	v := r.OpenPlainView(ctx, e.db, plain, e.readerWorkers())
+	v := r.OpenPlainView(ctx, e.db, plain, methods.Workers(e.o.Threads))
 	if v == nil {
 		return false, nil
 	}
@@ -123,7 +123,7 @@ func (e *execution) runPlain(ctx context.Context, feature, query string, r *sour
 // plain reader: on the benchmark's orders 1.5-1.8 s instead of DuckDB's 2.1-2.7 s, with a lower peak. It
 // returns false, and leaves no table, when DuckDB's reader is to load the files instead (see runPlain).
 func (e *execution) loadPlain(ctx context.Context, r *sourceRead, p *sql.PlainCSV) (loaded bool, err error) {
-	v := r.OpenPlainView(ctx, e.db, p, e.readerWorkers())
+	v := r.OpenPlainView(ctx, e.db, p, methods.Workers(e.o.Threads))
 	if v == nil {
 		return false, nil
 	}
@@ -149,10 +149,3 @@ func (e *execution) loadPlain(ctx context.Context, r *sourceRead, p *sql.PlainCS
 	return true, nil
 }
 
-// readerWorkers is how many goroutines parse a plain CSV source: one per CPU, or the run's thread count.
-func (e *execution) readerWorkers() int {
-	if e.o.Threads > 0 {
-		return e.o.Threads
-	}
-	return runtime.NumCPU()
-}
