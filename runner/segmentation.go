@@ -62,8 +62,8 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	}
 	// Profiles are the runner's, not the methods': every method's result is described the same way.
 	profiles, err := e.profile(ctx, name, seg)
-	if err != nil {
-		return 0, err
+	if err != nil { // segrun's own statements: only the machine can fail them (memory, say)
+		return 0, environmentError(err)
 	}
 	j.report.Profiles = profiles
 	e.res.Segmentations = append(e.res.Segmentations, *j.report)
