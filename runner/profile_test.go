@@ -11,8 +11,8 @@ import (
 
 // The profiles segrun stores with a version agree with pandas' (scripts/profile_reference.py, which
 // writes testdata/profiles/expected.json): a rules segmentation with profile: naming numbers and texts,
-// NULLs among them and more text values than the top five, and a multi one profiling its numbers by
-// default.
+// NULLs among them and more text values than the top five, a multi one profiling its numbers by
+// default, and one whose unassigned entities are in the population only.
 func TestProfilesMatchPandas(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"shop.yaml", "customers.csv"} {
@@ -35,7 +35,7 @@ func TestProfilesMatchPandas(t *testing.T) {
 	if err := json.Unmarshal(b, &expected); err != nil {
 		t.Fatal(err)
 	}
-	for _, seg := range []string{"value", "tags"} {
+	for _, seg := range []string{"value", "tags", "firsts"} {
 		rows := f.query(fmt.Sprintf("SELECT summary::VARCHAR FROM segrun_store.segmentation_versions WHERE segmentation = '%s'", seg))
 		if len(rows) != 1 {
 			t.Fatalf("%s: %d versions", seg, len(rows))

@@ -100,7 +100,10 @@ def main():
     }
     # tags: multi, every matching rule, no else
     tags = {"big": df[big], "frequent": df[frequent]}
+    # firsts: the first matching rule, no else: the rest are in no segment, but in the population
+    firsts = {"big": df[big], "frequent": df[~big & frequent]}
     expected = {
+        "firsts": profile(df, firsts, ["spend"], ["region"]),
         "value": profile(df, value, ["visits", "spend"], ["tier", "region"]),
         "tags": profile(df, tags, ["spend", "visits"], []),
     }
