@@ -89,8 +89,8 @@ func (e *execution) profile(ctx context.Context, name string, seg spec.Segmentat
 
 // profileNumbers reads each segment's and the population's size and summarises their numeric columns.
 // DuckDB's quantile aggregates took 0.6 s for three columns of the benchmark's 1M customers (a fifth of
-// the run), so DuckDB joins and groups the rows, and Go summarises them (algorithms.Summarize, linear
-// selection) as it reads them.
+// the run), so DuckDB joins the rows and labels each with its group, and Go summarises them
+// (algorithms.Summarize, linear selection) from the Arrow batches.
 func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, result, input, rows string, multi bool) error {
 	// The segments in their result's order (an ENUM's is its segments'), with their sizes.
 	res, err := e.db.Query(ctx, fmt.Sprintf(`SELECT name, n FROM (SELECT segment AS code, segment::VARCHAR AS name, count(*) AS n
@@ -106,7 +106,7 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 			res.Close()
 			return err
 		}
-		if name == nil { // a method leaves unassigned entities out of its result
+		if name == nil { // methods leave unassigned entities out of their result: this is a method's bug
 			res.Close()
 			return fmt.Errorf("%d rows of the result have no segment", n)
 		}
