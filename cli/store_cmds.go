@@ -233,13 +233,16 @@ func runShow(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "%s (%s), version %d as of %s: %s of %s entities in a segment\n", name, info.Method, run.ID,
 		run.AsOf.Format(time.DateOnly), thousands(info.Assigned), thousands(info.Entities))
 	rows := [][]string{{"segment", "size", "share", ""}}
+	var order []string
 	for _, s := range stats {
 		rows = append(rows, []string{s.Segment, thousands(s.Size), fmt.Sprintf("%.1f%%", 100*s.Share), s.Description})
+		order = append(order, s.Segment)
 	}
 	writeTable(e.stdout, rows)
 	// What the version stored about itself: a clustering's fit, validity, stability, profiles and rules,
 	// and every segmentation's notes (min_size warnings among them), as its run printed them.
 	if rep, ok, err := store.Decode[runner.SegmentationReport](info.Summary.Document); ok && err == nil {
+		writeSegmentProfiles(e.stdout, rep.Profiles, order)
 		if rep.Cluster != nil {
 			writeClusterReport(e.stdout, rep.Cluster)
 		}

@@ -17,6 +17,11 @@ type (
 	SegmentationReport = methods.Report
 	ClusterReport      = methods.ClusterReport
 	ClusterProfile     = methods.ClusterProfile
+	// SegmentProfiles, NumberProfile and TextValue describe every segmentation's segments (profile.go).
+	SegmentProfiles = methods.Profiles
+	SegmentProfile  = methods.SegmentProfile
+	NumberProfile   = methods.NumberProfile
+	TextValue       = methods.TextValue
 )
 
 // methodLabel is how plans, summaries and the store name seg's method. The plan is drawn before steps
@@ -55,6 +60,12 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err
 	}
+	// Profiles are the runner's, not the methods': every method's result is described the same way.
+	profiles, err := e.profile(ctx, name, seg)
+	if err != nil { // segrun's own statements: only the machine can fail them (memory, say)
+		return 0, environmentError(err)
+	}
+	j.report.Profiles = profiles
 	e.res.Segmentations = append(e.res.Segmentations, *j.report)
 	e.segVersions = append(e.segVersions, *j.version)
 	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})

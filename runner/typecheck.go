@@ -337,9 +337,32 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 			return nil, nil
 		}
 	}
+	c.checkProfileColumns(seg, path, input)
 	out := []sql.Column{input[entity], {Name: "segment", Type: "VARCHAR"}}
 	out = append(out, method.Check(segCheckEnv{c: c, path: path, seg: seg, input: input})...)
 	return out, nil
+}
+
+// checkProfileColumns holds the columns a segmentation's profile: names to columns of its input, each
+// error at the name's position.
+func (c *validator) checkProfileColumns(seg spec.Segmentation, path string, input []sql.Column) {
+	if c.s.BrokenWithin(path + "/profile") {
+		return
+	}
+	names := methods.ColumnNames(input)
+	for i, col := range seg.Profile {
+		if slices.Contains(names, col) {
+			continue
+		}
+		sugg := spec.Nearest(col, names)
+		msg := fmt.Sprintf("profile: %s has no column %q", seg.From, col)
+		if sugg != "" {
+			msg += fmt.Sprintf("; did you mean %q?", sugg)
+		} else {
+			msg += " (it has " + strings.Join(names, ", ") + ")"
+		}
+		c.errorAt(fmt.Sprintf("%s/profile/%d", path, i), "segmentation.column", msg, sugg)
+	}
 }
 
 func pointerToken(s string) string {

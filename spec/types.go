@@ -69,6 +69,8 @@ type Segmentation struct {
 	Cluster     *Cluster `yaml:"cluster"`
 	RFM         *RFM     `yaml:"rfm"`
 	MinSize     *MinSize `yaml:"min_size"`
+	// Profile names the input's columns the version's segment profiles describe; nil: every numeric one.
+	Profile []string `yaml:"profile"`
 
 	// blocks are the registered method blocks the segmentation has, as written (Block).
 	blocks map[string]*yaml.Node

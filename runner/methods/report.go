@@ -20,6 +20,8 @@ type Report struct {
 	// Cluster reports a clustering's fit, validity and stability.
 	Cluster *ClusterReport `json:"cluster,omitempty"`
 	Notes   []string       `json:"notes,omitempty"`
+	// Profiles describe each segment in the input's columns against the whole input.
+	Profiles *Profiles `json:"profiles,omitempty"`
 	// ChangeLogStaged says the method staged its change log itself rather than leaving it to the store's
 	// diff. Not serialised: it says which path ran, for tests and debugging, without reading the log.
 	ChangeLogStaged bool `json:"-"`
@@ -61,4 +63,45 @@ type ClusterProfile struct {
 	SDs         map[string]float64 `json:"sds"`
 	// Rules are the explaining tree's paths to this cluster, with support and precision.
 	Rules []algorithms.LeafRule `json:"rules,omitempty"`
+}
+
+// Profiles describe a version's segments in the input's own columns, against the whole input (the
+// population): computed by the runner after any method wrote its result, stored with the version.
+type Profiles struct {
+	// Numbers and Texts name the profiled columns, in the input's order: numbers are summarised by their
+	// distribution, the others by their most frequent values.
+	Numbers    []string         `json:"numbers,omitempty"`
+	Texts      []string         `json:"texts,omitempty"`
+	Population SegmentProfile   `json:"population"`
+	Segments   []SegmentProfile `json:"segments"`
+}
+
+// SegmentProfile is one segment's (or the population's) size, share of the input and columns. A
+// multi segmentation's segment is profiled over its members, so shares may add up to more than 1.
+type SegmentProfile struct {
+	Segment string                   `json:"segment,omitempty"`
+	Size    int64                    `json:"size"`
+	Share   float64                  `json:"share"`
+	Numbers map[string]NumberProfile `json:"numbers,omitempty"`
+	Texts   map[string][]TextValue   `json:"texts,omitempty"`
+}
+
+// NumberProfile summarises a numeric column's non-NULL values in a segment. A statement with no value
+// (all NULL; an SD of one value) is absent, as is a lift against a population mean of 0.
+type NumberProfile struct {
+	Mean   *float64 `json:"mean,omitempty"`
+	Median *float64 `json:"median,omitempty"`
+	P10    *float64 `json:"p10,omitempty"`
+	P90    *float64 `json:"p90,omitempty"`
+	SD     *float64 `json:"sd,omitempty"`
+	// Lift is the segment's mean over the population's.
+	Lift *float64 `json:"lift,omitempty"`
+}
+
+// TextValue is one of a column's most frequent non-NULL values in a segment: its share of the segment's
+// members and its lift, that share over its share of the population.
+type TextValue struct {
+	Value string  `json:"value"`
+	Share float64 `json:"share"`
+	Lift  float64 `json:"lift"`
 }

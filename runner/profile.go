@@ -1,0 +1,303 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/runner/methods"
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// profileTopValues is how many of a text column's most frequent values each segment's profile lists.
+const profileTopValues = 5
+
+// profileColumns splits the columns seg's profiles describe into numbers and texts: those its profile:
+// names, in its order, or every numeric column but the entity, in the input's.
+func profileColumns(seg spec.Segmentation, entity string, input []sql.Column) (numbers, texts []string) {
+	if seg.Profile == nil {
+		for _, c := range input {
+			if c.Name != entity && methods.IsNumeric(c.Type) {
+				numbers = append(numbers, c.Name)
+			}
+		}
+		return numbers, nil
+	}
+	for _, name := range seg.Profile {
+		i := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == name })
+		switch {
+		case i < 0: // validation refuses it
+		case methods.IsNumeric(input[i].Type):
+			numbers = append(numbers, name)
+		default:
+			texts = append(texts, name)
+		}
+	}
+	return numbers, texts
+}
+
+// profileRows is the SQL of the rows profiles describe: every segment's members joined to their input
+// row, then every input row again as the population (pop). The profiled columns are renamed c0, c1, ...
+// (texts cast to VARCHAR) so that no input column's name can collide with segrun's.
+func (e *execution) profileRows(result, input string, numbers, texts []string) string {
+	var cols, popCols []string
+	for i, c := range numbers {
+		cols = append(cols, fmt.Sprintf("i.%s::DOUBLE AS c%d", sql.Ident(c), i))
+		popCols = append(popCols, fmt.Sprintf("%s::DOUBLE AS c%d", sql.Ident(c), i))
+	}
+	for i, c := range texts {
+		cols = append(cols, fmt.Sprintf("i.%s::VARCHAR AS t%d", sql.Ident(c), i))
+		popCols = append(popCols, fmt.Sprintf("%s::VARCHAR AS t%d", sql.Ident(c), i))
+	}
+	list, popList := "", ""
+	if len(cols) > 0 {
+		list, popList = ", "+strings.Join(cols, ", "), ", "+strings.Join(popCols, ", ")
+	}
+	ent := sql.Ident(e.s.Entity)
+	return fmt.Sprintf(`SELECT false AS pop, r.segment AS seg%[4]s FROM %[1]s r JOIN %[2]s i ON r.%[3]s = i.%[3]s
+		UNION ALL SELECT true, NULL%[5]s FROM %[2]s`, sql.Ident(result), sql.Ident(input), ent, list, popList)
+}
+
+// profile describes each segment of segmentation name's result in its input's columns against the whole
+// input: over the finished result joined to its input, numbers read once as Arrow and summarised in Go,
+// text columns counted by one DuckDB aggregate (a few rows per segment come back).
+func (e *execution) profile(ctx context.Context, name string, seg spec.Segmentation) (*methods.Profiles, error) {
+	start := time.Now()
+	numbers, texts := profileColumns(seg, e.s.Entity, e.v.Columns[seg.From])
+	rows := e.profileRows(name, seg.From, numbers, texts)
+	p := &methods.Profiles{Numbers: numbers, Texts: texts}
+	if err := e.profileNumbers(ctx, p, name, seg.From, rows, seg.Multi); err != nil {
+		return nil, fmt.Errorf("segmentation %s: profiles: %w", name, err)
+	}
+	if len(texts) > 0 {
+		if err := e.profileTexts(ctx, p, rows); err != nil {
+			return nil, fmt.Errorf("segmentation %s: profiles: %w", name, err)
+		}
+	}
+	e.log.Debug("profiled", "segmentation", name, "numbers", len(numbers), "texts", len(texts), "seconds", time.Since(start).Seconds())
+	return p, nil
+}
+
+// profileNumbers reads each segment's and the population's size and summarises their numeric columns.
+// DuckDB's quantile aggregates took 0.6 s for three columns of the benchmark's 1M customers (a fifth of
+// the run), so DuckDB joins the rows and labels each with its group, and Go summarises them
+// (algorithms.Summarize, linear selection) from the Arrow batches.
+func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, result, input, rows string, multi bool) error {
+	// The segments in their result's order (an ENUM's is its segments'), with their sizes.
+	res, err := e.db.Query(ctx, fmt.Sprintf(`SELECT name, n FROM (SELECT segment AS code, segment::VARCHAR AS name, count(*) AS n
+		FROM %s GROUP BY segment) ORDER BY code`, sql.Ident(result)))
+	if err != nil {
+		return err
+	}
+	var sizes []int64
+	for res.Next() {
+		var name *string
+		var n int64
+		if err := res.Scan(&name, &n); err != nil {
+			res.Close()
+			return err
+		}
+		if name == nil { // methods leave unassigned entities out of their result: this is a method's bug
+			res.Close()
+			return fmt.Errorf("%d rows of the result have no segment", n)
+		}
+		p.Segments = append(p.Segments, methods.SegmentProfile{Segment: *name, Size: n})
+		sizes = append(sizes, n)
+	}
+	res.Close()
+	if err := res.Err(); err != nil {
+		return err
+	}
+	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(input)).Scan(&p.Population.Size); err != nil {
+		return err
+	}
+	p.Population.Share = 1
+	for i := range p.Segments {
+		p.Segments[i].Share = ratio(float64(p.Segments[i].Size), float64(p.Population.Size))
+	}
+	if len(p.Numbers) == 0 {
+		return nil
+	}
+	// Group 0 is the population, 1 + i segment i; each group's values of each column, without NULLs.
+	groups := append([]int64{p.Population.Size}, sizes...)
+	values := make([][][]float64, len(groups))
+	for g, n := range groups {
+		values[g] = make([][]float64, len(p.Numbers))
+		for c := range p.Numbers {
+			values[g][c] = make([]float64, 0, n)
+		}
+	}
+	cases := make([]string, len(p.Segments))
+	for i, s := range p.Segments {
+		cases[i] = fmt.Sprintf("WHEN %s THEN %d", sql.Literal(s.Segment), i+1)
+	}
+	cols, casts := make([]string, len(p.Numbers)), make([]string, len(p.Numbers))
+	for c, name := range p.Numbers {
+		cols[c], casts[c] = fmt.Sprintf("c%d", c), fmt.Sprintf("i.%s::DOUBLE AS c%d", sql.Ident(name), c)
+	}
+	group := func(seg string) string { return "CASE " + seg + "::VARCHAR " + strings.Join(cases, " ") + " END" }
+	// Every input row is a population row, and a segment's too when it has one. A multi segmentation's
+	// entity can be in several segments, so its rows are read as profileRows gives them: the
+	// population's, then the segments' (g 0 is the population's alone there).
+	everyRowPopulation := !multi
+	query := fmt.Sprintf("SELECT coalesce(%s, 0)::INTEGER AS g, %s FROM %s i LEFT JOIN (SELECT %s, segment AS seg FROM %s) r USING (%[4]s)",
+		group("r.seg"), strings.Join(casts, ", "), sql.Ident(input), sql.Ident(e.s.Entity), sql.Ident(result))
+	switch {
+	case len(p.Segments) == 0:
+		query = fmt.Sprintf("SELECT 0::INTEGER AS g, %s FROM %s i", strings.Join(casts, ", "), sql.Ident(input))
+	case multi:
+		query = fmt.Sprintf("SELECT (CASE WHEN pop THEN 0 ELSE %s END)::INTEGER AS g, %s FROM (%s)", group("seg"), strings.Join(cols, ", "), rows)
+	}
+	err = e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+		r, err := a.Query(query)
+		if err != nil {
+			return err
+		}
+		defer r.Release()
+		for r.Next() {
+			rec := r.RecordBatch()
+			g, ok := rec.Column(0).(*array.Int32)
+			if !ok {
+				return fmt.Errorf("group column is %s", rec.Column(0).DataType())
+			}
+			for c := range p.Numbers {
+				col, ok := rec.Column(1 + c).(*array.Float64)
+				if !ok {
+					return fmt.Errorf("column %s is %s", p.Numbers[c], rec.Column(1+c).DataType())
+				}
+				for i := 0; i < col.Len(); i++ {
+					v, group := col.Value(i), g.Value(i)
+					if !col.IsValid(i) || math.IsNaN(v) {
+						continue
+					}
+					if group == 0 || everyRowPopulation {
+						values[0][c] = append(values[0][c], v)
+					}
+					if group > 0 {
+						values[group][c] = append(values[group][c], v)
+					}
+				}
+			}
+		}
+		return r.Err()
+	})
+	if err != nil {
+		return err
+	}
+	// Each group's columns are summarised in parallel (selection is most of the time: 0.13 s of CPU for
+	// the benchmark's 1M customers), on as many goroutines as --threads gives DuckDB (0: one per CPU).
+	summaries := make([][]algorithms.Summary, len(groups))
+	var wg sync.WaitGroup
+	workers := e.o.Threads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	slots := make(chan struct{}, workers)
+	for g := range groups {
+		summaries[g] = make([]algorithms.Summary, len(p.Numbers))
+		for c := range p.Numbers {
+			wg.Add(1)
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				summaries[g][c] = algorithms.Summarize(values[g][c])
+				values[g][c] = nil
+			}()
+		}
+	}
+	wg.Wait()
+	summarise := func(sp *methods.SegmentProfile, g int) {
+		sp.Numbers = map[string]methods.NumberProfile{}
+		for c, col := range p.Numbers {
+			s := summaries[g][c]
+			sp.Numbers[col] = methods.NumberProfile{Mean: finite(&s.Mean), Median: finite(&s.Median), P10: finite(&s.P10), P90: finite(&s.P90), SD: finite(&s.SD)}
+		}
+	}
+	summarise(&p.Population, 0)
+	for i := range p.Segments {
+		s := &p.Segments[i]
+		summarise(s, i+1)
+		for col, n := range s.Numbers {
+			if pm := p.Population.Numbers[col].Mean; n.Mean != nil && pm != nil {
+				n.Lift = finite(ptr(*n.Mean / *pm))
+				s.Numbers[col] = n
+			}
+		}
+	}
+	return nil
+}
+
+// profileTexts reads each segment's and the population's most frequent values of the text columns,
+// with each value's count in the population for its lift.
+func (e *execution) profileTexts(ctx context.Context, p *methods.Profiles, rows string) error {
+	long := make([]string, len(p.Texts))
+	for i := range p.Texts {
+		long[i] = fmt.Sprintf("SELECT pop, seg, %[1]d AS col, t%[1]d AS v FROM r", i)
+	}
+	query := fmt.Sprintf(`WITH r AS (%s),
+		counts AS (SELECT pop, seg, col, v, count(*) AS n FROM (%s) WHERE v IS NOT NULL GROUP BY ALL)
+		SELECT c.pop, c.seg::VARCHAR, c.col, c.v, c.n, p.n FROM counts c JOIN counts p ON p.pop AND p.col = c.col AND p.v = c.v
+		QUALIFY row_number() OVER (PARTITION BY c.pop, c.seg, c.col ORDER BY c.n DESC, c.v) <= %d
+		ORDER BY c.pop DESC, c.seg, c.col, c.n DESC, c.v`, rows, strings.Join(long, " UNION ALL "), profileTopValues)
+	res, err := e.db.Query(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	bySegment := map[string]*methods.SegmentProfile{}
+	for i := range p.Segments {
+		bySegment[p.Segments[i].Segment] = &p.Segments[i]
+	}
+	popSize := float64(p.Population.Size)
+	for res.Next() {
+		var pop bool
+		var segment *string
+		var col int
+		var value string
+		var n, popN int64
+		if err := res.Scan(&pop, &segment, &col, &value, &n, &popN); err != nil {
+			return err
+		}
+		sp := &p.Population
+		if !pop {
+			if segment == nil || bySegment[*segment] == nil { // every segment's size was read first
+				return fmt.Errorf("a text value of segment %v, which has no size", segment)
+			}
+			sp = bySegment[*segment]
+		}
+		if sp.Texts == nil {
+			sp.Texts = map[string][]methods.TextValue{}
+		}
+		share := ratio(float64(n), float64(sp.Size))
+		name := p.Texts[col]
+		sp.Texts[name] = append(sp.Texts[name], methods.TextValue{Value: value, Share: share, Lift: ratio(share, ratio(float64(popN), popSize))})
+	}
+	return res.Err()
+}
+
+// finite drops a statistic JSON cannot hold (NaN or infinite, from such values in the data).
+func finite(x *float64) *float64 {
+	if x == nil || math.IsNaN(*x) || math.IsInf(*x, 0) {
+		return nil
+	}
+	return x
+}
+
+func ptr(x float64) *float64 { return &x }
+
+// ratio is a / b, or 0 when b is 0 (an empty input).
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}

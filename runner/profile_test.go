@@ -1,0 +1,121 @@
+package runner
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The profiles segrun stores with a version agree with pandas' (scripts/profile_reference.py, which
+// writes testdata/profiles/expected.json): a rules segmentation with profile: naming numbers and texts,
+// NULLs among them and more text values than the top five, a multi one profiling its numbers by
+// default, and one whose unassigned entities are in the population only.
+func TestProfilesMatchPandas(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"shop.yaml", "customers.csv"} {
+		b, err := os.ReadFile(filepath.Join("testdata/profiles", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &fixture{t: t, dir: dir, spec: filepath.Join(dir, "shop.yaml")}
+	f.mustRun("2024-06-01", nil)
+
+	b, err := os.ReadFile("testdata/profiles/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expected map[string]SegmentProfiles
+	if err := json.Unmarshal(b, &expected); err != nil {
+		t.Fatal(err)
+	}
+	for _, seg := range []string{"value", "tags", "firsts"} {
+		rows := f.query(fmt.Sprintf("SELECT summary::VARCHAR FROM segrun_store.segmentation_versions WHERE segmentation = '%s'", seg))
+		if len(rows) != 1 {
+			t.Fatalf("%s: %d versions", seg, len(rows))
+		}
+		var text string
+		if err := json.Unmarshal([]byte(rows[0]), &text); err != nil { // FormatValue quotes the text
+			text = rows[0]
+		}
+		var rep SegmentationReport
+		if err := json.Unmarshal([]byte(text), &rep); err != nil {
+			t.Fatalf("%s: summary %s: %v", seg, text, err)
+		}
+		want := expected[seg]
+		if rep.Profiles == nil {
+			t.Fatalf("%s: no profiles stored", seg)
+		}
+		compareProfiles(t, seg, rep.Profiles, &want)
+	}
+}
+
+func compareProfiles(t *testing.T, seg string, got, want *SegmentProfiles) {
+	t.Helper()
+	if fmt.Sprint(got.Numbers, got.Texts) != fmt.Sprint(want.Numbers, want.Texts) {
+		t.Errorf("%s: columns %v %v, want %v %v", seg, got.Numbers, got.Texts, want.Numbers, want.Texts)
+	}
+	compareSegment(t, seg+" population", got.Population, want.Population)
+	if len(got.Segments) != len(want.Segments) {
+		t.Fatalf("%s: %d segments, want %d", seg, len(got.Segments), len(want.Segments))
+	}
+	for i := range want.Segments {
+		compareSegment(t, seg+" "+want.Segments[i].Segment, got.Segments[i], want.Segments[i])
+	}
+}
+
+func compareSegment(t *testing.T, what string, got, want SegmentProfile) {
+	t.Helper()
+	if got.Segment != want.Segment || got.Size != want.Size {
+		t.Errorf("%s: segment %q of %d, want %q of %d", what, got.Segment, got.Size, want.Segment, want.Size)
+	}
+	closeTo(t, what+" share", got.Share, want.Share)
+	if len(got.Numbers) != len(want.Numbers) || len(got.Texts) != len(want.Texts) {
+		t.Errorf("%s: %d numbers and %d texts, want %d and %d", what, len(got.Numbers), len(got.Texts), len(want.Numbers), len(want.Texts))
+	}
+	for col, w := range want.Numbers {
+		g := got.Numbers[col]
+		for _, s := range []struct {
+			name      string
+			got, want *float64
+		}{{"mean", g.Mean, w.Mean}, {"median", g.Median, w.Median}, {"p10", g.P10, w.P10}, {"p90", g.P90, w.P90}, {"sd", g.SD, w.SD}, {"lift", g.Lift, w.Lift}} {
+			at := what + " " + col + " " + s.name
+			switch {
+			case s.want == nil && s.got != nil:
+				t.Errorf("%s: %g, want none", at, *s.got)
+			case s.want != nil && s.got == nil:
+				t.Errorf("%s: none, want %g", at, *s.want)
+			case s.want != nil:
+				closeTo(t, at, *s.got, *s.want)
+			}
+		}
+	}
+	for col, w := range want.Texts {
+		g := got.Texts[col]
+		if len(g) != len(w) {
+			t.Errorf("%s %s: %d values %v, want %d %v", what, col, len(g), g, len(w), w)
+			continue
+		}
+		for i := range w {
+			at := fmt.Sprintf("%s %s %d", what, col, i)
+			if g[i].Value != w[i].Value {
+				t.Errorf("%s: value %q, want %q", at, g[i].Value, w[i].Value)
+			}
+			closeTo(t, at+" share", g[i].Share, w[i].Share)
+			closeTo(t, at+" lift", g[i].Lift, w[i].Lift)
+		}
+	}
+}
+
+func closeTo(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if math.Abs(got-want) > 1e-9*math.Max(math.Abs(want), 1e-300) {
+		t.Errorf("%s: %.17g, want %.17g", what, got, want)
+	}
+}
