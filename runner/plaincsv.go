@@ -148,4 +148,3 @@ func (e *execution) loadPlain(ctx context.Context, r *sourceRead, p *sql.PlainCS
 	e.log.Debug("source loaded", "source", r.Name, "rows", v.Rows(), "reader", "plain")
 	return true, nil
 }
-
