@@ -21,17 +21,8 @@ import (
 // profileTopValues is how many of a text column's most frequent values each segment's profile lists.
 const profileTopValues = 5
 
-// profileColumns splits the columns seg's profiles describe into numbers and texts: those its profile:
-// names, in its order, or every numeric column but the entity, in the input's.
-func profileColumns(seg spec.Segmentation, entity string, input []sql.Column) (numbers, texts []string) {
-	if seg.Profile == nil {
-		for _, c := range input {
-			if c.Name != entity && methods.IsNumeric(c.Type) {
-				numbers = append(numbers, c.Name)
-			}
-		}
-		return numbers, nil
-	}
+// profileColumns splits the columns seg's profile: names into numbers and texts, in its order.
+func profileColumns(seg spec.Segmentation, input []sql.Column) (numbers, texts []string) {
 	for _, name := range seg.Profile {
 		i := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == name })
 		switch {
@@ -72,7 +63,7 @@ func (e *execution) profileRows(result, input string, numbers, texts []string) s
 // text columns counted by one DuckDB aggregate (a few rows per segment come back).
 func (e *execution) profile(ctx context.Context, name string, seg spec.Segmentation) (*methods.Profiles, error) {
 	start := time.Now()
-	numbers, texts := profileColumns(seg, e.s.Entity, e.v.Columns[seg.From])
+	numbers, texts := profileColumns(seg, e.v.Columns[seg.From])
 	rows := e.profileRows(name, seg.From, numbers, texts)
 	p := &methods.Profiles{Numbers: numbers, Texts: texts}
 	if err := e.profileNumbers(ctx, p, name, seg.From, rows, seg.Multi); err != nil {
