@@ -14,7 +14,7 @@ import (
 // a workspace table, with its data tests.
 var featureKind = &stepKind{
 	name:  KindFeature,
-	steps: func(s *spec.Spec) []string { return s.Features.Keys() },
+	steps: specSteps(KindFeature),
 	connect: func(c *validator, g *Graph, inputs map[string][]string) error {
 		return c.connectFeatures(g, inputs)
 	},

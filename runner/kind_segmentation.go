@@ -12,7 +12,7 @@ import (
 // its result stays in the workspace for publishing.
 var segmentationKind = &stepKind{
 	name:  KindSegmentation,
-	steps: func(s *spec.Spec) []string { return s.Segmentations.Keys() },
+	steps: specSteps(KindSegmentation),
 	connect: func(c *validator, g *Graph, inputs map[string][]string) error {
 		for _, e := range c.s.Segmentations {
 			if isStep(c.s, e.Value.From) {

@@ -13,7 +13,7 @@ import (
 // their one reader (source.go, stream.go), with their declared columns checked.
 var sourceKind = &stepKind{
 	name:    KindSource,
-	steps:   func(s *spec.Spec) []string { return s.Sources.Keys() },
+	steps:   specSteps(KindSource),
 	connect: func(c *validator, g *Graph, inputs map[string][]string) error { return nil },
 	broken:  func(s *spec.Spec, path string) bool { return s.BrokenWithin(path) },
 	columns: func(c *validator, name, path string) ([]sql.Column, error) { return c.typeSource(name, path) },

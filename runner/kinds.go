@@ -59,6 +59,18 @@ func kindNamed(name string) *stepKind {
 	return nil
 }
 
+// specSteps lists a kind's steps from the spec's own table of step maps (spec.StepMaps), so the spec map a
+// kind reads is named in one place. A kind without a step map there is a mistake of segrun's, found at
+// start.
+func specSteps(kind string) func(*spec.Spec) []string {
+	for _, m := range spec.StepMaps {
+		if m.Kind == kind {
+			return m.Names
+		}
+	}
+	panic("step kind " + kind + " has no spec.StepMaps entry")
+}
+
 // tableKinds are the kinds whose steps are workspace tables.
 func tableKinds() []*stepKind {
 	var ks []*stepKind
