@@ -113,9 +113,10 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 			}
 		}
 	}
+	var files []string // a CSV source's files, globbed once for the checks and messages below
 	if format == "csv" {
-		files, err := c.db.Glob(c.ctx, paths)
-		if err != nil {
+		var err error
+		if files, err = c.db.Glob(c.ctx, paths); err != nil {
 			return nil, err
 		}
 		if msg := c.db.CSVHeadersDisagree(c.ctx, files, src.Options); msg != "" {
@@ -147,7 +148,6 @@ func (c *validator) typeSource(name, path string) ([]sql.Column, error) {
 		}
 		msg := se.Msg
 		if format == "csv" {
-			files, _ := c.db.Glob(c.ctx, paths)
 			msg = sql.SourceReadMessage(files, se)
 		}
 		if se.Class() == sql.MissingFiles {
