@@ -78,39 +78,63 @@ func (e *execution) profile(ctx context.Context, name string, seg spec.Segmentat
 	return p, nil
 }
 
+// populationSummary is an input's size and the summaries of its profiled numeric columns: the same for
+// every segmentation of that input profiling the same columns, so it is computed once per run (the
+// population is half the rows profiles summarise).
+type populationSummary struct {
+	size      int64
+	summaries []algorithms.Summary
+}
+
+// populationKey names an input's population summary of the numeric columns numbers, in their order.
+func populationKey(input string, numbers []string) string {
+	return input + "\x00" + strings.Join(numbers, "\x00")
+}
+
 // profileNumbers reads each segment's and the population's size and summarises their numeric columns.
 // DuckDB's quantile aggregates took 0.6 s for three columns of the benchmark's 1M customers (a fifth of
 // the run), so DuckDB joins the rows and labels each with its group, and Go summarises them
 // (algorithms.Summarize, linear selection) from the Arrow batches.
 func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, result, input, rows string, multi bool) error {
-	// The segments in their result's order (an ENUM's is its segments'), with their sizes.
-	res, err := e.db.Query(ctx, fmt.Sprintf(`SELECT name, n FROM (SELECT segment AS code, segment::VARCHAR AS name, count(*) AS n
-		FROM %s GROUP BY segment) ORDER BY code`, sql.Ident(result)))
+	// The segments in their result's order (the ENUM's codes, which number its segments), with their
+	// sizes; a row's group is its segment's code, which needs no text comparison per row.
+	res, err := e.db.Query(ctx, fmt.Sprintf(`SELECT code, name, n FROM (SELECT enum_code(segment)::INTEGER AS code,
+		segment::VARCHAR AS name, count(*) AS n FROM %s GROUP BY segment) ORDER BY code`, sql.Ident(result)))
 	if err != nil {
 		return err
 	}
 	var sizes []int64
+	groupOfCode := map[int32]int32{} // a segment's ENUM code -> its group: 1 + its index in p.Segments
+	maxCode := int32(-1)
 	for res.Next() {
+		var code *int32
 		var name *string
 		var n int64
-		if err := res.Scan(&name, &n); err != nil {
+		if err := res.Scan(&code, &name, &n); err != nil {
 			res.Close()
 			return err
 		}
-		if name == nil { // methods leave unassigned entities out of their result: this is a method's bug
+		if name == nil || code == nil { // methods leave unassigned entities out of their result: this is a method's bug
 			res.Close()
 			return fmt.Errorf("%d rows of the result have no segment", n)
 		}
 		p.Segments = append(p.Segments, methods.SegmentProfile{Segment: *name, Size: n})
 		sizes = append(sizes, n)
+		groupOfCode[*code] = int32(len(p.Segments))
+		maxCode = max(maxCode, *code)
 	}
 	res.Close()
 	if err := res.Err(); err != nil {
 		return err
 	}
-	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(input)).Scan(&p.Population.Size); err != nil {
-		return err
+	key := populationKey(input, p.Numbers)
+	population, cached := e.populations[key]
+	if !cached {
+		if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(input)).Scan(&population.size); err != nil {
+			return err
+		}
 	}
+	p.Population.Size = population.size
 	p.Population.Share = 1
 	for i := range p.Segments {
 		p.Segments[i].Share = ratio(float64(p.Segments[i].Size), float64(p.Population.Size))
@@ -119,7 +143,11 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 		return nil
 	}
 	// Group 0 is the population, 1 + i segment i; each group's values of each column, without NULLs.
+	// A cached population's values are not read again.
 	groups := append([]int64{p.Population.Size}, sizes...)
+	if cached {
+		groups[0] = 0
+	}
 	values := make([][][]float64, len(groups))
 	for g, n := range groups {
 		values[g] = make([][]float64, len(p.Numbers))
@@ -127,62 +155,71 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 			values[g][c] = make([]float64, 0, n)
 		}
 	}
-	cases := make([]string, len(p.Segments))
-	for i, s := range p.Segments {
-		cases[i] = fmt.Sprintf("WHEN %s THEN %d", sql.Literal(s.Segment), i+1)
+	// codeGroup maps the query's g (an ENUM code + 1, or 0 for no segment) to the row's group.
+	codeGroup := make([]int32, maxCode+2)
+	for code, g := range groupOfCode {
+		codeGroup[code+1] = g
 	}
 	cols, casts := make([]string, len(p.Numbers)), make([]string, len(p.Numbers))
 	for c, name := range p.Numbers {
 		cols[c], casts[c] = fmt.Sprintf("c%d", c), fmt.Sprintf("i.%s::DOUBLE AS c%d", sql.Ident(name), c)
 	}
-	group := func(seg string) string { return "CASE " + seg + "::VARCHAR " + strings.Join(cases, " ") + " END" }
 	// Every input row is a population row, and a segment's too when it has one. A multi segmentation's
 	// entity can be in several segments, so its rows are read as profileRows gives them: the
 	// population's, then the segments' (g 0 is the population's alone there).
 	everyRowPopulation := !multi
-	query := fmt.Sprintf("SELECT coalesce(%s, 0)::INTEGER AS g, %s FROM %s i LEFT JOIN (SELECT %s, segment AS seg FROM %s) r USING (%[4]s)",
-		group("r.seg"), strings.Join(casts, ", "), sql.Ident(input), sql.Ident(e.s.Entity), sql.Ident(result))
+	query := fmt.Sprintf("SELECT coalesce(enum_code(r.seg)::INTEGER + 1, 0)::INTEGER AS g, %s FROM %s i LEFT JOIN (SELECT %s, segment AS seg FROM %s) r USING (%[3]s)",
+		strings.Join(casts, ", "), sql.Ident(input), sql.Ident(e.s.Entity), sql.Ident(result))
 	switch {
 	case len(p.Segments) == 0:
 		query = fmt.Sprintf("SELECT 0::INTEGER AS g, %s FROM %s i", strings.Join(casts, ", "), sql.Ident(input))
 	case multi:
-		query = fmt.Sprintf("SELECT (CASE WHEN pop THEN 0 ELSE %s END)::INTEGER AS g, %s FROM (%s)", group("seg"), strings.Join(cols, ", "), rows)
+		query = fmt.Sprintf("SELECT (CASE WHEN pop THEN 0 ELSE enum_code(seg)::INTEGER + 1 END)::INTEGER AS g, %s FROM (%s)", strings.Join(cols, ", "), rows)
 	}
-	err = e.db.WithArrow(ctx, func(a *sql.Arrow) error {
-		r, err := a.Query(query)
+	if cached && len(p.Segments) == 0 {
+		query = "" // the population is all there is, and it is summarised
+	}
+	if query != "" {
+		err = e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+			r, err := a.Query(query)
+			if err != nil {
+				return err
+			}
+			defer r.Release()
+			for r.Next() {
+				rec := r.RecordBatch()
+				codes, ok := rec.Column(0).(*array.Int32)
+				if !ok {
+					return fmt.Errorf("group column is %s", rec.Column(0).DataType())
+				}
+				for c := range p.Numbers {
+					col, ok := rec.Column(1 + c).(*array.Float64)
+					if !ok {
+						return fmt.Errorf("column %s is %s", p.Numbers[c], rec.Column(1+c).DataType())
+					}
+					for i := 0; i < col.Len(); i++ {
+						v, code := col.Value(i), codes.Value(i)
+						if !col.IsValid(i) || math.IsNaN(v) {
+							continue
+						}
+						if code < 0 || int(code) >= len(codeGroup) || (code > 0 && codeGroup[code] == 0) {
+							return fmt.Errorf("a row of segment code %d, which has no size", code-1)
+						}
+						group := codeGroup[code]
+						if !cached && (group == 0 || everyRowPopulation) {
+							values[0][c] = append(values[0][c], v)
+						}
+						if group > 0 {
+							values[group][c] = append(values[group][c], v)
+						}
+					}
+				}
+			}
+			return r.Err()
+		})
 		if err != nil {
 			return err
 		}
-		defer r.Release()
-		for r.Next() {
-			rec := r.RecordBatch()
-			g, ok := rec.Column(0).(*array.Int32)
-			if !ok {
-				return fmt.Errorf("group column is %s", rec.Column(0).DataType())
-			}
-			for c := range p.Numbers {
-				col, ok := rec.Column(1 + c).(*array.Float64)
-				if !ok {
-					return fmt.Errorf("column %s is %s", p.Numbers[c], rec.Column(1+c).DataType())
-				}
-				for i := 0; i < col.Len(); i++ {
-					v, group := col.Value(i), g.Value(i)
-					if !col.IsValid(i) || math.IsNaN(v) {
-						continue
-					}
-					if group == 0 || everyRowPopulation {
-						values[0][c] = append(values[0][c], v)
-					}
-					if group > 0 {
-						values[group][c] = append(values[group][c], v)
-					}
-				}
-			}
-		}
-		return r.Err()
-	})
-	if err != nil {
-		return err
 	}
 	// Each group's columns are summarised in parallel (selection is most of the time: 0.13 s of CPU for
 	// the benchmark's 1M customers), on as many goroutines as --threads gives DuckDB (0: one per CPU).
@@ -195,6 +232,10 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 	slots := make(chan struct{}, workers)
 	for g := range groups {
 		summaries[g] = make([]algorithms.Summary, len(p.Numbers))
+		if g == 0 && cached {
+			copy(summaries[0], population.summaries)
+			continue
+		}
 		for c := range p.Numbers {
 			wg.Add(1)
 			slots <- struct{}{}
@@ -206,6 +247,9 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 		}
 	}
 	wg.Wait()
+	if !cached {
+		e.populations[key] = populationSummary{size: population.size, summaries: summaries[0]}
+	}
 	summarise := func(sp *methods.SegmentProfile, g int) {
 		sp.Numbers = map[string]methods.NumberProfile{}
 		for c, col := range p.Numbers {

@@ -119,3 +119,67 @@ func closeTo(t *testing.T, what string, got, want float64) {
 		t.Errorf("%s: %.17g, want %.17g", what, got, want)
 	}
 }
+
+// Segmentations of one input profiling the same numeric columns share its population's summary, computed
+// once per run: a copy of tags (multi) and one of firsts (single-label, some entities unassigned), each
+// after its original, profile the same as the original, segments and population alike.
+func TestProfilesSharedPopulationMatchPandas(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("testdata/profiles/customers.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "customers.csv"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shop, err := os.ReadFile("testdata/profiles/shop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := string(shop) + `
+  tags_again:
+    from: customers
+    multi: true
+    rules:
+      - {segment: big, when: "spend >= 200"}
+      - {segment: frequent, when: "visits >= 8"}
+    profile: [spend, visits]
+  firsts_again:
+    from: customers
+    rules:
+      - {segment: big, when: "spend >= 200"}
+      - {segment: frequent, when: "visits >= 8"}
+    profile: [spend, region]
+`
+	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(again), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, dir: dir, spec: filepath.Join(dir, "shop.yaml")}
+	res := f.mustRun("2024-06-01", nil)
+
+	b, err = os.ReadFile("testdata/profiles/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expected map[string]SegmentProfiles
+	if err := json.Unmarshal(b, &expected); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"tags": "tags", "firsts": "firsts", "tags_again": "tags", "firsts_again": "firsts"}
+	seen := 0
+	for _, rep := range res.Segmentations {
+		ref, ok := want[rep.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		if rep.Profiles == nil {
+			t.Fatalf("%s: no profiles", rep.Name)
+		}
+		w := expected[ref]
+		compareProfiles(t, rep.Name, rep.Profiles, &w)
+	}
+	if seen != len(want) {
+		t.Fatalf("%d of the %d segmentations reported", seen, len(want))
+	}
+}

@@ -145,6 +145,9 @@ type execution struct {
 	// lacking are the exports a version already published under the run key lacks (a failed or
 	// interrupted export): the rerun writes them.
 	lacking []spec.Export
+	// populations holds the population summaries profiles computed, by populationKey: segmentations of
+	// one input profiling the same columns share theirs.
+	populations map[string]populationSummary
 }
 
 // Run executes the pipeline at specPath and publishes a new version of every segmentation, atomically.
@@ -202,7 +205,7 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	defer db.Close()
 	db.SetLogger(o.Log)
 	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
-		entities: map[string]int64{}}
+		entities: map[string]int64{}, populations: map[string]populationSummary{}}
 	if err := e.attachStore(ctx); err != nil {
 		return res, err
 	}
