@@ -118,10 +118,10 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 	s.staged[v.Segmentation] = kind
 	d := &Diff{Segmentation: v.Segmentation, Entities: v.Entities}
 	sizes := map[string]int64{}
-	if err := s.eachRow(ctx, fmt.Sprintf("SELECT segment, count(*) FROM (%s) GROUP BY ALL", newRows), func(seg string, n int64) {
+	if err := s.eachRow(ctx, func(seg string, n int64) {
 		sizes[seg] = n
 		d.Assigned += n
-	}); err != nil {
+	}, fmt.Sprintf("SELECT segment, count(*) FROM (%s) GROUP BY ALL", newRows)); err != nil {
 		return nil, err
 	}
 	if v.Multi {
@@ -191,8 +191,8 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 }
 
 // eachRow runs a query returning (text, count) rows and calls fn for each.
-func (s *Store) eachRow(ctx context.Context, q string, fn func(string, int64)) error {
-	rows, err := s.db.Query(ctx, q)
+func (s *Store) eachRow(ctx context.Context, fn func(string, int64), q string, args ...any) error {
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return err
 	}

@@ -32,22 +32,12 @@ func (s *Store) retire(ctx context.Context, run int64, versions []Version) ([]Re
 // published version before run has and versions does not, with their current members. It writes nothing,
 // so a dry run can show it.
 func (s *Store) Retiring(ctx context.Context, run int64, versions []Version) ([]Retired, error) {
-	rows, err := s.db.Query(ctx, `SELECT segmentation FROM segrun_store.segmentation_versions
-		WHERE run_id = (SELECT max(run_id) FROM segrun_store.runs WHERE status = ? AND run_id < ?) ORDER BY segmentation`, StatusPublished, run)
-	if err != nil {
+	prev, err := s.PublishedBefore(ctx, run)
+	if err != nil || prev == nil {
 		return nil, err
 	}
-	var before []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		before = append(before, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	before, err := s.Segmentations(ctx, prev.ID)
+	if err != nil {
 		return nil, err
 	}
 	var out []Retired
@@ -85,19 +75,9 @@ func (s *Store) Retirement(ctx context.Context, segmentation string) (last, reti
 // RetiredExits counts, for each segment, the members segmentation's retirement in version run ended:
 // what `segrun changes` shows for the version that retired it, which has no record of its own of it.
 func (s *Store) RetiredExits(ctx context.Context, run int64, segmentation string) ([]SegmentStat, error) {
-	rows, err := s.db.Query(ctx, `SELECT segment, count(*) FROM segrun_store.changes
-		WHERE run_id = ? AND segmentation = ? AND event = 'exited' GROUP BY segment ORDER BY segment`, run, segmentation)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []SegmentStat
-	for rows.Next() {
-		var st SegmentStat
-		if err := rows.Scan(&st.Segment, &st.Exited); err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	err := s.eachRow(ctx, func(segment string, exited int64) { out = append(out, SegmentStat{Segment: segment, Exited: exited}) },
+		`SELECT segment, count(*) FROM segrun_store.changes WHERE run_id = ? AND segmentation = ? AND event = 'exited'
+		GROUP BY segment ORDER BY segment`, run, segmentation)
+	return out, err
 }
