@@ -99,22 +99,13 @@ func storeRows(t *testing.T, path, q string) string {
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals...))
-	}
-	if err := rows.Err(); err != nil {
+	_, all, err := sql.ScanAll(rows)
+	if err != nil {
 		t.Fatal(err)
+	}
+	var out []string
+	for _, vals := range all {
+		out = append(out, fmt.Sprint(vals...))
 	}
 	return strings.Join(out, "\n")
 }

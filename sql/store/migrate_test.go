@@ -158,20 +158,13 @@ func readViews(ctx context.Context, db *sql.DB) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", q, err)
 		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return "", err
-			}
+		_, all, err := sql.ScanAll(rows)
+		if err != nil {
+			return "", err
+		}
+		for _, vals := range all {
 			out = append(out, sprintRow(vals))
 		}
-		rows.Close()
 		out = append(out, "--")
 	}
 	return strings.Join(out, "\n"), nil
