@@ -73,7 +73,7 @@ type Segmentation struct {
 	Profile []string `yaml:"profile"`
 	// Owner and Segments are metadata (segments.go): who answers for the segmentation, and each segment's
 	// description, owner and action plan. They never change memberships.
-	Owner    string            `yaml:"owner"`
+	Owner    string           `yaml:"owner"`
 	Segments Map[SegmentMeta] `yaml:"segments"`
 
 	// blocks are the registered method blocks the segmentation has, as written (Block).
