@@ -38,6 +38,9 @@ func Build(ctx context.Context, src Source) (*Document, error) {
 			}
 		}
 	}
+	if s == nil {
+		d.SpecNote = "No spec given: the definitions are what the latest version stored (its rules, a clustering's explaining rules and centroids); descriptions, owners and action plans are the spec's."
+	}
 	h, err := readHistory(ctx, src.Store)
 	if err != nil {
 		return nil, err

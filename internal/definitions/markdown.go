@@ -27,6 +27,9 @@ func Markdown(w io.Writer, d *Document) error {
 		p("%s\n\n", strings.Join(facts, " · "))
 	}
 	p("%s\n\n", mdText(storeLine(d)))
+	if d.SpecNote != "" {
+		p("%s\n\n", mdText(d.SpecNote))
+	}
 	if len(d.Vars) > 0 {
 		var vs []string
 		for _, v := range d.Vars {
@@ -69,7 +72,7 @@ func markdownSegmentation(p func(string, ...any), d *Document, s *Segmentation) 
 
 	p("\n### Segments\n\n")
 	if d.Store != nil && len(s.Versions) > 0 {
-		p("Sizes as of %s; trend over %s.\n\n", date(s.Versions[len(s.Versions)-1].AsOf), versionsText(s.Versions))
+		p("Sizes as of %s; trend over %s (– where a segment had no members).\n\n", date(s.Versions[len(s.Versions)-1].AsOf), versionsText(s.Versions))
 	} else if d.Store != nil {
 		p("No version of %s is stored yet.\n\n", s.Name)
 	}

@@ -12,8 +12,10 @@ type Document struct {
 	Pipeline    string
 	Description string
 	Owner       string
-	// Spec is the spec file the definitions come from ("" when documented from a store alone).
-	Spec string
+	// Spec is the spec file the definitions come from ("" when documented from a store alone, which
+	// SpecNote then says).
+	Spec     string
+	SpecNote string
 	// Store is where sizes and history come from; StoreNote says why there are none when Store is nil.
 	Store     *StoreInfo
 	StoreNote string
