@@ -56,6 +56,7 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := method.Run(ctx, j); err != nil {
 		return 0, err
 	}
+	describeSegments(j.version, &seg)
 	var rows int64
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err

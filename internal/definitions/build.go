@@ -142,8 +142,8 @@ func buildSegmentation(ctx context.Context, v *runner.Validation, h *history, na
 	for _, st := range stats {
 		sg := byName[st.Segment]
 		sg.Sized, sg.Size, sg.Share = true, st.Size, st.Share
-		if sg.Description == "" && st.Description != "" {
-			sg.Description = "(generated from its centroid) " + st.Description
+		if seg == nil { // a store alone: the description the version stored
+			sg.Description = st.Description
 		}
 	}
 	var rep *runner.SegmentationReport
@@ -303,6 +303,9 @@ func clusterDefinitions(out *Segmentation, seg *spec.Segmentation, rep *runner.S
 		sg := byName[p.Segment]
 		if sg == nil {
 			continue
+		}
+		if p.Description != "" && (sg.Description == "" || sg.Description == p.Description) {
+			sg.Description = "(generated from its centroid) " + p.Description
 		}
 		for _, r := range p.Rules {
 			sg.Definition = append(sg.Definition, Line{fmt.Sprintf("explaining rule (%d entities, %.0f%% of them in this cluster)", r.Support, 100*r.Precision), r.Rule})
