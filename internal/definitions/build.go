@@ -12,6 +12,7 @@ import (
 
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql/store"
 )
@@ -151,6 +152,9 @@ func buildSegmentation(ctx context.Context, v *runner.Validation, h *history, na
 		rep = latest.report
 	}
 	define(out, seg, rep, byName, vars)
+	if rep != nil && rep.Profiles != nil {
+		traits(rep.Profiles, byName)
+	}
 	if err := h.trend(ctx, out, versions); err != nil {
 		return nil, err
 	}
@@ -372,4 +376,31 @@ func transformText(t spec.TransformStep) string {
 		return fmt.Sprintf("%s to quantiles %g-%g", t.Kind, t.Lower, t.Upper)
 	}
 	return t.Kind
+}
+
+// traits gives each segment its profile: the mean of each numeric column and the most frequent value of
+// each other one, with its lift against everyone.
+func traits(p *methods.Profiles, byName map[string]*Segment) {
+	for _, sp := range p.Segments {
+		sg := byName[sp.Segment]
+		if sg == nil {
+			continue
+		}
+		for _, col := range p.Numbers {
+			n, ok := sp.Numbers[col]
+			if !ok || n.Mean == nil {
+				continue
+			}
+			text := "mean " + number(*n.Mean)
+			if n.Lift != nil {
+				text += fmt.Sprintf(", %.2fx everyone's", *n.Lift)
+			}
+			sg.Traits = append(sg.Traits, Trait{col, text})
+		}
+		for _, col := range p.Texts {
+			if vs := sp.Texts[col]; len(vs) > 0 {
+				sg.Traits = append(sg.Traits, Trait{col, fmt.Sprintf("%s %s, %.2fx everyone's share", vs[0].Value, percent(vs[0].Share), vs[0].Lift)})
+			}
+		}
+	}
 }

@@ -109,6 +109,7 @@ segmentations:
     rules:
       - {segment: big, when: "monetary >= vars.big", description: Big spenders.}
     else: small
+    profile: [monetary]
   other:
     from: spend
     rules:
@@ -158,6 +159,11 @@ func TestDefinitionHistory(t *testing.T) {
 	}
 	if d := tiers.Segments[0].Definition; len(d) < 2 || d[1].Code != "monetary > 400" {
 		t.Errorf("tiers/big's definition %v: want the rule with vars.big resolved to 400", d)
+	}
+
+	// big's members spend 500 and 450; everyone 500, 50 and 450.
+	if tr := tiers.Segments[0].Traits; len(tr) != 1 || tr[0].Column != "monetary" || tr[0].Text != "mean 475.0, 1.43x everyone's" {
+		t.Errorf("tiers/big's profile %v, want monetary's mean 475 and lift 475/333.3", tr)
 	}
 
 	// A spec edited since the latest version: the next run changes the definition.

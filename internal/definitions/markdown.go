@@ -107,6 +107,13 @@ func markdownSegmentation(p func(string, ...any), d *Document, s *Segmentation) 
 			}
 			p("- Centroid (members' means): %s\n", mdText(strings.Join(ms, ", ")))
 		}
+		if len(sg.Traits) > 0 {
+			var ts []string
+			for _, t := range sg.Traits {
+				ts = append(ts, t.Column+": "+t.Text)
+			}
+			p("- Profile (latest version): %s\n", mdText(strings.Join(ts, "; ")))
+		}
 		p("- Owner: %s\n", mdOr(sg.Owner))
 		if sg.Action != nil {
 			p("- Action: %s\n", mdText(strings.Join(actionText(sg.Action), "; ")))

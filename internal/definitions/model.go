@@ -78,6 +78,9 @@ type Segment struct {
 	// Profile is a cluster's centroid (its members' means) in the input's own units, from the latest
 	// version, in feature order.
 	Profile []Measure
+	// Traits are the segment's profile in the latest version (when it stored one): each profiled
+	// column's mean, or most frequent value, with its lift against everyone.
+	Traits []Trait
 	// Sized says Size and Share are known (the segment is in the latest version).
 	Sized bool
 	Size  int64
@@ -91,6 +94,9 @@ type Line struct{ Label, Code string }
 
 // Action is a segment's action plan.
 type Action struct{ Message, Channel, Offer string }
+
+// Trait is one profiled column of a segment: "mean 123.4, 1.80x everyone's", "GB 60.0%, 1.20x".
+type Trait struct{ Column, Text string }
 
 // Measure is a named number.
 type Measure struct {
