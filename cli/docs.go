@@ -86,7 +86,11 @@ func runDocs(ctx context.Context, e *env, args []string) int {
 		return ExitOK
 	}
 	if err := writeFileAtomically(*out, buf.Bytes()); err != nil {
-		return e.fail(err)
+		var pe *os.PathError // its path is the temporary file's: name the one asked for
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return e.fail(fmt.Errorf("cannot write the document to %s: %w", *out, err))
 	}
 	fmt.Fprintf(e.stdout, "wrote the definition document of %s to %s\n", doc.Pipeline, *out)
 	return ExitOK
