@@ -54,6 +54,7 @@ func init() {
 		{"changes", "show who entered and left segments in a version", runChanges},
 		{"export", "write a version's memberships or change log to a file", runExport},
 		{"rollback", "retire the latest version(s): the store is as it was before them", runRollback},
+		{"docs", "write the definition document: every segment's definition, owner, action, size and history", runDocs},
 		{"init", "write a commented starter spec and sample data", runInit},
 		{"demo", "write a synthetic retail dataset and the flagship spec", runDemo},
 		{"schema", "print the spec's JSON Schema", runSchema},

@@ -47,6 +47,8 @@ type Plan struct {
 	// SpecHash identifies what the run executes: the spec file's bytes and the text of every sql_file
 	// as read for validation (Step.SQL), never a later read.
 	SpecHash string `json:"-"`
+	// DefinitionHashes are each segmentation's definition hash (definition.go), stored with its versions.
+	DefinitionHashes map[string]string `json:"-"`
 }
 
 // step returns the plan's step named name, or nil.

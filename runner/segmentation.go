@@ -37,7 +37,7 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	seg, _ := e.s.Segmentations.Get(name)
 	j := &segEnv{
 		e: e, name: name, seg: seg,
-		report:  &SegmentationReport{Name: name, Method: methodLabel(seg)},
+		report:  &SegmentationReport{Name: name, Method: methodLabel(seg), DefinitionHash: e.v.Plan.DefinitionHashes[name]},
 		version: &store.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: methodLabel(seg), Multi: seg.Multi},
 	}
 	entities, checked := e.entities[seg.From]
@@ -56,6 +56,7 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := method.Run(ctx, j); err != nil {
 		return 0, err
 	}
+	describeSegments(j.version, &seg)
 	var rows int64
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err

@@ -251,6 +251,7 @@ func (c *validator) plan(inputs map[string][]string) *Plan {
 		p.Steps = append(p.Steps, st)
 	}
 	p.SpecHash = specHash(c.s)
+	p.DefinitionHashes = definitionHashes(c.s, p)
 	return p
 }
 

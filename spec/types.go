@@ -71,6 +71,10 @@ type Segmentation struct {
 	MinSize     *MinSize `yaml:"min_size"`
 	// Profile names the input's columns the version's segment profiles describe; nil: every numeric one.
 	Profile []string `yaml:"profile"`
+	// Owner and Segments are metadata (segments.go): who answers for the segmentation, and each segment's
+	// description, owner and action plan. They never change memberships.
+	Owner    string           `yaml:"owner"`
+	Segments Map[SegmentMeta] `yaml:"segments"`
 
 	// blocks are the registered method blocks the segmentation has, as written (Block).
 	blocks map[string]*yaml.Node

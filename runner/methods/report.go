@@ -12,6 +12,9 @@ type Report struct {
 	Name   string      `json:"name"`
 	Method string      `json:"method"`
 	Diff   *store.Diff `json:"diff,omitempty"`
+	// DefinitionHash identifies what decided the memberships (runner.DefinitionHash): segrun docs lists
+	// the versions where it changed. Absent from versions written before it existed.
+	DefinitionHash string `json:"definition_hash,omitempty"`
 	// Rules reports each rule's matches and the rows it skipped for a NULL.
 	Rules []rules.Report `json:"rules,omitempty"`
 	// RuleEvaluations is rows x rules evaluated, and RuleSeconds the time it took.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
@@ -82,12 +81,7 @@ func (m *storedModel) previousClusters() algorithms.PreviousClusters {
 }
 
 // clusterName is a cluster's segment: its name from names:, else cluster_<id>.
-func clusterName(cl *spec.Cluster, id int) string {
-	if n, ok := cl.Names[strconv.Itoa(id)]; ok {
-		return n
-	}
-	return fmt.Sprintf("cluster_%d", id)
-}
+func clusterName(cl *spec.Cluster, id int) string { return spec.ClusterSegment(cl, id) }
 
 // assignWithModel applies a stored preprocessing and model to new rows (refit: never).
 func assignWithModel(m *storedModel, f *algorithms.Frame) (*algorithms.Matrix, []int, []float64, *algorithms.PrepReport, error) {
