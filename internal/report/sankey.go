@@ -28,6 +28,7 @@ const (
 	newLabel      = "(new)"
 	goneLabel     = "(gone)"
 	sankeyMinBand = 0.5 // a flow is at least this thick, so that a single mover stays visible
+	sankeyLabelH  = 15.0 // a node's slot is at least this tall, so that small nodes' labels do not overlap
 )
 
 // sankeyNodeBox is one node: a segment on one side.
@@ -57,17 +58,23 @@ func sankeyChart(s *Segmentation) Chart {
 		return free / float64(max(total, 1))
 	}
 	k := min(scale(left), scale(right)) // one scale for both sides: a node's height is its entities
+	// Each node sits in a slot at least a label tall, its bar centred in it; the drawing grows when
+	// small nodes' slots need more room than the body has.
+	bottom := sankeyTop + sankeyBody
 	place := func(nodes []*sankeyNodeBox) {
 		y := sankeyTop
 		for _, n := range nodes {
-			n.y, n.h = y, max(float64(n.total)*k, sankeyMinBand)
-			y += n.h + sankeyGap
+			n.h = max(float64(n.total)*k, sankeyMinBand)
+			slot := max(n.h, sankeyLabelH)
+			n.y = y + (slot-n.h)/2
+			y += slot + sankeyGap
 		}
+		bottom = max(bottom, y-sankeyGap)
 	}
 	place(left)
 	place(right)
 	x0, x1 := sankeyLabelW, sankeyWidth-sankeyLabelW-sankeyNode
-	height := sankeyTop + sankeyBody + sankeyBottom
+	height := bottom + sankeyBottom
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg role="img" aria-labelledby="%s-title" class="chart-svg sankey" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g">`,
