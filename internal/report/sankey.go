@@ -27,7 +27,7 @@ const (
 	sankeyLabelW  = 170.0
 	newLabel      = "(new)"
 	goneLabel     = "(gone)"
-	sankeyMinBand = 0.5 // a flow is at least this thick, so that a single mover stays visible
+	sankeyMinBand = 0.5  // a flow is at least this thick, so that a single mover stays visible
 	sankeyLabelH  = 15.0 // a node's slot is at least this tall, so that small nodes' labels do not overlap
 )
 
