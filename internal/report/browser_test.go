@@ -8,12 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -173,6 +176,22 @@ func TestReportInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In print media: no navigation, and each segmentation after the first starts a new page.
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	printed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[getComputedStyle(document.querySelector("nav")).display,
+		...[...document.querySelectorAll("section.segmentation h2")].slice(1).map(h => getComputedStyle(h).breakBefore)]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(printed) < 3 || printed[0] != "none" || slices.ContainsFunc(printed[1:], func(b string) bool { return b != "page" }) {
+		t.Errorf("printed, the navigation's display and the headings' break-before are %q, want none and page", printed)
+	}
 	// A moment for late console messages of the load to arrive.
 	time.Sleep(200 * time.Millisecond)
 
@@ -220,6 +239,12 @@ func TestReportInChromium(t *testing.T) {
 			t.Errorf("the page's text does not mention %q", name)
 		}
 	}
+	// Printed (@media print), each segmentation and the data tests start a page of their own.
+	pages := regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(pdf, -1)
+	if len(pages) < 4 {
+		t.Errorf("the printed page has %d pages, want at least 4 (a page per segmentation and the data tests)", len(pages))
+	}
+	t.Logf("printed: %d pages", len(pages))
 	// The first screen for the docs; the whole page beside it, for a look at every chart.
 	out := os.Getenv("SEGRUN_REPORT_SCREENSHOT")
 	if out == "" {
@@ -231,6 +256,11 @@ func TestReportInChromium(t *testing.T) {
 	}
 	if err := os.WriteFile(fullOut, full, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("SEGRUN_REPORT_SCREENSHOT") == "" { // the printed page, to look at; not for the docs
+		if err := os.WriteFile(strings.TrimSuffix(out, ".png")+".pdf", pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Logf("screenshots: %s, %s", out, fullOut)
 }
