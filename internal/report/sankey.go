@@ -36,28 +36,40 @@ type sankeyNodeBox struct {
 	segment  string // "" is no segment
 	total    int64
 	y, h     float64
-	used     float64 // how much of its height the bands drawn so far took
 	position int
 }
 
-// sankeyChart draws moves as SVG.
-func sankeyChart(s *Segmentation) Chart {
-	m := s.Moves
-	id := s.Name + "-flow"
-	title := fmt.Sprintf("%s: who moved from %s to %s", s.Name, m.From.Label(), m.To.Label())
+// sankeyBand is one flow's band: where it leaves its source node (ys) and reaches its target (yt), and
+// its thickness.
+type sankeyBand struct {
+	flow      store.Transition
+	ys, yt, h float64
+}
+
+// sankeyLayout is the diagram's geometry: the nodes on each side, the bands, the drawing's height.
+type sankeyLayout struct {
+	left, right []*sankeyNodeBox
+	bands       []sankeyBand
+	height      float64
+}
+
+// layoutSankey places the nodes and bands of moves: nodes in order (segments in the segmentation's
+// order, no segment last), one scale for both sides so a node's height is its entities, bands stacked
+// at their source in their targets' order and at their target in their sources' order.
+func layoutSankey(m *Moves, order []string) sankeyLayout {
 	pos := func(seg string) int { // "" (new or gone) last
 		if seg == "" {
-			return len(s.Order) + 1
+			return len(order) + 1
 		}
-		return rank(s.Order, seg)
+		return rank(order, seg)
 	}
-	left, right := sankeyNodes(m.Flows, pos, true), sankeyNodes(m.Flows, pos, false)
+	l := sankeyLayout{left: sankeyNodes(m.Flows, pos, true), right: sankeyNodes(m.Flows, pos, false)}
 	total := m.Total()
 	scale := func(nodes []*sankeyNodeBox) float64 {
 		free := sankeyBody - sankeyGap*float64(len(nodes)-1)
 		return free / float64(max(total, 1))
 	}
-	k := min(scale(left), scale(right)) // one scale for both sides: a node's height is its entities
+	k := min(scale(l.left), scale(l.right))
 	// Each node sits in a slot at least a label tall, its bar centred in it; the drawing grows when
 	// small nodes' slots need more room than the body has.
 	bottom := sankeyTop + sankeyBody
@@ -71,10 +83,44 @@ func sankeyChart(s *Segmentation) Chart {
 		}
 		bottom = max(bottom, y-sankeyGap)
 	}
-	place(left)
-	place(right)
+	place(l.left)
+	place(l.right)
+	l.height = bottom + sankeyBottom
+
+	flows := slices.Clone(m.Flows)
+	slices.SortStableFunc(flows, func(a, c store.Transition) int {
+		return cmp.Or(cmp.Compare(pos(a.From), pos(c.From)), cmp.Compare(pos(a.To), pos(c.To)))
+	})
+	byTarget := slices.Clone(flows)
+	slices.SortStableFunc(byTarget, func(a, c store.Transition) int {
+		return cmp.Or(cmp.Compare(pos(a.To), pos(c.To)), cmp.Compare(pos(a.From), pos(c.From)))
+	})
+	thickness := func(f store.Transition) float64 { return max(float64(f.Entities)*k, sankeyMinBand) }
+	arrive := map[[2]string]float64{} // where each band arrives on its target
+	used := map[*sankeyNodeBox]float64{}
+	for _, f := range byTarget {
+		n := nodeOf(l.right, f.To)
+		arrive[[2]string{f.From, f.To}] = n.y + used[n]
+		used[n] += thickness(f)
+	}
+	for _, f := range flows {
+		n := nodeOf(l.left, f.From)
+		h := thickness(f)
+		l.bands = append(l.bands, sankeyBand{flow: f, ys: n.y + used[n], yt: arrive[[2]string{f.From, f.To}], h: h})
+		used[n] += h
+	}
+	return l
+}
+
+// sankeyChart draws moves as SVG.
+func sankeyChart(s *Segmentation) Chart {
+	m := s.Moves
+	id := s.Name + "-flow"
+	title := fmt.Sprintf("%s: who moved from %s to %s", s.Name, m.From.Label(), m.To.Label())
+	l := layoutSankey(m, s.Order)
+	left, right, height := l.left, l.right, l.height
+	total := m.Total()
 	x0, x1 := sankeyLabelW, sankeyWidth-sankeyLabelW-sankeyNode
-	height := bottom + sankeyBottom
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg role="img" aria-labelledby="%s-title" class="chart-svg sankey" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g">`,
@@ -84,28 +130,9 @@ func sankeyChart(s *Segmentation) Chart {
 	fmt.Fprintf(&b, `<text x="%g" y="40" text-anchor="middle" class="sk-head">%s</text>`, x0+sankeyNode/2, html.EscapeString(m.From.Label()))
 	fmt.Fprintf(&b, `<text x="%g" y="40" text-anchor="middle" class="sk-head">%s</text>`, x1+sankeyNode/2, html.EscapeString(m.To.Label()))
 
-	// Bands, in a fixed order: by source node, then target node.
-	flows := slices.Clone(m.Flows)
-	slices.SortStableFunc(flows, func(a, c store.Transition) int {
-		return cmp.Or(cmp.Compare(pos(a.From), pos(c.From)), cmp.Compare(pos(a.To), pos(c.To)))
-	})
-	byTarget := slices.Clone(flows)
-	slices.SortStableFunc(byTarget, func(a, c store.Transition) int {
-		return cmp.Or(cmp.Compare(pos(a.To), pos(c.To)), cmp.Compare(pos(a.From), pos(c.From)))
-	})
-	arrive := map[[2]string]float64{} // where each band arrives on its target
-	for _, f := range byTarget {
-		n := nodeOf(right, f.To)
-		h := max(float64(f.Entities)*k, sankeyMinBand)
-		arrive[[2]string{f.From, f.To}] = n.y + n.used
-		n.used += h
-	}
 	b.WriteString(`<g class="sk-bands">`)
-	for _, f := range flows {
-		n := nodeOf(left, f.From)
-		h := max(float64(f.Entities)*k, sankeyMinBand)
-		ys, yt := n.y+n.used, arrive[[2]string{f.From, f.To}]
-		n.used += h
+	for _, band := range l.bands {
+		f, ys, yt, h := band.flow, band.ys, band.yt, band.h
 		xs, xt := x0+sankeyNode, x1
 		mid := (xs + xt) / 2
 		colour := hexColour(colourOf(s.Order, f.From))
