@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -164,7 +165,7 @@ func (e *UnknownSegmentationError) Error() string {
 }
 
 // ErrNoVersion is a store with nothing published.
-var ErrNoVersion = fmt.Errorf("the store has no published version yet")
+var ErrNoVersion = errors.New("the store has no published version yet")
 
 // Load reads the report from a store.
 func Load(ctx context.Context, st *store.Store, opt Options) (*Report, error) {
