@@ -40,7 +40,8 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-# The flagship example end to end on generated data: two as-of dates, then who moved. Repeatable: the data is
+# The flagship example end to end on generated data: two as-of dates, then who moved, then the report to
+# open in a browser. Repeatable: the data is
 # regenerated identically from its seed and the demo's own store starts afresh, since versions are ordered by
 # as-of and a second demo's first date would be earlier than the first demo's last.
 demo: build
@@ -49,6 +50,8 @@ demo: build
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-09-30
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-12-31
 	$(BIN) changes lifecycle --store $(DEMO_DIR)/segrun.duckdb
+	$(BIN) report --store $(DEMO_DIR)/segrun.duckdb --out $(DEMO_DIR)/report.html
+	@echo "open $(abspath $(DEMO_DIR))/report.html in a browser: the segments as charts"
 
 # segrun against ../shared/bench/peer_pandas.py and scikit-learn, side by side on this machine, in one run;
 # the figures go into BENCHMARKS.md. BENCH_CUSTOMERS scales the pipeline benchmark (default 1M).

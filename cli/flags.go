@@ -144,7 +144,7 @@ func (f *flagSet) usageLine() string {
 		if !f.required[fl.Name] {
 			arg = "[" + arg + "]"
 		}
-		if _, repeatable := fl.Value.(varFlags); repeatable {
+		if _, repeatable := fl.Value.(interface{ repeatable() }); repeatable {
 			arg += "..."
 		}
 		parts = append(parts, arg)
@@ -175,6 +175,8 @@ func (f *flagSet) usageError(e *env, format string, args ...any) int {
 type varFlags map[string]string
 
 func (v varFlags) String() string { return "" }
+
+func (v varFlags) repeatable() {}
 
 func (v varFlags) Set(s string) error {
 	name, value, ok := strings.Cut(s, "=")

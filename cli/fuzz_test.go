@@ -43,6 +43,7 @@ func FuzzArgs(f *testing.F) {
 		"export\nlifecycle\n--out\nshop.yaml/x.csv",
 		"init\n--dir\nsub\nshop2",
 		"demo\n--customers\n-1\nd",
+		"report\nshop.yaml\n--segmentation\nlifecycle\n--out\nout/r.html",
 		"schema",
 		"version",
 		"help\nrun",

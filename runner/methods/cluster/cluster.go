@@ -113,6 +113,8 @@ func (method) Run(ctx context.Context, env methods.Env) error {
 		}
 		evaluateClusters(j, rep, model, in, X, labels, rowOf)
 		timed("validity, profiles and explanations")
+		model.Projection = algorithms.ProjectSample(X, labels, projectionSample, cl.Seed)
+		timed("projection sample")
 		j.report.Cluster = rep
 		j.env.SetModel(model)
 		j.version.Segments = slices.Sorted(maps.Values(model.Segments))

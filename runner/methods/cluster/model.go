@@ -29,7 +29,15 @@ type storedModel struct {
 	// Spec is modelSpec of the spec it was fitted for ("" in models stored before it was kept): with
 	// refit: never, a changed spec is fitted anew rather than ignored.
 	Spec string `json:"spec,omitempty"`
+	// Projection is a seeded sample of this version's rows on the first two principal components of the
+	// prepared features, labelled by stable cluster id: segrun report's scatter plot. A later run never
+	// reads it; it is here, not in the summary, so segrun show's JSON stays readable.
+	Projection *algorithms.Projection `json:"projection,omitempty"`
 }
+
+// projectionSample is how many rows the stored projection keeps: enough for a scatter plot to show
+// each cluster's shape, about 60 KB of JSON per version.
+const projectionSample = 2000
 
 // modelSpec is the part of a cluster spec that a fitted model embodies, canonically written: what
 // refit: never holds fixed. Names are not in it: they label the model's clusters, and may change.

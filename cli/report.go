@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/segrun/segrun/internal/report"
+)
+
+// runReport writes the store's segmentations as one self-contained HTML page of charts.
+func runReport(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("report", "[SPEC]")
+	sf := addStoreFlags(fs, false)
+	out := fs.String("out", "report.html", "the HTML file to write (`PATH`)")
+	fs.check("out", func() error { return checkFilePath(*out) })
+	var names listFlag
+	fs.Var(&names, "segmentation", "report only this segmentation (`NAME`; repeatable; default: every one)")
+	rest, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	rest, err := sf.takeSpec(rest)
+	if err != nil {
+		return fs.usageError(e, "%v", err)
+	}
+	if len(rest) > 0 {
+		return fs.usageError(e, "report takes no arguments but the spec (name segmentations with --segmentation)")
+	}
+	path, err := sf.locate()
+	if err != nil {
+		return e.fail(err)
+	}
+	db, st, err := e.openStore(ctx, path, *sf.wait)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer db.Close()
+	rep, err := report.Load(ctx, st, report.Options{Segmentations: names})
+	var unknown *report.UnknownSegmentationError
+	switch {
+	case errors.Is(err, report.ErrNoVersion):
+		return e.fail(userErrorf("store %s has no published version yet", st.Path))
+	case errors.As(err, &unknown):
+		return e.fail(userErrorf("--segmentation %s: the latest version has no segmentation %q%s", unknown.Name, unknown.Name, suggestIn(unknown.Name, unknown.Have)))
+	case err != nil:
+		return e.fail(err)
+	}
+	if err := writeReport(*out, rep); err != nil {
+		return e.fail(fmt.Errorf("writing %s: %w", *out, err))
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (version %d as of %s, %d segmentation%s)\n", *out, rep.Latest.Run, rep.Latest.AsOf.Format("2006-01-02"),
+		len(rep.Segmentations), map[bool]string{true: "", false: "s"}[len(rep.Segmentations) == 1])
+	return ExitOK
+}
+
+// writeReport writes the page beside its destination and renames it into place, so a reader never opens
+// half a page and a failed render leaves the previous report as it was.
+func writeReport(path string, rep *report.Report) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the page from the people it is for
+		f.Close()
+		return err
+	}
+	if err := report.Render(f, rep); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// listFlag collects a repeatable flag's values in order.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("want a name")
+	}
+	*l = append(*l, s)
+	return nil
+}
+
+func (l *listFlag) repeatable() {}
