@@ -70,6 +70,13 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		}
 		j.report.Profiles = profiles
 	}
+	// Audits read the input too (drift), so they run here, before it is released; a failing one of
+	// severity error stops the run before anything is published.
+	if len(seg.Audits) > 0 {
+		if err := e.audit(ctx, j); err != nil {
+			return 0, err
+		}
+	}
 	e.res.Segmentations = append(e.res.Segmentations, *j.report)
 	e.segVersions = append(e.segVersions, *j.version)
 	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})

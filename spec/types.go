@@ -71,6 +71,8 @@ type Segmentation struct {
 	MinSize     *MinSize `yaml:"min_size"`
 	// Profile names the input's columns the version's segment profiles describe; nil: every numeric one.
 	Profile []string `yaml:"profile"`
+	// Audits check each version against the previous one (audit.go).
+	Audits []Audit `yaml:"audits"`
 
 	// blocks are the registered method blocks the segmentation has, as written (Block).
 	blocks map[string]*yaml.Node
