@@ -44,7 +44,7 @@ var driftAudit = &auditKind{
 	name: "drift",
 	check: func(c *validator, seg spec.Segmentation, path string, params *yaml.Node, input []sql.Column) {
 		p, err := decodeParams[driftParams](params)
-		if err != nil {
+		if err != nil || c.s.BrokenWithin(path+"/columns") {
 			return
 		}
 		names := methods.ColumnNames(input)

@@ -31,7 +31,7 @@ var sizeAudit = &auditKind{
 	name: "size",
 	check: func(c *validator, _ spec.Segmentation, path string, params *yaml.Node, _ []sql.Column) {
 		p, err := decodeParams[sizeParams](params)
-		if err != nil {
+		if err != nil || c.s.BrokenWithin(path+"/min") || c.s.BrokenWithin(path+"/max") {
 			return
 		}
 		if p.Min != nil && p.Max != nil && *p.Min > *p.Max {
