@@ -66,7 +66,7 @@ var exitCases = []exitCase{
 	{name: "a failed data test", state: "fresh", setup: editSpec("- unique: customer_id", "- unique: frequency"),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "run failed"},
 	{name: "a failing audit of severity error publishes nothing", state: "published", setup: editSpec("    else: regulars\n", "    else: regulars\n    audits:\n      - size: {max: 0.01}\n"),
-		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31"}, code: ExitInvalid, stderr: "segmentation lifecycle: audits failed; nothing was published", versions: "1"},
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31"}, code: ExitInvalid, stderr: "audits failed; nothing was published", versions: "1"},
 	{name: "a failing audit of severity warn publishes", state: "published", setup: editSpec("    else: regulars\n", "    else: regulars\n    audits:\n      - size: {max: 0.01}\n        severity: warn\n"),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31"}, code: ExitOK, versions: "1,2"},
 	{name: "an audit of a column the input lacks", state: "fresh", setup: editSpec("    else: regulars\n", "    else: regulars\n    audits:\n      - drift: {columns: [monetery]}\n"),

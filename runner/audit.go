@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -27,6 +28,11 @@ type auditKind struct {
 	// evaluate measures this run's result (r) against the previous version. It sets Status and Checks
 	// (Status AuditFail when a check Failed), Against and Note; the rest is the caller's.
 	evaluate func(ctx context.Context, r *auditRun, params *yaml.Node) (methods.AuditResult, error)
+	// readsInput says the kind reads the segmentation's input, so it is evaluated right after the
+	// segmentation, before the input is released; the others are evaluated while publishing, from the
+	// comparison with the previous version (r.diff: sizes, shares, transitions) that publishing computes
+	// anyway.
+	readsInput bool
 }
 
 // auditKinds are the audit kinds, in documentation order.
@@ -67,47 +73,80 @@ type auditRun struct {
 	prevRun   int64
 	prev      *methods.Report
 	prevStats []store.SegmentStat
-	// bins holds the drift-audited columns' bins computed in this run, by column (several drift audits
-	// may name the same column).
-	bins map[string]*methods.DriftBins
+	// drift is what the drift audits compare, measured on the first (measureDrift).
+	drift *driftMeasures
+	// diff is the version's comparison with the previous one, for the audits evaluated while publishing.
+	diff *store.Diff
 }
 
-// audit evaluates segmentation j's audits against the previous version and records them in its report
-// (stored with the version). A failing audit of severity warn is a warning of the run; failing ones of
-// severity error stop the run before anything is published, all of them reported.
-func (e *execution) audit(ctx context.Context, j *segEnv) error {
-	r := &auditRun{e: e, name: j.name, seg: j.seg, report: j.report, version: j.version, bins: map[string]*methods.DriftBins{}}
+// auditInput starts segmentation j's audits: it reads the previous version and evaluates the kinds that
+// read the input (drift). The rest are publishing's (auditVersions).
+func (e *execution) auditInput(ctx context.Context, j *segEnv) (*auditRun, error) {
+	r := &auditRun{e: e, name: j.name, seg: j.seg, report: j.report, version: j.version}
 	if err := r.loadPrevious(ctx); err != nil {
-		return environmentError(err)
+		return nil, environmentError(err)
 	}
-	var failed []string
-	for i, a := range j.seg.Audits {
+	return r, r.evaluate(ctx, true)
+}
+
+// evaluate evaluates the segmentation's audits that read the input (or the others), recording them in
+// its report in the spec's order.
+func (r *auditRun) evaluate(ctx context.Context, readsInput bool) error {
+	for i, a := range r.seg.Audits {
 		kind := auditKindNamed(a.Kind)
 		if kind == nil { // validation refuses it
-			return fmt.Errorf("segmentation %s, audit %d: no audit kind %q", j.name, i+1, a.Kind)
+			return fmt.Errorf("segmentation %s, audit %d: no audit kind %q", r.name, i+1, a.Kind)
 		}
+		if kind.readsInput != readsInput {
+			continue
+		}
+		start := time.Now()
 		res, err := kind.evaluate(ctx, r, a.Params)
 		if err != nil {
-			return environmentError(fmt.Errorf("segmentation %s, audit %d (%s): %w", j.name, i+1, a.Kind, err))
+			return environmentError(fmt.Errorf("segmentation %s, audit %d (%s): %w", r.name, i+1, a.Kind, err))
 		}
 		res.Audit, res.Index, res.Severity = a.Kind, i+1, "error"
 		if a.Warns() {
 			res.Severity = "warn"
 		}
-		j.report.Audits = append(j.report.Audits, res)
-		if res.Status != methods.AuditFail {
+		r.report.Audits = append(r.report.Audits, res)
+		r.e.log.Debug("audited", "segmentation", r.name, "audit", i+1, "kind", a.Kind, "status", res.Status, "seconds", time.Since(start).Seconds())
+	}
+	slices.SortFunc(r.report.Audits, func(a, b methods.AuditResult) int { return a.Index - b.Index })
+	return nil
+}
+
+// auditVersions finishes every segmentation's audits once publishing has compared each version with
+// the previous one (diffs, in segVersions' order), then acts on them: a failing audit of severity warn
+// is a warning of the run (runs.warnings); failing ones of severity error, every one of them, stop the
+// run before anything is published. A dry run is audited as the run would be.
+func (e *execution) auditVersions(ctx context.Context, diffs []*store.Diff) error {
+	var failed []string
+	for i, p := range e.segPayloads {
+		r := p.audits
+		if r == nil {
 			continue
 		}
-		for _, line := range res.Failures() {
-			if a.Warns() {
-				e.warn("segmentation %s: %s", j.name, line)
-			} else {
-				failed = append(failed, line)
+		r.diff = diffs[i]
+		if err := r.evaluate(ctx, false); err != nil {
+			return err
+		}
+		e.res.Segmentations[i].Audits = r.report.Audits
+		for _, res := range r.report.Audits {
+			if res.Status != methods.AuditFail {
+				continue
+			}
+			for _, line := range res.Failures() {
+				if res.Severity == "warn" {
+					e.warn("segmentation %s: %s", r.name, line)
+				} else {
+					failed = append(failed, fmt.Sprintf("segmentation %s: %s", r.name, line))
+				}
 			}
 		}
 	}
 	if len(failed) > 0 {
-		return &Failure{Step: "segmentation " + j.name, Msg: "audits failed; nothing was published", Details: failed}
+		return &Failure{Msg: "audits failed; nothing was published", Details: failed}
 	}
 	return nil
 }
@@ -127,25 +166,6 @@ func (r *auditRun) loadPrevious(ctx context.Context) error {
 	}
 	r.prevStats, err = r.e.store.SegmentStats(ctx, r.prevRun, r.name)
 	return err
-}
-
-// segmentCounts counts this run's members of each segment.
-func (r *auditRun) segmentCounts(ctx context.Context) (map[string]int64, error) {
-	rows, err := r.e.db.Query(ctx, fmt.Sprintf("SELECT segment::VARCHAR, count(*) FROM %s GROUP BY ALL", sql.Ident(r.name)))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var seg string
-		var n int64
-		if err := rows.Scan(&seg, &n); err != nil {
-			return nil, err
-		}
-		out[seg] = n
-	}
-	return out, rows.Err()
 }
 
 // decodeParams decodes an audit's parameters; validation has checked their shape, so an error here is

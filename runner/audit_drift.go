@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -41,7 +42,8 @@ const (
 // change by design, and a small segment's PSI is noisy. Every version stores its own bins (Report.AuditBins)
 // for the next; the first, or one after a version that did not audit the column, is not compared.
 var driftAudit = &auditKind{
-	name: "drift",
+	name:       "drift",
+	readsInput: true,
 	check: func(c *validator, seg spec.Segmentation, path string, params *yaml.Node, input []sql.Column) {
 		p, err := decodeParams[driftParams](params)
 		if err != nil || c.s.BrokenWithin(path+"/columns") {
@@ -77,24 +79,19 @@ var driftAudit = &auditKind{
 			threshold = *p.PSI
 		}
 		res := methods.AuditResult{Against: r.prevRun}
-		q := driftQuery{input: r.seg.From, result: r.name, entity: r.e.s.Entity}
+		m, err := r.measureDrift(ctx)
+		if err != nil {
+			return res, err
+		}
 		for _, col := range p.Columns {
-			cur, err := r.driftBins(ctx, q, col)
-			if err != nil {
-				return res, err
-			}
 			if r.prevRun == 0 {
 				continue
 			}
-			prev := r.previousBins(col, cur.Kind)
+			prev, now := m.previous[col], m.onPrevious[col]
 			if prev == nil {
 				res.Checks = append(res.Checks, methods.AuditCheck{Column: col, Measure: "psi",
 					Note: fmt.Sprintf("not compared: version %d stored no bins for it", r.prevRun)})
 				continue
-			}
-			now, err := driftShares(ctx, r.e.db, q, prev)
-			if err != nil {
-				return res, err
 			}
 			v := psi(prev.Shares, now.Shares)
 			res.Checks = append(res.Checks, methods.AuditCheck{Column: col, Measure: "psi", Value: &v, Bound: "psi", Threshold: threshold, Failed: v > threshold})
@@ -143,79 +140,149 @@ func (r *auditRun) previousBins(col, kind string) *methods.DriftBins {
 	return nil
 }
 
-// driftBins computes column's bins in this run, once however many drift audits name it, and keeps them
-// in the report for the next version.
-func (r *auditRun) driftBins(ctx context.Context, q driftQuery, col string) (*methods.DriftBins, error) {
-	if b, ok := r.bins[col]; ok {
-		return b, nil
+// driftMeasures are what the drift audits of a segmentation compare, by column: the previous version's
+// bins (absent when it stored none) and this run's shares in them.
+type driftMeasures struct {
+	previous   map[string]*methods.DriftBins
+	onPrevious map[string]*binnedShares
+}
+
+// measureDrift measures every column the segmentation's drift audits name, once for all of them: this
+// run's bins (kept in the report for the next version) and this run's shares in the previous version's
+// bins, counted in one DuckDB statement (one scan of the input and one of its join with the result,
+// every binning a grouping set of it).
+func (r *auditRun) measureDrift(ctx context.Context) (*driftMeasures, error) {
+	if r.drift != nil {
+		return r.drift, nil
 	}
-	i := slices.IndexFunc(r.e.v.Columns[r.seg.From], func(c sql.Column) bool { return c.Name == col })
-	if i < 0 { // validation refuses it
-		return nil, fmt.Errorf("input %s has no column %q", r.seg.From, col)
+	var cols []string
+	for _, a := range r.seg.Audits {
+		if a.Kind != "drift" {
+			continue
+		}
+		p, err := decodeParams[driftParams](a.Params)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range p.Columns {
+			if !slices.Contains(cols, c) {
+				cols = append(cols, c)
+			}
+		}
 	}
-	b, err := newDriftBins(ctx, r.e.db, q, col, driftKind(r.e.v.Columns[r.seg.From][i].Type))
+	input := r.e.v.Columns[r.seg.From]
+	kinds := make([]string, len(cols))
+	for i, col := range cols {
+		j := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == col })
+		if j < 0 { // validation refuses it
+			return nil, fmt.Errorf("input %s has no column %q", r.seg.From, col)
+		}
+		kinds[i] = driftKind(input[j].Type)
+	}
+	q := driftQuery{input: r.seg.From, result: r.name, entity: r.e.s.Entity, multi: r.seg.Multi}
+	start := time.Now()
+	current, err := newDriftBins(ctx, r.e.db, q, cols, kinds)
 	if err != nil {
 		return nil, err
 	}
-	r.bins[col] = b
-	r.report.AuditBins = append(r.report.AuditBins, *b)
-	return b, nil
+	r.e.log.Debug("drift bins", "segmentation", r.name, "columns", len(cols), "seconds", time.Since(start).Seconds())
+	start = time.Now()
+	m := &driftMeasures{previous: map[string]*methods.DriftBins{}, onPrevious: map[string]*binnedShares{}}
+	binnings := slices.Clone(current)
+	for i, col := range cols {
+		if prev := r.previousBins(col, kinds[i]); prev != nil {
+			m.previous[col] = prev
+			binnings = append(binnings, prev)
+		}
+	}
+	shares, err := driftShares(ctx, r.e.db, q, binnings)
+	if err != nil {
+		return nil, err
+	}
+	r.e.log.Debug("drift shares", "segmentation", r.name, "binnings", len(binnings), "seconds", time.Since(start).Seconds())
+	for i, b := range current {
+		b.Rows, b.Shares, b.Segments = shares[i].Rows, shares[i].Shares, shares[i].Segments
+		r.report.AuditBins = append(r.report.AuditBins, *b)
+	}
+	for i, b := range binnings[len(current):] {
+		m.onPrevious[b.Column] = shares[len(current)+i]
+	}
+	r.drift = m
+	return m, nil
 }
 
 // driftQuery names the tables drift reads: the segmentation's input and result, and the entity column
 // joining them.
-type driftQuery struct{ input, result, entity string }
+type driftQuery struct {
+	input, result, entity string
+	// multi: an entity may be in several segments (a row each in the result).
+	multi bool
+}
 
-// newDriftBins computes a column's bins in the input (kind "number": its deciles, by DuckDB's
-// quantile_cont, which interpolates as numpy's default does; "text": its most frequent values) and the
-// input's and each segment's shares in them.
-func newDriftBins(ctx context.Context, db sql.Workspace, q driftQuery, col, kind string) (*methods.DriftBins, error) {
-	b := &methods.DriftBins{Column: col, Kind: kind}
-	x := "i." + sql.Ident(col)
-	var query string
-	if kind == "number" {
-		query = fmt.Sprintf(`SELECT unnest(quantile_cont(%[1]s::DOUBLE, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-			FILTER (WHERE NOT isnan(%[1]s::DOUBLE)))::VARCHAR FROM %[2]s i`, x, sql.Ident(q.input))
-	} else {
-		query = fmt.Sprintf(`SELECT v FROM (SELECT %[1]s::VARCHAR AS v, count(*) AS n FROM %[2]s i WHERE %[1]s IS NOT NULL GROUP BY ALL)
-			ORDER BY n DESC, v LIMIT %[3]d`, x, sql.Ident(q.input), driftCategories)
-	}
-	rows, err := db.Query(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v *string
-		if err := rows.Scan(&v); err != nil {
+// newDriftBins computes the bins of columns (of kinds "number" or "text") in the input: a number's
+// deciles, by DuckDB's quantile_cont, which interpolates as numpy's default does, all numbers in one
+// statement; a text's most frequent values. Their shares are driftShares'.
+func newDriftBins(ctx context.Context, db sql.Workspace, q driftQuery, cols, kinds []string) ([]*methods.DriftBins, error) {
+	out := make([]*methods.DriftBins, len(cols))
+	var deciles []string
+	var numbers []int
+	for i, col := range cols {
+		out[i] = &methods.DriftBins{Column: col, Kind: kinds[i]}
+		x := "i." + sql.Ident(col)
+		if kinds[i] == "number" {
+			// As text, parsed by Go: DuckDB writes the shortest text that reads back as the same double.
+			deciles = append(deciles, fmt.Sprintf(`quantile_cont(%[1]s::DOUBLE, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+				FILTER (WHERE NOT isnan(%[1]s::DOUBLE))::VARCHAR`, x))
+			numbers = append(numbers, i)
+			continue
+		}
+		rows, err := db.Query(ctx, fmt.Sprintf(`SELECT v FROM (SELECT %[1]s::VARCHAR AS v, count(*) AS n FROM %[2]s i
+			WHERE %[1]s IS NOT NULL GROUP BY ALL) ORDER BY n DESC, v LIMIT %[3]d`, x, sql.Ident(q.input), driftCategories))
+		if err != nil {
 			return nil, err
 		}
-		if v == nil {
-			continue
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[i].Categories = append(out[i].Categories, v)
 		}
-		if kind == "text" {
-			b.Categories = append(b.Categories, *v)
-			continue
-		}
-		// Read as text, parsed by Go: the edge is the double DuckDB computed, to the bit.
-		f, err := strconv.ParseFloat(*v, 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			continue // an infinite decile bounds nothing (and JSON cannot hold it)
-		}
-		if len(b.Edges) == 0 || f > b.Edges[len(b.Edges)-1] {
-			b.Edges = append(b.Edges, f)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
-	if err := rows.Err(); err != nil {
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	lists := make([]*string, len(numbers))
+	ptrs := make([]any, len(numbers))
+	for i := range lists {
+		ptrs[i] = &lists[i]
+	}
+	if err := db.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s i", strings.Join(deciles, ", "), sql.Ident(q.input))).Scan(ptrs...); err != nil {
 		return nil, err
 	}
-	rows.Close()
-	shares, err := driftShares(ctx, db, q, b)
-	if err != nil {
-		return nil, err
+	for k, i := range numbers {
+		if lists[k] == nil { // no value but NULL: one bin holds them all
+			continue
+		}
+		for _, text := range strings.Split(strings.Trim(*lists[k], "[]"), ",") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: decile %q: %w", cols[i], text, err)
+			}
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				continue // an infinite decile bounds nothing (and JSON cannot hold it)
+			}
+			if e := out[i].Edges; len(e) == 0 || f > e[len(e)-1] {
+				out[i].Edges = append(out[i].Edges, f)
+			}
+		}
 	}
-	b.Rows, b.Shares, b.Segments = shares.Rows, shares.Shares, shares.Segments
-	return b, nil
+	return out, nil
 }
 
 // binnedShares are the input's and each segment's shares in a column's bins.
@@ -225,47 +292,92 @@ type binnedShares struct {
 	Segments map[string]methods.BinShares
 }
 
-// driftShares counts the input's rows and each segment's members in b's bins, in one DuckDB statement.
-func driftShares(ctx context.Context, db sql.Workspace, q driftQuery, b *methods.DriftBins) (*binnedShares, error) {
-	bin, n := binExpr(b)
-	query := fmt.Sprintf(`SELECT NULL::VARCHAR AS seg, %[1]s AS bin, count(*) AS n FROM %[2]s i GROUP BY ALL
-		UNION ALL
-		SELECT r.segment::VARCHAR, %[1]s, count(*) FROM %[2]s i JOIN %[3]s r ON r.%[4]s = i.%[4]s GROUP BY ALL`,
-		bin, sql.Ident(q.input), sql.Ident(q.result), sql.Ident(q.entity))
+// driftShares counts the input's rows and each segment's members in each binning's bins, in one DuckDB
+// statement: the input's rows joined to their segments, grouped by every binning at once, as grouping
+// sets, whose GROUPING() bitmask says which binning a count is of.
+func driftShares(ctx context.Context, db sql.Workspace, q driftQuery, binnings []*methods.DriftBins) ([]*binnedShares, error) {
+	k := len(binnings)
+	if k == 0 {
+		return nil, nil
+	}
+	if k > 62 {
+		return nil, fmt.Errorf("%d binnings: at most 62 (31 drift-audited columns) fit in one statement", k)
+	}
+	exprs, names, popSets, segSets := make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+	sizes := make([]int, k)
+	for j, b := range binnings {
+		expr, n := binExpr(b)
+		names[j], sizes[j] = fmt.Sprintf("b%d", j), n
+		exprs[j] = expr + " AS " + names[j]
+		popSets[j], segSets[j] = "("+names[j]+")", "(seg, "+names[j]+")"
+	}
+	all := strings.Join(names, ", ")
+	// A row per input row, joined to its segment (NULL: none): each binning's counts per segment add up
+	// to the input's. A multi segmentation's entity has a row per segment, so the input is counted apart.
+	query := fmt.Sprintf(`SELECT seg::VARCHAR, true, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT r.segment AS seg, %[2]s FROM %[3]s i
+		LEFT JOIN %[4]s r ON r.%[5]s = i.%[5]s) GROUP BY GROUPING SETS (%[6]s)`,
+		all, strings.Join(exprs, ", "), sql.Ident(q.input), sql.Ident(q.result), sql.Ident(q.entity), strings.Join(segSets, ", "))
+	if q.multi {
+		query = fmt.Sprintf(`SELECT NULL::VARCHAR, true, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT %[2]s FROM %[3]s i)
+			GROUP BY GROUPING SETS (%[4]s)
+			UNION ALL
+			SELECT seg::VARCHAR, false, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT r.segment AS seg, %[2]s FROM %[3]s i JOIN %[5]s r ON r.%[6]s = i.%[6]s)
+			GROUP BY GROUPING SETS (%[7]s)`,
+			all, strings.Join(exprs, ", "), sql.Ident(q.input), strings.Join(popSets, ", "), sql.Ident(q.result), sql.Ident(q.entity), strings.Join(segSets, ", "))
+	}
+	if k == 1 {
+		query = strings.ReplaceAll(query, "coalesce(b0)", "b0")
+	}
 	rows, err := db.Query(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	pop := make([]int64, n)
-	segs := map[string][]int64{}
+	pop := make([][]int64, k)
+	segs := make([]map[string][]int64, k)
+	for j := range k {
+		pop[j], segs[j] = make([]int64, sizes[j]), map[string][]int64{}
+	}
 	for rows.Next() {
 		var seg *string
-		var i int
-		var count int64
-		if err := rows.Scan(&seg, &i, &count); err != nil {
+		var population bool
+		var grouping, count int64
+		var bin int
+		if err := rows.Scan(&seg, &population, &grouping, &bin, &count); err != nil {
 			return nil, err
 		}
-		if i < 0 || i >= n {
-			return nil, fmt.Errorf("bin %d of %d", i, n)
+		// GROUPING's bits are set for the binnings left out, the first binning the highest bit.
+		j := -1
+		for c := range k {
+			if grouping&(1<<(k-1-c)) == 0 {
+				j = c
+			}
+		}
+		if j < 0 || bin < 0 || bin >= sizes[j] {
+			return nil, fmt.Errorf("binning %d (grouping %b), bin %d", j, grouping, bin)
+		}
+		if population {
+			pop[j][bin] += count
 		}
 		if seg == nil {
-			pop[i] += count
 			continue
 		}
-		if segs[*seg] == nil {
-			segs[*seg] = make([]int64, n)
+		if segs[j][*seg] == nil {
+			segs[j][*seg] = make([]int64, sizes[j])
 		}
-		segs[*seg][i] += count
+		segs[j][*seg][bin] += count
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := &binnedShares{Segments: map[string]methods.BinShares{}}
-	out.Rows, out.Shares = shareOf(pop)
-	for seg, counts := range segs {
-		rows, shares := shareOf(counts)
-		out.Segments[seg] = methods.BinShares{Rows: rows, Shares: shares}
+	out := make([]*binnedShares, k)
+	for j := range k {
+		out[j] = &binnedShares{Segments: map[string]methods.BinShares{}}
+		out[j].Rows, out[j].Shares = shareOf(pop[j])
+		for seg, counts := range segs[j] {
+			rows, shares := shareOf(counts)
+			out[j].Segments[seg] = methods.BinShares{Rows: rows, Shares: shares}
+		}
 	}
 	return out, nil
 }

@@ -26,7 +26,8 @@ type sizeParams struct {
 // change |share / previous share - 1| to max_change. A segment new since the previous version (no members
 // there) has an unbounded change and fails max_change; one gone (no members now) changed by -1. The
 // segments audited are those this version can assign (a declared rule's, a cluster of the model; not
-// DBSCAN's noise), or the ones segments: names.
+// DBSCAN's noise), or the ones segments: names. Sizes and shares are the version's comparison with the
+// previous one (r.diff), which publishing computes anyway, and the previous version's stored ones.
 var sizeAudit = &auditKind{
 	name: "size",
 	check: func(c *validator, _ spec.Segmentation, path string, params *yaml.Node, _ []sql.Column) {
@@ -43,9 +44,9 @@ var sizeAudit = &auditKind{
 		if err != nil {
 			return methods.AuditResult{}, err
 		}
-		counts, err := r.segmentCounts(ctx)
-		if err != nil {
-			return methods.AuditResult{}, err
+		counts := map[string]int64{}
+		for _, st := range r.diff.Segments {
+			counts[st.Segment] = st.Size
 		}
 		prevShare := map[string]float64{}
 		for _, st := range r.prevStats {
@@ -56,7 +57,7 @@ var sizeAudit = &auditKind{
 			segments = slices.Clone(r.version.Segments)
 		}
 		res := methods.AuditResult{Against: r.prevRun}
-		entities := r.version.Entities
+		entities := r.diff.Entities
 		for _, seg := range segments {
 			_, known := prevShare[seg]
 			if !slices.Contains(r.version.Segments, seg) && counts[seg] == 0 && !known {

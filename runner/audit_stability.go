@@ -10,7 +10,6 @@ import (
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
-	"github.com/segrun/segrun/sql/store"
 )
 
 type stabilityParams struct {
@@ -20,8 +19,9 @@ type stabilityParams struct {
 // stabilityAudit holds the adjusted Rand index between the previous version's memberships and this
 // run's, over the entities in a segment in both, to min_ari. A clustering computes that index itself
 // (ClusterReport.Stability, DBSCAN's noise counted as no segment), and the audit takes it from there; for
-// every other method DuckDB counts the entities of each (previous segment, segment) pair and
-// algorithms.AdjustedRandIndexOfTable computes the index from the counts, with the same arithmetic.
+// every other method the version's transitions from the previous one (which publishing counts anyway:
+// the entities of each (previous segment, segment) pair) are the contingency table, and
+// algorithms.AdjustedRandIndexOfTable computes the index from it with the same arithmetic.
 var stabilityAudit = &auditKind{
 	name: "stability",
 	check: func(c *validator, seg spec.Segmentation, path string, _ *yaml.Node, _ []sql.Column) {
@@ -39,10 +39,7 @@ var stabilityAudit = &auditKind{
 			res.Status, res.Note = methods.AuditNotCompared, firstVersionNote()
 			return res, nil
 		}
-		ari, ok, err := r.stability(ctx)
-		if err != nil {
-			return res, err
-		}
+		ari, ok := r.stability()
 		if !ok {
 			res.Status, res.Note = methods.AuditNotCompared, fmt.Sprintf("no entity is in a segment in both this version and version %d", r.prevRun)
 			return res, nil
@@ -55,31 +52,23 @@ var stabilityAudit = &auditKind{
 
 // stability is the adjusted Rand index of the previous version's memberships and this run's; ok is false
 // when no entity is in a segment in both.
-func (r *auditRun) stability(ctx context.Context) (ari float64, ok bool, err error) {
+func (r *auditRun) stability() (ari float64, ok bool) {
 	if c := r.report.Cluster; c != nil {
 		if c.Stability == nil {
-			return 0, false, nil
+			return 0, false
 		}
-		return *c.Stability, true, nil
+		return *c.Stability, true
 	}
-	ent := sql.Ident(r.e.s.Entity)
-	rows, err := r.e.db.Query(ctx, fmt.Sprintf(`SELECT p.segment::VARCHAR, r.segment::VARCHAR, count(*) FROM %s r
-		JOIN (SELECT entity, segment FROM %s WHERE segmentation = %s) p ON p.entity = r.%s GROUP BY ALL`,
-		sql.Ident(r.name), store.MembershipsAsOf(r.prevRun), sql.Literal(r.name), ent))
-	if err != nil {
-		return 0, false, err
-	}
-	defer rows.Close()
+	// The transitions between two segments are the contingency table of the entities in a segment in
+	// both versions ("" is no segment: entered or exited).
 	var cells []algorithms.ContingencyCell
-	for rows.Next() {
-		var c algorithms.ContingencyCell
-		if err := rows.Scan(&c.A, &c.B, &c.Count); err != nil {
-			return 0, false, err
+	for _, t := range r.diff.Transitions {
+		if t.From != "" && t.To != "" && t.Entities > 0 {
+			cells = append(cells, algorithms.ContingencyCell{A: t.From, B: t.To, Count: t.Entities})
 		}
-		cells = append(cells, c)
 	}
-	if err := rows.Err(); err != nil || len(cells) == 0 {
-		return 0, false, err
+	if len(cells) == 0 {
+		return 0, false
 	}
-	return algorithms.AdjustedRandIndexOfTable(cells), true, nil
+	return algorithms.AdjustedRandIndexOfTable(cells), true
 }

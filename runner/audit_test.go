@@ -44,6 +44,9 @@ type driftExpected struct {
 	PSI        map[string]float64            `json:"psi"`
 	SegmentPSI map[string]map[string]float64 `json:"segment_psi"`
 	ARI        float64                       `json:"ari"`
+	// MultiPSI and MultiSegmentPSI are those of tags, a multi segmentation.
+	MultiPSI        map[string]float64            `json:"multi_psi"`
+	MultiSegmentPSI map[string]map[string]float64 `json:"multi_segment_psi"`
 }
 
 // The drift audit's bins and PSIs, and the stability audit's adjusted Rand index, agree with numpy's,
@@ -154,6 +157,25 @@ func TestDriftAndStabilityMatchNumpyAndScikitLearn(t *testing.T) {
 	}
 	if len(first.Warnings) == 0 || strings.Contains(strings.Join(first.Warnings, "\n"), "drift") {
 		t.Errorf("version 1 warns of its sizes only: %q", first.Warnings)
+	}
+
+	// A multi segmentation: everyone's PSI is the same, each segment's is over its members.
+	tags := f.summary(2, "tags").Audits[0]
+	seen = 0
+	for _, c := range tags.Checks {
+		switch {
+		case c.Value == nil:
+			t.Errorf("tags: %+v", c)
+		case c.Segment == "":
+			close("tags: PSI of "+c.Column, *c.Value, want.MultiPSI[c.Column])
+			seen++
+		default:
+			close(fmt.Sprintf("tags: PSI of %s in %s", c.Column, c.Segment), *c.Value, want.MultiSegmentPSI[c.Column][c.Segment])
+			seen++
+		}
+	}
+	if seen != 2+4 {
+		t.Errorf("tags: %d PSIs compared, want 2 columns and 2 segments of each", seen)
 	}
 
 	// Stability of every method: the ARI of the memberships the store holds, over entities in both.

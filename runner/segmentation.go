@@ -70,16 +70,18 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		}
 		j.report.Profiles = profiles
 	}
-	// Audits read the input too (drift), so they run here, before it is released; a failing one of
-	// severity error stops the run before anything is published.
+	// Audits that read the input (drift) run here, before it is released; the others, and the decision
+	// to stop the run, when publishing has compared the version with the previous one.
+	var audits *auditRun
 	if len(seg.Audits) > 0 {
-		if err := e.audit(ctx, j); err != nil {
+		var err error
+		if audits, err = e.auditInput(ctx, j); err != nil {
 			return 0, err
 		}
 	}
 	e.res.Segmentations = append(e.res.Segmentations, *j.report)
 	e.segVersions = append(e.segVersions, *j.version)
-	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})
+	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model, audits: audits})
 	return rows, nil
 }
 

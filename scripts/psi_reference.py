@@ -12,6 +12,8 @@ runner/testdata/drift/shop.yaml (its rules replicated here):
   frequent values (ties by value) then "other"; NULL last; the shares of everyone and of each segment;
 - the PSI of period 2 against period 1 on period 1's bins, sum (a - e) ln(a / e) with a share of 0 counted
   as 1e-4, for everyone and for each segment;
+- the same PSIs for `tags`, a multi segmentation of the same rules (a customer in every segment whose
+  rule matches): everyone's, and each segment's over its members;
 - the adjusted Rand index (sklearn.metrics.adjusted_rand_score) of the two periods' segments over the
   customers in both.
 
@@ -130,6 +132,17 @@ def main():
             m = (p2.segment == seg).to_numpy()
             if seg in entry["segments"]:
                 out["segment_psi"][col][seg] = psi(entry["segments"][seg]["shares"], shares(i2[m], nb))
+    # tags, a multi segmentation: a customer is in every segment whose rule matches, or in none
+    out["multi_psi"], out["multi_segment_psi"] = {}, {}
+    for col, kind in (("spend", "number"), ("tier", "text")):
+        bins = out["bins"][col].get("edges") or out["bins"][col].get("categories")
+        nb = len(bins) + 2
+        i1, i2 = bin_index(p1[col].tolist(), kind, bins), bin_index(p2[col].tolist(), kind, bins)
+        out["multi_psi"][col] = psi(shares(i1, nb), shares(i2, nb))
+        out["multi_segment_psi"][col] = {}
+        for tag, rule in (("big", lambda p: (p.spend >= 200).fillna(False)), ("frequent", lambda p: (p.visits >= 8).fillna(False))):
+            m1, m2 = rule(p1).to_numpy(dtype=bool), rule(p2).to_numpy(dtype=bool)
+            out["multi_segment_psi"][col][tag] = psi(shares(i1[m1], nb), shares(i2[m2], nb))
     both = p1[["customer_id", "segment"]].merge(p2[["customer_id", "segment"]], on="customer_id")
     out["ari"] = float(adjusted_rand_score(both.segment_x, both.segment_y))
     with open(os.path.join(DIR, "expected.json"), "w") as f:
