@@ -62,7 +62,7 @@ var sizeAudit = &auditKind{
 			_, known := prevShare[seg]
 			if !slices.Contains(r.version.Segments, seg) && counts[seg] == 0 && !known {
 				res.Checks = append(res.Checks, methods.AuditCheck{Segment: seg, Measure: "share", Failed: true,
-					Note: "not a segment of this segmentation (segments: names it)"})
+					Note: "not a segment of this segmentation, in this version or the previous one (size.segments names it)"})
 				continue
 			}
 			share := 0.0

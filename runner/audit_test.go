@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,9 +11,12 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/schema"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // The audit kinds are the schema's: an audit the schema lets through must have a kind to evaluate it,
@@ -222,4 +226,90 @@ func (f *fixture) summary(run int, seg string) SegmentationReport {
 		f.t.Fatalf("%s: summary %s: %v", seg, text, err)
 	}
 	return rep
+}
+
+// The size audit's bounds, and how a segment new, gone, empty in both versions or unknown counts.
+func TestSizeAudit(t *testing.T) {
+	params := func(src string) *yaml.Node {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(src), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n.Content[0]
+	}
+	r := &auditRun{
+		version: &store.Version{Segments: []string{"gone", "grown", "idle", "new", "steady"}},
+		diff: &store.Diff{Entities: 100, Segments: []store.SegmentStat{
+			{Segment: "grown", Size: 40}, {Segment: "new", Size: 10}, {Segment: "steady", Size: 50}}},
+		prevRun:   3,
+		prevStats: []store.SegmentStat{{Segment: "gone", Share: 0.2}, {Segment: "grown", Share: 0.3}, {Segment: "steady", Share: 0.5}},
+	}
+	res, err := sizeAudit.evaluate(context.Background(), r, params("{min: 0.05, max: 0.45, max_change: 0.25}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := map[string][]string{}
+	for _, c := range res.Checks {
+		if c.Failed {
+			failed[c.Segment] = append(failed[c.Segment], c.Bound)
+		}
+	}
+	want := map[string][]string{
+		"gone":   {"min", "max_change"}, // share 0, changed by -1
+		"grown":  {"max_change"},        // 0.3 -> 0.4: +33%
+		"idle":   {"min"},               // empty in both: no change, but below min
+		"new":    {"max_change"},        // none before: unbounded
+		"steady": {"max"},               // 0.5, unchanged
+	}
+	if fmt.Sprint(failed) != fmt.Sprint(want) || res.Status != methods.AuditFail || res.Against != 3 {
+		t.Errorf("failed checks %v (%s), want %v", failed, res.Status, want)
+	}
+	// Named segments limit it; a name neither version has fails.
+	res, _ = sizeAudit.evaluate(context.Background(), r, params("{max_change: 0.25, segments: [steady, nosuch]}"))
+	if len(res.Checks) != 2 || res.Checks[0].Failed || !res.Checks[1].Failed || res.Checks[1].Segment != "nosuch" {
+		t.Errorf("named segments: %+v", res.Checks)
+	}
+	// The first version: no change to check; min and max hold it still.
+	first := &auditRun{version: r.version, diff: r.diff}
+	res, _ = sizeAudit.evaluate(context.Background(), first, params("{max_change: 0.25}"))
+	if res.Status != methods.AuditNotCompared || len(res.Checks) != 0 {
+		t.Errorf("first version, max_change only: %+v", res)
+	}
+	res, _ = sizeAudit.evaluate(context.Background(), first, params("{max: 0.45}"))
+	if res.Status != methods.AuditFail {
+		t.Errorf("first version, max: %+v", res)
+	}
+}
+
+// The stability audit of a rules or RFM segmentation: the transitions between two segments are the
+// contingency table; entities entering or leaving are not in it.
+func TestStabilityAuditFromTransitions(t *testing.T) {
+	r := &auditRun{report: &methods.Report{}, prevRun: 1, diff: &store.Diff{Transitions: []store.Transition{
+		{From: "a", To: "a", Entities: 40}, {From: "a", To: "b", Entities: 10}, {From: "b", To: "b", Entities: 50},
+		{From: "", To: "a", Entities: 1000}, {From: "b", To: "", Entities: 1000}}}}
+	var a, b []int
+	for _, c := range []struct{ from, to, n int }{{0, 0, 40}, {0, 1, 10}, {1, 1, 50}} {
+		for range c.n {
+			a, b = append(a, c.from), append(b, c.to)
+		}
+	}
+	ari, ok := r.stability()
+	if !ok || ari != algorithms.AdjustedRandIndex(a, b) {
+		t.Errorf("ARI %v (%v), want %v", ari, ok, algorithms.AdjustedRandIndex(a, b))
+	}
+	r.diff.Transitions = r.diff.Transitions[3:]
+	if _, ok := r.stability(); ok {
+		t.Error("no entity in a segment in both versions, and yet an ARI")
+	}
+}
+
+// PSI: identical shares give 0, an empty bin counts as psiEpsilon, a bin empty on both sides adds nothing.
+func TestPSI(t *testing.T) {
+	if v := psi([]float64{0.5, 0.5, 0}, []float64{0.5, 0.5, 0}); v != 0 {
+		t.Errorf("identical: %v", v)
+	}
+	want := (0.5-1e-4)*math.Log(0.5/1e-4) + (0.5-1)*math.Log(0.5/1)
+	if v := psi([]float64{1, 0}, []float64{0.5, 0.5}); math.Abs(v-want) > 1e-15 {
+		t.Errorf("PSI %v, want %v", v, want)
+	}
 }

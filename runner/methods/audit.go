@@ -85,12 +85,18 @@ func (c AuditCheck) Describe(audit string) string {
 	case c.Column != "":
 		fmt.Fprintf(&b, "column %s: ", c.Column)
 	}
+	if c.Value == nil && c.Bound == "" { // nothing measured: the note says why
+		b.WriteString(c.Note)
+		return b.String()
+	}
 	name := map[string]string{"share": "share", "share_change": "share changed by", "psi": "PSI", "ari": "adjusted Rand index"}[c.Measure]
 	if name == "" {
 		name = c.Measure
 	}
 	b.WriteString(name)
-	if c.Value != nil {
+	if c.Value == nil {
+		b.WriteString(" without bound") // a segment new since the previous version
+	} else {
 		v := *c.Value
 		if c.Measure == "share_change" {
 			fmt.Fprintf(&b, " %+.4g", v)
