@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"gopkg.in/yaml.v3"
 
@@ -40,7 +41,7 @@ var stabilityAudit = &auditKind{
 			return res, nil
 		}
 		ari, ok := r.stability()
-		if !ok {
+		if !ok || math.IsNaN(ari) {
 			res.Status, res.Note = methods.AuditNotCompared, fmt.Sprintf("no entity is in a segment in both this version and version %d", r.prevRun)
 			return res, nil
 		}
