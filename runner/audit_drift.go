@@ -93,6 +93,11 @@ var driftAudit = &auditKind{
 					Note: fmt.Sprintf("not compared: version %d stored no bins for it", r.prevRun)})
 				continue
 			}
+			if now.Rows == 0 || prev.Rows == 0 { // shares of nothing: no distribution to compare
+				res.Checks = append(res.Checks, methods.AuditCheck{Column: col, Measure: "psi",
+					Note: fmt.Sprintf("not compared: the input has no rows in this version or version %d", r.prevRun)})
+				continue
+			}
 			v := psi(prev.Shares, now.Shares)
 			res.Checks = append(res.Checks, methods.AuditCheck{Column: col, Measure: "psi", Value: &v, Bound: "psi", Threshold: threshold, Failed: v > threshold})
 			for _, seg := range sortedKeys(now.Segments) {
