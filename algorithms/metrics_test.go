@@ -2,6 +2,7 @@ package algorithms
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -118,6 +119,34 @@ func TestAdjustedRandIndexMatchesScikitLearnExactly(t *testing.T) {
 	}
 	if got := AdjustedRandIndex(a, b); !(got > 0.7 && got < 0.9) {
 		t.Errorf("ARI of 90%%-agreeing labellings of 3M rows = %v", got)
+	}
+}
+
+// The contingency-table form the segmentation audits use gives scikit-learn's result to the bit too.
+func TestAdjustedRandIndexOfTableMatchesScikitLearnExactly(t *testing.T) {
+	var g struct {
+		Pairs []struct {
+			A   []int   `json:"a"`
+			B   []int   `json:"b"`
+			ARI float64 `json:"ari"`
+		} `json:"pairs"`
+	}
+	readGolden(t, "ari", &g)
+	for i, p := range g.Pairs {
+		counts := map[[2]int]int64{}
+		for j := range p.A {
+			counts[[2]int{p.A[j], p.B[j]}]++
+		}
+		var cells []ContingencyCell
+		for k, n := range counts {
+			cells = append(cells, ContingencyCell{A: fmt.Sprint(k[0]), B: fmt.Sprint(k[1]), Count: n})
+		}
+		if got := AdjustedRandIndexOfTable(cells); got != p.ARI {
+			t.Errorf("pair %d: ARI of the table = %.17g, scikit-learn %.17g", i, got, p.ARI)
+		}
+	}
+	if got := AdjustedRandIndexOfTable(nil); got != 1 {
+		t.Errorf("ARI of an empty table = %v, want 1 (scikit-learn)", got)
 	}
 }
 

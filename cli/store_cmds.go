@@ -249,6 +249,7 @@ func runShow(ctx context.Context, e *env, args []string) int {
 		for _, n := range rep.Notes {
 			fmt.Fprintf(e.stdout, "  note: %s\n", n)
 		}
+		writeAudits(e.stdout, rep.Audits)
 	}
 	return ExitOK
 }

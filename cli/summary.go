@@ -98,6 +98,7 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	writeAuditsBrief(w, s.Audits)
 }
 
 func writeSegmentTable(w io.Writer, segs []store.SegmentStat) {

@@ -40,6 +40,9 @@ func (e *execution) publish(ctx context.Context) error {
 			r.Notes = append(r.Notes, "min_size: "+w)
 		}
 	}
+	if err := e.auditVersions(ctx, diffs); err != nil {
+		return err
+	}
 	defer func() {
 		for _, v := range e.segVersions {
 			_ = e.store.DropStaging(context.WithoutCancel(ctx), v.Segmentation)
@@ -139,6 +142,8 @@ func (e *execution) checkMinSize(v store.Version, d *store.Diff) ([]string, erro
 type segPayload struct {
 	report *SegmentationReport
 	model  any
+	// audits are the segmentation's audits under way (nil: it has none), finished while publishing.
+	audits *auditRun
 }
 
 // encodePayloads encodes every version's summary and model, once the reports are final.

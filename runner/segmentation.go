@@ -71,9 +71,18 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		}
 		j.report.Profiles = profiles
 	}
+	// Audits that read the input (drift) run here, before it is released; the others, and the decision
+	// to stop the run, when publishing has compared the version with the previous one.
+	var audits *auditRun
+	if len(seg.Audits) > 0 {
+		var err error
+		if audits, err = e.auditInput(ctx, j); err != nil {
+			return 0, err
+		}
+	}
 	e.res.Segmentations = append(e.res.Segmentations, *j.report)
 	e.segVersions = append(e.segVersions, *j.version)
-	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})
+	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model, audits: audits})
 	return rows, nil
 }
 

@@ -109,3 +109,17 @@ func SegmentationKeys() []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// AuditKinds are the audit kinds the schema declares (an audit's keys but severity), sorted: the runner's
+// registry of audit kinds must be the same (a test holds them together).
+func AuditKinds() []string {
+	props := Raw()["$defs"].(map[string]any)["audit"].(map[string]any)["properties"].(map[string]any)
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		if k != "severity" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

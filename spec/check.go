@@ -177,6 +177,7 @@ func (c *checker) segmentations() {
 		if m := seg.MinSize; m != nil && !c.s.IsBroken(base+"/min_size") && (m.Count > 0) == (m.Share > 0) {
 			c.errorAt(base+"/min_size", "min_size", "min_size takes count or share (one of them)", "")
 		}
+		c.audits(base, seg)
 	}
 }
 

@@ -75,6 +75,8 @@ type Segmentation struct {
 	// description, owner and action plan. They never change memberships.
 	Owner    string           `yaml:"owner"`
 	Segments Map[SegmentMeta] `yaml:"segments"`
+	// Audits check each version against the previous one (audit.go).
+	Audits []Audit `yaml:"audits"`
 
 	// blocks are the registered method blocks the segmentation has, as written (Block).
 	blocks map[string]*yaml.Node

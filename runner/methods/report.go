@@ -25,6 +25,10 @@ type Report struct {
 	Notes   []string       `json:"notes,omitempty"`
 	// Profiles describe each segment in the input's columns against the whole input.
 	Profiles *Profiles `json:"profiles,omitempty"`
+	// Audits are the segmentation's audits' outcomes in this version; AuditBins the drift-audited columns'
+	// bins, which the next version's drift audits compare with (audit.go).
+	Audits    []AuditResult `json:"audits,omitempty"`
+	AuditBins []DriftBins   `json:"audit_bins,omitempty"`
 	// ChangeLogStaged says the method staged its change log itself rather than leaving it to the store's
 	// diff. Not serialised: it says which path ran, for tests and debugging, without reading the log.
 	ChangeLogStaged bool `json:"-"`

@@ -1,0 +1,448 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/segrun/segrun/runner/methods"
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+type driftParams struct {
+	Columns []string `yaml:"columns"`
+	PSI     *float64 `yaml:"psi"`
+}
+
+const (
+	// defaultPSI is the threshold when drift: gives none: above 0.25 is the usual reading of "the
+	// population has shifted" (0.1 to 0.25: a moderate shift).
+	defaultPSI = 0.25
+	// psiEpsilon stands for a share of 0 in the PSI, whose logarithm would be infinite: a bin empty on one
+	// side counts as holding 0.01% there. A bin empty on both sides adds nothing.
+	psiEpsilon = 1e-4
+	// driftCategories is how many of a text column's most frequent values are its bins; the others share
+	// the bin "other".
+	driftCategories = 50
+)
+
+// driftAudit holds the population stability index of input columns to a threshold: each column's values
+// in this run, binned on the previous version's bins (the deciles of a number's non-NULL values, ties
+// merged; a text's most frequent values, then "other"; NULL a bin of its own), against the previous
+// version's shares in them. PSI = sum over bins of (a - e) ln(a / e), a this run's share, e the previous
+// version's, a share of 0 counting as psiEpsilon. Each segment's PSI (its members' shares now against its
+// members' shares then, on the same bins) is reported and does not fail the audit: a segment's members
+// change by design, and a small segment's PSI is noisy. Every version stores its own bins (Report.AuditBins)
+// for the next; the first, or one after a version that did not audit the column, is not compared.
+var driftAudit = &auditKind{
+	name:       "drift",
+	readsInput: true,
+	check: func(c *validator, seg spec.Segmentation, path string, params *yaml.Node, input []sql.Column) {
+		p, err := decodeParams[driftParams](params)
+		if err != nil || c.s.BrokenWithin(path+"/columns") {
+			return
+		}
+		names := methods.ColumnNames(input)
+		for i, col := range p.Columns {
+			at := fmt.Sprintf("%s/columns/%d", path, i)
+			j := slices.Index(names, col)
+			if j < 0 {
+				sugg := spec.Nearest(col, names)
+				msg := fmt.Sprintf("drift: %s has no column %q", seg.From, col)
+				if sugg != "" {
+					msg += fmt.Sprintf("; did you mean %q?", sugg)
+				} else {
+					msg += " (it has " + strings.Join(names, ", ") + ")"
+				}
+				c.errorAt(at, "segmentation.column", msg, sugg)
+				continue
+			}
+			if driftKind(input[j].Type) == "" {
+				c.errorAt(at, "segmentation.type", fmt.Sprintf("drift: column %q of %s is %s; drift bins numbers and text", col, seg.From, input[j].Type), "")
+			}
+		}
+	},
+	evaluate: func(ctx context.Context, r *auditRun, params *yaml.Node) (methods.AuditResult, error) {
+		p, err := decodeParams[driftParams](params)
+		if err != nil {
+			return methods.AuditResult{}, err
+		}
+		threshold := defaultPSI
+		if p.PSI != nil {
+			threshold = *p.PSI
+		}
+		res := methods.AuditResult{Against: r.prevRun}
+		m, err := r.measureDrift(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, col := range p.Columns {
+			if r.prevRun == 0 {
+				continue
+			}
+			prev, now := m.previous[col], m.onPrevious[col]
+			if prev == nil {
+				res.Checks = append(res.Checks, methods.AuditCheck{Column: col, Measure: "psi",
+					Note: fmt.Sprintf("not compared: version %d stored no bins for it", r.prevRun)})
+				continue
+			}
+			if now.Rows == 0 || prev.Rows == 0 { // shares of nothing: no distribution to compare
+				res.Checks = append(res.Checks, methods.AuditCheck{Column: col, Measure: "psi",
+					Note: fmt.Sprintf("not compared: the input has no rows in this version or version %d", r.prevRun)})
+				continue
+			}
+			v := psi(prev.Shares, now.Shares)
+			res.Checks = append(res.Checks, methods.AuditCheck{Column: col, Measure: "psi", Value: &v, Bound: "psi", Threshold: threshold, Failed: v > threshold})
+			for _, seg := range sortedKeys(now.Segments) {
+				then, ok := prev.Segments[seg]
+				check := methods.AuditCheck{Segment: seg, Column: col, Measure: "psi", Threshold: threshold}
+				if !ok || then.Rows == 0 {
+					check.Note = fmt.Sprintf("new: no members in version %d", r.prevRun)
+				} else {
+					v := psi(then.Shares, now.Segments[seg].Shares)
+					check.Value = &v
+					check.Note = "reported, not held to the threshold"
+				}
+				res.Checks = append(res.Checks, check)
+			}
+		}
+		res.Status = auditStatus(res.Checks)
+		if r.prevRun == 0 {
+			res.Note = firstVersionNote() + "; this version's bins are stored for the next"
+		}
+		return res, nil
+	},
+}
+
+// driftKind is how drift bins a column of type t: "number", "text", or "" when it cannot.
+func driftKind(t string) string {
+	switch {
+	case methods.IsNumeric(t):
+		return "number"
+	case t == "VARCHAR" || t == "BOOLEAN" || strings.HasPrefix(t, "ENUM"):
+		return "text"
+	}
+	return ""
+}
+
+// previousBins are column's bins in the previous version, if it stored them (of the same kind).
+func (r *auditRun) previousBins(col, kind string) *methods.DriftBins {
+	if r.prev == nil {
+		return nil
+	}
+	for i, b := range r.prev.AuditBins {
+		if b.Column == col && b.Kind == kind {
+			return &r.prev.AuditBins[i]
+		}
+	}
+	return nil
+}
+
+// driftMeasures are what the drift audits of a segmentation compare, by column: the previous version's
+// bins (absent when it stored none) and this run's shares in them.
+type driftMeasures struct {
+	previous   map[string]*methods.DriftBins
+	onPrevious map[string]*binnedShares
+}
+
+// measureDrift measures every column the segmentation's drift audits name, once for all of them: this
+// run's bins (kept in the report for the next version) and this run's shares in the previous version's
+// bins, counted in one DuckDB statement (one scan of the input and one of its join with the result,
+// every binning a grouping set of it).
+func (r *auditRun) measureDrift(ctx context.Context) (*driftMeasures, error) {
+	if r.drift != nil {
+		return r.drift, nil
+	}
+	var cols []string
+	for _, a := range r.seg.Audits {
+		if a.Kind != "drift" {
+			continue
+		}
+		p, err := decodeParams[driftParams](a.Params)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range p.Columns {
+			if !slices.Contains(cols, c) {
+				cols = append(cols, c)
+			}
+		}
+	}
+	input := r.e.v.Columns[r.seg.From]
+	kinds := make([]string, len(cols))
+	for i, col := range cols {
+		j := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == col })
+		if j < 0 { // validation refuses it
+			return nil, fmt.Errorf("input %s has no column %q", r.seg.From, col)
+		}
+		kinds[i] = driftKind(input[j].Type)
+	}
+	q := driftQuery{input: r.seg.From, result: r.name, entity: r.e.s.Entity, multi: r.seg.Multi}
+	start := time.Now()
+	current, err := newDriftBins(ctx, r.e.db, q, cols, kinds)
+	if err != nil {
+		return nil, err
+	}
+	r.e.log.Debug("drift bins", "segmentation", r.name, "columns", len(cols), "seconds", time.Since(start).Seconds())
+	start = time.Now()
+	m := &driftMeasures{previous: map[string]*methods.DriftBins{}, onPrevious: map[string]*binnedShares{}}
+	binnings := slices.Clone(current)
+	for i, col := range cols {
+		if prev := r.previousBins(col, kinds[i]); prev != nil {
+			m.previous[col] = prev
+			binnings = append(binnings, prev)
+		}
+	}
+	shares, err := driftShares(ctx, r.e.db, q, binnings)
+	if err != nil {
+		return nil, err
+	}
+	r.e.log.Debug("drift shares", "segmentation", r.name, "binnings", len(binnings), "seconds", time.Since(start).Seconds())
+	for i, b := range current {
+		b.Rows, b.Shares, b.Segments = shares[i].Rows, shares[i].Shares, shares[i].Segments
+		r.report.AuditBins = append(r.report.AuditBins, *b)
+	}
+	for i, b := range binnings[len(current):] {
+		m.onPrevious[b.Column] = shares[len(current)+i]
+	}
+	r.drift = m
+	return m, nil
+}
+
+// driftQuery names the tables drift reads: the segmentation's input and result, and the entity column
+// joining them.
+type driftQuery struct {
+	input, result, entity string
+	// multi: an entity may be in several segments (a row each in the result).
+	multi bool
+}
+
+// newDriftBins computes the bins of columns (of kinds "number" or "text") in the input: a number's
+// deciles, by DuckDB's quantile_cont, which interpolates as numpy's default does, all numbers in one
+// statement; a text's most frequent values. Their shares are driftShares'.
+func newDriftBins(ctx context.Context, db sql.Workspace, q driftQuery, cols, kinds []string) ([]*methods.DriftBins, error) {
+	out := make([]*methods.DriftBins, len(cols))
+	var deciles []string
+	var numbers []int
+	for i, col := range cols {
+		out[i] = &methods.DriftBins{Column: col, Kind: kinds[i]}
+		x := "i." + sql.Ident(col)
+		if kinds[i] == "number" {
+			// As text, parsed by Go: DuckDB writes the shortest text that reads back as the same double.
+			deciles = append(deciles, fmt.Sprintf(`quantile_cont(%[1]s::DOUBLE, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+				FILTER (WHERE NOT isnan(%[1]s::DOUBLE))::VARCHAR`, x))
+			numbers = append(numbers, i)
+			continue
+		}
+		rows, err := db.Query(ctx, fmt.Sprintf(`SELECT v FROM (SELECT %[1]s::VARCHAR AS v, count(*) AS n FROM %[2]s i
+			WHERE %[1]s IS NOT NULL GROUP BY ALL) ORDER BY n DESC, v LIMIT %[3]d`, x, sql.Ident(q.input), driftCategories))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[i].Categories = append(out[i].Categories, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	lists := make([]*string, len(numbers))
+	ptrs := make([]any, len(numbers))
+	for i := range lists {
+		ptrs[i] = &lists[i]
+	}
+	if err := db.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s i", strings.Join(deciles, ", "), sql.Ident(q.input))).Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	for k, i := range numbers {
+		if lists[k] == nil { // no value but NULL: one bin holds them all
+			continue
+		}
+		for _, text := range strings.Split(strings.Trim(*lists[k], "[]"), ",") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: decile %q: %w", cols[i], text, err)
+			}
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				continue // an infinite decile bounds nothing (and JSON cannot hold it)
+			}
+			if e := out[i].Edges; len(e) == 0 || f > e[len(e)-1] {
+				out[i].Edges = append(out[i].Edges, f)
+			}
+		}
+	}
+	return out, nil
+}
+
+// binnedShares are the input's and each segment's shares in a column's bins.
+type binnedShares struct {
+	Rows     int64
+	Shares   []float64
+	Segments map[string]methods.BinShares
+}
+
+// driftShares counts the input's rows and each segment's members in each binning's bins, in one DuckDB
+// statement: the input's rows joined to their segments, grouped by every binning at once, as grouping
+// sets, whose GROUPING() bitmask says which binning a count is of.
+func driftShares(ctx context.Context, db sql.Workspace, q driftQuery, binnings []*methods.DriftBins) ([]*binnedShares, error) {
+	k := len(binnings)
+	if k == 0 {
+		return nil, nil
+	}
+	if k > 62 {
+		return nil, fmt.Errorf("%d binnings: at most 62 (31 drift-audited columns) fit in one statement", k)
+	}
+	exprs, names, popSets, segSets := make([]string, k), make([]string, k), make([]string, k), make([]string, k)
+	sizes := make([]int, k)
+	for j, b := range binnings {
+		expr, n := binExpr(b)
+		names[j], sizes[j] = fmt.Sprintf("b%d", j), n
+		exprs[j] = expr + " AS " + names[j]
+		popSets[j], segSets[j] = "("+names[j]+")", "(seg, "+names[j]+")"
+	}
+	all := strings.Join(names, ", ")
+	// A row per input row, joined to its segment (NULL: none): each binning's counts per segment add up
+	// to the input's. A multi segmentation's entity has a row per segment, so the input is counted apart.
+	query := fmt.Sprintf(`SELECT seg::VARCHAR, true, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT r.segment AS seg, %[2]s FROM %[3]s i
+		LEFT JOIN %[4]s r ON r.%[5]s = i.%[5]s) GROUP BY GROUPING SETS (%[6]s)`,
+		all, strings.Join(exprs, ", "), sql.Ident(q.input), sql.Ident(q.result), sql.Ident(q.entity), strings.Join(segSets, ", "))
+	if q.multi {
+		query = fmt.Sprintf(`SELECT NULL::VARCHAR, true, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT %[2]s FROM %[3]s i)
+			GROUP BY GROUPING SETS (%[4]s)
+			UNION ALL
+			SELECT seg::VARCHAR, false, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT r.segment AS seg, %[2]s FROM %[3]s i JOIN %[5]s r ON r.%[6]s = i.%[6]s)
+			GROUP BY GROUPING SETS (%[7]s)`,
+			all, strings.Join(exprs, ", "), sql.Ident(q.input), strings.Join(popSets, ", "), sql.Ident(q.result), sql.Ident(q.entity), strings.Join(segSets, ", "))
+	}
+	if k == 1 {
+		query = strings.ReplaceAll(query, "coalesce(b0)", "b0")
+	}
+	rows, err := db.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	pop := make([][]int64, k)
+	segs := make([]map[string][]int64, k)
+	for j := range k {
+		pop[j], segs[j] = make([]int64, sizes[j]), map[string][]int64{}
+	}
+	for rows.Next() {
+		var seg *string
+		var population bool
+		var grouping, count int64
+		var bin int
+		if err := rows.Scan(&seg, &population, &grouping, &bin, &count); err != nil {
+			return nil, err
+		}
+		// GROUPING's bits are set for the binnings left out, the first binning the highest bit.
+		j := -1
+		for c := range k {
+			if grouping&(1<<(k-1-c)) == 0 {
+				j = c
+			}
+		}
+		if j < 0 || bin < 0 || bin >= sizes[j] {
+			return nil, fmt.Errorf("binning %d (grouping %b), bin %d", j, grouping, bin)
+		}
+		if population {
+			pop[j][bin] += count
+		}
+		if seg == nil {
+			continue
+		}
+		if segs[j][*seg] == nil {
+			segs[j][*seg] = make([]int64, sizes[j])
+		}
+		segs[j][*seg][bin] += count
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*binnedShares, k)
+	for j := range k {
+		out[j] = &binnedShares{Segments: map[string]methods.BinShares{}}
+		out[j].Rows, out[j].Shares = shareOf(pop[j])
+		for seg, counts := range segs[j] {
+			rows, shares := shareOf(counts)
+			out[j].Segments[seg] = methods.BinShares{Rows: rows, Shares: shares}
+		}
+	}
+	return out, nil
+}
+
+// binExpr is the SQL of a row's bin index among b's bins, and how many bins there are: for numbers,
+// bin k holds the values in (edge k-1, edge k] (the first everything up to the first edge, the last
+// everything above the last), then NULL and NaN; for text, one bin per category, then "other", then NULL.
+func binExpr(b *methods.DriftBins) (string, int) {
+	x := "i." + sql.Ident(b.Column)
+	var w strings.Builder
+	if b.Kind == "number" {
+		x += "::DOUBLE"
+		k := len(b.Edges)
+		fmt.Fprintf(&w, "(CASE WHEN %[1]s IS NULL OR isnan(%[1]s) THEN %[2]d", x, k+1)
+		for i, e := range b.Edges {
+			fmt.Fprintf(&w, " WHEN %s <= %s::DOUBLE THEN %d", x, sql.Literal(strconv.FormatFloat(e, 'g', -1, 64)), i)
+		}
+		fmt.Fprintf(&w, " ELSE %d END)::INTEGER", k)
+		return w.String(), k + 2
+	}
+	x += "::VARCHAR"
+	m := len(b.Categories)
+	fmt.Fprintf(&w, "(CASE WHEN %s IS NULL THEN %d", x, m+1)
+	for i, c := range b.Categories {
+		fmt.Fprintf(&w, " WHEN %s = %s THEN %d", x, sql.Literal(c), i)
+	}
+	fmt.Fprintf(&w, " ELSE %d END)::INTEGER", m)
+	return w.String(), m + 2
+}
+
+func shareOf(counts []int64) (int64, []float64) {
+	var total int64
+	for _, c := range counts {
+		total += c
+	}
+	shares := make([]float64, len(counts))
+	for i, c := range counts {
+		if total > 0 {
+			shares[i] = float64(c) / float64(total)
+		}
+	}
+	return total, shares
+}
+
+// psi is the population stability index of actual shares against expected ones, over the same bins: sum
+// (a - e) ln(a / e), a share of 0 counted as psiEpsilon.
+func psi(expected, actual []float64) float64 {
+	total := 0.0
+	for i := range min(len(expected), len(actual)) {
+		e, a := max(expected[i], psiEpsilon), max(actual[i], psiEpsilon)
+		total += (a - e) * math.Log(a/e)
+	}
+	return total
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
