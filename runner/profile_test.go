@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -181,5 +182,89 @@ func TestProfilesSharedPopulationMatchPandas(t *testing.T) {
 	}
 	if seen != len(want) {
 		t.Fatalf("%d of the %d segmentations reported", seen, len(want))
+	}
+}
+
+// Profiles are on by default, capped: a segmentation without profile: profiles its input's first
+// profileDefaultColumns numeric columns (the entity and text columns not among them) and counts those
+// the cap left out; one with profile: [] stores no profiles.
+func TestProfilesDefaultCapAndOff(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("testdata/profiles/customers.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "customers.csv"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	var want []string
+	for i := range profileDefaultColumns + 3 {
+		cols = append(cols, fmt.Sprintf("spend + %d AS n%02d", i, i))
+		if i < profileDefaultColumns {
+			want = append(want, fmt.Sprintf("n%02d", i))
+		}
+	}
+	spec := fmt.Sprintf(`version: 1
+name: wide
+entity: customer_id
+sources:
+  customers:
+    path: customers.csv
+    columns:
+      customer_id: {type: BIGINT, not_null: true}
+      spend: {type: DOUBLE}
+      visits: {type: BIGINT}
+      tier: {type: VARCHAR}
+      region: {type: VARCHAR}
+features:
+  wide:
+    sql: select customer_id, tier, %s from customers
+segmentations:
+  capped:
+    from: wide
+    rules:
+      - {segment: big, when: "n00 >= 200"}
+    else: other
+  off:
+    from: wide
+    rules:
+      - {segment: big, when: "n00 >= 200"}
+    else: other
+    profile: []
+`, strings.Join(cols, ", "))
+	if err := os.WriteFile(filepath.Join(dir, "wide.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, dir: dir, spec: filepath.Join(dir, "wide.yaml")}
+	res := f.mustRun("2024-06-01", nil)
+	seen := 0
+	for _, rep := range res.Segmentations {
+		switch rep.Name {
+		case "capped":
+			seen++
+			p := rep.Profiles
+			if p == nil {
+				t.Fatal("capped: no profiles")
+			}
+			if fmt.Sprint(p.Numbers) != fmt.Sprint(want) || len(p.Texts) != 0 || p.Unprofiled != 3 {
+				t.Errorf("capped: numbers %v, texts %v, %d unprofiled; want %v, none, 3", p.Numbers, p.Texts, p.Unprofiled, want)
+			}
+			if len(p.Segments) != 2 || p.Population.Numbers["n11"].Mean == nil {
+				t.Errorf("capped: %d segments, population %v", len(p.Segments), p.Population.Numbers)
+			}
+		case "off":
+			seen++
+			if rep.Profiles != nil {
+				t.Errorf("off: profile: [] stored profiles %+v", rep.Profiles)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("%d of 2 segmentations reported", seen)
+	}
+	rows := f.query("SELECT count(*) FROM segrun_store.segmentation_versions WHERE segmentation = 'off' AND summary::VARCHAR LIKE '%profiles%'")
+	if len(rows) != 1 || rows[0] != "0" {
+		t.Errorf("off: stored summary mentions profiles: %v", rows)
 	}
 }
