@@ -44,7 +44,9 @@ func TestDryRunSummarySaysWhatWouldBeRetired(t *testing.T) {
 // default's cap left columns out.
 func TestSummaryProfileHighlights(t *testing.T) {
 	f := func(x float64) *float64 { return &x }
-	num := func(mean, lift float64) runner.NumberProfile { return runner.NumberProfile{Mean: f(mean), Lift: f(lift)} }
+	num := func(mean, lift float64) runner.NumberProfile {
+		return runner.NumberProfile{Mean: f(mean), Lift: f(lift)}
+	}
 	p := &runner.SegmentProfiles{
 		Numbers: []string{"a", "b", "c", "d"}, Texts: []string{"t"}, Unprofiled: 7,
 		Segments: []runner.SegmentProfile{
