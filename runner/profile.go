@@ -21,6 +21,10 @@ import (
 // profileTopValues is how many of a text column's most frequent values each segment's profile lists.
 const profileTopValues = 5
 
+// profileProbeRows is how many of a result's first rows are paired with its input's before a profile
+// reads them by position (a variable: a test sets 0 to make the read itself find a result out of order).
+var profileProbeRows = 4096
+
 // profileDefaultColumns caps the numeric columns a segmentation without profile: has profiled: each
 // column costs about as much as another (at 1M customers, some 30 ms of CPU per column and segmentation),
 // so a wide input (a feature table of 200 columns, say) would cost a run seconds for a table nobody reads.
@@ -206,8 +210,23 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 	if cached && len(p.Segments) == 0 {
 		query = "" // the population is all there is, and it is summarised
 	}
-	if query != "" {
-		err = e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+	// A result whose rows are its input's, in the input's order (a rules segmentation's: the rule engine
+	// writes them as it reads them), pairs with the input row by row: a POSITIONAL JOIN, two scans
+	// instead of a hash join (0.06 s of CPU instead of 0.16 s at 1M customers). Each row's pair is checked
+	// (same entity); at the first that differs the read starts again with the hash join.
+	var sumSizes int64
+	for _, n := range sizes {
+		sumSizes += n
+	}
+	positional := ""
+	if !multi && len(p.Segments) > 0 && sumSizes == population.size && population.size > 0 {
+		ent := sql.Ident(e.s.Entity)
+		positional = fmt.Sprintf("SELECT coalesce(enum_code(r.segment)::INTEGER + 1, 0)::INTEGER AS g, %s, i.%s IS NOT DISTINCT FROM r.%[2]s AS same FROM %s i POSITIONAL JOIN %s r",
+			strings.Join(casts, ", "), ent, sql.Ident(input), sql.Ident(result))
+	}
+	read := func(query string, paired bool) (bool, error) {
+		misaligned := false
+		err := e.db.WithArrow(ctx, func(a *sql.Arrow) error {
 			r, err := a.Query(query)
 			if err != nil {
 				return err
@@ -218,6 +237,18 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 				codes, ok := rec.Column(0).(*array.Int32)
 				if !ok {
 					return fmt.Errorf("group column is %s", rec.Column(0).DataType())
+				}
+				if paired {
+					same, ok := rec.Column(1 + len(p.Numbers)).(*array.Boolean)
+					if !ok {
+						return fmt.Errorf("pairing column is %s", rec.Column(1+len(p.Numbers)).DataType())
+					}
+					for i := range same.Len() {
+						if !same.Value(i) || !same.IsValid(i) {
+							misaligned = true
+							return nil
+						}
+					}
 				}
 				for c := range p.Numbers {
 					col, ok := rec.Column(1 + c).(*array.Float64)
@@ -245,7 +276,39 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 			}
 			return r.Err()
 		})
+		return misaligned, err
+	}
+	if positional != "" {
+		// A result in another order (a clustering's, by entity) shows it in its first rows: looking at
+		// them first spares reading everything twice.
+		var differ int64
+		ent := sql.Ident(e.s.Entity)
+		if err := e.db.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FILTER (WHERE NOT same) FROM (SELECT i.%s IS NOT DISTINCT FROM r.%[1]s AS same FROM %s i POSITIONAL JOIN %s r LIMIT %d)",
+			ent, sql.Ident(input), sql.Ident(result), profileProbeRows)).Scan(&differ); err != nil {
+			return err
+		}
+		if differ > 0 {
+			positional = ""
+		}
+	}
+	if positional != "" {
+		misaligned, err := read(positional, true)
 		if err != nil {
+			return err
+		}
+		if misaligned { // what was read is dropped, and read again by entity
+			e.log.Debug("profile: result not in its input's order", "segmentation", result)
+			for g := range values {
+				for c := range values[g] {
+					values[g][c] = values[g][c][:0]
+				}
+			}
+		} else {
+			query = ""
+		}
+	}
+	if query != "" {
+		if _, err := read(query, false); err != nil {
 			return err
 		}
 	}
