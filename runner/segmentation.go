@@ -63,7 +63,7 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	// Profiles are the runner's, not the methods': every method's result is described the same way, for
 	// every segmentation unless its spec says profile: [].
 	if profiled(seg) {
-		profiles, err := e.profile(ctx, name, seg)
+		profiles, err := e.profile(ctx, name, seg, rows)
 		if err != nil { // segrun's own statements: only the machine can fail them (memory, say)
 			return 0, environmentError(err)
 		}
