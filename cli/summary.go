@@ -83,6 +83,11 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	fmt.Fprintf(w, "%s (%s): %s of %s entities in a segment; %s entered, %s exited\n", s.Name, s.Method,
 		thousands(d.Assigned), thousands(d.Entities), thousands(d.Entered), thousands(d.Exited))
 	writeSegmentTable(w, d.Segments)
+	order := make([]string, len(d.Segments))
+	for i, st := range d.Segments {
+		order[i] = st.Segment
+	}
+	writeProfileHighlights(w, s.Profiles, order)
 	for _, r := range s.Rules {
 		if r.NullSkipped > 0 {
 			fmt.Fprintf(w, "  rule %s skipped %s %s with a NULL or NaN in a column it reads\n", r.Segment, thousands(r.NullSkipped), plural.Form(r.NullSkipped, "row", "rows"))

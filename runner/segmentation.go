@@ -61,11 +61,10 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err
 	}
-	// Profiles are the runner's, not the methods': every method's result is described the same way. They
-	// are computed for the segmentations whose spec asks (profile:): profiling every segmentation cost
-	// 8-16% of the benchmark's 1M-customer runs, more than the 10% it may.
-	if seg.Profile != nil {
-		profiles, err := e.profile(ctx, name, seg)
+	// Profiles are the runner's, not the methods': every method's result is described the same way, for
+	// every segmentation unless its spec says profile: [].
+	if profiled(seg) {
+		profiles, err := e.profile(ctx, name, seg, rows)
 		if err != nil { // segrun's own statements: only the machine can fail them (memory, say)
 			return 0, environmentError(err)
 		}

@@ -69,7 +69,8 @@ type Segmentation struct {
 	Cluster     *Cluster `yaml:"cluster"`
 	RFM         *RFM     `yaml:"rfm"`
 	MinSize     *MinSize `yaml:"min_size"`
-	// Profile names the input's columns the version's segment profiles describe; nil: every numeric one.
+	// Profile names the input's columns the version's segment profiles describe; nil: every numeric one
+	// (up to a cap); empty (profile: []): no profiles.
 	Profile []string `yaml:"profile"`
 	// Owner and Segments are metadata (segments.go): who answers for the segmentation, and each segment's
 	// description, owner and action plan. They never change memberships.

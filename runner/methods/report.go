@@ -77,8 +77,11 @@ type ClusterProfile struct {
 type Profiles struct {
 	// Numbers and Texts name the profiled columns, in the input's order: numbers are summarised by their
 	// distribution, the others by their most frequent values.
-	Numbers    []string         `json:"numbers,omitempty"`
-	Texts      []string         `json:"texts,omitempty"`
+	Numbers []string `json:"numbers,omitempty"`
+	Texts   []string `json:"texts,omitempty"`
+	// Unprofiled counts the numeric columns left out when profile: is omitted and the input has more
+	// than the default's cap (runner.profileDefaultColumns); profile: names the columns to profile.
+	Unprofiled int              `json:"unprofiled_columns,omitempty"`
 	Population SegmentProfile   `json:"population"`
 	Segments   []SegmentProfile `json:"segments"`
 }
