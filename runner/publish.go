@@ -45,6 +45,13 @@ func (e *execution) publish(ctx context.Context) error {
 			_ = e.store.DropStaging(context.WithoutCancel(ctx), v.Segmentation)
 		}
 	}()
+	// KPI by KPI as the spec lists them, then segmentation by segmentation (KPIs sharing a table were
+	// computed together).
+	kpiOrder, segOrder := e.s.KPIs.Keys(), e.s.Segmentations.Keys()
+	slices.SortStableFunc(e.kpis, func(a, b store.KPIValue) int {
+		return cmp.Or(cmp.Compare(slices.Index(kpiOrder, a.KPI), slices.Index(kpiOrder, b.KPI)),
+			cmp.Compare(slices.Index(segOrder, a.Segmentation), slices.Index(segOrder, b.Segmentation)))
+	})
 	e.res.KPIs = e.kpis
 	id, err := e.store.NextRunID(ctx)
 	if err != nil {

@@ -150,8 +150,13 @@ type execution struct {
 	// populations holds the population summaries profiles computed, by populationKey: segmentations of
 	// one input profiling the same columns share theirs.
 	populations map[string]populationSummary
-	// kpis are the KPI values computed, published with the versions.
-	kpis []store.KPIValue
+	// kpis are the KPI values computed, published with the versions; kpiPairs the (from, segmentation)
+	// pairs computed (runKPI), kpiSegments each segmentation's segments with members.
+	kpis        []store.KPIValue
+	kpiPairs    map[string]bool
+	kpiSegments map[string][]string
+	// kpiUnique says, per KPI table, whether it has one row per entity at most.
+	kpiUnique map[string]bool
 }
 
 // Run executes the pipeline at specPath and publishes a new version of every segmentation, atomically.
@@ -209,7 +214,7 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	defer db.Close()
 	db.SetLogger(o.Log)
 	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
-		entities: map[string]int64{}, populations: map[string]populationSummary{}}
+		entities: map[string]int64{}, populations: map[string]populationSummary{}, kpiPairs: map[string]bool{}, kpiSegments: map[string][]string{}, kpiUnique: map[string]bool{}}
 	if err := e.attachStore(ctx); err != nil {
 		return res, err
 	}
