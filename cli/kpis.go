@@ -81,7 +81,7 @@ func writeVersionKPIs(w io.Writer, values []store.KPIValue, order []string) {
 			for _, c := range cmp {
 				if c.Segment == seg {
 					rows = append(rows, []string{c.Segment, store.FormatKPI(c.Value, c.Format), store.FormatKPI(c.Population, c.Format),
-						store.FormatKPI(c.Difference, c.Format), ratioText(c.Ratio), thousands(c.Members), ""})
+						store.FormatKPIDifference(c.Difference, c.Format), ratioText(c.Ratio), thousands(c.Members), ""})
 				}
 			}
 		}

@@ -185,3 +185,12 @@ func FormatKPI(v *float64, format string) string {
 		return fmt.Sprintf("%.4g", *v)
 	}
 }
+
+// FormatKPIDifference writes a difference of two KPI values: percentage points for a percent KPI (a share
+// of 40% against 43% is -3.0 pp, not -3.0%), otherwise as FormatKPI.
+func FormatKPIDifference(v *float64, format string) string {
+	if v != nil && format == "percent" {
+		return fmt.Sprintf("%+.1f pp", 100**v)
+	}
+	return FormatKPI(v, format)
+}
