@@ -216,13 +216,21 @@ func runShow(ctx context.Context, e *env, args []string) int {
 	}
 	defer v.db.Close()
 	run, info, stats := v.run, v.info, v.stats
+	kpis, err := v.store.KPIValues(ctx, run.ID, name)
+	if err != nil {
+		return e.fail(err)
+	}
 	switch format {
 	case "json":
 		// Decoded as plain JSON, not as the report type: the output shows every field the version stored,
 		// also those of a segrun older or newer than this one.
 		summary, _, _ := store.Decode[any](info.Summary.Document)
-		return e.writeJSON(map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
-			"method": info.Method, "entities": info.Entities, "assigned": info.Assigned, "segments": nonNil(stats), "summary": summary})
+		out := map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
+			"method": info.Method, "entities": info.Entities, "assigned": info.Assigned, "segments": nonNil(stats), "summary": summary}
+		if len(kpis) > 0 {
+			out["kpis"] = kpisJSON(kpis)
+		}
+		return e.writeJSON(out)
 	case "csv":
 		rows := [][]string{{"segment", "size", "share", "description"}}
 		for _, s := range stats {
@@ -251,6 +259,7 @@ func runShow(ctx context.Context, e *env, args []string) int {
 		}
 		writeAudits(e.stdout, rep.Audits)
 	}
+	writeVersionKPIs(e.stdout, kpis, order)
 	return ExitOK
 }
 

@@ -38,6 +38,7 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		fmt.Fprintln(w)
 		writeSegmentation(w, s)
 	}
+	writeRunKPIs(w, r.KPIs)
 	retired, exited := "retired", "exited"
 	if r.Outcome == runner.OutcomeDryRun {
 		retired, exited = "would be retired", "would exit"

@@ -12,7 +12,7 @@
 //
 // The data is meant to make segmentation worth doing: behind every customer is one of seven archetypes,
 // which is never written out, so RFM scoring and clustering have to rediscover it. With the default
-// options (20,000 customers, 2023-01-01..2024-12-31) the archetypes and their parameters are:
+// options (20,000 customers, 2023-01-01..2025-03-31: the quarter after the demo's last as-of date gives its KPIs outcomes to measure) the archetypes and their parameters are:
 //
 //	archetype          share  orders/year  basket median, sigma  refunds  lifecycle
 //	loyal high-value     6%       17.5           85, 0.55          2.5%   customer before the window (85%), active throughout

@@ -33,6 +33,7 @@ var exportKind = &stepKind{
 			st.Method += " (changes)"
 		}
 	},
+	owns:     func(node string) bool { return strings.HasPrefix(node, "export:") },
 	dotShape: "note",
 	mermaid:  [2]string{"[/", "/]"},
 }

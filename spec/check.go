@@ -35,6 +35,7 @@ func (s *Spec) check() Diagnostics {
 	c.features()
 	c.segmentations()
 	c.exports()
+	c.kpis()
 	return c.diags
 }
 
@@ -90,12 +91,18 @@ func (c *checker) ref(path, name, what string, kinds ...string) bool {
 		return false
 	}
 	kind := c.s.StepKind(name)
-	if kind != "" && (len(kinds) == 0 || slices.Contains(kinds, kind)) {
+	accepts := func(k string) bool {
+		if len(kinds) == 0 {
+			return slices.Contains(TableKinds, k)
+		}
+		return slices.Contains(kinds, k)
+	}
+	if kind != "" && accepts(kind) {
 		return true
 	}
 	var candidates []string
 	for _, n := range c.s.StepNames() {
-		if k := c.s.StepKind(n); len(kinds) == 0 || slices.Contains(kinds, k) {
+		if k := c.s.StepKind(n); accepts(k) {
 			candidates = append(candidates, n)
 		}
 	}
@@ -107,6 +114,9 @@ func (c *checker) ref(path, name, what string, kinds ...string) bool {
 	c.errorAt(path, "ref.unknown", msg+didYouMean(sugg), sugg)
 	return false
 }
+
+// TableKinds are the step kinds whose steps are tables a step can read (a KPI is not).
+var TableKinds = []string{"source", "feature", "segmentation"}
 
 func orKinds(kinds []string) []string {
 	if len(kinds) == 0 {
@@ -375,4 +385,26 @@ func likelihoodMethods() []string {
 		}
 	}
 	return out
+}
+
+// kpis checks each KPI's references: its from table and its segmentations. Typing its value needs the
+// database (runner/kind_kpis.go).
+func (c *checker) kpis() {
+	for _, e := range c.s.KPIs {
+		base := StepPointer("kpi", e.Key)
+		if c.s.IsBroken(base) {
+			continue
+		}
+		if !c.ref(base+"/from", e.Value.From, "from") {
+			c.s.MarkBroken(base + "/from")
+		}
+		for i, seg := range e.Value.Segmentations {
+			if !c.ref(base+Pointer("segmentations", i), seg, "KPI segmentation", "segmentation") {
+				c.s.MarkBroken(base + "/segmentations")
+			}
+		}
+		if len(c.s.Segmentations) == 0 {
+			c.warnAtKey(base, "kpi.unused", fmt.Sprintf("KPI %q has no segmentation to be computed for", e.Key), "")
+		}
+	}
 }

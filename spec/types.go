@@ -18,6 +18,7 @@ type Spec struct {
 	Features      Map[Feature]      `yaml:"features"`
 	Segmentations Map[Segmentation] `yaml:"segmentations"`
 	Exports       []Export          `yaml:"exports"`
+	KPIs          Map[KPI]          `yaml:"kpis"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`
@@ -144,4 +145,14 @@ type Export struct {
 	Segmentation string `yaml:"segmentation"`
 	Path         string `yaml:"path"`
 	Changes      bool   `yaml:"changes"`
+}
+
+// KPI is one aggregate SQL expression over a table's rows, computed for the members of every segment of
+// its segmentations and for their whole population, and stored with each version.
+type KPI struct {
+	Description   string   `yaml:"description"`
+	From          string   `yaml:"from"`
+	Value         string   `yaml:"value"`
+	Format        string   `yaml:"format"`
+	Segmentations []string `yaml:"segmentations"`
 }

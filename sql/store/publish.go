@@ -27,6 +27,8 @@ type RunRecord struct {
 	// Warnings are what the run warned about and went on.
 	Warnings  []string
 	StartedAt time.Time
+	// KPIs are the values of the spec's KPIs for each segmentation's version.
+	KPIs []KPIValue
 	// Entity and EntityType describe the entity column, recorded on the first run so exports can restore
 	// the type memberships are stored as text.
 	Entity, EntityType string
@@ -100,6 +102,9 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 		if err := s.publishVersion(ctx, rec.ID, v, diffs[i]); err != nil {
 			return nil, fmt.Errorf("publishing %s: %w", v.Segmentation, err)
 		}
+	}
+	if err := s.publishKPIs(ctx, rec.ID, rec.KPIs); err != nil {
+		return nil, fmt.Errorf("publishing KPIs: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted: roll back rather than commit half a decision
