@@ -38,6 +38,10 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		fmt.Fprintln(w)
 		writeSegmentation(w, s)
 	}
+	for _, m := range r.Models {
+		fmt.Fprintln(w)
+		writeModel(w, m)
+	}
 	retired, exited := "retired", "exited"
 	if r.Outcome == runner.OutcomeDryRun {
 		retired, exited = "would be retired", "would exit"

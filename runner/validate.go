@@ -275,7 +275,8 @@ func sourceFormat(src spec.Source) string {
 // are usually left over from an edit.
 func (c *validator) unused() {
 	used := map[string]bool{}
-	for _, seg := range c.s.Segmentations.Keys() {
+	// A model's inputs are used too: its table is read like a feature's (kind_model.go).
+	for _, seg := range append(c.s.Segmentations.Keys(), c.s.Models.Keys()...) {
 		used[seg] = true
 		for _, up := range c.v.Graph.Upstream(seg) {
 			used[up] = true

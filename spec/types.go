@@ -18,6 +18,7 @@ type Spec struct {
 	Features      Map[Feature]      `yaml:"features"`
 	Segmentations Map[Segmentation] `yaml:"segmentations"`
 	Exports       []Export          `yaml:"exports"`
+	Models        Map[Model]        `yaml:"models"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`
@@ -137,4 +138,41 @@ type Export struct {
 	Segmentation string `yaml:"segmentation"`
 	Path         string `yaml:"path"`
 	Changes      bool   `yaml:"changes"`
+}
+
+// Model is a predictive model (runner/kind_model.go): fitted on From's training part, judged on its test
+// part, scoring Score (default From) into a table of its own.
+type Model struct {
+	Description string      `yaml:"description"`
+	From        string      `yaml:"from"`
+	Label       string      `yaml:"label"`
+	Features    []string    `yaml:"features"`
+	Method      string      `yaml:"method"`
+	Params      ModelParams `yaml:"params"`
+	Split       ModelSplit  `yaml:"split"`
+	Score       string      `yaml:"score"`
+}
+
+// ModelParams are a model method's settings; nil or zero: the method's default.
+type ModelParams struct {
+	C       float64 `yaml:"C"`
+	Alpha   float64 `yaml:"alpha"`
+	MaxIter int     `yaml:"max_iter"`
+	Tol     float64 `yaml:"tol"`
+}
+
+// ModelSplit holds out a model's test part: a seeded share of entities, or rows after a date.
+type ModelSplit struct {
+	Test      float64 `yaml:"test"`
+	Seed      uint64  `yaml:"seed"`
+	By        string  `yaml:"by"`
+	TestAfter string  `yaml:"test_after"`
+}
+
+// ScoreTable is the table the model scores: Score, or From when none is named.
+func (m Model) ScoreTable() string {
+	if m.Score != "" {
+		return m.Score
+	}
+	return m.From
 }
