@@ -171,11 +171,13 @@ func (c *validator) typeModel(name, path string) ([]sql.Column, error) {
 			good = false
 		}
 		for i, f := range m.Features {
-			col, ok := column(score, cols, f, path+"/score", "feature")
-			if !ok {
+			j := slices.IndexFunc(cols, func(x sql.Column) bool { return x.Name == f })
+			if j < 0 {
+				c.errorAt(path+"/score", "model.column", fmt.Sprintf("%s, the table the model scores, has no column %q, a feature of the model", score, f), "")
 				good = false
 				continue
 			}
+			col := cols[j]
 			fitted := input[slices.Index(names, f)]
 			if modelColumnKind(col.Type) != modelColumnKind(fitted.Type) {
 				c.errorAt(fmt.Sprintf("%s/features/%d", path, i), "model.feature", fmt.Sprintf("feature %q is %s in %s but %s in %s, which the model scores", f, fitted.Type, m.From, col.Type, score), "")

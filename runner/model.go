@@ -48,7 +48,7 @@ type ModelReport struct {
 	Iterations int    `json:"iterations,omitempty"`
 	Converged  *bool  `json:"converged,omitempty"`
 	// Coefficients are the fitted model's, on standardised numbers and one-hot levels.
-	Coefficients   []ModelCoefficient             `json:"coefficients"`
+	Coefficients   []ModelCoefficient            `json:"coefficients"`
 	Classification *algorithms.ClassMetrics      `json:"classification,omitempty"`
 	Regression     *algorithms.RegressionMetrics `json:"regression,omitempty"`
 	// Model is everything scoring needs: the encoding and the fit.
