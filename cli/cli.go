@@ -52,6 +52,7 @@ func init() {
 		{"runs", "list the published versions in a store", runRuns},
 		{"show", "show a segmentation's segment sizes", runShow},
 		{"changes", "show who entered and left segments in a version", runChanges},
+		{"models", "show the models a version fitted: metrics and coefficients", runModels},
 		{"export", "write a version's memberships or change log to a file", runExport},
 		{"rollback", "retire the latest version(s): the store is as it was before them", runRollback},
 		{"init", "write a commented starter spec and sample data", runInit},

@@ -3,6 +3,7 @@ package runner
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -18,6 +19,7 @@ import (
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // Running a model step: read the training table as Arrow, split it, fit the features' encoding and the
@@ -47,6 +49,8 @@ type ModelReport struct {
 	Scored     int64  `json:"scored_rows"`
 	Iterations int    `json:"iterations,omitempty"`
 	Converged  *bool  `json:"converged,omitempty"`
+	// FittedIn is the version whose stored model scored this run (refit: never); 0: fitted in this run.
+	FittedIn int64 `json:"fitted_in,omitempty"`
 	// Coefficients are the fitted model's, on standardised numbers and one-hot levels.
 	Coefficients   []ModelCoefficient            `json:"coefficients"`
 	Classification *algorithms.ClassMetrics      `json:"classification,omitempty"`
@@ -93,16 +97,28 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 	for _, c := range e.v.Columns[m.From] {
 		kinds[c.Name] = modelColumnKind(c.Type)
 	}
+	// Read before WithArrow, which holds the workspace's connection the store's reads need.
+	stored, err := e.storedFit(ctx, name, m, rep)
+	if err != nil {
+		var f *Failure
+		if errors.As(err, &f) && f.Step == "" {
+			f.Step = step
+		}
+		return 0, err
+	}
 	var rows int64
-	err := e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+	err = e.db.WithArrow(ctx, func(a *sql.Arrow) error {
 		train, err := readModelRows(a, e.s.Entity, m, m.From, kinds, true)
 		if err != nil {
 			return sqlFailure(step, "reading "+m.From+": ", err, "")
 		}
 		defer train.release()
-		fitted, err := e.fitModel(m, train, rep)
-		if err != nil {
-			return err
+		fitted := stored
+		if fitted == nil {
+			var err error
+			if fitted, err = e.fitModel(m, train, rep); err != nil {
+				return err
+			}
 		}
 		scored := train
 		if m.ScoreTable() != m.From {
@@ -461,4 +477,53 @@ func writeModelTable(a *sql.Arrow, name, entity string, m spec.Model, fitted *St
 	}
 	defer reader.Release()
 	return a.CreateTable(name, reader, "*", "")
+}
+
+// storedFit is, for refit: never, the model the latest published version kept, with that version's report
+// (its metrics are the test part's when it was fitted); nil when the model is refitted or none is stored.
+func (e *execution) storedFit(ctx context.Context, name string, m spec.Model, rep *ModelReport) (*StoredModel, error) {
+	if m.Refit != "never" || e.base == nil {
+		return nil, nil
+	}
+	v, err := e.store.LatestModel(ctx, e.base.ID, name)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	var fitted StoredModel
+	if err := json.Unmarshal(v.Fitted, &fitted); err != nil {
+		return nil, fmt.Errorf("model %s: the model version %d stored cannot be read: %w", name, v.Run, err)
+	}
+	var names []string
+	for _, f := range fitted.Encoder.Features {
+		names = append(names, f.Name)
+	}
+	if fitted.Method != m.Method || !slices.Equal(names, m.Features) {
+		return nil, failf("", "refit: never, but version %d's model is %s on [%s], not %s on [%s]: refit it once (refit: always) after changing the method or features",
+			v.Run, fitted.Method, strings.Join(names, ", "), m.Method, strings.Join(m.Features, ", "))
+	}
+	if err := json.Unmarshal(v.Report, rep); err != nil {
+		return nil, fmt.Errorf("model %s: the report version %d stored cannot be read: %w", name, v.Run, err)
+	}
+	if rep.FittedIn == 0 {
+		rep.FittedIn = v.Run
+	}
+	rep.Model = &fitted
+	return &fitted, nil
+}
+
+// storedModels are the run's models as the store keeps them (store.ModelVersion).
+func (e *execution) storedModels() ([]store.ModelVersion, error) {
+	var out []store.ModelVersion
+	for _, r := range e.res.Models {
+		report, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", r.Name, err)
+		}
+		fitted, err := json.Marshal(r.Model)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", r.Name, err)
+		}
+		out = append(out, store.ModelVersion{Model: r.Name, Method: r.Method, Report: report, Fitted: fitted})
+	}
+	return out, nil
 }

@@ -151,6 +151,7 @@ type Model struct {
 	Params      ModelParams `yaml:"params"`
 	Split       ModelSplit  `yaml:"split"`
 	Score       string      `yaml:"score"`
+	Refit       string      `yaml:"refit"`
 }
 
 // ModelParams are a model method's settings; nil or zero: the method's default.
