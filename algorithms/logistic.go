@@ -79,9 +79,23 @@ func FitLogistic(X *Matrix, y []int, classes int, o LogisticOptions) (*LogisticF
 	for c := range obj.partial {
 		obj.partial[c] = make([]float64, k*(p+1))
 	}
+	// L-BFGS's line search asks for the value and then the gradient at the same point: one pass over the
+	// rows computes both, and the gradient is kept for the call that follows.
+	var lastW, lastGrad []float64
+	var lastF float64
+	evalBoth := func(w []float64) {
+		if lastW != nil && floats.Equal(lastW, w) {
+			return
+		}
+		if lastGrad == nil {
+			lastGrad = make([]float64, len(w))
+		}
+		lastF = obj.eval(w, lastGrad)
+		lastW = append(lastW[:0], w...)
+	}
 	problem := optimize.Problem{
-		Func: func(w []float64) float64 { return obj.eval(w, nil) },
-		Grad: func(grad, w []float64) { obj.eval(w, grad) },
+		Func: func(w []float64) float64 { evalBoth(w); return lastF },
+		Grad: func(grad, w []float64) { evalBoth(w); copy(grad, lastGrad) },
 	}
 	settings := &optimize.Settings{
 		GradientThreshold: o.Tol,
@@ -132,23 +146,44 @@ func (o *logisticObjective) eval(w, grad []float64) float64 {
 		clear(g)
 		f := 0.0
 		z := make([]float64, max(k, 2))
+		if k == 1 { // the binary model's loop, kept free of calls: it is the whole cost of a fit
+			wv, gv := w[:p:p], g[:p:p]
+			b := w[p]
+			gb := 0.0
+			for i := lo; i < hi; i++ {
+				x := o.X.Data[i*p : (i+1)*p : (i+1)*p]
+				z := b
+				for j, v := range x {
+					z += v * wv[j]
+				}
+				// log(1+exp(z)) - t z and sigmoid(z) - t from one exp(-|z|)
+				e := math.Exp(-math.Abs(z))
+				var sp, sig float64
+				if z > 0 {
+					sp, sig = z+math.Log1p(e), 1/(1+e)
+				} else {
+					sp, sig = math.Log1p(e), e/(1+e)
+				}
+				d := sig
+				if o.y[i] == 1 {
+					sp -= z
+					d--
+				}
+				f += sp
+				for j, v := range x {
+					gv[j] += d * v
+				}
+				gb += d
+			}
+			g[p] = gb
+			o.partialF[c] = f
+			return
+		}
 		for i := lo; i < hi; i++ {
 			x := o.X.Row(i)
 			for j := 0; j < k; j++ {
 				blk := w[j*(p+1) : (j+1)*(p+1)]
 				z[j] = floats.Dot(x, blk[:p]) + blk[p]
-			}
-			if k == 1 {
-				t := 0.0
-				if o.y[i] == 1 {
-					t = 1
-				}
-				// log(1+exp(z)) - t z, stably
-				f += softplus(z[0]) - t*z[0]
-				d := sigmoid(z[0]) - t
-				floats.AddScaled(g[:p], d, x)
-				g[p] += d
-				continue
 			}
 			m := z[0]
 			for j := 1; j < k; j++ {
