@@ -241,3 +241,45 @@ func TestLinearMatchesScikitLearn(t *testing.T) {
 		})
 	}
 }
+
+func TestTreeMatchesScikitLearn(t *testing.T) {
+	var g struct {
+		X              [][]float64 `json:"X"`
+		Y              []int       `json:"y"`
+		Test           []bool      `json:"test"`
+		MaxDepth       int         `json:"max_depth"`
+		MinSamplesLeaf int         `json:"min_samples_leaf"`
+		NodeCount      int         `json:"node_count"`
+		Importances    []float64   `json:"importances"`
+		TestProba      [][]float64 `json:"test_proba"`
+		Accuracy       float64     `json:"accuracy"`
+	}
+	readGolden(t, "models_tree_synthetic", &g)
+	var trainRows, testRows [][]float64
+	var ytrain, ytest []int
+	for i, row := range g.X {
+		if g.Test[i] {
+			testRows, ytest = append(testRows, row), append(ytest, g.Y[i])
+		} else {
+			trainRows, ytrain = append(trainRows, row), append(ytrain, g.Y[i])
+		}
+	}
+	fit, err := FitTree(matrixFromRows(trainRows), ytrain, 2, TreeOptions{MaxDepth: g.MaxDepth, MinSamplesLeaf: g.MinSamplesLeaf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fit.Nodes) != g.NodeCount {
+		t.Errorf("%d nodes, scikit-learn %d", len(fit.Nodes), g.NodeCount)
+	}
+	for j := range g.Importances {
+		near(t, "importance["+strconv.Itoa(j)+"]", fit.Importances[j], g.Importances[j], 1e-9)
+	}
+	P := fit.Proba(matrixFromRows(testRows))
+	for i := range g.TestProba {
+		for c := range g.TestProba[i] {
+			near(t, "test probability", P.At(i, c), g.TestProba[i][c], 1e-12)
+		}
+	}
+	m := ClassificationMetrics(ytest, P, []string{"0", "1"})
+	near(t, "accuracy", m.Accuracy, g.Accuracy, 1e-12)
+}

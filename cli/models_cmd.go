@@ -86,7 +86,16 @@ func runModels(ctx context.Context, e *env, args []string) int {
 		}
 		fmt.Fprintf(e.stdout, "version %d: ", v.Run)
 		writeModel(e.stdout, rep)
-		writeCoefficients(e.stdout, rep.Coefficients)
+		if len(rep.Coefficients) > 0 {
+			writeCoefficients(e.stdout, rep.Coefficients)
+		}
+		if len(rep.Importances) > 0 {
+			rows := [][]string{{"importance", "share", ""}}
+			for _, c := range rep.Importances {
+				rows = append(rows, []string{c.Feature, fmt.Sprintf("%.4f", c.Value), ""})
+			}
+			writeTable(e.stdout, rows)
+		}
 	}
 	return ExitOK
 }

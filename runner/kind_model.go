@@ -79,7 +79,7 @@ func modelColumnKind(t string) string {
 // modelOutput are a model's result columns after the entity, by method.
 func modelOutput(name, method string) []sql.Column {
 	cols := []sql.Column{{Name: name + "_score", Type: "DOUBLE"}, {Name: name + "_decile", Type: "INTEGER"}}
-	if method == "logistic" {
+	if method != "linear" { // a classifier
 		cols = append([]sql.Column{{Name: name + "_class", Type: "VARCHAR"}}, cols...)
 	}
 	return cols
@@ -119,8 +119,8 @@ func (c *validator) typeModel(name, path string) ([]sql.Column, error) {
 		case m.Label == c.s.Entity:
 			c.errorAt(path+"/label", "model.label", fmt.Sprintf("the label %q is the entity column", m.Label), "")
 			good = false
-		case m.Method == "logistic" && kind != colBool && kind != colText && !isIntegerType(label.Type):
-			c.errorAt(path+"/label", "model.label", fmt.Sprintf("label %q is %s: logistic regression predicts classes (a boolean, an integer such as 0/1, or text); use method: linear to predict a number", m.Label, label.Type), "")
+		case m.Method != "linear" && kind != colBool && kind != colText && !isIntegerType(label.Type):
+			c.errorAt(path+"/label", "model.label", fmt.Sprintf("label %q is %s: %s predicts classes (a boolean, an integer such as 0/1, or text); use method: linear to predict a number", m.Label, label.Type, m.Method), "")
 			good = false
 		case m.Method == "linear" && kind != colNumber:
 			c.errorAt(path+"/label", "model.label", fmt.Sprintf("label %q is %s: linear regression predicts a number; use method: logistic to predict classes", m.Label, label.Type), "")

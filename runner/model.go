@@ -52,7 +52,9 @@ type ModelReport struct {
 	// FittedIn is the version whose stored model scored this run (refit: never); 0: fitted in this run.
 	FittedIn int64 `json:"fitted_in,omitempty"`
 	// Coefficients are the fitted model's, on standardised numbers and one-hot levels.
-	Coefficients   []ModelCoefficient            `json:"coefficients"`
+	Coefficients []ModelCoefficient `json:"coefficients,omitempty"`
+	// Importances are a tree's: each design column's share of the impurity it removed.
+	Importances    []ModelCoefficient            `json:"importances,omitempty"`
 	Classification *algorithms.ClassMetrics      `json:"classification,omitempty"`
 	Regression     *algorithms.RegressionMetrics `json:"regression,omitempty"`
 	// Model is everything scoring needs: the encoding and the fit.
@@ -74,6 +76,15 @@ type StoredModel struct {
 	Encoder  *algorithms.Encoder     `json:"encoder"`
 	Logistic *algorithms.LogisticFit `json:"logistic,omitempty"`
 	Linear   *algorithms.LinearFit   `json:"linear,omitempty"`
+	Tree     *algorithms.TreeFit     `json:"tree,omitempty"`
+}
+
+// proba is a classifier's class probabilities for X.
+func (s *StoredModel) proba(X *algorithms.Matrix) *algorithms.Matrix {
+	if s.Tree != nil {
+		return s.Tree.Proba(X)
+	}
+	return s.Logistic.Proba(X)
 }
 
 // modelRows are a table's rows as a model reads them.
@@ -147,7 +158,7 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kinds map[string]string, training bool) (*modelRows, error) {
 	sel := []string{sql.Ident(entity), "CAST(" + sql.Ident(entity) + " AS VARCHAR)"}
 	if training {
-		if m.Method == "logistic" {
+		if m.Method != "linear" { // classes
 			sel = append(sel, "CAST("+sql.Ident(m.Label)+" AS VARCHAR)")
 		} else {
 			sel = append(sel, "CAST("+sql.Ident(m.Label)+" AS DOUBLE)")
@@ -328,6 +339,24 @@ func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport) (*Sto
 		if len(classes) > 2 {
 			stored.Task = "multiclass"
 		}
+		if m.Method == "tree" {
+			fit, err := algorithms.FitTree(Xtrain, ytrain, len(classes), algorithms.TreeOptions{MaxDepth: m.Params.MaxDepth, MinSamplesLeaf: m.Params.MinSamplesLeaf})
+			if err != nil {
+				return nil, failf("", "%v", err)
+			}
+			stored.Tree = fit
+			ytest := make([]int, len(test))
+			for t, i := range test {
+				ytest[t] = code[r.labels[i]]
+			}
+			met := algorithms.ClassificationMetrics(ytest, fit.Proba(Xtest), classes)
+			rep.Classification = &met
+			for j, f := range design {
+				rep.Importances = append(rep.Importances, ModelCoefficient{Feature: f, Value: fit.Importances[j]})
+			}
+			rep.Task, rep.Classes, rep.Model = stored.Task, stored.Classes, stored
+			return stored, nil
+		}
 		fit, err := algorithms.FitLogistic(Xtrain, ytrain, len(classes), algorithms.LogisticOptions{C: m.Params.C, Tol: m.Params.Tol,
 			MaxIter: m.Params.MaxIter, Workers: methods.Workers(e.o.Threads)})
 		if err != nil {
@@ -418,7 +447,7 @@ func writeModelTable(a *sql.Arrow, name, entity string, m spec.Model, fitted *St
 	if fitted.Linear != nil {
 		score = fitted.Linear.Predict(X)
 	} else {
-		P := fitted.Logistic.Proba(X)
+		P := fitted.proba(X)
 		class = make([]string, n)
 		for i := 0; i < n; i++ {
 			row := P.Row(i)

@@ -20,6 +20,7 @@ from scipy.optimize import minimize
 from sklearn import datasets
 from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, log_loss, mean_absolute_error,
                              mean_squared_error, precision_score, r2_score, recall_score, roc_auc_score)
 
@@ -183,6 +184,20 @@ def linear_case(name, numeric, names, text, text_names, y, alpha, seed, share):
                             "mae": mean_absolute_error(y[test], pred), "r2": r2_score(y[test], pred)}})
 
 
+def tree_case(name, numeric, names, y, max_depth, min_leaf, seed, share):
+    """A classification tree on the design matrix itself, rounded to float32 (scikit-learn's trees compute
+    in float32): the Go test grows its tree on these exact values."""
+    n = len(y)
+    train, test = split(n, seed, share)
+    X = design(numeric, [], train).astype(np.float32).astype(np.float64)
+    tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_leaf, random_state=0).fit(X[train], y[train])
+    proba = tree.predict_proba(X[test])
+    dump(name, {"X": X, "y": y.tolist(), "seed": seed, "test_share": share, "test": test.tolist(),
+                "max_depth": max_depth, "min_samples_leaf": min_leaf, "node_count": int(tree.tree_.node_count),
+                "importances": tree.feature_importances_, "test_proba": proba,
+                "accuracy": accuracy_score(y[test], proba.argmax(axis=1))})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     bc = datasets.load_breast_cancer()
@@ -202,6 +217,12 @@ def main():
     y = (u[:, None] > p.cumsum(axis=1)).sum(axis=1)
     logistic_case("models_logistic_multinomial", numeric, ["x1", "x2", "x3", "x4", "x5"], [region], ["region"],
                   y, ["gold", "silver", "bronze"], 2.0, 3, 0.3)
+
+    # breast_cancer's radius, perimeter and area order the rows alike: equally good splits on several
+    # columns, which scikit-learn breaks at random. The tree is compared on independent features instead.
+    Xc, yc = datasets.make_classification(n_samples=800, n_features=6, n_informative=4, n_redundant=0,
+                                          n_clusters_per_class=2, flip_y=0.05, random_state=3)
+    tree_case("models_tree_synthetic", list(Xc.T), [f"f{j}" for j in range(6)], yc, 4, 5, 7, 0.25)
 
     db = datasets.load_diabetes()
     linear_case("models_linear_diabetes", list(db.data.T), list(db.feature_names), [], [], db.target, 0, 11, 0.2)

@@ -160,6 +160,9 @@ type ModelParams struct {
 	Alpha   float64 `yaml:"alpha"`
 	MaxIter int     `yaml:"max_iter"`
 	Tol     float64 `yaml:"tol"`
+	// MaxDepth and MinSamplesLeaf bound a tree.
+	MaxDepth       int `yaml:"max_depth"`
+	MinSamplesLeaf int `yaml:"min_samples_leaf"`
 }
 
 // ModelSplit holds out a model's test part: a seeded share of entities, or rows after a date.
