@@ -60,7 +60,7 @@ func FitLogistic(X *Matrix, y []int, classes int, o LogisticOptions) (*LogisticF
 		o.MaxIter = DefaultLogisticMaxIter
 	}
 	if o.C < 0 || math.IsNaN(o.C) || math.IsInf(o.C, 0) {
-		return nil, fmt.Errorf("C must be a positive number, not %v", o.C)
+		return nil, fmt.Errorf("the inverse regularisation strength C must be a positive number, not %v", o.C)
 	}
 	if classes < 2 {
 		return nil, fmt.Errorf("logistic regression needs at least two classes in the training rows, found %d", classes)
@@ -236,13 +236,6 @@ func sigmoid(z float64) float64 {
 	}
 	e := math.Exp(z)
 	return e / (1 + e)
-}
-
-func softplus(z float64) float64 {
-	if z > 0 {
-		return z + math.Log1p(math.Exp(-z))
-	}
-	return math.Log1p(math.Exp(z))
 }
 
 // Proba returns each row's class probabilities (n rows × classes columns).
