@@ -64,6 +64,7 @@ bench: build
 # Regenerates the scikit-learn reference results (needs Debian's python3-sklearn).
 golden:
 	/usr/bin/python3 scripts/sklearn_golden.py algorithms/testdata/golden
+	/usr/bin/python3 scripts/models_golden.py algorithms/testdata/golden
 
 clean:
 	rm -rf bin $(DEMO_DIR) .bench

@@ -39,6 +39,10 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		writeSegmentation(w, s)
 	}
 	writeRunKPIs(w, r.KPIs)
+	for _, m := range r.Models {
+		fmt.Fprintln(w)
+		writeModel(w, m)
+	}
 	retired, exited := "retired", "exited"
 	if r.Outcome == runner.OutcomeDryRun {
 		retired, exited = "would be retired", "would exit"

@@ -53,7 +53,9 @@ type stepKind struct {
 // init, because the kinds' functions themselves look kinds up.
 var stepKinds []*stepKind
 
-func init() { stepKinds = []*stepKind{sourceKind, featureKind, segmentationKind, exportKind, kpiKind} }
+func init() {
+	stepKinds = []*stepKind{sourceKind, featureKind, segmentationKind, exportKind, kpiKind, modelKind}
+}
 
 // kindNamed returns the kind called name, or nil.
 func kindNamed(name string) *stepKind {

@@ -20,6 +20,7 @@ const (
 	KindSegmentation = "segmentation"
 	KindExport       = "export"
 	KindKPI          = "kpi"
+	KindModel        = "model"
 )
 
 // Step is one unit of execution.

@@ -96,6 +96,9 @@ func (e *execution) publish(ctx context.Context) error {
 		Vars: vars, Sources: e.fingerprints, Steps: storedSteps(e.res.Steps), Warnings: e.res.Warnings, StartedAt: time.Now().UTC(),
 		Entity: e.s.Entity, EntityType: entityType, KPIs: e.kpis,
 	}
+	if rec.Models, err = e.storedModels(); err != nil {
+		return failf("", "%v", err)
+	}
 	var replace int64
 	if e.replace != nil {
 		replace = e.replace.ID

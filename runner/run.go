@@ -84,6 +84,8 @@ type Result struct {
 	Message       string               `json:"message,omitempty"`
 	Steps         []StepReport         `json:"steps"`
 	Segmentations []SegmentationReport `json:"segmentations"`
+	// Models are the models fitted, with their test metrics (model.go).
+	Models []ModelReport `json:"models,omitempty"`
 	// Retired are the segmentations the version before had and the spec no longer has: their members
 	// exited in this version.
 	Retired []store.Retired `json:"retired,omitempty"`

@@ -120,6 +120,7 @@ var StepMaps = []StepMap{
 	{"feature", "features", func(s *Spec) []string { return s.Features.Keys() }},
 	{"segmentation", "segmentations", func(s *Spec) []string { return s.Segmentations.Keys() }},
 	{"kpi", "kpis", func(s *Spec) []string { return s.KPIs.Keys() }},
+	{"model", "models", func(s *Spec) []string { return s.Models.Keys() }},
 }
 
 // StepKind tells what a name refers to: the Kind of the StepMap holding it, or "" if nothing.

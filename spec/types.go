@@ -19,6 +19,7 @@ type Spec struct {
 	Segmentations Map[Segmentation] `yaml:"segmentations"`
 	Exports       []Export          `yaml:"exports"`
 	KPIs          Map[KPI]          `yaml:"kpis"`
+	Models        Map[Model]        `yaml:"models"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`
@@ -155,4 +156,45 @@ type KPI struct {
 	Value         string   `yaml:"value"`
 	Format        string   `yaml:"format"`
 	Segmentations []string `yaml:"segmentations"`
+}
+
+// Model is a predictive model (runner/kind_model.go): fitted on From's training part, judged on its test
+// part, scoring Score (default From) into a table of its own.
+type Model struct {
+	Description string      `yaml:"description"`
+	From        string      `yaml:"from"`
+	Label       string      `yaml:"label"`
+	Features    []string    `yaml:"features"`
+	Method      string      `yaml:"method"`
+	Params      ModelParams `yaml:"params"`
+	Split       ModelSplit  `yaml:"split"`
+	Score       string      `yaml:"score"`
+	Refit       string      `yaml:"refit"`
+}
+
+// ModelParams are a model method's settings; nil or zero: the method's default.
+type ModelParams struct {
+	C       float64 `yaml:"C"`
+	Alpha   float64 `yaml:"alpha"`
+	MaxIter int     `yaml:"max_iter"`
+	Tol     float64 `yaml:"tol"`
+	// MaxDepth and MinSamplesLeaf bound a tree.
+	MaxDepth       int `yaml:"max_depth"`
+	MinSamplesLeaf int `yaml:"min_samples_leaf"`
+}
+
+// ModelSplit holds out a model's test part: a seeded share of entities, or rows after a date.
+type ModelSplit struct {
+	Test      float64 `yaml:"test"`
+	Seed      uint64  `yaml:"seed"`
+	By        string  `yaml:"by"`
+	TestAfter string  `yaml:"test_after"`
+}
+
+// ScoreTable is the table the model scores: Score, or From when none is named.
+func (m Model) ScoreTable() string {
+	if m.Score != "" {
+		return m.Score
+	}
+	return m.From
 }

@@ -32,6 +32,8 @@ type RunRecord struct {
 	// Entity and EntityType describe the entity column, recorded on the first run so exports can restore
 	// the type memberships are stored as text.
 	Entity, EntityType string
+	// Models are the run's fitted models (migrate_4to5_models.go).
+	Models []ModelVersion
 }
 
 // PublishOptions are Publish's hooks, for tests.
@@ -105,6 +107,9 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 	}
 	if err := s.publishKPIs(ctx, rec.ID, rec.KPIs); err != nil {
 		return nil, fmt.Errorf("publishing KPIs: %w", err)
+	}
+	if err := s.publishModels(ctx, rec.ID, rec.Models); err != nil {
+		return nil, fmt.Errorf("publishing models: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted: roll back rather than commit half a decision
