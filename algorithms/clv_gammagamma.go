@@ -69,7 +69,8 @@ func gammaGammaLL(x, m, lnM []float64, xi []int32, xs, xw []float64, theta [3]fl
 }
 
 // FitGammaGamma fits Gamma-Gamma by maximum likelihood on the customers with a repeat purchase (frequency
-// > 0), whose mean repeat value must be positive; the others are skipped. It returns the parameters, the
+// > 0) of a positive mean value; the others are skipped (a mean of 0 has no likelihood under the model's
+// Gamma values, and a negative or non-finite one is an error). It returns the parameters, the
 // summed log-likelihood and how many customers it used.
 func FitGammaGamma(frequency, monetary []float64) (GammaGamma, float64, int, error) {
 	var x, m, lnM []float64
@@ -78,11 +79,11 @@ func FitGammaGamma(frequency, monetary []float64) (GammaGamma, float64, int, err
 	var xs, xw []float64
 	sumM := 0.0
 	for i, f := range frequency {
-		if f <= 0 {
+		if f <= 0 || monetary[i] == 0 { // a customer whose repeat purchases were free says nothing of ν
 			continue
 		}
 		if !(monetary[i] > 0) || math.IsInf(monetary[i], 0) {
-			return GammaGamma{}, 0, 0, fmt.Errorf("customer %d: mean repeat value %v; Gamma-Gamma needs positive values", i, monetary[i])
+			return GammaGamma{}, 0, 0, fmt.Errorf("customer %d: mean repeat value %v; Gamma-Gamma needs values of 0 or more", i, monetary[i])
 		}
 		j, ok := xAt[f]
 		if !ok {
@@ -121,7 +122,7 @@ func GammaGammaLogLikelihood(frequency, monetary []float64, g GammaGamma) float6
 	var xi []int32
 	var xs, xw []float64
 	for i, f := range frequency {
-		if f > 0 {
+		if f > 0 && monetary[i] != 0 {
 			x, m, lnM = append(x, f), append(m, monetary[i]), append(lnM, math.Log(monetary[i]))
 			xs, xw, xi = append(xs, f), append(xw, 1), append(xi, int32(len(xs)))
 		}

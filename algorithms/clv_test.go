@@ -323,8 +323,12 @@ func TestCLVDegenerateInputs(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}
-	if _, _, _, err := FitGammaGamma([]float64{1, 2, 0}, []float64{10, 0, 0}); err == nil || !strings.Contains(err.Error(), "positive") {
-		t.Errorf("a zero mean repeat value: %v", err)
+	if _, _, _, err := FitGammaGamma([]float64{1, 2, 0}, []float64{10, -1, 0}); err == nil || !strings.Contains(err.Error(), "values of 0 or more") {
+		t.Errorf("a negative mean repeat value: %v", err)
+	}
+	// A repeat buyer whose repeat purchases were free is skipped, not fitted: here that leaves one.
+	if _, _, used, err := FitGammaGamma([]float64{1, 2, 0}, []float64{10, 0, 0}); used != 1 || err == nil || !strings.Contains(err.Error(), "at least 2") {
+		t.Errorf("a zero mean repeat value: %d used, %v", used, err)
 	}
 	if _, _, _, err := FitGammaGamma([]float64{1, 0}, []float64{10, 0}); err == nil || !strings.Contains(err.Error(), "at least 2") {
 		t.Errorf("one repeat buyer: %v", err)

@@ -141,7 +141,7 @@ def main():
     cal_end, end = pd.Timestamp("1997-10-01"), pd.Timestamp("1998-07-01")
     cal = summary(df, cal_end)
     params, ll = fit_bgnbd(cal.frequency.values, cal.recency.values, cal["T"].values)
-    rep = cal[cal.frequency > 0]
+    rep = cal[(cal.frequency > 0) & (cal.monetary > 0)]  # a free repeat purchase says nothing of the value
     gg, gll = fit_gg(rep.frequency.values, rep.monetary.values)
     pred = predict(params, gg, cal)
     # Holdout: repeat purchase days after the calibration end, up to the end (whole weeks: 39).
