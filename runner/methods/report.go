@@ -21,7 +21,7 @@ type Report struct {
 	Cluster *ClusterReport `json:"cluster,omitempty"`
 	// CLV reports a clv segmentation's fitted models, tiers and holdout check (clv_report.go).
 	CLV   *CLVReport `json:"clv,omitempty"`
-	Notes   []string       `json:"notes,omitempty"`
+	Notes []string   `json:"notes,omitempty"`
 	// Profiles describe each segment in the input's columns against the whole input.
 	Profiles *Profiles `json:"profiles,omitempty"`
 	// ChangeLogStaged says the method staged its change log itself rather than leaving it to the store's
