@@ -210,7 +210,7 @@ func FitBGNBD(s RFT, workers int) (BGNBD, float64, error) {
 	}
 	meanT /= float64(s.Len())
 	if repeat == 0 {
-		return BGNBD{}, 0, fmt.Errorf("no customer has a repeat purchase (all %d bought once, or on one day): BG/NBD cannot estimate purchase rates or dropout", s.Len())
+		return BGNBD{}, 0, fmt.Errorf("no customer has a repeat purchase (%d customers, each with purchases on one day only): BG/NBD cannot estimate purchase rates or dropout", s.Len())
 	}
 	if meanT <= 0 {
 		return BGNBD{}, 0, fmt.Errorf("every customer's age is 0 (all purchases on the last day observed): BG/NBD has no time to fit")
