@@ -1,7 +1,10 @@
 package algorithms
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -14,6 +17,17 @@ func BenchmarkFitBGNBD(b *testing.B) {
 	for i := range days.T {
 		days.T[i] = math.Round(s.T[i]*7) / 7
 		days.Recency[i] = math.Min(math.Round(s.Recency[i]*7)/7, days.T[i])
+	}
+	// The same data for scripts/clv_reference.py --time, which fits it with scipy.
+	if path := os.Getenv("SEGRUN_CLV_BENCH_CSV"); path != "" {
+		var sb strings.Builder
+		sb.WriteString("frequency,recency,T\n")
+		for i := range days.T {
+			fmt.Fprintf(&sb, "%g,%.17g,%.17g\n", days.Frequency[i], days.Recency[i], days.T[i])
+		}
+		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
 	}
 	for _, c := range []struct {
 		name string

@@ -250,24 +250,42 @@ func (p BGNBD) lnDropoutOdds(x, tx, T float64) float64 {
 	return math.Log(p.A/(p.B+x-1)) + (p.R+x)*math.Log((p.Alpha+T)/(p.Alpha+tx))
 }
 
-// unconditionalPurchases is the numerator of E[Y(t) | x, t_x, T] (paper, eq. 10), which depends on x
-// and T only:
+// purchasesNumerator is the numerator of E[Y(t) | x, t_x, T] (paper, eq. 10), which depends on x and
+// T only:
 //
-//	(a+b+x-1)/(a-1) [1 - ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(α+T+t))]
+//	(a+b+x-1)/(a-1) [1 - ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)],   z = t/(α+T+t)
 //
-// 2F1 is Gauss's hypergeometric function; where it overflows, Euler's transformation
-// 2F1(a,b;c;z) = (1-z)^(c-a-b) 2F1(c-a, c-b; c; z) gives it again (as lifetimes does).
+// 2F1 is Gauss's hypergeometric function. Its series in this form needs about x terms before they
+// shrink; Euler's transformation 2F1(a,b;c;z) = (1-z)^(c-a-b) 2F1(c-a, c-b; c; z) turns it into
+//
+//	((α+T)/(α+T+t))^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)
+//
+// (1-z is (α+T)/(α+T+t)), whose upper parameters do not grow with x, so its terms shrink from the first
+// (lifetimes falls back on the same form where the first overflows). The CLV evaluates it for every unit
+// of the horizon and every distinct (x, T): on the flagship demo this took the predictions from 0.7 s to
+// a few milliseconds.
 func (p BGNBD) purchasesNumerator(x, T, t float64) float64 {
 	if t == 0 {
 		return 0
 	}
-	ha, hb, hc := p.R+x, p.B+x, p.A+p.B+x-1
+	c := p.A + p.B + x - 1
 	z := t / (p.Alpha + T + t)
-	lnH := math.Log(mathext.Hypergeo(ha, hb, hc, z))
-	if math.IsInf(lnH, 0) || math.IsNaN(lnH) {
-		lnH = math.Log(mathext.Hypergeo(hc-ha, hc-hb, hc, z)) + (hc-ha-hb)*math.Log1p(-z)
+	g := math.Exp((p.A-1)*math.Log((p.Alpha+T)/(p.Alpha+T+t))) * hyp2f1(c-p.R-x, c-p.B-x, c, z)
+	return c / (p.A - 1) * (1 - g)
+}
+
+// hyp2f1 is Gauss's hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1 by its power series, summed
+// until a term no longer changes the sum; where that takes too long (z near 1), gonum's Hypergeo.
+func hyp2f1(a, b, c, z float64) float64 {
+	sum, term := 1.0, 1.0
+	for k := 0.0; k < 5000; k++ {
+		term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+		sum += term
+		if math.Abs(term) <= 1e-17*math.Abs(sum) {
+			return sum
+		}
 	}
-	return (p.A + p.B + x - 1) / (p.A - 1) * (1 - math.Exp(lnH+(p.R+x)*math.Log((p.Alpha+T)/(p.Alpha+T+t))))
+	return mathext.Hypergeo(a, b, c, z)
 }
 
 // purchasesDenominator is 1 + [x>0] a/(b+x-1) ((α+T)/(α+t_x))^(r+x): E[Y(t)|...] = numerator / it, and
