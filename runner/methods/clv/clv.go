@@ -117,6 +117,10 @@ func (method) Run(ctx context.Context, env methods.Env) error {
 	if err != nil {
 		return fmt.Errorf("segmentation %s: %w", env.Name(), err)
 	}
+	if i := slices.IndexFunc(env.Input(), func(c sql.Column) bool { return c.Name == b.Amount }); i >= 0 {
+		typ := env.Input()[i].Type
+		b.amountFloat = typ == "DOUBLE" || typ == "FLOAT" || typ == "REAL"
+	}
 	asOf, ok := asOfDate(env.Vars())
 	if !ok {
 		return fmt.Errorf("segmentation %s: the run has no as_of date", env.Name())
@@ -126,11 +130,11 @@ func (method) Run(ctx context.Context, env methods.Env) error {
 	env.Report().CLV = rep
 	name, entity, from := env.Name(), env.Entity(), seg.From
 	return env.WithArrow(ctx, func(a *sql.Arrow) error {
-		skipped, err := readCount(a, skippedSQL(b, from, asOf))
+		counts, err := readFloats(a, inputSQL(b, from, entity, asOf), 2)
 		if err != nil {
 			return err
 		}
-		rep.SkippedRows = skipped
+		env.Version().Entities, rep.SkippedRows = int64(counts[0]), int64(counts[1])
 		if b.Holdout > 0 {
 			if err := holdoutCheck(a, env, b, rep, asOf, workers); err != nil {
 				return err
@@ -302,22 +306,25 @@ func asOfDate(vars []engine.Var) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// readCount reads a query's single BIGINT.
-func readCount(a *sql.Arrow, query string) (int64, error) {
+// readFloats reads the n columns of a query's single row as numbers.
+func readFloats(a *sql.Arrow, query string, n int) ([]float64, error) {
 	batches, _, err := methods.ReadBatches(a, query)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer methods.Release(batches)
-	var v [1]float64
+	out := make([]float64, n)
 	for _, b := range batches {
-		if b.NumRows() > 0 {
-			if err := engine.FloatsInto(b.Column(0), v[:]); err != nil {
-				return 0, err
+		if b.NumRows() == 0 {
+			continue
+		}
+		for c := range n {
+			if err := engine.FloatsInto(b.Column(c), out[c:c+1]); err != nil {
+				return nil, err
 			}
 		}
 	}
-	return int64(v[0]), nil
+	return out, nil
 }
 
 func mean(v []float64) float64 {
