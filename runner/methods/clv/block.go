@@ -17,10 +17,6 @@ type block struct {
 	Tiers        yaml.Node `yaml:"tiers"`
 	Thresholds   yaml.Node `yaml:"thresholds"`
 	Holdout      int       `yaml:"holdout"`
-
-	// amountFloat says the amount column is floating point (DOUBLE, FLOAT), set from the input's types:
-	// its sums are taken in a fixed order (purchasesSQL).
-	amountFloat bool
 }
 
 // tier is a named lower bound (a quantile of CLV, or a CLV) in the order written.

@@ -117,10 +117,6 @@ func (method) Run(ctx context.Context, env methods.Env) error {
 	if err != nil {
 		return fmt.Errorf("segmentation %s: %w", env.Name(), err)
 	}
-	if i := slices.IndexFunc(env.Input(), func(c sql.Column) bool { return c.Name == b.Amount }); i >= 0 {
-		typ := env.Input()[i].Type
-		b.amountFloat = typ == "DOUBLE" || typ == "FLOAT" || typ == "REAL"
-	}
 	asOf, ok := asOfDate(env.Vars())
 	if !ok {
 		return fmt.Errorf("segmentation %s: the run has no as_of date", env.Name())
