@@ -179,7 +179,7 @@ func fit(env methods.Env, c algorithms.CLVCustomers, rep *methods.CLVReport, wor
 		return bg, algorithms.GammaGamma{}, env.Fail("BG/NBD: " + err.Error())
 	}
 	rep.BGNBD = methods.CLVFit{Params: map[string]float64{"r": bg.R, "alpha": bg.Alpha, "a": bg.A, "b": bg.B}, LogLikelihood: ll, Customers: c.Len()}
-	gg, gll, used, err := algorithms.FitGammaGamma(c.Frequency, c.Monetary)
+	gg, gll, used, err := algorithms.FitGammaGamma(c.Frequency, c.Monetary, workers)
 	if err != nil {
 		return bg, gg, env.Fail("Gamma-Gamma: " + err.Error())
 	}
