@@ -80,6 +80,9 @@ var exitCases = []exitCase{
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "rule 1 (champions)"},
 	{name: "an entity typed DOUBLE", state: "fresh", setup: editSpec("customer_id: {type: BIGINT, not_null: true}", "customer_id: {type: DOUBLE, not_null: true}"),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "the entity customer_id is DOUBLE"},
+	{name: "a clv segmentation its models cannot fit", state: "fresh",
+		setup: editSpec("\nsegmentations:\n", "\nsegmentations:\n  value_clv:\n    from: orders\n    clv: {time: ordered_at, amount: amount, tiers: {low: 0}, holdout: 5000}\n"),
+		args:  []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "segmentation value_clv: holdout: no purchase before the calibration end"},
 	{name: "nothing to roll back to", state: "published", args: []string{"rollback", "{dir}/shop.yaml", "--to", "1"}, code: ExitInvalid, stderr: "already the latest", versions: "1"},
 
 	// 2: the command line is wrong; found before anything starts.

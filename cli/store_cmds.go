@@ -254,6 +254,9 @@ func runShow(ctx context.Context, e *env, args []string) int {
 		if rep.Cluster != nil {
 			writeClusterReport(e.stdout, rep.Cluster)
 		}
+		if rep.CLV != nil {
+			writeCLVReport(e.stdout, rep.CLV)
+		}
 		for _, n := range rep.Notes {
 			fmt.Fprintf(e.stdout, "  note: %s\n", n)
 		}

@@ -105,6 +105,9 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	if c := s.Cluster; c != nil {
 		writeClusterReport(w, c)
 	}
+	if c := s.CLV; c != nil {
+		writeCLVReport(w, c)
+	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}

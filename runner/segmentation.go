@@ -40,19 +40,23 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		report:  &SegmentationReport{Name: name, Method: methodLabel(seg), DefinitionHash: e.v.Plan.DefinitionHashes[name]},
 		version: &store.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: methodLabel(seg), Multi: seg.Multi},
 	}
-	entities, checked := e.entities[seg.From]
-	if !checked { // segmentations of the same input share its check
-		var err error
-		if entities, err = e.checkEntities(ctx, "segmentation "+name, seg.From); err != nil {
-			return 0, err
-		}
-		e.entities[seg.From] = entities
-	}
-	j.version.Entities = entities
 	method, ok := methods.Lookup(seg.Method())
 	if !ok { // validation refuses it; a plan is only executed once valid
 		return 0, fmt.Errorf("segmentation %s: no method is registered for its %s block", name, seg.Method())
 	}
+	check, key := e.checkEntities, seg.From
+	if methods.ReadsTransactions(method) { // a row per purchase: entities repeat, and are counted
+		check, key = e.countEntities, "\x00transactions "+seg.From
+	}
+	entities, checked := e.entities[key]
+	if !checked { // segmentations of the same input share its check
+		var err error
+		if entities, err = check(ctx, "segmentation "+name, seg.From); err != nil {
+			return 0, err
+		}
+		e.entities[key] = entities
+	}
+	j.version.Entities = entities
 	if err := method.Run(ctx, j); err != nil {
 		return 0, err
 	}
@@ -115,4 +119,18 @@ func (e *execution) checkEntities(ctx context.Context, step, table string) (int6
 		return 0, f
 	}
 	return rows, nil
+}
+
+// countEntities counts the distinct entities of a transactions table (a row per purchase), refusing rows
+// without one: they would be purchases of nobody.
+func (e *execution) countEntities(ctx context.Context, step, table string) (int64, error) {
+	ent, tbl := sql.Ident(e.s.Entity), sql.Ident(table)
+	var entities, nulls int64
+	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(DISTINCT %[1]s), count(*) FILTER (WHERE %[1]s IS NULL) FROM %[2]s`, ent, tbl)).Scan(&entities, &nulls); err != nil {
+		return 0, err
+	}
+	if nulls > 0 {
+		return 0, &Failure{Step: step, Msg: fmt.Sprintf("%s of %s %s no %s", plural.Rows(nulls), table, plural.Form(nulls, "has", "have"), e.s.Entity)}
+	}
+	return entities, nil
 }

@@ -22,7 +22,9 @@ type Report struct {
 	RuleSeconds     float64 `json:"rule_seconds,omitempty"`
 	// Cluster reports a clustering's fit, validity and stability.
 	Cluster *ClusterReport `json:"cluster,omitempty"`
-	Notes   []string       `json:"notes,omitempty"`
+	// CLV reports a clv segmentation's fitted models, tiers and holdout check (clv_report.go).
+	CLV   *CLVReport `json:"clv,omitempty"`
+	Notes []string   `json:"notes,omitempty"`
 	// Profiles describe each segment in the input's columns against the whole input.
 	Profiles *Profiles `json:"profiles,omitempty"`
 	// Audits are the segmentation's audits' outcomes in this version; AuditBins the drift-audited columns'
