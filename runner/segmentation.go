@@ -66,8 +66,9 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		return 0, err
 	}
 	// Profiles are the runner's, not the methods': every method's result is described the same way, for
-	// every segmentation unless its spec says profile: [].
-	if profiled(seg) {
+	// every segmentation unless its spec says profile: []. A method reading transactions (clv) is not:
+	// its input has a row per purchase, so joining members to it would weigh each by their purchases.
+	if profiled(seg) && !methods.ReadsTransactions(method) {
 		profiles, err := e.profile(ctx, name, seg, rows)
 		if err != nil { // segrun's own statements: only the machine can fail them (memory, say)
 			return 0, environmentError(err)
