@@ -95,6 +95,9 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	if c := s.Cluster; c != nil {
 		writeClusterReport(w, c)
 	}
+	if a := s.Audience; a != nil {
+		writeAudienceReport(w, a)
+	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}

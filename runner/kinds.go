@@ -47,7 +47,9 @@ type stepKind struct {
 // init, because the kinds' functions themselves look kinds up.
 var stepKinds []*stepKind
 
-func init() { stepKinds = []*stepKind{sourceKind, featureKind, segmentationKind, exportKind} }
+func init() {
+	stepKinds = []*stepKind{sourceKind, featureKind, segmentationKind, exportKind, audienceKind}
+}
 
 // kindNamed returns the kind called name, or nil.
 func kindNamed(name string) *stepKind {

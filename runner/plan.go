@@ -19,6 +19,7 @@ const (
 	KindFeature      = "feature"
 	KindSegmentation = "segmentation"
 	KindExport       = "export"
+	KindAudience     = "audience"
 )
 
 // Step is one unit of execution.

@@ -275,7 +275,7 @@ func sourceFormat(src spec.Source) string {
 // are usually left over from an edit.
 func (c *validator) unused() {
 	used := map[string]bool{}
-	for _, seg := range c.s.Segmentations.Keys() {
+	for _, seg := range append(c.s.Segmentations.Keys(), c.s.Audiences.Keys()...) {
 		used[seg] = true
 		for _, up := range c.v.Graph.Upstream(seg) {
 			used[up] = true

@@ -119,6 +119,7 @@ var StepMaps = []StepMap{
 	{"source", "sources", func(s *Spec) []string { return s.Sources.Keys() }},
 	{"feature", "features", func(s *Spec) []string { return s.Features.Keys() }},
 	{"segmentation", "segmentations", func(s *Spec) []string { return s.Segmentations.Keys() }},
+	{"audience", "audiences", func(s *Spec) []string { return s.Audiences.Keys() }},
 }
 
 // StepKind tells what a name refers to: the Kind of the StepMap holding it, or "" if nothing.

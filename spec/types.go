@@ -18,6 +18,8 @@ type Spec struct {
 	Features      Map[Feature]      `yaml:"features"`
 	Segmentations Map[Segmentation] `yaml:"segmentations"`
 	Exports       []Export          `yaml:"exports"`
+	Audiences     Map[Audience]     `yaml:"audiences"`
+	PriorityLists Map[[]string]     `yaml:"priority_lists"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`
@@ -137,4 +139,32 @@ type Export struct {
 	Segmentation string `yaml:"segmentation"`
 	Path         string `yaml:"path"`
 	Changes      bool   `yaml:"changes"`
+}
+
+// Audience is the entities a campaign reaches: members of the included segments (any of them), less the
+// excluded, where the condition holds and consent is given; Holdout keeps a share of them out as a control
+// group. Its versions are stored like a segmentation's, with the segments treatment and control.
+type Audience struct {
+	Description  string        `yaml:"description"`
+	Owner        string        `yaml:"owner"`
+	From         string        `yaml:"from"`
+	Include      Map[[]string] `yaml:"include"`
+	Exclude      Map[[]string] `yaml:"exclude"`
+	Where        string        `yaml:"where"`
+	Consent      *Consent      `yaml:"consent"`
+	Holdout      *Holdout      `yaml:"holdout"`
+	PriorityList string        `yaml:"priority_list"`
+}
+
+// Consent names the BOOLEAN column saying an entity agreed to be contacted.
+type Consent struct {
+	From   string `yaml:"from"`
+	Column string `yaml:"column"`
+}
+
+// Holdout is a control group drawn by a hash of (salt, entity): the same entities for as long as the salt
+// and share stay the same, whatever segments they are in and whenever the run happens.
+type Holdout struct {
+	Share float64 `yaml:"share"`
+	Salt  string  `yaml:"salt"`
 }
