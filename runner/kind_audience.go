@@ -22,6 +22,9 @@ var audienceKind = &stepKind{
 	steps: specSteps(KindAudience),
 	connect: func(c *validator, g *Graph, inputs map[string][]string) error {
 		for _, e := range c.s.Audiences {
+			if c.s.StepKind(e.Key) != KindAudience {
+				continue // a name another step has (reported): its edges would be the other's
+			}
 			for _, in := range audienceInputs(c.s, e.Key) {
 				if isStep(c.s, in) {
 					g.Connect(in, e.Key)
@@ -31,7 +34,7 @@ var audienceKind = &stepKind{
 		}
 		return nil
 	},
-	broken:  func(s *spec.Spec, path string) bool { return s.BrokenWithin(path) },
+	broken:  audienceBroken,
 	columns: func(c *validator, name, path string) ([]sql.Column, error) { return c.typeAudience(name, path), nil },
 	node: func(c *validator, st *Step, inputs map[string][]string) {
 		st.Kind, st.Method, st.Inputs = KindAudience, "audience", inputs[st.node]
@@ -47,6 +50,11 @@ var audienceKind = &stepKind{
 	},
 	kept: true,
 }
+
+// audienceBroken says whether an audience's shape errors make typing it meaningless: only an error in the
+// audience as a whole; a broken include entry, where: or consent: is skipped on its own (typeAudience), so
+// the others are still checked.
+func audienceBroken(s *spec.Spec, path string) bool { return s.IsBroken(path) }
 
 // audienceInputs are the tables an audience reads, in the order the plan shows them: the included and
 // excluded segmentations, the table where: reads, the consent table, and the audiences before it in its
@@ -93,7 +101,7 @@ func (c *validator) typeAudience(name, path string) []sql.Column {
 	a, _ := c.s.Audiences.Get(name)
 	var entity *sql.Column
 	for _, e := range a.Include {
-		cols := c.v.Columns[e.Key]
+		cols := c.v.Columns[e.Key] // none for a name that is not a segmentation (reported)
 		if i := slices.IndexFunc(cols, func(col sql.Column) bool { return col.Name == c.s.Entity }); i >= 0 {
 			entity = &cols[i]
 			break
@@ -102,12 +110,11 @@ func (c *validator) typeAudience(name, path string) []sql.Column {
 	if entity == nil {
 		return nil // the segmentations' own errors say why
 	}
-	ok := true
-	if a.Where != "" {
+	if a.Where != "" && !c.s.BrokenWithin(path+"/where") && !c.s.BrokenWithin(path+"/from") {
 		from := audienceFrom(c.s, a)
 		at := path + "/where"
 		if cols, known := c.v.Columns[from]; known {
-			ok = c.audienceEntityIn(path, from, cols, entity.Type) && ok
+			c.audienceEntityIn(path+"/where", from, cols, entity.Type)
 			env := rulesmethod.Env(cols, ruleVars(c.v.Vars))
 			if d := rules.Check(a.Where, from, env); d != nil {
 				if d.Line == 0 {
@@ -115,14 +122,13 @@ func (c *validator) typeAudience(name, path string) []sql.Column {
 				} else {
 					c.add(c.s.Doc.AtScalar(at, d.Line, d.Column, spec.Error, d.Code, d.Message, d.Suggestion))
 				}
-				ok = false
 			}
 		}
 	}
-	if a.Consent != nil {
+	if a.Consent != nil && !c.s.BrokenWithin(path+"/consent") {
 		at := path + "/consent/column"
 		if cols, known := c.v.Columns[a.Consent.From]; known {
-			ok = c.audienceEntityIn(path+"/consent/from", a.Consent.From, cols, entity.Type) && ok
+			c.audienceEntityIn(path+"/consent/from", a.Consent.From, cols, entity.Type)
 			i := slices.IndexFunc(cols, func(col sql.Column) bool { return col.Name == a.Consent.Column })
 			switch {
 			case i < 0:
@@ -132,17 +138,14 @@ func (c *validator) typeAudience(name, path string) []sql.Column {
 				}
 				sugg := spec.Nearest(a.Consent.Column, names)
 				c.errorAt(at, "audience.consent", fmt.Sprintf("%s has no column %q%s", a.Consent.From, a.Consent.Column, suggestSuffix(sugg)), sugg)
-				ok = false
 			case cols[i].Type != "BOOLEAN":
 				c.errorAt(at, "audience.consent", fmt.Sprintf("consent column %s of %s is %s; it must be BOOLEAN (true: consented), so cast it in SQL",
 					a.Consent.Column, a.Consent.From, cols[i].Type), "")
-				ok = false
 			}
 		}
 	}
-	if !ok {
-		return nil
-	}
+	// Its columns are known whatever the errors above (which stop the run): the audiences below it in its
+	// priority list are checked too.
 	return []sql.Column{*entity, {Name: "segment", Type: "VARCHAR"}}
 }
 
@@ -156,7 +159,7 @@ func (c *validator) audienceEntityIn(at, table string, cols []sql.Column, typ st
 			names[j] = col.Name
 		}
 		sugg := spec.Nearest(c.s.Entity, names)
-		c.errorAt(at, "audience.entity", fmt.Sprintf("%s has no column %q, the entity%s", table, c.s.Entity, suggestSuffix(sugg)), sugg)
+		c.errorAt(at, "audience.entity", fmt.Sprintf("%s has no column %q, the entity an audience matches its tables on%s", table, c.s.Entity, suggestSuffix(sugg)), sugg)
 		return false
 	}
 	if cols[i].Type != typ {

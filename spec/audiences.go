@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/expr-lang/expr/parser"
 )
@@ -49,7 +50,11 @@ func (c *checker) segmentChoice(path string, choice Map[[]string]) {
 		for i, seg := range e.Value {
 			if !slices.Contains(known, seg) {
 				sugg := Nearest(seg, known)
-				c.errorAt(fmt.Sprintf("%s/%d", at, i), "audience.segment", fmt.Sprintf("segmentation %s has no segment %q%s", e.Key, seg, didYouMean(sugg)), sugg)
+				hint := didYouMean(sugg)
+				if sugg == "" {
+					hint = " (it has " + strings.Join(known, ", ") + ")"
+				}
+				c.errorAt(fmt.Sprintf("%s/%d", at, i), "audience.segment", fmt.Sprintf("segmentation %s has no segment %q%s", e.Key, seg, hint), sugg)
 			}
 		}
 	}
@@ -89,7 +94,9 @@ func (c *checker) priorityLists() {
 				continue
 			}
 			seen[name] = i
-			if !c.ref(at, name, "priority list item", "audience") {
+			if c.s.StepKind(name) != "audience" {
+				sugg := Nearest(name, c.s.Audiences.Keys())
+				c.errorAt(at, "ref.unknown", fmt.Sprintf("%q in priority list %s is not an audience%s", name, e.Key, didYouMean(sugg)), sugg)
 				continue
 			}
 			if other, ok := listOf[name]; ok {
