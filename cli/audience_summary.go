@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/segrun/segrun/internal/plural"
+	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/runner/methods"
 )
 
@@ -36,5 +38,19 @@ func writeAudienceReport(w io.Writer, a *methods.AudienceReport) {
 		}
 		fmt.Fprintf(w, "  holdout %.2f%% realised of %g%% declared (chi-square %.3f, p = %.3g: %s)\n",
 			100*h.Realised, 100*h.Share, h.ChiSquare, h.PValue, verdict)
+	}
+}
+
+// writeDeliveries prints what each audience's destination received (a dry run: would receive).
+func writeDeliveries(w io.Writer, r *runner.Result) {
+	for _, d := range r.Deliveries {
+		verb := "delivered"
+		switch {
+		case r.Outcome == runner.OutcomeDryRun:
+			verb = "would deliver"
+		case !d.Written:
+			verb = "did not deliver"
+		}
+		fmt.Fprintf(w, "%s %s %s of %s to %s (%s, %s)\n", verb, thousands(d.Rows), plural.Form(d.Rows, "row", "rows"), d.Audience, d.Destination, d.Path, d.Mode)
 	}
 }

@@ -65,6 +65,7 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 	for _, x := range r.Exports {
 		fmt.Fprintf(w, "exported %s\n", x)
 	}
+	writeDeliveries(w, r)
 	fmt.Fprintf(w, "total %.2fs\n", r.Seconds)
 }
 

@@ -135,6 +135,9 @@ func (e *execution) runAudience(ctx context.Context, name string) (int64, error)
 		sql.Ident(name), ent, group, methods.SegmentType(groups), sql.Ident(stage), qualified)); err != nil {
 		return 0, err
 	}
+	if err := e.stageDeliveries(ctx, name, a); err != nil {
+		return 0, err
+	}
 	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE segment = 'treatment'), count(*) FILTER (WHERE segment::VARCHAR = 'control') FROM %s`,
 		sql.Ident(name))).Scan(&rep.Members, &rep.Treatment, &rep.Control); err != nil {
 		return 0, err

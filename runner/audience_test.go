@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -241,4 +243,207 @@ func TestAudiences(t *testing.T) {
 		f.query(`SELECT entity, segment FROM segrun_store.current_memberships WHERE segmentation = 'gold_offer' ORDER BY entity`), v1...)
 	expectRows(t, "nobody changed group in the change log", f.query(`SELECT count(*) FROM segrun_store.transitions
 		WHERE segmentation IN ('gold_offer', 'silver_offer', 'everyone') AND from_segment IS NOT NULL AND to_segment IS NOT NULL AND from_segment <> to_segment`), "0")
+}
+
+// Personal values are hashed as Python's hashlib hashes their documented normalisation
+// (scripts/pii_hash_reference.py): each kind, whitespace, case, unicode, phone prefixes, values already
+// hashed, NULL and values empty once normalised.
+func TestPIIHashMatchesPython(t *testing.T) {
+	raw, err := os.ReadFile("testdata/audiences/pii.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Kind  string  `json:"kind"`
+		Value *string `json:"value"`
+		Hash  *string `json:"hash"`
+	}
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range cases {
+		kinds[c.Kind] = true
+		lit := "NULL::VARCHAR"
+		if c.Value != nil {
+			lit = sql.Literal(*c.Value)
+		}
+		var got *string
+		if err := db.QueryRow(ctx, "SELECT "+piiHashSQL(lit, c.Kind)).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if (got == nil) != (c.Hash == nil) || got != nil && *got != *c.Hash {
+			t.Errorf("%s %q: %v, Python says %v", c.Kind, deref(c.Value), deref(got), deref(c.Hash))
+		}
+	}
+	for _, k := range PIIKinds {
+		if !kinds[k] {
+			t.Errorf("the golden has no %s case", k)
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<NULL>"
+	}
+	return *s
+}
+
+// A column contract's pii: follows a column through the features that pass it on (a plain reference,
+// renamed or not, or an output named like a personal input column), and stops at an expression under a
+// new name.
+func TestPersonalColumnsFollowFeatures(t *testing.T) {
+	f := newFixture(t, `version: 1
+name: shop
+entity: customer_id
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      customer_id: {type: BIGINT}
+      email: {type: VARCHAR, pii: email}
+      phone: {type: VARCHAR, pii: phone}
+      city: {type: VARCHAR}
+features:
+  contacts:
+    sql: select c.customer_id, c.email, phone as mobile, lower(email) as email_lower, upper(city) as city from customers c
+  again:
+    sql: select *, length(mobile) as digits from contacts
+  wrapped:
+    sql: with t as (select email as e from contacts) select e as email, e as other from t
+segmentations:
+  everyone:
+    from: again
+    rules: [{segment: everyone, when: "true"}]
+`, "")
+	f.write("data/customers.csv", "customer_id,email,phone,city\n1,a@b.c,+1 555,Paris\n")
+	v, err := Validate(context.Background(), f.spec, ValidateOptions{})
+	if err != nil || !v.Valid() {
+		t.Fatalf("%v %v", err, v.Diagnostics)
+	}
+	want := map[string]map[string]string{
+		"customers": {"email": "email", "phone": "phone"},
+		"contacts":  {"email": "email", "mobile": "phone"},
+		"again":     {"email": "email", "mobile": "phone"},
+		"wrapped":   {"email": "email"},
+	}
+	for table, cols := range want {
+		if got := v.PII[table]; !reflect.DeepEqual(got, cols) {
+			t.Errorf("%s: personal columns %v, want %v", table, got, cols)
+		}
+	}
+	if v.EntityPII != "" {
+		t.Errorf("entity personal as %q; it is not declared so", v.EntityPII)
+	}
+}
+
+// An export of a segmentation whose entity is personal writes the entity hashed, and as it is with
+// pii: clear.
+func TestExportsHashAPersonalEntity(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: email
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      email: {type: VARCHAR, pii: email}
+      spend: {type: DOUBLE}
+segmentations:
+  big:
+    from: customers
+    rules: [{segment: big, when: "spend > 10"}]
+    else: small
+exports:
+  - {segmentation: big, path: out/hashed.csv}
+  - {segmentation: big, path: out/clear.csv, pii: clear}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/customers.csv", "email,spend\n Ann@Example.com,20\nbob@example.com,5\n")
+	f.mustRun("2024-01-31", nil)
+	ann := holdoutHex("ann@example.com")
+	bob := holdoutHex("bob@example.com")
+	if got, want := f.read("out/hashed.csv"), "email,segment\n"+strings.Join(sortedLines(ann+",big", bob+",small"), "\n")+"\n"; got != want {
+		t.Errorf("hashed export:\n%s\nwant\n%s", got, want)
+	}
+	if got := f.read("out/clear.csv"); !strings.Contains(got, " Ann@Example.com,big") {
+		t.Errorf("clear export:\n%s", got)
+	}
+}
+
+func holdoutHex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return fmt.Sprintf("%x", h)
+}
+
+func sortedLines(lines ...string) []string {
+	slices.Sort(lines)
+	return lines
+}
+
+// Destinations write hashed personal columns (clear only when they say so), and nothing of an entity
+// without consent: a customer who withdraws consent exits the audience, and the change file's exit row
+// carries their entity and group but not their email.
+func TestDestinationsKeepConsentAndHash(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: customer_id
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      customer_id: {type: BIGINT}
+      email: {type: VARCHAR, pii: email}
+      opt_in: {type: BOOLEAN}
+segmentations:
+  everyone:
+    from: customers
+    rules: [{segment: all_of_them, when: "true"}]
+audiences:
+  mailing:
+    include: {everyone: [all_of_them]}
+    consent: {from: customers, column: opt_in}
+    destinations: [full_file, changes_file, clear_file]
+destinations:
+  full_file: {path: out/full.csv, columns: [customer_id, email, group]}
+  changes_file: {path: out/changes.csv, columns: [email, group], mode: changes}
+  clear_file: {path: out/clear.csv, columns: [customer_id, email], pii: clear}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/customers.csv", "customer_id,email,opt_in\n1,Ann@x.com,true\n2,bob@x.com,false\n3,cy@x.com,\n4,dee@x.com,true\n")
+	res := f.mustRun("2024-01-31", nil)
+	if len(res.Deliveries) != 3 || !res.Deliveries[0].Written || res.Deliveries[0].Rows != 2 {
+		t.Errorf("deliveries: %+v", res.Deliveries)
+	}
+	h := holdoutHex
+	expectFile := func(name, want string) {
+		t.Helper()
+		if got := f.read(name); got != want {
+			t.Errorf("%s:\n%s\nwant\n%s", name, got, want)
+		}
+	}
+	expectFile("out/full.csv", "customer_id,email,group\n1,"+h("ann@x.com")+",treatment\n4,"+h("dee@x.com")+",treatment\n")
+	expectFile("out/clear.csv", "customer_id,email\n1,Ann@x.com\n4,dee@x.com\n")
+	// Ann withdraws consent.
+	f.write("data/customers.csv", "customer_id,email,opt_in\n1,Ann@x.com,false\n2,bob@x.com,false\n3,cy@x.com,\n4,dee@x.com,true\n")
+	f.mustRun("2024-02-29", nil)
+	expectFile("out/full.csv", "customer_id,email,group\n4,"+h("dee@x.com")+",treatment\n")
+	expectFile("out/changes.csv", "email,group,event\n,treatment,exited\n")
+	for _, name := range []string{"out/full.csv", "out/changes.csv", "out/clear.csv"} {
+		for _, other := range []string{"bob", "cy@", h("bob@x.com"), h("cy@x.com")} {
+			if strings.Contains(f.read(name), other) {
+				t.Errorf("%s holds %s, who never consented", name, other)
+			}
+		}
+	}
+	expectRows(t, "deliveries recorded", f.query(`SELECT run_id, segmentation, changes, regexp_extract(path, '[a-z]+\.csv') FROM segrun_store.exports ORDER BY ALL`),
+		`1 "mailing" false "clear.csv"`, `1 "mailing" false "full.csv"`, `1 "mailing" true "changes.csv"`,
+		`2 "mailing" false "clear.csv"`, `2 "mailing" false "full.csv"`, `2 "mailing" true "changes.csv"`)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -88,7 +89,11 @@ func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) 
 		if e.o.Hooks.BeforeExport != nil {
 			e.o.Hooks.BeforeExport(path)
 		}
-		err := Export(ctx, e.store, ExportRequest{Segmentation: ex.Segmentation, Run: run, Changes: ex.Changes, Path: path})
+		req := ExportRequest{Segmentation: ex.Segmentation, Run: run, Changes: ex.Changes, Path: path}
+		if ex.PII != spec.PIIClear {
+			req.EntityPII = e.v.EntityPII
+		}
+		err := Export(ctx, e.store, req)
 		if err == nil {
 			// Recorded once the file is in place: a retry rewrites whatever is not recorded.
 			err = e.store.RecordExport(context.WithoutCancel(ctx), run, ex.Segmentation, ex.Changes, path)
@@ -156,6 +161,9 @@ type ExportRequest struct {
 	Changes bool
 	// Path is the output file; its extension gives the format (.csv, .parquet, .jsonl).
 	Path string
+	// EntityPII is the entity column's kind of personal data: the entity is then written hashed (pii.go).
+	// "" writes it as it is.
+	EntityPII string
 }
 
 // Export writes a published version's memberships (entity, segment) or change log (entity, segment, event)
@@ -184,6 +192,9 @@ func Export(ctx context.Context, st *store.Store, r ExportRequest) error {
 	query, err := st.ExportQuery(ctx, r.Segmentation, run, r.Changes, entity, entityType)
 	if err != nil {
 		return err
+	}
+	if r.EntityPII != "" {
+		query = fmt.Sprintf("SELECT * REPLACE (%s) FROM (%s) ORDER BY ALL", piiColumnSQL(sql.Ident(entity), entity, r.EntityPII, false), query)
 	}
 	if err := os.MkdirAll(filepath.Dir(r.Path), 0o755); err != nil {
 		return err

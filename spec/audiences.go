@@ -33,6 +33,55 @@ func (c *checker) audiences() {
 		}
 	}
 	c.priorityLists()
+	c.destinations()
+}
+
+// destinations: every destination an audience names exists, none is delivered by two audiences (their
+// files would overwrite each other), none writes an export's file, and one no audience uses is warned
+// about.
+func (c *checker) destinations() {
+	usedBy := map[string]string{}
+	for _, e := range c.s.Audiences {
+		base := StepPointer("audience", e.Key)
+		for i, dn := range e.Value.Destinations {
+			at := fmt.Sprintf("%s/destinations/%d", base, i)
+			if c.s.IsBroken(at) {
+				continue
+			}
+			if _, ok := c.s.Destinations.Get(dn); !ok {
+				sugg := Nearest(dn, c.s.Destinations.Keys())
+				c.errorAt(at, "ref.unknown", fmt.Sprintf("destination %q is not one of destinations:%s", dn, didYouMean(sugg)), sugg)
+				continue
+			}
+			if other, ok := usedBy[dn]; ok {
+				c.errorAt(at, "destination.shared", fmt.Sprintf("destination %s is already audience %s's; give each audience its own (each writes its own file)", dn, other), "")
+				continue
+			}
+			usedBy[dn] = e.Key
+		}
+	}
+	exported := map[string]bool{}
+	for _, ex := range c.s.Exports {
+		exported[ex.Path] = true
+	}
+	paths := map[string]string{}
+	for _, e := range c.s.Destinations {
+		base := Pointer("destinations", e.Key)
+		if c.s.IsBroken(base) {
+			continue
+		}
+		if _, ok := usedBy[e.Key]; !ok {
+			c.warnAtKey(base, "unused", fmt.Sprintf("destination %q is not delivered to by any audience (list it in an audience's destinations:)", e.Key), "")
+		}
+		switch prev, dup := paths[e.Value.Path]; {
+		case dup:
+			c.errorAt(base+"/path", "destination.duplicate", fmt.Sprintf("destination %s already writes %q", prev, e.Value.Path), "")
+		case exported[e.Value.Path]:
+			c.errorAt(base+"/path", "destination.duplicate", fmt.Sprintf("an export already writes %q", e.Value.Path), "")
+		default:
+			paths[e.Value.Path] = e.Key
+		}
+	}
 }
 
 // segmentChoice checks include: or exclude: names segmentations, and, where a segmentation's segments are

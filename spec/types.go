@@ -20,6 +20,7 @@ type Spec struct {
 	Exports       []Export          `yaml:"exports"`
 	Audiences     Map[Audience]     `yaml:"audiences"`
 	PriorityLists Map[[]string]     `yaml:"priority_lists"`
+	Destinations  Map[Destination]  `yaml:"destinations"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`
@@ -50,6 +51,8 @@ type ColumnSpec struct {
 	Type        string `yaml:"type"`
 	NotNull     bool   `yaml:"not_null"`
 	Description string `yaml:"description"`
+	// PII is the kind of personal data the column holds (email, phone, name, address, other), or "".
+	PII string `yaml:"pii"`
 }
 
 // Feature is a derived table defined by one SELECT.
@@ -139,6 +142,8 @@ type Export struct {
 	Segmentation string `yaml:"segmentation"`
 	Path         string `yaml:"path"`
 	Changes      bool   `yaml:"changes"`
+	// PII is "clear" to write a personal entity column as it is; otherwise it is hashed.
+	PII string `yaml:"pii"`
 }
 
 // Audience is the entities a campaign reaches: members of the included segments (any of them), less the
@@ -154,7 +159,20 @@ type Audience struct {
 	Consent      *Consent      `yaml:"consent"`
 	Holdout      *Holdout      `yaml:"holdout"`
 	PriorityList string        `yaml:"priority_list"`
+	Destinations []string      `yaml:"destinations"`
 }
+
+// Destination is where an audience is delivered after each published run: a file of its members (full)
+// or of the run's entered and exited members (changes), personal columns hashed unless PII is "clear".
+type Destination struct {
+	Path    string   `yaml:"path"`
+	Columns []string `yaml:"columns"`
+	Mode    string   `yaml:"mode"`
+	PII     string   `yaml:"pii"`
+}
+
+// PIIClear is a destination's or export's pii: to write personal columns as they are.
+const PIIClear = "clear"
 
 // Consent names the BOOLEAN column saying an entity agreed to be contacted.
 type Consent struct {
