@@ -49,6 +49,7 @@ demo: build
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-09-30
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-12-31
 	$(BIN) changes lifecycle --store $(DEMO_DIR)/segrun.duckdb
+	$(BIN) changes winback_email --store $(DEMO_DIR)/segrun.duckdb
 
 # segrun against ../shared/bench/peer_pandas.py and scikit-learn, side by side on this machine, in one run;
 # the figures go into BENCHMARKS.md. BENCH_CUSTOMERS scales the pipeline benchmark (default 1M).

@@ -38,8 +38,14 @@ var audienceKind = &stepKind{
 	columns: func(c *validator, name, path string) ([]sql.Column, error) { return c.typeAudience(name, path), nil },
 	node: func(c *validator, st *Step, inputs map[string][]string) {
 		st.Kind, st.Method, st.Inputs = KindAudience, "audience", inputs[st.node]
-		if a, _ := c.s.Audiences.Get(st.node); a.Holdout != nil {
+		a, _ := c.s.Audiences.Get(st.node)
+		if a.Holdout != nil {
 			st.Method = fmt.Sprintf("audience (holdout %g%%)", 100*a.Holdout.Share)
+		}
+		for _, dn := range a.Destinations { // delivered after publishing, as its files
+			if d, ok := c.s.Destinations.Get(dn); ok {
+				st.Outputs = append(st.Outputs, d.Path)
+			}
 		}
 		st.Pointer = spec.StepPointer(KindAudience, st.node)
 	},
