@@ -165,6 +165,9 @@ var exitCases = []exitCase{
 	// 4: the version is published, but some of its exports were not written.
 	{name: "an export failing after publishing", state: "fresh", setup: editSpec("path: out/lifecycle.csv", "path: shop.yaml/lifecycle.csv"),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitExports, stderr: "version 1 is published", versions: "1"},
+	{name: "a destination failing after publishing", state: "fresh",
+		setup: withAudience(strings.Replace(anAudience, "\nexports:", "\n    destinations: [file]\ndestinations:\n  file: {path: shop.yaml/winback.csv}\nexports:", 1)),
+		args:  []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitExports, stderr: "version 1 is published", versions: "1"},
 }
 
 // anAudience is an audience for the starter spec, put before its exports.

@@ -212,7 +212,7 @@ func (e *execution) deliver(ctx context.Context, run int64, failed error) error 
 				ee.Interrupted = true
 				err = errors.New("not written: interrupted")
 			}
-			ee.Failed = append(ee.Failed, ExportFailure{Segmentation: dl.Audience, Changes: dl.Mode == "changes", Path: path, Error: err.Error()})
+			ee.Failed = append(ee.Failed, ExportFailure{Segmentation: dl.Audience, Destination: dl.Destination, Changes: dl.Mode == "changes", Path: path, Error: err.Error()})
 			continue
 		}
 		dl.Written = true

@@ -33,9 +33,11 @@ type ExportsError struct {
 // ExportFailure is one export not written, and why.
 type ExportFailure struct {
 	Segmentation string `json:"segmentation"`
-	Changes      bool   `json:"changes,omitempty"`
-	Path         string `json:"path"`
-	Error        string `json:"error"`
+	// Destination names an audience's destination (destination.go) rather than an export.
+	Destination string `json:"destination,omitempty"`
+	Changes     bool   `json:"changes,omitempty"`
+	Path        string `json:"path"`
+	Error       string `json:"error"`
 }
 
 func (e *ExportsError) Error() string {
@@ -48,12 +50,32 @@ func (e *ExportsError) Error() string {
 	for _, f := range e.Failed {
 		fmt.Fprintf(&b, "\n  %s: %s", f.Path, f.Error)
 	}
+	var exports, destinations []ExportFailure
+	for _, f := range e.Failed {
+		if f.Destination != "" {
+			destinations = append(destinations, f)
+		} else {
+			exports = append(exports, f)
+		}
+	}
+	if len(destinations) > 0 {
+		// A destination's file is made from the run's workspace, which a rerun that publishes nothing does
+		// not have: the version is computed again.
+		key := "--run-key KEY"
+		if e.RunKey != "" {
+			key = "--run-key " + shell.Quote(e.RunKey)
+		}
+		fmt.Fprintf(&b, "\nto deliver the destinations again, run the version again with %s --force (it replaces version %d with the same result)", key, e.Run)
+	}
+	if len(exports) == 0 {
+		return b.String()
+	}
 	if e.RunKey != "" {
 		fmt.Fprintf(&b, "\nto write them, run again with --run-key %s (it writes only what version %d lacks), or use segrun export:", e.RunKey, e.Run)
 	} else {
 		b.WriteString("\nto write them:")
 	}
-	for _, f := range e.Failed {
+	for _, f := range exports {
 		changes := ""
 		if f.Changes {
 			changes = " --changes"
