@@ -11,6 +11,7 @@ import (
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // Destinations: an audience's members delivered to files after each published run (destinations: in the
@@ -122,8 +123,10 @@ func (c *validator) typeDestinations(name, path string, a spec.Audience, owner m
 }
 
 // stageDeliveries writes, for each destination of audience name, the workspace table its file is read
-// from after publishing: per entity of the side tables that consented, the destination's columns other
-// than the group, hashed as they must be. Run with the audience, while its inputs are still there.
+// from after publishing: per entity that consented, the destination's columns other than the group,
+// hashed as they must be. Run with the audience, while its inputs are still there. Only the entities a
+// file can hold are staged (the members, and the base version's, which may exit): staging every entity
+// of the side tables hashed 1M emails for a 52K-member audience, 3.9 s of the flagship at 1M customers.
 func (e *execution) stageDeliveries(ctx context.Context, name string, a spec.Audience) error {
 	ent := sql.Ident(e.s.Entity)
 	side := audienceSideTables(e.s, a)
@@ -146,9 +149,9 @@ func (e *execution) stageDeliveries(ctx context.Context, name string, a spec.Aud
 				}
 			}
 		}
-		var keys []string
-		for _, t := range append(side, name) {
-			keys = append(keys, fmt.Sprintf("SELECT %s FROM %s", ent, sql.Ident(t)))
+		keys := []string{fmt.Sprintf("SELECT %s FROM %s", ent, sql.Ident(name))}
+		if e.base != nil {
+			keys = append(keys, fmt.Sprintf("SELECT entity AS %s FROM %s WHERE segmentation = %s", ent, store.MembershipsAsOf(e.base.ID), sql.Literal(name)))
 		}
 		where := ""
 		if a.Consent != nil {
