@@ -123,6 +123,7 @@ var exitCases = []exitCase{
 	{name: "a negative reader --wait", state: "published", args: []string{"runs", "{dir}/shop.yaml", "--wait", "-5m"}, code: ExitUsage, stderr: "--wait", versions: "1"},
 	{name: "an empty --out", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", ""}, code: ExitUsage, stderr: "--out is empty", versions: "1"},
 	{name: "the spec given twice", state: "published", args: []string{"runs", "{dir}/shop.yaml", "--spec", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "give the spec once", versions: "1"},
+	{name: "export --pii other", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", "{dir}/m.csv", "--pii", "plain"}, code: ExitUsage, stderr: "want hash or clear", versions: "1"},
 	{name: "demo --customers 0", state: "fresh", args: []string{"demo", "--customers", "0", "{dir}/demo"}, code: ExitUsage, stderr: "--customers"},
 
 	// 3: the environment failed; nothing published.

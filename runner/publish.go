@@ -83,7 +83,7 @@ func (e *execution) publish(ctx context.Context) error {
 	rec := store.RunRecord{
 		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: e.v.Plan.SpecHash, SegrunVersion: e.o.Version,
 		Vars: vars, Sources: e.fingerprints, Steps: storedSteps(e.res.Steps), Warnings: e.res.Warnings, StartedAt: time.Now().UTC(),
-		Entity: e.s.Entity, EntityType: entityType,
+		Entity: e.s.Entity, EntityType: entityType, EntityPII: e.v.EntityPII,
 	}
 	var replace int64
 	if e.replace != nil {
