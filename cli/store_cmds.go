@@ -396,6 +396,13 @@ func runExport(ctx context.Context, e *env, args []string) int {
 		return checkFilePath(*out)
 	})
 	changes := fs.Bool("changes", false, "export the version's change log (entered, exited) instead of its memberships")
+	pii := fs.String("pii", "hash", "`hash|clear`: hash writes an entity the spec declared personal hashed, clear as it is")
+	fs.check("pii", func() error {
+		if *pii != "hash" && *pii != "clear" {
+			return errors.New("want hash or clear")
+		}
+		return nil
+	})
 	names, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
@@ -414,7 +421,14 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	defer v.db.Close()
 	// The version and the segmentation exist (openVersion said so otherwise, exit 1): what fails now is
 	// writing the file, the environment.
-	if err := runner.Export(ctx, v.store, runner.ExportRequest{Segmentation: names[0], Run: v.run.ID, Changes: *changes, Path: *out}); err != nil {
+	req := runner.ExportRequest{Segmentation: names[0], Run: v.run.ID, Changes: *changes, Path: *out}
+	if *pii != "clear" {
+		// What the latest version's spec declared (a store written before declarations were recorded has none).
+		if req.EntityPII, err = v.store.Meta(ctx, "entity_pii"); err != nil {
+			return e.fail(err)
+		}
+	}
+	if err := runner.Export(ctx, v.store, req); err != nil {
 		return e.fail(fmt.Errorf("writing %s: %w", *out, err))
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (version %d)\n", *out, v.run.ID)

@@ -70,6 +70,7 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 	for _, x := range r.Exports {
 		fmt.Fprintf(w, "exported %s\n", x)
 	}
+	writeDeliveries(w, r)
 	fmt.Fprintf(w, "total %.2fs\n", r.Seconds)
 }
 
@@ -107,6 +108,9 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	}
 	if c := s.CLV; c != nil {
 		writeCLVReport(w, c)
+	}
+	if a := s.Audience; a != nil {
+		writeAudienceReport(w, a)
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)

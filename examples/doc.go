@@ -4,7 +4,8 @@
 // # The retail dataset
 //
 // GenerateRetail writes two CSV files. customers.csv has customer_id (1..N), signup_date, country,
-// channel (web, app, store), birth_year (empty for about 5%) and email_opt_in. orders.csv has exactly
+// channel (web, app, store), birth_year (empty for about 5%), email_opt_in and email (made from the id;
+// every seventh with capitals and a leading space, as people type them). orders.csv has exactly
 // customer_id, order_id, ordered_at ("YYYY-MM-DD HH:MM:SS") and amount (a plain decimal with two digits);
 // order ids are unique and dense, handed out per customer in time order, and refunds are rows of their
 // own with a new order id and a negative amount. A peer benchmark reads orders.csv with pandas, so its

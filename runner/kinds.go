@@ -54,7 +54,7 @@ type stepKind struct {
 var stepKinds []*stepKind
 
 func init() {
-	stepKinds = []*stepKind{sourceKind, featureKind, segmentationKind, exportKind, kpiKind, modelKind}
+	stepKinds = []*stepKind{sourceKind, featureKind, segmentationKind, exportKind, kpiKind, modelKind, audienceKind}
 }
 
 // kindNamed returns the kind called name, or nil.

@@ -21,6 +21,7 @@ const (
 	KindExport       = "export"
 	KindKPI          = "kpi"
 	KindModel        = "model"
+	KindAudience     = "audience"
 )
 
 // Step is one unit of execution.

@@ -95,6 +95,7 @@ func (e *execution) publish(ctx context.Context) error {
 		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: e.v.Plan.SpecHash, SegrunVersion: e.o.Version,
 		Vars: vars, Sources: e.fingerprints, Steps: storedSteps(e.res.Steps), Warnings: e.res.Warnings, StartedAt: time.Now().UTC(),
 		Entity: e.s.Entity, EntityType: entityType, KPIs: e.kpis,
+		EntityPII: e.v.EntityPII,
 	}
 	if rec.Models, err = e.storedModels(); err != nil {
 		return failf("", "%v", err)

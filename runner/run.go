@@ -95,7 +95,9 @@ type Result struct {
 	Exports  []string         `json:"exports,omitempty"`
 	// ExportsFailed are the exports not written (the run then exits 4: the version is published).
 	ExportsFailed []ExportFailure `json:"exports_failed,omitempty"`
-	Seconds       float64         `json:"seconds"`
+	// Deliveries are what the audiences' destinations received (a dry run: would receive).
+	Deliveries []Delivery `json:"deliveries,omitempty"`
+	Seconds    float64    `json:"seconds"`
 	// Validation holds the diagnostics when the spec was invalid.
 	Validation *Validation `json:"-"`
 }
@@ -239,12 +241,13 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 		return res, err
 	}
 	phase("publish", t)
+	e.planDeliveries()
 	if !o.DryRun {
 		t = time.Now()
 		if o.Hooks.BeforeExports != nil {
 			o.Hooks.BeforeExports()
 		}
-		err := e.exports(ctx, res.RunID, s.Exports)
+		err := e.deliver(ctx, res.RunID, e.exports(ctx, res.RunID, s.Exports))
 		phase("exports", t)
 		if err != nil {
 			res.Seconds = time.Since(start).Seconds()

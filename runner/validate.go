@@ -38,6 +38,10 @@ type Validation struct {
 	Sources map[string]SourceRead
 	// EntityType is the entity column's type in every segmentation input; the store keys entities by it.
 	EntityType string
+	// PII holds, per table, its personal columns and their kinds (pii.go); EntityPII is the entity
+	// column's kind when it is personal somewhere.
+	PII       map[string]map[string]string
+	EntityPII string
 }
 
 // SourceRead is how a source is read: the reader's options, and for CSV what the reader checks.
@@ -104,6 +108,8 @@ func (c *validator) run() error {
 			return err
 		}
 	}
+	c.personalColumns()
+	c.typeAllDestinations()
 	c.unused()
 	c.shadowedRules()
 	return nil

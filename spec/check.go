@@ -36,6 +36,7 @@ func (s *Spec) check() Diagnostics {
 	c.segmentations()
 	c.exports()
 	c.kpis()
+	c.audiences()
 	return c.diags
 }
 
@@ -368,7 +369,9 @@ func (c *checker) exports() {
 		if c.s.IsBroken(base) {
 			continue
 		}
-		c.ref(base+"/segmentation", ex.Segmentation, "export of", "segmentation")
+		if c.s.StepKind(ex.Segmentation) != "audience" { // an audience's versions export as a segmentation's
+			c.ref(base+"/segmentation", ex.Segmentation, "export of", "segmentation")
+		}
 		if prev, dup := paths[ex.Path]; dup {
 			c.errorAt(base+"/path", "export.duplicate", fmt.Sprintf("export %d already writes %q", prev+1, ex.Path), "")
 		}

@@ -121,6 +121,7 @@ var StepMaps = []StepMap{
 	{"segmentation", "segmentations", func(s *Spec) []string { return s.Segmentations.Keys() }},
 	{"kpi", "kpis", func(s *Spec) []string { return s.KPIs.Keys() }},
 	{"model", "models", func(s *Spec) []string { return s.Models.Keys() }},
+	{"audience", "audiences", func(s *Spec) []string { return s.Audiences.Keys() }},
 }
 
 // StepKind tells what a name refers to: the Kind of the StepMap holding it, or "" if nothing.

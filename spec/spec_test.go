@@ -68,6 +68,7 @@ func TestTypesMatchSchema(t *testing.T) {
 		{"", Spec{}}, {"source", Source{}}, {"column", ColumnSpec{}}, {"feature", Feature{}},
 		{"segmentation", Segmentation{}}, {"rule", Rule{}}, {"cluster", Cluster{}}, {"rfm", RFM{}},
 		{"min_size", MinSize{}}, {"export", Export{}},
+		{"audience", Audience{}}, {"consent", Consent{}}, {"holdout", Holdout{}}, {"destination", Destination{}},
 	}
 	for _, c := range cases {
 		def := schema.Raw()

@@ -20,6 +20,9 @@ type Spec struct {
 	Exports       []Export          `yaml:"exports"`
 	KPIs          Map[KPI]          `yaml:"kpis"`
 	Models        Map[Model]        `yaml:"models"`
+	Audiences     Map[Audience]     `yaml:"audiences"`
+	PriorityLists Map[[]string]     `yaml:"priority_lists"`
+	Destinations  Map[Destination]  `yaml:"destinations"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`
@@ -50,6 +53,8 @@ type ColumnSpec struct {
 	Type        string `yaml:"type"`
 	NotNull     bool   `yaml:"not_null"`
 	Description string `yaml:"description"`
+	// PII is the kind of personal data the column holds (email, phone, name, address, other), or "".
+	PII string `yaml:"pii"`
 }
 
 // Feature is a derived table defined by one SELECT.
@@ -146,6 +151,49 @@ type Export struct {
 	Segmentation string `yaml:"segmentation"`
 	Path         string `yaml:"path"`
 	Changes      bool   `yaml:"changes"`
+	// PII is "clear" to write a personal entity column as it is; otherwise it is hashed.
+	PII string `yaml:"pii"`
+}
+
+// Audience is the entities a campaign reaches: members of the included segments (any of them), less the
+// excluded, where the condition holds and consent is given; Holdout keeps a share of them out as a control
+// group. Its versions are stored like a segmentation's, with the segments treatment and control.
+type Audience struct {
+	Description  string        `yaml:"description"`
+	Owner        string        `yaml:"owner"`
+	From         string        `yaml:"from"`
+	Include      Map[[]string] `yaml:"include"`
+	Exclude      Map[[]string] `yaml:"exclude"`
+	Where        string        `yaml:"where"`
+	Consent      *Consent      `yaml:"consent"`
+	Holdout      *Holdout      `yaml:"holdout"`
+	PriorityList string        `yaml:"priority_list"`
+	Destinations []string      `yaml:"destinations"`
+}
+
+// Destination is where an audience is delivered after each published run: a file of its members (full)
+// or of the run's entered and exited members (changes), personal columns hashed unless PII is "clear".
+type Destination struct {
+	Path    string   `yaml:"path"`
+	Columns []string `yaml:"columns"`
+	Mode    string   `yaml:"mode"`
+	PII     string   `yaml:"pii"`
+}
+
+// PIIClear is a destination's or export's pii: to write personal columns as they are.
+const PIIClear = "clear"
+
+// Consent names the BOOLEAN column saying an entity agreed to be contacted.
+type Consent struct {
+	From   string `yaml:"from"`
+	Column string `yaml:"column"`
+}
+
+// Holdout is a control group drawn by a hash of (salt, entity): the same entities for as long as the salt
+// and share stay the same, whatever segments they are in and whenever the run happens.
+type Holdout struct {
+	Share float64 `yaml:"share"`
+	Salt  string  `yaml:"salt"`
 }
 
 // KPI is one aggregate SQL expression over a table's rows, computed for the members of every segment of

@@ -32,8 +32,12 @@ type RunRecord struct {
 	// Entity and EntityType describe the entity column, recorded on the first run so exports can restore
 	// the type memberships are stored as text.
 	Entity, EntityType string
-	// Models are the run's fitted models (migrate_4to5_models.go).
+	// Models are the run's fitted models (migrate_5to6_models.go).
 	Models []ModelVersion
+	// EntityPII is the entity column's kind of personal data ("" when it is not personal), recorded with
+	// every version that has memberships (meta key entity_pii), so `segrun export` hashes it as the
+	// spec's exports do.
+	EntityPII string
 }
 
 // PublishOptions are Publish's hooks, for tests.
@@ -79,6 +83,17 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 			continue // a spec with no segmentation: the entity type stays as the store has it
 		}
 		if err := s.SetMeta(ctx, kv[0], kv[1]); err != nil {
+			return nil, err
+		}
+	}
+	// A declaration removed from the spec is removed here too; a store that never had one keeps no key.
+	switch {
+	case rec.EntityPII != "":
+		if err := s.SetMeta(ctx, "entity_pii", rec.EntityPII); err != nil {
+			return nil, err
+		}
+	case rec.EntityType != "":
+		if err := s.db.Exec(ctx, "DELETE FROM segrun_store.segrun_meta WHERE key = 'entity_pii'"); err != nil {
 			return nil, err
 		}
 	}
