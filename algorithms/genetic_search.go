@@ -1,0 +1,793 @@
+package algorithms
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// A genetic search evolves candidate segmentations — a feature subset, an optional transform per feature,
+// a scaler, a method and k — toward an objective, under constraints. Each candidate is prepared and fitted
+// on one seeded sample of the rows (SearchSpec.SampleLimit), so that hundreds of candidates stay cheap;
+// the caller fits the best candidate on every row. Every candidate is evaluated once (a cache by its
+// canonical key), and the evaluations are counted, so that the search can be compared with exhaustive
+// enumeration of a small space.
+
+// SearchSpec is the search space, the objective and constraints, and the evolution's size.
+type SearchSpec struct {
+	// Features are the candidate features, columns of the frame searched; MinFeatures is the fewest a
+	// candidate uses (default 1).
+	Features    []string
+	MinFeatures int
+	// Transforms are transforms a candidate may apply to each numeric feature (or not), beyond the ones
+	// Base gives every candidate: for example log1p.
+	Transforms []string
+	// Base is the preprocessing every candidate shares: impute, and the spec's own transforms (onehot).
+	Base PrepSpec
+	// Scales and Methods are the scalers and clustering methods tried; KMin..KMax the numbers of clusters.
+	Scales     []string
+	Methods    []string
+	KMin, KMax int
+	// Params are method parameters by method name.
+	Params map[string]map[string]any
+	// Objective is silhouette (highest wins; on a seeded sample of EvalSampleLimit rows), davies_bouldin
+	// (lowest) or calinski_harabasz (highest).
+	Objective string
+	// MinShare is the smallest share of rows a candidate's smallest cluster may hold; MinStability, when
+	// above 0, the smallest adjusted Rand index between a candidate's clusters and the clusters of the same
+	// candidate fitted on a bootstrap resample (assigned to the sample's rows by the resample's model).
+	MinShare     float64
+	MinStability float64
+	// Population and Generations size the evolution.
+	Population, Generations int
+	Seed                    uint64
+	// SampleLimit is the number of rows candidates are fitted on (default DefaultSearchSampleLimit);
+	// EvalSampleLimit the rows silhouette is computed on (default DefaultSearchEvalSampleLimit).
+	SampleLimit, EvalSampleLimit int
+	// Workers evaluates candidates in parallel; results do not depend on it.
+	Workers int
+	// Top is how many of the best candidates the result lists (default 5).
+	Top int
+}
+
+// Defaults of a search's samples.
+const (
+	DefaultSearchSampleLimit     = 10000
+	DefaultSearchEvalSampleLimit = 2000
+)
+
+// SearchObjectives are the objectives a search optimises.
+var SearchObjectives = []string{"silhouette", "davies_bouldin", "calinski_harabasz"}
+
+// Candidate is one segmentation a search tries.
+type Candidate struct {
+	Features []string `json:"features"`
+	// Transforms maps a feature to the search transform applied to it (none when absent).
+	Transforms map[string]string `json:"transforms,omitempty"`
+	Scale      string            `json:"scale"`
+	Method     string            `json:"method"`
+	K          int               `json:"k"`
+}
+
+// Key is the candidate's canonical form: equal candidates have equal keys.
+func (c Candidate) Key() string {
+	var b strings.Builder
+	for _, f := range c.Features {
+		b.WriteString(f)
+		if t := c.Transforms[f]; t != "" {
+			b.WriteString(":" + t)
+		}
+		b.WriteByte(',')
+	}
+	fmt.Fprintf(&b, "|%s|%s|%d", c.Scale, c.Method, c.K)
+	return b.String()
+}
+
+// ScoredCandidate is a candidate with its evaluation.
+type ScoredCandidate struct {
+	Candidate
+	Objective float64 `json:"objective"`
+	// Feasible says the candidate met every constraint; Reason says which it failed (or why it could not
+	// be fitted).
+	Feasible bool   `json:"feasible"`
+	Reason   string `json:"reason,omitempty"`
+	// SmallestShare is the smallest cluster's share; Stability the bootstrap ARI (when asked for).
+	SmallestShare float64  `json:"smallest_share"`
+	Stability     *float64 `json:"stability,omitempty"`
+}
+
+// GenerationScore is the state of the search after one generation.
+type GenerationScore struct {
+	Generation int `json:"generation"`
+	// Best is the best objective found so far; PopulationBest the best of this generation's population.
+	Best           float64 `json:"best"`
+	PopulationBest float64 `json:"population_best"`
+	// Evaluations counts the distinct candidates evaluated so far.
+	Evaluations int `json:"evaluations"`
+}
+
+// SearchResult is what a search found.
+type SearchResult struct {
+	Method      string            `json:"method"`
+	Objective   string            `json:"objective"`
+	Best        ScoredCandidate   `json:"best"`
+	Top         []ScoredCandidate `json:"top"`
+	Generations []GenerationScore `json:"generations,omitempty"`
+	// Evaluations is the number of distinct candidates fitted; SpaceSize the number of candidates in the
+	// space.
+	Evaluations int     `json:"evaluations"`
+	SpaceSize   float64 `json:"space_size"`
+	// SampleRows is the number of rows candidates were fitted on.
+	SampleRows int `json:"sample_rows"`
+}
+
+// genome is a candidate in the search's encoding: a use bit and a transform choice (0 none, i:
+// Transforms[i-1]) per feature, a scale, a method and k.
+type genome struct {
+	use       []bool
+	transform []int
+	scale     int
+	method    int
+	k         int
+}
+
+// searcher holds a search's fixed inputs and its cache.
+type searcher struct {
+	s       SearchSpec
+	frame   *Frame // the sampled rows, candidate features only
+	text    []bool // per feature: a text column (one-hot; never transformed by the search)
+	evalSet []int  // silhouette's rows, within the sample
+	cache   map[string]ScoredCandidate
+	order   []string // keys in evaluation order
+}
+
+func (s *SearchSpec) validate(f *Frame) error {
+	if s.Objective == "" {
+		s.Objective = "silhouette"
+	}
+	if err := chooseName("search objective", s.Objective, SearchObjectives); err != nil {
+		return err
+	}
+	if len(s.Features) == 0 {
+		return errors.New("search: no candidate features")
+	}
+	if s.MinFeatures < 1 {
+		s.MinFeatures = 1
+	}
+	if s.MinFeatures > len(s.Features) {
+		return fmt.Errorf("search: min_features %d exceeds the %d candidate features", s.MinFeatures, len(s.Features))
+	}
+	if len(s.Scales) == 0 {
+		s.Scales = []string{ScaleStandard}
+	}
+	if len(s.Methods) == 0 {
+		return errors.New("search: no methods")
+	}
+	for _, m := range s.Methods {
+		fit, err := FitterFor(m)
+		if err != nil {
+			return err
+		}
+		if fit.FindsOwnK || m == "consensus" {
+			return fmt.Errorf("search: method %s cannot be searched (it needs k, and no members)", m)
+		}
+	}
+	if s.KMin < 2 || s.KMax < s.KMin {
+		return fmt.Errorf("search: k must be a range with 2 <= min <= max, got %d..%d", s.KMin, s.KMax)
+	}
+	if s.Population < 2 || s.Generations < 1 {
+		return errors.New("search: population must be at least 2 and generations at least 1")
+	}
+	if s.SampleLimit == 0 {
+		s.SampleLimit = DefaultSearchSampleLimit
+	}
+	if s.EvalSampleLimit == 0 {
+		s.EvalSampleLimit = DefaultSearchEvalSampleLimit
+	}
+	if s.Top == 0 {
+		s.Top = 5
+	}
+	if f == nil || f.Len() == 0 {
+		return ErrEmptyInput
+	}
+	return nil
+}
+
+func newSearcher(f *Frame, s SearchSpec) (*searcher, error) {
+	if err := s.validate(f); err != nil {
+		return nil, err
+	}
+	byName := map[string]Column{}
+	for _, c := range f.Columns {
+		byName[c.Name] = c
+	}
+	rows := seededRowSample(f.Len(), s.SampleLimit, s.Seed)
+	sample := &Frame{}
+	text := make([]bool, len(s.Features))
+	for i, name := range s.Features {
+		c, ok := byName[name]
+		if !ok {
+			return nil, fmt.Errorf("search: feature %s is not in the input", name)
+		}
+		sample.Columns = append(sample.Columns, sampleColumn(c, rows))
+		text[i] = c.Text != nil
+	}
+	return &searcher{s: s, frame: sample, text: text, evalSet: seededRowSample(len(rows), s.EvalSampleLimit, s.Seed+1),
+		cache: map[string]ScoredCandidate{}}, nil
+}
+
+// sampleColumn is c at the given rows.
+func sampleColumn(c Column, rows []int) Column {
+	out := Column{Name: c.Name}
+	if c.Text != nil {
+		out.Text = make([]string, len(rows))
+		if c.Null != nil {
+			out.Null = make([]bool, len(rows))
+		}
+		for i, r := range rows {
+			out.Text[i] = c.Text[r]
+			if c.Null != nil {
+				out.Null[i] = c.Null[r]
+			}
+		}
+		return out
+	}
+	out.Num = make([]float64, len(rows))
+	for i, r := range rows {
+		out.Num[i] = c.Num[r]
+	}
+	return out
+}
+
+// candidate decodes a genome.
+func (sr *searcher) candidate(g genome) Candidate {
+	c := Candidate{Scale: sr.s.Scales[g.scale], Method: sr.s.Methods[g.method], K: g.k}
+	for i, f := range sr.s.Features {
+		if !g.use[i] {
+			continue
+		}
+		c.Features = append(c.Features, f)
+		if g.transform[i] > 0 {
+			if c.Transforms == nil {
+				c.Transforms = map[string]string{}
+			}
+			c.Transforms[f] = sr.s.Transforms[g.transform[i]-1]
+		}
+	}
+	return c
+}
+
+// PrepFor is the preprocessing of a candidate: the base spec's, the candidate's transforms after the
+// base's own, and its scaler.
+func (s SearchSpec) PrepFor(c Candidate) PrepSpec {
+	ps := PrepSpec{Impute: s.Base.Impute, Scale: c.Scale, PCA: s.Base.PCA, Transform: map[string][]Transform{}}
+	for _, f := range c.Features {
+		ps.Transform[f] = append(ps.Transform[f], s.Base.Transform[f]...)
+		if t := c.Transforms[f]; t != "" {
+			ps.Transform[f] = append(ps.Transform[f], Transform{Kind: t})
+		}
+		if len(ps.Transform[f]) == 0 {
+			delete(ps.Transform, f)
+		}
+	}
+	return ps
+}
+
+// Subframe is f's columns named by features, in that order.
+func Subframe(f *Frame, features []string) *Frame {
+	out := &Frame{}
+	for _, name := range features {
+		for _, c := range f.Columns {
+			if c.Name == name {
+				out.Columns = append(out.Columns, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// evaluate fits and scores one candidate. It reads only the searcher's fixed inputs, so candidates can be
+// evaluated in parallel.
+func (sr *searcher) evaluate(c Candidate) ScoredCandidate {
+	out := ScoredCandidate{Candidate: c}
+	fail := func(reason string) ScoredCandidate {
+		out.Feasible, out.Reason, out.Objective = false, reason, math.NaN()
+		return out
+	}
+	_, X, _, err := FitPrep(Subframe(sr.frame, c.Features), sr.s.PrepFor(c))
+	if err != nil {
+		return fail(err.Error())
+	}
+	spec := ClusterSpec{Method: c.Method, K: c.K, Seed: sr.s.Seed, Params: sr.s.Params[c.Method], Workers: 1}
+	fit, err := Cluster(X, spec)
+	if err != nil {
+		return fail(err.Error())
+	}
+	codes := encodeLabels(fit.Labels)
+	if reason := degenerateReason(codes); reason != "" {
+		return fail(reason)
+	}
+	smallest := X.Rows
+	counts := map[int]int{}
+	for _, l := range fit.Labels {
+		counts[l]++
+	}
+	for _, n := range counts {
+		smallest = min(smallest, n)
+	}
+	if len(counts) < c.K {
+		smallest = 0 // an empty cluster
+	}
+	out.SmallestShare = float64(smallest) / float64(X.Rows)
+	switch sr.s.Objective {
+	case "davies_bouldin":
+		out.Objective = codedDaviesBouldin(X, codes, codedMeans(X, codes))
+	case "calinski_harabasz":
+		out.Objective = codedCalinskiHarabasz(X, codes, codedMeans(X, codes))
+	default:
+		evalSet := sr.evalSet
+		if X.Rows != sr.frame.Len() { // impute: drop left fewer rows
+			evalSet = seededRowSample(X.Rows, sr.s.EvalSampleLimit, sr.s.Seed+1)
+		}
+		sub := gatherRows(X, evalSet)
+		labels := make([]int, len(evalSet))
+		for i, r := range evalSet {
+			labels[i] = fit.Labels[r]
+		}
+		sc := encodeLabels(labels)
+		if reason := degenerateReason(sc); reason != "" {
+			return fail("silhouette sample: " + reason)
+		}
+		out.Objective = meanSilhouette(sub, sc, 1)
+	}
+	if math.IsNaN(out.Objective) || math.IsInf(out.Objective, 0) {
+		return fail("objective is not finite")
+	}
+	out.Feasible = true
+	if out.SmallestShare < sr.s.MinShare {
+		out.Feasible, out.Reason = false, fmt.Sprintf("smallest cluster holds %.3f of the rows, below min_share %.3f", out.SmallestShare, sr.s.MinShare)
+	}
+	if sr.s.MinStability > 0 {
+		stab, err := bootstrapStability(X, fit, spec)
+		if err != nil {
+			return fail("stability: " + err.Error())
+		}
+		out.Stability = &stab
+		if out.Feasible && stab < sr.s.MinStability {
+			out.Feasible, out.Reason = false, fmt.Sprintf("bootstrap stability %.3f below min_stability %.3f", stab, sr.s.MinStability)
+		}
+	}
+	return out
+}
+
+// bootstrapStability refits the candidate on a bootstrap resample of X's rows (seeded by the spec's seed)
+// and returns the adjusted Rand index between the fit's labels and the resample model's assignment of
+// the same rows.
+func bootstrapStability(X *Matrix, fit *Clustering, spec ClusterSpec) (float64, error) {
+	rng := newSeededRand(spec.Seed ^ 0xb0075)
+	rows := make([]int, X.Rows)
+	for i := range rows {
+		rows[i] = rng.IntN(X.Rows)
+	}
+	sort.Ints(rows)
+	boot, err := Cluster(gatherRows(X, rows), spec)
+	if err != nil {
+		return 0, err
+	}
+	pred, _, err := boot.Model.Predict(X)
+	if err != nil {
+		return 0, err
+	}
+	return AdjustedRandIndex(fit.Labels, pred), nil
+}
+
+// better orders scored candidates: feasible first, then the better objective, then fewer features, smaller
+// k, and the key, so that the order is total and the best candidate does not depend on evaluation order.
+func (s SearchSpec) better(a, b ScoredCandidate) bool {
+	if a.Feasible != b.Feasible {
+		return a.Feasible
+	}
+	an, bn := math.IsNaN(a.Objective), math.IsNaN(b.Objective)
+	if an != bn {
+		return bn
+	}
+	if a.Objective != b.Objective && !an {
+		if s.Objective == "davies_bouldin" {
+			return a.Objective < b.Objective
+		}
+		return a.Objective > b.Objective
+	}
+	if len(a.Features) != len(b.Features) {
+		return len(a.Features) < len(b.Features)
+	}
+	if a.K != b.K {
+		return a.K < b.K
+	}
+	return a.Key() < b.Key()
+}
+
+// evaluateAll evaluates the candidates not in the cache, in parallel, and returns every candidate's score.
+func (sr *searcher) evaluateAll(cands []Candidate) []ScoredCandidate {
+	var todo []Candidate
+	seen := map[string]bool{}
+	for _, c := range cands {
+		k := c.Key()
+		if _, ok := sr.cache[k]; !ok && !seen[k] {
+			seen[k] = true
+			todo = append(todo, c)
+		}
+	}
+	scored := make([]ScoredCandidate, len(todo))
+	parallelFor(len(todo), sr.s.Workers, func(_, i int) { scored[i] = sr.evaluate(todo[i]) })
+	for i, c := range todo { // in the order of first appearance, whatever order they finished in
+		sr.cache[c.Key()] = scored[i]
+		sr.order = append(sr.order, c.Key())
+	}
+	out := make([]ScoredCandidate, len(cands))
+	for i, c := range cands {
+		out[i] = sr.cache[c.Key()]
+	}
+	return out
+}
+
+// result ranks every evaluated candidate.
+func (sr *searcher) result(method string) *SearchResult {
+	all := make([]ScoredCandidate, 0, len(sr.cache))
+	for _, k := range sr.order {
+		all = append(all, sr.cache[k])
+	}
+	sort.SliceStable(all, func(a, b int) bool { return sr.s.better(all[a], all[b]) })
+	return &SearchResult{Method: method, Objective: sr.s.Objective, Best: all[0], Top: all[:min(sr.s.Top, len(all))],
+		Evaluations: len(sr.cache), SpaceSize: sr.spaceSize(), SampleRows: sr.frame.Len()}
+}
+
+// spaceSize counts the candidates in the space: feature subsets of at least MinFeatures, each numeric
+// feature with a choice of transform, times scales, methods and k.
+func (sr *searcher) spaceSize() float64 {
+	n := len(sr.s.Features)
+	total := 0.0
+	// Subsets by size, each numeric feature in a subset multiplying by 1+len(Transforms): with t text
+	// features the count is a sum over subsets; the spaces are small enough to enumerate by bitmask only
+	// when n is small, so count with a polynomial instead.
+	poly := []float64{1} // poly[j]: weighted count of subsets of size j
+	for i := 0; i < n; i++ {
+		w := 1.0
+		if !sr.text[i] {
+			w += float64(len(sr.s.Transforms))
+		}
+		next := make([]float64, len(poly)+1)
+		for j, v := range poly {
+			next[j] += v
+			next[j+1] += v * w
+		}
+		poly = next
+	}
+	for j := sr.s.MinFeatures; j < len(poly); j++ {
+		total += poly[j]
+	}
+	return total * float64(len(sr.s.Scales)*len(sr.s.Methods)*(sr.s.KMax-sr.s.KMin+1))
+}
+
+// randomGenome draws a genome uniformly per gene, then repairs it.
+func (sr *searcher) randomGenome(rng *rand.Rand) genome {
+	n := len(sr.s.Features)
+	g := genome{use: make([]bool, n), transform: make([]int, n)}
+	for i := range g.use {
+		g.use[i] = rng.IntN(2) == 1
+		g.transform[i] = sr.randomTransform(rng, i)
+	}
+	g.scale = rng.IntN(len(sr.s.Scales))
+	g.method = rng.IntN(len(sr.s.Methods))
+	g.k = sr.s.KMin + rng.IntN(sr.s.KMax-sr.s.KMin+1)
+	sr.repair(&g, rng)
+	return g
+}
+
+func (sr *searcher) randomTransform(rng *rand.Rand, i int) int {
+	if sr.text[i] || len(sr.s.Transforms) == 0 {
+		return 0
+	}
+	return rng.IntN(len(sr.s.Transforms) + 1)
+}
+
+// repair switches on random unused features until the genome uses MinFeatures.
+func (sr *searcher) repair(g *genome, rng *rand.Rand) {
+	used := 0
+	for _, u := range g.use {
+		if u {
+			used++
+		}
+	}
+	for used < sr.s.MinFeatures {
+		i := rng.IntN(len(g.use))
+		if !g.use[i] {
+			g.use[i] = true
+			used++
+		}
+	}
+}
+
+// crossover is uniform: each gene from either parent with equal probability.
+func (sr *searcher) crossover(a, b genome, rng *rand.Rand) genome {
+	n := len(a.use)
+	c := genome{use: make([]bool, n), transform: make([]int, n)}
+	for i := 0; i < n; i++ {
+		p := a
+		if rng.IntN(2) == 1 {
+			p = b
+		}
+		c.use[i], c.transform[i] = p.use[i], p.transform[i]
+	}
+	pick := func(x, y int) int {
+		if rng.IntN(2) == 1 {
+			return y
+		}
+		return x
+	}
+	c.scale, c.method, c.k = pick(a.scale, b.scale), pick(a.method, b.method), pick(a.k, b.k)
+	return c
+}
+
+// mutate changes each gene with probability 1/genes: flips a feature, redraws a transform, scale or
+// method, or moves k by one step.
+func (sr *searcher) mutate(g *genome, rng *rand.Rand) {
+	n := len(g.use)
+	genes := 2*n + 3
+	p := 2 / float64(genes)
+	for i := 0; i < n; i++ {
+		if rng.Float64() < p {
+			g.use[i] = !g.use[i]
+		}
+		if rng.Float64() < p {
+			g.transform[i] = sr.randomTransform(rng, i)
+		}
+	}
+	if rng.Float64() < p {
+		g.scale = rng.IntN(len(sr.s.Scales))
+	}
+	if rng.Float64() < p {
+		g.method = rng.IntN(len(sr.s.Methods))
+	}
+	if rng.Float64() < p {
+		if rng.IntN(2) == 0 {
+			g.k = max(sr.s.KMin, g.k-1)
+		} else {
+			g.k = min(sr.s.KMax, g.k+1)
+		}
+	}
+}
+
+// duplicateRetries bounds the extra mutations of a child that repeats a candidate already seen.
+const duplicateRetries = 4
+
+// tournamentSize is how many candidates compete to be a parent.
+const tournamentSize = 3
+
+// forceMutate changes one gene, chosen uniformly.
+func (sr *searcher) forceMutate(g *genome, rng *rand.Rand) {
+	n := len(g.use)
+	switch i := rng.IntN(2*n + 3); {
+	case i < n:
+		g.use[i] = !g.use[i]
+	case i < 2*n:
+		g.transform[i-n] = sr.randomTransform(rng, i-n)
+	case i == 2*n:
+		g.scale = rng.IntN(len(sr.s.Scales))
+	case i == 2*n+1:
+		g.method = rng.IntN(len(sr.s.Methods))
+	default:
+		g.k = sr.s.KMin + rng.IntN(sr.s.KMax-sr.s.KMin+1)
+	}
+}
+
+// GeneticSearch evolves Population candidates over Generations: the two best survive unchanged
+// (elitism), the rest are children of parents chosen by tournaments of three, by uniform crossover and
+// mutation, a child that repeats a candidate already seen mutated again; the best candidate is then
+// polished by hill climbing over its single-gene neighbours. Every random draw comes from one generator seeded by Seed, in a fixed order, and candidates
+// are evaluated deterministically (each fit single-threaded, its seed the spec's), so the same inputs and
+// seed give the same result whatever the number of workers.
+func GeneticSearch(f *Frame, s SearchSpec) (*SearchResult, error) {
+	sr, err := newSearcher(f, s)
+	if err != nil {
+		return nil, err
+	}
+	s = sr.s
+	rng := newSeededRand(s.Seed ^ 0x6e6e7469)
+	pop := make([]genome, s.Population)
+	for i := range pop {
+		pop[i] = sr.randomGenome(rng)
+	}
+	var gens []GenerationScore
+	var best *ScoredCandidate
+	var bestGenome genome
+	for gen := 0; gen < s.Generations; gen++ {
+		cands := make([]Candidate, len(pop))
+		for i, g := range pop {
+			cands[i] = sr.candidate(g)
+		}
+		scored := sr.evaluateAll(cands)
+		idx := make([]int, len(pop))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return s.better(scored[idx[a]], scored[idx[b]]) })
+		top := scored[idx[0]]
+		if best == nil || s.better(top, *best) {
+			best, bestGenome = &top, pop[idx[0]]
+		}
+		gens = append(gens, GenerationScore{Generation: gen + 1, Best: best.Objective, PopulationBest: top.Objective, Evaluations: len(sr.cache)})
+		if gen == s.Generations-1 {
+			break
+		}
+		tournament := func() genome {
+			w := rng.IntN(len(pop))
+			for t := 1; t < tournamentSize; t++ {
+				if c := rng.IntN(len(pop)); s.better(scored[c], scored[w]) {
+					w = c
+				}
+			}
+			return pop[w]
+		}
+		next := make([]genome, 0, len(pop))
+		inNext := map[string]bool{}
+		for _, i := range idx[:min(2, len(idx))] {
+			next = append(next, pop[i])
+			inNext[sr.candidate(pop[i]).Key()] = true
+		}
+		for len(next) < len(pop) {
+			child := sr.crossover(tournament(), tournament(), rng)
+			sr.mutate(&child, rng)
+			sr.repair(&child, rng)
+			// A child already evaluated or already in the next population teaches nothing: mutate it again
+			// (a few times at most), which keeps the population diverse and spends the evaluations on
+			// candidates not seen yet.
+			for try := 0; try < duplicateRetries; try++ {
+				key := sr.candidate(child).Key()
+				_, seen := sr.cache[key]
+				if !seen && !inNext[key] {
+					break
+				}
+				sr.forceMutate(&child, rng)
+				sr.repair(&child, rng)
+			}
+			inNext[sr.candidate(child).Key()] = true
+			next = append(next, child)
+		}
+		pop = next
+	}
+	sr.polish(bestGenome)
+	res := sr.result("genetic")
+	res.Generations = gens
+	return res, nil
+}
+
+// polish climbs from the best genome to its best single-gene neighbour (a feature added or removed, a
+// transform, scale or method changed, k one up or down) while that improves, so that the search ends on
+// a local optimum rather than near one.
+func (sr *searcher) polish(g genome) {
+	for {
+		var neighbours []genome
+		clone := func() genome {
+			return genome{use: slices.Clone(g.use), transform: slices.Clone(g.transform), scale: g.scale, method: g.method, k: g.k}
+		}
+		used := 0
+		for _, u := range g.use {
+			if u {
+				used++
+			}
+		}
+		for i := range g.use {
+			if !g.use[i] || used > sr.s.MinFeatures {
+				n := clone()
+				n.use[i] = !n.use[i]
+				neighbours = append(neighbours, n)
+			}
+			if g.use[i] && !sr.text[i] {
+				for t := 0; t <= len(sr.s.Transforms); t++ {
+					if t != g.transform[i] {
+						n := clone()
+						n.transform[i] = t
+						neighbours = append(neighbours, n)
+					}
+				}
+			}
+		}
+		for sc := range sr.s.Scales {
+			if sc != g.scale {
+				n := clone()
+				n.scale = sc
+				neighbours = append(neighbours, n)
+			}
+		}
+		for m := range sr.s.Methods {
+			if m != g.method {
+				n := clone()
+				n.method = m
+				neighbours = append(neighbours, n)
+			}
+		}
+		for _, k := range []int{g.k - 1, g.k + 1} {
+			if k >= sr.s.KMin && k <= sr.s.KMax {
+				n := clone()
+				n.k = k
+				neighbours = append(neighbours, n)
+			}
+		}
+		cands := make([]Candidate, len(neighbours)+1)
+		cands[0] = sr.candidate(g)
+		for i, n := range neighbours {
+			cands[i+1] = sr.candidate(n)
+		}
+		scored := sr.evaluateAll(cands)
+		bestAt := 0
+		for i := 1; i < len(scored); i++ {
+			if sr.s.better(scored[i], scored[bestAt]) {
+				bestAt = i
+			}
+		}
+		if bestAt == 0 {
+			return
+		}
+		g = neighbours[bestAt-1]
+	}
+}
+
+// ExhaustiveSearch evaluates every candidate in the space: the reference a genetic search is tested
+// against on small spaces. It refuses spaces above limit candidates.
+func ExhaustiveSearch(f *Frame, s SearchSpec, limit int) (*SearchResult, error) {
+	sr, err := newSearcher(f, s)
+	if err != nil {
+		return nil, err
+	}
+	if size := sr.spaceSize(); size > float64(limit) {
+		return nil, fmt.Errorf("search: the space has %.0f candidates, more than %d to enumerate", size, limit)
+	}
+	s = sr.s
+	n := len(s.Features)
+	var cands []Candidate
+	for mask := 1; mask < 1<<n; mask++ {
+		g := genome{use: make([]bool, n), transform: make([]int, n)}
+		var numeric []int
+		used := 0
+		for i := range g.use {
+			g.use[i] = mask&(1<<i) != 0
+			if g.use[i] {
+				used++
+				if !sr.text[i] {
+					numeric = append(numeric, i)
+				}
+			}
+		}
+		if used < s.MinFeatures {
+			continue
+		}
+		// Every assignment of transforms to the subset's numeric features.
+		choices := len(s.Transforms) + 1
+		combos := 1
+		for range numeric {
+			combos *= choices
+		}
+		for t := 0; t < combos; t++ {
+			x := t
+			for _, i := range numeric {
+				g.transform[i] = x % choices
+				x /= choices
+			}
+			for sc := range s.Scales {
+				for m := range s.Methods {
+					for k := s.KMin; k <= s.KMax; k++ {
+						gg := genome{use: slices.Clone(g.use), transform: slices.Clone(g.transform), scale: sc, method: m, k: k}
+						cands = append(cands, sr.candidate(gg))
+					}
+				}
+			}
+		}
+	}
+	sr.evaluateAll(cands)
+	return sr.result("exhaustive"), nil
+}
