@@ -8,10 +8,10 @@ import (
 )
 
 type consensusGolden struct {
-	K          int      `json:"k"`
-	Members    []string `json:"members"`
-	Labelings  [][]int  `json:"labelings"`
-	Consensus  []int    `json:"consensus"`
+	K          int       `json:"k"`
+	Members    []string  `json:"members"`
+	Labelings  [][]int   `json:"labelings"`
+	Consensus  []int     `json:"consensus"`
 	MemberARIs []float64 `json:"member_ari_vs_consensus"`
 }
 
