@@ -102,7 +102,8 @@ func (c *checker) clusterMixed(base string, cl *Cluster) {
 			if c.s.IsBroken(at) {
 				continue
 			}
-			if !slices.Contains(allowed, m.Method) {
+			if c.s.IsBroken(at + "/method") { // the schema named the valid methods
+			} else if !slices.Contains(allowed, m.Method) {
 				sugg := Nearest(m.Method, allowed)
 				c.errorAt(at+"/method", "cluster.members", fmt.Sprintf("a consensus member's method is one of %s, not %q%s", strings.Join(allowed, ", "), m.Method, didYouMean(sugg)), sugg)
 			} else if err := algorithms.CheckParams(m.Method, m.Params); err != nil {
@@ -152,6 +153,9 @@ func (c *checker) clusterMixed(base string, cl *Cluster) {
 	}
 	for i, m := range s.Methods {
 		f, err := algorithms.FitterFor(m)
+		if c.s.IsBroken(fmt.Sprintf("%s/methods/%d", at, i)) { // the schema named the valid methods
+			continue
+		}
 		if err != nil || f.FindsOwnK || m == "consensus" {
 			c.errorAt(fmt.Sprintf("%s/methods/%d", at, i), "cluster.search", fmt.Sprintf("search: %s cannot be searched: it needs a method that takes k (%s)", m, strings.Join(algorithms.ConsensusMemberMethods(), ", ")), "")
 		}
