@@ -183,11 +183,9 @@ func consensusMembers(cl *spec.Cluster, prepared []string) []algorithms.Consensu
 	var out []algorithms.ConsensusMember
 	for _, m := range cl.ExpandMembers() {
 		cm := algorithms.ConsensusMember{Name: m.Name, Method: m.Method, K: m.K, Seed: m.Seed, Params: m.Params}
-		for _, f := range m.Features {
-			for j, p := range prepared {
-				if p == f || strings.HasPrefix(p, f+"=") {
-					cm.Columns = append(cm.Columns, j)
-				}
+		for j, p := range prepared { // in the prepared order, whatever order the member lists them in
+			if slices.ContainsFunc(m.Features, func(f string) bool { return p == f || strings.HasPrefix(p, f+"=") }) {
+				cm.Columns = append(cm.Columns, j)
 			}
 		}
 		out = append(out, cm)
