@@ -386,7 +386,8 @@ func bootstrapStability(X *Matrix, fit *Clustering, spec ClusterSpec) (float64, 
 	return AdjustedRandIndex(fit.Labels, pred), nil
 }
 
-// better orders scored candidates: feasible first, then the better objective, then fewer features, smaller
+// better orders scored candidates: feasible first (of infeasible ones, those nearer the constraints), then
+// the better objective, then fewer features, smaller
 // k, and the key, so that the order is total and the best candidate does not depend on evaluation order.
 func (s SearchSpec) better(a, b ScoredCandidate) bool {
 	if a.Feasible != b.Feasible {
@@ -395,6 +396,11 @@ func (s SearchSpec) better(a, b ScoredCandidate) bool {
 	an, bn := math.IsNaN(a.Objective), math.IsNaN(b.Objective)
 	if an != bn {
 		return bn
+	}
+	if !a.Feasible && !an { // of two infeasible candidates, the one nearer to meeting the constraints
+		if va, vb := s.violation(a), s.violation(b); va != vb {
+			return va < vb
+		}
 	}
 	if a.Objective != b.Objective && !an {
 		if s.Objective == "davies_bouldin" {
@@ -409,6 +415,16 @@ func (s SearchSpec) better(a, b ScoredCandidate) bool {
 		return a.K < b.K
 	}
 	return a.Key() < b.Key()
+}
+
+// violation is how far a fitted candidate misses the constraints: the share its smallest cluster lacks
+// plus the stability it lacks.
+func (s SearchSpec) violation(c ScoredCandidate) float64 {
+	v := max(0, s.MinShare-c.SmallestShare)
+	if s.MinStability > 0 && c.Stability != nil {
+		v += max(0, s.MinStability-*c.Stability)
+	}
+	return v
 }
 
 // evaluateAll evaluates the candidates not in the cache, in parallel, and returns every candidate's score.

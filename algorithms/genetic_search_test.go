@@ -126,11 +126,17 @@ func TestGeneticSearchConstraints(t *testing.T) {
 		t.Errorf("an infeasible candidate is in the top: %+v", r.Top)
 	}
 	s.MinShare = 0.6 // impossible for k >= 2
+	s.Top = 10000    // every candidate evaluated
 	r, err = GeneticSearch(f, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Best.Feasible || r.Best.Reason == "" {
 		t.Errorf("an impossible constraint: best %+v", r.Best)
+	}
+	for _, c := range r.Top { // the best infeasible candidate is the one nearest to the constraint
+		if c.SmallestShare > r.Best.SmallestShare {
+			t.Errorf("best infeasible candidate's smallest share %v, but %s has %v", r.Best.SmallestShare, c.Key(), c.SmallestShare)
+		}
 	}
 }
