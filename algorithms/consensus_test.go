@@ -16,10 +16,11 @@ type consensusGolden struct {
 }
 
 // The consensus of the same member labelings is SciPy's: co-association distances, average linkage and
-// cut_tree, computed independently by scripts/consensus_reference.py. The disagree case is all ties (two
+// cut_tree, computed independently by scripts/consensus_reference.py. The noisy case (12 members, k from 2
+// to 7) is one where complete or weighted linkage would give another partition; the disagree case is all ties (two
 // members split on x, two on y), so it also checks that ties resolve as SciPy resolves them.
 func TestConsensusPartitionMatchesScipy(t *testing.T) {
-	for _, name := range []string{"blobs", "disagree"} {
+	for _, name := range []string{"blobs", "noisy", "disagree"} {
 		t.Run(name, func(t *testing.T) {
 			var g consensusGolden
 			readGolden(t, "consensus_"+name, &g)

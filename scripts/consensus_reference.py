@@ -65,6 +65,21 @@ def main():
     members.append(("kmeans_x_only", KMeans(3, n_init=1, random_state=0).fit_predict(X[:, :1])))
     case("blobs", X, y, members, 3)
 
+    # Noisy members (k from 2 to 7, random seeds, on overlapping blobs): many distinct co-association
+    # values, where average linkage's partition differs from complete and single linkage's (printed).
+    X, y = make_blobs(n_samples=300, centers=4, cluster_std=2.2, random_state=3)
+    rng = np.random.default_rng(8)
+    members = []
+    for i in range(12):
+        kk = int(rng.integers(2, 8))
+        members.append((f"kmeans_k{kk}_{i}", KMeans(kk, n_init=1, init="random", random_state=int(rng.integers(1000))).fit_predict(X)))
+    case("noisy", X, y, members, 4)
+    labs = [lab for _, lab in members]
+    avg, condensed = consensus(labs, 4)
+    for method in ("complete", "single", "weighted"):
+        other = cut_tree(linkage(condensed, method=method), n_clusters=4).ravel()
+        print("  noisy: ARI of average against", method, "linkage:", round(adjusted_rand_score(avg, other), 3))
+
     # Disagreeing members: half split on x, half on y, of a 2 x 2 grid; the consensus is what average
     # linkage makes of the ties.
     rng = np.random.default_rng(5)
