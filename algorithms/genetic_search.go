@@ -95,6 +95,9 @@ type ScoredCandidate struct {
 	// be fitted).
 	Feasible bool   `json:"feasible"`
 	Reason   string `json:"reason,omitempty"`
+	// Failed says the candidate could not be fitted or scored (Reason says why; Objective is 0, not a
+	// score: a NaN would not survive JSON).
+	Failed bool `json:"failed,omitempty"`
 	// SmallestShare is the smallest cluster's share; Stability the bootstrap ARI (when asked for).
 	SmallestShare float64  `json:"smallest_share"`
 	Stability     *float64 `json:"stability,omitempty"`
@@ -296,7 +299,7 @@ func Subframe(f *Frame, features []string) *Frame {
 func (sr *searcher) evaluate(c Candidate) ScoredCandidate {
 	out := ScoredCandidate{Candidate: c}
 	fail := func(reason string) ScoredCandidate {
-		out.Feasible, out.Reason, out.Objective = false, reason, math.NaN()
+		out.Feasible, out.Reason, out.Objective, out.Failed = false, reason, 0, true
 		return out
 	}
 	_, X, _, err := FitPrep(Subframe(sr.frame, c.Features), sr.s.PrepFor(c))
@@ -393,7 +396,7 @@ func (s SearchSpec) better(a, b ScoredCandidate) bool {
 	if a.Feasible != b.Feasible {
 		return a.Feasible
 	}
-	an, bn := math.IsNaN(a.Objective), math.IsNaN(b.Objective)
+	an, bn := a.Failed, b.Failed
 	if an != bn {
 		return bn
 	}

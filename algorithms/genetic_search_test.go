@@ -1,8 +1,10 @@
 package algorithms
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -78,7 +80,7 @@ func TestGeneticSearchFindsTheExhaustiveOptimum(t *testing.T) {
 	}
 }
 
-// The same seed gives the same search, whatever the number of workers.
+// The same seed gives the same search, whatever the number of workers or GOMAXPROCS.
 func TestGeneticSearchIsReproducible(t *testing.T) {
 	f := searchFrameForTest(600, 9)
 	s := smallSearchSpec()
@@ -86,8 +88,13 @@ func TestGeneticSearchIsReproducible(t *testing.T) {
 	s.Transforms = []string{"log1p"}
 	s.Population, s.Generations = 8, 4
 	var first *SearchResult
-	for _, workers := range []int{1, 3, 8} {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, workers := range []int{1, 3, 8, -1, -4} {
 		s.Workers = workers
+		if workers < 0 { // Workers 0 follows GOMAXPROCS
+			runtime.GOMAXPROCS(-workers)
+			s.Workers = 0
+		}
 		r, err := GeneticSearch(f, s)
 		if err != nil {
 			t.Fatal(err)
@@ -109,10 +116,24 @@ func TestGeneticSearchConstraints(t *testing.T) {
 	s.Transforms = []string{"log1p"} // b and d have values below -1
 	s.MinShare = 0.3                 // only k <= 3 can hold
 	s.MinStability = 0.8
+	s.Top = 10000
 	r, err := ExhaustiveSearch(f, s, 10000)
 	if err != nil {
 		t.Fatal(err)
 	}
+	failed := 0
+	for _, c := range r.Top {
+		if c.Failed {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Error("no candidate failed, though log1p cannot apply to b or d")
+	}
+	if _, err := json.Marshal(r); err != nil { // the result is stored in the version's summary
+		t.Errorf("the result does not serialise: %v", err)
+	}
+	r.Top = r.Top[:5]
 	if !r.Best.Feasible || r.Best.K > 3 || r.Best.Stability == nil || *r.Best.Stability < 0.8 {
 		t.Errorf("best %+v", r.Best)
 	}
