@@ -8,8 +8,9 @@ import (
 	"github.com/segrun/segrun/runner"
 )
 
-// writeMixedReport prints what a consensus (each member's agreement) or a search (the best candidate,
-// the objective per generation, the top candidates and the block that freezes the best) did.
+// writeMixedReport prints what a consensus (each member's agreement; its notes are among the
+// segmentation's) or a search (the best candidate, the objective per generation, the top candidates and
+// the block that freezes the best) did.
 func writeMixedReport(w io.Writer, c *runner.ClusterReport) {
 	if len(c.Fit.Members) > 0 {
 		var parts []string
@@ -17,11 +18,6 @@ func writeMixedReport(w io.Writer, c *runner.ClusterReport) {
 			parts = append(parts, fmt.Sprintf("%s %.3f", m.Name, m.ARI))
 		}
 		fmt.Fprintf(w, "  consensus of %d members; their adjusted Rand index against it: %s\n", len(c.Fit.Members), strings.Join(parts, ", "))
-	}
-	for _, n := range c.Fit.Notes {
-		if strings.HasPrefix(n, "consensus: ") {
-			fmt.Fprintf(w, "  note: %s\n", strings.TrimPrefix(n, "consensus: "))
-		}
 	}
 	s := c.Search
 	if s == nil {
