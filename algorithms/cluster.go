@@ -21,6 +21,8 @@ type ClusterSpec struct {
 	Params map[string]any
 	// Workers bounds parallelism; 0 means GOMAXPROCS.
 	Workers int
+	// Members are the clusterings a consensus combines (consensus only).
+	Members []ConsensusMember
 }
 
 // Clustering is a fitted partition of X's rows.
@@ -50,6 +52,8 @@ type ClusterReport struct {
 	BIC           float64 `json:"bic,omitempty"`
 	// Notes say what the user should know: sampling, automatic method switches, empty clusters re-seeded.
 	Notes []string `json:"notes,omitempty"`
+	// Members is each consensus member's agreement with the consensus (consensus only).
+	Members []MemberAgreement `json:"members,omitempty"`
 }
 
 // Model is everything needed to assign new rows the way a fit did, stored as JSON with each version so that
@@ -115,6 +119,8 @@ func init() {
 			}
 			return m.DBSCAN.Predict(X), nil, nil
 		}})
+	registerFitter(&Fitter{Name: "consensus", Fit: fitConsensus, Predict: nearest,
+		CheckParams: func(p map[string]any) error { _, err := readConsensusParams(p); return err }})
 	registerFitter(&Fitter{Name: "gmm", Fit: fitGMM, Likelihood: true,
 		CheckParams: func(p map[string]any) error { _, err := readGMMOptions(p); return err },
 		Predict: func(m *Model, X *Matrix) ([]int, []float64, error) {

@@ -149,6 +149,16 @@ func chainLinkageTree(X *Matrix, linkage string, workers int) [][2]int {
 		}
 	})
 
+	return linkageTreeFromDistances(dist, n, linkage)
+}
+
+// linkageTreeFromDistances is chainLinkageTree on a condensed distance matrix given directly (SciPy's
+// linkage(y) of a condensed y), which it overwrites: consensus clustering cuts 1 - co-association this way.
+func linkageTreeFromDistances(dist []float64, n int, linkage string) [][2]int {
+	rowBase := make([]int, n)
+	for i := range rowBase {
+		rowBase[i] = n*i - i*(i+1)/2 - i - 1
+	}
 	update := lanceWilliams(linkage)
 	size := make([]int, n)
 	for i := range size {

@@ -40,6 +40,7 @@ func writeClusterReport(w io.Writer, c *runner.ClusterReport) {
 	if c.Stability != nil {
 		fmt.Fprintf(w, "  stability: adjusted Rand index %.3f against the previous version\n", *c.Stability)
 	}
+	writeMixedReport(w, c)
 	if len(c.KScores) > 0 {
 		var parts []string
 		for _, s := range c.KScores {

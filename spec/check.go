@@ -325,6 +325,7 @@ func (c *checker) cluster(name, base string, cl *Cluster) {
 		}
 	}
 	c.clusterNames(base, cl)
+	c.clusterMixed(base, cl)
 }
 
 // clusterNames checks `names:`: ids in range, names unique, and not clashing with generated names.

@@ -123,6 +123,9 @@ type Cluster struct {
 	Params    map[string]any      `yaml:"params"`
 	Names     map[string]string   `yaml:"names"`
 	Refit     string              `yaml:"refit"`
+	// Members and Search: consensus clustering and the genetic search (cluster_mixed.go).
+	Members []ClusterMember `yaml:"members"`
+	Search  *ClusterSearch  `yaml:"search"`
 }
 
 // PCA keeps principal components by count or by explained variance.

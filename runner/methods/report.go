@@ -63,6 +63,14 @@ type ClusterReport struct {
 	Profiles []ClusterProfile       `json:"profiles"`
 	// Fidelity is the share of rows whose cluster the explaining tree's rules predict.
 	Fidelity float64 `json:"explanation_fidelity"`
+	// Search is what the cluster block's search: tried and found (nil without one).
+	Search *SearchReport `json:"search,omitempty"`
+}
+
+// SearchReport is a search's result with the best candidate written as the cluster block that freezes it.
+type SearchReport struct {
+	algorithms.SearchResult
+	Frozen string `json:"frozen_yaml"`
 }
 
 // ClusterProfile describes one cluster in the input's own units.

@@ -26,12 +26,24 @@ func prepSpec(cl *spec.Cluster) algorithms.PrepSpec {
 // previous version's.
 func fit(j *job, in *clusterInput, rep *methods.ClusterReport, prevModel *storedModel, hasPrevious bool) (*storedModel, *algorithms.Matrix, []int, []float64, error) {
 	cl := j.seg.Cluster
-	prep, X, prepRep, err := algorithms.FitPrep(in.frame, prepSpec(cl))
+	frame := in.frame
+	if cl.Search != nil { // the search's best candidate is then fitted on every row like any clustering
+		best, sr, err := searchCluster(j, in.frame)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		rep.Search = sr
+		cl, frame = best, algorithms.Subframe(in.frame, best.Features)
+	}
+	prep, X, prepRep, err := algorithms.FitPrep(frame, prepSpec(cl))
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
 	rep.Prep = prepRep
 	cs := algorithms.ClusterSpec{Method: cl.Method, K: cl.K.Value, Seed: cl.Seed, Params: cl.Params, Workers: j.env.Threads()}
+	if len(cl.Members) > 0 {
+		cs.Members = consensusMembers(cl, prepRep.Features)
+	}
 	var c *algorithms.Clustering
 	if cl.K.IsRange() {
 		by := cl.K.By
@@ -69,7 +81,7 @@ func fit(j *job, in *clusterInput, rep *methods.ClusterReport, prevModel *stored
 			labels[i] = m.IDs[l]
 		}
 	}
-	model := &storedModel{Prep: prep, Model: c.Model, IDs: m.IDs, Segments: map[int]string{}, Run: 0, Spec: modelSpec(cl)}
+	model := &storedModel{Prep: prep, Model: c.Model, IDs: m.IDs, Segments: map[int]string{}, Run: 0, Spec: modelSpec(j.seg.Cluster)}
 	model.NextID = prevModel.previousClusters().NextID
 	for _, id := range append(slices.Clip(m.IDs), m.Vanished...) {
 		model.NextID = max(model.NextID, id+1)

@@ -56,7 +56,9 @@ func modelSpec(cl *spec.Cluster) string {
 		K         spec.K                         `json:"k"`
 		Seed      uint64                         `json:"seed"`
 		Params    map[string]any                 `json:"params,omitempty"`
-	}{cl.Method, cl.Features, cl.Impute, transform, cl.Scale, cl.PCA, cl.K, cl.Seed, cl.Params})
+		Members   []spec.ClusterMember           `json:"members,omitempty"`
+		Search    *spec.ClusterSearch            `json:"search,omitempty"`
+	}{cl.Method, cl.Features, cl.Impute, transform, cl.Scale, cl.PCA, cl.K, cl.Seed, cl.Params, cl.Members, cl.Search})
 	if err != nil {
 		return "" // not comparable: treated as a model stored before specs were kept
 	}
