@@ -50,6 +50,7 @@ demo: build
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-09-30
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-12-31
 	$(BIN) changes lifecycle --store $(DEMO_DIR)/segrun.duckdb
+	$(BIN) changes winback_email --store $(DEMO_DIR)/segrun.duckdb
 	$(BIN) report --store $(DEMO_DIR)/segrun.duckdb --out $(DEMO_DIR)/report.html
 	@echo "open $(abspath $(DEMO_DIR))/report.html in a browser: the segments as charts"
 
@@ -64,6 +65,7 @@ bench: build
 # Regenerates the scikit-learn reference results (needs Debian's python3-sklearn).
 golden:
 	/usr/bin/python3 scripts/sklearn_golden.py algorithms/testdata/golden
+	/usr/bin/python3 scripts/models_golden.py algorithms/testdata/golden
 
 clean:
 	rm -rf bin $(DEMO_DIR) .bench

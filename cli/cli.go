@@ -52,6 +52,8 @@ func init() {
 		{"runs", "list the published versions in a store", runRuns},
 		{"show", "show a segmentation's segment sizes", runShow},
 		{"changes", "show who entered and left segments in a version", runChanges},
+		{"kpis", "follow KPIs per segment across versions", runKPIs},
+		{"models", "show the models a version fitted: metrics and coefficients", runModels},
 		{"export", "write a version's memberships or change log to a file", runExport},
 		{"report", "write the store's segmentations as one self-contained HTML page of charts", runReport},
 		{"rollback", "retire the latest version(s): the store is as it was before them", runRollback},

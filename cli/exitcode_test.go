@@ -59,8 +59,22 @@ var exitCases = []exitCase{
 	{name: "a rollback of the latest version", state: "published", args: []string{"rollback", "{dir}/shop.yaml", "--last"}, code: ExitOK, stderr: ""},
 	{name: "a spec without segmentations publishes its features' version", state: "fresh", setup: withoutSegmentations,
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitOK, versions: "1"},
+	{name: "a spec with an audience publishes it as a version", state: "fresh", setup: withAudience(anAudience),
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitOK, versions: "1"},
+	{name: "an export of an audience", state: "fresh", setup: withAudience(anAudience + "\n  - {segmentation: winback, path: out/winback.csv}"),
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitOK, versions: "1"},
 
 	// 1: an invalid spec or a failed blocking check; nothing published.
+	{name: "an audience's where: naming a column its table lacks", state: "fresh", setup: withAudience(strings.Replace(anAudience, "monetary >= 100", "monetry >= 100", 1)),
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: `did you mean "monetary"`},
+	{name: "a priority list naming an audience twice", state: "fresh", setup: withAudience(strings.Replace(anAudience, "\nexports:", "\npriority_lists:\n  offers: [winback, winback]\nexports:", 1)),
+		args: []string{"validate", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: "already item 1 of priority list offers"},
+	{name: "a consent table with an entity twice", state: "fresh",
+		setup: func(t *testing.T, dir string) {
+			withAudience(strings.Replace(anAudience, "from: rfm, column: opted_in", "from: order_consent, column: opted_in", 1))(t, dir)
+			editSpec("features:\n", "features:\n  order_consent:\n    sql: select customer_id, true as opted_in from orders\n")(t, dir)
+		},
+		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "run failed"},
 	{name: "an invalid spec", state: "fresh", setup: editSpec("frequency >= 8", "frequncy >= 8"),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: `did you mean "frequency"`},
 	{name: "a failed data test", state: "fresh", setup: editSpec("- unique: customer_id", "- unique: frequency"),
@@ -80,6 +94,9 @@ var exitCases = []exitCase{
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "rule 1 (champions)"},
 	{name: "an entity typed DOUBLE", state: "fresh", setup: editSpec("customer_id: {type: BIGINT, not_null: true}", "customer_id: {type: DOUBLE, not_null: true}"),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "the entity customer_id is DOUBLE"},
+	{name: "a clv segmentation its models cannot fit", state: "fresh",
+		setup: editSpec("\nsegmentations:\n", "\nsegmentations:\n  value_clv:\n    from: orders\n    clv: {time: ordered_at, amount: amount, tiers: {low: 0}, holdout: 5000}\n"),
+		args:  []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "segmentation value_clv: holdout: no purchase before the calibration end"},
 	{name: "nothing to roll back to", state: "published", args: []string{"rollback", "{dir}/shop.yaml", "--to", "1"}, code: ExitInvalid, stderr: "already the latest", versions: "1"},
 
 	// 2: the command line is wrong; found before anything starts.
@@ -115,6 +132,7 @@ var exitCases = []exitCase{
 	{name: "a negative reader --wait", state: "published", args: []string{"runs", "{dir}/shop.yaml", "--wait", "-5m"}, code: ExitUsage, stderr: "--wait", versions: "1"},
 	{name: "an empty --out", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", ""}, code: ExitUsage, stderr: "--out is empty", versions: "1"},
 	{name: "the spec given twice", state: "published", args: []string{"runs", "{dir}/shop.yaml", "--spec", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "give the spec once", versions: "1"},
+	{name: "export --pii other", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--out", "{dir}/m.csv", "--pii", "plain"}, code: ExitUsage, stderr: "want hash or clear", versions: "1"},
 	{name: "demo --customers 0", state: "fresh", args: []string{"demo", "--customers", "0", "{dir}/demo"}, code: ExitUsage, stderr: "--customers"},
 
 	// 3: the environment failed; nothing published.
@@ -162,6 +180,28 @@ var exitCases = []exitCase{
 	// 4: the version is published, but some of its exports were not written.
 	{name: "an export failing after publishing", state: "fresh", setup: editSpec("path: out/lifecycle.csv", "path: shop.yaml/lifecycle.csv"),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitExports, stderr: "version 1 is published", versions: "1"},
+	{name: "a destination failing after publishing", state: "fresh",
+		setup: withAudience(strings.Replace(anAudience, "\nexports:", "\n    destinations: [file]\ndestinations:\n  file: {path: shop.yaml/winback.csv}\nexports:", 1)),
+		args:  []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitExports, stderr: "version 1 is published", versions: "1"},
+}
+
+// anAudience is an audience for the starter spec, put before its exports.
+const anAudience = `
+audiences:
+  winback:
+    include: {lifecycle: [at_risk, regulars]}
+    where: monetary >= 100
+    consent: {from: rfm, column: opted_in}
+    holdout: {share: 0.2, salt: s}
+exports:`
+
+// withAudience puts audience (anAudience, changed) before the starter spec's exports, and a consent column
+// opted_in in its rfm feature.
+func withAudience(audience string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		editSpec("\nexports:", audience)(t, dir)
+		editSpec("count(distinct order_id) as frequency,", "count(distinct order_id) as frequency, sum(amount) > 50 as opted_in,")(t, dir)
+	}
 }
 
 // withoutSegmentations cuts the starter spec's segmentations and exports: features and their tests only.

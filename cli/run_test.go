@@ -28,7 +28,7 @@ func TestRunAndReadTheStore(t *testing.T) {
 		t.Fatalf("first run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{"lifecycle (rules)", "value (rfm)", "behaviour (cluster:kmeans)", "validity: silhouette", "steps:",
-		"profiles (mean ± standard deviation", "source orders  4,793 rows  read by rfm"} { // the starter's orders stream into rfm
+		"profiles (mean ± standard deviation", "source orders  5,357 rows  read by rfm"} { // the starter's orders stream into rfm
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}

@@ -216,13 +216,21 @@ func runShow(ctx context.Context, e *env, args []string) int {
 	}
 	defer v.db.Close()
 	run, info, stats := v.run, v.info, v.stats
+	kpis, err := v.store.KPIValues(ctx, run.ID, name)
+	if err != nil {
+		return e.fail(err)
+	}
 	switch format {
 	case "json":
 		// Decoded as plain JSON, not as the report type: the output shows every field the version stored,
 		// also those of a segrun older or newer than this one.
 		summary, _, _ := store.Decode[any](info.Summary.Document)
-		return e.writeJSON(map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
-			"method": info.Method, "entities": info.Entities, "assigned": info.Assigned, "segments": nonNil(stats), "summary": summary})
+		out := map[string]any{"segmentation": name, "run_id": run.ID, "as_of": run.AsOf.Format(time.DateOnly),
+			"method": info.Method, "entities": info.Entities, "assigned": info.Assigned, "segments": nonNil(stats), "summary": summary}
+		if len(kpis) > 0 {
+			out["kpis"] = kpisJSON(kpis)
+		}
+		return e.writeJSON(out)
 	case "csv":
 		rows := [][]string{{"segment", "size", "share", "description"}}
 		for _, s := range stats {
@@ -246,11 +254,15 @@ func runShow(ctx context.Context, e *env, args []string) int {
 		if rep.Cluster != nil {
 			writeClusterReport(e.stdout, rep.Cluster)
 		}
+		if rep.CLV != nil {
+			writeCLVReport(e.stdout, rep.CLV)
+		}
 		for _, n := range rep.Notes {
 			fmt.Fprintf(e.stdout, "  note: %s\n", n)
 		}
 		writeAudits(e.stdout, rep.Audits)
 	}
+	writeVersionKPIs(e.stdout, kpis, order)
 	return ExitOK
 }
 
@@ -384,6 +396,13 @@ func runExport(ctx context.Context, e *env, args []string) int {
 		return checkFilePath(*out)
 	})
 	changes := fs.Bool("changes", false, "export the version's change log (entered, exited) instead of its memberships")
+	pii := fs.String("pii", "hash", "`hash|clear`: hash writes an entity the spec declared personal hashed, clear as it is")
+	fs.check("pii", func() error {
+		if *pii != "hash" && *pii != "clear" {
+			return errors.New("want hash or clear")
+		}
+		return nil
+	})
 	names, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
@@ -402,7 +421,14 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	defer v.db.Close()
 	// The version and the segmentation exist (openVersion said so otherwise, exit 1): what fails now is
 	// writing the file, the environment.
-	if err := runner.Export(ctx, v.store, runner.ExportRequest{Segmentation: names[0], Run: v.run.ID, Changes: *changes, Path: *out}); err != nil {
+	req := runner.ExportRequest{Segmentation: names[0], Run: v.run.ID, Changes: *changes, Path: *out}
+	if *pii != "clear" {
+		// What the latest version's spec declared (a store written before declarations were recorded has none).
+		if req.EntityPII, err = v.store.Meta(ctx, "entity_pii"); err != nil {
+			return e.fail(err)
+		}
+	}
+	if err := runner.Export(ctx, v.store, req); err != nil {
 		return e.fail(fmt.Errorf("writing %s: %w", *out, err))
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (version %d)\n", *out, v.run.ID)

@@ -38,6 +38,11 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		fmt.Fprintln(w)
 		writeSegmentation(w, s)
 	}
+	writeRunKPIs(w, r.KPIs)
+	for _, m := range r.Models {
+		fmt.Fprintln(w)
+		writeModel(w, m)
+	}
 	retired, exited := "retired", "exited"
 	if r.Outcome == runner.OutcomeDryRun {
 		retired, exited = "would be retired", "would exit"
@@ -65,6 +70,7 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 	for _, x := range r.Exports {
 		fmt.Fprintf(w, "exported %s\n", x)
 	}
+	writeDeliveries(w, r)
 	fmt.Fprintf(w, "total %.2fs\n", r.Seconds)
 }
 
@@ -83,6 +89,11 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	fmt.Fprintf(w, "%s (%s): %s of %s entities in a segment; %s entered, %s exited\n", s.Name, s.Method,
 		thousands(d.Assigned), thousands(d.Entities), thousands(d.Entered), thousands(d.Exited))
 	writeSegmentTable(w, d.Segments)
+	order := make([]string, len(d.Segments))
+	for i, st := range d.Segments {
+		order[i] = st.Segment
+	}
+	writeProfileHighlights(w, s.Profiles, order)
 	for _, r := range s.Rules {
 		if r.NullSkipped > 0 {
 			fmt.Fprintf(w, "  rule %s skipped %s %s with a NULL or NaN in a column it reads\n", r.Segment, thousands(r.NullSkipped), plural.Form(r.NullSkipped, "row", "rows"))
@@ -94,6 +105,12 @@ func writeSegmentation(w io.Writer, s runner.SegmentationReport) {
 	}
 	if c := s.Cluster; c != nil {
 		writeClusterReport(w, c)
+	}
+	if c := s.CLV; c != nil {
+		writeCLVReport(w, c)
+	}
+	if a := s.Audience; a != nil {
+		writeAudienceReport(w, a)
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)

@@ -38,3 +38,38 @@ func TestDryRunSummarySaysWhatWouldBeRetired(t *testing.T) {
 		t.Errorf("dry-run summary:\n%s", b.String())
 	}
 }
+
+// The run's summary names each segment's columns furthest from everyone's, a lift of 0.5x as far as one
+// of 2x (in ratio), at most profileHighlights of them, in the segment table's order, and says when the
+// default's cap left columns out.
+func TestSummaryProfileHighlights(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	num := func(mean, lift float64) runner.NumberProfile {
+		return runner.NumberProfile{Mean: f(mean), Lift: f(lift)}
+	}
+	p := &runner.SegmentProfiles{
+		Numbers: []string{"a", "b", "c", "d"}, Texts: []string{"t"}, Unprofiled: 7,
+		Segments: []runner.SegmentProfile{
+			{Segment: "small", Numbers: map[string]runner.NumberProfile{"a": num(1, 1.1), "b": num(2, 0.4), "c": num(3, 2.4), "d": num(4, 0.9)},
+				Texts: map[string][]runner.TextValue{"t": {{Value: "x", Share: 0.5, Lift: 1.05}}}},
+			{Segment: "big", Numbers: map[string]runner.NumberProfile{"a": num(1, 1)},
+				Texts: map[string][]runner.TextValue{"t": {{Value: "y", Share: 0.9, Lift: 3}}}},
+		},
+	}
+	var b strings.Builder
+	writeSegmentation(&b, runner.SegmentationReport{Name: "s", Method: "rules", Profiles: p, Diff: &store.Diff{
+		Segments: []store.SegmentStat{{Segment: "big"}, {Segment: "small"}}}})
+	out := b.String()
+	for _, want := range []string{
+		"    big    t y 90% (3.00x), a 1 (1.00x)\n",
+		"    small  b 2 (0.40x), c 3 (2.40x), d 4 (0.90x)\n", // 0.9x is further than 1.1x
+		"the first 4 numeric columns; 7 more are not profiled",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "big ") > strings.Index(out, "small ") {
+		t.Errorf("segments not in the table's order:\n%s", out)
+	}
+}

@@ -7,7 +7,7 @@ import (
 )
 
 // customersHeader is the first line of customers.csv.
-const customersHeader = "customer_id,signup_date,country,channel,birth_year,email_opt_in\n"
+const customersHeader = "customer_id,signup_date,country,channel,birth_year,email_opt_in,email\n"
 
 // countryShare is the customer mix by country: a UK shop with a European following.
 var countryShare = []struct {
@@ -84,5 +84,21 @@ func appendCustomerRow(dst []byte, c *calendar, id int64, p *customerPlan, attrs
 	}
 	dst = append(dst, ',')
 	dst = strconv.AppendBool(dst, attrs.emailOptIn)
+	dst = append(dst, ',')
+	dst = appendEmail(dst, id)
 	return append(dst, '\n')
+}
+
+// appendEmail appends a customer's email address: made from the id, not drawn, so adding it left every
+// other column as the seed made it. Every seventh is written as people type them (capitals, a stray
+// space), which the hashing of personal columns normalises away.
+func appendEmail(dst []byte, id int64) []byte {
+	if id%7 == 0 {
+		dst = append(dst, " Customer."...)
+		dst = strconv.AppendInt(dst, id, 10)
+		return append(dst, "@Example.COM"...)
+	}
+	dst = append(dst, "customer."...)
+	dst = strconv.AppendInt(dst, id, 10)
+	return append(dst, "@example.com"...)
 }

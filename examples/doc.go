@@ -4,7 +4,8 @@
 // # The retail dataset
 //
 // GenerateRetail writes two CSV files. customers.csv has customer_id (1..N), signup_date, country,
-// channel (web, app, store), birth_year (empty for about 5%) and email_opt_in. orders.csv has exactly
+// channel (web, app, store), birth_year (empty for about 5%), email_opt_in and email (made from the id;
+// every seventh with capitals and a leading space, as people type them). orders.csv has exactly
 // customer_id, order_id, ordered_at ("YYYY-MM-DD HH:MM:SS") and amount (a plain decimal with two digits);
 // order ids are unique and dense, handed out per customer in time order, and refunds are rows of their
 // own with a new order id and a negative amount. A peer benchmark reads orders.csv with pandas, so its
@@ -12,7 +13,7 @@
 //
 // The data is meant to make segmentation worth doing: behind every customer is one of seven archetypes,
 // which is never written out, so RFM scoring and clustering have to rediscover it. With the default
-// options (20,000 customers, 2023-01-01..2024-12-31) the archetypes and their parameters are:
+// options (20,000 customers, 2023-01-01..2025-03-31: the quarter after the demo's last as-of date gives its KPIs outcomes to measure) the archetypes and their parameters are:
 //
 //	archetype          share  orders/year  basket median, sigma  refunds  lifecycle
 //	loyal high-value     6%       17.5           85, 0.55          2.5%   customer before the window (85%), active throughout

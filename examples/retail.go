@@ -41,7 +41,7 @@ const (
 
 var (
 	defaultRetailStart = time.Date(2023, time.January, 1, 0, 0, 0, 0, time.UTC)
-	defaultRetailEnd   = time.Date(2024, time.December, 31, 0, 0, 0, 0, time.UTC)
+	defaultRetailEnd   = time.Date(2025, time.March, 31, 0, 0, 0, 0, time.UTC)
 )
 
 // Output file names.

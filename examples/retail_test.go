@@ -51,7 +51,7 @@ func generateForTest(t testing.TB, o RetailOptions) (string, RetailStats) {
 func loadRetail(t *testing.T, dir string) retailData {
 	t.Helper()
 	var d retailData
-	readCSV(t, filepath.Join(dir, CustomersFile), customersHeader, 6, func(line int, f []string) {
+	readCSV(t, filepath.Join(dir, CustomersFile), customersHeader, 7, func(line int, f []string) {
 		id, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
 			t.Fatalf("customers.csv line %d: customer_id %q: %v", line, f[0], err)
@@ -74,6 +74,9 @@ func loadRetail(t *testing.T, dir string) retailData {
 		}
 		if f[5] != "true" && f[5] != "false" {
 			t.Fatalf("customers.csv line %d: email_opt_in %q", line, f[5])
+		}
+		if want := strings.ToLower(strings.TrimSpace(f[6])); want != "customer."+f[0]+"@example.com" {
+			t.Fatalf("customers.csv line %d: email %q", line, f[6])
 		}
 		d.customers = append(d.customers, customerRow{id, signup, f[2], f[3], birthYear, f[5] == "true"})
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -32,9 +33,11 @@ type ExportsError struct {
 // ExportFailure is one export not written, and why.
 type ExportFailure struct {
 	Segmentation string `json:"segmentation"`
-	Changes      bool   `json:"changes,omitempty"`
-	Path         string `json:"path"`
-	Error        string `json:"error"`
+	// Destination names an audience's destination (destination.go) rather than an export.
+	Destination string `json:"destination,omitempty"`
+	Changes     bool   `json:"changes,omitempty"`
+	Path        string `json:"path"`
+	Error       string `json:"error"`
 }
 
 func (e *ExportsError) Error() string {
@@ -47,12 +50,32 @@ func (e *ExportsError) Error() string {
 	for _, f := range e.Failed {
 		fmt.Fprintf(&b, "\n  %s: %s", f.Path, f.Error)
 	}
+	var exports, destinations []ExportFailure
+	for _, f := range e.Failed {
+		if f.Destination != "" {
+			destinations = append(destinations, f)
+		} else {
+			exports = append(exports, f)
+		}
+	}
+	if len(destinations) > 0 {
+		// A destination's file is made from the run's workspace, which a rerun that publishes nothing does
+		// not have: the version is computed again.
+		key := "--run-key KEY"
+		if e.RunKey != "" {
+			key = "--run-key " + shell.Quote(e.RunKey)
+		}
+		fmt.Fprintf(&b, "\nto deliver the destinations again, run the version again with %s --force (it replaces version %d with the same result)", key, e.Run)
+	}
+	if len(exports) == 0 {
+		return b.String()
+	}
 	if e.RunKey != "" {
 		fmt.Fprintf(&b, "\nto write them, run again with --run-key %s (it writes only what version %d lacks), or use segrun export:", e.RunKey, e.Run)
 	} else {
 		b.WriteString("\nto write them:")
 	}
-	for _, f := range e.Failed {
+	for _, f := range exports {
 		changes := ""
 		if f.Changes {
 			changes = " --changes"
@@ -88,7 +111,11 @@ func (e *execution) exports(ctx context.Context, run int64, exps []spec.Export) 
 		if e.o.Hooks.BeforeExport != nil {
 			e.o.Hooks.BeforeExport(path)
 		}
-		err := Export(ctx, e.store, ExportRequest{Segmentation: ex.Segmentation, Run: run, Changes: ex.Changes, Path: path})
+		req := ExportRequest{Segmentation: ex.Segmentation, Run: run, Changes: ex.Changes, Path: path}
+		if ex.PII != spec.PIIClear {
+			req.EntityPII = e.v.EntityPII
+		}
+		err := Export(ctx, e.store, req)
 		if err == nil {
 			// Recorded once the file is in place: a retry rewrites whatever is not recorded.
 			err = e.store.RecordExport(context.WithoutCancel(ctx), run, ex.Segmentation, ex.Changes, path)
@@ -156,6 +183,9 @@ type ExportRequest struct {
 	Changes bool
 	// Path is the output file; its extension gives the format (.csv, .parquet, .jsonl).
 	Path string
+	// EntityPII is the entity column's kind of personal data: the entity is then written hashed (pii.go).
+	// "" writes it as it is.
+	EntityPII string
 }
 
 // Export writes a published version's memberships (entity, segment) or change log (entity, segment, event)
@@ -184,6 +214,9 @@ func Export(ctx context.Context, st *store.Store, r ExportRequest) error {
 	query, err := st.ExportQuery(ctx, r.Segmentation, run, r.Changes, entity, entityType)
 	if err != nil {
 		return err
+	}
+	if r.EntityPII != "" {
+		query = fmt.Sprintf("SELECT * REPLACE (%s) FROM (%s) ORDER BY ALL", piiColumnSQL(sql.Ident(entity), entity, r.EntityPII, false), query)
 	}
 	if err := os.MkdirAll(filepath.Dir(r.Path), 0o755); err != nil {
 		return err

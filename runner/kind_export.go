@@ -14,7 +14,7 @@ var exportKind = &stepKind{
 		for _, ex := range c.s.Exports {
 			node := exportNode(ex.Path)
 			g.Add(node)
-			if kindOf(c.s, ex.Segmentation) == segmentationKind {
+			if k := kindOf(c.s, ex.Segmentation); k == segmentationKind || k == audienceKind {
 				g.Connect(ex.Segmentation, node)
 			}
 		}
@@ -33,6 +33,7 @@ var exportKind = &stepKind{
 			st.Method += " (changes)"
 		}
 	},
+	owns:     func(node string) bool { return strings.HasPrefix(node, "export:") },
 	dotShape: "note",
 	mermaid:  [2]string{"[/", "/]"},
 }

@@ -37,6 +37,7 @@ var segmentationKind = &stepKind{
 		return e.runSegmentation(ctx, name)
 	},
 	kept: true,
+	uses: true,
 }
 
 // segmentationBroken says whether a segmentation's shape errors make typing it meaningless: a broken

@@ -39,6 +39,12 @@ type stepKind struct {
 	kept bool
 	// unusedWarned says validation warns about a step of this kind no segmentation reads.
 	unusedWarned bool
+	// owns says whether a graph node that is not a table is this kind's ("export:<path>", "kpi:<name>").
+	owns func(node string) bool
+	// typeNode checks such a node once the tables it reads are typed (nil: nothing to check).
+	typeNode func(c *validator, node string)
+	// uses says the kind's steps count as reading their inputs, for the unused-step warning.
+	uses bool
 	// progressDone sets the progress line's tail once the step ran (nil: its rows and seconds).
 	progressDone func(e *execution, name string, rows int64, seconds float64) string
 }
@@ -47,7 +53,9 @@ type stepKind struct {
 // init, because the kinds' functions themselves look kinds up.
 var stepKinds []*stepKind
 
-func init() { stepKinds = []*stepKind{sourceKind, featureKind, segmentationKind, exportKind} }
+func init() {
+	stepKinds = []*stepKind{sourceKind, featureKind, segmentationKind, exportKind, kpiKind, modelKind, audienceKind}
+}
 
 // kindNamed returns the kind called name, or nil.
 func kindNamed(name string) *stepKind {

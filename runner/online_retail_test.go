@@ -3,10 +3,13 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/segrun/segrun/sql/store"
 )
 
 // onlineRetailData is the real dataset beside the checkout; it is never copied into the repository.
@@ -67,5 +70,74 @@ func TestOnlineRetailExampleMatchesTheReference(t *testing.T) {
 	value := res.Segmentations[1]
 	if value.Name != "value" || int(value.Diff.Assigned) != ref.Customers {
 		t.Errorf("every customer gets an RFM segment: %d of %d", value.Diff.Assigned, ref.Customers)
+	}
+}
+
+// The online retail example's KPIs (what customers did in the 90 days from the as-of date) agree, per
+// lifecycle segment and for the population, with an independent pandas computation of the same cleaning,
+// segments and outcomes (scripts/online_retail_kpi_reference.py, whose output is committed).
+func TestOnlineRetailKPIsMatchTheReference(t *testing.T) {
+	if _, err := os.Stat(onlineRetailData); err != nil {
+		t.Skipf("skipping: the real dataset is not at %s (../shared is not beside this checkout)", onlineRetailData)
+	}
+	type kpis struct {
+		Members   int64   `json:"members"`
+		Retention float64 `json:"retention_90d"`
+		Revenue   float64 `json:"revenue_90d"`
+	}
+	var ref struct {
+		AsOf       string          `json:"as_of"`
+		Population kpis            `json:"population"`
+		Lifecycle  map[string]kpis `json:"lifecycle"`
+	}
+	raw, err := os.ReadFile("../examples/testdata/online_retail_kpi_reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), "../examples/pipelines/online_retail.yaml",
+		RunOptions{AsOf: date(ref.AsOf), StorePath: filepath.Join(t.TempDir(), "retail.duckdb")})
+	if err != nil {
+		if res != nil && res.Validation != nil {
+			t.Fatalf("%v: %v", err, res.Validation.Diagnostics)
+		}
+		t.Fatal(err)
+	}
+	got := map[string]map[string]store.KPIValue{}
+	for _, v := range res.KPIs {
+		if v.Segmentation != "lifecycle" {
+			continue
+		}
+		seg := v.Segment
+		if seg == "" {
+			seg = "(population)"
+		}
+		if got[seg] == nil {
+			got[seg] = map[string]store.KPIValue{}
+		}
+		got[seg][v.KPI] = v
+	}
+	want := map[string]kpis{"(population)": ref.Population}
+	for seg, k := range ref.Lifecycle {
+		want[seg] = k
+	}
+	if len(got) != len(want) {
+		t.Errorf("KPIs for %d segments and the population, the reference %d", len(got)-1, len(want)-1)
+	}
+	close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+	for seg, w := range want {
+		for name, wv := range map[string]float64{"retention_90d": w.Retention, "revenue_90d": w.Revenue} {
+			g, ok := got[seg][name]
+			switch {
+			case !ok || g.Value == nil:
+				t.Errorf("%s %s: no value, the reference %v", seg, name, wv)
+			case !close(*g.Value, wv):
+				t.Errorf("%s %s: %v, the reference %v", seg, name, *g.Value, wv)
+			case g.Members != w.Members:
+				t.Errorf("%s %s: computed on %d members, the reference %d", seg, name, g.Members, w.Members)
+			}
+		}
 	}
 }

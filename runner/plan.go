@@ -19,6 +19,9 @@ const (
 	KindFeature      = "feature"
 	KindSegmentation = "segmentation"
 	KindExport       = "export"
+	KindKPI          = "kpi"
+	KindModel        = "model"
+	KindAudience     = "audience"
 )
 
 // Step is one unit of execution.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -181,5 +182,173 @@ func TestProfilesSharedPopulationMatchPandas(t *testing.T) {
 	}
 	if seen != len(want) {
 		t.Fatalf("%d of the %d segmentations reported", seen, len(want))
+	}
+}
+
+// Profiles are on by default, capped: a segmentation without profile: profiles its input's first
+// profileDefaultColumns numeric columns (the entity and text columns not among them) and counts those
+// the cap left out; one with profile: [] stores no profiles.
+func TestProfilesDefaultCapAndOff(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("testdata/profiles/customers.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "customers.csv"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	var want []string
+	for i := range profileDefaultColumns + 3 {
+		cols = append(cols, fmt.Sprintf("spend + %d AS n%02d", i, i))
+		if i < profileDefaultColumns {
+			want = append(want, fmt.Sprintf("n%02d", i))
+		}
+	}
+	spec := fmt.Sprintf(`version: 1
+name: wide
+entity: customer_id
+sources:
+  customers:
+    path: customers.csv
+    columns:
+      customer_id: {type: BIGINT, not_null: true}
+      spend: {type: DOUBLE}
+      visits: {type: BIGINT}
+      tier: {type: VARCHAR}
+      region: {type: VARCHAR}
+features:
+  wide:
+    sql: select customer_id, tier, %s from customers
+segmentations:
+  capped:
+    from: wide
+    rules:
+      - {segment: big, when: "n00 >= 200"}
+    else: other
+  off:
+    from: wide
+    rules:
+      - {segment: big, when: "n00 >= 200"}
+    else: other
+    profile: []
+`, strings.Join(cols, ", "))
+	if err := os.WriteFile(filepath.Join(dir, "wide.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, dir: dir, spec: filepath.Join(dir, "wide.yaml")}
+	res := f.mustRun("2024-06-01", nil)
+	seen := 0
+	for _, rep := range res.Segmentations {
+		switch rep.Name {
+		case "capped":
+			seen++
+			p := rep.Profiles
+			if p == nil {
+				t.Fatal("capped: no profiles")
+			}
+			if fmt.Sprint(p.Numbers) != fmt.Sprint(want) || len(p.Texts) != 0 || p.Unprofiled != 3 {
+				t.Errorf("capped: numbers %v, texts %v, %d unprofiled; want %v, none, 3", p.Numbers, p.Texts, p.Unprofiled, want)
+			}
+			if len(p.Segments) != 2 || p.Population.Numbers["n11"].Mean == nil {
+				t.Errorf("capped: %d segments, population %v", len(p.Segments), p.Population.Numbers)
+			}
+		case "off":
+			seen++
+			if rep.Profiles != nil {
+				t.Errorf("off: profile: [] stored profiles %+v", rep.Profiles)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("%d of 2 segmentations reported", seen)
+	}
+	rows := f.query("SELECT count(*) FROM segrun_store.segmentation_versions WHERE segmentation = 'off' AND summary::VARCHAR LIKE '%profiles%'")
+	if len(rows) != 1 || rows[0] != "0" {
+		t.Errorf("off: stored summary mentions profiles: %v", rows)
+	}
+}
+
+// A result in its input's order is read by position, one in another order by entity: a clustering's
+// (written by entity) over an input in entity order for its first 3000 rows only, profiled when the
+// first rows give that away and when only the read by position finds it, a batch in (profileProbeRows
+// 0), drops what it read and starts again, profiles the same; and a rules segmentation's read by
+// position has the same population as the clustering's.
+func TestProfilesReadByPositionOrByEntity(t *testing.T) {
+	spec := `version: 1
+name: order
+entity: customer_id
+sources:
+  customers:
+    path: customers.csv
+    columns:
+      customer_id: {type: BIGINT, not_null: true}
+      spend: {type: DOUBLE}
+      visits: {type: BIGINT}
+      tier: {type: VARCHAR}
+      region: {type: VARCHAR}
+features:
+  shuffled:
+    sql: |
+      select i as customer_id, (i % 97)::DOUBLE as spend, i % 13 as visits from range(6000) t(i)
+      order by case when i < 3000 then i else 9000 - i end
+segmentations:
+  clusters:
+    from: shuffled
+    cluster: {method: kmeans, features: [spend, visits], k: 3, seed: 1}
+  same:
+    from: shuffled
+    rules:
+      - {segment: a, when: "spend >= 200"}
+      - {segment: b, when: "visits >= 8"}
+    else: c
+`
+	profiles := func(probe int) map[string]*SegmentProfiles {
+		t.Helper()
+		saved := profileProbeRows
+		profileProbeRows = probe
+		defer func() { profileProbeRows = saved }()
+		dir := t.TempDir()
+		b, err := os.ReadFile("testdata/profiles/customers.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "customers.csv"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "order.yaml"), []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f := &fixture{t: t, dir: dir, spec: filepath.Join(dir, "order.yaml")}
+		got := map[string]*SegmentProfiles{}
+		for _, rep := range f.mustRun("2024-06-01", nil).Segmentations {
+			got[rep.Name] = rep.Profiles
+		}
+		return got
+	}
+	probed, unprobed := profiles(4096), profiles(0)
+	for _, name := range []string{"clusters", "same"} {
+		a, b := probed[name], unprobed[name]
+		if a == nil || b == nil {
+			t.Fatalf("%s: no profiles", name)
+		}
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if string(ja) != string(jb) {
+			t.Errorf("%s: probed and unprobed differ:\n%s\n%s", name, ja, jb)
+		}
+	}
+	// Each segment's size-weighted means add up to the population's: every row was counted once.
+	for name, p := range probed {
+		var sum float64
+		for _, s := range p.Segments {
+			sum += float64(s.Size) * *s.Numbers["spend"].Mean
+		}
+		closeTo(t, name+" weighted means", sum/float64(p.Population.Size), *p.Population.Numbers["spend"].Mean)
+	}
+	ja, _ := json.Marshal(probed["clusters"].Population)
+	jb, _ := json.Marshal(probed["same"].Population)
+	if string(ja) != string(jb) {
+		t.Errorf("populations differ:\n%s\n%s", ja, jb)
 	}
 }

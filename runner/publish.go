@@ -48,6 +48,14 @@ func (e *execution) publish(ctx context.Context) error {
 			_ = e.store.DropStaging(context.WithoutCancel(ctx), v.Segmentation)
 		}
 	}()
+	// KPI by KPI as the spec lists them, then segmentation by segmentation (KPIs sharing a table were
+	// computed together).
+	kpiOrder, segOrder := e.s.KPIs.Keys(), e.s.Segmentations.Keys()
+	slices.SortStableFunc(e.kpis, func(a, b store.KPIValue) int {
+		return cmp.Or(cmp.Compare(slices.Index(kpiOrder, a.KPI), slices.Index(kpiOrder, b.KPI)),
+			cmp.Compare(slices.Index(segOrder, a.Segmentation), slices.Index(segOrder, b.Segmentation)))
+	})
+	e.res.KPIs = e.kpis
 	id, err := e.store.NextRunID(ctx)
 	if err != nil {
 		return err
@@ -86,7 +94,11 @@ func (e *execution) publish(ctx context.Context) error {
 	rec := store.RunRecord{
 		ID: id, Pipeline: e.s.Name, AsOf: e.o.AsOf, Key: e.o.RunKey, SpecHash: e.v.Plan.SpecHash, SegrunVersion: e.o.Version,
 		Vars: vars, Sources: e.fingerprints, Steps: storedSteps(e.res.Steps), Warnings: e.res.Warnings, StartedAt: time.Now().UTC(),
-		Entity: e.s.Entity, EntityType: entityType,
+		Entity: e.s.Entity, EntityType: entityType, KPIs: e.kpis,
+		EntityPII: e.v.EntityPII,
+	}
+	if rec.Models, err = e.storedModels(); err != nil {
+		return failf("", "%v", err)
 	}
 	var replace int64
 	if e.replace != nil {

@@ -84,14 +84,20 @@ type Result struct {
 	Message       string               `json:"message,omitempty"`
 	Steps         []StepReport         `json:"steps"`
 	Segmentations []SegmentationReport `json:"segmentations"`
+	// Models are the models fitted, with their test metrics (model.go).
+	Models []ModelReport `json:"models,omitempty"`
 	// Retired are the segmentations the version before had and the spec no longer has: their members
 	// exited in this version.
-	Retired  []store.Retired `json:"retired,omitempty"`
-	Warnings []string        `json:"warnings,omitempty"`
-	Exports  []string        `json:"exports,omitempty"`
+	Retired []store.Retired `json:"retired,omitempty"`
+	// KPIs are the spec's KPIs for each segmentation's version: per segment and for the population.
+	KPIs     []store.KPIValue `json:"kpis,omitempty"`
+	Warnings []string         `json:"warnings,omitempty"`
+	Exports  []string         `json:"exports,omitempty"`
 	// ExportsFailed are the exports not written (the run then exits 4: the version is published).
 	ExportsFailed []ExportFailure `json:"exports_failed,omitempty"`
-	Seconds       float64         `json:"seconds"`
+	// Deliveries are what the audiences' destinations received (a dry run: would receive).
+	Deliveries []Delivery `json:"deliveries,omitempty"`
+	Seconds    float64    `json:"seconds"`
 	// Validation holds the diagnostics when the spec was invalid.
 	Validation *Validation `json:"-"`
 }
@@ -148,6 +154,13 @@ type execution struct {
 	// populations holds the population summaries profiles computed, by populationKey: segmentations of
 	// one input profiling the same columns share theirs.
 	populations map[string]populationSummary
+	// kpis are the KPI values computed, published with the versions; kpiPairs the (from, segmentation)
+	// pairs computed (runKPI), kpiSegments each segmentation's segments with members.
+	kpis        []store.KPIValue
+	kpiPairs    map[string]bool
+	kpiSegments map[string][]string
+	// kpiUnique says, per KPI table, whether it has one row per entity at most.
+	kpiUnique map[string]bool
 }
 
 // Run executes the pipeline at specPath and publishes a new version of every segmentation, atomically.
@@ -205,7 +218,7 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	defer db.Close()
 	db.SetLogger(o.Log)
 	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
-		entities: map[string]int64{}, populations: map[string]populationSummary{}}
+		entities: map[string]int64{}, populations: map[string]populationSummary{}, kpiPairs: map[string]bool{}, kpiSegments: map[string][]string{}, kpiUnique: map[string]bool{}}
 	if err := e.attachStore(ctx); err != nil {
 		return res, err
 	}
@@ -228,12 +241,13 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 		return res, err
 	}
 	phase("publish", t)
+	e.planDeliveries()
 	if !o.DryRun {
 		t = time.Now()
 		if o.Hooks.BeforeExports != nil {
 			o.Hooks.BeforeExports()
 		}
-		err := e.exports(ctx, res.RunID, s.Exports)
+		err := e.deliver(ctx, res.RunID, e.exports(ctx, res.RunID, s.Exports))
 		phase("exports", t)
 		if err != nil {
 			res.Seconds = time.Since(start).Seconds()
@@ -373,8 +387,8 @@ func (e *execution) execute(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		done[st.Name] = true
-		if err := e.releaseInputs(ctx, st.Name, done); err != nil {
+		done[st.node] = true
+		if err := e.releaseInputs(ctx, st.node, done); err != nil {
 			return err
 		}
 		// Hand what the step freed back to the system before the next one allocates: otherwise the next

@@ -40,19 +40,23 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		report:  &SegmentationReport{Name: name, Method: methodLabel(seg), DefinitionHash: e.v.Plan.DefinitionHashes[name]},
 		version: &store.Version{Segmentation: name, Table: name, EntityColumn: e.s.Entity, Method: methodLabel(seg), Multi: seg.Multi},
 	}
-	entities, checked := e.entities[seg.From]
-	if !checked { // segmentations of the same input share its check
-		var err error
-		if entities, err = e.checkEntities(ctx, "segmentation "+name, seg.From); err != nil {
-			return 0, err
-		}
-		e.entities[seg.From] = entities
-	}
-	j.version.Entities = entities
 	method, ok := methods.Lookup(seg.Method())
 	if !ok { // validation refuses it; a plan is only executed once valid
 		return 0, fmt.Errorf("segmentation %s: no method is registered for its %s block", name, seg.Method())
 	}
+	check, key := e.checkEntities, seg.From
+	if methods.ReadsTransactions(method) { // a row per purchase: entities repeat, and are counted
+		check, key = e.countEntities, "\x00transactions "+seg.From
+	}
+	entities, checked := e.entities[key]
+	if !checked { // segmentations of the same input share its check
+		var err error
+		if entities, err = check(ctx, "segmentation "+name, seg.From); err != nil {
+			return 0, err
+		}
+		e.entities[key] = entities
+	}
+	j.version.Entities = entities
 	if err := method.Run(ctx, j); err != nil {
 		return 0, err
 	}
@@ -61,11 +65,11 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err
 	}
-	// Profiles are the runner's, not the methods': every method's result is described the same way. They
-	// are computed for the segmentations whose spec asks (profile:): profiling every segmentation cost
-	// 8-16% of the benchmark's 1M-customer runs, more than the 10% it may.
-	if seg.Profile != nil {
-		profiles, err := e.profile(ctx, name, seg)
+	// Profiles are the runner's, not the methods': every method's result is described the same way, for
+	// every segmentation unless its spec says profile: []. A method reading transactions (clv) is not:
+	// its input has a row per purchase, so joining members to it would weigh each by their purchases.
+	if profiled(seg) && !methods.ReadsTransactions(method) {
+		profiles, err := e.profile(ctx, name, seg, rows)
 		if err != nil { // segrun's own statements: only the machine can fail them (memory, say)
 			return 0, environmentError(err)
 		}
@@ -116,4 +120,18 @@ func (e *execution) checkEntities(ctx context.Context, step, table string) (int6
 		return 0, f
 	}
 	return rows, nil
+}
+
+// countEntities counts the distinct entities of a transactions table (a row per purchase), refusing rows
+// without one: they would be purchases of nobody.
+func (e *execution) countEntities(ctx context.Context, step, table string) (int64, error) {
+	ent, tbl := sql.Ident(e.s.Entity), sql.Ident(table)
+	var entities, nulls int64
+	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(DISTINCT %[1]s), count(*) FILTER (WHERE %[1]s IS NULL) FROM %[2]s`, ent, tbl)).Scan(&entities, &nulls); err != nil {
+		return 0, err
+	}
+	if nulls > 0 {
+		return 0, &Failure{Step: step, Msg: fmt.Sprintf("%s of %s %s no %s", plural.Rows(nulls), table, plural.Form(nulls, "has", "have"), e.s.Entity)}
+	}
+	return entities, nil
 }

@@ -17,6 +17,9 @@ import (
 func (c *validator) typeStep(name string) error {
 	k := c.kindOf(name)
 	if k.columns == nil {
+		if k.typeNode != nil {
+			k.typeNode(c, name) // a node that is no table, such as a KPI
+		}
 		return nil // an export: nothing to type
 	}
 	path := spec.StepPointer(k.name, name)

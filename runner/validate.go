@@ -38,6 +38,10 @@ type Validation struct {
 	Sources map[string]SourceRead
 	// EntityType is the entity column's type in every segmentation input; the store keys entities by it.
 	EntityType string
+	// PII holds, per table, its personal columns and their kinds (pii.go); EntityPII is the entity
+	// column's kind when it is personal somewhere.
+	PII       map[string]map[string]string
+	EntityPII string
 }
 
 // SourceRead is how a source is read: the reader's options, and for CSV what the reader checks.
@@ -104,6 +108,8 @@ func (c *validator) run() error {
 			return err
 		}
 	}
+	c.personalColumns()
+	c.typeAllDestinations()
 	c.unused()
 	c.shadowedRules()
 	return nil
@@ -160,15 +166,12 @@ func (c *validator) kindOf(name string) *stepKind {
 }
 
 func kindOf(s *spec.Spec, name string) *stepKind {
-	var other *stepKind
 	for _, k := range stepKinds {
-		if k.steps == nil {
-			other = k
-		} else if slices.Contains(k.steps(s), name) {
+		if k.steps != nil && slices.Contains(k.steps(s), name) || k.steps == nil && k.owns != nil && k.owns(name) {
 			return k
 		}
 	}
-	return other
+	return kindNamed(KindExport)
 }
 
 // vars types the vars and sets them as DuckDB variables, so SQL reading getvariable() binds with the types
@@ -272,13 +275,16 @@ func sourceFormat(src spec.Source) string {
 	return ""
 }
 
-// unused warns about sources and features no segmentation reads, directly or not: they cost run time and
+// unused warns about sources and features no segmentation or KPI reads, directly or not: they cost run time and
 // are usually left over from an edit.
 func (c *validator) unused() {
 	used := map[string]bool{}
-	for _, seg := range c.s.Segmentations.Keys() {
-		used[seg] = true
-		for _, up := range c.v.Graph.Upstream(seg) {
+	for _, node := range c.v.Graph.names { // every node, those on a cycle (left out of Order) too
+		if !c.kindOf(node).uses {
+			continue
+		}
+		used[node] = true
+		for _, up := range c.v.Graph.Upstream(node) {
 			used[up] = true
 		}
 	}

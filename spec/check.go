@@ -35,6 +35,8 @@ func (s *Spec) check() Diagnostics {
 	c.features()
 	c.segmentations()
 	c.exports()
+	c.kpis()
+	c.audiences()
 	return c.diags
 }
 
@@ -90,12 +92,18 @@ func (c *checker) ref(path, name, what string, kinds ...string) bool {
 		return false
 	}
 	kind := c.s.StepKind(name)
-	if kind != "" && (len(kinds) == 0 || slices.Contains(kinds, kind)) {
+	accepts := func(k string) bool {
+		if len(kinds) == 0 {
+			return slices.Contains(TableKinds, k)
+		}
+		return slices.Contains(kinds, k)
+	}
+	if kind != "" && accepts(kind) {
 		return true
 	}
 	var candidates []string
 	for _, n := range c.s.StepNames() {
-		if k := c.s.StepKind(n); len(kinds) == 0 || slices.Contains(kinds, k) {
+		if k := c.s.StepKind(n); accepts(k) {
 			candidates = append(candidates, n)
 		}
 	}
@@ -107,6 +115,9 @@ func (c *checker) ref(path, name, what string, kinds ...string) bool {
 	c.errorAt(path, "ref.unknown", msg+didYouMean(sugg), sugg)
 	return false
 }
+
+// TableKinds are the step kinds whose steps are tables a step can read (a KPI is not).
+var TableKinds = []string{"source", "feature", "segmentation"}
 
 func orKinds(kinds []string) []string {
 	if len(kinds) == 0 {
@@ -358,7 +369,9 @@ func (c *checker) exports() {
 		if c.s.IsBroken(base) {
 			continue
 		}
-		c.ref(base+"/segmentation", ex.Segmentation, "export of", "segmentation")
+		if c.s.StepKind(ex.Segmentation) != "audience" { // an audience's versions export as a segmentation's
+			c.ref(base+"/segmentation", ex.Segmentation, "export of", "segmentation")
+		}
 		if prev, dup := paths[ex.Path]; dup {
 			c.errorAt(base+"/path", "export.duplicate", fmt.Sprintf("export %d already writes %q", prev+1, ex.Path), "")
 		}
@@ -375,4 +388,26 @@ func likelihoodMethods() []string {
 		}
 	}
 	return out
+}
+
+// kpis checks each KPI's references: its from table and its segmentations. Typing its value needs the
+// database (runner/kind_kpis.go).
+func (c *checker) kpis() {
+	for _, e := range c.s.KPIs {
+		base := StepPointer("kpi", e.Key)
+		if c.s.IsBroken(base) {
+			continue
+		}
+		if !c.ref(base+"/from", e.Value.From, "from") {
+			c.s.MarkBroken(base + "/from")
+		}
+		for i, seg := range e.Value.Segmentations {
+			if !c.ref(base+Pointer("segmentations", i), seg, "KPI segmentation", "segmentation") {
+				c.s.MarkBroken(base + "/segmentations")
+			}
+		}
+		if len(c.s.Segmentations) == 0 {
+			c.warnAtKey(base, "kpi.unused", fmt.Sprintf("KPI %q has no segmentation to be computed for", e.Key), "")
+		}
+	}
 }

@@ -119,6 +119,9 @@ var StepMaps = []StepMap{
 	{"source", "sources", func(s *Spec) []string { return s.Sources.Keys() }},
 	{"feature", "features", func(s *Spec) []string { return s.Features.Keys() }},
 	{"segmentation", "segmentations", func(s *Spec) []string { return s.Segmentations.Keys() }},
+	{"kpi", "kpis", func(s *Spec) []string { return s.KPIs.Keys() }},
+	{"model", "models", func(s *Spec) []string { return s.Models.Keys() }},
+	{"audience", "audiences", func(s *Spec) []string { return s.Audiences.Keys() }},
 }
 
 // StepKind tells what a name refers to: the Kind of the StepMap holding it, or "" if nothing.

@@ -13,6 +13,13 @@ import (
 	"github.com/segrun/segrun/schema"
 )
 
+// The clv method (runner/methods/clv) registers its block from its own package, which this package's
+// tests cannot import (it imports spec), and the examples use it: its block is registered here as the
+// method registers it, the pipeline schema's $defs/clv.
+func init() {
+	RegisterMethodBlock(MethodBlock{Name: "clv", Schema: []byte(`{"$ref": "#/$defs/clv"}`)})
+}
+
 // Every example users copy must be valid as far as the spec itself can tell.
 func TestExamplesAreValid(t *testing.T) {
 	n := 0
@@ -61,6 +68,7 @@ func TestTypesMatchSchema(t *testing.T) {
 		{"", Spec{}}, {"source", Source{}}, {"column", ColumnSpec{}}, {"feature", Feature{}},
 		{"segmentation", Segmentation{}}, {"rule", Rule{}}, {"cluster", Cluster{}}, {"rfm", RFM{}},
 		{"min_size", MinSize{}}, {"export", Export{}},
+		{"audience", Audience{}}, {"consent", Consent{}}, {"holdout", Holdout{}}, {"destination", Destination{}},
 	}
 	for _, c := range cases {
 		def := schema.Raw()

@@ -18,6 +18,11 @@ type Spec struct {
 	Features      Map[Feature]      `yaml:"features"`
 	Segmentations Map[Segmentation] `yaml:"segmentations"`
 	Exports       []Export          `yaml:"exports"`
+	KPIs          Map[KPI]          `yaml:"kpis"`
+	Models        Map[Model]        `yaml:"models"`
+	Audiences     Map[Audience]     `yaml:"audiences"`
+	PriorityLists Map[[]string]     `yaml:"priority_lists"`
+	Destinations  Map[Destination]  `yaml:"destinations"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`
@@ -48,6 +53,8 @@ type ColumnSpec struct {
 	Type        string `yaml:"type"`
 	NotNull     bool   `yaml:"not_null"`
 	Description string `yaml:"description"`
+	// PII is the kind of personal data the column holds (email, phone, name, address, other), or "".
+	PII string `yaml:"pii"`
 }
 
 // Feature is a derived table defined by one SELECT.
@@ -69,7 +76,8 @@ type Segmentation struct {
 	Cluster     *Cluster `yaml:"cluster"`
 	RFM         *RFM     `yaml:"rfm"`
 	MinSize     *MinSize `yaml:"min_size"`
-	// Profile names the input's columns the version's segment profiles describe; nil: every numeric one.
+	// Profile names the input's columns the version's segment profiles describe; nil: every numeric one
+	// (up to a cap); empty (profile: []): no profiles.
 	Profile []string `yaml:"profile"`
 	// Owner and Segments are metadata (segments.go): who answers for the segmentation, and each segment's
 	// description, owner and action plan. They never change memberships.
@@ -143,4 +151,98 @@ type Export struct {
 	Segmentation string `yaml:"segmentation"`
 	Path         string `yaml:"path"`
 	Changes      bool   `yaml:"changes"`
+	// PII is "clear" to write a personal entity column as it is; otherwise it is hashed.
+	PII string `yaml:"pii"`
+}
+
+// Audience is the entities a campaign reaches: members of the included segments (any of them), less the
+// excluded, where the condition holds and consent is given; Holdout keeps a share of them out as a control
+// group. Its versions are stored like a segmentation's, with the segments treatment and control.
+type Audience struct {
+	Description  string        `yaml:"description"`
+	Owner        string        `yaml:"owner"`
+	From         string        `yaml:"from"`
+	Include      Map[[]string] `yaml:"include"`
+	Exclude      Map[[]string] `yaml:"exclude"`
+	Where        string        `yaml:"where"`
+	Consent      *Consent      `yaml:"consent"`
+	Holdout      *Holdout      `yaml:"holdout"`
+	PriorityList string        `yaml:"priority_list"`
+	Destinations []string      `yaml:"destinations"`
+}
+
+// Destination is where an audience is delivered after each published run: a file of its members (full)
+// or of the run's entered and exited members (changes), personal columns hashed unless PII is "clear".
+type Destination struct {
+	Path    string   `yaml:"path"`
+	Columns []string `yaml:"columns"`
+	Mode    string   `yaml:"mode"`
+	PII     string   `yaml:"pii"`
+}
+
+// PIIClear is a destination's or export's pii: to write personal columns as they are.
+const PIIClear = "clear"
+
+// Consent names the BOOLEAN column saying an entity agreed to be contacted.
+type Consent struct {
+	From   string `yaml:"from"`
+	Column string `yaml:"column"`
+}
+
+// Holdout is a control group drawn by a hash of (salt, entity): the same entities for as long as the salt
+// and share stay the same, whatever segments they are in and whenever the run happens.
+type Holdout struct {
+	Share float64 `yaml:"share"`
+	Salt  string  `yaml:"salt"`
+}
+
+// KPI is one aggregate SQL expression over a table's rows, computed for the members of every segment of
+// its segmentations and for their whole population, and stored with each version.
+type KPI struct {
+	Description   string   `yaml:"description"`
+	From          string   `yaml:"from"`
+	Value         string   `yaml:"value"`
+	Format        string   `yaml:"format"`
+	Segmentations []string `yaml:"segmentations"`
+}
+
+// Model is a predictive model (runner/kind_model.go): fitted on From's training part, judged on its test
+// part, scoring Score (default From) into a table of its own.
+type Model struct {
+	Description string      `yaml:"description"`
+	From        string      `yaml:"from"`
+	Label       string      `yaml:"label"`
+	Features    []string    `yaml:"features"`
+	Method      string      `yaml:"method"`
+	Params      ModelParams `yaml:"params"`
+	Split       ModelSplit  `yaml:"split"`
+	Score       string      `yaml:"score"`
+	Refit       string      `yaml:"refit"`
+}
+
+// ModelParams are a model method's settings; nil or zero: the method's default.
+type ModelParams struct {
+	C       float64 `yaml:"C"`
+	Alpha   float64 `yaml:"alpha"`
+	MaxIter int     `yaml:"max_iter"`
+	Tol     float64 `yaml:"tol"`
+	// MaxDepth and MinSamplesLeaf bound a tree.
+	MaxDepth       int `yaml:"max_depth"`
+	MinSamplesLeaf int `yaml:"min_samples_leaf"`
+}
+
+// ModelSplit holds out a model's test part: a seeded share of entities, or rows after a date.
+type ModelSplit struct {
+	Test      float64 `yaml:"test"`
+	Seed      uint64  `yaml:"seed"`
+	By        string  `yaml:"by"`
+	TestAfter string  `yaml:"test_after"`
+}
+
+// ScoreTable is the table the model scores: Score, or From when none is named.
+func (m Model) ScoreTable() string {
+	if m.Score != "" {
+		return m.Score
+	}
+	return m.From
 }

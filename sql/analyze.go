@@ -24,6 +24,18 @@ type Analysis struct {
 	Functions []FunctionRef
 	// TableFunctions are table functions in FROM (read_csv...), which bypass declared sources.
 	TableFunctions []FunctionRef
+	// Projections are the outermost SELECT's list, in order: what each output column is named and, when it
+	// is a plain column reference, which column it passes on unchanged. Empty for a set operation (UNION).
+	Projections []Projection
+}
+
+// Projection is one item of a SELECT list: its output name (the alias, or the column's own name), and
+// Ref, the column name it references when it is nothing but a column reference (col, t.col, col AS x).
+// Star marks * (and t.*), whose columns are the inputs' own.
+type Projection struct {
+	Name string
+	Ref  string
+	Star bool
 }
 
 // FunctionRef is a function call at a byte offset.
@@ -98,6 +110,7 @@ func (d *DB) Analyze(ctx context.Context, query string) (*Analysis, error) {
 			a.Functions = append(a.Functions, FunctionRef{Name: strings.ToLower(name), Offset: location(m)})
 		}
 	})
+	a.Projections = projections(tree)
 	a.Tables = slices.DeleteFunc(a.Tables, func(t TableRef) bool { return t.Schema == "" && ctes[strings.ToLower(t.Name)] })
 	slices.SortStableFunc(a.Tables, func(x, y TableRef) int { return x.Offset - y.Offset })
 	return a, nil
@@ -124,4 +137,33 @@ func walk(v any, visit func(map[string]any)) {
 			walk(c, visit)
 		}
 	}
+}
+
+// projections reads the outermost SELECT list of a statement's parse tree.
+func projections(tree any) []Projection {
+	stmt, _ := tree.(map[string]any)
+	node, _ := stmt["node"].(map[string]any)
+	if node["type"] != "SELECT_NODE" {
+		return nil
+	}
+	list, _ := node["select_list"].([]any)
+	out := make([]Projection, 0, len(list))
+	for _, item := range list {
+		m, _ := item.(map[string]any)
+		alias, _ := m["alias"].(string)
+		p := Projection{Name: alias}
+		switch m["class"] {
+		case "STAR":
+			p.Star = true
+		case "COLUMN_REF":
+			if names, _ := m["column_names"].([]any); len(names) > 0 {
+				p.Ref, _ = names[len(names)-1].(string)
+				if p.Name == "" {
+					p.Name = p.Ref
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }

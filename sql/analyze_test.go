@@ -191,3 +191,32 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
+
+// The outermost SELECT list says which output columns pass a column on unchanged (personal data follows
+// those, runner/pii.go): plain and qualified references, renamed or not; an expression passes nothing,
+// whatever its name; a set operation has no list of its own.
+func TestAnalyzeProjections(t *testing.T) {
+	db := openTest(t)
+	tests := []struct {
+		sql  string
+		want []Projection
+	}{
+		{"select customer_id, c.email, phone as mobile, lower(name) as name, 1 as one from c",
+			[]Projection{{Name: "customer_id", Ref: "customer_id"}, {Name: "email", Ref: "email"}, {Name: "mobile", Ref: "phone"}, {Name: "name"}, {Name: "one"}}},
+		{"select * exclude (x) from c", []Projection{{Star: true}}},
+		{"with t as (select email as e from c) select e as email from t", []Projection{{Name: "email", Ref: "e"}}},
+		{"select a from x union all select b from y", nil},
+	}
+	for _, tt := range tests {
+		a, err := db.Analyze(context.Background(), tt.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.sql, err)
+		}
+		if len(a.Projections) == 0 && len(tt.want) == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(a.Projections, tt.want) {
+			t.Errorf("%s:\n got  %+v\n want %+v", tt.sql, a.Projections, tt.want)
+		}
+	}
+}

@@ -36,6 +36,17 @@ func dumpStore(path string, m *masker) (string, error) {
 		FROM segrun_store.segments ORDER BY run_id, segmentation, segment`)
 	d.section("transitions", `SELECT run_id, segmentation, from_segment, to_segment, entities
 		FROM segrun_store.transitions ORDER BY run_id, segmentation, from_segment NULLS FIRST, to_segment NULLS FIRST`)
+	// KPI values, with the comparison view's difference and ratio; only in stores that have some, so the
+	// other cases' goldens stay as they were.
+	var kpis int
+	if err := db.QueryRow(`SELECT count(*) FROM duckdb_tables() WHERE database_name = 'segrun_store' AND table_name = 'kpi_values'`).Scan(&kpis); err == nil && kpis > 0 {
+		if err := db.QueryRow(`SELECT count(*) FROM segrun_store.kpi_values`).Scan(&kpis); err == nil && kpis > 0 {
+			d.section("kpi_values", `SELECT run_id, segmentation, kpi, segment, position, value, members, description, format
+				FROM segrun_store.kpi_values ORDER BY run_id, segmentation, kpi, position, segment`)
+			d.section("kpi_comparison", `SELECT run_id, segmentation, kpi, segment, value, population_value, difference, ratio, members, population_members
+				FROM segrun_store.kpi_comparison ORDER BY run_id, segmentation, kpi, segment`)
+		}
+	}
 	d.section("memberships", `SELECT segmentation, entity, segment, valid_from_run, valid_to_run
 		FROM segrun_store.memberships ORDER BY segmentation, entity, valid_from_run, segment`)
 	d.section("changes", `SELECT run_id, segmentation, entity, segment, event

@@ -59,3 +59,16 @@ func Lookup(name string) (Method, bool) {
 
 // Names are the registered methods' names, sorted.
 func Names() []string { return slices.Sorted(maps.Keys(registry)) }
+
+// TransactionsInput is implemented by a method whose input has a row per event (a purchase), not one per
+// entity (clv): the runner counts the input's distinct entities instead of refusing repeated ones, and
+// the version's entities are those.
+type TransactionsInput interface {
+	ReadsTransactions() bool
+}
+
+// ReadsTransactions says whether m's input has many rows per entity.
+func ReadsTransactions(m Method) bool {
+	t, ok := m.(TransactionsInput)
+	return ok && t.ReadsTransactions()
+}

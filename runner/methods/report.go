@@ -22,13 +22,18 @@ type Report struct {
 	RuleSeconds     float64 `json:"rule_seconds,omitempty"`
 	// Cluster reports a clustering's fit, validity and stability.
 	Cluster *ClusterReport `json:"cluster,omitempty"`
-	Notes   []string       `json:"notes,omitempty"`
+	// CLV reports a clv segmentation's fitted models, tiers and holdout check (clv_report.go).
+	CLV   *CLVReport `json:"clv,omitempty"`
+	Notes []string   `json:"notes,omitempty"`
 	// Profiles describe each segment in the input's columns against the whole input.
 	Profiles *Profiles `json:"profiles,omitempty"`
 	// Audits are the segmentation's audits' outcomes in this version; AuditBins the drift-audited columns'
 	// bins, which the next version's drift audits compare with (audit.go).
 	Audits    []AuditResult `json:"audits,omitempty"`
 	AuditBins []DriftBins   `json:"audit_bins,omitempty"`
+	// Audience reports an audience's funnel, priority losses and holdout (audiences are versioned as
+	// segmentations are).
+	Audience *AudienceReport `json:"audience,omitempty"`
 	// ChangeLogStaged says the method staged its change log itself rather than leaving it to the store's
 	// diff. Not serialised: it says which path ran, for tests and debugging, without reading the log.
 	ChangeLogStaged bool `json:"-"`
@@ -77,8 +82,11 @@ type ClusterProfile struct {
 type Profiles struct {
 	// Numbers and Texts name the profiled columns, in the input's order: numbers are summarised by their
 	// distribution, the others by their most frequent values.
-	Numbers    []string         `json:"numbers,omitempty"`
-	Texts      []string         `json:"texts,omitempty"`
+	Numbers []string `json:"numbers,omitempty"`
+	Texts   []string `json:"texts,omitempty"`
+	// Unprofiled counts the numeric columns left out when profile: is omitted and the input has more
+	// than the default's cap (runner.profileDefaultColumns); profile: names the columns to profile.
+	Unprofiled int              `json:"unprofiled_columns,omitempty"`
 	Population SegmentProfile   `json:"population"`
 	Segments   []SegmentProfile `json:"segments"`
 }
@@ -111,4 +119,47 @@ type TextValue struct {
 	Value string  `json:"value"`
 	Share float64 `json:"share"`
 	Lift  float64 `json:"lift"`
+}
+
+// AudienceReport is what a run tells about an audience (its version's summary keeps it): how many
+// entities each condition removed, in the order they apply, how many a higher audience of its priority
+// list took, and its holdout.
+type AudienceReport struct {
+	// Candidates are the entities in an included segment; Excluded, of them, in an excluded one; NotWhere,
+	// of the rest, those where: does not hold for (or that its from lacks); NoConsent, of the rest, those
+	// without consent. Qualified are left.
+	Candidates int64 `json:"candidates"`
+	Excluded   int64 `json:"excluded"`
+	NotWhere   int64 `json:"not_where"`
+	NoConsent  int64 `json:"no_consent"`
+	Qualified  int64 `json:"qualified"`
+	// PriorityList is the list the audience is in; LostTo, per audience above it there, the qualified
+	// entities that audience took (LostToHigher in all).
+	PriorityList string         `json:"priority_list,omitempty"`
+	LostTo       []AudienceLoss `json:"lost_to,omitempty"`
+	LostToHigher int64          `json:"lost_to_higher"`
+	// Members are the entities in the audience: Treatment and Control.
+	Members   int64          `json:"members"`
+	Treatment int64          `json:"treatment"`
+	Control   int64          `json:"control"`
+	Holdout   *HoldoutReport `json:"holdout,omitempty"`
+}
+
+// AudienceLoss is how many of an audience's qualified entities a higher audience took.
+type AudienceLoss struct {
+	Audience string `json:"audience"`
+	Entities int64  `json:"entities"`
+}
+
+// HoldoutReport is an audience's holdout as declared and as realised, with the sample-ratio-mismatch test
+// (a chi-square goodness-of-fit test of the control and treatment counts against the declared share).
+type HoldoutReport struct {
+	Share    float64 `json:"share"`
+	Salt     string  `json:"salt"`
+	Realised float64 `json:"realised_share"`
+	// ChiSquare and PValue are the test's statistic (1 degree of freedom) and p-value; Mismatch says
+	// PValue < algorithms.SRMAlpha.
+	ChiSquare float64 `json:"chi_square"`
+	PValue    float64 `json:"p_value"`
+	Mismatch  bool    `json:"mismatch"`
 }

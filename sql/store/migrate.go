@@ -16,6 +16,8 @@ var migrations = []func(*Store, context.Context) error{
 	(*Store).migrate1to2,
 	(*Store).migrate2to3,
 	(*Store).migrate3to4,
+	(*Store).migrate4to5,
+	(*Store).migrate5to6,
 }
 
 // migrate prepares a store for writing, in one transaction: a new store gets the current schema, an older

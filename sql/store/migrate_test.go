@@ -311,14 +311,22 @@ func readHistory(t *testing.T, ctx context.Context, s *Store) string {
 	return b.String()
 }
 
-// A store written by the previous schema, kept as a fixture (testdata/store_v3, written by segrun before
-// the store moved to this package), opens with this code: upgraded to the current schema version, it reads
-// the same, its views, macro, memberships, change log and history, as it did before, and a new version can
-// be published on it.
+// Stores written by earlier schemas, kept as fixtures (testdata/store_v3, written by segrun before the
+// store moved to this package; testdata/store_v4, before the KPIs), open with this code: upgraded to the
+// current schema version, each reads the same, its views, macro, memberships, change log and history, as
+// it did before, and has no KPIs.
 func TestUpgradeFromFixture(t *testing.T) {
+	for _, fixture := range []string{"store_v3", "store_v4"} {
+		t.Run(fixture, func(t *testing.T) { upgradeFromFixture(t, fixture) })
+	}
+}
+
+// upgradeFromFixture upgrades the store kept in testdata/fixture (the same runs, written by two schema
+// versions) and holds it to reading the same; it then has the current schema's KPI table, empty.
+func upgradeFromFixture(t *testing.T, fixture string) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "segrun.duckdb")
-	loadFixture(t, "store_v3", path)
+	loadFixture(t, fixture, path)
 	db := openTest(t)
 
 	s, err := Attach(ctx, db, path, ReadOnly, 0)
@@ -351,6 +359,9 @@ func TestUpgradeFromFixture(t *testing.T) {
 	}
 	if after := readHistory(t, ctx, s); after != history {
 		t.Errorf("the upgrade changed the history:\nbefore\n%s\nafter\n%s", history, after)
+	}
+	if kpis, err := s.KPIHistory(ctx, "", ""); err != nil || len(kpis) != 0 {
+		t.Errorf("the upgraded store's KPIs: %v, %v; want none", kpis, err)
 	}
 	if err := db.Exec(ctx, "DETACH "+Catalog); err != nil {
 		t.Fatal(err)

@@ -27,9 +27,17 @@ type RunRecord struct {
 	// Warnings are what the run warned about and went on.
 	Warnings  []string
 	StartedAt time.Time
+	// KPIs are the values of the spec's KPIs for each segmentation's version.
+	KPIs []KPIValue
 	// Entity and EntityType describe the entity column, recorded on the first run so exports can restore
 	// the type memberships are stored as text.
 	Entity, EntityType string
+	// Models are the run's fitted models (migrate_5to6_models.go).
+	Models []ModelVersion
+	// EntityPII is the entity column's kind of personal data ("" when it is not personal), recorded with
+	// every version that has memberships (meta key entity_pii), so `segrun export` hashes it as the
+	// spec's exports do.
+	EntityPII string
 }
 
 // PublishOptions are Publish's hooks, for tests.
@@ -78,6 +86,17 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 			return nil, err
 		}
 	}
+	// A declaration removed from the spec is removed here too; a store that never had one keeps no key.
+	switch {
+	case rec.EntityPII != "":
+		if err := s.SetMeta(ctx, "entity_pii", rec.EntityPII); err != nil {
+			return nil, err
+		}
+	case rec.EntityType != "":
+		if err := s.db.Exec(ctx, "DELETE FROM segrun_store.segrun_meta WHERE key = 'entity_pii'"); err != nil {
+			return nil, err
+		}
+	}
 	warnings := rec.Warnings
 	if warnings == nil {
 		warnings = []string{}
@@ -100,6 +119,12 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 		if err := s.publishVersion(ctx, rec.ID, v, diffs[i]); err != nil {
 			return nil, fmt.Errorf("publishing %s: %w", v.Segmentation, err)
 		}
+	}
+	if err := s.publishKPIs(ctx, rec.ID, rec.KPIs); err != nil {
+		return nil, fmt.Errorf("publishing KPIs: %w", err)
+	}
+	if err := s.publishModels(ctx, rec.ID, rec.Models); err != nil {
+		return nil, fmt.Errorf("publishing models: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted: roll back rather than commit half a decision

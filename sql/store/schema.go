@@ -58,6 +58,7 @@ var storeDDL = []string{
 		changes BOOLEAN NOT NULL,
 		path VARCHAR NOT NULL,
 		written_at TIMESTAMP NOT NULL)`,
+	kpiValuesDDL,
 }
 
 // entityDDL creates the tables keyed by entity, in the entity column's own type (a BIGINT customer id is
@@ -113,6 +114,7 @@ var membershipViews = []string{
 		FROM (SELECT * FROM changes WHERE event = 'exited') x
 		FULL JOIN (SELECT * FROM changes WHERE event = 'entered') e
 		  ON x.run_id = e.run_id AND x.segmentation = e.segmentation AND x.entity = e.entity`,
+	kpiComparisonView,
 }
 
 // MembershipsAsOf is a subquery of the memberships (entity, segmentation, segment) at version run, for

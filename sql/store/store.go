@@ -20,8 +20,10 @@ const Catalog = "segrun_store"
 // then. Version 1 kept memberships as text (its memberships table has the columns version 2's view has).
 // Version 2's views named the catalog segrun_store, so they failed in a DuckDB client that opened the file
 // (its catalog is named after the file); version 3's do not, and it records the exports each version wrote.
-// Version 4 keeps each run's warnings (a data test of severity warn, say) with the run.
-const SchemaVersion = 4
+// Version 4 keeps each run's warnings (a data test of severity warn, say) with the run. Version 5 keeps
+// the KPIs each version computed (kpi_values). Version 6 keeps each run's models, their metrics and fitted
+// parameters (migrate_5to6_models.go).
+const SchemaVersion = 6
 
 // Store is the versioned store: a DuckDB file holding every published version of a pipeline's
 // segmentations. It is attached to a workspace database, so a run computes in the workspace and publishes
