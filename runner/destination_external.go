@@ -27,6 +27,11 @@ func externalDestination(dn string, d spec.Destination) destinations.Destination
 	return nil
 }
 
+// ExternalDestination is externalDestination for segrun deliver.
+func ExternalDestination(dn string, d spec.Destination) destinations.Destination {
+	return externalDestination(dn, d)
+}
+
 // destinationLabel names where d delivers, in summaries and the store's exports table: its file, or
 // postgres:TABLE, or webhook:$URL_ENV (the variable, never its value).
 func destinationLabel(d spec.Destination) string {
