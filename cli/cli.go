@@ -55,6 +55,7 @@ func init() {
 		{"kpis", "follow KPIs per segment across versions", runKPIs},
 		{"models", "show the models a version fitted: metrics and coefficients", runModels},
 		{"export", "write a version's memberships or change log to a file", runExport},
+		{"deliver", "deliver an audience's version to its PostgreSQL and webhook destinations again", runDeliver},
 		{"report", "write the store's segmentations as one self-contained HTML page of charts", runReport},
 		{"rollback", "retire the latest version(s): the store is as it was before them", runRollback},
 		{"docs", "write the definition document: every segment's definition, owner, action, size and history", runDocs},

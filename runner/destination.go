@@ -74,6 +74,10 @@ func (c *validator) typeDestinations(name, path string, a spec.Audience, owner m
 		if !ok || owner[dn] != name {
 			continue // reported by the spec's checks
 		}
+		if destinationKind(d) != "file" {
+			c.typeExternalDestination(name, dn, d)
+			continue
+		}
 		dpath := spec.Pointer("destinations", dn)
 		available := []string{c.s.Entity, DestinationColumnGroup}
 		var personal []string
@@ -132,6 +136,9 @@ func (e *execution) stageDeliveries(ctx context.Context, name string, a spec.Aud
 	side := audienceSideTables(e.s, a)
 	for _, dn := range a.Destinations {
 		d, _ := e.s.Destinations.Get(dn)
+		if destinationKind(d) != "file" {
+			continue // delivered from the store: the entity and its group only
+		}
 		clear := d.PII == spec.PIIClear
 		sel := []string{"k." + ent + " AS segrun_entity"}
 		joins := ""
@@ -184,7 +191,7 @@ func (e *execution) planDeliveries() {
 			if destinationMode(d) == "changes" {
 				rows = r.Diff.Entered + r.Diff.Exited
 			}
-			e.res.Deliveries = append(e.res.Deliveries, Delivery{Audience: r.Name, Destination: dn, Path: d.Path, Mode: destinationMode(d), Rows: rows})
+			e.res.Deliveries = append(e.res.Deliveries, Delivery{Audience: r.Name, Destination: dn, Path: destinationLabel(d), Mode: destinationMode(d), Rows: rows})
 		}
 	}
 }
@@ -204,7 +211,10 @@ func (e *execution) deliver(ctx context.Context, run int64, failed error) error 
 		d, _ := e.s.Destinations.Get(dl.Destination)
 		path := e.s.Path(d.Path)
 		err := ctx.Err()
-		if err == nil {
+		if ext := externalDestination(dl.Destination, d); ext != nil && err == nil {
+			path = destinationLabel(d)
+			_, err = DeliverVersion(ctx, e.db, e.store, dl.Audience, run, dl.Destination, dl.Mode, ext)
+		} else if err == nil {
 			err = e.writeDelivery(ctx, run, dl.Audience, dl.Destination, d, path)
 		}
 		if err == nil {

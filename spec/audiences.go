@@ -73,7 +73,11 @@ func (c *checker) destinations() {
 		if _, ok := usedBy[e.Key]; !ok {
 			c.warnAtKey(base, "unused", fmt.Sprintf("destination %q is not delivered to by any audience (list it in an audience's destinations:)", e.Key), "")
 		}
+		if kinds := countTrue(e.Value.Path != "", e.Value.Postgres != nil, e.Value.Webhook != nil); kinds > 1 {
+			c.errorAt(base, "destination.kinds", fmt.Sprintf("destination %s says more than one of path, postgres and webhook; a destination is one of them", e.Key), "")
+		}
 		switch prev, dup := paths[e.Value.Path]; {
+		case e.Value.Path == "": // a table or a webhook
 		case dup:
 			c.errorAt(base+"/path", "destination.duplicate", fmt.Sprintf("destination %s already writes %q", prev, e.Value.Path), "")
 		case exported[e.Value.Path]:
@@ -181,4 +185,15 @@ func (s *Spec) PriorityAbove(audience string) []string {
 		}
 	}
 	return nil
+}
+
+// countTrue counts the conditions that hold.
+func countTrue(conds ...bool) int {
+	n := 0
+	for _, c := range conds {
+		if c {
+			n++
+		}
+	}
+	return n
 }

@@ -181,6 +181,27 @@ type Destination struct {
 	Columns []string `yaml:"columns"`
 	Mode    string   `yaml:"mode"`
 	PII     string   `yaml:"pii"`
+	// Postgres and Webhook are the destinations beside files (one of path, postgres, webhook): a table
+	// upserted in one transaction per delivery, and JSON batches posted (docs/destinations.md).
+	Postgres *PostgresDestination `yaml:"postgres"`
+	Webhook  *WebhookDestination  `yaml:"webhook"`
+}
+
+// PostgresDestination is a destination's postgres: block; the DSN comes from the environment variable
+// DSNEnv names, never from the spec.
+type PostgresDestination struct {
+	DSNEnv string `yaml:"dsn_env"`
+	Table  string `yaml:"table"`
+	Exits  string `yaml:"exits"`
+}
+
+// WebhookDestination is a destination's webhook: block; the URL comes from the environment variable
+// URLEnv names.
+type WebhookDestination struct {
+	URLEnv      string `yaml:"url_env"`
+	Batch       int    `yaml:"batch"`
+	MaxAttempts int    `yaml:"max_attempts"`
+	Timeout     string `yaml:"timeout"`
 }
 
 // PIIClear is a destination's or export's pii: to write personal columns as they are.

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/spec"
+)
+
+// runDeliver delivers an audience's published version (the latest, or --run) to its PostgreSQL and
+// webhook destinations again: after a delivery failed (exit 4), or to a destination that was down. The
+// delivery id is the version's, so a destination that had applied it applies nothing. File destinations
+// are written by segrun run (and segrun export).
+func runDeliver(ctx context.Context, e *env, args []string) int {
+	fs := newFlags("deliver", "AUDIENCE SPEC")
+	sf := addStoreFlags(fs, true)
+	only := fs.String("destination", "", "deliver to this `DESTINATION` only (default: every table and webhook of the audience)")
+	names, code, ok := fs.parse(e, args)
+	if !ok {
+		return code
+	}
+	names, err := sf.takeSpec(names)
+	if err != nil {
+		return fs.usageError(e, "%v", err)
+	}
+	if len(names) != 1 || *sf.spec == "" {
+		return fs.usageError(e, "give the audience and the spec (its destinations: say where to deliver)")
+	}
+	s, _, err := spec.Load(*sf.spec)
+	if err != nil {
+		return e.fail(fmt.Errorf("reading the spec: %w", err))
+	}
+	if s == nil {
+		return e.fail(userErrorf("%s is not a spec (segrun validate %s says why)", *sf.spec, *sf.spec))
+	}
+	a, ok := s.Audiences.Get(names[0])
+	if !ok {
+		return fs.usageError(e, "spec %s has no audience %q%s", *sf.spec, names[0], suggestIn(names[0], s.Audiences.Keys()))
+	}
+	var targets []string
+	for _, dn := range a.Destinations {
+		if *only == "" || dn == *only {
+			targets = append(targets, dn)
+		}
+	}
+	if len(targets) == 0 {
+		return fs.usageError(e, "audience %s has no destination %q%s", names[0], *only, suggestIn(*only, a.Destinations))
+	}
+	path, err := sf.locate()
+	if err != nil {
+		return e.fail(err)
+	}
+	db, st, err := e.openStore(ctx, path, *sf.wait)
+	if err != nil {
+		return e.fail(err)
+	}
+	defer db.Close()
+	run, err := resolveRun(ctx, st, *sf.run)
+	if err != nil {
+		return e.fail(err)
+	}
+	var failed []error
+	for _, dn := range targets {
+		d, _ := s.Destinations.Get(dn)
+		dest := runner.ExternalDestination(dn, d)
+		if dest == nil {
+			if *only != "" {
+				return fs.usageError(e, "destination %s is a file: segrun run writes it (segrun export writes a version's memberships to a file)", dn)
+			}
+			continue
+		}
+		mode := d.Mode
+		if mode == "" {
+			mode = "full"
+		}
+		res, err := runner.DeliverVersion(ctx, db, st, names[0], run.ID, dn, mode, dest)
+		switch {
+		case err != nil:
+			e.errorf("%v", err)
+			failed = append(failed, err)
+		case res.AlreadyApplied:
+			fmt.Fprintf(e.stdout, "%s: version %d was already delivered; nothing applied\n", dn, run.ID)
+		default:
+			fmt.Fprintf(e.stdout, "%s: version %d delivered (%s): %d upserted, %d exited\n", dn, run.ID, mode, res.Upserted, res.Exited)
+		}
+	}
+	if len(failed) > 0 {
+		e.errorf("%d of the deliveries failed: run segrun deliver %s again once the destination is back", len(failed), names[0])
+		return ExitExports
+	}
+	return ExitOK
+}
