@@ -447,3 +447,37 @@ destinations:
 		`1 "mailing" false "clear.csv"`, `1 "mailing" false "full.csv"`, `1 "mailing" true "changes.csv"`,
 		`2 "mailing" false "clear.csv"`, `2 "mailing" false "full.csv"`, `2 "mailing" true "changes.csv"`)
 }
+
+// A destination's columns can come from a source the audience reads only through its segmentation: the
+// source must outlive that segmentation until the audience has staged its file (it was dropped first, and
+// the run failed with exit 3 after publishing nothing of the audience's file).
+func TestDestinationReadsASourceOnlyItsSegmentationRead(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: customer_id
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      customer_id: {type: BIGINT}
+      tier: {type: VARCHAR}
+      email: {type: VARCHAR, pii: email}
+segmentations:
+  tiers:
+    from: customers
+    rules: [{segment: gold, when: 'tier == "gold"'}]
+audiences:
+  golds:
+    include: {tiers: [gold]}
+    destinations: [file]
+destinations:
+  file: {path: out/gold.csv, columns: [customer_id, email, group]}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/customers.csv", "customer_id,tier,email\n1,gold,A@x.com\n2,silver,b@x.com\n3,gold,c@x.com\n")
+	f.mustRun("2024-01-31", nil)
+	want := "customer_id,email,group\n" + strings.Join(sortedLines("1,"+holdoutHex("a@x.com")+",treatment", "3,"+holdoutHex("c@x.com")+",treatment"), "\n") + "\n"
+	if got := f.read("out/gold.csv"); got != want {
+		t.Errorf("destination file:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -80,7 +80,9 @@ func audienceInputs(s *spec.Spec, name string) []string {
 	for _, e := range a.Exclude {
 		add(e.Key)
 	}
-	if a.Where != "" {
+	// where: reads from, and a file destination's columns are staged from from and the consent table
+	// (audienceSideTables) while the audience runs: all must still be in the workspace then.
+	if a.Where != "" || len(a.Destinations) > 0 {
 		add(audienceFrom(s, a))
 	}
 	if a.Consent != nil {
