@@ -447,3 +447,40 @@ destinations:
 		`1 "mailing" false "clear.csv"`, `1 "mailing" false "full.csv"`, `1 "mailing" true "changes.csv"`,
 		`2 "mailing" false "clear.csv"`, `2 "mailing" false "full.csv"`, `2 "mailing" true "changes.csv"`)
 }
+
+// A destination reads its columns from the audience's from (by default its first included segmentation's
+// input) even when the audience has no where: that table must still be there when the audience stages its
+// files. It was released after the segmentation read it, and the run failed with DuckDB's "Table with name
+// spend does not exist!" (exit 3), nothing published.
+func TestDestinationReadsFromWithoutWhere(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: customer_id
+sources:
+  orders:
+    path: data/orders.csv
+    columns:
+      customer_id: {type: BIGINT}
+      amount: {type: DOUBLE}
+features:
+  spend:
+    sql: select customer_id, sum(amount) as total from orders group by customer_id
+segmentations:
+  value:
+    from: spend
+    rules: [{segment: big, when: "total >= 10"}]
+    else: small
+audiences:
+  big_spenders:
+    include: {value: [big]}
+    destinations: [big_file]
+destinations:
+  big_file: {path: out/big.csv, columns: [customer_id, total]}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/orders.csv", "customer_id,amount\n1,5\n1,7\n2,3\n3,20\n")
+	f.mustRun("2024-01-31", nil)
+	if got, want := f.read("out/big.csv"), "customer_id,total\n1,12.0\n3,20.0\n"; got != want {
+		t.Errorf("out/big.csv:\n%s\nwant\n%s", got, want)
+	}
+}
