@@ -484,3 +484,37 @@ destinations:
 		t.Errorf("out/big.csv:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A destination's columns come from a table with one row per entity: from a table of purchases (a clv
+// segmentation's input, the default from of an audience on its tiers) the file held one purchase's amount,
+// whichever came first, as if it were the customer's. The run fails as where: over such a table does.
+func TestDestinationRefusesRowsPerPurchase(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: customer_id
+sources:
+  orders:
+    path: data/orders.csv
+    columns:
+      customer_id: {type: BIGINT}
+      amount: {type: DOUBLE}
+features:
+  spend:
+    sql: select customer_id, sum(amount) as total from orders group by customer_id
+segmentations:
+  value:
+    from: spend
+    rules: [{segment: big, when: "total >= 10"}]
+    else: small
+audiences:
+  big_spenders:
+    include: {value: [big]}
+    from: orders
+    destinations: [big_file]
+destinations:
+  big_file: {path: out/big.csv, columns: [customer_id, amount]}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/orders.csv", "customer_id,amount\n1,5\n1,7\n2,3\n3,20\n")
+	f.failsWith("2024-01-31", "audience big_spenders", "appears more than once in orders")
+}

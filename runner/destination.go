@@ -144,6 +144,11 @@ func (e *execution) stageDeliveries(ctx context.Context, name string, a spec.Aud
 			}
 			for i, t := range side {
 				if slices.ContainsFunc(e.v.Columns[t], func(x sql.Column) bool { return x.Name == col }) {
+					// A value per entity needs a row per entity: from a table of purchases the file would
+					// hold whichever purchase came first as the customer's.
+					if err := e.checkedEntities(ctx, "audience "+name, t); err != nil {
+						return err
+					}
 					sel = append(sel, piiColumnSQL(fmt.Sprintf("t%d.%s", i, sql.Ident(col)), col, e.v.PII[t][col], clear))
 					break
 				}
