@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -517,4 +519,52 @@ destinations:
 	f := newFixture(t, spec, "")
 	f.write("data/orders.csv", "customer_id,amount\n1,5\n1,7\n2,3\n3,20\n")
 	f.failsWith("2024-01-31", "audience big_spenders", "appears more than once in orders")
+}
+
+// A destination that failed (exit 4) cannot be delivered by a rerun that publishes nothing: the file is made
+// from the run's workspace. The rerun with the same run key said "nothing to do" and exited 0 while the
+// file was still missing; it must say the destination is not delivered, and how (--force), and exit 4.
+func TestRunKeyRerunSaysADestinationIsUndelivered(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: customer_id
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      customer_id: {type: BIGINT}
+segmentations:
+  everyone:
+    from: customers
+    rules: [{segment: all_of_them, when: "true"}]
+audiences:
+  mailing:
+    include: {everyone: [all_of_them]}
+    destinations: [full_file]
+destinations:
+  full_file: {path: out/full.csv}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/customers.csv", "customer_id\n1\n2\n")
+	if err := os.MkdirAll(filepath.Join(f.dir, "out/full.csv"), 0o755); err != nil { // a directory where the file goes
+		t.Fatal(err)
+	}
+	key := func(force bool) func(*RunOptions) {
+		return func(o *RunOptions) { o.RunKey, o.Force = "k1", force }
+	}
+	var ee *ExportsError
+	if _, err := f.run("2024-01-31", key(false)); !errors.As(err, &ee) {
+		t.Fatalf("first run: %v, want the exports error (exit 4)", err)
+	}
+	if err := os.Remove(filepath.Join(f.dir, "out/full.csv")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.run("2024-01-31", key(false))
+	if !errors.As(err, &ee) || len(ee.Failed) != 1 || ee.Failed[0].Destination != "full_file" || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("rerun with the run key: %v, want destination full_file not delivered, with --force to deliver it", err)
+	}
+	f.mustRun("2024-01-31", key(true))
+	if got := f.read("out/full.csv"); got != "customer_id,group\n1,treatment\n2,treatment\n" {
+		t.Errorf("out/full.csv after --force:\n%s", got)
+	}
 }
