@@ -74,7 +74,8 @@ func Build(ctx context.Context, src Source) (*Document, error) {
 }
 
 // segmentationNames are the spec's segmentations in file order, or, from a store alone, its latest
-// version's.
+// version's, without its audiences (which a spec's document has not either: they are no segmentation and
+// their versions store no definition).
 func segmentationNames(ctx context.Context, s *spec.Spec, h *history) ([]string, error) {
 	if s != nil {
 		return s.Segmentations.Keys(), nil
@@ -82,7 +83,21 @@ func segmentationNames(ctx context.Context, s *spec.Spec, h *history) ([]string,
 	if h == nil || h.latest() == nil {
 		return nil, nil
 	}
-	return h.st.Segmentations(ctx, h.latest().ID)
+	all, err := h.st.Segmentations(ctx, h.latest().ID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, name := range all {
+		v, err := h.st.Version(ctx, h.latest().ID, name)
+		if err != nil {
+			return nil, err
+		}
+		if v.Method != runner.AudienceMethod {
+			names = append(names, name)
+		}
+	}
+	return names, nil
 }
 
 func buildSegmentation(ctx context.Context, v *runner.Validation, h *history, name string, vars map[string]string) (*Segmentation, error) {
