@@ -89,18 +89,32 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 	if multi {
 		grouping = "GROUP BY segrun_kpi_segment"
 	}
-	queries := []string{fmt.Sprintf("SELECT segrun_kpi_segment, %s, %s FROM %s %s", strings.Join(aggs, ", "), members, joined, grouping)}
-	if multi {
-		queries = append(queries, fmt.Sprintf(`SELECT NULL::VARCHAR, %[1]s, %[5]s
+	queriesOf := func(aggs []string) []string {
+		queries := []string{fmt.Sprintf("SELECT segrun_kpi_segment, %s, %s FROM %s %s", strings.Join(aggs, ", "), members, joined, grouping)}
+		if multi {
+			queries = append(queries, fmt.Sprintf(`SELECT NULL::VARCHAR, %[1]s, %[5]s
 			FROM (SELECT f.*, f.%[2]s AS segrun_kpi_entity FROM %[3]s f WHERE f.%[2]s IN (SELECT %[2]s FROM %[4]s))`,
-			strings.Join(aggs, ", "), ent, sql.Ident(from), sql.Ident(seg), members))
+				strings.Join(aggs, ", "), ent, sql.Ident(from), sql.Ident(seg), members))
+		}
+		return queries
 	}
 	rowsBySegment := map[string][]any{}
-	for _, q := range queries {
+	for qi, q := range queriesOf(aggs) {
 		start := time.Now()
 		vals, err := e.smallQuery(ctx, q)
 		if err != nil {
-			return nil, sqlFailure(step, "for segmentation "+seg+": ", err, q)
+			// The statement computes every KPI over from: the failure is named after the one that fails
+			// alone, not the first.
+			culprit := names[0]
+			for i := range names {
+				if len(names) > 1 {
+					if _, alone := e.smallQuery(ctx, queriesOf(aggs[i : i+1])[qi]); alone != nil {
+						culprit = names[i]
+						break
+					}
+				}
+			}
+			return nil, sqlFailure("kpi "+culprit, "for segmentation "+seg+": ", err, q)
 		}
 		for _, r := range vals {
 			s, _ := r[0].(string)

@@ -1,0 +1,44 @@
+package runner
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const kpiEdgeSpec = `version: 1
+name: shop
+entity: customer_id
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      customer_id: {type: BIGINT}
+      spend: {type: DOUBLE}
+      orders: {type: BIGINT}
+segmentations:
+  value:
+    from: customers
+    rules: [{segment: big, when: "spend >= 100"}]
+    else: small
+kpis:
+  avg_spend:
+    from: customers
+    value: avg(spend)
+`
+
+// KPIs over one table are computed in one statement: a failure in one of them was reported under the
+// first's name ("kpi avg_spend: ... cannot take logarithm of zero"), sending the user to a KPI that is fine.
+func TestFailingKPINamedItself(t *testing.T) {
+	f := newFixture(t, kpiEdgeSpec+`  log_orders:
+    from: customers
+    value: min(ln(orders - 1))
+`, "")
+	f.write("data/customers.csv", "customer_id,spend,orders\n1,50,1\n2,150,3\n")
+	_, err := f.run("2024-01-31", nil)
+	var fail *Failure
+	if !errors.As(err, &fail) || !strings.Contains(err.Error(), "kpi log_orders") || strings.Contains(err.Error(), "avg_spend") {
+		t.Fatalf("error %v: want a failure naming kpi log_orders only", err)
+	}
+}
+
