@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -143,7 +144,17 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 			}
 			if r, ok := rowsBySegment[s]; ok {
 				if f, ok := r[i].(float64); ok {
-					v.Value = &f
+					if math.IsInf(f, 0) || math.IsNaN(f) {
+						// No reader of the version could write it as JSON; it is no value, as for a segment
+						// without rows.
+						seg := s
+						if seg == "" {
+							seg = "(all)"
+						}
+						e.warn("kpi %s: segmentation %s, segment %s: the value is %v, not a finite number; stored as no value", names[i], v.Segmentation, seg, f)
+					} else {
+						v.Value = &f
+					}
 				}
 				v.Members = toInt64(r[len(r)-1])
 			}

@@ -42,3 +42,32 @@ func TestFailingKPINamedItself(t *testing.T) {
 	}
 }
 
+// An aggregate that is not a finite number (a division by 0.0) was stored as +Inf: the summary printed
+// "+Inf (xNaN)", and every JSON reader of the version (run --format json, show and kpis --format json)
+// failed with "json: unsupported value: +Inf", exit 3, after the version was published. Such a value is no
+// value (shown "-"), and the run warns.
+func TestInfiniteKPIIsNoValue(t *testing.T) {
+	f := newFixture(t, kpiEdgeSpec+`  per_nothing:
+    from: customers
+    value: max(spend) / 0.0
+`, "")
+	f.write("data/customers.csv", "customer_id,spend,orders\n1,50,1\n2,150,3\n")
+	res := f.mustRun("2024-01-31", nil)
+	n := 0
+	for _, v := range res.KPIs {
+		if v.KPI == "per_nothing" {
+			n++
+			if v.Value != nil {
+				t.Errorf("per_nothing, segment %q: value %v, want none", v.Segment, *v.Value)
+			}
+		} else if v.Value == nil {
+			t.Errorf("%s, segment %q: no value", v.KPI, v.Segment)
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d values of per_nothing, want 3 (the population, big, small)", n)
+	}
+	if !strings.Contains(strings.Join(res.Warnings, "\n"), "kpi per_nothing") {
+		t.Errorf("no warning about per_nothing: %q", res.Warnings)
+	}
+}
