@@ -44,3 +44,39 @@ segmentations:
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// An infinite value in a model's feature (a ratio over zero in a feature's SQL) failed a linear model with
+// "the features are collinear (some are linear combinations of others) ... use alpha > 0 (ridge)", even
+// with alpha > 0 already: the message sent the user to the wrong fix. The run fails naming the feature.
+func TestModelRefusesAnInfiniteFeature(t *testing.T) {
+	var csv strings.Builder
+	csv.WriteString("customer_id,x,y\n")
+	for i := range 100 {
+		x := strconv.Itoa(i % 13)
+		if i == 7 {
+			x = "inf"
+		}
+		csv.WriteString(strconv.Itoa(i) + "," + x + "," + strconv.Itoa(i%7) + "\n")
+	}
+	spec := `version: 1
+name: shop
+entity: customer_id
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      customer_id: {type: BIGINT}
+      x: {type: DOUBLE}
+      y: {type: DOUBLE}
+models:
+  spend:
+    from: customers
+    label: y
+    features: [x]
+    method: linear
+    params: {alpha: 1}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/customers.csv", csv.String())
+	f.failsWith("2024-01-31", "model spend", "feature x", "infinite")
+}
