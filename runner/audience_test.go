@@ -568,3 +568,44 @@ destinations:
 		t.Errorf("out/full.csv after --force:\n%s", got)
 	}
 }
+
+// An audience without consent: may not leave with personal columns in clear: validation refused it for a
+// destination, but the same audience in the spec's exports: with pii: clear wrote every member's email in
+// clear (exit 0). Both are refused.
+func TestClearExportOfAnAudienceWithoutConsent(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: email
+sources:
+  people:
+    path: data/people.csv
+    columns:
+      email: {type: VARCHAR, pii: email}
+      spend: {type: DOUBLE}
+segmentations:
+  value:
+    from: people
+    rules: [{segment: big, when: "spend >= 10"}]
+    else: small
+audiences:
+  big_ones:
+    include: {value: [big]}
+exports:
+  - {segmentation: value, path: out/value.csv, pii: clear}
+  - {segmentation: big_ones, path: out/big.csv, pii: clear}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/people.csv", "email,spend\nann@x.com,50\nbob@x.com,5\n")
+	res, err := f.run("2024-01-31", nil)
+	if err == nil || res == nil || res.Validation == nil {
+		t.Fatalf("run: %v, want the spec refused", err)
+	}
+	var msgs []string
+	for _, d := range res.Validation.Diagnostics {
+		msgs = append(msgs, d.Path+": "+d.Message)
+	}
+	all := strings.Join(msgs, "\n")
+	if !strings.Contains(all, "/exports/1/pii: ") || !strings.Contains(all, "no consent") || strings.Contains(all, "/exports/0") {
+		t.Errorf("diagnostics:\n%s\nwant exports/1 (the audience's, in clear without consent) refused, and only it", all)
+	}
+}
