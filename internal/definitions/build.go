@@ -232,8 +232,33 @@ func define(out *Segmentation, seg *spec.Segmentation, rep *runner.SegmentationR
 				sg.Definition = append(sg.Definition, Line{fmt.Sprintf("rule %d", i+1), r.When})
 			}
 		}
+	case method == "clv" && rep != nil && rep.CLV != nil:
+		clvDefinitions(out, rep.CLV, byName)
 	default:
 		out.Basis = fmt.Sprintf("Assigned by the %s method; its block in the spec defines it.", method)
+	}
+}
+
+// clvDefinitions defines a clv segmentation's tiers by the predicted CLV each starts at in the latest
+// version (a quantile's start moves with every run's predictions).
+func clvDefinitions(out *Segmentation, c *methods.CLVReport, byName map[string]*Segment) {
+	out.Basis = fmt.Sprintf("Tiers of the predicted customer lifetime value over %d %ss (BG/NBD and Gamma-Gamma, fitted on the run's purchases): a customer is in the highest tier whose start their CLV reaches; the starts are the latest version's.",
+		c.Horizon, c.Unit)
+	for i, t := range c.Tiers {
+		sg := byName[t.Segment]
+		if sg == nil {
+			continue
+		}
+		label := fmt.Sprintf("predicted CLV from %.4g", t.From)
+		if t.Quantile != nil {
+			label += fmt.Sprintf(" (quantile %g)", *t.Quantile)
+		}
+		code := fmt.Sprintf("clv >= %.6g", t.From) // six digits: the fit's last digits vary with the machine
+		if i+1 < len(c.Tiers) {
+			label += fmt.Sprintf(" to below %.4g, the start of %s", c.Tiers[i+1].From, c.Tiers[i+1].Segment)
+			code += fmt.Sprintf(" && clv < %.6g", c.Tiers[i+1].From)
+		}
+		sg.Definition = append(sg.Definition, Line{label, code})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
@@ -268,5 +269,25 @@ func TestStoreDocumentLeavesAudiencesOut(t *testing.T) {
 	}
 	if got := names(doc); got != fromSpec {
 		t.Errorf("from the store alone: %q; from the spec: %q", got, fromSpec)
+	}
+}
+
+// A clv segmentation's tiers have a definition, in the spec (tiers:) and in the store (each tier's CLV
+// start): the document said "Definition: none in the spec or the store" for every one of them.
+func TestCLVTiersAreDefined(t *testing.T) {
+	q0, q8 := 0.0, 0.8
+	rep := &runner.SegmentationReport{CLV: &methods.CLVReport{Unit: "week", Horizon: 52,
+		Tiers: []methods.CLVTier{{Segment: "low", Quantile: &q0, From: 0.25}, {Segment: "high", Quantile: &q8, From: 313.5}}}}
+	out := &Segmentation{Name: "value_clv", Method: "clv"}
+	byName := map[string]*Segment{"low": {Name: "low"}, "high": {Name: "high"}}
+	define(out, nil, rep, byName, nil)
+	if d := byName["high"].Definition; len(d) == 0 || !strings.Contains(d[0].Label+d[0].Code, "313.5") {
+		t.Errorf("high's definition %v: want its CLV start, 313.5", d)
+	}
+	if d := byName["low"].Definition; len(d) == 0 || !strings.Contains(d[0].Label+d[0].Code, "313.5") {
+		t.Errorf("low's definition %v: want it bounded by high's start, 313.5", d)
+	}
+	if strings.Contains(out.Basis, "its block in the spec defines it") {
+		t.Errorf("basis %q: want how tiers are assigned", out.Basis)
 	}
 }
