@@ -233,7 +233,11 @@ func define(out *Segmentation, seg *spec.Segmentation, rep *runner.SegmentationR
 			}
 		}
 	case method == "clv" && rep != nil && rep.CLV != nil:
-		clvDefinitions(out, rep.CLV, byName)
+		elseSegment := ""
+		if seg != nil {
+			elseSegment = seg.Else
+		}
+		clvDefinitions(out, rep.CLV, elseSegment, byName)
 	default:
 		out.Basis = fmt.Sprintf("Assigned by the %s method; its block in the spec defines it.", method)
 	}
@@ -241,7 +245,7 @@ func define(out *Segmentation, seg *spec.Segmentation, rep *runner.SegmentationR
 
 // clvDefinitions defines a clv segmentation's tiers by the predicted CLV each starts at in the latest
 // version (a quantile's start moves with every run's predictions).
-func clvDefinitions(out *Segmentation, c *methods.CLVReport, byName map[string]*Segment) {
+func clvDefinitions(out *Segmentation, c *methods.CLVReport, elseSegment string, byName map[string]*Segment) {
 	out.Basis = fmt.Sprintf("Tiers of the predicted customer lifetime value over %d %ss (BG/NBD and Gamma-Gamma, fitted on the run's purchases): a customer is in the highest tier whose start their CLV reaches; the starts are the latest version's.",
 		c.Horizon, c.Unit)
 	for i, t := range c.Tiers {
@@ -259,6 +263,10 @@ func clvDefinitions(out *Segmentation, c *methods.CLVReport, byName map[string]*
 			code += fmt.Sprintf(" && clv < %.6g", c.Tiers[i+1].From)
 		}
 		sg.Definition = append(sg.Definition, Line{label, code})
+	}
+	if sg := byName[elseSegment]; sg != nil && len(c.Tiers) > 0 {
+		sg.Definition = append(sg.Definition, Line{fmt.Sprintf("else: predicted CLV below %.4g, the start of %s", c.Tiers[0].From, c.Tiers[0].Segment),
+			fmt.Sprintf("clv < %.6g", c.Tiers[0].From)})
 	}
 }
 

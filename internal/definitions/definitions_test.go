@@ -281,6 +281,7 @@ func TestCLVTiersAreDefined(t *testing.T) {
 	out := &Segmentation{Name: "value_clv", Method: "clv"}
 	byName := map[string]*Segment{"low": {Name: "low"}, "high": {Name: "high"}}
 	define(out, nil, rep, byName, nil)
+
 	if d := byName["high"].Definition; len(d) == 0 || !strings.Contains(d[0].Label+d[0].Code, "313.5") {
 		t.Errorf("high's definition %v: want its CLV start, 313.5", d)
 	}
@@ -289,5 +290,11 @@ func TestCLVTiersAreDefined(t *testing.T) {
 	}
 	if strings.Contains(out.Basis, "its block in the spec defines it") {
 		t.Errorf("basis %q: want how tiers are assigned", out.Basis)
+	}
+	// The else: segment holds the customers below the first tier.
+	rest := map[string]*Segment{"none": {Name: "none"}}
+	clvDefinitions(&Segmentation{}, rep.CLV, "none", rest)
+	if d := rest["none"].Definition; len(d) == 0 || d[0].Code != "clv < 0.25" {
+		t.Errorf("the else segment's definition %v: want clv < 0.25", d)
 	}
 }
