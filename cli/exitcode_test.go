@@ -90,6 +90,10 @@ var exitCases = []exitCase{
 	{name: "an unknown segmentation", state: "published", args: []string{"show", "lifecycel", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `did you mean "lifecycle"`, versions: "1"},
 	{name: "a version that does not exist names those that do", state: "published", args: []string{"changes", "lifecycle", "{dir}/shop.yaml", "--run", "9"},
 		code: ExitInvalid, stderr: "has no version 9; it has 1", versions: "1"},
+	{name: "a version that does not exist (models)", state: "published", args: []string{"models", "{dir}/shop.yaml", "--run", "9"},
+		code: ExitInvalid, stderr: "has no version 9; it has 1", versions: "1"},
+	{name: "models of a store without a published version", state: "published", setup: rolledBack, args: []string{"models", "{dir}/shop.yaml"},
+		code: ExitInvalid, stderr: "has no published version yet"},
 	{name: "a rule failing on a row", state: "fresh", setup: editSpec("when: recency_days <= 30 && frequency >= 8", `when: int(string(monetary) + "x") > 3`),
 		args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "rule 1 (champions)"},
 	{name: "an entity typed DOUBLE", state: "fresh", setup: editSpec("customer_id: {type: BIGINT, not_null: true}", "customer_id: {type: DOUBLE, not_null: true}"),
@@ -127,6 +131,7 @@ var exitCases = []exitCase{
 	{name: "a --temp-dir below a file", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/shop.yaml/sub"}, code: ExitUsage, stderr: "shop.yaml is a file, not a directory"},
 	{name: "a --temp-dir still to create", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--temp-dir", "{dir}/spill/sub", "--dry-run"}, code: ExitOK},
 	{name: "an unknown --format", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--format", "yaml"}, code: ExitUsage, stderr: "want one of text, json"},
+	{name: "--run 0 (models)", state: "published", args: []string{"models", "{dir}/shop.yaml", "--run", "0"}, code: ExitUsage, stderr: "versions are numbered from 1", versions: "1"},
 	{name: "--run 0", state: "published", args: []string{"show", "lifecycle", "{dir}/shop.yaml", "--run", "0"}, code: ExitUsage, stderr: "versions are numbered from 1", versions: "1"},
 	{name: "--run -1", state: "published", args: []string{"export", "lifecycle", "{dir}/shop.yaml", "--run", "-1", "--out", "{dir}/m.csv"}, code: ExitUsage, stderr: "--run", versions: "1"},
 	{name: "a negative reader --wait", state: "published", args: []string{"runs", "{dir}/shop.yaml", "--wait", "-5m"}, code: ExitUsage, stderr: "--wait", versions: "1"},
@@ -551,4 +556,12 @@ func (k *killOnWrite) Write(p []byte) (int, error) {
 		syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	}
 	return n, err
+}
+
+// rolledBack rolls the published version back: the store then has none.
+func rolledBack(t *testing.T, dir string) {
+	t.Helper()
+	if code := Run([]string{"rollback", "--last", "--store", filepath.Join(dir, "segrun.duckdb")}, io.Discard, io.Discard); code != ExitOK {
+		t.Fatalf("rollback: exit %d", code)
+	}
 }

@@ -14,9 +14,8 @@ import (
 // summary printed them), or their stored reports as JSON.
 func runModels(ctx context.Context, e *env, args []string) int {
 	fs := newFlags("models", "[MODEL] [SPEC]")
-	sf := addStoreFlags(fs, false)
+	sf := addStoreFlags(fs, true) // --run as show has it: 0 or less is a usage error
 	format := formatFlag(fs)
-	run := fs.Int64("run", 0, "the version whose models to show (default: the latest)")
 	rest, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
@@ -37,7 +36,12 @@ func runModels(ctx context.Context, e *env, args []string) int {
 		return e.fail(err)
 	}
 	defer db.Close()
-	versions, err := st.ModelVersions(ctx, *run)
+	// The version as show reads it: one that does not exist, or is not published, is an error, not "no models".
+	r, err := resolveRun(ctx, st, *sf.run)
+	if err != nil {
+		return e.fail(err)
+	}
+	versions, err := st.ModelVersions(ctx, r.ID)
 	if err != nil {
 		return e.fail(err)
 	}

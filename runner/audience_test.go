@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -448,10 +450,81 @@ destinations:
 		`2 "mailing" false "clear.csv"`, `2 "mailing" false "full.csv"`, `2 "mailing" true "changes.csv"`)
 }
 
-// A destination's columns can come from a source the audience reads only through its segmentation: the
-// source must outlive that segmentation until the audience has staged its file (it was dropped first, and
-// the run failed with exit 3 after publishing nothing of the audience's file).
-func TestDestinationReadsASourceOnlyItsSegmentationRead(t *testing.T) {
+// A destination reads its columns from the audience's from (by default its first included segmentation's
+// input) even when the audience has no where: that table must still be there when the audience stages its
+// files. It was released after the segmentation read it, and the run failed with DuckDB's "Table with name
+// spend does not exist!" (exit 3), nothing published.
+func TestDestinationReadsFromWithoutWhere(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: customer_id
+sources:
+  orders:
+    path: data/orders.csv
+    columns:
+      customer_id: {type: BIGINT}
+      amount: {type: DOUBLE}
+features:
+  spend:
+    sql: select customer_id, sum(amount) as total from orders group by customer_id
+segmentations:
+  value:
+    from: spend
+    rules: [{segment: big, when: "total >= 10"}]
+    else: small
+audiences:
+  big_spenders:
+    include: {value: [big]}
+    destinations: [big_file]
+destinations:
+  big_file: {path: out/big.csv, columns: [customer_id, total]}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/orders.csv", "customer_id,amount\n1,5\n1,7\n2,3\n3,20\n")
+	f.mustRun("2024-01-31", nil)
+	if got, want := f.read("out/big.csv"), "customer_id,total\n1,12.0\n3,20.0\n"; got != want {
+		t.Errorf("out/big.csv:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A destination's columns come from a table with one row per entity: from a table of purchases (a clv
+// segmentation's input, the default from of an audience on its tiers) the file held one purchase's amount,
+// whichever came first, as if it were the customer's. The run fails as where: over such a table does.
+func TestDestinationRefusesRowsPerPurchase(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: customer_id
+sources:
+  orders:
+    path: data/orders.csv
+    columns:
+      customer_id: {type: BIGINT}
+      amount: {type: DOUBLE}
+features:
+  spend:
+    sql: select customer_id, sum(amount) as total from orders group by customer_id
+segmentations:
+  value:
+    from: spend
+    rules: [{segment: big, when: "total >= 10"}]
+    else: small
+audiences:
+  big_spenders:
+    include: {value: [big]}
+    from: orders
+    destinations: [big_file]
+destinations:
+  big_file: {path: out/big.csv, columns: [customer_id, amount]}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/orders.csv", "customer_id,amount\n1,5\n1,7\n2,3\n3,20\n")
+	f.failsWith("2024-01-31", "audience big_spenders", "appears more than once in orders")
+}
+
+// A destination that failed (exit 4) cannot be delivered by a rerun that publishes nothing: the file is made
+// from the run's workspace. The rerun with the same run key said "nothing to do" and exited 0 while the
+// file was still missing; it must say the destination is not delivered, and how (--force), and exit 4.
+func TestRunKeyRerunSaysADestinationIsUndelivered(t *testing.T) {
 	spec := `version: 1
 name: shop
 entity: customer_id
@@ -460,24 +533,79 @@ sources:
     path: data/customers.csv
     columns:
       customer_id: {type: BIGINT}
-      tier: {type: VARCHAR}
-      email: {type: VARCHAR, pii: email}
 segmentations:
-  tiers:
+  everyone:
     from: customers
-    rules: [{segment: gold, when: 'tier == "gold"'}]
+    rules: [{segment: all_of_them, when: "true"}]
 audiences:
-  golds:
-    include: {tiers: [gold]}
-    destinations: [file]
+  mailing:
+    include: {everyone: [all_of_them]}
+    destinations: [full_file]
 destinations:
-  file: {path: out/gold.csv, columns: [customer_id, email, group]}
+  full_file: {path: out/full.csv}
 `
 	f := newFixture(t, spec, "")
-	f.write("data/customers.csv", "customer_id,tier,email\n1,gold,A@x.com\n2,silver,b@x.com\n3,gold,c@x.com\n")
-	f.mustRun("2024-01-31", nil)
-	want := "customer_id,email,group\n" + strings.Join(sortedLines("1,"+holdoutHex("a@x.com")+",treatment", "3,"+holdoutHex("c@x.com")+",treatment"), "\n") + "\n"
-	if got := f.read("out/gold.csv"); got != want {
-		t.Errorf("destination file:\n%s\nwant\n%s", got, want)
+	f.write("data/customers.csv", "customer_id\n1\n2\n")
+	if err := os.MkdirAll(filepath.Join(f.dir, "out/full.csv"), 0o755); err != nil { // a directory where the file goes
+		t.Fatal(err)
+	}
+	key := func(force bool) func(*RunOptions) {
+		return func(o *RunOptions) { o.RunKey, o.Force = "k1", force }
+	}
+	var ee *ExportsError
+	if _, err := f.run("2024-01-31", key(false)); !errors.As(err, &ee) {
+		t.Fatalf("first run: %v, want the exports error (exit 4)", err)
+	}
+	if err := os.Remove(filepath.Join(f.dir, "out/full.csv")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.run("2024-01-31", key(false))
+	if !errors.As(err, &ee) || len(ee.Failed) != 1 || ee.Failed[0].Destination != "full_file" || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("rerun with the run key: %v, want destination full_file not delivered, with --force to deliver it", err)
+	}
+	f.mustRun("2024-01-31", key(true))
+	if got := f.read("out/full.csv"); got != "customer_id,group\n1,treatment\n2,treatment\n" {
+		t.Errorf("out/full.csv after --force:\n%s", got)
+	}
+}
+
+// An audience without consent: may not leave with personal columns in clear: validation refused it for a
+// destination, but the same audience in the spec's exports: with pii: clear wrote every member's email in
+// clear (exit 0). Both are refused.
+func TestClearExportOfAnAudienceWithoutConsent(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: email
+sources:
+  people:
+    path: data/people.csv
+    columns:
+      email: {type: VARCHAR, pii: email}
+      spend: {type: DOUBLE}
+segmentations:
+  value:
+    from: people
+    rules: [{segment: big, when: "spend >= 10"}]
+    else: small
+audiences:
+  big_ones:
+    include: {value: [big]}
+exports:
+  - {segmentation: value, path: out/value.csv, pii: clear}
+  - {segmentation: big_ones, path: out/big.csv, pii: clear}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/people.csv", "email,spend\nann@x.com,50\nbob@x.com,5\n")
+	res, err := f.run("2024-01-31", nil)
+	if err == nil || res == nil || res.Validation == nil {
+		t.Fatalf("run: %v, want the spec refused", err)
+	}
+	var msgs []string
+	for _, d := range res.Validation.Diagnostics {
+		msgs = append(msgs, d.Path+": "+d.Message)
+	}
+	all := strings.Join(msgs, "\n")
+	if !strings.Contains(all, "/exports/1/pii: ") || !strings.Contains(all, "no consent") || strings.Contains(all, "/exports/0") {
+		t.Errorf("diagnostics:\n%s\nwant exports/1 (the audience's, in clear without consent) refused, and only it", all)
 	}
 }

@@ -151,6 +151,11 @@ func (e *execution) stageDeliveries(ctx context.Context, name string, a spec.Aud
 			}
 			for i, t := range side {
 				if slices.ContainsFunc(e.v.Columns[t], func(x sql.Column) bool { return x.Name == col }) {
+					// A value per entity needs a row per entity: from a table of purchases the file would
+					// hold whichever purchase came first as the customer's.
+					if err := e.checkedEntities(ctx, "audience "+name, t); err != nil {
+						return err
+					}
 					sel = append(sel, piiColumnSQL(fmt.Sprintf("t%d.%s", i, sql.Ident(col)), col, e.v.PII[t][col], clear))
 					break
 				}
@@ -277,4 +282,51 @@ func (e *execution) writeDelivery(ctx context.Context, run int64, audience, dn s
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// undeliveredDestinations are the destinations of the audiences version run published that are not
+// recorded as delivered, or whose file is gone.
+func (e *execution) undeliveredDestinations(ctx context.Context, run int64) ([]ExportFailure, error) {
+	published, err := e.store.Segmentations(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	var out []ExportFailure
+	for _, a := range e.s.Audiences {
+		if !slices.Contains(published, a.Key) {
+			continue
+		}
+		for _, dn := range a.Value.Destinations {
+			d, ok := e.s.Destinations.Get(dn)
+			if !ok {
+				continue
+			}
+			path := e.s.Path(d.Path)
+			changes := destinationMode(d) == "changes"
+			written, err := e.store.ExportWritten(ctx, run, a.Key, changes, path)
+			if err != nil {
+				return nil, err
+			}
+			if _, statErr := os.Stat(path); !written || statErr != nil {
+				out = append(out, ExportFailure{Segmentation: a.Key, Destination: dn, Changes: changes, Path: path,
+					Error: "not delivered: a rerun that publishes nothing cannot make it"})
+			}
+		}
+	}
+	return out, nil
+}
+
+// addUndelivered adds the destinations a run key's version lacks to the exports error of its rerun (a
+// new one if its exports were all written): the version is published, but not all of it was delivered.
+func (e *execution) addUndelivered(run int64, err error) error {
+	if len(e.undelivered) == 0 {
+		return err
+	}
+	var ee *ExportsError
+	if !errors.As(err, &ee) {
+		ee = &ExportsError{Run: run, Store: e.res.Store, RunKey: e.o.RunKey}
+	}
+	ee.Failed = append(ee.Failed, e.undelivered...)
+	e.res.ExportsFailed = ee.Failed
+	return ee
 }

@@ -64,8 +64,8 @@ var audienceKind = &stepKind{
 func audienceBroken(s *spec.Spec, path string) bool { return s.IsBroken(path) }
 
 // audienceInputs are the tables an audience reads, in the order the plan shows them: the included and
-// excluded segmentations, the table where: reads, the consent table, and the audiences before it in its
-// priority list (whose members it leaves to them).
+// excluded segmentations, the table where: and destinations read, the consent table, and the audiences
+// before it in its priority list (whose members it leaves to them).
 func audienceInputs(s *spec.Spec, name string) []string {
 	a, _ := s.Audiences.Get(name)
 	var out []string
@@ -80,9 +80,7 @@ func audienceInputs(s *spec.Spec, name string) []string {
 	for _, e := range a.Exclude {
 		add(e.Key)
 	}
-	// where: reads from, and a file destination's columns are staged from from and the consent table
-	// (audienceSideTables) while the audience runs: all must still be in the workspace then.
-	if a.Where != "" || len(a.Destinations) > 0 {
+	if a.Where != "" || len(a.Destinations) > 0 { // a destination's columns come from it too (stageDeliveries)
 		add(audienceFrom(s, a))
 	}
 	if a.Consent != nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -89,18 +90,32 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 	if multi {
 		grouping = "GROUP BY segrun_kpi_segment"
 	}
-	queries := []string{fmt.Sprintf("SELECT segrun_kpi_segment, %s, %s FROM %s %s", strings.Join(aggs, ", "), members, joined, grouping)}
-	if multi {
-		queries = append(queries, fmt.Sprintf(`SELECT NULL::VARCHAR, %[1]s, %[5]s
+	queriesOf := func(aggs []string) []string {
+		queries := []string{fmt.Sprintf("SELECT segrun_kpi_segment, %s, %s FROM %s %s", strings.Join(aggs, ", "), members, joined, grouping)}
+		if multi {
+			queries = append(queries, fmt.Sprintf(`SELECT NULL::VARCHAR, %[1]s, %[5]s
 			FROM (SELECT f.*, f.%[2]s AS segrun_kpi_entity FROM %[3]s f WHERE f.%[2]s IN (SELECT %[2]s FROM %[4]s))`,
-			strings.Join(aggs, ", "), ent, sql.Ident(from), sql.Ident(seg), members))
+				strings.Join(aggs, ", "), ent, sql.Ident(from), sql.Ident(seg), members))
+		}
+		return queries
 	}
 	rowsBySegment := map[string][]any{}
-	for _, q := range queries {
+	for qi, q := range queriesOf(aggs) {
 		start := time.Now()
 		vals, err := e.smallQuery(ctx, q)
 		if err != nil {
-			return nil, sqlFailure(step, "for segmentation "+seg+": ", err, q)
+			// The statement computes every KPI over from: the failure is named after the one that fails
+			// alone, not the first.
+			culprit := names[0]
+			for i := range names {
+				if len(names) > 1 {
+					if _, alone := e.smallQuery(ctx, queriesOf(aggs[i : i+1])[qi]); alone != nil {
+						culprit = names[i]
+						break
+					}
+				}
+			}
+			return nil, sqlFailure("kpi "+culprit, "for segmentation "+seg+": ", err, q)
 		}
 		for _, r := range vals {
 			s, _ := r[0].(string)
@@ -129,7 +144,17 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 			}
 			if r, ok := rowsBySegment[s]; ok {
 				if f, ok := r[i].(float64); ok {
-					v.Value = &f
+					if math.IsInf(f, 0) || math.IsNaN(f) {
+						// No reader of the version could write it as JSON; it is no value, as for a segment
+						// without rows.
+						seg := s
+						if seg == "" {
+							seg = "(all)"
+						}
+						e.warn("kpi %s: segmentation %s, segment %s: the value is %v, not a finite number; stored as no value", names[i], v.Segmentation, seg, f)
+					} else {
+						v.Value = &f
+					}
 				}
 				v.Members = toInt64(r[len(r)-1])
 			}

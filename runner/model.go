@@ -241,6 +241,11 @@ func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kind
 					v := x.Value(i)
 					if x.IsNull(i) {
 						v = math.NaN()
+					} else if math.IsInf(v, 0) {
+						// Standardising it makes every value NaN, and the fit then fails with a message
+						// about something else (collinear features).
+						return nil, &Failure{Msg: fmt.Sprintf("feature %s of %s has an infinite value (%s %s): a model needs finite numbers; cap or filter it in the SQL that computes it",
+							c.Name, table, entity, r.keys[len(c.Num)])}
 					}
 					c.Num = append(c.Num, v)
 				default:

@@ -139,4 +139,14 @@ func (c *validator) typeAllDestinations() {
 		}
 		c.typeDestinations(e.Key, path, e.Value, owner)
 	}
+	// An export of an audience is the same file a destination would be: a personal entity in clear needs
+	// the audience's consent.
+	for i, ex := range c.s.Exports {
+		a, ok := c.s.Audiences.Get(ex.Segmentation)
+		if ok && ex.PII == spec.PIIClear && a.Consent == nil && c.v.EntityPII != "" && c.s.StepKind(ex.Segmentation) == KindAudience {
+			c.errorAt(spec.Pointer("exports", i, "pii"), "destination.consent",
+				fmt.Sprintf("export %s writes the personal entity %s in clear, but audience %s has no consent:; entities without consent never leave",
+					ex.Path, c.s.Entity, ex.Segmentation), "")
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
@@ -151,6 +152,9 @@ type execution struct {
 	// lacking are the exports a version already published under the run key lacks (a failed or
 	// interrupted export): the rerun writes them.
 	lacking []spec.Export
+	// undelivered are the destinations that version lacks: a rerun without --force cannot write them (their
+	// files are made from the run's workspace), so it says so and exits 4.
+	undelivered []ExportFailure
 	// populations holds the population summaries profiles computed, by populationKey: segmentations of
 	// one input profiling the same columns share theirs.
 	populations map[string]populationSummary
@@ -225,6 +229,9 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	if done, err := e.decideVersion(ctx); done || err != nil {
 		if err == nil && len(e.lacking) > 0 {
 			err = e.exports(ctx, res.RunID, e.lacking)
+		}
+		if err == nil || errors.As(err, new(*ExportsError)) {
+			err = e.addUndelivered(res.RunID, err)
 		}
 		res.Seconds = time.Since(start).Seconds()
 		return res, err
@@ -324,6 +331,9 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 				if e.lacking, absent, err = e.missingExports(ctx, prior.ID); err != nil {
 					return false, err
 				}
+				if e.undelivered, err = e.undeliveredDestinations(ctx, prior.ID); err != nil {
+					return false, err
+				}
 			}
 			todo := "nothing to do"
 			if len(e.lacking) > 0 {
@@ -335,6 +345,12 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 			}
 			if len(absent) > 0 {
 				todo += "; " + absentExports(prior.ID, absent)
+			}
+			if len(e.undelivered) > 0 {
+				if len(e.lacking) == 0 {
+					todo = "its exports are in place"
+				}
+				todo += fmt.Sprintf("; %d of its destinations %s not delivered (below)", len(e.undelivered), plural.Form(int64(len(e.undelivered)), "is", "are"))
 			}
 			e.res.Message = fmt.Sprintf("run key %q is already published as version %d (as of %s; --force replaces it); %s",
 				e.o.RunKey, prior.ID, prior.AsOf.Format(time.DateOnly), todo)

@@ -117,11 +117,11 @@ func (c *checker) ref(path, name, what string, kinds ...string) bool {
 }
 
 // TableKinds are the step kinds whose steps are tables a step can read (a KPI is not).
-var TableKinds = []string{"source", "feature", "segmentation"}
+var TableKinds = []string{"source", "feature", "segmentation", "model"}
 
 func orKinds(kinds []string) []string {
 	if len(kinds) == 0 {
-		return []string{"source, feature or segmentation"}
+		return []string{"source, feature, segmentation or model"}
 	}
 	return kinds
 }

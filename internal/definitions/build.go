@@ -74,7 +74,8 @@ func Build(ctx context.Context, src Source) (*Document, error) {
 }
 
 // segmentationNames are the spec's segmentations in file order, or, from a store alone, its latest
-// version's.
+// version's, without its audiences (which a spec's document has not either: they are no segmentation and
+// their versions store no definition).
 func segmentationNames(ctx context.Context, s *spec.Spec, h *history) ([]string, error) {
 	if s != nil {
 		return s.Segmentations.Keys(), nil
@@ -82,7 +83,21 @@ func segmentationNames(ctx context.Context, s *spec.Spec, h *history) ([]string,
 	if h == nil || h.latest() == nil {
 		return nil, nil
 	}
-	return h.st.Segmentations(ctx, h.latest().ID)
+	all, err := h.st.Segmentations(ctx, h.latest().ID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, name := range all {
+		v, err := h.st.Version(ctx, h.latest().ID, name)
+		if err != nil {
+			return nil, err
+		}
+		if v.Method != runner.AudienceMethod {
+			names = append(names, name)
+		}
+	}
+	return names, nil
 }
 
 func buildSegmentation(ctx context.Context, v *runner.Validation, h *history, name string, vars map[string]string) (*Segmentation, error) {
@@ -217,8 +232,41 @@ func define(out *Segmentation, seg *spec.Segmentation, rep *runner.SegmentationR
 				sg.Definition = append(sg.Definition, Line{fmt.Sprintf("rule %d", i+1), r.When})
 			}
 		}
+	case method == "clv" && rep != nil && rep.CLV != nil:
+		elseSegment := ""
+		if seg != nil {
+			elseSegment = seg.Else
+		}
+		clvDefinitions(out, rep.CLV, elseSegment, byName)
 	default:
 		out.Basis = fmt.Sprintf("Assigned by the %s method; its block in the spec defines it.", method)
+	}
+}
+
+// clvDefinitions defines a clv segmentation's tiers by the predicted CLV each starts at in the latest
+// version (a quantile's start moves with every run's predictions).
+func clvDefinitions(out *Segmentation, c *methods.CLVReport, elseSegment string, byName map[string]*Segment) {
+	out.Basis = fmt.Sprintf("Tiers of the predicted customer lifetime value over %d %ss (BG/NBD and Gamma-Gamma, fitted on the run's purchases): a customer is in the highest tier whose start their CLV reaches; the starts are the latest version's.",
+		c.Horizon, c.Unit)
+	for i, t := range c.Tiers {
+		sg := byName[t.Segment]
+		if sg == nil {
+			continue
+		}
+		label := fmt.Sprintf("predicted CLV from %.4g", t.From)
+		if t.Quantile != nil {
+			label += fmt.Sprintf(" (quantile %g)", *t.Quantile)
+		}
+		code := fmt.Sprintf("clv >= %.6g", t.From) // six digits: the fit's last digits vary with the machine
+		if i+1 < len(c.Tiers) {
+			label += fmt.Sprintf(" to below %.4g, the start of %s", c.Tiers[i+1].From, c.Tiers[i+1].Segment)
+			code += fmt.Sprintf(" && clv < %.6g", c.Tiers[i+1].From)
+		}
+		sg.Definition = append(sg.Definition, Line{label, code})
+	}
+	if sg := byName[elseSegment]; sg != nil && len(c.Tiers) > 0 {
+		sg.Definition = append(sg.Definition, Line{fmt.Sprintf("else: predicted CLV below %.4g, the start of %s", c.Tiers[0].From, c.Tiers[0].Segment),
+			fmt.Sprintf("clv < %.6g", c.Tiers[0].From)})
 	}
 }
 

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
@@ -219,4 +221,80 @@ func buildFrom(t *testing.T, specFile, storePath string) *Document {
 		t.Fatal(err)
 	}
 	return doc
+}
+
+// An audience is no segmentation with a definition the document can give: the document from a spec leaves
+// audiences out, while the one from the store alone listed them, each with "Definition: none in the spec
+// or the store" and a note that its versions were "written before segrun kept" a definition hash, in a
+// store written by this very segrun. Both documents list the same segmentations.
+func TestStoreDocumentLeavesAudiencesOut(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	specFile := filepath.Join(dir, "shop.yaml")
+	if err := os.WriteFile(filepath.Join(dir, "orders.csv"), []byte(historyOrders), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := historySpec + `audiences:
+  big_ones:
+    include: {tiers: [big]}
+`
+	if err := os.WriteFile(specFile, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runner.Run(ctx, specFile, runner.RunOptions{AsOf: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	storePath := filepath.Join(dir, "segrun.duckdb")
+	names := func(d *Document) string {
+		var out []string
+		for _, s := range d.Segmentations {
+			out = append(out, s.Name)
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
+	}
+	fromSpec := names(buildFrom(t, specFile, storePath))
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := store.Attach(ctx, db, storePath, store.ReadOnly, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Build(ctx, Source{Store: st, StorePath: storePath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(doc); got != fromSpec {
+		t.Errorf("from the store alone: %q; from the spec: %q", got, fromSpec)
+	}
+}
+
+// A clv segmentation's tiers have a definition, in the spec (tiers:) and in the store (each tier's CLV
+// start): the document said "Definition: none in the spec or the store" for every one of them.
+func TestCLVTiersAreDefined(t *testing.T) {
+	q0, q8 := 0.0, 0.8
+	rep := &runner.SegmentationReport{CLV: &methods.CLVReport{Unit: "week", Horizon: 52,
+		Tiers: []methods.CLVTier{{Segment: "low", Quantile: &q0, From: 0.25}, {Segment: "high", Quantile: &q8, From: 313.5}}}}
+	out := &Segmentation{Name: "value_clv", Method: "clv"}
+	byName := map[string]*Segment{"low": {Name: "low"}, "high": {Name: "high"}}
+	define(out, nil, rep, byName, nil)
+
+	if d := byName["high"].Definition; len(d) == 0 || !strings.Contains(d[0].Label+d[0].Code, "313.5") {
+		t.Errorf("high's definition %v: want its CLV start, 313.5", d)
+	}
+	if d := byName["low"].Definition; len(d) == 0 || !strings.Contains(d[0].Label+d[0].Code, "313.5") {
+		t.Errorf("low's definition %v: want it bounded by high's start, 313.5", d)
+	}
+	if strings.Contains(out.Basis, "its block in the spec defines it") {
+		t.Errorf("basis %q: want how tiers are assigned", out.Basis)
+	}
+	// The else: segment holds the customers below the first tier.
+	rest := map[string]*Segment{"none": {Name: "none"}}
+	clvDefinitions(&Segmentation{}, rep.CLV, "none", rest)
+	if d := rest["none"].Definition; len(d) == 0 || d[0].Code != "clv < 0.25" {
+		t.Errorf("the else segment's definition %v: want clv < 0.25", d)
+	}
 }

@@ -82,7 +82,7 @@ func renderSection(r *Report, s *Segmentation) (section, error) {
 			return sec, err
 		}
 	} else {
-		sec.Absent = append(sec.Absent, "Profile lift: the latest version stored no profile (list columns under the segmentation's profile: to have one).")
+		sec.Absent = append(sec.Absent, "Profile lift: "+noProfileReason(s.Method))
 	}
 	if c := s.Cluster; c != nil {
 		if c.Projection != nil && len(c.Projection.X) > 0 {
@@ -173,4 +173,16 @@ func transitionMatrix(s *Segmentation) *Matrix {
 		out.Rows = append(out.Rows, row)
 	}
 	return out
+}
+
+// noProfileReason says why a segmentation's latest version has no profile: every method but clv and
+// audiences profiles by default, so only profile: [] or an older version leaves one out.
+func noProfileReason(method string) string {
+	switch method {
+	case "clv":
+		return "a clv segmentation has none (its input has a row per purchase, not one per customer)."
+	case "audience":
+		return "an audience has none; the profiles of the segments it includes describe its members."
+	}
+	return "the latest version stored no profile (profile: [] in the spec turns profiles off; a version with no member, or published before segrun profiled by default, has none)."
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -182,6 +184,10 @@ func FormatKPI(v *float64, format string) string {
 	case "currency":
 		return strings.TrimSuffix(fmt.Sprintf("%.2f", *v), ".00")
 	default:
+		// Four significant digits, but a large value as a whole number: %.4g writes 14420 as 1.442e+04.
+		if a := math.Abs(*v); a >= 1e4 && a < 1e15 {
+			return strconv.FormatFloat(math.Round(*v), 'f', 0, 64)
+		}
 		return fmt.Sprintf("%.4g", *v)
 	}
 }
