@@ -127,7 +127,11 @@ func writeMeasurement(w io.Writer, m *store.Measurement) {
 	fmt.Fprintf(w, "%s, version %d (as of %s): outcome %s, %s, in %d days from %s to %s (%s events)\n",
 		m.Audience, m.Run, m.AsOf.Format(time.DateOnly), m.Outcome, what, m.WindowDays, m.WindowStart.Format(time.DateOnly),
 		m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly), thousands(m.Events))
-	rows := [][]string{{"group", "treated", "control", "treated", "control", "lift", "95% CI", "relative", "95% CI", "p-value"}}
+	stat := "rate"
+	if m.Metric == spec.MetricRevenue {
+		stat = "mean"
+	}
+	rows := [][]string{{"group", "treated", "held out", stat + ", treated", stat + ", held out", "lift", "95% CI", "relative", "95% CI", "p-value"}}
 	row := func(label string, g store.MeasuredGroup) {
 		r := []string{label, thousands(int64(g.Treatment.N)), thousands(int64(g.Control.N)), metricText(m.Metric, g.Treatment.Metric), metricText(m.Metric, g.Control.Metric)}
 		if g.Lift == nil {

@@ -47,6 +47,14 @@ func dumpStore(path string, m *masker) (string, error) {
 				FROM segrun_store.kpi_comparison ORDER BY run_id, segmentation, kpi, segment`)
 		}
 	}
+	// segrun measure's results (store schema 7), only in stores that have some; measured_at is a clock time.
+	var measured int
+	if err := db.QueryRow(`SELECT count(*) FROM duckdb_tables() WHERE database_name = 'segrun_store' AND table_name = 'measurements'`).Scan(&measured); err == nil && measured > 0 {
+		if err := db.QueryRow(`SELECT count(*) FROM segrun_store.measurements`).Scan(&measured); err == nil && measured > 0 {
+			d.section("measurements", `SELECT run_id, audience, outcome, window_days, metric, result::VARCHAR AS result
+				FROM segrun_store.measurements ORDER BY run_id, audience, outcome, window_days`)
+		}
+	}
 	d.section("memberships", `SELECT segmentation, entity, segment, valid_from_run, valid_to_run
 		FROM segrun_store.memberships ORDER BY segmentation, entity, valid_from_run, segment`)
 	d.section("changes", `SELECT run_id, segmentation, entity, segment, event
