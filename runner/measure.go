@@ -109,6 +109,9 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 	if err != nil {
 		return nil, err
 	}
+	if len(overall) == 0 {
+		return nil, failf("", "version %d of audience %s has no members: there is nothing to measure", run, o.Audience)
+	}
 	if len(overall) != 1 {
 		return nil, fmt.Errorf("version %d of audience %s: expected one overall comparison, got %d", run, o.Audience, len(overall))
 	}

@@ -51,7 +51,13 @@ func dumpStore(path string, m *masker) (string, error) {
 	var measured int
 	if err := db.QueryRow(`SELECT count(*) FROM duckdb_tables() WHERE database_name = 'segrun_store' AND table_name = 'measurements'`).Scan(&measured); err == nil && measured > 0 {
 		if err := db.QueryRow(`SELECT count(*) FROM segrun_store.measurements`).Scan(&measured); err == nil && measured > 0 {
-			d.section("measurements", `SELECT run_id, audience, outcome, window_days, metric, result::VARCHAR AS result
+			// A few of the result's fields, as numbers the dump rounds: the JSON text itself carries DuckDB's
+			// parallel sums and variances to their last bit, which vary from run to run.
+			d.section("measurements", `SELECT run_id, audience, outcome, window_days, metric, (result->>'$.events')::BIGINT AS events,
+				(result->>'$.overall.treatment.members')::BIGINT AS treated, (result->>'$.overall.control.members')::BIGINT AS held_out,
+				(result->>'$.overall.lift.absolute.value')::DOUBLE AS lift, (result->>'$.overall.lift.absolute.low')::DOUBLE AS low,
+				(result->>'$.overall.lift.absolute.high')::DOUBLE AS high, (result->>'$.overall.lift.p_value')::DOUBLE AS p_value,
+				json_array_length(result->'$.segments') AS segments
 				FROM segrun_store.measurements ORDER BY run_id, audience, outcome, window_days`)
 		}
 	}
