@@ -51,6 +51,8 @@ demo: build
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-12-31
 	$(BIN) changes lifecycle --store $(DEMO_DIR)/segrun.duckdb
 	$(BIN) changes winback_email --store $(DEMO_DIR)/segrun.duckdb
+	$(BIN) measure winback_email --outcome conversions $(DEMO_DIR)/retail.yaml
+	$(BIN) measure winback_email --outcome campaign_revenue $(DEMO_DIR)/retail.yaml
 	$(BIN) report --store $(DEMO_DIR)/segrun.duckdb --out $(DEMO_DIR)/report.html
 	@echo "open $(abspath $(DEMO_DIR))/report.html in a browser: the segments as charts"
 

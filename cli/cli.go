@@ -54,6 +54,7 @@ func init() {
 		{"changes", "show who entered and left segments in a version", runChanges},
 		{"kpis", "follow KPIs per segment across versions", runKPIs},
 		{"models", "show the models a version fitted: metrics and coefficients", runModels},
+		{"measure", "measure an audience's lift: treatment against its holdout on an outcome", runMeasure},
 		{"export", "write a version's memberships or change log to a file", runExport},
 		{"deliver", "deliver an audience's version to its PostgreSQL and webhook destinations again", runDeliver},
 		{"report", "write the store's segmentations as one self-contained HTML page of charts", runReport},

@@ -36,6 +36,10 @@ func runDemo(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	campaign, err := examples.GenerateCampaign(filepath.Join(dir, "data"), stats.Customers, *seed)
+	if err != nil {
+		return e.fail(err)
+	}
 	src, err := examples.Pipelines.ReadFile(examples.FlagshipSpec)
 	if err != nil {
 		return e.fail(err)
@@ -44,8 +48,8 @@ func runDemo(_ context.Context, e *env, args []string) int {
 	if err := os.WriteFile(specFile, src, 0o644); err != nil {
 		return e.fail(err)
 	}
-	fmt.Fprintf(e.stdout, "wrote %d customers and %d orders to %s, and the flagship spec %s\n", stats.Customers, stats.Orders,
-		filepath.Join(dir, "data"), specFile)
+	fmt.Fprintf(e.stdout, "wrote %d customers, %d orders and %d orders after the win-back campaign to %s, and the flagship spec %s\n",
+		stats.Customers, stats.Orders, campaign.Rows, filepath.Join(dir, "data"), specFile)
 	fmt.Fprintf(e.stdout, "next: segrun run %s --as-of 2024-09-30\n", shell.Quote(specFile))
 	return ExitOK
 }

@@ -168,6 +168,11 @@ var exitCases = []exitCase{
 	}, args: []string{"runs", "--store", "{dir}/other.duckdb"}, code: ExitEnvironment, stderr: "other.duckdb is not a segrun store (a DuckDB file"},
 	{name: "no store here", state: "fresh", args: []string{"runs"}, code: ExitEnvironment, stderr: "no store at segrun.duckdb (the default in the current directory"},
 	{name: "no store beside the spec", state: "fresh", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "(the store of"},
+	// segrun measure (the starter spec has no outcomes: and no audience; the measure end-to-end case has the rest).
+	{name: "measure: an outcome the spec lacks", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `no outcome "sales"`, versions: "1"},
+	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required", versions: "1"},
+	{name: "measure: a window without its unit", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "--window", "30", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "want a number of days", versions: "1"},
+	{name: "measure: no store", state: "fresh", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "no store"},
 	{name: "a report of the published version", state: "published", args: []string{"report", "{dir}/shop.yaml", "--out", "{dir}/report.html"}, code: ExitOK, versions: "1"},
 	{name: "a report of a segmentation the store lacks", state: "published", args: []string{"report", "{dir}/shop.yaml", "--segmentation", "lifecylce", "--out", "{dir}/report.html"},
 		code: ExitInvalid, stderr: `no segmentation "lifecylce"; did you mean "lifecycle"?`, versions: "1"},

@@ -110,6 +110,7 @@ func (c *validator) run() error {
 	}
 	c.personalColumns()
 	c.typeAllDestinations()
+	c.typeOutcomes()
 	c.unused()
 	c.shadowedRules()
 	return nil
@@ -287,6 +288,9 @@ func (c *validator) unused() {
 		for _, up := range c.v.Graph.Upstream(node) {
 			used[up] = true
 		}
+	}
+	for _, o := range c.s.Outcomes {
+		used[o.Value.From] = true // segrun measure reads it
 	}
 	if len(c.s.Segmentations) == 0 {
 		return

@@ -37,6 +37,7 @@ func (s *Spec) check() Diagnostics {
 	c.exports()
 	c.kpis()
 	c.audiences()
+	c.outcomes()
 	return c.diags
 }
 

@@ -69,6 +69,7 @@ func TestTypesMatchSchema(t *testing.T) {
 		{"segmentation", Segmentation{}}, {"rule", Rule{}}, {"cluster", Cluster{}}, {"rfm", RFM{}},
 		{"min_size", MinSize{}}, {"export", Export{}},
 		{"audience", Audience{}}, {"consent", Consent{}}, {"holdout", Holdout{}}, {"destination", Destination{}},
+		{"outcome", Outcome{}},
 	}
 	for _, c := range cases {
 		def := schema.Raw()

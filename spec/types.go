@@ -23,6 +23,7 @@ type Spec struct {
 	Audiences     Map[Audience]     `yaml:"audiences"`
 	PriorityLists Map[[]string]     `yaml:"priority_lists"`
 	Destinations  Map[Destination]  `yaml:"destinations"`
+	Outcomes      Map[Outcome]      `yaml:"outcomes"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`

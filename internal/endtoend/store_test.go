@@ -47,6 +47,20 @@ func dumpStore(path string, m *masker) (string, error) {
 				FROM segrun_store.kpi_comparison ORDER BY run_id, segmentation, kpi, segment`)
 		}
 	}
+	// segrun measure's results (store schema 7), only in stores that have some; measured_at is a clock time.
+	var measured int
+	if err := db.QueryRow(`SELECT count(*) FROM duckdb_tables() WHERE database_name = 'segrun_store' AND table_name = 'measurements'`).Scan(&measured); err == nil && measured > 0 {
+		if err := db.QueryRow(`SELECT count(*) FROM segrun_store.measurements`).Scan(&measured); err == nil && measured > 0 {
+			// A few of the result's fields, as numbers the dump rounds: the JSON text itself carries DuckDB's
+			// parallel sums and variances to their last bit, which vary from run to run.
+			d.section("measurements", `SELECT run_id, audience, outcome, window_days, metric, (result->>'$.events')::BIGINT AS events,
+				(result->>'$.overall.treatment.members')::BIGINT AS treated, (result->>'$.overall.control.members')::BIGINT AS held_out,
+				(result->>'$.overall.lift.absolute.value')::DOUBLE AS lift, (result->>'$.overall.lift.absolute.low')::DOUBLE AS low,
+				(result->>'$.overall.lift.absolute.high')::DOUBLE AS high, (result->>'$.overall.lift.p_value')::DOUBLE AS p_value,
+				json_array_length(result->'$.segments') AS segments
+				FROM segrun_store.measurements ORDER BY run_id, audience, outcome, window_days`)
+		}
+	}
 	d.section("memberships", `SELECT segmentation, entity, segment, valid_from_run, valid_to_run
 		FROM segrun_store.memberships ORDER BY segmentation, entity, valid_from_run, segment`)
 	d.section("changes", `SELECT run_id, segmentation, entity, segment, event

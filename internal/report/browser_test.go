@@ -62,6 +62,7 @@ func flagshipReport(t *testing.T, dir string) string {
 	spec := filepath.Join(dir, "retail.yaml")
 	segrun(t, "run", spec, "--as-of", "2024-09-30")
 	segrun(t, "run", spec, "--as-of", "2024-12-31")
+	segrun(t, "measure", "winback_email", "--outcome", "conversions", spec) // as make demo does: the lift section
 	page := filepath.Join(dir, "report.html")
 	segrun(t, "report", spec, "--out", page)
 	return page

@@ -74,6 +74,8 @@ type Segmentation struct {
 	// Definition: the segmentation's and its segments' descriptions, owners and action plans (the
 	// definition document, internal/definitions).
 	Definition *DefinitionSection
+	// Measurements: an audience's lift as segrun measure stored it (measurements.go).
+	Measurements *MeasurementSection
 }
 
 // KPISection is where KPI values per segment and their trend will go (not built yet: see Segmentation).
@@ -242,6 +244,11 @@ func loadSegmentation(ctx context.Context, st *store.Store, latest Version, name
 		if rep := reports[n-1]; rep != nil {
 			s.Notes = rep.Notes
 			s.Lift = liftTable(rep, s.Order)
+		}
+	}
+	if s.Method == "audience" {
+		if s.Measurements, err = loadMeasurements(ctx, st, name); err != nil {
+			return nil, err
 		}
 	}
 	if len(records) >= 2 {

@@ -18,6 +18,7 @@ var migrations = []func(*Store, context.Context) error{
 	(*Store).migrate3to4,
 	(*Store).migrate4to5,
 	(*Store).migrate5to6,
+	(*Store).migrate6to7,
 }
 
 // migrate prepares a store for writing, in one transaction: a new store gets the current schema, an older

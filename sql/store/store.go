@@ -23,7 +23,7 @@ const Catalog = "segrun_store"
 // Version 4 keeps each run's warnings (a data test of severity warn, say) with the run. Version 5 keeps
 // the KPIs each version computed (kpi_values). Version 6 keeps each run's models, their metrics and fitted
 // parameters (migrate_5to6_models.go).
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // Store is the versioned store: a DuckDB file holding every published version of a pipeline's
 // segmentations. It is attached to a workspace database, so a run computes in the workspace and publishes
