@@ -44,7 +44,7 @@ const (
 var driftAudit = &auditKind{
 	name:       "drift",
 	readsInput: true,
-	check: func(c *validator, seg spec.Segmentation, path string, params *yaml.Node, input []sql.Column) {
+	check: func(c *validator, _ string, seg spec.Segmentation, path string, params *yaml.Node, input []sql.Column) {
 		p, err := decodeParams[driftParams](params)
 		if err != nil || c.s.BrokenWithin(path+"/columns") {
 			return
