@@ -51,7 +51,7 @@ demo: build
 	$(BIN) run $(DEMO_DIR)/retail.yaml --as-of 2024-12-31
 	$(BIN) changes lifecycle --store $(DEMO_DIR)/segrun.duckdb
 	$(BIN) changes winback_email --store $(DEMO_DIR)/segrun.duckdb
-	$(BIN) report --store $(DEMO_DIR)/segrun.duckdb --out $(DEMO_DIR)/report.html
+	$(BIN) report $(DEMO_DIR)/retail.yaml --out $(DEMO_DIR)/report.html
 	@echo "open $(abspath $(DEMO_DIR))/report.html in a browser: the segments as charts"
 
 # segrun against ../shared/bench/peer_pandas.py and scikit-learn, side by side on this machine, in one run;

@@ -102,10 +102,11 @@ func (c AuditCheck) Describe(audit string) string {
 	case name == "":
 		name = c.Measure
 	}
-	b.WriteString(name)
 	if c.Value == nil {
-		b.WriteString(" without bound") // a segment new since the previous version, a KPI that was 0
+		// A segment new since the previous version, a KPI that was 0: "share changed without bound".
+		b.WriteString(strings.TrimSuffix(name, " by") + " without bound")
 	} else {
+		b.WriteString(name)
 		v := *c.Value
 		if c.Measure == "share_change" || c.Measure == "kpi_change" {
 			fmt.Fprintf(&b, " %+.4g", v)
