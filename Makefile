@@ -53,7 +53,7 @@ demo: build
 	$(BIN) changes winback_email --store $(DEMO_DIR)/segrun.duckdb
 	$(BIN) measure winback_email --outcome conversions $(DEMO_DIR)/retail.yaml
 	$(BIN) measure winback_email --outcome campaign_revenue $(DEMO_DIR)/retail.yaml
-	$(BIN) report --store $(DEMO_DIR)/segrun.duckdb --out $(DEMO_DIR)/report.html
+	$(BIN) report $(DEMO_DIR)/retail.yaml --out $(DEMO_DIR)/report.html
 	@echo "open $(abspath $(DEMO_DIR))/report.html in a browser: the segments as charts"
 
 # segrun against ../shared/bench/peer_pandas.py and scikit-learn, side by side on this machine, in one run;

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/segrun/segrun/internal/definitions"
 	"github.com/segrun/segrun/internal/report"
+	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // runReport writes the store's segmentations as one self-contained HTML page of charts.
@@ -49,12 +53,44 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	case err != nil:
 		return e.fail(err)
 	}
+	if rep.Definitions, err = reportDefinitions(ctx, e, *sf.spec, path, st); err != nil {
+		return e.fail(err)
+	}
 	if err := writeReport(*out, rep); err != nil {
 		return e.fail(fmt.Errorf("writing %s: %w", *out, err))
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (version %d as of %s, %d segmentation%s)\n", *out, rep.Latest.Run, rep.Latest.AsOf.Format("2006-01-02"),
 		len(rep.Segmentations), map[bool]string{true: "", false: "s"}[len(rep.Segmentations) == 1])
 	return ExitOK
+}
+
+// reportDefinitions builds the definition document (segrun docs) for the report's Definitions section:
+// from the spec, when one is given and valid (descriptions, owners and action plans are the spec's), else
+// from the store alone. A spec that does not validate is said on stderr, not fatal: the report is of the
+// store.
+func reportDefinitions(ctx context.Context, e *env, specPath, storePath string, st *store.Store) (*report.DefinitionSection, error) {
+	src := definitions.Source{Store: st, StorePath: storePath}
+	if specPath != "" {
+		v, err := runner.Validate(ctx, specPath, runner.ValidateOptions{NoData: true})
+		switch {
+		case err != nil:
+			fmt.Fprintf(e.stderr, "segrun report: the definitions are the store's: the spec could not be validated: %v\n", err)
+		case !v.Valid():
+			fmt.Fprintf(e.stderr, "segrun report: the definitions are the store's: %s does not validate (segrun validate says why)\n", specPath)
+		default:
+			src.Validation = v
+		}
+	}
+	doc, err := definitions.Build(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("building the definitions: %w", err)
+	}
+	var b strings.Builder
+	if err := definitions.HTMLFragment(&b, doc); err != nil {
+		return nil, err
+	}
+	// The fragment was rendered by html/template, which escaped the spec's text.
+	return &report.DefinitionSection{HTML: template.HTML(b.String()), CSS: template.CSS(definitions.Stylesheet())}, nil
 }
 
 // writeReport writes the page beside its destination and renames it into place, so a reader never opens

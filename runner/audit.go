@@ -21,9 +21,9 @@ import (
 type auditKind struct {
 	name string
 	// check types the parameters (the YAML under the kind's key, at path) without data, reporting at
-	// their pointers and skipping those the schema found wrong (Spec.BrokenWithin); input is the
-	// segmentation's input's columns.
-	check func(c *validator, seg spec.Segmentation, path string, params *yaml.Node, input []sql.Column)
+	// their pointers and skipping those the schema found wrong (Spec.BrokenWithin); segName is the
+	// segmentation's name and input its input's columns.
+	check func(c *validator, segName string, seg spec.Segmentation, path string, params *yaml.Node, input []sql.Column)
 	// evaluate measures this run's result (r) against the previous version. It sets Status and Checks
 	// (Status AuditFail when a check Failed), Against and Note; the rest is the caller's.
 	evaluate func(ctx context.Context, r *auditRun, params *yaml.Node) (methods.AuditResult, error)
@@ -35,7 +35,7 @@ type auditKind struct {
 }
 
 // auditKinds are the audit kinds, in documentation order.
-var auditKinds = []*auditKind{sizeAudit, driftAudit, stabilityAudit}
+var auditKinds = []*auditKind{sizeAudit, driftAudit, stabilityAudit, kpiAudit}
 
 func auditKindNamed(name string) *auditKind {
 	for _, k := range auditKinds {
@@ -48,14 +48,14 @@ func auditKindNamed(name string) *auditKind {
 
 // checkAudits types a segmentation's audits against its input's columns (the schema and spec.checker
 // have checked their shape).
-func (c *validator) checkAudits(seg spec.Segmentation, path string, input []sql.Column) {
+func (c *validator) checkAudits(name string, seg spec.Segmentation, path string, input []sql.Column) {
 	for i, a := range seg.Audits {
 		at := fmt.Sprintf("%s/audits/%d", path, i)
 		kind := auditKindNamed(a.Kind)
 		if kind == nil || len(a.Kinds) != 1 || c.s.IsBroken(at) {
 			continue // the schema or the spec's checks reported it
 		}
-		kind.check(c, seg, at+"/"+spec.Pointer(a.Kind)[1:], a.Params, input)
+		kind.check(c, name, seg, at+"/"+spec.Pointer(a.Kind)[1:], a.Params, input)
 	}
 }
 
@@ -76,6 +76,11 @@ type auditRun struct {
 	drift *driftMeasures
 	// diff is the version's comparison with the previous one, for the audits evaluated while publishing.
 	diff *store.Diff
+	// kpis are this run's KPI values of the segmentation (set while publishing, when every KPI has run);
+	// prevKPIs the previous version's, read from the store on first use (prevKPIsRead).
+	kpis         []store.KPIValue
+	prevKPIs     []store.KPIValue
+	prevKPIsRead bool
 }
 
 // auditInput starts segmentation j's audits: it reads the previous version and evaluates the kinds that
@@ -127,6 +132,12 @@ func (e *execution) auditVersions(ctx context.Context, diffs []*store.Diff) erro
 			continue
 		}
 		r.diff = diffs[i]
+		r.kpis = nil
+		for _, v := range e.kpis {
+			if v.Segmentation == r.name {
+				r.kpis = append(r.kpis, v)
+			}
+		}
 		if err := r.evaluate(ctx, false); err != nil {
 			return err
 		}

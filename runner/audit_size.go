@@ -30,7 +30,7 @@ type sizeParams struct {
 // previous one (r.diff), which publishing computes anyway, and the previous version's stored ones.
 var sizeAudit = &auditKind{
 	name: "size",
-	check: func(c *validator, _ spec.Segmentation, path string, params *yaml.Node, _ []sql.Column) {
+	check: func(c *validator, _ string, _ spec.Segmentation, path string, params *yaml.Node, _ []sql.Column) {
 		p, err := decodeParams[sizeParams](params)
 		if err != nil || c.s.BrokenWithin(path+"/min") || c.s.BrokenWithin(path+"/max") {
 			return

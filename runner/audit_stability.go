@@ -25,7 +25,7 @@ type stabilityParams struct {
 // algorithms.AdjustedRandIndexOfTable computes the index from it with the same arithmetic.
 var stabilityAudit = &auditKind{
 	name: "stability",
-	check: func(c *validator, seg spec.Segmentation, path string, _ *yaml.Node, _ []sql.Column) {
+	check: func(c *validator, _ string, seg spec.Segmentation, path string, _ *yaml.Node, _ []sql.Column) {
 		if seg.Multi {
 			c.errorAt(path, "audit.stability", "stability compares partitions, and a multi segmentation puts an entity in several segments; audit its sizes instead", "")
 		}

@@ -341,7 +341,7 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 		}
 	}
 	c.checkProfileColumns(seg, path, input)
-	c.checkAudits(seg, path, input)
+	c.checkAudits(name, seg, path, input)
 	out := []sql.Column{input[entity], {Name: "segment", Type: "VARCHAR"}}
 	out = append(out, method.Check(segCheckEnv{c: c, path: path, seg: seg, input: input})...)
 	return out, nil

@@ -174,6 +174,9 @@ func buildSegmentation(ctx context.Context, v *runner.Validation, h *history, na
 		return nil, err
 	}
 	definitionHistory(out, versions)
+	if err := h.kpis(ctx, out); err != nil {
+		return nil, err
+	}
 	if latest != nil && latest.report != nil && latest.report.DefinitionHash != "" && out.DefinitionHash != "" &&
 		latest.report.DefinitionHash != out.DefinitionHash {
 		out.Pending = fmt.Sprintf("The spec's definition differs from version %d's: the next run publishes the change.", latest.run.ID)

@@ -140,9 +140,32 @@ func markdownSegmentation(p func(string, ...any), d *Document, s *Segmentation) 
 	}
 }
 
-// markdownKPIs is where the document shows each segment's KPIs once the kpis step kind stores them
-// (Segmentation.KPIs); it writes nothing until then.
-func markdownKPIs(p func(string, ...any), s *Segmentation) {}
+// markdownKPIs writes each KPI's table: a row per segment and the population, a column per version (the
+// latest last), and the latest value against the population's.
+func markdownKPIs(p func(string, ...any), s *Segmentation) {
+	if len(s.KPIs) == 0 {
+		return
+	}
+	p("\n### KPIs\n")
+	for _, k := range s.KPIs {
+		p("\n**%s** (%s)", mdText(k.Name), k.Format)
+		if k.Description != "" {
+			p(": %s", mdText(k.Description))
+		}
+		p("\n\n| Segment |")
+		for _, v := range k.Versions {
+			p(" v%d %s |", v.Run, date(v.AsOf))
+		}
+		p(" Latest vs population |\n| --- |%s ---: |\n", strings.Repeat(" ---: |", len(k.Versions)))
+		for _, r := range k.Rows {
+			name := mdText(r.Segment)
+			if r.Population {
+				name = "*" + name + "*"
+			}
+			p("| %s | %s | %s |\n", name, strings.Join(r.Values, " | "), r.Versus)
+		}
+	}
+}
 
 var mdEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "[", `\[`, "]", `\]`, "|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;", "\n", " ")
 

@@ -57,9 +57,9 @@ type Segmentation struct {
 	Pending string
 	// DefinitionHash is the spec's current definition hash ("" without a spec).
 	DefinitionHash string
-	// KPIs: the kpis step kind adds each KPI's value per segment here, rendered by each renderer's
-	// kpiSection (the one place the document shows KPIs).
-	// KPIs []KPI
+	// KPIs are the segmentation's KPIs per segment and for the population in the latest versions
+	// (kpis.go), rendered by markdownKPIs and the fragment's kpis template.
+	KPIs []KPI
 }
 
 // VersionRef names a version.

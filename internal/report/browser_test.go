@@ -215,6 +215,8 @@ func TestReportInChromium(t *testing.T) {
 		"value-shares": "bar", "value-sizes": "line", "value-flow": "flow", "value-matrix": "matrix",
 		"behaviour-shares": "bar", "behaviour-sizes": "line", "behaviour-flow": "flow", "behaviour-matrix": "matrix",
 		"behaviour-lift": "heatmap", "behaviour-projection": "scatter", "behaviour-quality": "line",
+		"lifecycle-kpi-retention_90d": "line", "lifecycle-kpi-revenue_90d": "line", "value-kpi-retention_90d": "line",
+		"winback_email-shares": "bar",
 	}
 	got := map[string]figure{}
 	for _, f := range figures {
@@ -235,7 +237,11 @@ func TestReportInChromium(t *testing.T) {
 			t.Errorf("chart %s's SVG is (nearly) empty: %d elements", id, f.SVGChildren)
 		}
 	}
-	for _, name := range []string{"champions", "at_risk", "lapsed", "regulars", "hibernating", "Data tests of the latest run"} {
+	// The KPI tables (percent and currency formatted), the lifecycle's audits (the flagship warns on a
+	// KPI's change), an audience's holdout, and the definition document.
+	for _, name := range []string{"champions", "at_risk", "lapsed", "regulars", "hibernating", "Data tests of the latest run",
+		"KPIs by segment", "everyone (population)", "latest vs everyone", "Audits of version", "failed: warned, published",
+		"kpi.max_change", "holdout share", "to contact (treatment)", "Segment definitions: retail_segments", "Thank them", "43.1%"} {
 		if !strings.Contains(text, name) {
 			t.Errorf("the page's text does not mention %q", name)
 		}

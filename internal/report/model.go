@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"slices"
 	"time"
 
@@ -32,6 +33,9 @@ type Report struct {
 	// Warnings are what the latest run warned about and went on: its data tests of severity warn (and
 	// other warnings, e.g. a min_size); a failing error-level test stops a run before it publishes.
 	Warnings []string
+	// Definitions is the definition document of every segmentation (segrun docs), when the caller built
+	// it (it needs the spec for descriptions, owners and action plans); nil: not shown.
+	Definitions *DefinitionSection
 }
 
 // Version is one published version.
@@ -65,27 +69,64 @@ type Segmentation struct {
 	// Notes are the latest version's notes (min_size warnings, clustering notes).
 	Notes []string
 
-	// Hooks for the parts other work adds to each segmentation. Each stays nil until its source exists in
-	// the store, and the page shows its section only when set:
+	// Each stays nil until its source exists in the store, and the page shows its section only when set:
 	// KPIs: KPI values per segment across versions (the kpi_values table of store schema 5).
 	KPIs *KPISection
 	// Audits: the latest version's audit results (stored in its summary by the audits step).
 	Audits *AuditSection
-	// Definition: the segmentation's and its segments' descriptions, owners and action plans (the
-	// definition document, internal/definitions).
-	Definition *DefinitionSection
 	// Measurements: an audience's lift as segrun measure stored it (measurements.go).
 	Measurements *MeasurementSection
+	// Audience is set for an audience (stored as a segmentation with method "audience", its segments
+	// treatment and control).
+	Audience *Audience
 }
 
-// KPISection is where KPI values per segment and their trend will go (not built yet: see Segmentation).
-type KPISection struct{}
+// KPISection is a segmentation's KPIs: each one's value per segment and for the population in every
+// version that computed it (the store's kpi_values).
+type KPISection struct {
+	KPIs []KPITrend
+}
 
-// AuditSection is where the latest version's audits will go (not built yet: see Segmentation).
-type AuditSection struct{}
+// KPITrend is one KPI of a segmentation across versions.
+type KPITrend struct {
+	Name, Description string
+	// Format is how its values read: number, percent or currency.
+	Format string
+	// Versions are those that computed it, oldest first.
+	Versions []Version
+	// Segments are the segments with a value in some version, in the segmentation's order; the
+	// population ("") is not among them.
+	Segments []string
+	// Values[segment][i] is the value in Versions[i] ("" the population); nil where there is none.
+	Values map[string][]*float64
+	// Members[segment] are the latest version's members with rows in the KPI's table.
+	Members map[string]int64
+}
 
-// DefinitionSection is where the definition document's content will go (not built yet: see Segmentation).
-type DefinitionSection struct{}
+// AuditSection is the latest version's audits, in the spec's order.
+type AuditSection struct {
+	Results []methods.AuditResult
+}
+
+// DefinitionSection is the definition document (internal/definitions) as an HTML fragment with its
+// stylesheet, set by the caller that has the spec (Report.Definitions).
+type DefinitionSection struct {
+	HTML template.HTML
+	CSS  template.CSS
+}
+
+// Audience is an audience's part: its treatment and holdout control group.
+type Audience struct {
+	Treatment, Control int64
+}
+
+// HoldoutShare is the control group's share of the audience.
+func (a Audience) HoldoutShare() float64 {
+	if a.Treatment+a.Control == 0 {
+		return 0
+	}
+	return float64(a.Control) / float64(a.Treatment+a.Control)
+}
 
 // SizesAt is a segmentation's segment sizes in one version.
 type SizesAt struct {
@@ -246,11 +287,29 @@ func loadSegmentation(ctx context.Context, st *store.Store, latest Version, name
 			s.Lift = liftTable(rep, s.Order)
 		}
 	}
+	if n := len(reports); n > 0 && reports[n-1] != nil && len(reports[n-1].Audits) > 0 {
+		s.Audits = &AuditSection{Results: reports[n-1].Audits}
+	}
 	if s.Method == "audience" {
+		a := &Audience{}
+		for _, st := range stats {
+			switch st.Segment {
+			case "treatment":
+				a.Treatment = st.Size
+			case "control":
+				a.Control = st.Size
+			}
+		}
+		s.Audience = a
 		if s.Measurements, err = loadMeasurements(ctx, st, name); err != nil {
 			return nil, err
 		}
 	}
+	kpis, err := st.KPIHistory(ctx, name, "")
+	if err != nil {
+		return nil, err
+	}
+	s.KPIs = kpiSection(kpis, s.Order)
 	if len(records) >= 2 {
 		prev := records[len(records)-2]
 		trans, err := st.Transitions(ctx, latest.Run, name)
@@ -394,4 +453,52 @@ func rank(order []string, name string) int {
 		return i
 	}
 	return len(order)
+}
+
+// kpiSection arranges a segmentation's KPI rows (KPI by KPI, segment by segment, oldest version first)
+// into one trend per KPI; nil without any.
+func kpiSection(rows []store.KPIRow, order []string) *KPISection {
+	if len(rows) == 0 {
+		return nil
+	}
+	sec := &KPISection{}
+	byName := map[string]*KPITrend{}
+	for _, r := range rows {
+		t := byName[r.KPI]
+		if t == nil {
+			t = &KPITrend{Name: r.KPI, Values: map[string][]*float64{}, Members: map[string]int64{}}
+			byName[r.KPI] = t
+			sec.KPIs = append(sec.KPIs, *t)
+		}
+		// The latest row's description and format: the spec may have changed them.
+		t.Description, t.Format = r.Description, r.Format
+		asOf, _ := time.Parse(time.DateOnly, r.AsOf)
+		i := slices.IndexFunc(t.Versions, func(v Version) bool { return v.Run == r.RunID })
+		if i < 0 {
+			// Versions in run order: a KPI's rows come segment by segment, each oldest first.
+			t.Versions = append(t.Versions, Version{Run: r.RunID, AsOf: asOf})
+			slices.SortFunc(t.Versions, func(a, b Version) int { return cmp.Compare(a.Run, b.Run) })
+		}
+		if r.Segment != "" && !slices.Contains(t.Segments, r.Segment) {
+			t.Segments = append(t.Segments, r.Segment)
+		}
+	}
+	// Second pass, with every version known: the values in version order.
+	for _, r := range rows {
+		t := byName[r.KPI]
+		if t.Values[r.Segment] == nil {
+			t.Values[r.Segment] = make([]*float64, len(t.Versions))
+		}
+		i := slices.IndexFunc(t.Versions, func(v Version) bool { return v.Run == r.RunID })
+		t.Values[r.Segment][i] = r.Value
+		if i == len(t.Versions)-1 {
+			t.Members[r.Segment] = r.Members
+		}
+	}
+	for i := range sec.KPIs {
+		t := byName[sec.KPIs[i].Name]
+		slices.SortStableFunc(t.Segments, func(a, b string) int { return cmp.Compare(rank(order, a), rank(order, b)) })
+		sec.KPIs[i] = *t
+	}
+	return sec
 }

@@ -24,6 +24,8 @@ type section struct {
 	*Segmentation
 	Shares, Sizes, Flow, Lift, Projection, Quality *Chart
 	Matrix                                         *Matrix
+	KPIViews                                       []KPIView
+	AuditViews                                     []AuditView
 	// Absent says what the section cannot show and why (one version only, no profile stored).
 	Absent []string
 }
@@ -34,6 +36,8 @@ var tmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 	"f3":        func(v float64) string { return fmt.Sprintf("%.3f", v) },
 	"f1":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"date":      func(t time.Time) string { return t.Format(time.DateOnly) },
+	"label":     func(v Version) string { return v.Label() },
+	"add":       func(a, b int64) int64 { return a + b },
 }).Parse(pageTemplate))
 
 // Render writes the report as one self-contained HTML page.
@@ -76,6 +80,20 @@ func renderSection(r *Report, s *Segmentation) (section, error) {
 		sec.Absent = append(sec.Absent, "Moves between versions: this segmentation has one version so far; the next run shows who moved.")
 	} else {
 		sec.Absent = append(sec.Absent, "Moves between versions: the store keeps no transitions for this segmentation (a multi segmentation's segments overlap).")
+	}
+	if s.KPIs != nil {
+		for i := range s.KPIs.KPIs {
+			v, err := kpiView(s, &s.KPIs.KPIs[i])
+			if err != nil {
+				return sec, err
+			}
+			sec.KPIViews = append(sec.KPIViews, v)
+		}
+	}
+	sec.AuditViews = auditViews(s)
+	if s.Audience != nil {
+		// An audience is chosen, not profiled: no lift to miss.
+		return sec, nil
 	}
 	if s.Lift != nil && len(s.Lift.Segments) > 0 && len(s.Lift.Features) > 0 {
 		if sec.Lift, err = keep(liftChart(s)); err != nil {

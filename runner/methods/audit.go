@@ -32,7 +32,9 @@ const (
 type AuditCheck struct {
 	Segment string `json:"segment,omitempty"`
 	Column  string `json:"column,omitempty"`
-	// Measure is share, share_change, psi or ari.
+	// KPI names the KPI a kpi audit measured (Segment "" then means the population).
+	KPI string `json:"kpi,omitempty"`
+	// Measure is share, share_change, psi, ari, kpi or kpi_change.
 	Measure string `json:"measure"`
 	// Value is absent when there is none to give: the change of a segment that is new (unbounded).
 	Value     *float64 `json:"value,omitempty"`
@@ -84,21 +86,29 @@ func (c AuditCheck) Describe(audit string) string {
 		fmt.Fprintf(&b, "segment %s: ", c.Segment)
 	case c.Column != "":
 		fmt.Fprintf(&b, "column %s: ", c.Column)
+	case c.KPI != "":
+		b.WriteString("population: ")
 	}
 	if c.Value == nil && c.Bound == "" { // nothing measured: the note says why
 		b.WriteString(c.Note)
 		return b.String()
 	}
 	name := map[string]string{"share": "share", "share_change": "share changed by", "psi": "PSI", "ari": "adjusted Rand index"}[c.Measure]
-	if name == "" {
+	switch {
+	case c.Measure == "kpi":
+		name = c.KPI
+	case c.Measure == "kpi_change":
+		name = c.KPI + " changed by"
+	case name == "":
 		name = c.Measure
 	}
-	b.WriteString(name)
 	if c.Value == nil {
-		b.WriteString(" without bound") // a segment new since the previous version
+		// A segment new since the previous version, a KPI that was 0: "share changed without bound".
+		b.WriteString(strings.TrimSuffix(name, " by") + " without bound")
 	} else {
+		b.WriteString(name)
 		v := *c.Value
-		if c.Measure == "share_change" {
+		if c.Measure == "share_change" || c.Measure == "kpi_change" {
 			fmt.Fprintf(&b, " %+.4g", v)
 		} else {
 			fmt.Fprintf(&b, " %.4g", v)
