@@ -48,7 +48,7 @@ const (
 	DefaultBoostMinLeaf      = 20
 	DefaultBoostMaxBins      = 255
 	// BinSampleRows is the most rows the bin thresholds are computed from (scikit-learn's subsample).
-	BinSampleRows = 200_000
+	BinSampleRows   = 200_000
 	boostMinHessian = 1e-3
 )
 
