@@ -229,6 +229,11 @@ type ModelParams struct {
 	// MaxDepth and MinSamplesLeaf bound a tree.
 	MaxDepth       int `yaml:"max_depth"`
 	MinSamplesLeaf int `yaml:"min_samples_leaf"`
+	// LearningRate, MaxLeafNodes, L2 and MaxBins are boosted_trees' (with MaxIter, MaxDepth, MinSamplesLeaf).
+	LearningRate float64 `yaml:"learning_rate"`
+	MaxLeafNodes int     `yaml:"max_leaf_nodes"`
+	L2           float64 `yaml:"l2"`
+	MaxBins      int     `yaml:"max_bins"`
 }
 
 // ModelSplit holds out a model's test part: a seeded share of entities, or rows after a date.
