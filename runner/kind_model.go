@@ -22,7 +22,11 @@ var modelKind = &stepKind{
 	connect: func(c *validator, g *Graph, inputs map[string][]string) error {
 		for _, e := range c.s.Models {
 			path := spec.StepPointer(KindModel, e.Key)
-			for _, ref := range []struct{ table, at string }{{e.Value.From, "/from"}, {e.Value.Score, "/score"}} {
+			refs := []struct{ table, at string }{{e.Value.From, "/from"}, {e.Value.Score, "/score"}}
+			if w := e.Value.LabelWindow; w != nil {
+				refs = append(refs, struct{ table, at string }{w.From, "/label_window/from"})
+			}
+			for _, ref := range refs {
 				if ref.table == "" || c.s.IsBroken(path+ref.at) {
 					continue
 				}
@@ -120,6 +124,12 @@ func (c *validator) typeModel(name, path string) ([]sql.Column, error) {
 	ent, ok := column(m.From, input, c.s.Entity, path+"/from", "entity")
 	if !ok {
 		return nil, nil
+	}
+	if m.LabelWindow != nil {
+		if input, ok = c.typeLabelWindow(name, path, m, input); !ok {
+			return nil, nil
+		}
+		names = methods.ColumnNames(input)
 	}
 	if problem := entityTypeProblem(c.s.Entity, ent.Type); problem != "" {
 		c.errorAt(path+"/from", "model.entity", fmt.Sprintf("%s: %s", m.From, problem), "")

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -51,6 +52,8 @@ type ModelReport struct {
 	Converged  *bool  `json:"converged,omitempty"`
 	// FittedIn is the version whose stored model scored this run (refit: never); 0: fitted in this run.
 	FittedIn int64 `json:"fitted_in,omitempty"`
+	// TrainedAsOf says, for a label_window model, the date its training features were computed as of.
+	TrainedAsOf string `json:"trained_as_of,omitempty"`
 	// Coefficients are the fitted model's, on standardised numbers and one-hot levels.
 	Coefficients []ModelCoefficient `json:"coefficients,omitempty"`
 	// Importances are a tree's: each design column's share of the impurity it removed.
@@ -123,11 +126,34 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 	step := "model " + name
 	rep := &ModelReport{Name: name, Method: m.Method, Label: m.Label}
 	kinds := map[string]string{}
-	regression := false
-	for _, c := range e.v.Columns[m.From] {
+	regression, numericLabel := false, false
+	input := e.v.Columns[m.From]
+	trainTable := m.From
+	if w := m.LabelWindow; w != nil {
+		if err := e.buildPointInTime(ctx, name, m); err != nil {
+			var f *Failure
+			if errors.As(err, &f) && f.Step == "" {
+				f.Step = step
+			}
+			return 0, err
+		}
+		trainTable = pitTable(name)
+		cols, err := e.db.Describe(ctx, "SELECT * FROM "+sql.Ident(trainTable))
+		if err != nil {
+			return 0, err
+		}
+		input = cols
+		var asOf time.Time
+		if err := e.db.QueryRow(ctx, "SELECT "+pitWindow(w.Days)).Scan(&asOf); err != nil {
+			return 0, err
+		}
+		rep.TrainedAsOf = fmt.Sprintf("%s (as_of - %d days; label over [%s, as_of) from %s)", asOf.Format(time.DateOnly), w.Days, asOf.Format(time.DateOnly), w.From)
+	}
+	for _, c := range input {
 		kinds[c.Name] = modelColumnKind(c.Type)
 		if c.Name == m.Label {
 			regression = regresses(m.Method, c.Type)
+			numericLabel = modelColumnKind(c.Type) == colNumber
 		}
 	}
 	// Read before WithArrow, which holds the workspace's connection the store's reads need.
@@ -141,20 +167,20 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 	}
 	var rows int64
 	err = e.db.WithArrow(ctx, func(a *sql.Arrow) error {
-		train, err := readModelRows(a, e.s.Entity, m, m.From, kinds, true, regression)
+		train, err := readModelRows(a, e.s.Entity, m, trainTable, kinds, true, regression)
 		if err != nil {
-			return sqlFailure(step, "reading "+m.From+": ", err, "")
+			return sqlFailure(step, "reading "+trainTable+": ", err, "")
 		}
 		defer train.release()
 		fitted := stored
 		if fitted == nil {
 			var err error
-			if fitted, err = e.fitModel(m, train, rep, regression); err != nil {
+			if fitted, err = e.fitModel(m, train, rep, regression, numericLabel); err != nil {
 				return err
 			}
 		}
 		scored := train
-		if m.ScoreTable() != m.From {
+		if m.ScoreTable() != trainTable {
 			if scored, err = readModelRows(a, e.s.Entity, m, m.ScoreTable(), kinds, false, regression); err != nil {
 				return sqlFailure(step, "reading "+m.ScoreTable()+": ", err, "")
 			}
@@ -276,7 +302,7 @@ func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kind
 
 // fitModel splits the labelled rows, fits the encoding and the model on the training part and fills in
 // the report with the test part's metrics.
-func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport, regression bool) (*StoredModel, error) {
+func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport, regression, numericLabel bool) (*StoredModel, error) {
 	share := m.Split.Test
 	if share == 0 {
 		share = DefaultTestShare
@@ -354,7 +380,7 @@ func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport, regre
 			rep.Coefficients = append(rep.Coefficients, ModelCoefficient{Feature: f, Value: fit.Coef[j]})
 		}
 	} else {
-		classes := labelClasses(r, e.labelIsNumeric(m))
+		classes := labelClasses(r, numericLabel)
 		code := map[string]int{}
 		for k, c := range classes {
 			code[c] = k
@@ -446,16 +472,6 @@ func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport, regre
 	}
 	rep.Task, rep.Classes, rep.Model = stored.Task, stored.Classes, stored
 	return stored, nil
-}
-
-// labelIsNumeric says whether m's label is a number (its classes then sort as numbers: 2 before 10).
-func (e *execution) labelIsNumeric(m spec.Model) bool {
-	for _, c := range e.v.Columns[m.From] {
-		if c.Name == m.Label {
-			return modelColumnKind(c.Type) == colNumber
-		}
-	}
-	return false
 }
 
 // labelClasses are the labelled rows' classes, sorted: the second of two is the positive class.

@@ -218,6 +218,18 @@ type Model struct {
 	Split       ModelSplit  `yaml:"split"`
 	Score       string      `yaml:"score"`
 	Refit       string      `yaml:"refit"`
+	// LabelWindow, when set, trains point-in-time: From's features recomputed as of as_of minus the
+	// window, Label computed from the window (runner/model_pit.go).
+	LabelWindow *LabelWindow `yaml:"label_window"`
+}
+
+// LabelWindow computes a model's label from the Days before the run's as-of date and its training
+// features as of the window's start.
+type LabelWindow struct {
+	From string `yaml:"from"`
+	Time string `yaml:"time"`
+	Days int    `yaml:"days"`
+	SQL  string `yaml:"sql"`
 }
 
 // ModelParams are a model method's settings; nil or zero: the method's default.
