@@ -12,6 +12,9 @@ import (
 func writeModel(w io.Writer, m runner.ModelReport) {
 	fmt.Fprintf(w, "%s (%s, %s of %s): trained on %s rows, tested on %s (%s); %s rows scored\n", m.Name, m.Method, m.Task, m.Label,
 		thousands(int64(m.TrainRows)), thousands(int64(m.TestRows)), m.Split, thousands(m.Scored))
+	if m.TrainedAsOf != "" {
+		fmt.Fprintf(w, "  trained point-in-time: features as of %s\n", m.TrainedAsOf)
+	}
 	if m.FittedIn != 0 {
 		fmt.Fprintf(w, "  scored with the model version %d fitted (refit: never); its metrics are that version's test part's\n", m.FittedIn)
 	}

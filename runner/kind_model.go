@@ -22,7 +22,11 @@ var modelKind = &stepKind{
 	connect: func(c *validator, g *Graph, inputs map[string][]string) error {
 		for _, e := range c.s.Models {
 			path := spec.StepPointer(KindModel, e.Key)
-			for _, ref := range []struct{ table, at string }{{e.Value.From, "/from"}, {e.Value.Score, "/score"}} {
+			refs := []struct{ table, at string }{{e.Value.From, "/from"}, {e.Value.Score, "/score"}}
+			if w := e.Value.LabelWindow; w != nil {
+				refs = append(refs, struct{ table, at string }{w.From, "/label_window/from"})
+			}
+			for _, ref := range refs {
 				if ref.table == "" || c.s.IsBroken(path+ref.at) {
 					continue
 				}
@@ -77,10 +81,24 @@ func modelColumnKind(t string) string {
 	return ""
 }
 
-// modelOutput are a model's result columns after the entity, by method.
-func modelOutput(name, method string) []sql.Column {
+// regresses says whether a model predicts a number rather than classes: linear always; tree and
+// boosted_trees when the label is a number that is not an integer (an integer label, such as 0/1, is
+// classes, as for logistic; cast it to DOUBLE to regress on it); logistic never.
+func regresses(method, labelType string) bool {
+	switch method {
+	case "linear":
+		return true
+	case "tree", "boosted_trees":
+		return modelColumnKind(labelType) == colNumber && !isIntegerType(labelType)
+	}
+	return false
+}
+
+// modelOutput are a model's result columns after the entity: a classifier's class, then the score and
+// decile.
+func modelOutput(name string, regression bool) []sql.Column {
 	cols := []sql.Column{{Name: name + "_score", Type: "DOUBLE"}, {Name: name + "_decile", Type: "INTEGER"}}
-	if method != "linear" { // a classifier
+	if !regression {
 		cols = append([]sql.Column{{Name: name + "_class", Type: "VARCHAR"}}, cols...)
 	}
 	return cols
@@ -107,21 +125,32 @@ func (c *validator) typeModel(name, path string) ([]sql.Column, error) {
 	if !ok {
 		return nil, nil
 	}
+	if m.LabelWindow != nil {
+		if input, ok = c.typeLabelWindow(name, path, m, input); !ok {
+			return nil, nil
+		}
+		names = methods.ColumnNames(input)
+	}
 	if problem := entityTypeProblem(c.s.Entity, ent.Type); problem != "" {
 		c.errorAt(path+"/from", "model.entity", fmt.Sprintf("%s: %s", m.From, problem), "")
 		return nil, nil
 	}
 	good := true
+	regression := false
 	if label, ok := column(m.From, input, m.Label, path+"/label", "label"); !ok {
 		good = false
 	} else {
+		regression = regresses(m.Method, label.Type)
 		kind := modelColumnKind(label.Type)
 		switch {
 		case m.Label == c.s.Entity:
 			c.errorAt(path+"/label", "model.label", fmt.Sprintf("the label %q is the entity column", m.Label), "")
 			good = false
-		case m.Method != "linear" && kind != colBool && kind != colText && !isIntegerType(label.Type):
-			c.errorAt(path+"/label", "model.label", fmt.Sprintf("label %q is %s: %s predicts classes (a boolean, an integer such as 0/1, or text); use method: linear to predict a number", m.Label, label.Type, m.Method), "")
+		case (m.Method == "tree" || m.Method == "boosted_trees") && kind == "":
+			c.errorAt(path+"/label", "model.label", fmt.Sprintf("label %q is %s: %s predicts classes (a boolean, an integer such as 0/1, or text) or a number (DOUBLE, DECIMAL)", m.Label, label.Type, m.Method), "")
+			good = false
+		case m.Method == "logistic" && kind != colBool && kind != colText && !isIntegerType(label.Type):
+			c.errorAt(path+"/label", "model.label", fmt.Sprintf("label %q is %s: %s predicts classes (a boolean, an integer such as 0/1, or text); use method: linear, tree or boosted_trees to predict a number", m.Label, label.Type, m.Method), "")
 			good = false
 		case m.Method == "linear" && kind != colNumber:
 			c.errorAt(path+"/label", "model.label", fmt.Sprintf("label %q is %s: linear regression predicts a number; use method: logistic to predict classes", m.Label, label.Type), "")
@@ -189,7 +218,7 @@ func (c *validator) typeModel(name, path string) ([]sql.Column, error) {
 	if !good {
 		return nil, nil
 	}
-	return append([]sql.Column{ent}, modelOutput(name, m.Method)...), nil
+	return append([]sql.Column{ent}, modelOutput(name, regression)...), nil
 }
 
 func isIntegerType(t string) bool {

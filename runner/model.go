@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -51,6 +52,8 @@ type ModelReport struct {
 	Converged  *bool  `json:"converged,omitempty"`
 	// FittedIn is the version whose stored model scored this run (refit: never); 0: fitted in this run.
 	FittedIn int64 `json:"fitted_in,omitempty"`
+	// TrainedAsOf says, for a label_window model, the date its training features were computed as of.
+	TrainedAsOf string `json:"trained_as_of,omitempty"`
 	// Coefficients are the fitted model's, on standardised numbers and one-hot levels.
 	Coefficients []ModelCoefficient `json:"coefficients,omitempty"`
 	// Importances are a tree's: each design column's share of the impurity it removed.
@@ -77,12 +80,30 @@ type StoredModel struct {
 	Logistic *algorithms.LogisticFit `json:"logistic,omitempty"`
 	Linear   *algorithms.LinearFit   `json:"linear,omitempty"`
 	Tree     *algorithms.TreeFit     `json:"tree,omitempty"`
+	// RegressionTree is a tree's fit on a numeric label.
+	RegressionTree *algorithms.RegressionTreeFit `json:"regression_tree,omitempty"`
+	// Boost is boosted_trees' fit, a classifier's or a regression's.
+	Boost *algorithms.BoostFit `json:"boost,omitempty"`
+}
+
+// predict is a regression's predictions for X.
+func (s *StoredModel) predict(X *algorithms.Matrix) []float64 {
+	switch {
+	case s.Boost != nil:
+		return s.Boost.Predict(X)
+	case s.RegressionTree != nil:
+		return s.RegressionTree.Predict(X)
+	}
+	return s.Linear.Predict(X)
 }
 
 // proba is a classifier's class probabilities for X.
 func (s *StoredModel) proba(X *algorithms.Matrix) *algorithms.Matrix {
-	if s.Tree != nil {
+	switch {
+	case s.Tree != nil:
 		return s.Tree.Proba(X)
+	case s.Boost != nil:
+		return s.Boost.Proba(X)
 	}
 	return s.Logistic.Proba(X)
 }
@@ -105,8 +126,35 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 	step := "model " + name
 	rep := &ModelReport{Name: name, Method: m.Method, Label: m.Label}
 	kinds := map[string]string{}
-	for _, c := range e.v.Columns[m.From] {
+	regression, numericLabel := false, false
+	input := e.v.Columns[m.From]
+	trainTable := m.From
+	if w := m.LabelWindow; w != nil {
+		if err := e.buildPointInTime(ctx, name, m); err != nil {
+			var f *Failure
+			if errors.As(err, &f) && f.Step == "" {
+				f.Step = step
+			}
+			return 0, err
+		}
+		trainTable = pitTable(name)
+		cols, err := e.db.Describe(ctx, "SELECT * FROM "+sql.Ident(trainTable))
+		if err != nil {
+			return 0, err
+		}
+		input = cols
+		var asOf time.Time
+		if err := e.db.QueryRow(ctx, "SELECT "+pitWindow(w.Days)).Scan(&asOf); err != nil {
+			return 0, err
+		}
+		rep.TrainedAsOf = fmt.Sprintf("%s (as_of - %d days; label over [%s, as_of) from %s)", asOf.Format(time.DateOnly), w.Days, asOf.Format(time.DateOnly), w.From)
+	}
+	for _, c := range input {
 		kinds[c.Name] = modelColumnKind(c.Type)
+		if c.Name == m.Label {
+			regression = regresses(m.Method, c.Type)
+			numericLabel = modelColumnKind(c.Type) == colNumber
+		}
 	}
 	// Read before WithArrow, which holds the workspace's connection the store's reads need.
 	stored, err := e.storedFit(ctx, name, m, rep)
@@ -119,28 +167,28 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 	}
 	var rows int64
 	err = e.db.WithArrow(ctx, func(a *sql.Arrow) error {
-		train, err := readModelRows(a, e.s.Entity, m, m.From, kinds, true)
+		train, err := readModelRows(a, e.s.Entity, m, trainTable, kinds, true, regression)
 		if err != nil {
-			return sqlFailure(step, "reading "+m.From+": ", err, "")
+			return sqlFailure(step, "reading "+trainTable+": ", err, "")
 		}
 		defer train.release()
 		fitted := stored
 		if fitted == nil {
 			var err error
-			if fitted, err = e.fitModel(m, train, rep); err != nil {
+			if fitted, err = e.fitModel(m, train, rep, regression, numericLabel); err != nil {
 				return err
 			}
 		}
 		scored := train
-		if m.ScoreTable() != m.From {
-			if scored, err = readModelRows(a, e.s.Entity, m, m.ScoreTable(), kinds, false); err != nil {
+		if m.ScoreTable() != trainTable {
+			if scored, err = readModelRows(a, e.s.Entity, m, m.ScoreTable(), kinds, false, regression); err != nil {
 				return sqlFailure(step, "reading "+m.ScoreTable()+": ", err, "")
 			}
 			defer scored.release()
 		}
 		rows = int64(len(scored.keys))
 		rep.Scored = rows
-		return writeModelTable(a, name, e.s.Entity, m, fitted, scored)
+		return writeModelTable(a, name, e.s.Entity, m, fitted, scored, regression)
 	})
 	if err != nil {
 		var f *Failure
@@ -155,10 +203,10 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 
 // readModelRows reads the entity, its text (for the split), the features and, for training, the label and
 // the time split's test flag.
-func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kinds map[string]string, training bool) (*modelRows, error) {
+func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kinds map[string]string, training, regression bool) (*modelRows, error) {
 	sel := []string{sql.Ident(entity), "CAST(" + sql.Ident(entity) + " AS VARCHAR)"}
 	if training {
-		if m.Method != "linear" { // classes
+		if !regression { // classes
 			sel = append(sel, "CAST("+sql.Ident(m.Label)+" AS VARCHAR)")
 		} else {
 			sel = append(sel, "CAST("+sql.Ident(m.Label)+" AS DOUBLE)")
@@ -259,7 +307,7 @@ func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kind
 
 // fitModel splits the labelled rows, fits the encoding and the model on the training part and fills in
 // the report with the test part's metrics.
-func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport) (*StoredModel, error) {
+func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport, regression, numericLabel bool) (*StoredModel, error) {
 	share := m.Split.Test
 	if share == 0 {
 		share = DefaultTestShare
@@ -299,7 +347,28 @@ func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport) (*Sto
 	}
 	stored := &StoredModel{Method: m.Method, Encoder: enc}
 	design := enc.Columns()
-	if m.Method == "linear" {
+	if regression && m.Method != "linear" {
+		stored.Task = "regression"
+		ytrain := pick(r.targets, train)
+		if m.Method == "tree" {
+			fit, err := algorithms.FitRegressionTree(Xtrain, ytrain, algorithms.TreeOptions{MaxDepth: m.Params.MaxDepth, MinSamplesLeaf: m.Params.MinSamplesLeaf})
+			if err != nil {
+				return nil, failf("", "%v", err)
+			}
+			stored.RegressionTree = fit
+			rep.Importances = importances(design, fit.Importances)
+		} else {
+			fit, err := algorithms.FitBoostedRegressor(Xtrain, ytrain, e.boostOptions(m))
+			if err != nil {
+				return nil, failf("", "%v", err)
+			}
+			stored.Boost = fit
+			rep.Iterations = fit.Iterations
+			rep.Importances = importances(design, fit.Importances)
+		}
+		met := algorithms.RegressionScores(pick(r.targets, test), stored.predict(Xtest))
+		rep.Regression = &met
+	} else if m.Method == "linear" {
 		stored.Task = "regression"
 		if len(train) < len(design)+2 {
 			return nil, failf("", "%d training rows for %d coefficients: too few to fit a linear regression", len(train), len(design)+1)
@@ -316,7 +385,7 @@ func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport) (*Sto
 			rep.Coefficients = append(rep.Coefficients, ModelCoefficient{Feature: f, Value: fit.Coef[j]})
 		}
 	} else {
-		classes := labelClasses(r, e.labelIsNumeric(m))
+		classes := labelClasses(r, numericLabel)
 		code := map[string]int{}
 		for k, c := range classes {
 			code[c] = k
@@ -343,6 +412,23 @@ func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport) (*Sto
 		stored.Task = "binary"
 		if len(classes) > 2 {
 			stored.Task = "multiclass"
+		}
+		if m.Method == "boosted_trees" {
+			fit, err := algorithms.FitBoostedClassifier(Xtrain, ytrain, len(classes), e.boostOptions(m))
+			if err != nil {
+				return nil, failf("", "%v", err)
+			}
+			stored.Boost = fit
+			rep.Iterations = fit.Iterations
+			ytest := make([]int, len(test))
+			for t, i := range test {
+				ytest[t] = code[r.labels[i]]
+			}
+			met := algorithms.ClassificationMetrics(ytest, fit.Proba(Xtest), classes)
+			rep.Classification = &met
+			rep.Importances = importances(design, fit.Importances)
+			rep.Task, rep.Classes, rep.Model = stored.Task, stored.Classes, stored
+			return stored, nil
 		}
 		if m.Method == "tree" {
 			fit, err := algorithms.FitTree(Xtrain, ytrain, len(classes), algorithms.TreeOptions{MaxDepth: m.Params.MaxDepth, MinSamplesLeaf: m.Params.MinSamplesLeaf})
@@ -393,16 +479,6 @@ func (e *execution) fitModel(m spec.Model, r *modelRows, rep *ModelReport) (*Sto
 	return stored, nil
 }
 
-// labelIsNumeric says whether m's label is a number (its classes then sort as numbers: 2 before 10).
-func (e *execution) labelIsNumeric(m spec.Model) bool {
-	for _, c := range e.v.Columns[m.From] {
-		if c.Name == m.Label {
-			return modelColumnKind(c.Type) == colNumber
-		}
-	}
-	return false
-}
-
 // labelClasses are the labelled rows' classes, sorted: the second of two is the positive class.
 func labelClasses(r *modelRows, numeric bool) []string {
 	seen := map[string]bool{}
@@ -424,6 +500,23 @@ func labelClasses(r *modelRows, numeric bool) []string {
 	return classes
 }
 
+// boostOptions are m's boosting settings; the split's seed also seeds the rows the bins are cut from.
+func (e *execution) boostOptions(m spec.Model) algorithms.BoostOptions {
+	p := m.Params
+	return algorithms.BoostOptions{LearningRate: p.LearningRate, MaxIter: p.MaxIter, MaxDepth: p.MaxDepth,
+		MaxLeafNodes: p.MaxLeafNodes, MinSamplesLeaf: p.MinSamplesLeaf, L2: p.L2, MaxBins: p.MaxBins,
+		Seed: m.Split.Seed, Workers: methods.Workers(e.o.Threads)}
+}
+
+// importances pairs each design column with its importance.
+func importances(design []string, v []float64) []ModelCoefficient {
+	out := make([]ModelCoefficient, len(design))
+	for j, f := range design {
+		out[j] = ModelCoefficient{Feature: f, Value: v[j]}
+	}
+	return out
+}
+
 func pick(v []float64, rows []int) []float64 {
 	out := make([]float64, len(rows))
 	for t, i := range rows {
@@ -433,10 +526,10 @@ func pick(v []float64, rows []int) []float64 {
 }
 
 // writeModelTable scores r's rows with the fitted model and writes the model's table.
-func writeModelTable(a *sql.Arrow, name, entity string, m spec.Model, fitted *StoredModel, r *modelRows) error {
+func writeModelTable(a *sql.Arrow, name, entity string, m spec.Model, fitted *StoredModel, r *modelRows, regression bool) error {
 	if len(r.batches) == 0 {
 		cols := []string{}
-		for _, c := range modelOutput(name, m.Method) {
+		for _, c := range modelOutput(name, regression) {
 			cols = append(cols, "NULL::"+c.Type+" AS "+sql.Ident(c.Name))
 		}
 		return a.Exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s, %s FROM %s WHERE false", sql.Ident(name),
@@ -449,8 +542,8 @@ func writeModelTable(a *sql.Arrow, name, entity string, m spec.Model, fitted *St
 	n := X.Rows
 	score := make([]float64, n)
 	var class []string
-	if fitted.Linear != nil {
-		score = fitted.Linear.Predict(X)
+	if fitted.Task == "regression" {
+		score = fitted.predict(X)
 	} else {
 		P := fitted.proba(X)
 		class = make([]string, n)
@@ -471,7 +564,7 @@ func writeModelTable(a *sql.Arrow, name, entity string, m spec.Model, fitted *St
 	}
 	deciles := algorithms.Deciles(score)
 	var fields []arrow.Field
-	outs := modelOutput(name, m.Method)
+	outs := modelOutput(name, regression)
 	for _, c := range outs {
 		t := arrow.DataType(arrow.PrimitiveTypes.Float64)
 		switch c.Type {

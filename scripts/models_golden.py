@@ -20,7 +20,8 @@ from scipy.optimize import minimize
 from sklearn import datasets
 from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, log_loss, mean_absolute_error,
                              mean_squared_error, precision_score, r2_score, recall_score, roc_auc_score)
 
@@ -198,6 +199,45 @@ def tree_case(name, numeric, names, y, max_depth, min_leaf, seed, share):
                 "accuracy": accuracy_score(y[test], proba.argmax(axis=1))})
 
 
+def regression_tree_case(name, numeric, y, max_depth, min_leaf, seed, share):
+    """A regression tree on tie-free data (continuous features and label), on float32-rounded values as
+    tree_case: the structure, importances and predictions are compared exactly."""
+    n = len(y)
+    train, test = split(n, seed, share)
+    X = design(numeric, [], train).astype(np.float32).astype(np.float64)
+    tree = DecisionTreeRegressor(max_depth=max_depth, min_samples_leaf=min_leaf, random_state=0).fit(X[train], y[train])
+    pred = tree.predict(X[test])
+    dump(name, {"X": X, "y": y.tolist(), "seed": seed, "test_share": share, "test": test.tolist(),
+                "max_depth": max_depth, "min_samples_leaf": min_leaf, "node_count": int(tree.tree_.node_count),
+                "importances": tree.feature_importances_, "test_pred": pred,
+                "rmse": mean_squared_error(y[test], pred) ** 0.5})
+
+
+def boosted_case(name, numeric, names, text, text_names, y, classes, seed, share, params):
+    """HistGradientBoosting on the same design matrix and split as segrun's (no early stopping, the
+    defaults otherwise unless params says): the Go test's own boosting must reach an AUC (classes) or R²
+    (regression) within 0.02 of these."""
+    n = len(y)
+    train, test = split(n, seed, share)
+    X = design(numeric, text, train)
+    out = {"numeric": [x.tolist() for x in numeric], "numeric_names": names,
+           "text": [t.tolist() for t in text], "text_names": text_names,
+           "y": y.tolist(), "classes": classes, "seed": seed, "test_share": share, "test": test.tolist(),
+           "params": params}
+    if classes:
+        model = HistGradientBoostingClassifier(early_stopping=False, random_state=0, **params).fit(X[train], y[train])
+        proba = model.predict_proba(X[test])
+        out["test_proba"] = proba
+        out["metrics"] = class_metrics(y[test], proba, classes)
+    else:
+        model = HistGradientBoostingRegressor(early_stopping=False, random_state=0, **params).fit(X[train], y[train])
+        pred = model.predict(X[test])
+        out["test_pred"] = pred
+        out["metrics"] = {"rows": int(test.sum()), "rmse": mean_squared_error(y[test], pred) ** 0.5,
+                          "mae": mean_absolute_error(y[test], pred), "r2": r2_score(y[test], pred)}
+    dump(name, out)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     bc = datasets.load_breast_cancer()
@@ -234,6 +274,30 @@ def main():
     y = 2.0 + 1.5 * numeric[0] - 0.3 * numeric[1] + 4 * numeric[2] + np.where(channel == "web", 1.0, 0.0) \
         + rng.normal(size=n)
     linear_case("models_ridge_synthetic", numeric, ["a", "b", "c"], [channel], ["channel"], y, 10.0, 9, 0.25)
+
+    # Boosted trees: breast_cancer (binary), the multinomial set above (softmax, a text feature) and a
+    # nonlinear regression (Friedman #1), against HistGradientBoosting.
+    boosted_case("models_boosted_breast_cancer", list(bc.data.T), list(bc.feature_names), [], [],
+                 bc.target, ["0", "1"], 7, 0.25, {})
+    Xb, yb = datasets.make_classification(n_samples=4000, n_features=8, n_informative=5, n_redundant=1,
+                                          n_clusters_per_class=3, flip_y=0.08, class_sep=0.7, random_state=21)
+    boosted_case("models_boosted_synthetic", list(Xb.T), [f"f{j}" for j in range(8)], [], [], yb, ["0", "1"], 5, 0.25,
+                 {"learning_rate": 0.05, "max_iter": 200, "max_leaf_nodes": 15, "min_samples_leaf": 10, "l2_regularization": 1.0})
+    rng = np.random.default_rng(16)
+    n = 900
+    region = rng.choice(np.array(["north", "south", "west"]), size=n)
+    numeric = [rng.normal(size=n) * s for s in (1.0, 2.0, 0.5, 3.0, 1.5)]
+    shift = {"north": np.array([0.0, 0.5, -0.5]), "south": np.array([0.3, 0.0, 0.0]), "west": np.array([-0.4, 0.2, 0.6])}
+    logits = np.column_stack([0.8 * numeric[0] - 0.3 * numeric[1], 0.5 * numeric[2] + 0.2 * numeric[3],
+                              -0.4 * numeric[4] + 0.1 * numeric[0]]) + np.array([shift[r] for r in region])
+    u = rng.random(n)
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = (u[:, None] > p.cumsum(axis=1)).sum(axis=1)
+    boosted_case("models_boosted_multiclass", numeric, ["x1", "x2", "x3", "x4", "x5"], [region], ["region"],
+                 y, ["gold", "silver", "bronze"], 3, 0.3, {"max_iter": 50})
+    Xf, yf = datasets.make_friedman1(n_samples=2000, n_features=6, noise=1.0, random_state=4)
+    boosted_case("models_boosted_friedman", list(Xf.T), [f"f{j}" for j in range(6)], [], [], yf, None, 2, 0.25, {})
+    regression_tree_case("models_regression_tree_friedman", list(Xf.T), yf, 5, 3, 2, 0.25)
 
 
 if __name__ == "__main__":

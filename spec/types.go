@@ -243,6 +243,18 @@ type Model struct {
 	Split       ModelSplit  `yaml:"split"`
 	Score       string      `yaml:"score"`
 	Refit       string      `yaml:"refit"`
+	// LabelWindow, when set, trains point-in-time: From's features recomputed as of as_of minus the
+	// window, Label computed from the window (runner/model_pit.go).
+	LabelWindow *LabelWindow `yaml:"label_window"`
+}
+
+// LabelWindow computes a model's label from the Days before the run's as-of date and its training
+// features as of the window's start.
+type LabelWindow struct {
+	From string `yaml:"from"`
+	Time string `yaml:"time"`
+	Days int    `yaml:"days"`
+	SQL  string `yaml:"sql"`
 }
 
 // ModelParams are a model method's settings; nil or zero: the method's default.
@@ -254,6 +266,11 @@ type ModelParams struct {
 	// MaxDepth and MinSamplesLeaf bound a tree.
 	MaxDepth       int `yaml:"max_depth"`
 	MinSamplesLeaf int `yaml:"min_samples_leaf"`
+	// LearningRate, MaxLeafNodes, L2 and MaxBins are boosted_trees' (with MaxIter, MaxDepth, MinSamplesLeaf).
+	LearningRate float64 `yaml:"learning_rate"`
+	MaxLeafNodes int     `yaml:"max_leaf_nodes"`
+	L2           float64 `yaml:"l2"`
+	MaxBins      int     `yaml:"max_bins"`
 }
 
 // ModelSplit holds out a model's test part: a seeded share of entities, or rows after a date.

@@ -1,0 +1,207 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+)
+
+// Point-in-time training (a model's label_window; docs/development.md, "Models as of a shifted date"):
+// a label must come from after its features' date, or the test metrics flatter the model. With
+// label_window the runner computes the training rows itself, in the same run:
+//
+//   - the features: from and every feature it reads, directly or not, run again into tables prefixed
+//     segrun_train_<model>_ with the as_of variable set to as_of - days, so the same SQL, written against
+//     getvariable('as_of'), gives each entity's features as of the window's start; the table names inside
+//     the SQL are rewritten at the offsets DuckDB's own parse reports. Sources are not copied: features
+//     filter them by their time column below getvariable('as_of').
+//   - the label: label_window.sql, an aggregate over the entity's rows of label_window.from with time in
+//     [as_of - days, as_of), as a correlated subquery, so an entity with no row gets the aggregate over no
+//     rows (count(*) = 0 is true: churned).
+//
+// Scoring is unchanged: score (default from) as the run computed it, as of as_of.
+
+// pitPrefix prefixes a model's shifted tables.
+func pitPrefix(model string) string { return "segrun_train_" + model + "_" }
+
+// pitTable is the training table a label_window model reads.
+func pitTable(model string) string { return "segrun_train_" + model }
+
+// pitWindow is the SQL of the window's start.
+func pitWindow(days int) string {
+	return fmt.Sprintf("CAST(getvariable('as_of') - INTERVAL %d DAY AS DATE)", days)
+}
+
+// pitChain are the features a label_window model recomputes, in step order: from's upstream features and
+// from. It also returns the first upstream step that is neither a source nor a feature, which cannot be
+// recomputed as of another date.
+func pitChain(s *spec.Spec, g *Graph, from string) (chain []string, other string) {
+	for _, n := range append(g.Upstream(from), from) {
+		_, feature := s.Features.Get(n)
+		_, source := s.Sources.Get(n)
+		switch {
+		case feature:
+			chain = append(chain, n)
+		case source:
+		case other == "":
+			other = n
+		}
+	}
+	return chain, other
+}
+
+// labelWindowQuery is the label over the window, for the rows of table t (aliased f).
+func labelWindowQuery(entity, label string, w *spec.LabelWindow) string {
+	return fmt.Sprintf("(SELECT %s FROM %s l WHERE l.%s = f.%s AND l.%s >= %s AND l.%s < getvariable('as_of')) AS %s",
+		w.SQL, sql.Ident(w.From), sql.Ident(entity), sql.Ident(entity), sql.Ident(w.Time), pitWindow(w.Days),
+		sql.Ident(w.Time), sql.Ident(label))
+}
+
+// typeLabelWindow checks a model's label_window and returns the training table's columns: from's, with
+// the label the window computes. ok is false when an error was reported.
+func (c *validator) typeLabelWindow(name, path string, m spec.Model, input []sql.Column) ([]sql.Column, bool) {
+	w := m.LabelWindow
+	at := path + "/label_window"
+	if _, ok := c.s.Features.Get(m.From); !ok {
+		c.errorAt(path+"/from", "model.label_window", fmt.Sprintf("with label_window, from must be a feature written against getvariable('as_of') (it is run again as of as_of - %d days); %s is not", w.Days, m.From), "")
+		return nil, false
+	}
+	chain, other := pitChain(c.s, c.v.Graph, m.From)
+	if other != "" {
+		c.errorAt(path+"/from", "model.label_window", fmt.Sprintf("with label_window, %s is run again as of as_of - %d days, but it reads %s, which is neither a source nor a feature and cannot be", m.From, w.Days, other), "")
+		return nil, false
+	}
+	if slices.ContainsFunc(input, func(x sql.Column) bool { return x.Name == m.Label }) {
+		c.errorAt(path+"/label", "model.label_window", fmt.Sprintf("%s already has a column %q; with label_window the label is computed from the window, so name it otherwise", m.From, m.Label), "")
+		return nil, false
+	}
+	events, ok := c.v.Columns[w.From]
+	if !ok {
+		return nil, false
+	}
+	tc := slices.IndexFunc(events, func(x sql.Column) bool { return x.Name == w.Time })
+	if tc < 0 {
+		sugg := spec.Nearest(w.Time, sqlColumnNames(events))
+		c.errorAt(at+"/time", "model.column", fmt.Sprintf("%s has no column %q%s", w.From, w.Time, suggestSuffix(sugg)), sugg)
+		return nil, false
+	}
+	if t := strings.ToUpper(events[tc].Type); t != "DATE" && !strings.HasPrefix(t, "TIMESTAMP") {
+		c.errorAt(at+"/time", "model.column", fmt.Sprintf("label_window.time %q is %s, not a DATE or TIMESTAMP", w.Time, events[tc].Type), "")
+		return nil, false
+	}
+	if !slices.ContainsFunc(events, func(x sql.Column) bool { return x.Name == c.s.Entity }) {
+		c.errorAt(at+"/from", "model.column", fmt.Sprintf("%s has no column %q, the entity", w.From, c.s.Entity), "")
+		return nil, false
+	}
+	cols, err := c.db.Describe(c.ctx, "SELECT "+labelWindowQuery(c.s.Entity, m.Label, w)+" FROM "+sql.Ident(m.From)+" f")
+	if err != nil {
+		msg := err.Error()
+		if se, ok := err.(*sql.Error); ok {
+			msg = se.Msg
+		}
+		c.errorAt(at+"/sql", "model.label_window", "label_window.sql: "+msg, "")
+		return nil, false
+	}
+	// A feature that reads the label's table without bounding its time by as_of sees the window: leakage.
+	for _, f := range chain {
+		text, err := c.s.FeatureSQL(f)
+		if err != nil {
+			continue
+		}
+		a, err := c.db.Analyze(c.ctx, text.SQL)
+		if err != nil || !slices.ContainsFunc(a.Tables, func(r sql.TableRef) bool { return strings.EqualFold(r.Name, w.From) }) {
+			continue
+		}
+		lower := strings.ToLower(text.SQL)
+		if !strings.Contains(lower, strings.ToLower(w.Time)) || !strings.Contains(lower, "getvariable('as_of')") {
+			c.warnAt(path+"/label_window", "model.leakage", fmt.Sprintf("feature %s reads %s, the label's table, without a predicate on %s against getvariable('as_of'): its values may come from the label's window", f, w.From, w.Time))
+		}
+	}
+	return append(slices.Clone(input), cols[0]), true
+}
+
+func sqlColumnNames(cols []sql.Column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// buildPointInTime computes a label_window model's training table: its features as of as_of - days, its
+// label from the window. The as_of variable is restored however it ends.
+func (e *execution) buildPointInTime(ctx context.Context, name string, m spec.Model) (err error) {
+	w := m.LabelWindow
+	chain, _ := pitChain(e.s, e.v.Graph, m.From)
+	var asOf *Var
+	for i := range e.v.Vars {
+		if e.v.Vars[i].Name == "as_of" {
+			asOf = &e.v.Vars[i]
+		}
+	}
+	if asOf == nil {
+		return fmt.Errorf("model %s: the run has no as_of variable", name)
+	}
+	if err := e.db.Exec(ctx, "SET VARIABLE as_of = "+pitWindow(w.Days)); err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := e.db.SetVariable(ctx, asOf.Name, asOf.Type, asOf.Value); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	prefix := pitPrefix(name)
+	for _, f := range chain {
+		text, err := e.v.Plan.featureSQL(f)
+		if err != nil {
+			return err
+		}
+		rewritten, err := e.rewriteTables(ctx, text.SQL, chain, prefix)
+		if err != nil {
+			return err
+		}
+		if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", sql.Ident(prefix+f), rewritten)); err != nil {
+			return sqlFailure("model "+name, fmt.Sprintf("feature %s as of as_of - %d days: ", f, w.Days), err, rewritten)
+		}
+	}
+	// The label's window ends at the run's own as_of: set it back first.
+	if err := e.db.SetVariable(ctx, asOf.Name, asOf.Type, asOf.Value); err != nil {
+		return err
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT f.*, %s FROM %s f", sql.Ident(pitTable(name)),
+		labelWindowQuery(e.s.Entity, m.Label, w), sql.Ident(prefix+m.From))
+	if err := e.db.Exec(ctx, q); err != nil {
+		return sqlFailure("model "+name, "the label over the window: ", err, q)
+	}
+	return nil
+}
+
+// rewriteTables replaces, in query, every reference to a table of chain by its prefixed copy, at the
+// offsets DuckDB's parser reports (so a name in a string or a column of the same name is left alone).
+func (e *execution) rewriteTables(ctx context.Context, query string, chain []string, prefix string) (string, error) {
+	a, err := e.db.Analyze(ctx, query)
+	if err != nil {
+		return "", err
+	}
+	refs := slices.Clone(a.Tables)
+	slices.SortFunc(refs, func(x, y sql.TableRef) int { return y.Offset - x.Offset }) // from the end: offsets stay valid
+	for _, r := range refs {
+		if (r.Schema != "" && r.Schema != "main") || !slices.Contains(chain, strings.ToLower(r.Name)) {
+			continue
+		}
+		at := r.Offset
+		length := len(r.Name)
+		if at < len(query) && query[at] == '"' {
+			length += 2
+		}
+		if at+length > len(query) {
+			return "", fmt.Errorf("rewriting %s: offset %d is past the query", r.Name, at)
+		}
+		query = query[:at] + sql.Ident(prefix+strings.ToLower(r.Name)) + query[at+length:]
+	}
+	return query, nil
+}
