@@ -168,6 +168,12 @@ var exitCases = []exitCase{
 	}, args: []string{"runs", "--store", "{dir}/other.duckdb"}, code: ExitEnvironment, stderr: "other.duckdb is not a segrun store (a DuckDB file"},
 	{name: "no store here", state: "fresh", args: []string{"runs"}, code: ExitEnvironment, stderr: "no store at segrun.duckdb (the default in the current directory"},
 	{name: "no store beside the spec", state: "fresh", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "(the store of"},
+	// segrun deliver sends tables and webhooks; an audience with none of them said nothing at all with exit 0.
+	{name: "deliver: an audience without destinations", state: "published", setup: withAudience(anAudience),
+		args: []string{"deliver", "winback", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "audience winback has no destinations:", versions: "1"},
+	{name: "deliver: an audience whose only destination is a file", state: "published",
+		setup: withAudience(strings.Replace(anAudience, "\nexports:", "\n    destinations: [winback_file]\ndestinations:\n  winback_file: {path: out/winback.csv}\nexports:", 1)),
+		args:  []string{"deliver", "winback", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "audience winback has no table or webhook destination", versions: "1"},
 	// segrun measure (the starter spec has no outcomes: and no audience; the measure end-to-end case has the rest).
 	{name: "measure: an outcome the spec lacks", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `no outcome "sales"`, versions: "1"},
 	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required", versions: "1"},
