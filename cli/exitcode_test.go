@@ -176,7 +176,7 @@ var exitCases = []exitCase{
 		args:  []string{"deliver", "winback", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "audience winback has no table or webhook destination", versions: "1"},
 	// segrun measure (the starter spec has no outcomes: and no audience; the measure end-to-end case has the rest).
 	{name: "measure: an outcome the spec lacks", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `no outcome "sales"`, versions: "1"},
-	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required", versions: "1"},
+	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required: name one of the outcomes in the spec's outcomes: block", versions: "1"},
 	{name: "measure: a window without its unit", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "--window", "30", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "want a number of days", versions: "1"},
 	{name: "measure: no store", state: "fresh", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "no store"},
 	{name: "a report of the published version", state: "published", args: []string{"report", "{dir}/shop.yaml", "--out", "{dir}/report.html"}, code: ExitOK, versions: "1"},

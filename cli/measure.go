@@ -54,7 +54,7 @@ func runMeasure(ctx context.Context, e *env, args []string) int {
 		return fs.usageError(e, "give the audience and the spec (its outcomes: block defines --outcome): segrun measure AUDIENCE --outcome NAME SPEC")
 	}
 	if *outcome == "" {
-		return fs.usageError(e, "--outcome is required: one of the spec's outcomes:")
+		return fs.usageError(e, "--outcome is required: name one of the outcomes in the spec's outcomes: block")
 	}
 	if days == 0 {
 		days, _ = parseWindow(*window)
