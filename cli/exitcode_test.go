@@ -168,6 +168,10 @@ var exitCases = []exitCase{
 	}, args: []string{"runs", "--store", "{dir}/other.duckdb"}, code: ExitEnvironment, stderr: "other.duckdb is not a segrun store (a DuckDB file"},
 	{name: "no store here", state: "fresh", args: []string{"runs"}, code: ExitEnvironment, stderr: "no store at segrun.duckdb (the default in the current directory"},
 	{name: "no store beside the spec", state: "fresh", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "(the store of"},
+	// segrun docs --store without a spec documents the store's latest version; with none it wrote a
+	// document titled "Segment definitions: " listing nothing, exit 0.
+	{name: "docs: a store alone without a published version", state: "published", setup: rollBackTheLast,
+		args: []string{"docs", "--store", "{dir}/segrun.duckdb"}, code: ExitInvalid, stderr: "has no published version yet", versions: ""},
 	// segrun deliver sends tables and webhooks; an audience with none of them said nothing at all with exit 0.
 	{name: "deliver: an audience without destinations", state: "published", setup: withAudience(anAudience),
 		args: []string{"deliver", "winback", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "audience winback has no destinations:", versions: "1"},
@@ -574,5 +578,12 @@ func rolledBack(t *testing.T, dir string) {
 	t.Helper()
 	if code := Run([]string{"rollback", "--last", "--store", filepath.Join(dir, "segrun.duckdb")}, io.Discard, io.Discard); code != ExitOK {
 		t.Fatalf("rollback: exit %d", code)
+	}
+}
+
+// rollBackTheLast rolls the store's latest version back, as segrun rollback --last does.
+func rollBackTheLast(t *testing.T, dir string) {
+	if _, stderr, code := run(t, "rollback", "--last", "--store", filepath.Join(dir, "segrun.duckdb")); code != ExitOK {
+		t.Fatalf("rollback --last: exit %d: %s", code, stderr)
 	}
 }
