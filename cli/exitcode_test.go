@@ -325,6 +325,12 @@ func TestUsageLinesListEveryFlag(t *testing.T) {
 				}
 			}
 		}
+		// A flag without a `PLACEHOLDER` in its help shows Go's type name: kpis read [--kpi string].
+		for _, typ := range []string{" string]", " int]", " float]", " value]"} {
+			if strings.Contains(usage, typ) {
+				t.Errorf("%s: usage line %q shows a Go type for a flag's value; name it with a `PLACEHOLDER` in its help", c.name, usage)
+			}
+		}
 		if !strings.Contains(string(docs), "\n"+usage+"\n") {
 			t.Errorf("docs/cli.md does not show %s's usage line:\n%s", c.name, usage)
 		}
