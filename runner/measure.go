@@ -147,6 +147,11 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 		m.Warnings = append(m.Warnings, fmt.Sprintf("source %s has no event in the window %s to %s: is the window right, and has the outcome happened yet?",
 			out.From, m.WindowStart.Format(time.DateOnly), m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly)))
 	}
+	if !o.Now.IsZero() && m.WindowEnd.After(o.Now) {
+		// An open window is counted as it stands: a lift measured a week into a 30-day campaign.
+		m.Warnings = append(m.Warnings, fmt.Sprintf("the window has not ended: it runs to %s, after today, so the events after today are not in yet; measure again after it ends (measuring replaces the stored row)",
+			m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly)))
+	}
 	if err := st.SaveMeasurement(ctx, m); err != nil {
 		return nil, err
 	}
