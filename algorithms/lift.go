@@ -197,7 +197,20 @@ func (l *Lift) power(minLift float64) {
 	if l.Control.Metric != 0 {
 		l.MDERelative = l.MDE / math.Abs(l.Control.Metric)
 	}
-	if minLift > 0 && (l.MDERelative == 0 || l.MDERelative > minLift) {
+	switch {
+	case minLift <= 0:
+		return
+	case l.MDE == 0:
+		// The formula's 0 here is the control's missing variance, not a power to see any lift.
+		l.Warnings = append(l.Warnings, fmt.Sprintf("cannot tell which lift %d treated and %d held out can detect: the held-out group's values do not vary (its rate or mean is %.3g), so it gives no variance to size the test by",
+			l.Treatment.N, l.Control.N, l.Control.Metric))
+		return
+	case l.Control.Metric == 0:
+		l.Warnings = append(l.Warnings, fmt.Sprintf("cannot tell which relative lift %d treated and %d held out can detect: the held-out group's mean is 0; the smallest absolute lift detectable at 95%% confidence and 80%% power is %.3g",
+			l.Treatment.N, l.Control.N, l.MDE))
+		return
+	}
+	if minLift > 0 && l.MDERelative > minLift {
 		l.Warnings = append(l.Warnings, fmt.Sprintf("groups too small to detect a %.3g%% lift: with %d treated and %d held out, the smallest lift detectable at 95%% confidence and 80%% power is %.3g%%",
 			100*minLift, l.Treatment.N, l.Control.N, 100*l.MDERelative))
 	}

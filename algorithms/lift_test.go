@@ -120,3 +120,17 @@ func TestLiftPowerWarnings(t *testing.T) {
 		t.Errorf("json: %s %v", b, err)
 	}
 }
+
+// A control group without a conversion (or with every value 0) has no variance: no relative lift is
+// defined and the power formula gives 0. The warning said "the smallest lift detectable ... is 0%",
+// which claims any lift would show; it must say the lift it can detect is unknown.
+func TestLiftPowerWithoutControlVariance(t *testing.T) {
+	rate, _ := RateLift(RateGroup(97, 19), RateGroup(7, 0), 0.1)
+	mean, _ := MeanLift(MeanGroup([]float64{0, 10, 20}), MeanGroup([]float64{0, 0, 0}), 0.1)
+	for name, l := range map[string]Lift{"rate": rate, "mean": mean} {
+		all := strings.Join(l.Warnings, " ")
+		if strings.Contains(all, "is 0%") || !strings.Contains(all, "cannot tell which lift") {
+			t.Errorf("%s: warnings %q (mde %g, relative %g)", name, l.Warnings, l.MDE, l.MDERelative)
+		}
+	}
+}

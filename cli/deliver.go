@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/spec"
@@ -38,14 +39,28 @@ func runDeliver(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return fs.usageError(e, "spec %s has no audience %q%s", *sf.spec, names[0], suggestIn(names[0], s.Audiences.Keys()))
 	}
-	var targets []string
-	for _, dn := range a.Destinations {
-		if *only == "" || dn == *only {
-			targets = append(targets, dn)
-		}
+	if len(a.Destinations) == 0 {
+		return fs.usageError(e, "audience %s has no destinations: in the spec: nothing to deliver (segrun export writes a version's memberships to a file)", names[0])
 	}
-	if len(targets) == 0 {
+	var targets, files []string
+	for _, dn := range a.Destinations {
+		if *only != "" && dn != *only {
+			continue
+		}
+		if d, _ := s.Destinations.Get(dn); runner.ExternalDestination(dn, d) == nil {
+			files = append(files, dn)
+			continue
+		}
+		targets = append(targets, dn)
+	}
+	switch {
+	case len(targets) == 0 && len(files) == 0:
 		return fs.usageError(e, "audience %s has no destination %q%s", names[0], *only, suggestIn(*only, a.Destinations))
+	case len(targets) == 0 && *only != "":
+		return fs.usageError(e, "destination %s is a file: segrun run writes it (segrun export writes a version's memberships to a file)", *only)
+	case len(targets) == 0:
+		// Saying nothing with exit 0 read as a delivery that happened.
+		return fs.usageError(e, "audience %s has no table or webhook destination: nothing to deliver (%s: segrun run writes its files)", names[0], strings.Join(files, ", "))
 	}
 	path, err := sf.locate()
 	if err != nil {
@@ -64,12 +79,6 @@ func runDeliver(ctx context.Context, e *env, args []string) int {
 	for _, dn := range targets {
 		d, _ := s.Destinations.Get(dn)
 		dest := runner.ExternalDestination(dn, d)
-		if dest == nil {
-			if *only != "" {
-				return fs.usageError(e, "destination %s is a file: segrun run writes it (segrun export writes a version's memberships to a file)", dn)
-			}
-			continue
-		}
 		mode := d.Mode
 		if mode == "" {
 			mode = "full"

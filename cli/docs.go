@@ -65,6 +65,15 @@ func runDocs(ctx context.Context, e *env, args []string) int {
 		}
 		defer db.Close()
 		src.Store = st
+		if src.Validation == nil { // the store alone: its latest version is all there is to document
+			latest, err := st.LatestRun(ctx)
+			if err != nil {
+				return e.fail(err)
+			}
+			if latest == nil {
+				return e.fail(userErrorf("store %s has no published version yet: nothing to document without the spec (segrun docs SPEC documents the spec's definitions)", src.StorePath))
+			}
+		}
 	}
 	doc, err := definitions.Build(ctx, src)
 	if err != nil {

@@ -168,9 +168,19 @@ var exitCases = []exitCase{
 	}, args: []string{"runs", "--store", "{dir}/other.duckdb"}, code: ExitEnvironment, stderr: "other.duckdb is not a segrun store (a DuckDB file"},
 	{name: "no store here", state: "fresh", args: []string{"runs"}, code: ExitEnvironment, stderr: "no store at segrun.duckdb (the default in the current directory"},
 	{name: "no store beside the spec", state: "fresh", args: []string{"show", "lifecycle", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "(the store of"},
+	// segrun docs --store without a spec documents the store's latest version; with none it wrote a
+	// document titled "Segment definitions: " listing nothing, exit 0.
+	{name: "docs: a store alone without a published version", state: "published", setup: rollBackTheLast,
+		args: []string{"docs", "--store", "{dir}/segrun.duckdb"}, code: ExitInvalid, stderr: "has no published version yet", versions: ""},
+	// segrun deliver sends tables and webhooks; an audience with none of them said nothing at all with exit 0.
+	{name: "deliver: an audience without destinations", state: "published", setup: withAudience(anAudience),
+		args: []string{"deliver", "winback", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "audience winback has no destinations:", versions: "1"},
+	{name: "deliver: an audience whose only destination is a file", state: "published",
+		setup: withAudience(strings.Replace(anAudience, "\nexports:", "\n    destinations: [winback_file]\ndestinations:\n  winback_file: {path: out/winback.csv}\nexports:", 1)),
+		args:  []string{"deliver", "winback", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "audience winback has no table or webhook destination", versions: "1"},
 	// segrun measure (the starter spec has no outcomes: and no audience; the measure end-to-end case has the rest).
 	{name: "measure: an outcome the spec lacks", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `no outcome "sales"`, versions: "1"},
-	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required", versions: "1"},
+	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required: name one of the outcomes in the spec's outcomes: block", versions: "1"},
 	{name: "measure: a window without its unit", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "--window", "30", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "want a number of days", versions: "1"},
 	{name: "measure: no store", state: "fresh", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitEnvironment, stderr: "no store"},
 	{name: "a report of the published version", state: "published", args: []string{"report", "{dir}/shop.yaml", "--out", "{dir}/report.html"}, code: ExitOK, versions: "1"},
@@ -313,6 +323,12 @@ func TestUsageLinesListEveryFlag(t *testing.T) {
 				if !strings.Contains(usage, "--"+name) {
 					t.Errorf("%s: usage line %q lacks --%s", c.name, usage, name)
 				}
+			}
+		}
+		// A flag without a `PLACEHOLDER` in its help shows Go's type name: kpis read [--kpi string].
+		for _, typ := range []string{" string]", " int]", " float]", " value]"} {
+			if strings.Contains(usage, typ) {
+				t.Errorf("%s: usage line %q shows a Go type for a flag's value; name it with a `PLACEHOLDER` in its help", c.name, usage)
 			}
 		}
 		if !strings.Contains(string(docs), "\n"+usage+"\n") {
@@ -568,5 +584,12 @@ func rolledBack(t *testing.T, dir string) {
 	t.Helper()
 	if code := Run([]string{"rollback", "--last", "--store", filepath.Join(dir, "segrun.duckdb")}, io.Discard, io.Discard); code != ExitOK {
 		t.Fatalf("rollback: exit %d", code)
+	}
+}
+
+// rollBackTheLast rolls the store's latest version back, as segrun rollback --last does.
+func rollBackTheLast(t *testing.T, dir string) {
+	if _, stderr, code := run(t, "rollback", "--last", "--store", filepath.Join(dir, "segrun.duckdb")); code != ExitOK {
+		t.Fatalf("rollback --last: exit %d: %s", code, stderr)
 	}
 }

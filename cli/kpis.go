@@ -95,8 +95,8 @@ func runKPIs(ctx context.Context, e *env, args []string) int {
 	fs := newFlags("kpis", "[SPEC]")
 	sf := addStoreFlags(fs, false)
 	format := formatFlag(fs)
-	segmentation := fs.String("segmentation", "", "only this segmentation's KPIs")
-	kpi := fs.String("kpi", "", "only this KPI")
+	segmentation := fs.String("segmentation", "", "only the KPIs of this segmentation (its `NAME`)")
+	kpi := fs.String("kpi", "", "only this KPI (its `NAME`)")
 	rest, code, ok := fs.parse(e, args)
 	if !ok {
 		return code

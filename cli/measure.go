@@ -54,7 +54,7 @@ func runMeasure(ctx context.Context, e *env, args []string) int {
 		return fs.usageError(e, "give the audience and the spec (its outcomes: block defines --outcome): segrun measure AUDIENCE --outcome NAME SPEC")
 	}
 	if *outcome == "" {
-		return fs.usageError(e, "--outcome is required: one of the spec's outcomes:")
+		return fs.usageError(e, "--outcome is required: name one of the outcomes in the spec's outcomes: block")
 	}
 	if days == 0 {
 		days, _ = parseWindow(*window)
@@ -169,9 +169,16 @@ func writeMeasurement(w io.Writer, m *store.Measurement) {
 			warned[wn] = true
 		}
 	}
-	if m.Overall.Lift != nil {
+	switch l := m.Overall.Lift; {
+	case l == nil:
+	case l.MDE == 0:
+		// 0 is the held-out group's missing variance, not a test that sees every lift.
+		fmt.Fprintf(w, "smallest lift these groups detect: unknown (the held-out group's values do not vary)\n")
+	case l.Control.Metric == 0:
+		fmt.Fprintf(w, "smallest lift these groups detect (95%% confidence, 80%% power): %s\n", liftText(m.Metric, l.MDE))
+	default:
 		fmt.Fprintf(w, "smallest lift these groups detect (95%% confidence, 80%% power): %s (%s)\n",
-			liftText(m.Metric, m.Overall.Lift.MDE), pctText(m.Overall.Lift.MDERelative))
+			liftText(m.Metric, l.MDE), pctText(l.MDERelative))
 	}
 }
 

@@ -63,15 +63,19 @@ func runModels(ctx context.Context, e *env, args []string) int {
 		}
 		return e.writeJSON(out)
 	}
-	if *format == "csv" { // the coefficients, one a row
-		rows := [][]string{{"run_id", "model", "class", "feature", "value"}}
+	if *format == "csv" { // the coefficients, or a tree's importances, one a row
+		// A tree has no coefficients: without its importances its CSV was a header alone.
+		rows := [][]string{{"run_id", "model", "class", "feature", "value", "kind"}}
 		for _, v := range versions {
 			var rep runner.ModelReport
 			if err := json.Unmarshal(v.Report, &rep); err != nil {
 				return e.fail(fmt.Errorf("model %s of version %d: %w", v.Model, v.Run, err))
 			}
 			for _, c := range rep.Coefficients {
-				rows = append(rows, []string{strconv.FormatInt(v.Run, 10), v.Model, c.Class, c.Feature, strconv.FormatFloat(c.Value, 'g', -1, 64)})
+				rows = append(rows, []string{strconv.FormatInt(v.Run, 10), v.Model, c.Class, c.Feature, strconv.FormatFloat(c.Value, 'g', -1, 64), "coefficient"})
+			}
+			for _, c := range rep.Importances {
+				rows = append(rows, []string{strconv.FormatInt(v.Run, 10), v.Model, c.Class, c.Feature, strconv.FormatFloat(c.Value, 'g', -1, 64), "importance"})
 			}
 		}
 		return e.writeCSV(rows)

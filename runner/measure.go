@@ -66,7 +66,7 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 	if err != nil {
 		return nil, err
 	}
-	run, err := audienceVersion(ctx, db, o.Audience, o.Run)
+	run, err := audienceVersion(ctx, db, st, o.Audience, o.Run)
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +147,11 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 		m.Warnings = append(m.Warnings, fmt.Sprintf("source %s has no event in the window %s to %s: is the window right, and has the outcome happened yet?",
 			out.From, m.WindowStart.Format(time.DateOnly), m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly)))
 	}
+	if !o.Now.IsZero() && m.WindowEnd.After(o.Now) {
+		// An open window is counted as it stands: a lift measured a week into a 30-day campaign.
+		m.Warnings = append(m.Warnings, fmt.Sprintf("the window has not ended: it runs to %s, after today, so the events after today are not in yet; measure again after it ends (measuring replaces the stored row)",
+			m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly)))
+	}
 	if err := st.SaveMeasurement(ctx, m); err != nil {
 		return nil, err
 	}
@@ -155,7 +160,7 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 
 // audienceVersion is the audience's version to measure: run if it has the audience, else the latest
 // published one that has it.
-func audienceVersion(ctx context.Context, db sql.Workspace, audience string, run int64) (int64, error) {
+func audienceVersion(ctx context.Context, db sql.Workspace, st *store.Store, audience string, run int64) (int64, error) {
 	var method string
 	var found int64
 	err := db.QueryRow(ctx, `SELECT coalesce(max(v.run_id), 0), coalesce(any_value(v.method), '') FROM segrun_store.segmentation_versions v
@@ -165,6 +170,19 @@ func audienceVersion(ctx context.Context, db sql.Workspace, audience string, run
 	case err != nil:
 		return 0, err
 	case found == 0 && run != 0:
+		// Say why as show does: a version rolled back or replaced, or one the store never had, is not
+		// one without the audience.
+		r, err := st.RunByID(ctx, run)
+		switch {
+		case err != nil:
+			return 0, err
+		case r == nil:
+			return 0, failf("", "store %s has no version %d (segrun runs lists the versions)", st.Path, run)
+		case r.ReplacedBy != nil:
+			return 0, failf("", "version %d was replaced by version %d", run, *r.ReplacedBy)
+		case r.Status != store.StatusPublished:
+			return 0, failf("", "version %d was %s (segrun runs lists the versions)", run, r.Status)
+		}
 		return 0, failf("", "version %d has no audience %q (segrun runs lists the versions)", run, audience)
 	case found == 0:
 		return 0, failf("", "no published version has an audience %q (is it in the spec's audiences:, and has a run published it?)", audience)
