@@ -101,20 +101,9 @@ func runKPIs(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	rest, err := sf.takeSpec(rest)
-	if err != nil {
-		return fs.usageError(e, "%v", err)
-	}
-	if len(rest) > 0 {
-		return fs.usageError(e, "kpis takes no arguments but the spec")
-	}
-	path, err := sf.locate()
-	if err != nil {
-		return e.fail(err)
-	}
-	db, st, err := e.openStore(ctx, path, *sf.wait)
-	if err != nil {
-		return e.fail(err)
+	rest, db, st, code, ok := sf.open(ctx, e, fs, rest, 0, "kpis takes no arguments but the spec")
+	if !ok {
+		return code
 	}
 	defer db.Close()
 	rows, err := st.KPIHistory(ctx, *segmentation, *kpi)

@@ -20,20 +20,9 @@ func runModels(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	rest, err := sf.takeSpec(rest)
-	if err != nil {
-		return fs.usageError(e, "%v", err)
-	}
-	if len(rest) > 1 {
-		return fs.usageError(e, "give at most one model (and the spec, or --store, to find the store)")
-	}
-	path, err := sf.locate()
-	if err != nil {
-		return e.fail(err)
-	}
-	db, st, err := e.openStore(ctx, path, *sf.wait)
-	if err != nil {
-		return e.fail(err)
+	rest, db, st, code, ok := sf.open(ctx, e, fs, rest, 1, "give at most one model (and the spec, or --store, to find the store)")
+	if !ok {
+		return code
 	}
 	defer db.Close()
 	// The version as show reads it: one that does not exist, or is not published, is an error, not "no models".

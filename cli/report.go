@@ -27,20 +27,9 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	rest, err := sf.takeSpec(rest)
-	if err != nil {
-		return fs.usageError(e, "%v", err)
-	}
-	if len(rest) > 0 {
-		return fs.usageError(e, "report takes no arguments but the spec (name segmentations with --segmentation)")
-	}
-	path, err := sf.locate()
-	if err != nil {
-		return e.fail(err)
-	}
-	db, st, err := e.openStore(ctx, path, *sf.wait)
-	if err != nil {
-		return e.fail(err)
+	rest, db, st, code, ok := sf.open(ctx, e, fs, rest, 0, "report takes no arguments but the spec (name segmentations with --segmentation)")
+	if !ok {
+		return code
 	}
 	defer db.Close()
 	rep, err := report.Load(ctx, st, report.Options{Segmentations: names})
@@ -53,7 +42,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	case err != nil:
 		return e.fail(err)
 	}
-	if rep.Definitions, err = reportDefinitions(ctx, e, *sf.spec, path, st); err != nil {
+	if rep.Definitions, err = reportDefinitions(ctx, e, *sf.spec, st.Path, st); err != nil {
 		return e.fail(err)
 	}
 	if err := writeReport(*out, rep); err != nil {

@@ -114,3 +114,24 @@ func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (s
 	}
 	return db, st, nil
 }
+
+// open is the start every store-reading command shares: the spec taken from rest (or --spec/--store), at
+// most max other arguments (tooMany is the usage error otherwise), then the store found and opened. When
+// ok is false, code is the exit code and the message has been written.
+func (sf *storeFlags) open(ctx context.Context, e *env, fs *flagSet, rest []string, max int, tooMany string) (args []string, db sql.Workspace, st *store.Store, code int, ok bool) {
+	args, err := sf.takeSpec(rest)
+	if err != nil {
+		return nil, nil, nil, fs.usageError(e, "%v", err), false
+	}
+	if len(args) > max {
+		return nil, nil, nil, fs.usageError(e, "%s", tooMany), false
+	}
+	path, err := sf.locate()
+	if err != nil {
+		return nil, nil, nil, e.fail(err), false
+	}
+	if db, st, err = e.openStore(ctx, path, *sf.wait); err != nil {
+		return nil, nil, nil, e.fail(err), false
+	}
+	return args, db, st, 0, true
+}
