@@ -222,7 +222,10 @@ func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kind
 			sel = append(sel, "CAST("+sql.Ident(f)+" AS DOUBLE)")
 		}
 	}
-	batches, _, err := methods.ReadBatches(a, "SELECT "+strings.Join(sel, ", ")+" FROM "+sql.Ident(table))
+	// In entity order: DuckDB's threads hand rows over in no fixed order, and a fit's sums (and the boosted
+	// trees' sample of rows their bins are cut from) follow the rows' order, so without it the same data
+	// gave a different model run to run (TestModelFitDoesNotDependOnRowOrder).
+	batches, _, err := methods.ReadBatches(a, "SELECT "+strings.Join(sel, ", ")+" FROM "+sql.Ident(table)+" ORDER BY 1")
 	if err != nil {
 		return nil, err
 	}
