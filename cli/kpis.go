@@ -101,7 +101,7 @@ func runKPIs(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	rest, db, st, code, ok := sf.open(ctx, e, fs, rest, 0, "kpis takes no arguments but the spec")
+	_, db, st, code, ok := sf.open(ctx, e, fs, rest, 0, "kpis takes no arguments but the spec")
 	if !ok {
 		return code
 	}

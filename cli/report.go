@@ -27,7 +27,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	rest, db, st, code, ok := sf.open(ctx, e, fs, rest, 0, "report takes no arguments but the spec (name segmentations with --segmentation)")
+	_, db, st, code, ok := sf.open(ctx, e, fs, rest, 0, "report takes no arguments but the spec (name segmentations with --segmentation)")
 	if !ok {
 		return code
 	}
