@@ -469,15 +469,7 @@ func fitBoost(X *Matrix, y []float64, classes int, o BoostOptions) (*BoostFit, e
 		}
 		fit.Iterations++
 	}
-	total := 0.0
-	for _, v := range fit.Importances {
-		total += v
-	}
-	if total > 0 {
-		for j := range fit.Importances {
-			fit.Importances[j] /= total
-		}
-	}
+	normalizeImportances(fit.Importances)
 	return fit, nil
 }
 

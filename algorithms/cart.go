@@ -60,20 +60,8 @@ func FitTree(X *Matrix, y []int, classes int, o TreeOptions) (*TreeFit, error) {
 		return nil, fmt.Errorf("a tree needs as many labels as rows (%d rows, %d labels)", X.Rows, len(y))
 	}
 	g := &treeGrower{X: X, y: y, k: classes, o: o, fit: &TreeFit{Classes: classes, Importances: make([]float64, X.Cols)}}
-	rows := make([]int, X.Rows)
-	for i := range rows {
-		rows[i] = i
-	}
-	g.grow(rows, 0)
-	total := 0.0
-	for _, v := range g.fit.Importances {
-		total += v
-	}
-	if total > 0 {
-		for j := range g.fit.Importances {
-			g.fit.Importances[j] /= total
-		}
-	}
+	g.grow(rowIndices(X.Rows), 0)
+	normalizeImportances(g.fit.Importances)
 	return g.fit, nil
 }
 
