@@ -84,6 +84,7 @@ func run(customers, reps int, dataRoot string) error {
 	}
 	defer sh.Stop()
 	res.StartSeconds = time.Since(t).Seconds()
+	fmt.Fprintf(os.Stderr, "servers started in %.1f s; loading\n", res.StartSeconds)
 	for _, s := range append([]*pgtest.Server{sh.Coordinator}, sh.Shards...) {
 		if err := execOn(ctx, s.DSN, "ALTER SYSTEM SET work_mem = '"+workMem+"'", "SELECT pg_reload_conf()"); err != nil {
 			return err
@@ -143,6 +144,8 @@ func run(customers, reps int, dataRoot string) error {
 		return err
 	}
 	res.LoadSeconds["duckdb"] = time.Since(t).Seconds()
+	fmt.Fprintf(os.Stderr, "loaded %d orders (sharded %.1f s, one server %.1f s, DuckDB %.1f s); measuring\n",
+		res.Orders, res.LoadSeconds["sharded"], res.LoadSeconds["single"], res.LoadSeconds["duckdb"])
 
 	// What crosses, measured once per form: rows from EXPLAIN ANALYZE, bytes from the shards' sockets.
 	// A first statement on both shards opens the session's postgres_fdw connections, so that their
