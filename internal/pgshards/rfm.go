@@ -41,7 +41,9 @@ group by customer_id`
 var RFMCurrentSetting = strings.ReplaceAll(RFMPostgres, "(select as_of from segrun_vars)", "current_setting('segrun.as_of')::date")
 
 // VarsTableSQL creates the run's schema with its one-row vars table holding as_of, and puts the schema
-// first on the search path, as the PostgreSQL engine does for a run (brief: `segrun_run_<runid>`).
+// first on the search path, as the PostgreSQL engine does for a run (its schema is `segrun_run_<runid>`);
+// it also sets segrun.as_of, which only RFMCurrentSetting, the counter-example, reads. The engine's own
+// vars table (sql/postgres) replaces this once wired.
 func VarsTableSQL(schema, asOf string) []string {
 	return []string{
 		fmt.Sprintf("CREATE SCHEMA %s", schema),

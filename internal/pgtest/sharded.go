@@ -164,14 +164,14 @@ func CoordinatorSetupSQL(dbname string, shards []ShardAddress) []string {
 	for i, a := range shards {
 		stmts = append(stmts,
 			fmt.Sprintf("CREATE SERVER shard%d FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host %s, port %s, dbname %s, "+
-				"use_remote_estimate 'true', fetch_size '10000', async_capable 'true')", i, quote(a.Host), quote(a.Port), quote(a.DBName)),
-			fmt.Sprintf("CREATE USER MAPPING FOR CURRENT_USER SERVER shard%d OPTIONS (user %s)", i, quote(a.User)))
+				"use_remote_estimate 'true', fetch_size '10000', async_capable 'true')", i, fdwLiteral(a.Host), fdwLiteral(a.Port), fdwLiteral(a.DBName)),
+			fmt.Sprintf("CREATE USER MAPPING FOR CURRENT_USER SERVER shard%d OPTIONS (user %s)", i, fdwLiteral(a.User)))
 	}
 	for _, t := range ShardedTables {
 		stmts = append(stmts, fmt.Sprintf("CREATE TABLE %s (%s) PARTITION BY HASH (customer_id)", t.Name, t.Columns))
 		for i := range shards {
 			stmts = append(stmts, fmt.Sprintf("CREATE FOREIGN TABLE %s_shard%d PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d) "+
-				"SERVER shard%d OPTIONS (schema_name 'public', table_name %s)", t.Name, i, t.Name, len(shards), i, i, quote(t.Name)))
+				"SERVER shard%d OPTIONS (schema_name 'public', table_name %s)", t.Name, i, t.Name, len(shards), i, i, fdwLiteral(t.Name)))
 		}
 	}
 	for _, setting := range []string{"enable_partitionwise_aggregate", "enable_partitionwise_join"} {
@@ -180,13 +180,13 @@ func CoordinatorSetupSQL(dbname string, shards []ShardAddress) []string {
 	return stmts
 }
 
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func fdwLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // setup creates the shards' tables and the coordinator's sharded schema.
 func (sh *Sharded) setup(ctx context.Context) error {
 	var addrs []ShardAddress
 	for i, s := range sh.Shards {
-		if err := execAll(ctx, s.DSN, ShardSetupSQL()); err != nil {
+		if err := execStatements(ctx, s.DSN, ShardSetupSQL()); err != nil {
 			return fmt.Errorf("shard %d: %w", i, err)
 		}
 		u, err := url.Parse(s.DSN)
@@ -195,13 +195,13 @@ func (sh *Sharded) setup(ctx context.Context) error {
 		}
 		addrs = append(addrs, ShardAddress{Host: u.Hostname(), Port: u.Port(), DBName: strings.TrimPrefix(u.Path, "/"), User: u.User.Username()})
 	}
-	if err := execAll(ctx, sh.Coordinator.DSN, CoordinatorSetupSQL("postgres", addrs)); err != nil {
+	if err := execStatements(ctx, sh.Coordinator.DSN, CoordinatorSetupSQL("postgres", addrs)); err != nil {
 		return fmt.Errorf("coordinator: %w", err)
 	}
 	return nil
 }
 
-func execAll(ctx context.Context, dsn string, stmts []string) error {
+func execStatements(ctx context.Context, dsn string, stmts []string) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return err
