@@ -220,7 +220,8 @@ func execStatements(ctx context.Context, dsn string, stmts []string) error {
 // analyzes the shards' tables. The rows pass once through the coordinator, which knows the hash: they are
 // copied into a temporary table there, and each shard's share is copied out of it (binary COPY, selected
 // with satisfies_hash_partition, the function the partitions' constraints use) straight into the shard's
-// table. Inserting through the partitioned table would do the same row by row over postgres_fdw.
+// table. Inserting through the partitioned table would do the same one row per round trip over
+// postgres_fdw (PostgreSQL 15 batches INSERT with the server's batch_size option, but not COPY).
 func (sh *Sharded) LoadCSV(ctx context.Context, table string, csv io.Reader) error {
 	coord, err := pgx.Connect(ctx, sh.Coordinator.DSN)
 	if err != nil {
