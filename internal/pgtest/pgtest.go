@@ -70,6 +70,26 @@ func Start() (*Server, error) {
 	if dsn := os.Getenv(EnvDSN); dsn != "" {
 		return &Server{DSN: dsn}, nil
 	}
+	return startServer()
+}
+
+// startServer initdb's and starts a server of its own.
+func startServer() (*Server, error) {
+	s, err := newServer()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.initdb(); err != nil {
+		return nil, err
+	}
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newServer finds PostgreSQL's binaries and makes the server's directory, owned by the user it will run as.
+func newServer() (*Server, error) {
 	bin := ""
 	for _, d := range BinDirs {
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
@@ -111,24 +131,35 @@ func Start() (*Server, error) {
 		}
 		s.dir = dir
 	}
-	data := filepath.Join(s.dir, "data")
-	if out, err := s.run("initdb", "-D", data, "-U", "segrun", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"); err != nil {
+	return s, nil
+}
+
+// initdb makes the cluster in the server's directory (removed if that fails).
+func (s *Server) initdb() error {
+	if out, err := s.run("initdb", "-D", filepath.Join(s.dir, "data"), "-U", "segrun", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"); err != nil {
 		s.cleanDir()
-		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
+	return nil
+}
+
+// start starts the server of the cluster in its directory on a free loopback port (the directory is
+// removed if that fails).
+func (s *Server) start() error {
+	data := filepath.Join(s.dir, "data")
 	port, err := freePort()
 	if err != nil {
 		s.cleanDir()
-		return nil, err
+		return err
 	}
 	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off", port, s.dir)
 	if out, err := s.run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
 		s.cleanDir()
-		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
 	s.DSN = fmt.Sprintf("postgres://segrun@127.0.0.1:%d/postgres?sslmode=disable", port)
-	return s, nil
+	return nil
 }
 
 // Stop stops the server it started (an SEGRUN_PG_DSN server is left alone) and removes its files.
