@@ -19,12 +19,6 @@ import (
 	"github.com/segrun/segrun/sql"
 )
 
-// Column is one column of a test table: its name and its type, written in SQL both engines accept
-// (BIGINT, INTEGER, DOUBLE PRECISION, REAL, VARCHAR, BOOLEAN, DECIMAL(p,s)).
-type Column struct {
-	Name, Type string
-}
-
 // Engine is one database a test runs statements on.
 type Engine struct {
 	Name  string
@@ -50,14 +44,17 @@ func (e *Engine) Query(t testing.TB, q string) [][]any {
 	return rows
 }
 
-// Load creates table with cols and inserts rows (Go values: nil, int, int64, float64, string, bool),
+// Load creates table with cols, each "name TYPE" in SQL both engines accept (BIGINT, DOUBLE PRECISION,
+// VARCHAR, BOOLEAN, DECIMAL(p,s)...), and inserts rows (Go values: nil, int, int64, float64, string, bool),
 // each written as a literal that reads back as exactly that value (floats in their shortest round-trip
 // form, cast from text so neither engine reads them as decimals).
-func (e *Engine) Load(t testing.TB, table string, cols []Column, rows [][]any) {
+func (e *Engine) Load(t testing.TB, table string, cols []string, rows [][]any) {
 	t.Helper()
 	defs := make([]string, len(cols))
+	types := make([]string, len(cols))
 	for i, c := range cols {
-		defs[i] = sql.Ident(c.Name) + " " + c.Type
+		name, typ, _ := strings.Cut(c, " ")
+		defs[i], types[i] = sql.Ident(name)+" "+typ, typ
 	}
 	e.Exec(t, fmt.Sprintf("CREATE TABLE %s (%s)", sql.Ident(table), strings.Join(defs, ", ")))
 	const batch = 500
@@ -73,7 +70,7 @@ func (e *Engine) Load(t testing.TB, table string, cols []Column, rows [][]any) {
 				if j > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString(literal(v, cols[j].Type))
+				b.WriteString(literal(v, types[j]))
 			}
 			b.WriteString(")")
 		}

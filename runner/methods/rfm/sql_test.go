@@ -54,7 +54,7 @@ func makeRFMCase(name string, n int, seed uint64, distinct int, missing float64)
 	return c
 }
 
-var rfmColumns = []enginetest.Column{{"id", "BIGINT"}, {"rec", "DOUBLE PRECISION"}, {"freq", "BIGINT"}, {"mon", "DECIMAL(12,2)"}}
+var rfmColumns = []string{"id BIGINT", "rec DOUBLE PRECISION", "freq BIGINT", "mon DECIMAL(12,2)"}
 
 // The scores and grid segments computed by SQL on DuckDB and on PostgreSQL equal algorithms.RFMScores
 // and RFMSegmentOf on the same values, for every bin count, with ties, NULLs, NaN, -0, a single row,
