@@ -47,18 +47,31 @@ func AssignmentSQL(prep *algorithms.Prep, model *algorithms.Model, ids []int, se
 	if err != nil {
 		return "", err
 	}
-	// Level 4: the model's label to the stable id and its segment, as storedModel.predict and writeClusters.
-	idCase, segCase := "CASE "+label, "CASE "+label
+	// Level 4: the label, computed once; level 5: the label to the stable id and its segment, as
+	// storedModel.predict and writeClusters.
+	prob := ""
+	if probability != "" {
+		prob = ", " + probability + " AS probability"
+	}
+	q = fmt.Sprintf("SELECT %s, %s AS segrun_label%s FROM %s segrun_scored", sql.Ident(entity), label, prob, fenced(q))
+	idCase, segCase := "CASE segrun_label", "CASE segrun_label"
 	for l, id := range ids {
 		idCase += fmt.Sprintf(" WHEN %d THEN %d", l, id)
 		segCase += fmt.Sprintf(" WHEN %d THEN %s", l, sql.Literal(segments[id]))
 	}
 	sel := fmt.Sprintf("%s, %s END AS segment, CAST(%s END AS INTEGER) AS cluster", sql.Ident(entity), segCase, idCase)
 	if probability != "" {
-		sel += ", " + probability + " AS probability"
+		sel += ", probability"
 	}
-	return fmt.Sprintf("SELECT %s FROM (%s) segrun_scored", sel, q), nil
+	return fmt.Sprintf("SELECT %s FROM %s segrun_labelled", sel, fenced(q)), nil
 }
+
+// fenced is q as a derived table PostgreSQL evaluates once per row: without OFFSET 0 its planner pulls a
+// subquery up into the query above and pastes each of its expressions wherever the query above names
+// it, so the first-least CASE, which names every score k times, would compute each score (and the
+// features and projection under it) dozens of times: 45 s for a million rows and k = 8 instead of
+// a few seconds. DuckDB computes a projection once either way.
+func fenced(q string) string { return "(" + q + " OFFSET 0)" }
 
 // scoredSQL is the statement up to each row's scores (segrun_s0.. the nearest-centroid scores, or
 // segrun_l0.. the mixture's weighted log-densities), with the expressions over them giving the model's
@@ -85,7 +98,7 @@ func scoredSQL(prep *algorithms.Prep, model *algorithms.Model, from, entity stri
 			}
 			pcs[c] = leftSum(terms)
 		}
-		q = fmt.Sprintf("SELECT %s, %s FROM (%s) segrun_prepared", sql.Ident(entity), aliased(pcs, "segrun_p"), q)
+		q = fmt.Sprintf("SELECT %s, %s FROM %s segrun_prepared", sql.Ident(entity), aliased(pcs, "segrun_p"), fenced(q))
 		x = names("segrun_p", len(pcs))
 	}
 	if model.GMM != nil {
@@ -120,7 +133,7 @@ func nearestSQL(q, entity string, centroids *algorithms.Matrix, x []string) (str
 		}
 		scores[j] = s
 	}
-	q = fmt.Sprintf("SELECT %s, %s FROM (%s) segrun_features", sql.Ident(entity), aliased(scores, "segrun_s"), q)
+	q = fmt.Sprintf("SELECT %s, %s FROM %s segrun_features", sql.Ident(entity), aliased(scores, "segrun_s"), fenced(q))
 	return q, firstExtreme("LEAST", names("segrun_s", k)), nil
 }
 
@@ -159,7 +172,7 @@ func gmmSQL(q, entity string, g *algorithms.GMMParams, x []string) (string, stri
 		}
 		logs[j] = fmt.Sprintf("%s - %s * %s", float8(t.LogConst[j]), float8(0.5), leftSum(squares))
 	}
-	q = fmt.Sprintf("SELECT %s, %s FROM (%s) segrun_features", sql.Ident(entity), aliased(logs, "segrun_l"), q)
+	q = fmt.Sprintf("SELECT %s, %s FROM %s segrun_features", sql.Ident(entity), aliased(logs, "segrun_l"), fenced(q))
 	l := names("segrun_l", len(logs))
 	mx := "GREATEST(" + strings.Join(l, ", ") + ")"
 	exps := make([]string, len(l))

@@ -431,3 +431,78 @@ func TestSampleSQLIsTheSameOnBothEngines(t *testing.T) {
 		}
 	}
 }
+
+// Rows equidistant from two centroids in exact arithmetic, which rounding alone decides: centroids at
+// multiples of 0.1 and rows at multiples of 0.05 (neither exact in binary) put hundreds of rows on the
+// bisectors. The SQL gives every one of them Go's label, on both engines; the textbook formula (argmin
+// of Σ (x - c)²) is logged for comparison, as the number of rows it would give another cluster.
+func TestAssignmentSQLBreaksTiesAsGo(t *testing.T) {
+	var rows [][]any
+	var xs, ys []float64
+	for i := range 21 {
+		for j := range 21 {
+			x, y := float64(i)*0.05, float64(j)*0.05
+			rows = append(rows, []any{int64(len(rows) + 1), x, y})
+			xs, ys = append(xs, x), append(ys, y)
+		}
+	}
+	frame := &algorithms.Frame{Columns: []algorithms.Column{{Name: "x", Num: xs}, {Name: "y", Num: ys}}}
+	engines := enginetest.Both(t)
+	for _, e := range engines {
+		e.Load(t, "grid", []string{"id BIGINT", "x DOUBLE PRECISION", "y DOUBLE PRECISION"}, rows)
+	}
+	prep, _, _, err := algorithms.FitPrep(frame, algorithms.PrepSpec{Scale: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 2; k <= 8; k++ {
+		C := algorithms.NewMatrix(k, 2)
+		for j := range k {
+			C.Data[2*j], C.Data[2*j+1] = 0.1*float64(1+(3*j)%9), 0.1*float64(1+(5*j+2)%9)
+		}
+		m := &storedModel{Prep: prep, Model: &algorithms.Model{Method: "kmeans", Centroids: C}, Segments: map[int]string{}}
+		for l := range k {
+			m.IDs = append(m.IDs, l)
+			m.Segments[l] = strconv.Itoa(l)
+		}
+		X, labels, _, _, err := assignWithModel(m, frame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		textbook, ties := 0, 0
+		for i := range X.Rows {
+			best, bestD, second := 0, math.Inf(1), math.Inf(1)
+			for j := range k {
+				dx, dy := X.At(i, 0)-C.At(j, 0), X.At(i, 1)-C.At(j, 1)
+				d := dx*dx + dy*dy
+				if d < bestD {
+					best, bestD, second = j, d, bestD
+				} else if d < second {
+					second = d
+				}
+			}
+			if best != labels[i] {
+				textbook++
+			}
+			if second-bestD < 1e-12 {
+				ties++
+			}
+		}
+		q, err := AssignmentSQL(m.Prep, m.Model, m.IDs, m.Segments, "grid", "id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range engines {
+			wrong := 0
+			for _, r := range e.Query(t, q) {
+				if r[2].(int64) != int64(labels[r[0].(int64)-1]) {
+					wrong++
+				}
+			}
+			if wrong > 0 {
+				t.Errorf("%s k=%d: %d of %d rows (%d at a tie) labelled differently from Go", e.Name, k, wrong, X.Rows, ties)
+			}
+		}
+		t.Logf("k=%d: %d of %d rows at a tie; the textbook formula would label %d of them differently", k, ties, X.Rows, textbook)
+	}
+}
