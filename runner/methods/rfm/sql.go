@@ -10,18 +10,20 @@ import (
 
 // RFM on an engine: the scores as one SQL statement that DuckDB and PostgreSQL both run, so an engine
 // holding the data scores it where it lies and only the segment counts come back. The statement computes
-// exactly what algorithms.RFMScores computes (its doc has the tie rule):
+// exactly what algorithms.RFMScores computes (its doc has the tie rule): score = 1 + floor(bins × worse / n),
+// with n the number of non-missing values and worse the number strictly worse (smaller; greater for
+// recency). Like quantileScores it works on the distinct values: each measure's values are counted per
+// distinct value (GROUP BY), a running sum over the distinct values in order gives each one's worse
+// count, and the rows are joined back to their value's score. A million rows of a few thousand distinct
+// values then sort a few thousand groups, not a million rows per measure: 0.17 s against 1.22 s for one
+// rank() OVER on DuckDB, 3.9 s against 7.0 s on PostgreSQL (rank() also needs a count(x) OVER () beside it).
 //
-//	score = 1 + floor(bins × (rank() OVER (ORDER BY v) - 1) / count(v) OVER ())   -- DESC for recency
-//
-// with v the measure as DOUBLE PRECISION (as Go reads every numeric column: integers and decimals to the
-// nearest double) and NULL for a missing value (NULL or NaN), which then gets a NULL score and takes no
-// part in the ranking (NULLS LAST keeps it out of the other rows' ranks; count(v) skips it). rank() is
-// the competition rank, 1 + the number of values strictly before, which is the tie rule's "worse"
-// count + 1. The division is in double precision on both engines (PostgreSQL divides integers
-// by truncating, DuckDB's / does not): bins × worse and n are exact doubles, and one correctly rounded
-// division of them never crosses an integer that the true quotient does not reach (for n below 2^49),
-// so floor gives the integer quotient Go's bins*worse/n gives.
+// v is the measure as DOUBLE PRECISION (as Go reads every numeric column: integers and decimals to the
+// nearest double); a missing value (NULL or NaN) is NULL, so it is in no group, matches no score and gets
+// a NULL score, and -0 is written as 0, so that it groups and joins with 0 as Go compares it equal. The
+// division is in double precision on both engines (PostgreSQL divides integers by truncating, DuckDB's /
+// does not): bins × worse and n are exact doubles, and one correctly rounded division of them never
+// reaches an integer the true quotient does not (for n below 2^49), so floor gives Go's bins*worse/n.
 //
 // ±Inf is an error in Go, naming the column; SQL has no portable way to raise one inside a SELECT, so
 // InfinitiesSQL counts them first and InfinitiesError turns the counts into the same error.
@@ -32,24 +34,30 @@ func ScoresSQL(from, entity, recency, frequency, monetary string, bins int) (str
 	if bins < 2 || bins > 10 {
 		return "", fmt.Errorf("rfm: bins must be in 2..10, got %d", bins)
 	}
-	score := func(v string, lowerIsBetter bool) string {
+	// scores is, per distinct value of v, its score.
+	scores := func(v string, lowerIsBetter bool) string {
 		order := "ASC"
 		if lowerIsBetter {
 			order = "DESC" // recency: worse means strictly greater
 		}
-		return fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN NULL ELSE CAST(1 + floor(CAST(%[2]d * (rank() OVER (ORDER BY %[1]s %[3]s NULLS LAST) - 1) AS DOUBLE PRECISION) / count(%[1]s) OVER ()) AS BIGINT) END",
-			v, bins, order)
+		return fmt.Sprintf(`SELECT segrun_value, CAST(1 + floor(CAST(%[1]d * (sum(segrun_count) OVER (ORDER BY segrun_value %[2]s) - segrun_count) AS DOUBLE PRECISION) / CAST(sum(segrun_count) OVER () AS DOUBLE PRECISION)) AS BIGINT) AS segrun_score
+FROM (SELECT %[3]s AS segrun_value, count(*) AS segrun_count FROM segrun_rfm_values WHERE %[3]s IS NOT NULL GROUP BY %[3]s) segrun_counts`, bins, order, v)
 	}
-	return fmt.Sprintf("SELECT %s, %s AS r_score, %s AS f_score, %s AS m_score FROM (SELECT %s, %s AS segrun_r, %s AS segrun_f, %s AS segrun_m FROM %s) segrun_rfm_values",
-		sql.Ident(entity), score("segrun_r", true), score("segrun_f", false), score("segrun_m", false),
-		sql.Ident(entity), measure(recency), measure(frequency), measure(monetary), sql.Ident(from)), nil
+	return fmt.Sprintf(`WITH segrun_rfm_values AS (SELECT %[1]s, %[2]s AS segrun_r, %[3]s AS segrun_f, %[4]s AS segrun_m FROM %[5]s)
+SELECT v.%[1]s, r.segrun_score AS r_score, f.segrun_score AS f_score, m.segrun_score AS m_score FROM segrun_rfm_values v
+LEFT JOIN (%[6]s) r ON r.segrun_value = v.segrun_r
+LEFT JOIN (%[7]s) f ON f.segrun_value = v.segrun_f
+LEFT JOIN (%[8]s) m ON m.segrun_value = v.segrun_m`,
+		sql.Ident(entity), measure(recency), measure(frequency), measure(monetary), sql.Ident(from),
+		scores("segrun_r", true), scores("segrun_f", false), scores("segrun_m", false)), nil
 }
 
-// measure is column as the double Go reads it, NULL for NULL and NaN (both engines hold NaN equal to
-// itself, so the comparison finds it).
+// measure is column as the double Go reads it: NULL for NULL and NaN (both engines hold NaN equal to
+// itself, so the comparison finds it), and 0 for -0. Both engines group and join -0 with 0 today (the
+// test's -0s pass without the rewrite); writing 0 keeps that from resting on how they hash doubles.
 func measure(column string) string {
 	v := "CAST(" + sql.Ident(column) + " AS DOUBLE PRECISION)"
-	return fmt.Sprintf("CASE WHEN %[1]s = CAST('NaN' AS DOUBLE PRECISION) THEN NULL ELSE %[1]s END", v)
+	return fmt.Sprintf("CASE WHEN %[1]s = CAST('NaN' AS DOUBLE PRECISION) THEN NULL WHEN %[1]s = CAST('0' AS DOUBLE PRECISION) THEN CAST('0' AS DOUBLE PRECISION) ELSE %[1]s END", v)
 }
 
 // InfinitiesSQL counts the rows of from whose recency, frequency or monetary value is +Inf or -Inf: one
