@@ -9,8 +9,10 @@ import (
 	stdsql "database/sql"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -156,17 +158,48 @@ func scanAll(rows *stdsql.Rows) ([][]any, error) {
 	return out, rows.Err()
 }
 
-// Postgres is a PostgreSQL database: the test's own schema on a server started for the test.
+// server is the package's one PostgreSQL server, started by the first test that asks for one and stopped
+// by Main: starting one per test would cost an initdb and a start each.
+var server struct {
+	sync.Mutex
+	s   *pgtest.Server
+	err error
+}
+
+// Main runs a package's tests and then stops the server they shared; call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	server.Lock()
+	if server.s != nil {
+		server.s.Stop()
+	}
+	server.Unlock()
+	os.Exit(code)
+}
+
+// Postgres is a PostgreSQL database: the test's own schema, dropped at its end, on the package's server
+// (SEGRUN_PG_DSN's, or one started for the package, which Main stops). Without PostgreSQL's binaries the
+// test is skipped, or fails under CI=true, as with pgtest.New.
 func Postgres(t *testing.T) *Engine {
 	t.Helper()
-	srv := pgtest.New(t)
+	server.Lock()
+	if server.s == nil && server.err == nil {
+		server.s, server.err = pgtest.Start()
+	}
+	srv, err := server.s, server.err
+	server.Unlock()
+	if err != nil {
+		if pgtest.IsMissing(err) && os.Getenv("CI") != "true" {
+			t.Skipf("pgtest: %v (set %s to test against a server of your own)", err, pgtest.EnvDSN)
+		}
+		t.Fatalf("pgtest: %v", err)
+	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, srv.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	schema := "enginetest_" + strings.Map(func(r rune) rune { // SEGRUN_PG_DSN's server may be shared
+	schema := "enginetest_" + strings.Map(func(r rune) rune { // one per test, as the server is shared
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			return r
 		}
@@ -177,6 +210,10 @@ func Postgres(t *testing.T) *Engine {
 			t.Fatal(err)
 		}
 	}
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
 	return &Engine{
 		Name: "postgres",
 		exec: func(q string) error { _, err := conn.Exec(ctx, q); return err },
