@@ -63,7 +63,7 @@ func AssignmentSQL(prep *algorithms.Prep, model *algorithms.Model, ids []int, se
 	if probability != "" {
 		sel += ", probability"
 	}
-	return fmt.Sprintf("SELECT %s FROM %s segrun_labelled", sel, fenced(q)), nil
+	return fmt.Sprintf("SELECT %s FROM %s segrun_labelled WHERE segrun_label IS NOT NULL", sel, fenced(q)), nil
 }
 
 // fenced is q as a derived table PostgreSQL evaluates once per row: without OFFSET 0 its planner pulls a
@@ -189,7 +189,9 @@ func gmmSQL(q, entity string, g *algorithms.GMMParams, x []string) (string, stri
 func firstExtreme(fn string, cols []string) string {
 	ext := fn + "(" + strings.Join(cols, ", ") + ")"
 	var b strings.Builder
-	b.WriteString("CASE")
+	// A NULL score (a missing value with no impute, which NewPrepCheck refuses first) gives no label
+	// rather than the last one, which the comparisons below would otherwise fall through to.
+	fmt.Fprintf(&b, "CASE WHEN %s IS NULL THEN NULL", ext)
 	for j, c := range cols[:len(cols)-1] {
 		fmt.Fprintf(&b, " WHEN %s = %s THEN %d", c, ext, j)
 	}
@@ -239,6 +241,8 @@ func numericSteps(pc algorithms.PrepColumn, impute string) ([]string, error) {
 	switch impute {
 	case algorithms.ImputeMean, algorithms.ImputeMedian, algorithms.ImputeZero:
 		v = fmt.Sprintf("CASE WHEN %s THEN %s ELSE %s END", missingSQL(pc.Name), float8(pc.Fill), v)
+	default: // NaN as NULL, so a missing value NewPrepCheck would refuse leaves its row unlabelled
+		v = fmt.Sprintf("CASE WHEN %[1]s = CAST('NaN' AS DOUBLE PRECISION) THEN NULL ELSE %[1]s END", v)
 	}
 	steps := []string{v}
 	for _, t := range pc.Transforms {

@@ -506,3 +506,30 @@ func TestAssignmentSQLBreaksTiesAsGo(t *testing.T) {
 		t.Logf("k=%d: %d of %d rows at a tie; the textbook formula would label %d of them differently", k, ties, X.Rows, textbook)
 	}
 }
+
+// Without impute, a row with a missing value is one NewPrepCheck refuses; should the statement run on it
+// anyway, the row gets no cluster, never the last one that the comparisons fall through to.
+func TestAssignmentSQLLeavesUncheckedMissingRowsOut(t *testing.T) {
+	frame := &algorithms.Frame{Columns: []algorithms.Column{{Name: "x", Num: []float64{0, 1, 10, 11}}}}
+	prep, X, _, err := algorithms.FitPrep(frame, algorithms.PrepSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{"kmeans", "gmm"} {
+		cl, err := algorithms.Cluster(X, algorithms.ClusterSpec{Method: method, K: 2, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := AssignmentSQL(prep, cl.Model, []int{0, 1}, map[int]string{0: "a", 1: "b"}, "input", "id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range enginetest.Both(t) {
+			e.Load(t, "input", []string{"id BIGINT", "x DOUBLE PRECISION"}, [][]any{{1, 0.0}, {2, nil}, {3, math.NaN()}, {4, 11.0}})
+			if got := e.Query(t, q+" ORDER BY id"); len(got) != 2 || got[0][0] != int64(1) || got[1][0] != int64(4) {
+				t.Errorf("%s %s: %v", e.Name, method, got)
+			}
+			e.Exec(t, "DROP TABLE input")
+		}
+	}
+}
