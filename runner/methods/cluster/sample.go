@@ -1,0 +1,39 @@
+package cluster
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/segrun/segrun/runner/methods"
+	"github.com/segrun/segrun/sql"
+)
+
+// DefaultSampleRows is how many rows a clustering fits on when its engine is not DuckDB and the spec
+// gives no sample size: enough for k-means and a mixture of up to a few dozen clusters over a few dozen
+// features to find the clusters the whole population has (a cluster of 1% of the customers still has
+// 1,000 rows), and small enough that pulling it and fitting take seconds (100,000 rows of 10 doubles
+// are 8 MB). Assignment then runs on the engine over every row (AssignmentSQL).
+const DefaultSampleRows = 100_000
+
+// SampleSQL is a statement over the table from giving the entity and columns of a seeded sample of at
+// most rows rows, the same rows in the same order on DuckDB and PostgreSQL, so a fit on either engine
+// sees the same input. A row's place is a hash of the seed and its entity: md5 of seed || ':' || the
+// entity as text, which both engines compute alike (md5 of the UTF-8 bytes, lower-case hex), read as a
+// number from its first 13 hex digits (52 bits, with position() and integer arithmetic, so no collation
+// can reorder it), ties broken by the whole hash. The sample is the rows with the smallest places,
+// ordered by place: a row's membership does not depend on the other rows' (adding customers only pushes
+// some out), and a table of at most rows rows is taken whole. Entities must render as text alike on both
+// engines: integers and text do; floating-point or timestamp entities may not.
+func SampleSQL(from, entity string, columns []string, seed uint64, rows int) string {
+	hash := fmt.Sprintf("md5(%s || CAST(%s AS VARCHAR))", sql.Literal(fmt.Sprintf("%d:", seed)), sql.Ident(entity))
+	digits := make([]string, 13)
+	for i := range digits {
+		digits[i] = fmt.Sprintf("(position(substr(segrun_hash, %d, 1) IN '0123456789abcdef') - 1) * CAST(%d AS BIGINT)", i+1, int64(1)<<(4*(12-i)))
+	}
+	cols := sql.Ident(entity)
+	if len(columns) > 0 {
+		cols += ", " + methods.IdentList(columns)
+	}
+	return fmt.Sprintf("SELECT %[1]s FROM (SELECT %[1]s, segrun_hash, %[2]s AS segrun_place FROM (SELECT %[1]s, %[3]s AS segrun_hash FROM %[4]s) segrun_hashed) segrun_placed ORDER BY segrun_place, segrun_hash LIMIT %[5]d",
+		cols, strings.Join(digits, " + "), hash, sql.Ident(from), rows)
+}

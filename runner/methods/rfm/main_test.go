@@ -1,0 +1,10 @@
+package rfm
+
+import (
+	"testing"
+
+	"github.com/segrun/segrun/internal/enginetest"
+)
+
+// TestMain stops the PostgreSQL server the differential tests share (internal/enginetest).
+func TestMain(m *testing.M) { enginetest.Main(m) }
