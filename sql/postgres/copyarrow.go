@@ -48,10 +48,10 @@ func (d *DB) PullArrow(ctx context.Context, query string) (array.RecordReader, e
 		defer dec.release()
 		copySQL := "COPY (" + query + ") TO STDOUT (FORMAT binary)"
 		if _, err := c.PgConn().CopyTo(ctx, dec, copySQL); err != nil {
-			if dec.err != nil {
-				return dec.err
-			}
 			return relocate(mapError(err, copySQL), len("COPY ("))
+		}
+		if dec.err != nil {
+			return dec.err
 		}
 		if err := dec.finish(); err != nil {
 			return err
@@ -131,14 +131,19 @@ func newCopyDecoder(fields []pgconn.FieldDescription) (*copyDecoder, error) {
 	return &copyDecoder{schema: schema, oids: oids, b: array.NewRecordBuilder(memory.DefaultAllocator, schema)}, nil
 }
 
-// Write takes the next chunk of the stream. A format error stops the COPY (the error is kept in d.err).
+// Write takes the next chunk of the stream. After a decoding error (kept in d.err) the rest of the
+// stream is read and dropped: failing the Write would make pgx close the connection, and with it the
+// run's session (its schema's lock, its search_path).
 func (d *copyDecoder) Write(p []byte) (int, error) {
+	if d.err != nil {
+		return len(p), nil
+	}
 	d.buf = append(d.buf, p...)
 	consumed, err := d.parse(d.buf)
 	d.buf = d.buf[:copy(d.buf, d.buf[consumed:])]
 	if err != nil {
 		d.err = err
-		return 0, err
+		d.buf = nil
 	}
 	return len(p), nil
 }
