@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -65,14 +64,16 @@ func (d *DB) Keywords(ctx context.Context) (map[string]bool, error) {
 	return kw, mapError(rows.Err(), "")
 }
 
-// CreateEmpty creates an empty table with the given columns (typed by DuckDB's names, PGType), standing
+// CreateEmpty creates an empty table with the given columns (typed by DuckDB's names, PGType, or by
+// PostgreSQL's own for the types DuckName has no name for), standing
 // in for data not read yet so that queries over it can be described.
 func (d *DB) CreateEmpty(ctx context.Context, table string, cols []sql.Column) error {
 	defs := make([]string, len(cols))
 	for i, c := range cols {
 		pg, err := PGType(c.Type)
 		if err != nil {
-			return fmt.Errorf("column %s of %s: %w", c.Name, table, err)
+			// A type Describe named by PostgreSQL's own name (TEXT[], an enum): the server reads it.
+			pg = strings.ToLower(c.Type)
 		}
 		defs[i] = sql.Ident(c.Name) + " " + pg
 	}
