@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
@@ -23,7 +24,8 @@ func validationWorkspace(ctx context.Context, s *spec.Spec) (sql.Workspace, erro
 	if os.Getenv(s.PostgresDSNEnv()) == "" {
 		return postgres.Offline{}, nil
 	}
-	return postgres.OpenEnv(ctx, s.PostgresDSNEnv(), "validate_"+strconv.Itoa(os.Getpid()))
+	now := time.Now()
+	return postgres.OpenEnv(ctx, s.PostgresDSNEnv(), "validate_"+strconv.Itoa(os.Getpid())+"_"+strconv.FormatInt(now.UnixNano(), 36))
 }
 
 // postgresTyped are the step kinds validation types on engine postgres so far: sources (tables of the

@@ -172,6 +172,12 @@ func (d *DB) Close() error {
 	if d.conn != nil {
 		_, derr := d.conn.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+sql.Ident(d.schema)+" CASCADE")
 		err = mapError(derr, "")
+		// Unlocked here rather than when the server notices the session ended, which can be after
+		// the next run's Open.
+		if derr == nil {
+			_, uerr := d.conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1, hashtext($2))", lockClass, d.schema)
+			err = mapError(uerr, "")
+		}
 		err = errors.Join(err, d.conn.Close())
 	}
 	return errors.Join(err, d.db.Close())
