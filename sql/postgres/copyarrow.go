@@ -29,11 +29,6 @@ const BatchRows = 64 * 1024
 // The batches are held in memory until the COPY ends, then handed over (the connection is free again when
 // PullArrow returns): it is for what segrun pulls on purpose (a clustering sample, summaries), not for
 // moving a table; the caller releases the reader.
-func PullArrow(ctx context.Context, d *DB, query string) (array.RecordReader, error) {
-	return d.PullArrow(ctx, query)
-}
-
-// PullArrow is the package function's method form (see PullArrow).
 func (d *DB) PullArrow(ctx context.Context, query string) (array.RecordReader, error) {
 	var rr array.RecordReader
 	err := d.raw(func(c *pgx.Conn) error {
