@@ -42,7 +42,6 @@ func TestRunSchemaLifecycle(t *testing.T) {
 	if err := d.Exec(ctx, "CREATE TABLE public.orders AS SELECT 1 AS customer_id, 10.5::float8 AS amount"); err != nil {
 		t.Fatal(err)
 	}
-	defer d.Exec(ctx, "DROP TABLE public.orders")
 	if err := d.CreateTableAs(ctx, "spend", "SELECT customer_id, sum(amount) AS total FROM orders GROUP BY 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +71,9 @@ func TestRunSchemaLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed.Close(ctx)
+	if err := d.Exec(ctx, "DROP TABLE public.orders"); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
