@@ -22,6 +22,12 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 			fmt.Fprintf(w, "exported %s\n", x)
 		}
 		return
+	case runner.OutcomeComputed: // engine postgres: sources and features only, nothing published yet
+		fmt.Fprintf(w, "%s: %s\n", r.Pipeline, r.Message)
+		for _, st := range r.Steps {
+			fmt.Fprintf(w, "  %s %s: %d rows in %.2fs\n", st.Kind, st.Step, st.Rows, st.Seconds)
+		}
+		return
 	case runner.OutcomeDryRun:
 		fmt.Fprintf(w, "%s: dry run as of %s; nothing was published. Against %s:\n", r.Pipeline, r.AsOf.Format(time.DateOnly), baseName(r.BaseRun))
 	default:

@@ -19,7 +19,7 @@ func (e *execution) runFeature(ctx context.Context, name string) (int64, error) 
 	}
 	step := "feature " + name
 	create := func() error {
-		err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", sql.Ident(name), text.SQL))
+		err := e.db.CreateTableAs(ctx, name, text.SQL)
 		if err != nil && ctx.Err() == nil {
 			return sqlFailure(step, "", err, text.SQL)
 		}
@@ -119,8 +119,9 @@ func (e *execution) runTest(ctx context.Context, table string, t spec.Test) (int
 		for i, c := range t.Columns {
 			notNull[i] = sql.Ident(c) + " IS NOT NULL"
 		}
-		dups := fmt.Sprintf("SELECT %s, count(*) AS occurrences FROM %s WHERE %s GROUP BY ALL HAVING count(*) > 1", cols, tbl, strings.Join(notNull, " AND "))
-		count = "SELECT count(*) FROM (" + dups + ")"
+		dups := fmt.Sprintf("SELECT %s, count(*) AS occurrences FROM %s WHERE %s GROUP BY %s HAVING count(*) > 1", cols, tbl, strings.Join(notNull, " AND "), cols)
+		// Standard SQL (no GROUP BY ALL, an aliased subquery) so the test runs on PostgreSQL too.
+		count = "SELECT count(*) FROM (" + dups + ") AS dups"
 		sample = dups + " ORDER BY occurrences DESC LIMIT 3"
 	case "not_null":
 		conds := make([]string, len(t.Columns))

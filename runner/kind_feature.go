@@ -8,6 +8,7 @@ import (
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/postgres"
 )
 
 // featureKind: a SELECT over sources and other features (inline sql or a sql_file, read once), run into
@@ -64,6 +65,9 @@ func (c *validator) connectFeatures(g *Graph, inputs map[string][]string) error 
 				continue // a system table such as information_schema.tables
 			}
 			name := strings.ToLower(ref.Name)
+			if c.s.IsPostgres() && name == postgres.VarsTable {
+				continue // the run's vars (SELECT as_of FROM segrun_vars), in the run's schema
+			}
 			line, col := sql.OffsetPosition(text.SQL, ref.Offset)
 			if !isStep(c.s, name) {
 				sugg := spec.Nearest(name, c.s.StepNames())

@@ -210,6 +210,9 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	if res.Store == "" {
 		res.Store = s.StorePath()
 	}
+	if s.IsPostgres() {
+		return executePostgres(ctx, v, o, res, start)
+	}
 	tempDir, err := workspaceTempDir(o.TempDir)
 	if err != nil {
 		return res, err

@@ -57,6 +57,9 @@ func (r *sourceRead) failure(err error) error {
 // is filled in when it has been read.
 func (e *execution) loadSource(ctx context.Context, name string) (int64, error) {
 	src, _ := e.s.Sources.Get(name)
+	if src.Table != "" {
+		return e.loadTableSource(ctx, name, src)
+	}
 	read := e.v.Sources[name]
 	step := "source " + name
 	files, err := e.listFiles(ctx, read.Paths)

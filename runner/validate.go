@@ -66,7 +66,7 @@ func Validate(ctx context.Context, path string, o ValidateOptions) (*Validation,
 	if s == nil {
 		return v, nil
 	}
-	db, err := sql.Open(ctx, "", sql.Options{Threads: 1, MemoryLimit: "512MB"})
+	db, err := validationWorkspace(ctx, s)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ type checker struct {
 func (s *Spec) check() Diagnostics {
 	c := &checker{s: s}
 	c.names()
+	c.engine()
 	c.vars()
 	c.features()
 	c.segmentations()

@@ -24,6 +24,8 @@ type Spec struct {
 	PriorityLists Map[[]string]     `yaml:"priority_lists"`
 	Destinations  Map[Destination]  `yaml:"destinations"`
 	Outcomes      Map[Outcome]      `yaml:"outcomes"`
+	// Engine is where features run (engine.go): nil is DuckDB in process.
+	Engine *Engine `yaml:"engine"`
 
 	// Doc is the parsed file, for locating diagnostics.
 	Doc *Document `yaml:"-"`
@@ -47,6 +49,9 @@ type Source struct {
 	Options     Options         `yaml:"options"`
 	Columns     Map[ColumnSpec] `yaml:"columns"`
 	AllowEmpty  bool            `yaml:"allow_empty"`
+	// Table is a table or view ([schema.]name) in the engine's database (engine postgres), read in place
+	// instead of files.
+	Table string `yaml:"table"`
 }
 
 // ColumnSpec is a column a source promises.

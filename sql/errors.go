@@ -21,6 +21,8 @@ type Error struct {
 	// typ is DuckDB's error type, which classifies the error (Class); engine says there was one.
 	typ    duckdb.ErrorType
 	engine bool
+	// fixed is the class another engine gave the error (NewEngineError); DuckDB's are classified by typ.
+	fixed *ErrorClass
 	// cause is DuckDB's error as it came, for callers that read its full text (CSV errors).
 	cause error
 }
@@ -45,6 +47,9 @@ const (
 // Class classifies the error by DuckDB's error type, not its text. An error that is not DuckDB's (a
 // driver's, a context's) is the statement's.
 func (e *Error) Class() ErrorClass {
+	if e.fixed != nil {
+		return *e.fixed
+	}
 	if !e.engine {
 		return StatementError
 	}
@@ -76,7 +81,18 @@ func (e *Error) Environmental() bool {
 // own or the operating system's.
 func IsEngineError(err error) bool {
 	var de *duckdb.Error
-	return errors.As(err, &de)
+	if errors.As(err, &de) {
+		return true
+	}
+	var se *Error
+	return errors.As(err, &se) && se.fixed != nil
+}
+
+// NewEngineError is an error of another engine's statement (PostgreSQL's, package sql/postgres), already
+// classified by that engine (by SQLSTATE there) and located in the statement (line and column 1-based, or
+// zero). The runner handles it as it handles DuckDB's: ParseError passes it through unchanged.
+func NewEngineError(kind, msg string, line, column int, class ErrorClass, cause error) *Error {
+	return &Error{Kind: kind, Msg: msg, Line: line, Column: column, fixed: &class, cause: cause}
 }
 
 func (e *Error) Error() string {
@@ -94,6 +110,9 @@ var (
 // ParseError turns a DuckDB error into an Error located in query, the statement that failed. DuckDB shows
 // the failing line, windowed with "..." when long; the window is found in the query to recover the column.
 func ParseError(err error, query string) *Error {
+	if se := (*Error)(nil); errors.As(err, &se) && se.fixed != nil {
+		return se
+	}
 	msg := err.Error()
 	var de *duckdb.Error
 	e := &Error{cause: err}

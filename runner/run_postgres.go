@@ -1,0 +1,94 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/postgres"
+)
+
+// OutcomeComputed is a run on engine postgres: its sources and features were computed (and their data
+// tests run) in the run's schema, which is dropped at the end; nothing is published yet.
+const OutcomeComputed = "computed"
+
+// executePostgres runs a pipeline of table sources and features on engine postgres: each source becomes
+// a view of its table in the run's schema (checked: not empty unless allow_empty, no NULL in a not_null
+// column), each feature an UNLOGGED table made by its SQL inside the server, with its data tests, in
+// the plan's order. Nothing leaves the server but counts and test samples. Segmentations and everything
+// after them need the engine's wiring (rules, RFM and cluster SQL, the store in PostgreSQL), so a spec
+// with any is refused before connecting.
+func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (*Result, error) {
+	s := v.Spec
+	var unwired []string
+	for _, st := range v.Plan.Steps {
+		if st.Kind != KindSource && st.Kind != KindFeature {
+			unwired = append(unwired, st.Kind+" "+st.Name)
+		}
+	}
+	if len(unwired) > 0 {
+		return res, fmt.Errorf("engine postgres runs sources and features only so far; this spec also has %s (run it on DuckDB, or validate it with segrun validate)", strings.Join(unwired, ", "))
+	}
+	// Unique among concurrent runs (two in one second of one process too): time, process, nanoseconds.
+	now := time.Now().UTC()
+	runID := now.Format("20060102t150405") + "_" + strconv.Itoa(os.Getpid()) + "_" + strconv.Itoa(now.Nanosecond())
+	db, err := postgres.OpenEnv(ctx, s.PostgresDSNEnv(), runID)
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	db.SetLogger(o.Log)
+	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{}}
+	if err := e.execute(ctx); err != nil {
+		return res, err
+	}
+	res.Outcome = OutcomeComputed
+	res.Store = ""
+	res.Message = fmt.Sprintf("computed %d steps on engine postgres in schema %s (dropped at the end); nothing was published: segmentations and the store are not wired to this engine yet", len(res.Steps), db.Schema())
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// loadTableSource makes a table source readable by its name in the run's schema, as a view of the table
+// (the rows stay where they are, so filters and aggregates over it still reach the table, and its shards),
+// and checks what the contract promises that validation could not: rows exist (unless allow_empty), and
+// not_null columns hold no NULL, in one scan.
+func (e *execution) loadTableSource(ctx context.Context, name string, src spec.Source) (int64, error) {
+	step := "source " + name
+	table := qualified(src.Table)
+	if err := e.db.Exec(ctx, "CREATE VIEW "+sql.Ident(name)+" AS SELECT * FROM "+table); err != nil {
+		return 0, sqlFailure(step, "table "+src.Table+": ", err, "")
+	}
+	e.views[name] = true
+	counts := []string{"count(*)"}
+	var notNull []string
+	for _, c := range src.Columns {
+		if c.Value.NotNull {
+			notNull = append(notNull, c.Key)
+			counts = append(counts, "count(*) FILTER (WHERE "+sql.Ident(c.Key)+" IS NULL)")
+		}
+	}
+	vals := make([]int64, len(counts))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	q := "SELECT " + strings.Join(counts, ", ") + " FROM " + sql.Ident(name)
+	if err := e.db.QueryRow(ctx, q).Scan(ptrs...); err != nil {
+		return 0, sqlFailure(step, "", postgres.MapError(err, q), q)
+	}
+	if vals[0] == 0 && !src.AllowEmpty {
+		return 0, failf(step, "table %s has no rows (set allow_empty: true if an empty source is normal)", src.Table)
+	}
+	for i, col := range notNull {
+		if n := vals[i+1]; n > 0 {
+			return 0, failf(step, "column %s is declared not_null, but %d rows of table %s have NULL in it", col, n, src.Table)
+		}
+	}
+	return vals[0], nil
+}
