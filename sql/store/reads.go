@@ -53,6 +53,9 @@ func (s *Store) ExportQuery(ctx context.Context, segmentation string, run int64,
 
 // CopyTo writes a query's result to a file with DuckDB's COPY, in format csv, parquet or json (lines).
 func (s *Store) CopyTo(ctx context.Context, query, path, format string) error {
+	if s.d.postgres() {
+		return fmt.Errorf("exporting from a store on PostgreSQL (%s) is not built yet", s.Path)
+	}
 	opts := "FORMAT " + format
 	if format == "csv" {
 		opts += ", HEADER"

@@ -33,8 +33,14 @@ const SchemaVersion = 7
 // that started it until the run that ended it (NULL while current), so storage grows with changes, not
 // with runs.
 type Store struct {
-	db   sql.Workspace
+	// db is the store's database, every statement rewritten for its dialect d.
+	db conn
+	d  dialect
+	// Path says where the store is, in messages: its file, or postgres:SCHEMA.
 	Path string
+	// closeConn closes the connection a PostgreSQL store opened (and with it its lock); nil for a DuckDB
+	// store, which is the workspace's.
+	closeConn func() error
 	// version is the store's schema version; a store opened read-only keeps an older one, and reads only
 	// the columns it has.
 	version int
@@ -91,7 +97,7 @@ func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait 
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	s := &Store{db: db, Path: path}
+	s := newStore(workspaceConn{db}, dialect{}, path)
 	if mode == ReadWrite {
 		if err := s.migrate(ctx); err != nil {
 			return nil, err
@@ -101,4 +107,20 @@ func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait 
 		return nil, err
 	}
 	return s, nil
+}
+
+// newStore is a store on db, which speaks dialect d.
+func newStore(db conn, d dialect, path string) *Store {
+	return &Store{db: dialectConn{db: db, d: d}, d: d, Path: path}
+}
+
+// Close releases what the store opened itself: a PostgreSQL store's connection, and the lock a writer
+// holds with it. A DuckDB store is detached with its workspace, which the caller closes.
+func (s *Store) Close() error {
+	if s == nil || s.closeConn == nil {
+		return nil
+	}
+	c := s.closeConn
+	s.closeConn = nil
+	return c()
 }
