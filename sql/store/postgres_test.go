@@ -3,12 +3,15 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +22,34 @@ import (
 	"github.com/segrun/segrun/sql/store"
 	"github.com/segrun/segrun/sql/store/storetest"
 )
+
+// server is one PostgreSQL server the package's tests share (each test its own schemas), started by the
+// first test that asks and stopped by TestMain: initdb and start take a second or two each.
+var server struct {
+	once sync.Once
+	srv  *pgtest.Server
+	err  error
+}
+
+func pgServer(t *testing.T) *pgtest.Server {
+	t.Helper()
+	server.once.Do(func() { server.srv, server.err = pgtest.Start() })
+	if server.err != nil {
+		if pgtest.IsMissing(server.err) && os.Getenv("CI") != "true" {
+			t.Skipf("pgtest: %v", server.err)
+		}
+		t.Fatalf("pgtest: %v", server.err)
+	}
+	return server.srv
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if server.srv != nil {
+		server.srv.Stop()
+	}
+	os.Exit(code)
+}
 
 // relations are every table and view of the store, each read whole, with a column that may differ
 // between two publications of the same history (when it was published or written) set aside.
@@ -240,12 +271,12 @@ func compareDumps(t *testing.T, what string, want, got map[string][]string) {
 // table and view, and memberships_as_of answers the same at every version.
 func TestPostgresStoreHoldsWhatDuckDBHolds(t *testing.T) {
 	ctx := context.Background()
-	srv := pgtest.New(t)
+	srv := pgServer(t)
 	db, dst := duckStore(t, filepath.Join(t.TempDir(), "segrun.duckdb"))
 	if err := storetest.Publish(ctx, dst, func(ctx context.Context, q string) error { return db.Exec(ctx, q) }); err != nil {
 		t.Fatal(err)
 	}
-	p := newPGStore(t, srv, "segrun_fixture", "segrun_run_1")
+	p := newPGStore(t, srv, "segrun_holds", "segrun_run_holds")
 	if err := storetest.Publish(ctx, p.st, p.exec); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +286,7 @@ func TestPostgresStoreHoldsWhatDuckDBHolds(t *testing.T) {
 			t.Errorf("the fixture leaves %s empty: it would compare nothing", name)
 		}
 	}
-	compareDumps(t, "DuckDB against PostgreSQL", want, dumpPG(t, srv.DSN, "segrun_fixture"))
+	compareDumps(t, "DuckDB against PostgreSQL", want, dumpPG(t, srv.DSN, "segrun_holds"))
 
 	// The readers answer the same from both.
 	for _, run := range storetest.Published {
@@ -274,4 +305,199 @@ func TestPostgresStoreHoldsWhatDuckDBHolds(t *testing.T) {
 	if errA != nil || errB != nil || len(ka) == 0 || string(ja) != string(jb) {
 		t.Errorf("KPIHistory: %v %v / %v %v", ka, errA, kb, errB)
 	}
+}
+
+// nextVersion stages a version 6 of tier in the workspace p writes in, as a run would before publishing.
+func nextVersion(t *testing.T, p *pgStore, table string) (store.RunRecord, []store.Version, []*store.Diff) {
+	t.Helper()
+	ctx := context.Background()
+	for _, q := range []string{"CREATE TABLE " + table + " (customer_id BIGINT, segment VARCHAR)",
+		"INSERT INTO " + table + " SELECT g, CASE WHEN g % 2 = 0 THEN 'gold' ELSE 'platinum' END FROM generate_series(1, 50) g"} {
+		if err := p.exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	latest, err := p.st.LatestRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := p.st.NextRunID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := store.Version{Segmentation: "tier", Table: table, EntityColumn: "customer_id", Method: "rules", Entities: 50}
+	d, err := p.st.Diff(ctx, latest.ID, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.RunRecord{ID: id, Pipeline: "fixture", AsOf: time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC), SpecHash: "x",
+		SegrunVersion: "test", StartedAt: time.Now().UTC(), Entity: "customer_id", EntityType: "BIGINT"}
+	return rec, []store.Version{v}, []*store.Diff{d}
+}
+
+// A publication that fails halfway leaves the store as it was: the server killing the publishing backend
+// just before COMMIT (after every write), and a constraint the run breaks after its first writes (a run id
+// the store already has, refused by the runs table's key after the intervals of the version it replaces
+// were reopened).
+func TestPostgresPublishFailsWhole(t *testing.T) {
+	ctx := context.Background()
+	srv := pgServer(t)
+	p := newPGStore(t, srv, "segrun_fails", "segrun_run_fails1")
+	if err := storetest.Publish(ctx, p.st, p.exec); err != nil {
+		t.Fatal(err)
+	}
+	before := dumpPG(t, srv.DSN, "segrun_fails")
+
+	rec, versions, diffs := nextVersion(t, p, "result_tier_6")
+	var pid int
+	if err := p.st.BackendPID(ctx, &pid); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	_, err := p.st.Publish(ctx, rec, 0, versions, diffs, store.PublishOptions{BeforeCommit: func() {
+		var ok bool
+		if err := p.ws.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+			t.Errorf("terminating the publishing backend: %v, %v", ok, err)
+		}
+		killed = true
+	}})
+	if !killed || err == nil {
+		t.Fatalf("publishing with its backend killed: hook ran %v, error %v", killed, err)
+	}
+	compareDumps(t, "after the backend was killed", before, dumpPG(t, srv.DSN, "segrun_fails"))
+
+	// A new connection (the old one is gone) publishing with a run id the store has: replacing version 4
+	// undoes it first, then the runs row collides.
+	q := newPGStore(t, srv, "segrun_fails", "segrun_run_fails2")
+	rec, versions, diffs = nextVersion(t, q, "result_tier_7")
+	rec.ID = 2
+	if _, err := q.st.Publish(ctx, rec, 4, versions, diffs, store.PublishOptions{}); err == nil || !strings.Contains(err.Error(), "23505") {
+		t.Fatalf("publishing run id 2 again: %v, want a unique violation", err)
+	}
+	compareDumps(t, "after a constraint error", before, dumpPG(t, srv.DSN, "segrun_fails"))
+
+	// And the store still publishes.
+	rec.ID = 6
+	if _, err := q.st.Publish(ctx, rec, 0, versions, diffs, store.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := q.st.LatestRun(ctx); err != nil || r == nil || r.ID != 6 {
+		t.Fatalf("latest run after publishing 6: %v, %v", r, err)
+	}
+}
+
+// Two writers of one store take turns: the second fails at once with --wait 0 (sql.ErrLocked, naming
+// the holder), waits while the first holds the store, and opens it once the first closes. Two runs
+// publishing at the same time each get their own version, one after the other.
+func TestPostgresWritersSerialise(t *testing.T) {
+	ctx := context.Background()
+	srv := pgServer(t)
+	first, err := store.OpenPostgres(ctx, srv.DSN, "segrun_serial", store.ReadWrite, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.OpenPostgres(ctx, srv.DSN, "segrun_serial", store.ReadWrite, 0)
+	if !errors.Is(err, sql.ErrLocked) || !strings.Contains(err.Error(), "another segrun run (PostgreSQL backend PID") {
+		t.Fatalf("a second writer with --wait 0: %v", err)
+	}
+	// A reader is not held up.
+	r, err := store.OpenPostgres(ctx, srv.DSN, "segrun_serial", store.ReadOnly, 0)
+	if err != nil {
+		t.Fatalf("a reader while a writer holds the store: %v", err)
+	}
+	r.Close()
+	done := make(chan error, 1)
+	go func() {
+		st, err := store.OpenPostgres(ctx, srv.DSN, "segrun_serial", store.ReadWrite, time.Minute)
+		if err == nil {
+			st.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("a second writer opened the store while the first held it: %v", err)
+	default:
+	}
+	first.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("the waiting writer, once the first closed: %v", err)
+	}
+
+	// Concurrent publishers: each opens (waiting), stages and publishes the next version, and closes.
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = publishOne(ctx, srv.DSN, fmt.Sprintf("segrun_run_c%d", i))
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("publisher %d: %v", i, err)
+		}
+	}
+	st, err := store.OpenPostgres(ctx, srv.DSN, "segrun_serial", store.ReadOnly, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs(ctx)
+	if err != nil || len(runs) != 3 {
+		t.Fatalf("%d runs after 3 publishers, %v", len(runs), err)
+	}
+	// Each version compared with the one before it: every customer is a member once, of the latest's segment.
+	var n int
+	if err := st.QueryRowForTest(ctx, "SELECT count(*) FROM segrun_store.current_memberships", &n); err != nil || n != 10 {
+		t.Errorf("%d current memberships, %v; want 10", n, err)
+	}
+}
+
+// publishOne is one run publishing version NextRunID of a segmentation of 10 customers, all in one
+// segment named after the run.
+func publishOne(ctx context.Context, dsn, workspace string) error {
+	st, err := store.OpenPostgres(ctx, dsn, "segrun_serial", store.ReadWrite, time.Minute)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ws, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer ws.Close(ctx)
+	if err := st.UseWorkspaceSchema(ctx, workspace); err != nil {
+		return err
+	}
+	id, err := st.NextRunID(ctx)
+	if err != nil {
+		return err
+	}
+	table := sql.Ident(workspace) + ".result"
+	for _, q := range []string{"CREATE SCHEMA " + sql.Ident(workspace), "CREATE TABLE " + table + " (customer_id BIGINT, segment VARCHAR)",
+		fmt.Sprintf("INSERT INTO %s SELECT g, 'run%d' FROM generate_series(1, 10) g", table, id)} {
+		if _, err := ws.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	latest, err := st.LatestRun(ctx)
+	if err != nil {
+		return err
+	}
+	base := int64(0)
+	if latest != nil {
+		base = latest.ID
+	}
+	v := store.Version{Segmentation: "one", Table: "result", EntityColumn: "customer_id", Method: "rules", Entities: 10}
+	d, err := st.Diff(ctx, base, v)
+	if err != nil {
+		return err
+	}
+	rec := store.RunRecord{ID: id, Pipeline: "p", AsOf: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), SpecHash: "x", SegrunVersion: "test",
+		StartedAt: time.Now().UTC(), Entity: "customer_id", EntityType: "BIGINT"}
+	_, err = st.Publish(ctx, rec, 0, []store.Version{v}, []*store.Diff{d}, store.PublishOptions{})
+	return err
 }
