@@ -91,9 +91,6 @@ func (sf *storeFlags) locate() (string, error) {
 			return "", userErrorf("%s is not a spec (segrun validate %s says why)", *sf.spec, *sf.spec)
 		}
 		path, from = s.StorePath(), "the store of "+*sf.spec
-		if _, ok := store.PostgresSchema(s.Store); ok {
-			path = s.Store // a schema of the PostgreSQL database, not a file beside the spec
-		}
 	default:
 		path, from = spec.DefaultStore, "the default in the current directory; give the spec (segrun show SEGMENTATION SPEC) or --store PATH"
 	}
@@ -109,10 +106,6 @@ func (sf *storeFlags) locate() (string, error) {
 // openStore attaches a store read-only to a fresh in-memory database. When a run holds the store it says
 // so on stderr and waits, up to wait.
 func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (sql.Workspace, *store.Store, error) {
-	if _, ok := store.PostgresSchema(path); ok {
-		// deliver and docs compute in a DuckDB workspace beside the store.
-		return nil, nil, fmt.Errorf("store %s: this command does not read a store on PostgreSQL yet (runs, show, changes, kpis, models and report do)", path)
-	}
 	db, err := sql.Open(ctx, "", sql.Options{})
 	if err != nil {
 		return nil, nil, err

@@ -105,6 +105,17 @@ func TestReadersPrintTheSameFromPostgres(t *testing.T) {
 			}
 		})
 	}
+	// A spec whose store: is postgres:SCHEMA finds it there (not in a file beside the spec).
+	spec := filepath.Join(t.TempDir(), "shop.yaml")
+	if err := os.WriteFile(spec, []byte("version: 1\nname: fixture\nentity: customer_id\nstore: postgres:shop\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := run(t, "show", "tier", spec)
+	want, _, _ := run(t, "show", "tier", "--store", "postgres:shop")
+	if code != ExitOK || stdout != want {
+		t.Errorf("show tier %s: exit %d\n%s%s\nwant\n%s", spec, code, stdout, stderr, want)
+	}
+
 	// report writes the same page from both.
 	dir := t.TempDir()
 	pages := map[string]string{}

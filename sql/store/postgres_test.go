@@ -159,7 +159,7 @@ var normalisations = []string{
 }
 
 // dumpDuck reads every relation of a DuckDB store (and memberships_as_of at every version), rows sorted.
-func dumpDuck(t *testing.T, db *sql.DB) map[string][]string {
+func dumpDuck(t *testing.T, db *sql.DB, relations []string) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
 	for _, q := range normalisations {
@@ -202,7 +202,7 @@ func dumpDuck(t *testing.T, db *sql.DB) map[string][]string {
 }
 
 // dumpPG reads every relation of the PostgreSQL store in schema, as dumpDuck does.
-func dumpPG(t *testing.T, dsn, schema string) map[string][]string {
+func dumpPG(t *testing.T, dsn, schema string, relations []string) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, dsn)
@@ -280,13 +280,30 @@ func TestPostgresStoreHoldsWhatDuckDBHolds(t *testing.T) {
 	if err := storetest.Publish(ctx, p.st, p.exec); err != nil {
 		t.Fatal(err)
 	}
-	want := dumpDuck(t, db)
+	// Every table and view the DuckDB store has, also one added after this test was written.
+	all := slices.Clone(relations)
+	rows, err := db.Query(ctx, `SELECT table_name FROM duckdb_tables() WHERE database_name = 'segrun_store'
+		UNION SELECT view_name FROM duckdb_views() WHERE database_name = 'segrun_store'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(all, name) {
+			all = append(all, name)
+		}
+	}
+	rows.Close()
+	want := dumpDuck(t, db, all)
 	for _, name := range relations {
 		if len(want[name]) == 0 {
 			t.Errorf("the fixture leaves %s empty: it would compare nothing", name)
 		}
 	}
-	compareDumps(t, "DuckDB against PostgreSQL", want, dumpPG(t, srv.DSN, "segrun_holds"))
+	compareDumps(t, "DuckDB against PostgreSQL", want, dumpPG(t, srv.DSN, "segrun_holds", all))
 
 	// The readers answer the same from both.
 	for _, run := range storetest.Published {
@@ -346,7 +363,7 @@ func TestPostgresPublishFailsWhole(t *testing.T) {
 	if err := storetest.Publish(ctx, p.st, p.exec); err != nil {
 		t.Fatal(err)
 	}
-	before := dumpPG(t, srv.DSN, "segrun_fails")
+	before := dumpPG(t, srv.DSN, "segrun_fails", relations)
 
 	rec, versions, diffs := nextVersion(t, p, "result_tier_6")
 	var pid int
@@ -364,7 +381,7 @@ func TestPostgresPublishFailsWhole(t *testing.T) {
 	if !killed || err == nil {
 		t.Fatalf("publishing with its backend killed: hook ran %v, error %v", killed, err)
 	}
-	compareDumps(t, "after the backend was killed", before, dumpPG(t, srv.DSN, "segrun_fails"))
+	compareDumps(t, "after the backend was killed", before, dumpPG(t, srv.DSN, "segrun_fails", relations))
 
 	// A new connection (the old one is gone) publishing with a run id the store has: replacing version 4
 	// undoes it first, then the runs row collides.
@@ -374,7 +391,7 @@ func TestPostgresPublishFailsWhole(t *testing.T) {
 	if _, err := q.st.Publish(ctx, rec, 4, versions, diffs, store.PublishOptions{}); err == nil || !strings.Contains(err.Error(), "23505") {
 		t.Fatalf("publishing run id 2 again: %v, want a unique violation", err)
 	}
-	compareDumps(t, "after a constraint error", before, dumpPG(t, srv.DSN, "segrun_fails"))
+	compareDumps(t, "after a constraint error", before, dumpPG(t, srv.DSN, "segrun_fails", relations))
 
 	// And the store still publishes.
 	rec.ID = 6
@@ -500,4 +517,22 @@ func publishOne(ctx context.Context, dsn, workspace string) error {
 		StartedAt: time.Now().UTC(), Entity: "customer_id", EntityType: "BIGINT"}
 	_, err = st.Publish(ctx, rec, 0, []store.Version{v}, []*store.Diff{d}, store.PublishOptions{})
 	return err
+}
+
+// Attach, DuckDB's way in, refuses a PostgreSQL location rather than create a file named postgres:SCHEMA
+// (a run or measure given such a store, before engine: postgres is wired).
+func TestAttachRefusesPostgresLocation(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t.Chdir(t.TempDir())
+	if _, err := store.Attach(ctx, db, "postgres:shop", store.ReadWrite, 0); err == nil || !strings.Contains(err.Error(), "PostgreSQL schema") {
+		t.Fatalf("Attach(postgres:shop): %v", err)
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("Attach created %v", entries)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/segrun/segrun/sql"
 )
 
 // storeDDL creates the store's tables, views and macros. Every statement is idempotent.
@@ -128,6 +130,10 @@ func MembershipsAsOf(run int64) string {
 // MembershipsAsOf is the package's MembershipsAsOf naming this store's tables where they are: the
 // catalog segrun_store on DuckDB, the store's schema on PostgreSQL.
 func (s *Store) MembershipsAsOf(run int64) string { return s.d.rewrite(MembershipsAsOf(run)) }
+
+// Table is how a statement outside the store (the runner's, in the workspace) names one of the store's
+// tables or views: segrun_store.changes on DuckDB, "schema".changes on PostgreSQL.
+func (s *Store) Table(name string) string { return s.d.qualifier() + "." + sql.Ident(name) }
 
 // createMembershipViews creates (or replaces) the views and macro over the intervals, whose type is
 // entityType, with the store as the default catalog (schema) while they are bound, and the workspace's

@@ -64,6 +64,10 @@ var ErrNoStore = errors.New("no store")
 // Attach attaches the store file at path to db. If another process holds it, Attach waits up to
 // wait for it to be released, then fails with sql.ErrLocked naming the store.
 func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait time.Duration) (*Store, error) {
+	if _, ok := PostgresSchema(path); ok {
+		// Not a file to create: OpenPostgres opens it, for the commands that read it so far.
+		return nil, fmt.Errorf("store %s is a PostgreSQL schema: this command reaches only a DuckDB store file so far (runs, show, changes, kpis, models, report and rollback read a PostgreSQL store)", path)
+	}
 	if mode == ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("%w at %s (run a pipeline first, or pass --store)", ErrNoStore, path)
