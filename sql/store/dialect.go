@@ -86,7 +86,13 @@ func isIdentByte(c byte) bool {
 // DuckDB's CREATE OR REPLACE, which PostgreSQL has for views of the same columns only.
 func (d dialect) replace(kind, name, query string) []string {
 	if d.postgres() {
-		return []string{"DROP " + kind + " IF EXISTS " + name, "CREATE " + kind + " " + name + " AS " + query}
+		create := kind
+		if kind == "TABLE" {
+			// The stage is the workspace's, dropped after publishing: it needs no WAL (docs/development.md
+			// has the engine's workspace tables UNLOGGED too).
+			create = "UNLOGGED TABLE"
+		}
+		return []string{"DROP " + kind + " IF EXISTS " + name, "CREATE " + create + " " + name + " AS " + query}
 	}
 	return []string{"CREATE OR REPLACE " + kind + " " + name + " AS " + query}
 }

@@ -31,7 +31,7 @@ var server struct {
 	err  error
 }
 
-func pgServer(t *testing.T) *pgtest.Server {
+func pgServer(t testing.TB) *pgtest.Server {
 	t.Helper()
 	server.once.Do(func() { server.srv, server.err = pgtest.Start() })
 	if server.err != nil {
