@@ -135,6 +135,27 @@ func TestReadersPrintTheSameFromPostgres(t *testing.T) {
 		t.Errorf("report: the pages differ (%d and %d bytes)", len(pages[file]), len(pages["postgres:shop"]))
 	}
 
+	// export writes the same files from both, in every format, memberships and change logs.
+	for i, args := range [][]string{{"tier"}, {"tier", "--run", "2", "--changes"}, {"tags", "--run", "2"}, {"tags", "--run", "2", "--changes"}, {"tier", "--pii", "clear"}} {
+		for _, ext := range []string{".csv", ".parquet", ".jsonl"} {
+			var files [2][]byte
+			for j, loc := range []string{file, "postgres:shop"} {
+				out := filepath.Join(dir, fmt.Sprintf("export%d_%d%s", i, j, ext))
+				stdout, stderr, code := run(t, append([]string{"export", "--store", loc, "--out", out}, args...)...)
+				if code != ExitOK {
+					t.Fatalf("export %v --store %s: exit %d\n%s%s", args, loc, code, stdout, stderr)
+				}
+				var err error
+				if files[j], err = os.ReadFile(out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if string(files[0]) != string(files[1]) || len(files[0]) < 20 {
+				t.Errorf("export %v %s: the files differ (%d and %d bytes)", args, ext, len(files[0]), len(files[1]))
+			}
+		}
+	}
+
 	// rollback writes the same on both, and leaves the same history.
 	for _, args := range [][]string{{"rollback", "--last"}, {"runs"}, {"show", "tier"}} {
 		wantOut, wantErr, wantCode := run(t, append(append([]string{}, args...), "--store", file)...)
@@ -162,7 +183,7 @@ func TestPostgresStoreErrors(t *testing.T) {
 		{"no store", srv.DSN, []string{"runs", "--store", "postgres:nothing_here"}, ExitEnvironment, `no segrun store in schema "nothing_here"`},
 		{"rollback of no store", srv.DSN, []string{"rollback", "--last", "--store", "postgres:nothing_here"}, ExitEnvironment, `no segrun store in schema "nothing_here"`},
 		{"empty schema", srv.DSN, []string{"runs", "--store", "postgres:"}, ExitUsage, "postgres:SCHEMA"},
-		{"deliver", srv.DSN, []string{"export", "tier", "--out", filepath.Join(t.TempDir(), "x.csv"), "--store", "postgres:nothing_here"}, ExitEnvironment, "nothing_here"},
+		{"export of no store", srv.DSN, []string{"export", "tier", "--out", filepath.Join(t.TempDir(), "x.csv"), "--store", "postgres:nothing_here"}, ExitEnvironment, `no segrun store in schema "nothing_here"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

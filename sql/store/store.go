@@ -36,6 +36,10 @@ type Store struct {
 	// db is the store's database, every statement rewritten for its dialect d.
 	db conn
 	d  dialect
+	// raw is db without the rewriting; local, on PostgreSQL, the in-memory DuckDB database an export is
+	// written from (postgres_export.go).
+	raw   conn
+	local *sql.DB
 	// Path says where the store is, in messages: its file, or postgres:SCHEMA.
 	Path string
 	// closeConn closes the connection a PostgreSQL store opened (and with it its lock); nil for a DuckDB
@@ -115,16 +119,24 @@ func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait 
 
 // newStore is a store on db, which speaks dialect d.
 func newStore(db conn, d dialect, path string) *Store {
-	return &Store{db: dialectConn{db: db, d: d}, d: d, Path: path}
+	return &Store{db: dialectConn{db: db, d: d}, raw: db, d: d, Path: path}
 }
 
 // Close releases what the store opened itself: a PostgreSQL store's connection, and the lock a writer
 // holds with it. A DuckDB store is detached with its workspace, which the caller closes.
 func (s *Store) Close() error {
-	if s == nil || s.closeConn == nil {
+	if s == nil {
 		return nil
 	}
-	c := s.closeConn
-	s.closeConn = nil
-	return c()
+	var err error
+	if s.local != nil {
+		err = s.local.Close()
+		s.local = nil
+	}
+	if s.closeConn != nil {
+		c := s.closeConn
+		s.closeConn = nil
+		err = errors.Join(err, c())
+	}
+	return err
 }
