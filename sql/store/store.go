@@ -39,7 +39,7 @@ type Store struct {
 	// raw is db without the rewriting; local, on PostgreSQL, the in-memory DuckDB database an export is
 	// written from (postgres_export.go).
 	raw   conn
-	local *sql.DB
+	local sql.Workspace
 	// Path says where the store is, in messages: its file, or postgres:SCHEMA.
 	Path string
 	// closeConn closes the connection a PostgreSQL store opened (and with it its lock); nil for a DuckDB
