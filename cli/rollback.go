@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -37,19 +35,11 @@ func runRollback(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	db, err := sql.Open(ctx, "", sql.Options{})
+	db, st, err := e.openWriter(ctx, path, *sf.wait)
 	if err != nil {
 		return e.fail(err)
 	}
 	defer db.Close()
-	st, err := store.Attach(ctx, db, path, store.ReadWrite, 0)
-	if errors.Is(err, sql.ErrLocked) && *sf.wait > 0 {
-		e.errorf("store %s is in use; waiting up to %s for it (--wait 0 fails at once)", path, *sf.wait)
-		st, err = store.Attach(ctx, db, path, store.ReadWrite, *sf.wait)
-	}
-	if err != nil {
-		return e.fail(err)
-	}
 	latest, err := st.LatestRun(ctx)
 	if err != nil {
 		return e.fail(err)

@@ -17,7 +17,6 @@ import (
 	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/runner"
-	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -71,7 +70,7 @@ func publishedVersions(ctx context.Context, st *store.Store) string {
 
 // version is one segmentation of one published version, opened for reading.
 type version struct {
-	db    sql.Workspace
+	db    io.Closer
 	store *store.Store
 	run   *store.Run
 	info  *store.VersionInfo
@@ -88,7 +87,7 @@ func (e *env) openVersion(ctx context.Context, sf *storeFlags, name string, reti
 	if err != nil {
 		return nil, err
 	}
-	db, st, err := e.openStore(ctx, path, *sf.wait)
+	db, st, err := e.openReader(ctx, path, *sf.wait)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,10 @@ func (s *Store) upgrade(ctx context.Context) error {
 		}
 		from = n
 	}
+	if s.d.postgres() && from < pgFirstVersion {
+		// Never written so: the steps before are DuckDB's (its catalog functions, its old layouts).
+		return fmt.Errorf("schema version %d predates stores on PostgreSQL", from)
+	}
 	for step := from; step < SchemaVersion; step++ {
 		if err := migrations[step-1](s, ctx); err != nil {
 			return err
