@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/segrun/segrun/internal/destinations"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
@@ -34,6 +36,27 @@ type Delivery struct {
 	// Rows are the rows written: every member (full), or the run's entered and exited (changes).
 	Rows    int64 `json:"rows"`
 	Written bool  `json:"written"`
+	// Status is the delivery's in the store's deliveries table: ok, failed, partial, or skipped (a table or
+	// webhook that had received the same content, from a forced rerun say).
+	Status string `json:"status,omitempty"`
+	// entered and exited split Rows in mode changes, for the deliveries table.
+	entered, exited int64
+}
+
+// recordFileDelivery records the writing of a file destination (failed, when err) in the deliveries table.
+func (e *execution) recordFileDelivery(ctx context.Context, run int64, dl Delivery, path string, started time.Time, err error) error {
+	rec := store.DeliveryRecord{ID: destinations.DeliveryID(dl.Audience, run, dl.Destination), Audience: dl.Audience, Destination: dl.Destination,
+		Target: path, Run: run, RunKey: e.o.RunKey, Mode: dl.Mode, Status: store.DeliveryOK, Via: ViaRun, Started: started, Finished: time.Now().UTC()}
+	if dl.Mode == destinations.ModeChanges {
+		rec.Entered, rec.Exited = &dl.entered, &dl.exited
+	} else {
+		rec.Members = &dl.Rows
+	}
+	if err != nil {
+		rec.Status, rec.Error = store.DeliveryFailed, err.Error()
+		rec.Entered, rec.Exited, rec.Members = nil, nil, nil
+	}
+	return e.store.RecordDelivery(context.WithoutCancel(ctx), rec)
 }
 
 // destinationColumns are the columns a destination writes, by default the entity and the group.
@@ -196,7 +219,8 @@ func (e *execution) planDeliveries() {
 			if destinationMode(d) == "changes" {
 				rows = r.Diff.Entered + r.Diff.Exited
 			}
-			e.res.Deliveries = append(e.res.Deliveries, Delivery{Audience: r.Name, Destination: dn, Path: destinationLabel(d), Mode: destinationMode(d), Rows: rows})
+			e.res.Deliveries = append(e.res.Deliveries, Delivery{Audience: r.Name, Destination: dn, Path: destinationLabel(d), Mode: destinationMode(d), Rows: rows,
+				entered: r.Diff.Entered, exited: r.Diff.Exited})
 		}
 	}
 }
@@ -218,9 +242,13 @@ func (e *execution) deliver(ctx context.Context, run int64, failed error) error 
 		err := ctx.Err()
 		if ext := externalDestination(dl.Destination, d); ext != nil && err == nil {
 			path = destinationLabel(d)
-			_, err = DeliverVersion(ctx, e.db, e.store, dl.Audience, run, dl.Destination, dl.Mode, ext)
+			var rec store.DeliveryRecord
+			rec, err = DeliverRecorded(ctx, e.db, e.store, e.s, dl.Audience, run, dl.Destination, ViaRun)
+			dl.Status = rec.Status
 		} else if err == nil {
+			started := time.Now().UTC()
 			err = e.writeDelivery(ctx, run, dl.Audience, dl.Destination, d, path)
+			err = errors.Join(err, e.recordFileDelivery(ctx, run, *dl, path, started, err))
 		}
 		if err == nil {
 			err = e.store.RecordExport(context.WithoutCancel(ctx), run, dl.Audience, dl.Mode == "changes", path)
@@ -301,6 +329,16 @@ func (e *execution) undeliveredDestinations(ctx context.Context, run int64) ([]E
 			if !ok {
 				continue
 			}
+			if externalDestination(dn, d) != nil {
+				ok, err := e.externalDelivered(ctx, run, a.Key, dn)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					e.redeliver = append(e.redeliver, Delivery{Audience: a.Key, Destination: dn, Path: destinationLabel(d), Mode: destinationMode(d)})
+				}
+				continue
+			}
 			path := e.s.Path(d.Path)
 			changes := destinationMode(d) == "changes"
 			written, err := e.store.ExportWritten(ctx, run, a.Key, changes, path)
@@ -314,6 +352,57 @@ func (e *execution) undeliveredDestinations(ctx context.Context, run int64) ([]E
 		}
 	}
 	return out, nil
+}
+
+// externalDelivered says whether the latest attempt at delivering version run of audience to the table or
+// webhook dn succeeded (or found its content delivered before).
+func (e *execution) externalDelivered(ctx context.Context, run int64, audience, dn string) (bool, error) {
+	recs, err := e.store.Deliveries(ctx, audience, run)
+	if err != nil {
+		return false, err
+	}
+	status := ""
+	for _, r := range recs {
+		if r.Destination == dn {
+			status = r.Status
+		}
+	}
+	return status == store.DeliveryOK || status == store.DeliverySkipped, nil
+}
+
+// redeliverExternal delivers, for a rerun of a run key already published, the tables and webhooks its
+// version lacks, from the store: a webhook resumes after the batches its receiver confirmed. Those that
+// fail again are added to failed (an ExportsError, exit 4).
+func (e *execution) redeliverExternal(ctx context.Context, run int64, failed error) error {
+	if len(e.redeliver) == 0 {
+		return failed
+	}
+	var ee *ExportsError
+	if !errors.As(failed, &ee) {
+		if failed != nil {
+			return failed
+		}
+		ee = &ExportsError{Run: run, Store: e.res.Store, RunKey: e.o.RunKey}
+	}
+	for _, dl := range e.redeliver {
+		rec, err := DeliverRecorded(ctx, e.db, e.store, e.s, dl.Audience, run, dl.Destination, ViaRun)
+		dl.Status, dl.Written = rec.Status, err == nil
+		switch {
+		case rec.Members != nil:
+			dl.Rows = *rec.Members
+		case rec.Entered != nil:
+			dl.Rows = *rec.Entered + *rec.Exited
+		}
+		e.res.Deliveries = append(e.res.Deliveries, dl)
+		if err != nil {
+			ee.Failed = append(ee.Failed, ExportFailure{Segmentation: dl.Audience, Destination: dl.Destination, Changes: dl.Mode == "changes", Path: dl.Path, Error: err.Error()})
+		}
+	}
+	if len(ee.Failed) > 0 {
+		e.res.ExportsFailed = ee.Failed
+		return ee
+	}
+	return nil
 }
 
 // addUndelivered adds the destinations a run key's version lacks to the exports error of its rerun (a

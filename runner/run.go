@@ -155,6 +155,8 @@ type execution struct {
 	// undelivered are the destinations that version lacks: a rerun without --force cannot write them (their
 	// files are made from the run's workspace), so it says so and exits 4.
 	undelivered []ExportFailure
+	// redeliver are the tables and webhooks that version lacks: the rerun delivers them from the store.
+	redeliver []Delivery
 	// populations holds the population summaries profiles computed, by populationKey: segmentations of
 	// one input profiling the same columns share theirs.
 	populations map[string]populationSummary
@@ -229,6 +231,9 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	if done, err := e.decideVersion(ctx); done || err != nil {
 		if err == nil && len(e.lacking) > 0 {
 			err = e.exports(ctx, res.RunID, e.lacking)
+		}
+		if err == nil || errors.As(err, new(*ExportsError)) {
+			err = e.redeliverExternal(ctx, res.RunID, err)
 		}
 		if err == nil || errors.As(err, new(*ExportsError)) {
 			err = e.addUndelivered(res.RunID, err)
@@ -346,8 +351,20 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 			if len(absent) > 0 {
 				todo += "; " + absentExports(prior.ID, absent)
 			}
-			if len(e.undelivered) > 0 {
+			if len(e.redeliver) > 0 {
 				if len(e.lacking) == 0 {
+					todo = "delivering"
+				} else {
+					todo += "; delivering"
+				}
+				var names []string
+				for _, dl := range e.redeliver {
+					names = append(names, dl.Audience+" to "+dl.Destination)
+				}
+				todo += " what it lacks: " + strings.Join(names, ", ")
+			}
+			if len(e.undelivered) > 0 {
+				if len(e.lacking) == 0 && len(e.redeliver) == 0 {
 					todo = "its exports are in place"
 				}
 				todo += fmt.Sprintf("; %d of its destinations %s not delivered (below)", len(e.undelivered), plural.Form(int64(len(e.undelivered)), "is", "are"))
