@@ -39,6 +39,11 @@ type Delivery struct {
 	// Status is the delivery's in the store's deliveries table: ok, failed, partial, or skipped (a table or
 	// webhook that had received the same content, from a forced rerun say).
 	Status string `json:"status,omitempty"`
+	// Columns and Preview are, in a dry run, the columns the destination would receive and its first
+	// rows (RunOptions.PreviewRows), as they would be sent: personal columns hashed, entities without
+	// consent left out of a file.
+	Columns []string   `json:"columns,omitempty"`
+	Preview [][]string `json:"preview,omitempty"`
 	// entered and exited split Rows in mode changes, for the deliveries table.
 	entered, exited int64
 }
@@ -282,6 +287,23 @@ func (e *execution) writeDelivery(ctx context.Context, run int64, audience, dn s
 	if destinationMode(d) == "changes" {
 		rows = fmt.Sprintf("SELECT entity AS segrun_entity, segment, event FROM segrun_store.changes WHERE run_id = %d AND segmentation = %s", run, sql.Literal(audience))
 	}
+	query := e.fileDeliveryQuery(rows, dn, d)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	removeStaleTemps(path)
+	tmp := tempName(path, os.Getpid())
+	if err := e.store.CopyTo(ctx, query, tmp, format); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// fileDeliveryQuery selects what the file of destination dn holds, from rows (segrun_entity, segment and,
+// in mode changes, event): the destination's columns, personal ones hashed unless it says pii: clear, in
+// entity order.
+func (e *execution) fileDeliveryQuery(rows, dn string, d spec.Destination) string {
 	var sel []string
 	for _, col := range destinationColumns(e.s, d) {
 		if col == DestinationColumnGroup {
@@ -298,18 +320,8 @@ func (e *execution) writeDelivery(ctx context.Context, run int64, audience, dn s
 	if i := slices.Index(destinationColumns(e.s, d), e.s.Entity); i >= 0 {
 		sel[i] = piiColumnSQL("r.segrun_entity", e.s.Entity, e.v.EntityPII, d.PII == spec.PIIClear)
 	}
-	query := fmt.Sprintf("SELECT %s FROM (%s) r LEFT JOIN %s p ON p.segrun_entity = r.segrun_entity ORDER BY r.segrun_entity%s",
+	return fmt.Sprintf("SELECT %s FROM (%s) r LEFT JOIN %s p ON p.segrun_entity = r.segrun_entity ORDER BY r.segrun_entity%s",
 		strings.Join(sel, ", "), rows, sql.Ident(deliveryTable(dn)), map[bool]string{true: ", r.event DESC", false: ""}[destinationMode(d) == "changes"])
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	removeStaleTemps(path)
-	tmp := tempName(path, os.Getpid())
-	if err := e.store.CopyTo(ctx, query, tmp, format); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // undeliveredDestinations are the destinations of the audiences version run published that are not

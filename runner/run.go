@@ -30,6 +30,9 @@ type RunOptions struct {
 	Force  bool
 	// DryRun computes everything and reports what would change, publishing nothing.
 	DryRun bool
+	// PreviewRows is, in a dry run, how many rows each destination would receive are shown (Delivery's
+	// Preview): 0 none, a negative number every row.
+	PreviewRows int
 	// Wait is how long to wait for a store another run holds.
 	Wait time.Duration
 	// MemoryLimit, Threads and TempDir bound DuckDB; above the limit it spills to TempDir.
@@ -254,6 +257,11 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	}
 	phase("publish", t)
 	e.planDeliveries()
+	if o.DryRun && o.PreviewRows != 0 {
+		if err := e.previewDeliveries(ctx); err != nil {
+			return res, err
+		}
+	}
 	if !o.DryRun {
 		t = time.Now()
 		if o.Hooks.BeforeExports != nil {
