@@ -405,6 +405,19 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 	return false, nil
 }
 
+// outcomeOnly says whether st is a source that only outcomes read (no step of the run reads it).
+func (e *execution) outcomeOnly(st Step) bool {
+	if st.Kind != KindSource || len(e.v.Graph.Dependents(st.node)) > 0 {
+		return false
+	}
+	for _, o := range e.s.Outcomes {
+		if o.Value.From == st.Name {
+			return true
+		}
+	}
+	return false
+}
+
 // execute runs every step in plan order in the workspace.
 func (e *execution) execute(ctx context.Context) error {
 	for _, v := range e.v.Vars {
@@ -421,6 +434,9 @@ func (e *execution) execute(ctx context.Context) error {
 		k := kindNamed(st.Kind)
 		if k.run == nil {
 			continue // exports run after publishing
+		}
+		if e.outcomeOnly(st) {
+			continue // segrun measure reads it: a run loading it read the events for nothing, and failed on their file
 		}
 		start := time.Now()
 		e.progress("[%d/%d] %s %s ...", i+1, total, st.Kind, st.Name)
