@@ -131,11 +131,11 @@ func writeMeasurement(w io.Writer, m *store.Measurement) {
 	if m.Metric == spec.MetricRevenue {
 		stat = "mean"
 	}
-	rows := [][]string{{"group", "treated", "held out", stat + ", treated", stat + ", held out", "lift", "95% CI", "relative", "95% CI", "p-value"}}
+	rows := [][]string{{"group", "treated", "held out", stat + ", treated", stat + ", held out", "lift", "95% CI", "relative", "95% CI", "p-value", "Holm p"}}
 	row := func(label string, g store.MeasuredGroup) {
 		r := []string{label, thousands(int64(g.Treatment.N)), thousands(int64(g.Control.N)), metricText(m.Metric, g.Treatment.Metric), metricText(m.Metric, g.Control.Metric)}
 		if g.Lift == nil {
-			r = append(r, "-", g.Note, "", "", "")
+			r = append(r, "-", g.Note, "", "", "", "")
 		} else {
 			l := g.Lift
 			r = append(r, liftText(m.Metric, l.Absolute.Value), "["+liftText(m.Metric, l.Absolute.Low)+", "+liftText(m.Metric, l.Absolute.High)+"]")
@@ -145,6 +145,11 @@ func writeMeasurement(w io.Writer, m *store.Measurement) {
 				r = append(r, "-", "")
 			}
 			r = append(r, pValueText(l.PValue))
+			if g.PValueHolm != nil {
+				r = append(r, pValueText(*g.PValueHolm))
+			} else {
+				r = append(r, "") // overall: one test, nothing to adjust
+			}
 		}
 		rows = append(rows, r)
 	}

@@ -92,6 +92,8 @@ type referenceLift struct {
 	Absolute  *struct{ Value, Low, High float64 } `json:"absolute"`
 	Statistic float64                             `json:"statistic"`
 	PValue    float64                             `json:"p_value"`
+	// PValueHolm is statsmodels' multipletests(method='holm') over the segments' p-values; nil overall.
+	PValueHolm *float64 `json:"p_value_holm"`
 }
 
 func (w referenceLift) check(t *testing.T, outcome string, g store.MeasuredGroup) {
@@ -121,4 +123,10 @@ func (w referenceLift) check(t *testing.T, outcome string, g store.MeasuredGroup
 	near("high", g.Lift.Absolute.High, w.Absolute.High)
 	near("statistic", g.Lift.Statistic, w.Statistic)
 	near("p-value", g.Lift.PValue, w.PValue)
+	switch {
+	case (w.PValueHolm == nil) != (g.PValueHolm == nil):
+		t.Errorf("%s: Holm-adjusted p-value %v, the reference's %v", at, g.PValueHolm, w.PValueHolm)
+	case w.PValueHolm != nil:
+		near("Holm-adjusted p-value", *g.PValueHolm, *w.PValueHolm)
+	}
 }

@@ -142,6 +142,7 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 				return nil, err
 			}
 		}
+		adjustSegmentPValues(m.Segments)
 	}
 	if m.Events == 0 {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("source %s has no event in the window %s to %s: is the window right, and has the outcome happened yet?",
@@ -268,4 +269,20 @@ func namesHint(name string, names []string, where string) string {
 		return fmt.Sprintf("; did you mean %q?", s)
 	}
 	return " (it has " + strings.Join(slices.Sorted(slices.Values(names)), ", ") + ")"
+}
+
+// adjustSegmentPValues sets each segment comparison's Holm-adjusted p-value: the family is every segment
+// comparison of the measurement that has a lift (of all the included segmentations at once), since all of
+// them are read together for the segment that "worked".
+func adjustSegmentPValues(groups []store.MeasuredGroup) {
+	var idx []int
+	var ps []float64
+	for i, g := range groups {
+		if g.Lift != nil {
+			idx, ps = append(idx, i), append(ps, g.Lift.PValue)
+		}
+	}
+	for k, adj := range algorithms.HolmAdjust(ps) {
+		groups[idx[k]].PValueHolm = &adj
+	}
 }

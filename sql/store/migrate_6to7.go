@@ -60,6 +60,9 @@ type MeasuredGroup struct {
 	Treatment    algorithms.LiftGroup `json:"treatment"`
 	Control      algorithms.LiftGroup `json:"control"`
 	Lift         *algorithms.Lift     `json:"lift,omitempty"`
+	// PValueHolm is a segment's p-value adjusted for the measurement's many segments by Holm's method
+	// (algorithms.HolmAdjust), over every segment comparison with a lift; nil overall and without a lift.
+	PValueHolm *float64 `json:"p_value_holm,omitempty"`
 	Note         string               `json:"note,omitempty"`
 }
 
