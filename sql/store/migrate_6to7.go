@@ -63,7 +63,7 @@ type MeasuredGroup struct {
 	// PValueHolm is a segment's p-value adjusted for the measurement's many segments by Holm's method
 	// (algorithms.HolmAdjust), over every segment comparison with a lift; nil overall and without a lift.
 	PValueHolm *float64 `json:"p_value_holm,omitempty"`
-	Note         string               `json:"note,omitempty"`
+	Note       string   `json:"note,omitempty"`
 }
 
 // SaveMeasurement stores m, replacing an earlier measurement of the same version, outcome and window.
