@@ -44,7 +44,7 @@ func runMeasure(ctx context.Context, e *env, args []string) int {
 	})
 	format := fs.choice("format", "text", []string{"text", "json"}, "output: text or json")
 	storePath := fs.String("store", "", "the versioned store's `PATH` (default: the spec's store)")
-	fs.check("store", func() error { return checkFilePath(*storePath) })
+	fs.check("store", func() error { return checkStorePath(*storePath) })
 	wait := fs.nonNegative("wait", readerWait, "wait this long (a `DURATION`) for a store a run is using; 0 fails at once")
 	rest, code, ok := fs.parse(e, args)
 	if !ok {

@@ -130,3 +130,29 @@ func (w referenceLift) check(t *testing.T, outcome string, g store.MeasuredGroup
 		near("Holm-adjusted p-value", *g.PValueHolm, *w.PValueHolm)
 	}
 }
+
+// A spec, or any file that is not DuckDB's, given as --store is a usage error naming the flag (exit 2):
+// segrun measure --store retail.yaml printed DuckDB's "not a valid DuckDB database file" with exit 3.
+func TestStoreFlagRefusesASpec(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "retail.yaml")
+	if err := os.WriteFile(spec, []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(dir, "notes.duckdb")
+	if err := os.WriteFile(text, []byte("not a store\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"measure", "winback_email", "--outcome", "conversions", "--store", spec},
+		{"measure", "winback_email", spec, "--outcome", "conversions", "--store", spec},
+		{"runs", "--store", spec},
+		{"show", "lifecycle", "--store", text},
+		{"run", spec, "--store", spec},
+	} {
+		_, stderr, code := run(t, args...)
+		if code != ExitUsage || !strings.Contains(stderr, "--store") || strings.Contains(stderr, "IO Error") {
+			t.Errorf("segrun %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	vars := varFlags{}
 	fs.Var(vars, "var", "override a spec var: --var `NAME=VALUE` (repeatable)")
 	store := fs.String("store", "", "the versioned store's `PATH` (default: the spec's store)")
-	fs.check("store", func() error { return checkFilePath(*store) })
+	fs.check("store", func() error { return checkStorePath(*store) })
 	runKey := fs.String("run-key", "", "the scheduler's run id or logical date (a `KEY`): a key already published makes the run a no-op")
 	force := fs.Bool("force", false, "with --run-key: replace the version published under that key")
 	dryRun := fs.Bool("dry-run", false, "compute everything and show what would change, publishing nothing")

@@ -34,7 +34,7 @@ func addStoreFlags(fs *flagSet, withRun bool) *storeFlags {
 		spec:  fs.String("spec", "", "the pipeline's `SPEC` file, whose store to read (or give it as the last argument)"),
 		wait:  fs.nonNegative("wait", readerWait, "wait this long (a `DURATION`) for a store a run is using; 0 fails at once"),
 	}
-	fs.check("store", func() error { return checkFilePath(*sf.store) })
+	fs.check("store", func() error { return checkStorePath(*sf.store) })
 	fs.check("spec", func() error { return checkFilePath(*sf.spec) })
 	if withRun {
 		sf.run = fs.Int64("run", 0, "the version `N` to read (default: the latest)")
