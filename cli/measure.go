@@ -124,9 +124,9 @@ func writeMeasurement(w io.Writer, m *store.Measurement) {
 	if m.Metric == spec.MetricRevenue {
 		what = "revenue per member"
 	}
-	fmt.Fprintf(w, "%s, version %d (as of %s): outcome %s, %s, in %d days from %s to %s (%s events)\n",
+	fmt.Fprintf(w, "%s, version %d (as of %s): outcome %s, %s, in %d days from %s to %s (%s events; %s members with one)\n",
 		m.Audience, m.Run, m.AsOf.Format(time.DateOnly), m.Outcome, what, m.WindowDays, m.WindowStart.Format(time.DateOnly),
-		m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly), thousands(m.Events))
+		m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly), thousands(m.Events), thousands(m.MembersWithEvents))
 	stat := "rate"
 	if m.Metric == spec.MetricRevenue {
 		stat = "mean"

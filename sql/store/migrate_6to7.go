@@ -44,10 +44,13 @@ type Measurement struct {
 	// MinLift is the relative lift the groups were asked to be able to detect (0: none).
 	MinLift float64 `json:"min_lift"`
 	// Events counts the outcome's events in the window, of members and not.
-	Events   int64           `json:"events"`
-	Overall  MeasuredGroup   `json:"overall"`
-	Segments []MeasuredGroup `json:"segments"`
-	Warnings []string        `json:"warnings,omitempty"`
+	Events int64 `json:"events"`
+	// MembersWithEvents counts the version's members with an event in the window: 0 means nothing was
+	// measured (the lifts are left out, a warning says why), not a lift of 0.
+	MembersWithEvents int64           `json:"members_with_events"`
+	Overall           MeasuredGroup   `json:"overall"`
+	Segments          []MeasuredGroup `json:"segments"`
+	Warnings          []string        `json:"warnings,omitempty"`
 	// Measured is when it was measured (not part of the stored result).
 	Measured time.Time `json:"-"`
 }
