@@ -15,8 +15,7 @@ func TestDeliveriesAfterTheUpgrade(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "segrun.duckdb")
 	db := openTest(t)
-	s, err := Attach(ctx, db, path, ReadWrite, 0)
-	if err != nil {
+	if _, err := Attach(ctx, db, path, ReadWrite, 0); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -33,7 +32,8 @@ func TestDeliveriesAfterTheUpgrade(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if s, err = Attach(ctx, db, path, ReadOnly, 0); err != nil {
+	s, err := Attach(ctx, db, path, ReadOnly, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if ds, err := s.Deliveries(ctx, "", 0); err != nil || ds != nil {
