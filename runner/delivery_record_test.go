@@ -1,16 +1,19 @@
 package runner
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/segrun/segrun/internal/destinations"
+	"github.com/segrun/segrun/sql"
 )
 
 const webhookOnlySpec = `version: 1
@@ -162,5 +165,38 @@ func TestRerunRedeliversFromTheStore(t *testing.T) {
 	third := h.take()
 	if len(third) != 3 || slices.Contains(append(first, second...), third[0]) {
 		t.Errorf("a new version posted %v, want 3 batches under new keys", third)
+	}
+}
+
+// A version delivered before the store recorded deliveries (a row the upgrade carried over from the
+// exports table: destination and target are the label, via migrated) counts as delivered: a rerun of its
+// run key sends nothing.
+func TestRerunTrustsMigratedDeliveries(t *testing.T) {
+	h, srv := newFlakyHook(t)
+	t.Setenv("SEGRUN_TEST_RESUME_HOOK", srv.URL)
+	f := newFixture(t, webhookOnlySpec, "")
+	f.write("data/customers.csv", goldCustomers(40, func(i int) bool { return i%2 == 0 }))
+	key := func(o *RunOptions) { o.RunKey = "2024-01" }
+	f.mustRun("2024-01-31", key)
+	h.take()
+	// As the upgrade from version 7 leaves it: the delivery known from its exports row only.
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(ctx, "ATTACH '"+filepath.Join(f.dir, "segrun.duckdb")+"' AS s"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(ctx, "UPDATE s.deliveries SET destination = target, via = 'migrated', content_key = NULL, members = NULL, batches_confirmed = NULL"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(ctx, "DETACH s"); err != nil {
+		t.Fatal(err)
+	}
+	res := f.mustRun("2024-01-31", key)
+	if posted := h.take(); len(posted) != 0 || len(res.Deliveries) != 0 {
+		t.Errorf("a rerun of a version delivered before the upgrade posted %v (%+v)", posted, res.Deliveries)
 	}
 }

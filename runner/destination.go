@@ -367,15 +367,18 @@ func (e *execution) undeliveredDestinations(ctx context.Context, run int64) ([]E
 }
 
 // externalDelivered says whether the latest attempt at delivering version run of audience to the table or
-// webhook dn succeeded (or found its content delivered before).
+// webhook dn succeeded (or found its content delivered before). A row the upgrade to schema 8 carried over
+// from the exports table names the destination by its label only, and counts: without it, a scheduler's
+// retry of the latest run key after the upgrade sent the whole version again under new keys.
 func (e *execution) externalDelivered(ctx context.Context, run int64, audience, dn string) (bool, error) {
 	recs, err := e.store.Deliveries(ctx, audience, run)
 	if err != nil {
 		return false, err
 	}
+	d, _ := e.s.Destinations.Get(dn)
 	status := ""
 	for _, r := range recs {
-		if r.Destination == dn {
+		if r.Destination == dn || (r.Via == "migrated" && r.Target == destinationLabel(d)) {
 			status = r.Status
 		}
 	}
