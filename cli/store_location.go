@@ -42,7 +42,7 @@ func addStoreFlags(fs *flagSet, withRun bool) *storeFlags {
 			}
 			return nil
 		}
-		return checkFilePath(*sf.store)
+		return checkStorePath(*sf.store)
 	})
 	fs.check("spec", func() error { return checkFilePath(*sf.spec) })
 	if withRun {

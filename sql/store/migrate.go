@@ -19,6 +19,7 @@ var migrations = []func(*Store, context.Context) error{
 	(*Store).migrate4to5,
 	(*Store).migrate5to6,
 	(*Store).migrate6to7,
+	(*Store).migrate7to8,
 }
 
 // migrate prepares a store for writing, in one transaction: a new store gets the current schema, an older

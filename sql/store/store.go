@@ -22,8 +22,9 @@ const Catalog = "segrun_store"
 // (its catalog is named after the file); version 3's do not, and it records the exports each version wrote.
 // Version 4 keeps each run's warnings (a data test of severity warn, say) with the run. Version 5 keeps
 // the KPIs each version computed (kpi_values). Version 6 keeps each run's models, their metrics and fitted
-// parameters (migrate_5to6_models.go).
-const SchemaVersion = 7
+// parameters (migrate_5to6_models.go). Version 7 keeps segrun measure's results; version 8 each delivery of an
+// audience version to a destination (migrate_7to8.go).
+const SchemaVersion = 8
 
 // Store is the versioned store: a DuckDB file holding every published version of a pipeline's
 // segmentations. It is attached to a workspace database, so a run computes in the workspace and publishes
