@@ -93,6 +93,7 @@ func propertyOfKeyword(schemaURL string) []string {
 func mergeTypeAlternatives(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 	var want []string
 	var got string
+	var enums []*jsonschema.ValidationError
 	for _, alt := range ve.Causes {
 		ls := leaves(alt)
 		if len(ls) != 1 || !slices.Equal(ls[0].InstanceLocation, ve.InstanceLocation) {
@@ -104,9 +105,15 @@ func mergeTypeAlternatives(ve *jsonschema.ValidationError) *jsonschema.Validatio
 			want = append(want, k.Want...)
 		case *kind.Enum:
 			want = append(want, "one of "+joinValues(k.Want))
+			enums = append(enums, ls[0])
 		default:
 			return nil
 		}
+	}
+	// One alternative is a list of names and the others want other types (objective: a name or a
+	// mapping): a misspelt name is that list's mistake, reported with its did-you-mean.
+	if len(enums) == 1 && got == "string" {
+		return enums[0]
 	}
 	if got == "" {
 		return nil
