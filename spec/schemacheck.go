@@ -168,7 +168,10 @@ func (d *Document) schemaDiagnostic(ve *jsonschema.ValidationError, schemaDoc ma
 		key := path + "/" + escapePointer(prop)
 		sugg := Nearest(prop, allowed)
 		msg := fmt.Sprintf("unknown key %q in %s", prop, subject)
-		if strings.ContainsAny(prop, "()") {
+		if a, ok := keyAliases[prop]; ok && sugg == "" && slices.Contains(allowed, a.key) {
+			sugg = a.key
+			msg += didYouMean(sugg) + " " + a.how
+		} else if strings.ContainsAny(prop, "()") {
 			msg += `; inside {...} a comma separates keys, so quote values that contain one: "DECIMAL(12,2)"`
 		} else if sugg != "" {
 			msg += didYouMean(sugg)
