@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -130,5 +131,27 @@ func TestClusterSearchByKPISpread(t *testing.T) {
 	}
 	if deps := res.Validation.Graph.Deps("by_spend_genetic"); !slices.Contains(deps, "orders") {
 		t.Errorf("by_spend_genetic reads %v, not the KPI's table orders", deps)
+	}
+}
+
+// A search by a KPI's spread is decided by the KPI's aggregate too: changing it changes the searching
+// segmentation's definition hash, and no other's.
+func TestKPISearchDefinitionHashFollowsTheKPI(t *testing.T) {
+	customers, orders := kpiSearchData(30)
+	hashes := func(specText string) map[string]string {
+		f := newFixture(t, specText, orders)
+		f.write("data/customers.csv", customers)
+		v, err := Validate(context.Background(), f.spec, ValidateOptions{AsOf: date("2026-01-01")})
+		if err != nil || !v.Valid() {
+			t.Fatalf("validate: %v %v", err, v.Diagnostics)
+		}
+		return v.Plan.DefinitionHashes
+	}
+	base := hashes(kpiSearchSpec)
+	edited := hashes(strings.Replace(kpiSearchSpec, "value: avg(amount)", "value: max(amount)", 1))
+	for name, changes := range map[string]bool{"by_silhouette": false, "by_spend_exhaustive": true, "by_spend_genetic": true} {
+		if (base[name] != edited[name]) != changes {
+			t.Errorf("%s's definition hash changed %v, want %v", name, base[name] != edited[name], changes)
+		}
 	}
 }

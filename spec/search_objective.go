@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"encoding/json"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -35,4 +37,31 @@ func (o SearchObjective) String() string {
 		return "kpi_spread(" + o.KPI + ")"
 	}
 	return o.Name
+}
+
+// MarshalJSON writes the objective as the spec does: the name, or {"kpi": NAME}. A stored model records
+// its cluster spec as JSON and compares it on later runs (refit: never), so a name must stay the plain
+// string it was before the KPI form existed.
+func (o SearchObjective) MarshalJSON() ([]byte, error) {
+	if o.KPI != "" {
+		return json.Marshal(map[string]string{"kpi": o.KPI})
+	}
+	return json.Marshal(o.Name)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (o *SearchObjective) UnmarshalJSON(b []byte) error {
+	var name string
+	if json.Unmarshal(b, &name) == nil {
+		*o = SearchObjective{Name: name}
+		return nil
+	}
+	var m struct {
+		KPI string `json:"kpi"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*o = SearchObjective{KPI: m.KPI}
+	return nil
 }
