@@ -63,6 +63,14 @@ segmentations:
       k: {min: 2, max: 3}
       seed: 1
       search: {method: genetic, objective: {kpi: spend}, min_share: 0.05, population: 8, generations: 4}
+  by_spend_sampled:
+    from: customers
+    cluster:
+      method: kmeans
+      features: [a, b, c, d]
+      k: {min: 2, max: 3}
+      seed: 1
+      search: {method: exhaustive, objective: {kpi: spend}, min_share: 0.05, sample: 300}
 kpis:
   spend:
     from: orders
@@ -93,7 +101,8 @@ func TestClusterSearchByKPISpread(t *testing.T) {
 	if slices.Contains(best["by_silhouette"], "a") || !slices.Contains(best["by_silhouette"], "c") {
 		t.Errorf("silhouette's best is on %v; the data were made for c to win it", best["by_silhouette"])
 	}
-	for _, name := range []string{"by_spend_exhaustive", "by_spend_genetic"} {
+	// by_spend_sampled searches a third of the rows: the sample's rows must meet their own orders.
+	for _, name := range []string{"by_spend_exhaustive", "by_spend_genetic", "by_spend_sampled"} {
 		if !slices.ContainsFunc(best[name], func(x string) bool { return x == "a" || x == "b" }) || slices.Contains(best[name], "c") {
 			t.Errorf("%s's best is on %v; want a and/or b, which separate spend, without c", name, best[name])
 		}
@@ -149,7 +158,7 @@ func TestKPISearchDefinitionHashFollowsTheKPI(t *testing.T) {
 	}
 	base := hashes(kpiSearchSpec)
 	edited := hashes(strings.Replace(kpiSearchSpec, "value: avg(amount)", "value: max(amount)", 1))
-	for name, changes := range map[string]bool{"by_silhouette": false, "by_spend_exhaustive": true, "by_spend_genetic": true} {
+	for name, changes := range map[string]bool{"by_silhouette": false, "by_spend_exhaustive": true, "by_spend_genetic": true, "by_spend_sampled": true} {
 		if (base[name] != edited[name]) != changes {
 			t.Errorf("%s's definition hash changed %v, want %v", name, base[name] != edited[name], changes)
 		}
