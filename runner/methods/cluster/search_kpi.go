@@ -68,9 +68,13 @@ func (k *kpiScorer) Score(labels []int) (float64, error) {
 	for i, l := range labels {
 		parts[i] = strconv.Itoa(l)
 	}
-	q := fmt.Sprintf(`SELECT segrun_segment, count(DISTINCT %[1]s)::DOUBLE, CAST((%[2]s) AS DOUBLE)
-		FROM (SELECT k.*, l.segrun_labels[k.segrun_sample_row + 1] AS segrun_segment
-		      FROM %[3]s k, (SELECT string_split(%[4]s, ',')::INTEGER[] AS segrun_labels) l)
+	// The labels as rows (position, segment) joined on the sample position, rather than indexing the list
+	// per row: median 16 ms against 33 ms a candidate on a 10,000-row sample with 25,000 order rows (a
+	// loaded 2-core machine; both 10 ms at best).
+	q := fmt.Sprintf(`WITH l AS (SELECT string_split(%[4]s, ',')::INTEGER[] AS v),
+		labels AS (SELECT unnest(v) AS segrun_segment, generate_subscripts(v, 1) - 1 AS segrun_sample_row FROM l)
+		SELECT segrun_segment, count(DISTINCT %[1]s)::DOUBLE, CAST((%[2]s) AS DOUBLE)
+		FROM (SELECT k.*, labels.segrun_segment FROM %[3]s k JOIN labels USING (segrun_sample_row))
 		WHERE segrun_segment >= 0
 		GROUP BY segrun_segment ORDER BY segrun_segment`,
 		sql.Ident(k.entity), k.value, sql.Ident(k.table), sql.Literal(strings.Join(parts, ",")))
