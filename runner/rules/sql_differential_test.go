@@ -25,11 +25,11 @@ import (
 // PostgreSQL does.
 var diffColumns = []struct{ name, duck, pg string }{
 	{"id", "BIGINT", "bigint"},
-	{"i", "BIGINT", "bigint"},            // small integers, used in arithmetic
-	{"j", "INTEGER", "integer"},          // small, often 0: divisors
-	{"big", "BIGINT", "bigint"},          // the 64-bit extremes, compared only
-	{"f", "DOUBLE", "double precision"},  // NaN, ±Inf, -0, ties
-	{"g", "DOUBLE", "double precision"},  // finite, moderate: arithmetic and int()
+	{"i", "BIGINT", "bigint"},           // small integers, used in arithmetic
+	{"j", "INTEGER", "integer"},         // small, often 0: divisors
+	{"big", "BIGINT", "bigint"},         // the 64-bit extremes, compared only
+	{"f", "DOUBLE", "double precision"}, // NaN, ±Inf, -0, ties
+	{"g", "DOUBLE", "double precision"}, // finite, moderate: arithmetic and int()
 	{"d", "DECIMAL(18,2)", "numeric(18,2)"},
 	{"s", "VARCHAR", `text COLLATE "und-x-icu"`}, // a collation that does not order by bytes
 	{"b", "BOOLEAN", "boolean"},

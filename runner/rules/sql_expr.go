@@ -8,8 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
 )
 
 // A rule runs on a SQL engine as a SQL condition translated from expr's checked AST: the tree the kernels
@@ -164,7 +168,7 @@ func isConstant(n ast.Node) bool {
 
 // fold computes a constant subtree in Go, as the rule would, and writes its value as a literal.
 func (t *translator) fold(n ast.Node) (sqlExpr, error) {
-	v, err := expr.Eval(n.String(), map[string]any{})
+	v, err := evalConstant(n)
 	if err != nil {
 		return sqlExpr{}, t.fail(n, fmt.Sprintf("the constant %q", n.String()), err.Error())
 	}
@@ -179,6 +183,27 @@ func (t *translator) fold(n ast.Node) (sqlExpr, error) {
 		return sqlExpr{}, t.fail(n, fmt.Sprintf("the text %q", n.String()), "SQL text cannot hold a NUL character")
 	}
 	return e, nil
+}
+
+// evalConstant runs a constant subtree of a checked rule as expr would: compiled from the tree itself, not
+// from its printed text, which writes the float 2.0 as the integer 2.
+func evalConstant(n ast.Node) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	prog, err := compiler.Compile(&parser.Tree{Node: n, Source: file.NewSource(n.String())}, conf.CreateNew())
+	if err != nil {
+		return nil, err
+	}
+	if v, err = vm.Run(prog, nil); err != nil {
+		return nil, err
+	}
+	if i, ok := v.(int); ok && kindOf(n.Type()) == kFloat {
+		v = float64(i)
+	}
+	return v, nil
 }
 
 // literal writes a Go value as SQL of its kind.
@@ -594,6 +619,8 @@ func (t *translator) builtin(x *ast.BuiltinNode) (sqlExpr, error) {
 			return a, nil
 		case a.kind == kFloat && !a.nan: // Go truncates towards zero; SQL's cast rounds
 			return sqlExpr{text: "CAST(trunc(" + a.text + ") AS BIGINT)", kind: kInt, raises: a.raises}, nil
+		case a.kind == kFloat:
+			return sqlExpr{}, t.fail(x, "int() of a computed number", "it may be NaN, which Go converts to an arbitrary integer; compare the number itself")
 		}
 	case "lower", "upper":
 		if a.kind == kStr && t.dialect == DuckDB {
