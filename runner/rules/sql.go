@@ -22,6 +22,8 @@ type SQLOptions struct {
 	// ((SELECT as_of FROM segrun_vars)), one column per var named as the var; "" writes their values into
 	// the SQL as literals instead (tests, and DuckDB when no such table exists).
 	VarsTable string
+	// Carry are input columns the membership rows copy (an RFM segmentation's scores).
+	Carry []string
 }
 
 // SetSQL is a rule set as SQL over one input table.
@@ -54,13 +56,20 @@ func (rs *Set) SQL(input, entity string, o SQLOptions) (*SetSQL, error) {
 	}
 	from := quoteIdent(input)
 	ent := quoteIdent(entity)
+	// Carried columns pass through the inner query under names of segrun's, so an input column named
+	// like one of them cannot clash.
+	var carryIn, carryOut string
+	for i, c := range o.Carry {
+		carryIn += fmt.Sprintf(", %s AS segrun_carry_%d", quoteIdent(c), i+1)
+		carryOut += fmt.Sprintf(", segrun_carry_%d AS %s", i+1, quoteIdent(c))
+	}
 	q := &SetSQL{rules: len(rs.rules)}
 	elseSegment, hasElse := rs.Else()
 	var b strings.Builder
 	if !rs.multi {
 		// One CASE: the first rule that matches wins, as in assign.
 		code := &strings.Builder{}
-		fmt.Fprintf(&b, "SELECT segrun_entity AS %s, segrun_segment AS segment FROM (SELECT %s AS segrun_entity, CASE", ent, ent)
+		fmt.Fprintf(&b, "SELECT segrun_entity AS %s, segrun_segment AS segment%s FROM (SELECT %s AS segrun_entity%s, CASE", ent, carryOut, ent, carryIn)
 		code.WriteString("CASE")
 		for i, m := range matches {
 			fmt.Fprintf(&b, " WHEN %s THEN %s", m, quote(rs.rules[i].Segment))
@@ -88,7 +97,7 @@ func (rs *Set) SQL(input, entity string, o SQLOptions) (*SetSQL, error) {
 	}
 	// Multi: every rule's match as a column, then one row per matching rule through a lateral VALUES list,
 	// which reads the input once.
-	sel := []string{ent + " AS segrun_entity"}
+	sel := []string{ent + " AS segrun_entity" + carryIn}
 	var values, anyMatch []string
 	for i, m := range matches {
 		sel = append(sel, fmt.Sprintf("%s AS segrun_match_%d", m, i+1))
@@ -105,9 +114,9 @@ func (rs *Set) SQL(input, entity string, o SQLOptions) (*SetSQL, error) {
 	if len(values) == 0 {
 		values = append(values, "(CAST(NULL AS VARCHAR))")
 	}
-	q.Membership = fmt.Sprintf("SELECT segrun_entity AS %s, segrun_segment AS segment FROM (SELECT %s FROM %s) AS segrun_matches "+
+	q.Membership = fmt.Sprintf("SELECT segrun_entity AS %s, segrun_segment AS segment%s FROM (SELECT %s FROM %s) AS segrun_matches "+
 		"CROSS JOIN LATERAL (VALUES %s) AS segrun_segments(segrun_segment) WHERE segrun_segment IS NOT NULL",
-		ent, strings.Join(sel, ", "), from, strings.Join(values, ", "))
+		ent, carryOut, strings.Join(sel, ", "), from, strings.Join(values, ", "))
 	cols := []string{"count(*) AS rows"}
 	for i := range matches {
 		cols = append(cols, fmt.Sprintf("count(*) FILTER (WHERE segrun_match_%d) AS matched_%d", i+1, i+1))
