@@ -3,6 +3,8 @@ package rules
 import (
 	"strings"
 	"testing"
+
+	"github.com/segrun/segrun/algorithms"
 )
 
 func TestTranslateCheckNamesTheConstructAtItsPosition(t *testing.T) {
@@ -84,5 +86,31 @@ func TestSQLNamesTheUntranslatableRule(t *testing.T) {
 	want := "rule 2 (regex): the matches operator cannot run on PostgreSQL"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("got %v, want %q...", err, want)
+	}
+}
+
+// RFM's default grid is rules over r_score, f_score and m_score (Env.Extra): every bin count translates.
+func TestRFMGridTranslates(t *testing.T) {
+	env := &Env{Columns: colsOf("customer_id BIGINT"), Extra: colsOf("r_score BIGINT", "f_score BIGINT", "m_score BIGINT"), Vars: diffVars()}
+	for bins := 2; bins <= 10; bins++ {
+		grid, err := algorithms.RFMGridFor(bins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []Rule
+		for _, g := range grid {
+			list = append(list, Rule{Segment: g.Segment, When: g.Rule()})
+		}
+		rs, err := Compile(list, "", false, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := rs.SQL("scored", "customer_id", SQLOptions{Dialect: Postgres, VarsTable: "segrun_vars", Carry: []string{"r_score", "f_score", "m_score"}})
+		if err != nil {
+			t.Fatalf("bins %d: %v", bins, err)
+		}
+		if !strings.Contains(q.Membership, `"r_score" IS NOT NULL AND "f_score" IS NOT NULL AND "m_score" IS NOT NULL`) {
+			t.Errorf("bins %d: the scores are not guarded:\n%s", bins, q.Membership)
+		}
 	}
 }
