@@ -38,7 +38,7 @@ var diffColumns = []struct{ name, duck, pg string }{
 	{"tz", "TIMESTAMP WITH TIME ZONE", "timestamp with time zone"},
 }
 
-var diffStrings = []string{"", "a", "A", "ab", "abc", "b", "Z", "z", "é", "É", "ä", "日本", "日", "ab'c", " a", "a ", "x%_", `back\slash`, "ß", "İ", "e\u0301", "a\u00a0b"}
+var diffStrings = []string{"", "a", "A", "ab", "abc", "b", "Z", "z", "é", "É", "ä", "日本", "日", "ab'c", " a", "a ", "x%_", `back\slash`, "ß", "İ", "e\u0301", "a\u00a0b", "\u212a", "K", "a\nb", "abc\n", "[]-^", "\\", "a.c", "aac", "bb", "abab", "ababc"}
 
 var diffAsOf = time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC)
 
@@ -445,7 +445,13 @@ var diffCases = []diffRule{
 	{rules: []string{"i > 0 && f > 0", "i < 0 || g < 0", "s != \"a\" && b"}, else_: "rest"},
 	{rules: []string{"i > 0 && f > 0", "i < 0 || g < 0", "s != \"a\" && b"}, multi: true, else_: "rest"},
 	{rules: []string{`lower(s) == "a"`, `upper(s) == "É"`}, multi: true, untranslatable: map[Dialect]string{Postgres: "the function lower"}},
-	{rules: []string{`s matches "^a"`}, untranslatable: map[Dialect]string{DuckDB: "matches", Postgres: "matches"}},
+	{rules: []string{`s matches "^a"`, `s matches "a$"`, `s matches "^$"`, `s matches "é"`, `s matches "(?i)é"`, `s matches "(?i)k"`,
+		`s matches "[a-c]+"`, `s matches "[^a]"`, `s matches "a|日"`, `s matches "^.$"`, `s matches "^..$"`, `s matches "(?s)^.+$"`, `s matches "^a.b$"`, `s matches "(?s)^a.b$"`}, multi: true},
+	{rules: []string{`s matches "\\d"`, `s matches "\\w+"`, `s matches "\\s"`, `s matches "x%_"`, `s matches "\\\\"`, `s matches "b{2}|a{1,2}c"`,
+		`s matches "^(ab)*c?$"`, `s matches "'"`, `s matches "[[:alpha:]]"`, `s matches "\\pL"`, `s matches "[^\\x00-\\x7F]"`, `s matches "a.c"`,
+		`s matches "\\."`, `s matches "(?i)SS|ß"`, `s matches "[\\]\\-^]"`, `s matches "\\x{A0}"`}, multi: true},
+	{rules: []string{`s matches "\\bab"`}, untranslatable: map[Dialect]string{DuckDB: "word boundaries", Postgres: "word boundaries"}},
+	{rules: []string{`s matches "(?m)^b"`}, untranslatable: map[Dialect]string{DuckDB: "line anchors", Postgres: "line anchors"}},
 	{rules: []string{`g ** 2 > 3`}, untranslatable: map[Dialect]string{DuckDB: "power", Postgres: "power"}},
 }
 

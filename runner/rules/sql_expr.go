@@ -375,7 +375,7 @@ func (t *translator) binary(x *ast.BinaryNode) (sqlExpr, error) {
 	case "in", "not in":
 		return t.in(x)
 	case "matches":
-		return sqlExpr{}, t.fail(x, "the matches operator", "regular expressions differ between Go and the engine; compare with contains, startsWith, endsWith or in")
+		return t.matches(x)
 	case "??":
 		return sqlExpr{}, t.fail(x, "the ?? operator", "rules read no missing values")
 	case "**", "^":
@@ -656,4 +656,28 @@ func (t *translator) call(x *ast.CallNode) (sqlExpr, error) {
 		}
 	}
 	return sqlExpr{}, t.fail(x, fmt.Sprintf("the call %q", x.String()), "")
+}
+
+// matches is a constant pattern rewritten to mean the same to Go and the engine (sql_regex.go).
+func (t *translator) matches(x *ast.BinaryNode) (sqlExpr, error) {
+	l, err := t.expr(x.Left)
+	if err != nil {
+		return l, err
+	}
+	if !isConstant(x.Right) || l.kind != kStr {
+		return sqlExpr{}, t.fail(x, "the matches operator with a pattern that is not a constant", "")
+	}
+	v, err := evalConstant(x.Right)
+	p, ok := v.(string)
+	if err != nil || !ok {
+		return sqlExpr{}, t.fail(x.Right, fmt.Sprintf("the pattern %s", x.Right.String()), "")
+	}
+	re, err := portableRegex(p)
+	if err != nil {
+		return sqlExpr{}, t.fail(x.Right, fmt.Sprintf("the pattern %s", x.Right.String()), err.Error())
+	}
+	if t.dialect == Postgres {
+		return sqlExpr{text: "(" + l.text + " ~ " + quote(re) + ")", kind: kBool, raises: l.raises}, nil
+	}
+	return sqlExpr{text: "regexp_matches(" + l.text + ", " + quote(re) + ")", kind: kBool, raises: l.raises}, nil
 }

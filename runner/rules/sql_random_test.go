@@ -20,7 +20,7 @@ func (g *ruleGen) boolean(depth int) string {
 		return g.pick("b", "!b", "i > 3", "f < 0.5", `s == "a"`, "dt < as_of", "big > 0", "g >= 1", "j == 0")
 	}
 	d := depth - 1
-	switch g.rng.IntN(17) {
+	switch g.rng.IntN(18) {
 	case 0:
 		return fmt.Sprintf("%s %s %s", g.integer(d), g.cmp(), g.integer(d))
 	case 1:
@@ -53,6 +53,8 @@ func (g *ruleGen) boolean(depth int) string {
 		return fmt.Sprintf("big %s %s", g.cmp(), g.pick("0", "9223372036854775807", "-9223372036854775808", "vars.n_limit", "1.5", "i"))
 	case 15:
 		return fmt.Sprintf("(%s ? %s : %s)", g.boolean(d), g.boolean(d), g.boolean(d))
+	case 16:
+		return fmt.Sprintf("%s matches %s", g.text(d), strconv.Quote(g.pick("^a", "b$", "(?i)a.", "[^a-z]", "^.{2}$", "a|é", "(ab)+", `\d|\s`, "^$", "[[:upper:]]", `\pL\PL`)))
 	default:
 		return fmt.Sprintf("b %s %s", g.pick("==", "!="), g.boolean(d))
 	}

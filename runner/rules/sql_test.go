@@ -15,7 +15,8 @@ func TestTranslateCheckNamesTheConstructAtItsPosition(t *testing.T) {
 		line, col int
 		words     string
 	}{
-		{`i > 3 && s matches "^a"`, Postgres, 1, 12, "the matches operator cannot run on PostgreSQL"},
+		{`i > 3 && s matches "^a\\b"`, Postgres, 1, 20, `the pattern "^a\\b" cannot run on PostgreSQL: word boundaries`},
+		{`i > 3 && s matches vars.region`, Postgres, 1, 12, "the matches operator with a pattern that is not a constant"},
 		{"i > 3 &&\n  lower(s) == \"a\"", Postgres, 2, 3, "the function lower cannot run on PostgreSQL"},
 		{`g ** 2 > 3`, DuckDB, 1, 3, "the power operator ** cannot run on DuckDB"},
 		{`int(g * 2) > 3`, Postgres, 1, 1, "int() of a computed number"},
@@ -78,12 +79,12 @@ func TestSQLReadsVarsFromTheVarsTable(t *testing.T) {
 }
 
 func TestSQLNamesTheUntranslatableRule(t *testing.T) {
-	rs, err := Compile([]Rule{{Segment: "ok", When: "i > 1"}, {Segment: "regex", When: `s matches "a+"`}}, "", false, diffEnv())
+	rs, err := Compile([]Rule{{Segment: "ok", When: "i > 1"}, {Segment: "regex", When: `s matches "a+\\b"`}}, "", false, diffEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = rs.SQL("input", "id", SQLOptions{Dialect: Postgres})
-	want := "rule 2 (regex): the matches operator cannot run on PostgreSQL"
+	want := `rule 2 (regex): the pattern "a+\\b" cannot run on PostgreSQL`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("got %v, want %q...", err, want)
 	}

@@ -85,19 +85,19 @@ func (e *checkEnv) ErrorAtScalar(at string, line, col int, code, msg, _ string) 
 func TestCheckOnEngineReportsUntranslatableRulesAtTheirPosition(t *testing.T) {
 	env := &checkEnv{seg: spec.Segmentation{From: "customers", Rules: []spec.Rule{
 		{Segment: "ok", When: `country == "GB"`},
-		{Segment: "regex", When: `country matches "^G"`},
+		{Segment: "regex", When: `country matches "^G\\b"`},
 		{Segment: "broken", When: `nope > 1`}, // Check's to report, not this
 	}}}
 	ruleEnv := &engine.Env{Columns: []engine.Column{{Name: "country", Type: "VARCHAR"}},
 		Vars: []engine.Var{{Name: engine.AsOf, Value: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}}}
 	CheckOnEngine(env, ruleEnv, engine.Postgres)
-	want := "/segmentations/segs/rules/1/when:1:9 rule.engine rule: the matches operator cannot run on PostgreSQL"
+	want := `/segmentations/segs/rules/1/when:1:17 rule.engine rule: the pattern "^G\\b" cannot run on PostgreSQL: word boundaries`
 	if len(env.errors) != 1 || !strings.HasPrefix(env.errors[0], want) {
 		t.Errorf("errors %q, want one starting %q", env.errors, want)
 	}
 	env.errors = nil
 	CheckOnEngine(env, ruleEnv, engine.DuckDB)
-	if len(env.errors) != 1 {
+	if len(env.errors) != 1 { // word boundaries differ on DuckDB too
 		t.Errorf("DuckDB: %q", env.errors)
 	}
 }
