@@ -115,3 +115,20 @@ func TestRFMGridTranslates(t *testing.T) {
 		}
 	}
 }
+
+// PostgreSQL's unbounded numeric (sql/postgres reports it as NUMERIC) is read as a double, and may be
+// NaN, which a rule treats as missing.
+func TestNumericReadsAsANumber(t *testing.T) {
+	env := &Env{Columns: colsOf("n NUMERIC"), Vars: diffVars()}
+	rs, err := Compile([]Rule{{Segment: "big", When: "n > 1.5"}}, "", false, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := rs.SQL("input", "id", SQLOptions{Dialect: Postgres})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `CAST("n" AS DOUBLE PRECISION) <> CAST('NaN' AS DOUBLE PRECISION)`; !strings.Contains(q.Membership, want) {
+		t.Errorf("want %s in\n%s", want, q.Membership)
+	}
+}
