@@ -42,6 +42,9 @@ type SetSQL struct {
 // SQL writes the rule set as SQL over table input (an identifier), whose entity column is entity. A rule
 // without an exact SQL equivalent is an *UntranslatableError naming the rule and the construct.
 func (rs *Set) SQL(input, entity string, o SQLOptions) (*SetSQL, error) {
+	if len(rs.rules) == 0 { // a CASE needs a WHEN; the spec requires rules anyway
+		return nil, fmt.Errorf("a rule set without rules has no SQL")
+	}
 	matches := make([]string, len(rs.rules))
 	nulls := make([]string, len(rs.rules))
 	for i, r := range rs.rules {

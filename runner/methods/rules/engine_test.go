@@ -67,6 +67,42 @@ func TestApplyOnEngineWritesMembershipsAndReport(t *testing.T) {
 	}
 }
 
+func TestApplyOnEngineMultiCarries(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(ctx, `CREATE TABLE scored AS SELECT * FROM (VALUES (1, 5), (2, NULL), (3, 1)) AS t(customer_id, r_score)`); err != nil {
+		t.Fatal(err)
+	}
+	env := engine.Env{Columns: []engine.Column{{Name: "r_score", Type: "INTEGER"}},
+		Vars: []engine.Var{{Name: engine.AsOf, Value: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}}}
+	rs, err := Compile([]spec.Rule{{Segment: "top", When: "r_score >= 5"}, {Segment: "odd", When: "r_score % 2 == 1"}}, "rest", true, &env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &runEnv{}
+	if err := ApplyOnEngine(ctx, db, run, rs, "scored", []string{"r_score"}, engine.SQLOptions{Dialect: engine.DuckDB}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(ctx, "SELECT customer_id, segment, r_score FROM segs ORDER BY customer_id, segment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := sql.ScanAll(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[[1 odd 5] [1 top 5] [2 rest <nil>] [3 odd 1]]"; fmt.Sprint(got) != want {
+		t.Errorf("memberships %v, want %s", got, want)
+	}
+	if r := run.report.Rules; r[0].Matched != 1 || r[1].Matched != 2 || r[0].NullSkipped != 1 || r[1].NullSkipped != 1 {
+		t.Errorf("rule reports %+v", r)
+	}
+}
+
 // checkEnv is the part of validation's methods.CheckEnv CheckOnEngine uses, recording the errors.
 type checkEnv struct {
 	methods.CheckEnv
