@@ -31,7 +31,7 @@ var diffColumns = []struct{ name, duck, pg string }{
 	{"f", "DOUBLE", "double precision"}, // NaN, ±Inf, -0, ties
 	{"g", "DOUBLE", "double precision"}, // finite, moderate: arithmetic and int()
 	{"d", "DECIMAL(18,2)", "numeric(18,2)"},
-	{"s", "VARCHAR", `text COLLATE "und-x-icu"`}, // a collation that does not order by bytes
+	{"s", "VARCHAR", `text COLLATE segrun_ci`}, // case-insensitive: neither equal nor ordered by bytes
 	{"b", "BOOLEAN", "boolean"},
 	{"dt", "DATE", "date"},
 	{"ts", "TIMESTAMP", "timestamp"},
@@ -148,7 +148,8 @@ func loadEngines(t *testing.T, rows [][]any) *engines {
 	}
 	t.Cleanup(func() { pg.Close(context.Background()) })
 	// A session time zone far from UTC: times must not depend on it.
-	for _, q := range []string{"SET TimeZone = 'Pacific/Kiritimati'", "CREATE TABLE segrun_input (" + strings.Join(pgDefs, ", ") + ")", vars} {
+	for _, q := range []string{"SET TimeZone = 'Pacific/Kiritimati'",
+		"CREATE COLLATION segrun_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)", "CREATE TABLE segrun_input (" + strings.Join(pgDefs, ", ") + ")", vars} {
 		if _, err := pg.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

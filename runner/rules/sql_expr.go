@@ -296,7 +296,9 @@ func columnSQL(c Column) (sqlExpr, error) {
 		if typ != "VARCHAR" && typ != "TEXT" {
 			id = "CAST(" + id + " AS VARCHAR)"
 		}
-		return sqlExpr{text: id, kind: kStr}, nil
+		// Go compares text by its bytes: so does the C collation, whatever the column's (on PostgreSQL a
+		// nondeterministic one would make 'a' = 'A', and refuse strpos and ~).
+		return sqlExpr{text: "(" + id + ` COLLATE "C")`, kind: kStr}, nil
 	case kBool:
 		return sqlExpr{text: id, kind: kBool}, nil
 	case kTime:
