@@ -33,7 +33,7 @@ type Table struct {
 // Tables are the flagship's sources, as retail_postgres.yaml reads them (public.orders, ...).
 var Tables = []Table{{
 	Name: "orders", File: examples.OrdersFile,
-	Columns: "customer_id bigint NOT NULL, order_id bigint NOT NULL, ordered_at timestamp NOT NULL, amount numeric(12,2) NOT NULL",
+	Columns:     "customer_id bigint NOT NULL, order_id bigint NOT NULL, ordered_at timestamp NOT NULL, amount numeric(12,2) NOT NULL",
 	DuckDBTypes: map[string]string{"customer_id": "BIGINT", "order_id": "BIGINT", "ordered_at": "TIMESTAMP", "amount": "DECIMAL(12,2)"},
 }, {
 	Name: "customers", File: examples.CustomersFile,
