@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/segrun/segrun/internal/pgshards"
 )
 
 // features returns both specs' features, which must be the same list by name.
@@ -41,22 +43,25 @@ func TestPostgresFeaturesReadVarsFromTheVarsTable(t *testing.T) {
 	}
 }
 
-// runFeatures materializes every feature at as_of on e, in spec order, and returns each feature's table.
-func runFeatures(t *testing.T, e engine, fs []Feature, asOf string) map[string]*Result {
+// materializeAll materializes every feature at as_of on e, in spec order.
+func materializeAll(t *testing.T, e engine, fs []Feature, asOf string) {
 	t.Helper()
 	e.prepare(t, asOf)
-	out := map[string]*Result{}
 	for _, f := range fs {
 		if err := e.materialize(f.Name, f.SQL); err != nil {
 			t.Fatalf("feature %s as of %s: %v", f.Name, asOf, err)
 		}
-		r, err := e.fetch("select * from " + f.Name)
-		if err != nil {
-			t.Fatalf("feature %s as of %s: %v", f.Name, asOf, err)
-		}
-		out[f.Name] = r
 	}
-	return out
+}
+
+// fetchFeature returns a materialized feature's table.
+func fetchFeature(t *testing.T, e engine, name, asOf string) *Result {
+	t.Helper()
+	r, err := e.fetch("select * from " + name)
+	if err != nil {
+		t.Fatalf("feature %s as of %s: %v", name, asOf, err)
+	}
+	return r
 }
 
 // Every feature of the flagship gives the same table in PostgreSQL's dialect, on one server and on the
@@ -64,18 +69,22 @@ func runFeatures(t *testing.T, e engine, fs []Feature, asOf string) map[string]*
 // column names and types, the same rows (integers, decimals, text, booleans and dates exactly, doubles
 // within DoubleTolerance). The data has what makes dialects disagree: refunds, customers whose orders
 // all come after as_of, orders in the afternoon (whole days against calendar days), customers without a
-// churn score; the test checks it has them.
+// churn score; the test checks it has them. Tables are fetched one feature at a time, so that
+// -pgflagship.customers=1000000 holds two of them in memory, not all.
 func TestFlagshipFeaturesEqualOnDuckDBOneServerAndShards(t *testing.T) {
 	pgs := servers(t)
 	duckFeatures, pgFeatures := features(t)
 	duck := newDuck(t)
 	for _, asOf := range asOfs {
-		want := runFeatures(t, duck, duckFeatures, asOf)
+		materializeAll(t, duck, duckFeatures, asOf)
 		checkCoverage(t, duck, asOf)
-		for name, e := range pgs {
-			got := runFeatures(t, e, pgFeatures, asOf)
-			for _, f := range duckFeatures {
-				st, err := Compare(want[f.Name], got[f.Name])
+		for _, e := range pgs {
+			materializeAll(t, e, pgFeatures, asOf)
+		}
+		for _, f := range duckFeatures {
+			want := fetchFeature(t, duck, f.Name, asOf)
+			for _, name := range []string{"one server", "shards"} {
+				st, err := Compare(want, fetchFeature(t, pgs[name], f.Name, asOf))
 				if err != nil {
 					t.Errorf("as of %s, feature %s on %s: %v", asOf, f.Name, name, err)
 					continue
@@ -196,7 +205,7 @@ func TestComparisonCatchesDialectMistakes(t *testing.T) {
 	duckFeatures, pgFeatures := features(t)
 	duck := newDuck(t)
 	asOf := asOfs[len(asOfs)-1]
-	want := runFeatures(t, duck, duckFeatures, asOf)
+	materializeAll(t, duck, duckFeatures, asOf)
 	for _, m := range mutations {
 		t.Run(m.name, func(t *testing.T) {
 			changed := make([]Feature, len(pgFeatures))
@@ -214,12 +223,53 @@ func TestComparisonCatchesDialectMistakes(t *testing.T) {
 			if !found {
 				t.Fatalf("no feature %s", m.feature)
 			}
-			got := runFeatures(t, pg, changed, asOf)
-			_, err := Compare(want[m.feature], got[m.feature])
+			materializeAll(t, pg, changed, asOf)
+			_, err := Compare(fetchFeature(t, duck, m.feature, asOf), fetchFeature(t, pg, m.feature, asOf))
 			if err == nil {
 				t.Fatalf("feature %s changed (%s) still compares equal", m.feature, m.new)
 			}
 			t.Logf("caught: %v", err)
 		})
+	}
+}
+
+// Where each feature runs on the sharded coordinator, from EXPLAIN (VERBOSE): the per-customer
+// aggregates over the sharded tables (rfm; outcomes, a co-located join of customers and orders) run on
+// the shards, one statement per shard, one row per customer coming back; profile and lifecycle_input
+// join the coordinator's materialized rfm (and churn) to customers, which must then come to the
+// coordinator (docs/engines.md, "What pushes down"). A planner that changes its mind shows up here.
+func TestWhereEachFeatureRunsOnTheShards(t *testing.T) {
+	if sharded == nil {
+		t.Skipf("pgtest: %s", skipped)
+	}
+	e := newPG(t, sharded.Coordinator.DSN)
+	_, pgFeatures := features(t)
+	e.prepare(t, asOfs[len(asOfs)-1])
+	ctx := context.Background()
+	for _, f := range pgFeatures {
+		var out []byte
+		if err := e.conn.QueryRow(ctx, "EXPLAIN (VERBOSE, FORMAT JSON) "+f.SQL).Scan(&out); err != nil {
+			t.Fatalf("feature %s: %v", f.Name, err)
+		}
+		plan, err := pgshards.ParsePlan(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scans := plan.ForeignScans()
+		aggregated := 0
+		for _, s := range scans {
+			if strings.HasPrefix(s.Relations, "Aggregate on") {
+				aggregated++
+			}
+			t.Logf("feature %s: %s: %s", f.Name, s.Relations, s.RemoteSQL)
+		}
+		onShards := aggregated == len(scans) && len(scans) > 0 && len(plan.LocalAggregates()) == 0
+		want := f.Name == "rfm" || f.Name == "outcomes"
+		if onShards != want {
+			t.Errorf("feature %s: aggregated on the shards %v, want %v (%d Foreign Scans, %d of them aggregates)", f.Name, onShards, want, len(scans), aggregated)
+		}
+		if err := e.materialize(f.Name, f.SQL); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
