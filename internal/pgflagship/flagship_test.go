@@ -2,11 +2,16 @@ package pgflagship
 
 import (
 	"context"
+	"math"
+	"math/big"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/segrun/segrun/examples"
 	"github.com/segrun/segrun/internal/pgshards"
+	"gopkg.in/yaml.v3"
 )
 
 // features returns both specs' features, which must be the same list by name.
@@ -272,4 +277,86 @@ func TestWhereEachFeatureRunsOnTheShards(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// The PostgreSQL flagship is the DuckDB one but for its engine, its sources' locations and its features'
+// SQL (and the comments): the models, segmentations, KPIs, audiences and everything else must stay the
+// same, so that a change to retail.yaml that is not made to retail_postgres.yaml fails here.
+func TestPostgresFlagshipIsTheFlagship(t *testing.T) {
+	read := func(file string) map[string]any {
+		src, err := examples.Pipelines.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(src, &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "engine")
+		for _, s := range m["sources"].(map[string]any) {
+			src := s.(map[string]any)
+			delete(src, "path")
+			delete(src, "table")
+		}
+		for _, f := range m["features"].(map[string]any) {
+			delete(f.(map[string]any), "sql")
+		}
+		return m
+	}
+	duck, pg := read(DuckDBSpec), read(PostgresSpec)
+	if _, ok := pg["engine"]; ok {
+		t.Fatal("engine not removed")
+	}
+	for key := range duck {
+		if !reflect.DeepEqual(duck[key], pg[key]) {
+			t.Errorf("%s differs between %s and %s:\n%v\n%v", key, DuckDBSpec, PostgresSpec, duck[key], pg[key])
+		}
+	}
+	for key := range pg {
+		if _, ok := duck[key]; !ok {
+			t.Errorf("%s has %s, which %s has not", PostgresSpec, key, DuckDBSpec)
+		}
+	}
+}
+
+// The flagship's KPIs over the outcomes feature, on the whole population, are the same on both engines.
+// PostgreSQL's avg of an integer or a numeric is a numeric and DuckDB's a DOUBLE, so the values are
+// compared as doubles, within DoubleTolerance (PostgreSQL's numeric average has at least 16 significant
+// digits; DuckDB sums exactly and divides once).
+func TestKPIsEqualOnBothEngines(t *testing.T) {
+	pgs := servers(t)
+	duckFeatures, pgFeatures := features(t)
+	duck := newDuck(t)
+	const kpis = "select 1 as k, avg(ordered_next_90d::int) as retention_90d, avg(revenue_next_90d) as revenue_90d from outcomes"
+	for _, asOf := range asOfs {
+		materializeAll(t, duck, duckFeatures, asOf)
+		want, err := duck.fetch(kpis)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, e := range pgs {
+			materializeAll(t, e, pgFeatures, asOf)
+			got, err := e.fetch(kpis)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i < len(want.Columns); i++ {
+				w, g := asFloat(want.Rows[0][i]), asFloat(got.Rows[0][i])
+				if same, _ := equal(w, g); !same || w == 0 {
+					t.Errorf("as of %s on %s: %s = %v (%s), DuckDB %v (%s)", asOf, name, want.Columns[i], g, got.Types[i], w, want.Types[i])
+				}
+			}
+		}
+	}
+}
+
+func asFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case *big.Rat:
+		f, _ := x.Float64()
+		return f
+	}
+	return math.NaN()
 }
