@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
@@ -15,6 +16,14 @@ import (
 func runDeliveries(ctx context.Context, e *env, args []string) int {
 	fs := newFlags("deliveries", "[AUDIENCE] [SPEC]")
 	sf := addStoreFlags(fs, true)
+	// Unlike the other readers, deliveries without --run lists every version's attempts.
+	fs.Lookup("run").Usage = "list only version `N`'s deliveries (default: every version's)"
+	fs.check("run", func() error {
+		if *sf.run < 1 {
+			return errors.New("versions are numbered from 1 (segrun runs lists them); leave --run out for every version's deliveries")
+		}
+		return nil
+	})
 	format := formatFlag(fs)
 	rest, code, ok := fs.parse(e, args)
 	if !ok {
