@@ -189,6 +189,12 @@ var exitCases = []exitCase{
 	{name: "deliveries: a segmentation is not an audience", state: "published", args: []string{"deliveries", "lifecycle", "{dir}/shop.yaml"},
 		code: ExitInvalid, stderr: `no version of store`, versions: "1"},
 	{name: "deliveries of every audience, none delivered", state: "published", args: []string{"deliveries", "{dir}/shop.yaml"}, code: ExitOK, versions: "1"},
+	// docs and measure do not read a store on PostgreSQL yet: they said "no store at postgres:shop", and docs
+	// with a spec documented it as if no run had published (exit 0), where docs/cli.md promises exit 3
+	// saying the store is a PostgreSQL schema (as run says).
+	{name: "docs: a store on PostgreSQL", state: "published", args: []string{"docs", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
+	{name: "docs: a spec with a store on PostgreSQL", state: "published", args: []string{"docs", "{dir}/shop.yaml", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
+	{name: "measure: a store on PostgreSQL", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
 	// segrun measure (the starter spec has no outcomes: and no audience; the measure end-to-end case has the rest).
 	{name: "measure: an outcome the spec lacks", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `no outcome "sales"`, versions: "1"},
 	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required: name one of the outcomes in the spec's outcomes: block", versions: "1"},
