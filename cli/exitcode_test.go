@@ -195,6 +195,10 @@ var exitCases = []exitCase{
 	{name: "docs: a store on PostgreSQL", state: "published", args: []string{"docs", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
 	{name: "docs: a spec with a store on PostgreSQL", state: "published", args: []string{"docs", "{dir}/shop.yaml", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
 	{name: "measure: a store on PostgreSQL", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
+	// run --preview without --dry-run published a version and delivered it, exit 0, previewing nothing: a
+	// user who typed --preview to look first had published.
+	{name: "run --preview without --dry-run", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31", "--preview", "3"},
+		code: ExitUsage, stderr: "--preview shows what a dry run would deliver", versions: "1"},
 	// segrun measure (the starter spec has no outcomes: and no audience; the measure end-to-end case has the rest).
 	{name: "measure: an outcome the spec lacks", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `no outcome "sales"`, versions: "1"},
 	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required: name one of the outcomes in the spec's outcomes: block", versions: "1"},
