@@ -90,6 +90,8 @@ func runDeliver(ctx context.Context, e *env, args []string) int {
 		case err != nil:
 			e.errorf("%v", err)
 			failed = append(failed, err)
+		case rec.Status == store.DeliverySkipped && *again:
+			fmt.Fprintf(e.stdout, "%s: version %d was already applied by %s, which records the deliveries it applied; nothing changed there\n", dn, run.ID, rec.Target)
 		case rec.Status == store.DeliverySkipped:
 			fmt.Fprintf(e.stdout, "%s: version %d was already delivered (same content); nothing sent (--again sends it again)\n", dn, run.ID)
 		default:

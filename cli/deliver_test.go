@@ -109,3 +109,16 @@ func TestDeliverCommand(t *testing.T) {
 		t.Errorf("unknown audience: %d %s", code, stderr)
 	}
 }
+
+// deliveries lists every version's attempts without --run, as docs/cli.md says: its help must not promise
+// the latest (it said "default: the latest", the other readers' wording), nor its --run 0 hint.
+func TestDeliveriesRunFlagSaysEveryVersion(t *testing.T) {
+	stdout, _, code := run(t, "deliveries", "--help")
+	if code != ExitOK || strings.Contains(stdout, "default: the latest") || !strings.Contains(stdout, "default: every version") {
+		t.Errorf("deliveries --help: %d\n%s", code, stdout)
+	}
+	_, stderr, code := run(t, "deliveries", "--run", "0", "--store", filepath.Join(t.TempDir(), "s.duckdb"))
+	if code != ExitUsage || strings.Contains(stderr, "for the latest") || !strings.Contains(stderr, "every version") {
+		t.Errorf("deliveries --run 0: %d %s", code, stderr)
+	}
+}

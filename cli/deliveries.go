@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -15,6 +17,14 @@ import (
 func runDeliveries(ctx context.Context, e *env, args []string) int {
 	fs := newFlags("deliveries", "[AUDIENCE] [SPEC]")
 	sf := addStoreFlags(fs, true)
+	// Unlike the other readers, deliveries without --run lists every version's attempts.
+	fs.Lookup("run").Usage = "list only version `N`'s deliveries (default: every version's)"
+	fs.check("run", func() error {
+		if *sf.run < 1 {
+			return errors.New("versions are numbered from 1 (segrun runs lists them); leave --run out for every version's deliveries")
+		}
+		return nil
+	})
 	format := formatFlag(fs)
 	rest, code, ok := fs.parse(e, args)
 	if !ok {
@@ -28,6 +38,30 @@ func runDeliveries(ctx context.Context, e *env, args []string) int {
 	audience := ""
 	if len(names) == 1 {
 		audience = names[0]
+	}
+	// A version or an audience the store never had is an error naming those it has, as for the other
+	// readers, not "records no deliveries". A rolled-back version's deliveries happened: it is listed.
+	if *sf.run != 0 {
+		r, err := st.RunByID(ctx, *sf.run)
+		if err != nil {
+			return e.fail(err)
+		}
+		if r == nil {
+			return e.fail(userErrorf("store %s has no version %d; %s", st.Path, *sf.run, publishedVersions(ctx, st)))
+		}
+	}
+	if audience != "" {
+		names, err := st.Audiences(ctx)
+		if err != nil {
+			return e.fail(err)
+		}
+		if !slices.Contains(names, audience) {
+			hint := " (it has none)"
+			if len(names) > 0 {
+				hint = suggestIn(audience, names)
+			}
+			return e.fail(userErrorf("no version of store %s has an audience %q%s", st.Path, audience, hint))
+		}
 	}
 	recs, err := st.Deliveries(ctx, audience, *sf.run)
 	if err != nil {

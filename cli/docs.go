@@ -12,6 +12,7 @@ import (
 	"github.com/segrun/segrun/internal/definitions"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // docsFormats are the formats of the definition document.
@@ -52,6 +53,9 @@ func runDocs(ctx context.Context, e *env, args []string) int {
 		}
 	} else if src.StorePath == "" {
 		return fs.usageError(e, "give the spec (its store is read when it exists), or --store to document a store alone")
+	}
+	if _, pg := store.PostgresSchema(src.StorePath); pg {
+		return e.fail(store.NotYetOnPostgres(src.StorePath))
 	}
 	if _, err := os.Stat(src.StorePath); errors.Is(err, os.ErrNotExist) {
 		if src.Validation == nil {

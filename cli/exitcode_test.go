@@ -182,6 +182,23 @@ var exitCases = []exitCase{
 	{name: "deliver: an audience whose only destination is a file", state: "published",
 		setup: withAudience(strings.Replace(anAudience, "\nexports:", "\n    destinations: [winback_file]\ndestinations:\n  winback_file: {path: out/winback.csv}\nexports:", 1)),
 		args:  []string{"deliver", "winback", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "audience winback has no table or webhook destination", versions: "1"},
+	// segrun deliveries of a version or an audience the store never had said "store ... records no
+	// deliveries", exit 0, where every other reader names what there is (exit 1).
+	{name: "deliveries: a version that does not exist", state: "published", args: []string{"deliveries", "{dir}/shop.yaml", "--run", "9"},
+		code: ExitInvalid, stderr: "has no version 9; it has 1", versions: "1"},
+	{name: "deliveries: a segmentation is not an audience", state: "published", args: []string{"deliveries", "lifecycle", "{dir}/shop.yaml"},
+		code: ExitInvalid, stderr: `no version of store`, versions: "1"},
+	{name: "deliveries of every audience, none delivered", state: "published", args: []string{"deliveries", "{dir}/shop.yaml"}, code: ExitOK, versions: "1"},
+	// docs and measure do not read a store on PostgreSQL yet: they said "no store at postgres:shop", and docs
+	// with a spec documented it as if no run had published (exit 0), where docs/cli.md promises exit 3
+	// saying the store is a PostgreSQL schema (as run says).
+	{name: "docs: a store on PostgreSQL", state: "published", args: []string{"docs", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
+	{name: "docs: a spec with a store on PostgreSQL", state: "published", args: []string{"docs", "{dir}/shop.yaml", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
+	{name: "measure: a store on PostgreSQL", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml", "--store", "postgres:shop"}, code: ExitEnvironment, stderr: "is a PostgreSQL schema", versions: "1"},
+	// run --preview without --dry-run published a version and delivered it, exit 0, previewing nothing: a
+	// user who typed --preview to look first had published.
+	{name: "run --preview without --dry-run", state: "published", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-12-31", "--preview", "3"},
+		code: ExitUsage, stderr: "--preview shows what a dry run would deliver", versions: "1"},
 	// segrun measure (the starter spec has no outcomes: and no audience; the measure end-to-end case has the rest).
 	{name: "measure: an outcome the spec lacks", state: "published", args: []string{"measure", "lifecycle", "--outcome", "sales", "{dir}/shop.yaml"}, code: ExitInvalid, stderr: `no outcome "sales"`, versions: "1"},
 	{name: "measure: no --outcome", state: "published", args: []string{"measure", "lifecycle", "{dir}/shop.yaml"}, code: ExitUsage, stderr: "--outcome is required: name one of the outcomes in the spec's outcomes: block", versions: "1"},

@@ -135,3 +135,50 @@ audiences:
 		t.Errorf("hashed change log: exit %d %s\n%s", code, stderr, read(out))
 	}
 }
+
+// segrun export AUDIENCE --pii clear of an audience without consent: whose entity is personal wrote every
+// member's email in clear, Bob's too (he never opted in: nothing asked), where the spec refuses the same
+// export (exports: with pii: clear) and destination for such an audience. With the spec at hand the
+// command refuses it too (exit 2) and writes the hashed export when --pii is left out.
+func TestClearExportOfAnAudienceWithoutConsentIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "shop.yaml")
+	os.WriteFile(spec, []byte(`version: 1
+name: shop
+entity: email
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      email: {type: VARCHAR, pii: email}
+      opt_in: {type: BOOLEAN}
+segmentations:
+  everyone:
+    from: customers
+    rules: [{segment: members, when: "true"}]
+audiences:
+  mailing:
+    include: {everyone: [members]}
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, "data", "customers.csv"), []byte("email,opt_in\nAnn@x.com,true\nBob@x.com,false\n"), 0o644)
+	if _, stderr, code := run(t, "run", spec, "--as-of", "2024-01-31"); code != ExitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "out.csv")
+	if _, stderr, code := run(t, "export", "mailing", spec, "--out", out, "--pii", "clear"); code != ExitUsage || !strings.Contains(stderr, "has no consent:") {
+		t.Errorf("clear export of an audience without consent: exit %d %s", code, stderr)
+	}
+	if b, err := os.ReadFile(out); err == nil {
+		t.Errorf("the refused export wrote %s", b)
+	}
+	if _, stderr, code := run(t, "export", "mailing", spec, "--out", out); code != ExitOK {
+		t.Errorf("hashed export: exit %d %s", code, stderr)
+	}
+	// A segmentation is not an audience: --pii clear writes it as it is (docs/cli.md).
+	if _, stderr, code := run(t, "export", "everyone", spec, "--out", out, "--pii", "clear"); code != ExitOK {
+		t.Errorf("clear export of a segmentation: exit %d %s", code, stderr)
+	}
+}

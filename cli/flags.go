@@ -191,3 +191,10 @@ func (v varFlags) Set(s string) error {
 }
 
 func nearest(word string, candidates []string) string { return spec.Nearest(word, candidates) }
+
+// given says whether flag name was on the command line (not only its default).
+func (f *flagSet) given(name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
+}

@@ -57,6 +57,10 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	if *force && *runKey == "" {
 		return fs.usageError(e, "--force replaces the version of a --run-key; give the key")
 	}
+	if fs.given("preview") && !*dryRun {
+		// Ignored, it let a run publish and deliver that its user meant only to look at.
+		return fs.usageError(e, "--preview shows what a dry run would deliver: add --dry-run (a run without it publishes and delivers)")
+	}
 	date := time.Now().UTC().Truncate(24 * time.Hour)
 	if *asOf != "" {
 		date, _ = runner.ParseAsOf(*asOf) // checked with the flags

@@ -17,6 +17,7 @@ import (
 	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -414,6 +415,15 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	entityPII, err := v.store.Meta(ctx, "entity_pii")
 	if err != nil {
 		return e.fail(err)
+	}
+	// An audience without consent: took no one's agreement: the spec refuses pii: clear on its exports and
+	// destinations, and so does the command when the spec is at hand to say (the store does not record it).
+	if *pii == "clear" && entityPII != "" && strings.HasPrefix(v.info.Method, runner.AudienceMethod) && *sf.spec != "" {
+		if s, _, err := spec.Load(*sf.spec); err == nil && s != nil {
+			if a, ok := s.Audiences.Get(names[0]); ok && a.Consent == nil {
+				return fs.usageError(e, "%s is an audience whose entity is personal (%s) and which has no consent:, so its members never agreed to leave in clear; leave --pii out to hash them, or give the audience consent: in the spec", names[0], entityPII)
+			}
+		}
 	}
 	// An audience's members all consented (consent: is one of its conditions), but its change log also
 	// holds the exits of those who withdrew it: their personal entity must not leave in clear.

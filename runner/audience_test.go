@@ -609,3 +609,48 @@ exports:
 		t.Errorf("diagnostics:\n%s\nwant exports/1 (the audience's, in clear without consent) refused, and only it", all)
 	}
 }
+
+// A change file with pii: clear on an audience whose entity is personal wrote the exit of a customer who
+// had withdrawn consent with their email in clear. Their exit is still written (the reader must drop them),
+// but their entity hashed, as segrun export --changes writes it (and refuses --pii clear for): after the
+// withdrawal no clear identifier of theirs leaves. A customer who exits while consenting is written in
+// clear, as the destination says.
+func TestChangesFileHashesTheExitOfAWithdrawal(t *testing.T) {
+	spec := `version: 1
+name: shop
+entity: email
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      email: {type: VARCHAR, pii: email}
+      active: {type: BOOLEAN}
+      opt_in: {type: BOOLEAN}
+segmentations:
+  activity:
+    from: customers
+    rules: [{segment: active, when: "active"}]
+    else: inactive
+audiences:
+  mailing:
+    include: {activity: [active]}
+    consent: {from: customers, column: opt_in}
+    destinations: [changes_file, full_file]
+destinations:
+  changes_file: {path: out/changes.csv, mode: changes, pii: clear}
+  full_file: {path: out/full.csv, pii: clear}
+`
+	f := newFixture(t, spec, "")
+	f.write("data/customers.csv", "email,active,opt_in\nAnn@x.com,true,true\nDee@x.com,true,true\nEve@x.com,true,true\n")
+	f.mustRun("2024-01-31", nil)
+	// Ann withdraws consent; Eve, still consenting, is no longer active.
+	f.write("data/customers.csv", "email,active,opt_in\nAnn@x.com,true,false\nDee@x.com,true,true\nEve@x.com,false,true\n")
+	f.mustRun("2024-02-29", nil)
+	want := "email,group,event\n" + holdoutHex("ann@x.com") + ",treatment,exited\nEve@x.com,treatment,exited\n"
+	if got := f.read("out/changes.csv"); got != want {
+		t.Errorf("changes file:\n%s\nwant\n%s", got, want)
+	}
+	if got := f.read("out/full.csv"); got != "email,group\nDee@x.com,treatment\n" {
+		t.Errorf("full file:\n%s", got)
+	}
+}

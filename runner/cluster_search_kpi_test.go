@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -161,6 +163,37 @@ func TestKPISearchDefinitionHashFollowsTheKPI(t *testing.T) {
 	for name, changes := range map[string]bool{"by_silhouette": false, "by_spend_exhaustive": true, "by_spend_genetic": true, "by_spend_sampled": true} {
 		if (base[name] != edited[name]) != changes {
 			t.Errorf("%s's definition hash changed %v, want %v", name, base[name] != edited[name], changes)
+		}
+	}
+}
+
+// A search over methods publishes its best candidate's method: the summary, segrun show and the store's
+// segmentation_versions said cluster:kmeans (the spec's block) for a version whose model was a GMM.
+func TestSearchPublishesTheBestCandidatesMethod(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "endtoend", "genetic_search", "data", "orders.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specText, err := os.ReadFile(filepath.Join("..", "testdata", "endtoend", "genetic_search", "spec.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, string(specText), string(data))
+	res := f.mustRun("2024-01-31", nil)
+	for _, s := range res.Segmentations {
+		if s.Name != "behaviour" {
+			continue
+		}
+		if s.Cluster == nil || s.Cluster.Search == nil {
+			t.Fatalf("no search report: %+v", s)
+		}
+		want := "cluster:" + s.Cluster.Search.Best.Candidate.Method
+		if s.Method != want {
+			t.Errorf("summary method %q, want %q", s.Method, want)
+		}
+		stored := f.query(`SELECT method FROM segrun_store.segmentation_versions WHERE segmentation = 'behaviour'`)
+		if len(stored) != 1 || stored[0] != `"`+want+`"` {
+			t.Errorf("stored method %v, want %q", stored, want)
 		}
 	}
 }

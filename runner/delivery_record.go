@@ -55,6 +55,10 @@ func DeliverRecordedWith(ctx context.Context, db sql.Workspace, st *store.Store,
 	rec.Finished = time.Now().UTC()
 	switch {
 	case rec.Status == store.DeliverySkipped:
+	case err == nil && res.AlreadyApplied:
+		// The destination itself had applied this delivery id (a table records them; deliver --again
+		// reaches it): nothing was applied, which an ok of 0 rows would have misreported.
+		rec.Status = store.DeliverySkipped
 	case err == nil:
 		rec.Status = store.DeliveryOK
 	case rec.Batches != nil && *rec.Batches > 0:

@@ -317,8 +317,15 @@ func (e *execution) fileDeliveryQuery(rows, dn string, d spec.Destination) strin
 	}
 	// An entity without consent has no staged row: its exit row carries its group and event only, and an
 	// entity written as itself (a personal one hashed) is written from the row, not the staged table.
+	// Under pii: clear, a personal entity without consent (now) is still hashed: its exit row (mode
+	// changes) is the one row it can have, written so that the reader drops them, but no clear identifier
+	// of someone who withdrew consent leaves after the withdrawal (as segrun export --changes hashes it).
 	if i := slices.Index(destinationColumns(e.s, d), e.s.Entity); i >= 0 {
 		sel[i] = piiColumnSQL("r.segrun_entity", e.s.Entity, e.v.EntityPII, d.PII == spec.PIIClear)
+		if d.PII == spec.PIIClear && e.v.EntityPII != "" && destinationMode(d) == "changes" {
+			sel[i] = fmt.Sprintf("CASE WHEN p.segrun_entity IS NULL THEN %s ELSE CAST(r.segrun_entity AS VARCHAR) END AS %s",
+				piiHashSQL("r.segrun_entity", e.v.EntityPII), sql.Ident(e.s.Entity))
+		}
 	}
 	return fmt.Sprintf("SELECT %s FROM (%s) r LEFT JOIN %s p ON p.segrun_entity = r.segrun_entity ORDER BY r.segrun_entity%s",
 		strings.Join(sel, ", "), rows, sql.Ident(deliveryTable(dn)), map[bool]string{true: ", r.event DESC", false: ""}[destinationMode(d) == "changes"])

@@ -128,6 +128,25 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 	if err != nil {
 		return nil, err
 	}
+	// A segment whose members have no rows in from is absent from the grouped result; its value is the
+	// aggregates' over no rows, as SQL computes them and as the population's grand total already is when
+	// no member has a row: count(*) 0, avg and sum none (shown "-"). It used to be none for every
+	// aggregate, so that the same count(*) read 0 for the population and "-" for its segments.
+	var noRows []any
+	for _, s := range append([]string{""}, present...) {
+		if _, ok := rowsBySegment[s]; ok {
+			continue
+		}
+		q := fmt.Sprintf("SELECT %s, 0 FROM %s WHERE false", strings.Join(aggs, ", "), sql.Ident(from))
+		vals, err := e.smallQuery(ctx, q)
+		if err != nil {
+			return nil, sqlFailure("kpi "+names[0], "for segmentation "+seg+", over no rows: ", err, q)
+		}
+		if len(vals) == 1 {
+			noRows = vals[0]
+		}
+		break
+	}
 	position := map[string]int{}
 	for i, s := range segments {
 		position[s] = i + 1
@@ -142,11 +161,15 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 					v.Position = len(segments) + 1
 				}
 			}
-			if r, ok := rowsBySegment[s]; ok {
+			r, ok := rowsBySegment[s]
+			if !ok {
+				r = noRows
+			}
+			if r != nil {
 				if f, ok := r[i].(float64); ok {
 					if math.IsInf(f, 0) || math.IsNaN(f) {
-						// No reader of the version could write it as JSON; it is no value, as for a segment
-						// without rows.
+						// No reader of the version could write it as JSON; it is no value, as an average
+						// over no rows is.
 						seg := s
 						if seg == "" {
 							seg = "(all)"

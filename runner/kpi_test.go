@@ -2,6 +2,8 @@ package runner
 
 import (
 	"errors"
+	"maps"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -69,5 +71,64 @@ func TestInfiniteKPIIsNoValue(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(res.Warnings, "\n"), "kpi per_nothing") {
 		t.Errorf("no warning about per_nothing: %q", res.Warnings)
+	}
+}
+
+// A KPI of a segment whose members have no rows in its table is the aggregate over no rows, as SQL has it
+// and as the population's already was: count(*) read 0 for the population and "-" (no value) for each
+// segment, in the same version. Now count(*) is 0 everywhere there are no rows, sum and avg no value.
+func TestKPIOverNoRowsIsTheAggregateOverNoRows(t *testing.T) {
+	f := newFixture(t, `version: 1
+name: shop
+entity: customer_id
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      customer_id: {type: BIGINT}
+      spend: {type: DOUBLE}
+  orders:
+    path: data/orders.csv
+    columns:
+      customer_id: {type: BIGINT}
+      amount: {type: DOUBLE}
+segmentations:
+  value:
+    from: customers
+    rules: [{segment: big, when: "spend >= 100"}]
+    else: small
+kpis:
+  n_orders:
+    from: orders
+    value: count(*)
+  revenue:
+    from: orders
+    value: sum(amount)
+`, "customer_id,amount\n2,10\n2,20\n")
+	f.write("data/customers.csv", "customer_id,spend\n1,50\n2,150\n3,20\n")
+	type key struct{ kpi, segment string }
+	values := func(res *Result) map[key]string {
+		out := map[key]string{}
+		for _, v := range res.KPIs {
+			s := "-"
+			if v.Value != nil {
+				s = strconv.FormatFloat(*v.Value, 'g', -1, 64)
+			}
+			out[key{v.KPI, v.Segment}] = s + "/" + strconv.FormatInt(v.Members, 10)
+		}
+		return out
+	}
+	// small's members (1 and 3) have no orders; big's (2) two.
+	want := map[key]string{{"n_orders", ""}: "2/1", {"n_orders", "big"}: "2/1", {"n_orders", "small"}: "0/0",
+		{"revenue", ""}: "30/1", {"revenue", "big"}: "30/1", {"revenue", "small"}: "-/0"}
+	if got := values(f.mustRun("2024-01-31", nil)); !maps.Equal(got, want) {
+		t.Errorf("some members with rows: %v, want %v", got, want)
+	}
+	// Nobody with a row: the population and every segment alike.
+	f.write("data/orders.csv", "customer_id,amount\n9,10\n")
+	want = map[key]string{{"n_orders", ""}: "0/0", {"n_orders", "big"}: "0/0", {"n_orders", "small"}: "0/0",
+		{"revenue", ""}: "-/0", {"revenue", "big"}: "-/0", {"revenue", "small"}: "-/0"}
+	if got := values(f.mustRun("2024-02-29", nil)); !maps.Equal(got, want) {
+		t.Errorf("no member with rows: %v, want %v", got, want)
 	}
 }

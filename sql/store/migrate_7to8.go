@@ -53,15 +53,21 @@ func (s *Store) migrate7to8(ctx context.Context) error {
 	if err := s.db.Exec(ctx, deliveriesDDL); err != nil {
 		return err
 	}
-	return s.db.Exec(ctx, `INSERT INTO segrun_store.deliveries
-		SELECT e.segmentation || '/v' || e.run_id || '/' || e.path, e.segmentation, e.path, e.path, e.run_id, r.run_key,
-			CASE WHEN e.changes THEN 'changes' ELSE 'full' END, NULL, NULL, NULL, NULL, NULL, 'ok', NULL, 'migrated',
-			e.written_at, e.written_at
-		FROM segrun_store.exports e
-		JOIN (SELECT DISTINCT run_id, segmentation FROM segrun_store.segmentation_versions WHERE method LIKE 'audience%') v
-			USING (run_id, segmentation)
-		LEFT JOIN segrun_store.runs r USING (run_id)`)
+	return s.db.Exec(ctx, `INSERT INTO segrun_store.deliveries `+carriedOverDeliveries)
 }
+
+// carriedOverDeliveries are the deliveries version 7 knew of, as the migration carries them over: a
+// reader of a version 7 store (which does not upgrade it) lists them too, so that segrun deliveries does
+// not say a store that delivered files records no deliveries.
+const carriedOverDeliveries = `SELECT e.segmentation || '/v' || e.run_id || '/' || e.path AS delivery_id, e.segmentation AS audience,
+		e.path AS destination, e.path AS target, e.run_id, r.run_key,
+		CASE WHEN e.changes THEN 'changes' ELSE 'full' END AS mode, NULL::VARCHAR AS content_key, NULL::BIGINT AS entered,
+		NULL::BIGINT AS exited, NULL::BIGINT AS members, NULL::INTEGER AS batches_confirmed, 'ok' AS status, NULL::VARCHAR AS error,
+		'migrated' AS via, e.written_at AS started_at, e.written_at AS finished_at
+	FROM segrun_store.exports e
+	JOIN (SELECT DISTINCT run_id, segmentation FROM segrun_store.segmentation_versions WHERE method LIKE 'audience%') v
+		USING (run_id, segmentation)
+	LEFT JOIN segrun_store.runs r USING (run_id)`
 
 // DeliveryRecord is one row of the deliveries table.
 type DeliveryRecord struct {
@@ -116,13 +122,26 @@ const deliveryColumns = `delivery_id, audience, destination, target, run_id, coa
 	entered, exited, members, batches_confirmed, status, coalesce(error, ''), via, started_at, finished_at`
 
 // Deliveries lists the recorded attempts, oldest first; audience "" lists every audience's, run 0 every
-// version's. A store from before deliveries has none.
+// version's. A store from before deliveries (read without upgrading it) lists what the upgrade would carry
+// over.
 func (s *Store) Deliveries(ctx context.Context, audience string, run int64) ([]DeliveryRecord, error) {
+	from := "segrun_store.deliveries"
 	if s.version != 0 && s.version < 8 {
-		return nil, nil
+		if !s.hasExportsTable(ctx) {
+			return nil, nil // older still: no export was recorded
+		}
+		from = "(" + carriedOverDeliveries + ")"
 	}
-	return s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM segrun_store.deliveries
+	return s.queryDeliveries(ctx, `SELECT `+deliveryColumns+` FROM `+from+` d
 		WHERE (? = '' OR audience = ?) AND (? = 0 OR run_id = ?) ORDER BY started_at, run_id, destination`, audience, audience, run, run)
+}
+
+// hasExportsTable says whether a store from before deliveries has the exports table (stores before
+// version 3 did not; a write creates it).
+func (s *Store) hasExportsTable(ctx context.Context) bool {
+	var n int64
+	err := s.db.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM segrun_store.exports LIMIT 1)").Scan(&n)
+	return err == nil
 }
 
 // LastDelivery is the latest attempt at delivering content key to destination of audience, nil when none:
@@ -169,4 +188,23 @@ func nullInt(n stdsql.NullInt64) *int64 {
 		return nil
 	}
 	return &n.Int64
+}
+
+// Audiences are the names of the audiences any version published (rolled back ones too: their deliveries
+// are listed), for a reader asked about one the store never had.
+func (s *Store) Audiences(ctx context.Context) ([]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT segmentation FROM segrun_store.segmentation_versions WHERE method LIKE 'audience%' ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }

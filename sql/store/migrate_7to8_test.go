@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -36,8 +37,14 @@ func TestDeliveriesAfterTheUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds, err := s.Deliveries(ctx, "", 0); err != nil || ds != nil {
-		t.Fatalf("a version 7 store's deliveries: %v, %v", ds, err)
+	// Read without upgrading, it lists what the upgrade carries over: segrun deliveries said "store ...
+	// records no deliveries" of a store whose run had written its audience's file.
+	before, err := s.Deliveries(ctx, "", 0)
+	if err != nil || len(before) != 2 || before[0].Via != "migrated" || before[0].Audience != "winback" || before[0].RunKey != "k3" {
+		t.Fatalf("a version 7 store's deliveries: %+v, %v", before, err)
+	}
+	if only, err := s.Deliveries(ctx, "tiers", 0); err != nil || only != nil {
+		t.Fatalf("a segmentation's export is not a delivery: %+v, %v", only, err)
 	}
 	if err := s.RecordDelivery(ctx, DeliveryRecord{}); err == nil {
 		t.Fatal("recorded a delivery in a version 7 store")
@@ -54,6 +61,9 @@ func TestDeliveriesAfterTheUpgrade(t *testing.T) {
 	}
 	if len(ds) != 2 {
 		t.Fatalf("migrated deliveries %+v, want the audience's 2 exports", ds)
+	}
+	if !reflect.DeepEqual(ds, before) {
+		t.Errorf("read before the upgrade %+v, after %+v", before, ds)
 	}
 	for _, d := range ds {
 		if d.Audience != "winback" || d.Run != 3 || d.RunKey != "k3" || d.Status != DeliveryOK || d.Via != "migrated" || !d.Started.Equal(at) || d.Members != nil {

@@ -66,12 +66,18 @@ const (
 // ErrNoStore is returned when a store to read does not exist.
 var ErrNoStore = errors.New("no store")
 
+// NotYetOnPostgres is the error of a command that reaches only a DuckDB store file, given a store on
+// PostgreSQL: said before anything looks for a file of that name (which "no store at postgres:shop" was).
+func NotYetOnPostgres(path string) error {
+	return fmt.Errorf("store %s is a PostgreSQL schema: this command reaches only a DuckDB store file so far (runs, show, changes, kpis, models, report, export, deliveries and rollback read a PostgreSQL store)", path)
+}
+
 // Attach attaches the store file at path to db. If another process holds it, Attach waits up to
 // wait for it to be released, then fails with sql.ErrLocked naming the store.
 func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait time.Duration) (*Store, error) {
 	if _, ok := PostgresSchema(path); ok {
 		// Not a file to create: OpenPostgres opens it, for the commands that read it so far.
-		return nil, fmt.Errorf("store %s is a PostgreSQL schema: this command reaches only a DuckDB store file so far (runs, show, changes, kpis, models, report and rollback read a PostgreSQL store)", path)
+		return nil, NotYetOnPostgres(path)
 	}
 	if mode == ReadOnly {
 		if _, err := os.Stat(path); err != nil {

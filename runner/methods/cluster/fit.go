@@ -34,6 +34,11 @@ func fit(j *job, in *clusterInput, rep *methods.ClusterReport, prevModel *stored
 		}
 		rep.Search = sr
 		cl, frame = best, algorithms.Subframe(in.frame, best.Features)
+		// The version is the best candidate's model: its method, not the spec block's starting one, is
+		// what the summary, show and the store name (a GMM was published as cluster:kmeans).
+		seg := j.seg
+		seg.Cluster = best
+		j.report.Method, j.version.Method = (method{}).Label(seg), (method{}).Label(seg)
 	}
 	prep, X, prepRep, err := algorithms.FitPrep(frame, prepSpec(cl))
 	if err != nil {
