@@ -20,7 +20,7 @@ func Summarize(values []float64) Summary {
 	if len(values) == 0 {
 		return s
 	}
-	mean, variance := meanVariance(values)
+	mean, variance := exactMeanVariance(values) // profiles read values in no fixed order
 	s.Mean = mean
 	if n := float64(len(values)); n > 1 {
 		s.SD = math.Sqrt(variance * n / (n - 1))
