@@ -20,19 +20,27 @@ const OutcomeComputed = "computed"
 // executePostgres runs a pipeline of table sources and features on engine postgres: each source becomes
 // a view of its table in the run's schema (checked: not empty unless allow_empty, no NULL in a not_null
 // column), each feature an UNLOGGED table made by its SQL inside the server, with its data tests, in
-// the plan's order. Nothing leaves the server but counts and test samples. Segmentations and everything
-// after them need the engine's wiring (rules, RFM and cluster SQL, the store in PostgreSQL), so a spec
-// with any is refused before connecting.
+// the plan's order, then each segmentation inside the server by its method's engine form
+// (methods.EngineRunner: rules and RFM as SQL, a clustering fitted on a pulled sample and assigned in SQL).
+// Nothing leaves the server but counts, rule statistics, test samples and a clustering's sample. KPIs,
+// models, audiences, audits and exports, and the store in PostgreSQL, are not wired yet, so a spec with
+// any is refused before connecting.
 func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (*Result, error) {
 	s := v.Spec
 	var unwired []string
 	for _, st := range v.Plan.Steps {
-		if st.Kind != KindSource && st.Kind != KindFeature {
+		switch st.Kind {
+		case KindSource, KindFeature:
+		case KindSegmentation:
+			if seg, _ := s.Segmentations.Get(st.Name); len(seg.Audits) > 0 {
+				unwired = append(unwired, "the audits of segmentation "+st.Name)
+			}
+		default:
 			unwired = append(unwired, st.Kind+" "+st.Name)
 		}
 	}
 	if len(unwired) > 0 {
-		return res, fmt.Errorf("engine postgres runs sources and features only so far; this spec also has %s (run it on DuckDB, or validate it with segrun validate)", strings.Join(unwired, ", "))
+		return res, fmt.Errorf("engine postgres runs sources, features and segmentations only so far; this spec also has %s (run it on DuckDB, or validate it with segrun validate)", strings.Join(unwired, ", "))
 	}
 	// Unique among concurrent runs (two in one second of one process too): time, process, nanoseconds.
 	now := time.Now().UTC()
@@ -43,13 +51,14 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	}
 	defer db.Close()
 	db.SetLogger(o.Log)
-	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{}}
+	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
+		entities: map[string]int64{}}
 	if err := e.execute(ctx); err != nil {
 		return res, err
 	}
 	res.Outcome = OutcomeComputed
 	res.Store = ""
-	res.Message = fmt.Sprintf("computed %d steps on engine postgres in schema %s (dropped at the end); nothing was published: segmentations and the store are not wired to this engine yet", len(res.Steps), db.Schema())
+	res.Message = fmt.Sprintf("computed %d steps on engine postgres in schema %s (dropped at the end); nothing was published: the store is not wired to this engine yet", len(res.Steps), db.Schema())
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }

@@ -358,7 +358,11 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 	c.checkProfileColumns(seg, path, input)
 	c.checkAudits(name, seg, path, input)
 	out := []sql.Column{input[entity], {Name: "segment", Type: "VARCHAR"}}
-	out = append(out, method.Check(segCheckEnv{c: c, path: path, seg: seg, input: input})...)
+	env := segCheckEnv{c: c, path: path, seg: seg, input: input}
+	out = append(out, method.Check(env)...)
+	if er, ok := method.(methods.EngineRunner); ok && c.s.IsPostgres() {
+		er.CheckOnEngine(env, "postgres")
+	}
 	return out, nil
 }
 
