@@ -51,7 +51,24 @@ type SearchSpec struct {
 	Workers int
 	// Top is how many of the best candidates the result lists (default 5).
 	Top int
+	// Scorer, when set, is the objective instead of a validity index: it scores a candidate's segments by
+	// something outside the features (a KPI's spread across them), higher winning; Objective then only
+	// names it.
+	Scorer SegmentScorer
 }
+
+// SegmentScorer scores candidate segmentations of a search's sample by data the search does not hold
+// (runner/methods/cluster's KPI objective reads a table through DuckDB). SampleRows is called once, before
+// any candidate, with the input rows (indices into the searched frame) that make up the sample, in sample
+// order; Score then gets a candidate's label for each sample row (NoSegment for a row it did not assign:
+// dropped by impute) and may be called from several goroutines at once.
+type SegmentScorer interface {
+	SampleRows(rows []int) error
+	Score(labels []int) (float64, error)
+}
+
+// NoSegment is a sample row's label when the candidate assigned it none.
+const NoSegment = -1
 
 // Defaults of a search's samples.
 const (
@@ -138,11 +155,15 @@ type searcher struct {
 }
 
 func (s *SearchSpec) validate(f *Frame) error {
-	if s.Objective == "" {
+	if s.Objective == "" && s.Scorer == nil {
 		s.Objective = "silhouette"
 	}
-	if err := chooseName("search objective", s.Objective, SearchObjectives); err != nil {
-		return err
+	if s.Scorer == nil {
+		if err := chooseName("search objective", s.Objective, SearchObjectives); err != nil {
+			return err
+		}
+	} else if slices.Contains(SearchObjectives, s.Objective) {
+		return fmt.Errorf("search: objective %s is a validity index, but a scorer was given", s.Objective)
 	}
 	if len(s.Features) == 0 {
 		return errors.New("search: no candidate features")
@@ -207,6 +228,11 @@ func newSearcher(f *Frame, s SearchSpec) (*searcher, error) {
 		}
 		sample.Columns = append(sample.Columns, sampleColumn(c, rows))
 		text[i] = c.Text != nil
+	}
+	if s.Scorer != nil {
+		if err := s.Scorer.SampleRows(rows); err != nil {
+			return nil, err
+		}
 	}
 	return &searcher{s: s, frame: sample, text: text, evalSet: seededRowSample(len(rows), s.EvalSampleLimit, s.Seed+1),
 		cache: map[string]ScoredCandidate{}}, nil

@@ -14,7 +14,7 @@ func (sr *searcher) evaluate(c Candidate) ScoredCandidate {
 		out.Feasible, out.Reason, out.Objective, out.Failed = false, reason, 0, true
 		return out
 	}
-	_, X, _, err := FitPrep(Subframe(sr.frame, c.Features), sr.s.PrepFor(c))
+	_, X, prep, err := FitPrep(Subframe(sr.frame, c.Features), sr.s.PrepFor(c))
 	if err != nil {
 		return fail(err.Error())
 	}
@@ -39,10 +39,27 @@ func (sr *searcher) evaluate(c Candidate) ScoredCandidate {
 		smallest = 0 // an empty cluster
 	}
 	out.SmallestShare = float64(smallest) / float64(X.Rows)
-	switch sr.s.Objective {
-	case "davies_bouldin":
+	switch {
+	case sr.s.Scorer != nil:
+		labels := make([]int, sr.frame.Len())
+		for i := range labels {
+			labels[i] = NoSegment
+		}
+		for i, l := range fit.Labels {
+			r := i
+			if prep.Kept != nil {
+				r = prep.Kept[i]
+			}
+			labels[r] = l
+		}
+		v, err := sr.s.Scorer.Score(labels)
+		if err != nil {
+			return fail(err.Error())
+		}
+		out.Objective = v
+	case sr.s.Objective == "davies_bouldin":
 		out.Objective = codedDaviesBouldin(X, codes, codedMeans(X, codes))
-	case "calinski_harabasz":
+	case sr.s.Objective == "calinski_harabasz":
 		out.Objective = codedCalinskiHarabasz(X, codes, codedMeans(X, codes))
 	default:
 		evalSet := sr.evalSet

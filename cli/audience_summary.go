@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/runner"
@@ -52,5 +53,23 @@ func writeDeliveries(w io.Writer, r *runner.Result) {
 			verb = "did not deliver"
 		}
 		fmt.Fprintf(w, "%s %s %s of %s to %s (%s, %s)\n", verb, thousands(d.Rows), plural.Form(d.Rows, "row", "rows"), d.Audience, d.Destination, d.Path, d.Mode)
+		writeDeliveryPreview(w, d)
+	}
+}
+
+// writeDeliveryPreview prints a dry run's rows of one destination as it would receive them, indented
+// under its line.
+func writeDeliveryPreview(w io.Writer, d runner.Delivery) {
+	if len(d.Columns) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  "+strings.Join(d.Columns, "\t"))
+	for _, r := range d.Preview {
+		fmt.Fprintln(tw, "  "+strings.Join(r, "\t"))
+	}
+	tw.Flush()
+	if n := int64(len(d.Preview)); n < d.Rows {
+		fmt.Fprintf(w, "  (the first %d of %s rows; --preview N shows more, -1 all)\n", n, thousands(d.Rows))
 	}
 }

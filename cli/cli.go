@@ -57,6 +57,7 @@ func init() {
 		{"measure", "measure an audience's lift: treatment against its holdout on an outcome", runMeasure},
 		{"export", "write a version's memberships or change log to a file", runExport},
 		{"deliver", "deliver an audience's version to its PostgreSQL and webhook destinations again", runDeliver},
+		{"deliveries", "list the deliveries of audience versions to their destinations, with counts and status", runDeliveries},
 		{"report", "write the store's segmentations as one self-contained HTML page of charts", runReport},
 		{"rollback", "retire the latest version(s): the store is as it was before them", runRollback},
 		{"docs", "write the definition document: every segment's definition, owner, action, size and history", runDocs},

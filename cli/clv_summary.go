@@ -3,8 +3,11 @@ package cli
 import (
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
+	"github.com/segrun/segrun/internal/numfmt"
 	"github.com/segrun/segrun/runner/methods"
 )
 
@@ -20,15 +23,15 @@ func writeCLVReport(w io.Writer, c *methods.CLVReport) {
 	fmt.Fprintf(w, "  Gamma-Gamma (%s customers): %s, log-likelihood %.6g\n", thousands(int64(c.GammaGamma.Customers)),
 		params(c.GammaGamma.Params, "p", "q", "v"), c.GammaGamma.LogLikelihood)
 	if len(c.Mean) > 0 {
-		fmt.Fprintf(w, "  means: P(alive) %.3f, expected purchases %.3f, expected value %.2f, CLV %.2f\n",
-			c.Mean["p_alive"], c.Mean["expected_purchases"], c.Mean["expected_value"], c.Mean["clv"])
+		fmt.Fprintf(w, "  means: P(alive) %.3f, expected purchases %.3f, expected value %s, CLV %s\n",
+			c.Mean["p_alive"], c.Mean["expected_purchases"], money(c.Mean["expected_value"]), money(c.Mean["clv"]))
 	}
 	var tiers []string
 	for _, t := range c.Tiers {
 		if t.Quantile != nil {
-			tiers = append(tiers, fmt.Sprintf("%s from %.4g (q%g)", t.Segment, t.From, 100**t.Quantile))
+			tiers = append(tiers, fmt.Sprintf("%s from %s (q%g)", t.Segment, numfmt.Readable(t.From, 4), 100**t.Quantile))
 		} else {
-			tiers = append(tiers, fmt.Sprintf("%s from %.4g", t.Segment, t.From))
+			tiers = append(tiers, fmt.Sprintf("%s from %s", t.Segment, numfmt.Readable(t.From, 4)))
 		}
 	}
 	if len(tiers) > 0 {
@@ -52,7 +55,24 @@ func writeCLVReport(w io.Writer, c *methods.CLVReport) {
 func params(p map[string]float64, names ...string) string {
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s=%.4g", n, p[n])
+		v := p[n]
+		if v >= 1 || v <= -1 { // a scale parameter in the amounts' units (Gamma-Gamma's v) can be millions
+			parts[i] = n + "=" + numfmt.Readable(v, 4)
+		} else {
+			parts[i] = fmt.Sprintf("%s=%.4g", n, v)
+		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// money is an amount with two decimals and thousands separators.
+func money(v float64) string {
+	s := fmt.Sprintf("%.2f", math.Abs(v))
+	whole, cents, _ := strings.Cut(s, ".")
+	w, _ := strconv.ParseFloat(whole, 64)
+	sign := ""
+	if v < 0 && s != "0.00" {
+		sign = "-"
+	}
+	return sign + numfmt.Readable(w, 17) + "." + cents
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // runDeliver delivers an audience's published version (the latest, or --run) to its PostgreSQL and
@@ -17,6 +19,7 @@ func runDeliver(ctx context.Context, e *env, args []string) int {
 	fs := newFlags("deliver", "AUDIENCE SPEC")
 	sf := addStoreFlags(fs, true)
 	only := fs.String("destination", "", "deliver to this `DESTINATION` only (default: every table and webhook of the audience)")
+	again := fs.Bool("again", false, "send content the store records as delivered all the same, under the same idempotency keys (for a destination that lost it)")
 	names, code, ok := fs.parse(e, args)
 	if !ok {
 		return code
@@ -66,32 +69,31 @@ func runDeliver(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	db, st, err := e.openStore(ctx, path, *sf.wait)
+	// Read-write: each attempt is recorded in the store's deliveries table.
+	db, err := sql.Open(ctx, "", sql.Options{})
 	if err != nil {
 		return e.fail(err)
 	}
 	defer db.Close()
+	st, err := store.Attach(ctx, db, path, store.ReadWrite, *sf.wait)
+	if err != nil {
+		return e.fail(err)
+	}
 	run, err := resolveRun(ctx, st, *sf.run)
 	if err != nil {
 		return e.fail(err)
 	}
 	var failed []error
 	for _, dn := range targets {
-		d, _ := s.Destinations.Get(dn)
-		dest := runner.ExternalDestination(dn, d)
-		mode := d.Mode
-		if mode == "" {
-			mode = "full"
-		}
-		res, err := runner.DeliverVersion(ctx, db, st, names[0], run.ID, dn, mode, dest)
+		rec, err := runner.DeliverRecordedWith(ctx, db, st, s, names[0], run.ID, dn, runner.DeliverOptions{Via: runner.ViaDeliver, Again: *again})
 		switch {
 		case err != nil:
 			e.errorf("%v", err)
 			failed = append(failed, err)
-		case res.AlreadyApplied:
-			fmt.Fprintf(e.stdout, "%s: version %d was already delivered; nothing applied\n", dn, run.ID)
+		case rec.Status == store.DeliverySkipped:
+			fmt.Fprintf(e.stdout, "%s: version %d was already delivered (same content); nothing sent (--again sends it again)\n", dn, run.ID)
 		default:
-			fmt.Fprintf(e.stdout, "%s: version %d delivered (%s): %d upserted, %d exited\n", dn, run.ID, mode, res.Upserted, res.Exited)
+			fmt.Fprintf(e.stdout, "%s: version %d delivered (%s): %s\n", dn, run.ID, rec.Mode, deliveryCounts(rec))
 		}
 	}
 	if len(failed) > 0 {

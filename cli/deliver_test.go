@@ -79,16 +79,31 @@ func TestDeliverCommand(t *testing.T) {
 		t.Fatalf("the run sent %d batches, %d events in %d posts", len(applied), events(), posts)
 	}
 	stdout, stderr, code := run(t, "deliver", "gold_offer", specPath)
-	if code != ExitOK || !strings.Contains(stdout, "hook: version 1 delivered (full): 10 upserted") {
-		t.Fatalf("deliver: %d\n%s%s", code, stdout, stderr)
+	if code != ExitOK || !strings.Contains(stdout, "hook: version 1 was already delivered (same content); nothing sent") || posts != 3 {
+		t.Fatalf("deliver a delivered version: %d, %d posts\n%s%s", code, posts, stdout, stderr)
+	}
+	stdout, stderr, code = run(t, "deliver", "gold_offer", specPath, "--again")
+	if code != ExitOK || !strings.Contains(stdout, "hook: version 1 delivered (full): 10 members (3 batches confirmed)") {
+		t.Fatalf("deliver --again: %d\n%s%s", code, stdout, stderr)
 	}
 	if len(applied) != 3 || posts != 6 {
 		t.Errorf("deliver again: %d batches applied, %d posts", len(applied), posts)
 	}
 	t.Setenv("SEGRUN_TEST_DELIVER_HOOK", "")
-	_, stderr, code = run(t, "deliver", "gold_offer", specPath, "--destination", "hook")
+	_, stderr, code = run(t, "deliver", "gold_offer", specPath, "--destination", "hook", "--again")
 	if code != ExitExports || !strings.Contains(stderr, "SEGRUN_TEST_DELIVER_HOOK") || !strings.Contains(stderr, "destination hook") {
 		t.Errorf("missing variable: %d %s", code, stderr)
+	}
+	stdout, _, code = run(t, "deliveries", "gold_offer", specPath)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != ExitOK || len(lines) != 5 || !strings.Contains(lines[1], "hook         full  ok       10 members (3 batches confirmed)  run") ||
+		!strings.Contains(lines[2], "skipped") || !strings.Contains(lines[3], "deliver") || !strings.Contains(lines[4], "failed") || !strings.Contains(lines[4], "SEGRUN_TEST_DELIVER_HOOK") {
+		t.Errorf("segrun deliveries: %d\n%s", code, stdout)
+	}
+	stdout, _, code = run(t, "deliveries", specPath, "--format", "json")
+	var recs []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &recs); code != ExitOK || err != nil || len(recs) != 4 || recs[0]["delivery_id"] != "gold_offer/v1/hook" || recs[0]["members"] != 10.0 {
+		t.Errorf("segrun deliveries --format json: %d %v\n%s", code, err, stdout)
 	}
 	if _, stderr, code = run(t, "deliver", "gold_ofer", specPath); code != ExitUsage || !strings.Contains(stderr, `"gold_offer"`) {
 		t.Errorf("unknown audience: %d %s", code, stderr)

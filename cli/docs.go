@@ -26,7 +26,7 @@ func runDocs(ctx context.Context, e *env, args []string) int {
 	out := fs.String("out", "", "write the document to `FILE` instead of stdout")
 	noData := fs.Bool("no-data", false, "validate the spec without reading data files (see segrun validate --help)")
 	wait := fs.nonNegative("wait", readerWait, "wait this long (a `DURATION`) for a store a run is using; 0 fails at once")
-	fs.check("store", func() error { return checkFilePath(*storePath) })
+	fs.check("store", func() error { return checkStorePath(*storePath) })
 	fs.check("out", func() error { return checkFilePath(*out) })
 	files, code, ok := fs.parse(e, args)
 	if !ok {

@@ -62,3 +62,76 @@ segmentations:
 		t.Errorf("clear export: %q", got)
 	}
 }
+
+// segrun export of an audience whose entity is personal: hashed unless --pii clear, never an entity
+// without consent (Bob never consented, Ann withdrew it in version 2), and a clear change log, which would
+// carry Ann's exit in clear, is refused (exit 2) while the hashed one is written.
+func TestExportOfAnAudienceKeepsConsent(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("shop.yaml", `version: 1
+name: shop
+entity: email
+sources:
+  customers:
+    path: data/customers.csv
+    columns:
+      email: {type: VARCHAR, pii: email}
+      opt_in: {type: BOOLEAN}
+segmentations:
+  everyone:
+    from: customers
+    rules: [{segment: all, when: "true"}]
+audiences:
+  mailing:
+    include: {everyone: [all]}
+    consent: {from: customers, column: opt_in}
+`)
+	spec := filepath.Join(dir, "shop.yaml")
+	write("data/customers.csv", "email,opt_in\nAnn@x.com,true\nBob@x.com,false\nDee@x.com,true\n")
+	if _, stderr, code := run(t, "run", spec, "--as-of", "2024-01-31"); code != ExitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	write("data/customers.csv", "email,opt_in\nAnn@x.com,false\nBob@x.com,false\nDee@x.com,true\n")
+	if _, stderr, code := run(t, "run", spec, "--as-of", "2024-02-29"); code != ExitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	read := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	h := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s))) }
+	out := filepath.Join(dir, "out.csv")
+	export := func(args ...string) (string, string, int) {
+		os.Remove(out)
+		return run(t, append([]string{"export", "mailing", spec, "--out", out}, args...)...)
+	}
+	if _, stderr, code := export(); code != ExitOK || read(out) != "email,segment\n"+h("dee@x.com")+",treatment\n" {
+		t.Errorf("hashed export: exit %d %s\n%s", code, stderr, read(out))
+	}
+	if _, stderr, code := export("--pii", "clear"); code != ExitOK || read(out) != "email,segment\nDee@x.com,treatment\n" {
+		t.Errorf("clear export: exit %d %s\n%s", code, stderr, read(out))
+	}
+	if _, stderr, code := export("--pii", "clear", "--run", "1"); code != ExitOK || strings.Contains(read(out), "Bob") {
+		t.Errorf("clear export of version 1: exit %d %s\n%s", code, stderr, read(out))
+	}
+	if _, stderr, code := export("--pii", "clear", "--changes"); code != ExitUsage || !strings.Contains(stderr, "withdrew consent") {
+		t.Errorf("clear change log: exit %d %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("the refused export wrote %s", read(out))
+	}
+	if _, stderr, code := export("--changes"); code != ExitOK || strings.Contains(read(out), "Ann") || !strings.Contains(read(out), h("ann@x.com")+",treatment,exited") {
+		t.Errorf("hashed change log: exit %d %s\n%s", code, stderr, read(out))
+	}
+}

@@ -44,7 +44,7 @@ func runMeasure(ctx context.Context, e *env, args []string) int {
 	})
 	format := fs.choice("format", "text", []string{"text", "json"}, "output: text or json")
 	storePath := fs.String("store", "", "the versioned store's `PATH` (default: the spec's store)")
-	fs.check("store", func() error { return checkFilePath(*storePath) })
+	fs.check("store", func() error { return checkStorePath(*storePath) })
 	wait := fs.nonNegative("wait", readerWait, "wait this long (a `DURATION`) for a store a run is using; 0 fails at once")
 	rest, code, ok := fs.parse(e, args)
 	if !ok {
@@ -124,18 +124,18 @@ func writeMeasurement(w io.Writer, m *store.Measurement) {
 	if m.Metric == spec.MetricRevenue {
 		what = "revenue per member"
 	}
-	fmt.Fprintf(w, "%s, version %d (as of %s): outcome %s, %s, in %d days from %s to %s (%s events)\n",
+	fmt.Fprintf(w, "%s, version %d (as of %s): outcome %s, %s, in %d days from %s to %s (%s events; %s members with one)\n",
 		m.Audience, m.Run, m.AsOf.Format(time.DateOnly), m.Outcome, what, m.WindowDays, m.WindowStart.Format(time.DateOnly),
-		m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly), thousands(m.Events))
+		m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly), thousands(m.Events), thousands(m.MembersWithEvents))
 	stat := "rate"
 	if m.Metric == spec.MetricRevenue {
 		stat = "mean"
 	}
-	rows := [][]string{{"group", "treated", "held out", stat + ", treated", stat + ", held out", "lift", "95% CI", "relative", "95% CI", "p-value"}}
+	rows := [][]string{{"group", "treated", "held out", stat + ", treated", stat + ", held out", "lift", "95% CI", "relative", "95% CI", "p-value", "Holm p"}}
 	row := func(label string, g store.MeasuredGroup) {
 		r := []string{label, thousands(int64(g.Treatment.N)), thousands(int64(g.Control.N)), metricText(m.Metric, g.Treatment.Metric), metricText(m.Metric, g.Control.Metric)}
 		if g.Lift == nil {
-			r = append(r, "-", g.Note, "", "", "")
+			r = append(r, "-", g.Note, "", "", "", "")
 		} else {
 			l := g.Lift
 			r = append(r, liftText(m.Metric, l.Absolute.Value), "["+liftText(m.Metric, l.Absolute.Low)+", "+liftText(m.Metric, l.Absolute.High)+"]")
@@ -145,6 +145,11 @@ func writeMeasurement(w io.Writer, m *store.Measurement) {
 				r = append(r, "-", "")
 			}
 			r = append(r, pValueText(l.PValue))
+			if g.PValueHolm != nil {
+				r = append(r, pValueText(*g.PValueHolm))
+			} else {
+				r = append(r, "") // overall: one test, nothing to adjust
+			}
 		}
 		rows = append(rows, r)
 	}

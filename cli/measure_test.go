@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,6 +93,8 @@ type referenceLift struct {
 	Absolute  *struct{ Value, Low, High float64 } `json:"absolute"`
 	Statistic float64                             `json:"statistic"`
 	PValue    float64                             `json:"p_value"`
+	// PValueHolm is statsmodels' multipletests(method='holm') over the segments' p-values; nil overall.
+	PValueHolm *float64 `json:"p_value_holm"`
 }
 
 func (w referenceLift) check(t *testing.T, outcome string, g store.MeasuredGroup) {
@@ -121,4 +124,101 @@ func (w referenceLift) check(t *testing.T, outcome string, g store.MeasuredGroup
 	near("high", g.Lift.Absolute.High, w.Absolute.High)
 	near("statistic", g.Lift.Statistic, w.Statistic)
 	near("p-value", g.Lift.PValue, w.PValue)
+	switch {
+	case (w.PValueHolm == nil) != (g.PValueHolm == nil):
+		t.Errorf("%s: Holm-adjusted p-value %v, the reference's %v", at, g.PValueHolm, w.PValueHolm)
+	case w.PValueHolm != nil:
+		near("Holm-adjusted p-value", *g.PValueHolm, *w.PValueHolm)
+	}
+}
+
+// A spec, or any file that is not DuckDB's, given as --store is a usage error naming the flag (exit 2):
+// segrun measure --store retail.yaml printed DuckDB's "not a valid DuckDB database file" with exit 3.
+func TestStoreFlagRefusesASpec(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "retail.yaml")
+	if err := os.WriteFile(spec, []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(dir, "notes.duckdb")
+	if err := os.WriteFile(text, []byte("not a store\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"measure", "winback_email", "--outcome", "conversions", "--store", spec},
+		{"measure", "winback_email", spec, "--outcome", "conversions", "--store", spec},
+		{"runs", "--store", spec},
+		{"show", "lifecycle", "--store", text},
+		{"run", spec, "--store", spec},
+	} {
+		_, stderr, code := run(t, args...)
+		if code != ExitUsage || !strings.Contains(stderr, "--store") || strings.Contains(stderr, "IO Error") {
+			t.Errorf("segrun %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
+		}
+	}
+}
+
+// A version none of whose members has an event in the window is not measured as a lift of 0 (p = 1),
+// which was stored and shown as a campaign that did nothing: no lift is given, each group says why, and a
+// warning names the members and the events that were all of others.
+func TestMeasureWithoutMemberEvents(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "shop.yaml")
+	os.WriteFile(spec, []byte(`version: 1
+name: shop
+entity: customer_id
+sources:
+  customers:
+    path: customers.csv
+    columns:
+      customer_id: {type: BIGINT, not_null: true}
+      tier: {type: VARCHAR}
+  campaign:
+    path: campaign.csv
+    columns:
+      customer_id: {type: BIGINT}
+      ordered_at: {type: DATE}
+segmentations:
+  tiers:
+    from: customers
+    rules:
+      - {segment: gold, when: 'tier == "gold"'}
+    else: other
+audiences:
+  gold_offer:
+    include: {tiers: [gold]}
+    holdout: {share: 0.5, salt: s}
+outcomes:
+  conversions: {from: campaign, time: ordered_at, metric: converted}
+`), 0o644)
+	var customers, events strings.Builder
+	customers.WriteString("customer_id,tier\n")
+	events.WriteString("customer_id,ordered_at\n")
+	for i := 1; i <= 40; i++ {
+		tier := "silver"
+		if i%2 == 0 {
+			tier = "gold"
+		} else {
+			events.WriteString(strings.Join([]string{strconv.Itoa(i), "2024-02-05"}, ",") + "\n") // only non-members buy
+		}
+		customers.WriteString(strconv.Itoa(i) + "," + tier + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "customers.csv"), []byte(customers.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "campaign.csv"), []byte(events.String()), 0o644)
+	runWant(t, ExitOK, "run", spec, "--as-of", "2024-01-31")
+	stdout, stderr, code := run(t, "measure", "gold_offer", spec, "--outcome", "conversions", "--format", "json")
+	var m store.Measurement
+	if err := json.Unmarshal([]byte(stdout), &m); code != ExitOK || err != nil {
+		t.Fatalf("measure: exit %d %v\n%s%s", code, err, stdout, stderr)
+	}
+	if m.Events != 20 || m.MembersWithEvents != 0 || m.Overall.Lift != nil || m.Overall.Note == "" {
+		t.Errorf("measurement: %d events, %d members with one, overall %+v", m.Events, m.MembersWithEvents, m.Overall)
+	}
+	if !strings.Contains(stderr, "none of the 20 members of version 1 has an event") {
+		t.Errorf("no warning:\n%s", stderr)
+	}
+	stdout, _, _ = run(t, "measure", "gold_offer", spec, "--outcome", "conversions")
+	if !strings.Contains(stdout, "(20 events; 0 members with one)") || strings.Contains(stdout, "+0.00 pp") {
+		t.Errorf("text:\n%s", stdout)
+	}
 }

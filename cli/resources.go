@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -73,4 +74,26 @@ func checkDirectory(path string) error {
 			return nil
 		}
 	}
+}
+
+// checkStorePath accepts a store's path: a file that does not exist yet, or a DuckDB file. A spec given
+// as --store (segrun measure --store retail.yaml) got DuckDB's "not a valid DuckDB database file" with
+// exit 3, as if the store were damaged.
+func checkStorePath(path string) error {
+	if err := checkFilePath(path); err != nil || path == "" {
+		return err
+	}
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		return errors.New("is a spec, not a store: give the spec as the last argument (or --spec) and --store the DuckDB file a run publishes to, or postgres:SCHEMA")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // missing: the command says whether it may be created
+	}
+	defer f.Close()
+	head := make([]byte, 12)
+	if n, _ := io.ReadFull(f, head); n > 0 && (n < len(head) || string(head[8:12]) != "DUCK") { // empty: a store being created
+		return errors.New("is not a DuckDB file: --store takes the store a run publishes to (segrun.duckdb by default)")
+	}
+	return nil
 }

@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -37,19 +35,11 @@ func runRollback(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	db, err := sql.Open(ctx, "", sql.Options{})
+	db, st, err := e.openWriter(ctx, path, *sf.wait)
 	if err != nil {
 		return e.fail(err)
 	}
 	defer db.Close()
-	st, err := store.Attach(ctx, db, path, store.ReadWrite, 0)
-	if errors.Is(err, sql.ErrLocked) && *sf.wait > 0 {
-		e.errorf("store %s is in use; waiting up to %s for it (--wait 0 fails at once)", path, *sf.wait)
-		st, err = store.Attach(ctx, db, path, store.ReadWrite, *sf.wait)
-	}
-	if err != nil {
-		return e.fail(err)
-	}
 	latest, err := st.LatestRun(ctx)
 	if err != nil {
 		return e.fail(err)
@@ -97,6 +87,20 @@ func runRollback(ctx context.Context, e *env, args []string) int {
 	} else {
 		fmt.Fprintf(e.stdout, "the latest version is now %d (as of %s); the next run compares with it\n", now.ID, now.AsOf.Format(time.DateOnly))
 	}
-	fmt.Fprintln(e.stdout, "export files written from the rolled-back versions are left as they are: the next run, or segrun export, writes them again")
+	// segrun export writes to a path it is given, in its own columns: it does not rewrite these files (the
+	// message said it did). The next run, or a rerun of the latest version's run key, does.
+	var ids []int64
+	for _, r := range rolled {
+		ids = append(ids, r.ID)
+	}
+	written, err := st.ExportPaths(ctx, ids)
+	if err != nil {
+		return e.fail(err)
+	}
+	if len(written) == 0 {
+		return ExitOK
+	}
+	fmt.Fprintf(e.stdout, "the files and destinations the rolled-back versions wrote still hold them: %s\n", strings.Join(written, ", "))
+	fmt.Fprintln(e.stdout, "the next run writes the spec's exports and destination files again (so does rerunning the latest version's run key, for its exports); segrun export writes a version to a path you give, not these; tables and webhooks keep what was delivered")
 	return ExitOK
 }

@@ -26,10 +26,17 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	vars := varFlags{}
 	fs.Var(vars, "var", "override a spec var: --var `NAME=VALUE` (repeatable)")
 	store := fs.String("store", "", "the versioned store's `PATH` (default: the spec's store)")
-	fs.check("store", func() error { return checkFilePath(*store) })
+	fs.check("store", func() error { return checkStorePath(*store) })
 	runKey := fs.String("run-key", "", "the scheduler's run id or logical date (a `KEY`): a key already published makes the run a no-op")
 	force := fs.Bool("force", false, "with --run-key: replace the version published under that key")
 	dryRun := fs.Bool("dry-run", false, "compute everything and show what would change, publishing nothing")
+	preview := fs.Int("preview", runner.DefaultPreviewRows, "with --dry-run: show the first `N` rows each destination would receive (0: none, -1: all)")
+	fs.check("preview", func() error {
+		if *preview < -1 {
+			return errors.New("give a number of rows, 0 for none or -1 for all")
+		}
+		return nil
+	})
 	wait := fs.nonNegative("wait", 0, "wait this long (a `DURATION`, for example 10m) for a store another run is using")
 	memory := fs.String("memory-limit", "", "DuckDB's memory limit, a `SIZE` like 4GB or 512MB (default: 80% of RAM); above it, DuckDB spills to disk")
 	fs.check("memory-limit", func() error { return checkMemoryLimit(*memory) })
@@ -62,7 +69,7 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	if *logFormat == "json" {
 		handler = slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level})
 	}
-	o := runner.RunOptions{AsOf: date, Vars: vars, StorePath: *store, RunKey: *runKey, Force: *force, DryRun: *dryRun,
+	o := runner.RunOptions{AsOf: date, Vars: vars, StorePath: *store, RunKey: *runKey, Force: *force, DryRun: *dryRun, PreviewRows: *preview,
 		Wait: *wait, MemoryLimit: *memory, Threads: *threads, TempDir: *tempDir, Log: slog.New(handler), Version: Version}
 	if isTerminal(e.stderr) && *logFormat == "text" {
 		o.Progress = e.stderr

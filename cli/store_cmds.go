@@ -17,7 +17,6 @@ import (
 	"github.com/segrun/segrun/internal/plural"
 	"github.com/segrun/segrun/internal/shell"
 	"github.com/segrun/segrun/runner"
-	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -71,7 +70,7 @@ func publishedVersions(ctx context.Context, st *store.Store) string {
 
 // version is one segmentation of one published version, opened for reading.
 type version struct {
-	db    sql.Workspace
+	db    io.Closer
 	store *store.Store
 	run   *store.Run
 	info  *store.VersionInfo
@@ -88,7 +87,7 @@ func (e *env) openVersion(ctx context.Context, sf *storeFlags, name string, reti
 	if err != nil {
 		return nil, err
 	}
-	db, st, err := e.openStore(ctx, path, *sf.wait)
+	db, st, err := e.openReader(ctx, path, *sf.wait)
 	if err != nil {
 		return nil, err
 	}
@@ -411,11 +410,18 @@ func runExport(ctx context.Context, e *env, args []string) int {
 	// The version and the segmentation exist (openVersion said so otherwise, exit 1): what fails now is
 	// writing the file, the environment.
 	req := runner.ExportRequest{Segmentation: names[0], Run: v.run.ID, Changes: *changes, Path: *out}
+	// What the latest version's spec declared (a store written before declarations were recorded has none).
+	entityPII, err := v.store.Meta(ctx, "entity_pii")
+	if err != nil {
+		return e.fail(err)
+	}
+	// An audience's members all consented (consent: is one of its conditions), but its change log also
+	// holds the exits of those who withdrew it: their personal entity must not leave in clear.
+	if *pii == "clear" && *changes && entityPII != "" && strings.HasPrefix(v.info.Method, runner.AudienceMethod) {
+		return fs.usageError(e, "%s is an audience whose entity is personal (%s): its change log holds the exits of entities that withdrew consent, which never leave in clear; export its members (without --changes) or leave --pii out to hash them", names[0], entityPII)
+	}
 	if *pii != "clear" {
-		// What the latest version's spec declared (a store written before declarations were recorded has none).
-		if req.EntityPII, err = v.store.Meta(ctx, "entity_pii"); err != nil {
-			return e.fail(err)
-		}
+		req.EntityPII = entityPII
 	}
 	if err := runner.Export(ctx, v.store, req); err != nil {
 		return e.fail(fmt.Errorf("writing %s: %w", *out, err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,11 +31,19 @@ type storeFlags struct {
 
 func addStoreFlags(fs *flagSet, withRun bool) *storeFlags {
 	sf := &storeFlags{
-		store: fs.String("store", "", "the versioned store's `PATH` (default: the spec's store, else "+spec.DefaultStore+" in the current directory)"),
+		store: fs.String("store", "", "the versioned store's `PATH`, or postgres:SCHEMA for a store in a PostgreSQL schema (connecting with "+store.EnvDSN+"; default: the spec's store, else "+spec.DefaultStore+" in the current directory)"),
 		spec:  fs.String("spec", "", "the pipeline's `SPEC` file, whose store to read (or give it as the last argument)"),
 		wait:  fs.nonNegative("wait", readerWait, "wait this long (a `DURATION`) for a store a run is using; 0 fails at once"),
 	}
-	fs.check("store", func() error { return checkFilePath(*sf.store) })
+	fs.check("store", func() error {
+		if schema, ok := store.PostgresSchema(*sf.store); ok {
+			if schema == "" {
+				return errors.New("give the schema: postgres:SCHEMA")
+			}
+			return nil
+		}
+		return checkStorePath(*sf.store)
+	})
 	fs.check("spec", func() error { return checkFilePath(*sf.spec) })
 	if withRun {
 		sf.run = fs.Int64("run", 0, "the version `N` to read (default: the latest)")
@@ -85,6 +94,9 @@ func (sf *storeFlags) locate() (string, error) {
 	default:
 		path, from = spec.DefaultStore, "the default in the current directory; give the spec (segrun show SEGMENTATION SPEC) or --store PATH"
 	}
+	if _, ok := store.PostgresSchema(path); ok {
+		return path, nil // AttachPostgres says when the schema has no store
+	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("%w at %s (%s); a store exists once a run has published to it", store.ErrNoStore, path, from)
 	}
@@ -115,10 +127,57 @@ func (e *env) openStore(ctx context.Context, path string, wait time.Duration) (s
 	return db, st, nil
 }
 
+// openReader opens the store at location for reading: a DuckDB file attached read-only to a fresh
+// in-memory database (closed with it), or a schema of the PostgreSQL database SEGRUN_PG_DSN names, which
+// a reader never waits for (a run publishing holds no lock against readers there).
+func (e *env) openReader(ctx context.Context, location string, wait time.Duration) (io.Closer, *store.Store, error) {
+	if schema, ok := store.PostgresSchema(location); ok {
+		st, err := store.OpenPostgres(ctx, os.Getenv(store.EnvDSN), schema, store.ReadOnly, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st, nil
+	}
+	return e.openStore(ctx, location, wait)
+}
+
+// openWriter opens the store at location for writing (rollback), waiting up to wait, with a word on
+// stderr, while a run holds it. The closer releases the store (and a DuckDB store's workspace).
+func (e *env) openWriter(ctx context.Context, location string, wait time.Duration) (io.Closer, *store.Store, error) {
+	open := func(wait time.Duration) (io.Closer, *store.Store, error) {
+		if schema, ok := store.PostgresSchema(location); ok {
+			// Opening for writing creates a missing store: look first, as a file's absence is found.
+			r, err := store.OpenPostgres(ctx, os.Getenv(store.EnvDSN), schema, store.ReadOnly, 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			r.Close()
+			st, err := store.OpenPostgres(ctx, os.Getenv(store.EnvDSN), schema, store.ReadWrite, wait)
+			return st, st, err
+		}
+		db, err := sql.Open(ctx, "", sql.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := store.Attach(ctx, db, location, store.ReadWrite, wait)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return db, st, nil
+	}
+	c, st, err := open(0)
+	if errors.Is(err, sql.ErrLocked) && wait > 0 {
+		e.errorf("store %s is in use; waiting up to %s for it (--wait 0 fails at once)", location, wait)
+		c, st, err = open(wait)
+	}
+	return c, st, err
+}
+
 // open is the start every store-reading command shares: the spec taken from rest (or --spec/--store), at
 // most max other arguments (tooMany is the usage error otherwise), then the store found and opened. When
 // ok is false, code is the exit code and the message has been written.
-func (sf *storeFlags) open(ctx context.Context, e *env, fs *flagSet, rest []string, max int, tooMany string) (args []string, db sql.Workspace, st *store.Store, code int, ok bool) {
+func (sf *storeFlags) open(ctx context.Context, e *env, fs *flagSet, rest []string, max int, tooMany string) (args []string, db io.Closer, st *store.Store, code int, ok bool) {
 	args, err := sf.takeSpec(rest)
 	if err != nil {
 		return nil, nil, nil, fs.usageError(e, "%v", err), false
@@ -130,7 +189,7 @@ func (sf *storeFlags) open(ctx context.Context, e *env, fs *flagSet, rest []stri
 	if err != nil {
 		return nil, nil, nil, e.fail(err), false
 	}
-	if db, st, err = e.openStore(ctx, path, *sf.wait); err != nil {
+	if db, st, err = e.openReader(ctx, path, *sf.wait); err != nil {
 		return nil, nil, nil, e.fail(err), false
 	}
 	return args, db, st, 0, true

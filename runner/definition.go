@@ -84,6 +84,14 @@ func DefinitionHash(s *spec.Spec, p *Plan, segmentation string) (string, bool) {
 	if !visit(segmentation) {
 		return "", false
 	}
+	// A search by a KPI's spread picks its segmentation by the KPI's aggregate: part of its definition.
+	if seg, ok := s.Segmentations.Get(segmentation); ok && seg.Cluster != nil && seg.Cluster.Search != nil && seg.Cluster.Search.Objective.KPI != "" {
+		name := seg.Cluster.Search.Objective.KPI
+		if k, ok := s.KPIs.Get(name); ok {
+			parts = append(parts, part{Kind: KindKPI, Name: name, Text: k.Value})
+			texts = append(texts, k.Value)
+		}
+	}
 	// parts[0] is the segmentation's own definition; what it reads follows in name order.
 	slices.SortFunc(parts[1:], func(a, b part) int { return cmp.Compare(a.Name, b.Name) })
 	vars := map[string]json.RawMessage{}

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/segrun/segrun/internal/destinations"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
@@ -34,6 +36,32 @@ type Delivery struct {
 	// Rows are the rows written: every member (full), or the run's entered and exited (changes).
 	Rows    int64 `json:"rows"`
 	Written bool  `json:"written"`
+	// Status is the delivery's in the store's deliveries table: ok, failed, partial, or skipped (a table or
+	// webhook that had received the same content, from a forced rerun say).
+	Status string `json:"status,omitempty"`
+	// Columns and Preview are, in a dry run, the columns the destination would receive and its first
+	// rows (RunOptions.PreviewRows), as they would be sent: personal columns hashed, entities without
+	// consent left out of a file.
+	Columns []string   `json:"columns,omitempty"`
+	Preview [][]string `json:"preview,omitempty"`
+	// entered and exited split Rows in mode changes, for the deliveries table.
+	entered, exited int64
+}
+
+// recordFileDelivery records the writing of a file destination (failed, when err) in the deliveries table.
+func (e *execution) recordFileDelivery(ctx context.Context, run int64, dl Delivery, path string, started time.Time, err error) error {
+	rec := store.DeliveryRecord{ID: destinations.DeliveryID(dl.Audience, run, dl.Destination), Audience: dl.Audience, Destination: dl.Destination,
+		Target: path, Run: run, RunKey: e.o.RunKey, Mode: dl.Mode, Status: store.DeliveryOK, Via: ViaRun, Started: started, Finished: time.Now().UTC()}
+	if dl.Mode == destinations.ModeChanges {
+		rec.Entered, rec.Exited = &dl.entered, &dl.exited
+	} else {
+		rec.Members = &dl.Rows
+	}
+	if err != nil {
+		rec.Status, rec.Error = store.DeliveryFailed, err.Error()
+		rec.Entered, rec.Exited, rec.Members = nil, nil, nil
+	}
+	return e.store.RecordDelivery(context.WithoutCancel(ctx), rec)
 }
 
 // destinationColumns are the columns a destination writes, by default the entity and the group.
@@ -196,7 +224,8 @@ func (e *execution) planDeliveries() {
 			if destinationMode(d) == "changes" {
 				rows = r.Diff.Entered + r.Diff.Exited
 			}
-			e.res.Deliveries = append(e.res.Deliveries, Delivery{Audience: r.Name, Destination: dn, Path: destinationLabel(d), Mode: destinationMode(d), Rows: rows})
+			e.res.Deliveries = append(e.res.Deliveries, Delivery{Audience: r.Name, Destination: dn, Path: destinationLabel(d), Mode: destinationMode(d), Rows: rows,
+				entered: r.Diff.Entered, exited: r.Diff.Exited})
 		}
 	}
 }
@@ -218,9 +247,13 @@ func (e *execution) deliver(ctx context.Context, run int64, failed error) error 
 		err := ctx.Err()
 		if ext := externalDestination(dl.Destination, d); ext != nil && err == nil {
 			path = destinationLabel(d)
-			_, err = DeliverVersion(ctx, e.db, e.store, dl.Audience, run, dl.Destination, dl.Mode, ext)
+			var rec store.DeliveryRecord
+			rec, err = DeliverRecorded(ctx, e.db, e.store, e.s, dl.Audience, run, dl.Destination, ViaRun)
+			dl.Status = rec.Status
 		} else if err == nil {
+			started := time.Now().UTC()
 			err = e.writeDelivery(ctx, run, dl.Audience, dl.Destination, d, path)
+			err = errors.Join(err, e.recordFileDelivery(ctx, run, *dl, path, started, err))
 		}
 		if err == nil {
 			err = e.store.RecordExport(context.WithoutCancel(ctx), run, dl.Audience, dl.Mode == "changes", path)
@@ -254,6 +287,23 @@ func (e *execution) writeDelivery(ctx context.Context, run int64, audience, dn s
 	if destinationMode(d) == "changes" {
 		rows = fmt.Sprintf("SELECT entity AS segrun_entity, segment, event FROM segrun_store.changes WHERE run_id = %d AND segmentation = %s", run, sql.Literal(audience))
 	}
+	query := e.fileDeliveryQuery(rows, dn, d)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	removeStaleTemps(path)
+	tmp := tempName(path, os.Getpid())
+	if err := e.store.CopyTo(ctx, query, tmp, format); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// fileDeliveryQuery selects what the file of destination dn holds, from rows (segrun_entity, segment and,
+// in mode changes, event): the destination's columns, personal ones hashed unless it says pii: clear, in
+// entity order.
+func (e *execution) fileDeliveryQuery(rows, dn string, d spec.Destination) string {
 	var sel []string
 	for _, col := range destinationColumns(e.s, d) {
 		if col == DestinationColumnGroup {
@@ -270,18 +320,8 @@ func (e *execution) writeDelivery(ctx context.Context, run int64, audience, dn s
 	if i := slices.Index(destinationColumns(e.s, d), e.s.Entity); i >= 0 {
 		sel[i] = piiColumnSQL("r.segrun_entity", e.s.Entity, e.v.EntityPII, d.PII == spec.PIIClear)
 	}
-	query := fmt.Sprintf("SELECT %s FROM (%s) r LEFT JOIN %s p ON p.segrun_entity = r.segrun_entity ORDER BY r.segrun_entity%s",
+	return fmt.Sprintf("SELECT %s FROM (%s) r LEFT JOIN %s p ON p.segrun_entity = r.segrun_entity ORDER BY r.segrun_entity%s",
 		strings.Join(sel, ", "), rows, sql.Ident(deliveryTable(dn)), map[bool]string{true: ", r.event DESC", false: ""}[destinationMode(d) == "changes"])
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	removeStaleTemps(path)
-	tmp := tempName(path, os.Getpid())
-	if err := e.store.CopyTo(ctx, query, tmp, format); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // undeliveredDestinations are the destinations of the audiences version run published that are not
@@ -301,6 +341,16 @@ func (e *execution) undeliveredDestinations(ctx context.Context, run int64) ([]E
 			if !ok {
 				continue
 			}
+			if externalDestination(dn, d) != nil {
+				ok, err := e.externalDelivered(ctx, run, a.Key, dn)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					e.redeliver = append(e.redeliver, Delivery{Audience: a.Key, Destination: dn, Path: destinationLabel(d), Mode: destinationMode(d)})
+				}
+				continue
+			}
 			path := e.s.Path(d.Path)
 			changes := destinationMode(d) == "changes"
 			written, err := e.store.ExportWritten(ctx, run, a.Key, changes, path)
@@ -314,6 +364,60 @@ func (e *execution) undeliveredDestinations(ctx context.Context, run int64) ([]E
 		}
 	}
 	return out, nil
+}
+
+// externalDelivered says whether the latest attempt at delivering version run of audience to the table or
+// webhook dn succeeded (or found its content delivered before). A row the upgrade to schema 8 carried over
+// from the exports table names the destination by its label only, and counts: without it, a scheduler's
+// retry of the latest run key after the upgrade sent the whole version again under new keys.
+func (e *execution) externalDelivered(ctx context.Context, run int64, audience, dn string) (bool, error) {
+	recs, err := e.store.Deliveries(ctx, audience, run)
+	if err != nil {
+		return false, err
+	}
+	d, _ := e.s.Destinations.Get(dn)
+	status := ""
+	for _, r := range recs {
+		if r.Destination == dn || (r.Via == "migrated" && r.Target == destinationLabel(d)) {
+			status = r.Status
+		}
+	}
+	return status == store.DeliveryOK || status == store.DeliverySkipped, nil
+}
+
+// redeliverExternal delivers, for a rerun of a run key already published, the tables and webhooks its
+// version lacks, from the store: a webhook resumes after the batches its receiver confirmed. Those that
+// fail again are added to failed (an ExportsError, exit 4).
+func (e *execution) redeliverExternal(ctx context.Context, run int64, failed error) error {
+	if len(e.redeliver) == 0 {
+		return failed
+	}
+	var ee *ExportsError
+	if !errors.As(failed, &ee) {
+		if failed != nil {
+			return failed
+		}
+		ee = &ExportsError{Run: run, Store: e.res.Store, RunKey: e.o.RunKey}
+	}
+	for _, dl := range e.redeliver {
+		rec, err := DeliverRecorded(ctx, e.db, e.store, e.s, dl.Audience, run, dl.Destination, ViaRun)
+		dl.Status, dl.Written = rec.Status, err == nil
+		switch {
+		case rec.Members != nil:
+			dl.Rows = *rec.Members
+		case rec.Entered != nil:
+			dl.Rows = *rec.Entered + *rec.Exited
+		}
+		e.res.Deliveries = append(e.res.Deliveries, dl)
+		if err != nil {
+			ee.Failed = append(ee.Failed, ExportFailure{Segmentation: dl.Audience, Destination: dl.Destination, Changes: dl.Mode == "changes", Path: dl.Path, Error: err.Error()})
+		}
+	}
+	if len(ee.Failed) > 0 {
+		e.res.ExportsFailed = ee.Failed
+		return ee
+	}
+	return nil
 }
 
 // addUndelivered adds the destinations a run key's version lacks to the exports error of its rerun (a

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/segrun/segrun/runner/methods"
 	rulesmethod "github.com/segrun/segrun/runner/methods/rules"
 	"github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
@@ -102,6 +103,12 @@ func audienceFrom(s *spec.Spec, a spec.Audience) string {
 	return seg.From
 }
 
+// readsTransactions says whether seg's method reads a row per event (a purchase), not one per entity.
+func readsTransactions(seg spec.Segmentation) bool {
+	m, ok := methods.Lookup(seg.Method())
+	return ok && methods.ReadsTransactions(m)
+}
+
 // typeAudience checks what an audience reads against its inputs' columns and returns its result columns:
 // the entity and its group (the segment, treatment or control).
 func (c *validator) typeAudience(name, path string) []sql.Column {
@@ -120,7 +127,13 @@ func (c *validator) typeAudience(name, path string) []sql.Column {
 	if a.Where != "" && !c.s.BrokenWithin(path+"/where") && !c.s.BrokenWithin(path+"/from") {
 		from := audienceFrom(c.s, a)
 		at := path + "/where"
-		if cols, known := c.v.Columns[from]; known {
+		if seg, ok := c.s.Segmentations.Get(a.Include[0].Key); a.From == "" && ok && readsTransactions(seg) {
+			// Its input has a row per purchase: the run failed on where: with "values appear more than once".
+			c.errorAt(at, "audience.where", fmt.Sprintf("where: reads %s, the input of %s (the first included segmentation), which has a row per purchase (%s reads transactions): give the audience from: a table with one row per %s, such as a feature",
+				from, a.Include[0].Key, seg.Method(), c.s.Entity), "")
+			from = "" // nothing more to check against it
+		}
+		if cols, known := c.v.Columns[from]; known && from != "" {
 			c.audienceEntityIn(path+"/where", from, cols, entity.Type)
 			env := rulesmethod.Env(cols, ruleVars(c.v.Vars))
 			if d := rules.Check(a.Where, from, env); d != nil {

@@ -142,10 +142,26 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 				return nil, err
 			}
 		}
+		adjustSegmentPValues(m.Segments)
 	}
-	if m.Events == 0 {
-		m.Warnings = append(m.Warnings, fmt.Sprintf("source %s has no event in the window %s to %s: is the window right, and has the outcome happened yet?",
-			out.From, m.WindowStart.Format(time.DateOnly), m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly)))
+	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE converted) FROM segrun_measure_members`).Scan(&m.MembersWithEvents); err != nil {
+		return nil, err
+	}
+	window := fmt.Sprintf("%s to %s", m.WindowStart.Format(time.DateOnly), m.WindowEnd.AddDate(0, 0, -1).Format(time.DateOnly))
+	switch {
+	case m.Events == 0:
+		m.Warnings = append(m.Warnings, fmt.Sprintf("source %s has no event in the window %s: nothing was measured (no lift is given, not a lift of 0); is the window right, and has the outcome happened yet?",
+			out.From, window))
+	case m.MembersWithEvents == 0:
+		m.Warnings = append(m.Warnings, fmt.Sprintf("none of the %d members of version %d has an event in the window %s (its %d events are all of other entities): nothing was measured (no lift is given, not a lift of 0); is it the right version and outcome?",
+			m.Overall.Treatment.N+m.Overall.Control.N, run, window, m.Events))
+	}
+	if m.MembersWithEvents == 0 {
+		// Both groups at 0 compare as a lift of 0 with p = 1, which read (and was stored) as a campaign
+		// that did nothing, when it had not been measured at all.
+		for _, g := range append([]*store.MeasuredGroup{&m.Overall}, pointers(m.Segments)...) {
+			g.Lift, g.PValueHolm, g.Note = nil, nil, "no member had an event in the window"
+		}
 	}
 	if !o.Now.IsZero() && m.WindowEnd.After(o.Now) {
 		// An open window is counted as it stands: a lift measured a week into a 30-day campaign.
@@ -268,4 +284,28 @@ func namesHint(name string, names []string, where string) string {
 		return fmt.Sprintf("; did you mean %q?", s)
 	}
 	return " (it has " + strings.Join(slices.Sorted(slices.Values(names)), ", ") + ")"
+}
+
+// adjustSegmentPValues sets each segment comparison's Holm-adjusted p-value: the family is every segment
+// comparison of the measurement that has a lift (of all the included segmentations at once), since all of
+// them are read together for the segment that "worked".
+func adjustSegmentPValues(groups []store.MeasuredGroup) {
+	var idx []int
+	var ps []float64
+	for i, g := range groups {
+		if g.Lift != nil {
+			idx, ps = append(idx, i), append(ps, g.Lift.PValue)
+		}
+	}
+	for k, adj := range algorithms.HolmAdjust(ps) {
+		groups[idx[k]].PValueHolm = &adj
+	}
+}
+
+func pointers(gs []store.MeasuredGroup) []*store.MeasuredGroup {
+	out := make([]*store.MeasuredGroup, len(gs))
+	for i := range gs {
+		out[i] = &gs[i]
+	}
+	return out
 }

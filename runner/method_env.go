@@ -38,6 +38,9 @@ func (j *segEnv) Version() *store.Version         { return j.version }
 func (j *segEnv) SetModel(m any)                  { j.model = m }
 func (j *segEnv) StagesChangeLog() bool           { return !j.e.o.Hooks.LeaveChangeLogsToStore }
 
+// KPI is a declared KPI, for a search whose objective is its spread.
+func (j *segEnv) KPI(name string) (spec.KPI, bool) { return j.e.s.KPIs.Get(name) }
+
 func (j *segEnv) WithArrow(ctx context.Context, fn func(a *sql.Arrow) error) error {
 	return j.e.db.WithArrow(ctx, fn)
 }

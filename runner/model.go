@@ -156,6 +156,9 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 			numericLabel = modelColumnKind(c.Type) == colNumber
 		}
 	}
+	if err := e.checkModelEntities(ctx, name, trainTable, m.ScoreTable()); err != nil {
+		return 0, err
+	}
 	// Read before WithArrow, which holds the workspace's connection the store's reads need.
 	stored, err := e.storedFit(ctx, name, m, rep)
 	if err != nil {

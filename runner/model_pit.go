@@ -106,20 +106,28 @@ func (c *validator) typeLabelWindow(name, path string, m spec.Model, input []sql
 		c.errorAt(at+"/sql", "model.label_window", "label_window.sql: "+msg, "")
 		return nil, false
 	}
-	// A feature that reads the label's table without bounding its time by as_of sees the window: leakage.
+	// A feature recomputed as of as_of - days that reads the label's table without bounding its time below
+	// getvariable('as_of') reads the label's window too: leakage. Structural (sql.TableRef.UpperBounds, from
+	// DuckDB's parse tree): each reference to the table needs the bound in the SELECT that reads it.
 	for _, f := range chain {
 		text, err := c.s.FeatureSQL(f)
 		if err != nil {
 			continue
 		}
 		a, err := c.db.Analyze(c.ctx, text.SQL)
-		if err != nil || !slices.ContainsFunc(a.Tables, func(r sql.TableRef) bool { return strings.EqualFold(r.Name, w.From) }) {
+		if err != nil {
 			continue
 		}
-		lower := strings.ToLower(text.SQL)
-		if !strings.Contains(lower, strings.ToLower(w.Time)) || !strings.Contains(lower, "getvariable('as_of')") {
-			c.warnAt(path+"/label_window", "model.leakage", fmt.Sprintf("feature %s reads %s, the label's table, without a predicate on %s against getvariable('as_of'): its values may come from the label's window", f, w.From, w.Time))
+		i := slices.IndexFunc(a.Tables, func(r sql.TableRef) bool {
+			return strings.EqualFold(r.Name, w.From) && (r.Schema == "" || r.Schema == "main") && !r.BoundedAbove(w.Time, "as_of")
+		})
+		if i < 0 {
+			continue
 		}
+		line, _ := sql.OffsetPosition(text.SQL, a.Tables[i].Offset)
+		c.warnAt(path+"/label_window", "model.leakage", fmt.Sprintf(
+			"feature %s reads %s, the label's table, without %s < getvariable('as_of') where it reads it (line %d of its SQL): recomputed as of as_of - %d days, its values would come from the label's window too",
+			f, w.From, w.Time, line, w.Days))
 	}
 	return append(slices.Clone(input), cols[0]), true
 }

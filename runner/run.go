@@ -30,6 +30,9 @@ type RunOptions struct {
 	Force  bool
 	// DryRun computes everything and reports what would change, publishing nothing.
 	DryRun bool
+	// PreviewRows is, in a dry run, how many rows each destination would receive are shown (Delivery's
+	// Preview): 0 none, a negative number every row.
+	PreviewRows int
 	// Wait is how long to wait for a store another run holds.
 	Wait time.Duration
 	// MemoryLimit, Threads and TempDir bound DuckDB; above the limit it spills to TempDir.
@@ -155,6 +158,8 @@ type execution struct {
 	// undelivered are the destinations that version lacks: a rerun without --force cannot write them (their
 	// files are made from the run's workspace), so it says so and exits 4.
 	undelivered []ExportFailure
+	// redeliver are the tables and webhooks that version lacks: the rerun delivers them from the store.
+	redeliver []Delivery
 	// populations holds the population summaries profiles computed, by populationKey: segmentations of
 	// one input profiling the same columns share theirs.
 	populations map[string]populationSummary
@@ -234,6 +239,9 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 			err = e.exports(ctx, res.RunID, e.lacking)
 		}
 		if err == nil || errors.As(err, new(*ExportsError)) {
+			err = e.redeliverExternal(ctx, res.RunID, err)
+		}
+		if err == nil || errors.As(err, new(*ExportsError)) {
 			err = e.addUndelivered(res.RunID, err)
 		}
 		res.Seconds = time.Since(start).Seconds()
@@ -252,6 +260,11 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	}
 	phase("publish", t)
 	e.planDeliveries()
+	if o.DryRun && o.PreviewRows != 0 {
+		if err := e.previewDeliveries(ctx); err != nil {
+			return res, err
+		}
+	}
 	if !o.DryRun {
 		t = time.Now()
 		if o.Hooks.BeforeExports != nil {
@@ -349,8 +362,20 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 			if len(absent) > 0 {
 				todo += "; " + absentExports(prior.ID, absent)
 			}
-			if len(e.undelivered) > 0 {
+			if len(e.redeliver) > 0 {
 				if len(e.lacking) == 0 {
+					todo = "delivering"
+				} else {
+					todo += "; delivering"
+				}
+				var names []string
+				for _, dl := range e.redeliver {
+					names = append(names, dl.Audience+" to "+dl.Destination)
+				}
+				todo += " what it lacks: " + strings.Join(names, ", ")
+			}
+			if len(e.undelivered) > 0 {
+				if len(e.lacking) == 0 && len(e.redeliver) == 0 {
 					todo = "its exports are in place"
 				}
 				todo += fmt.Sprintf("; %d of its destinations %s not delivered (below)", len(e.undelivered), plural.Form(int64(len(e.undelivered)), "is", "are"))
@@ -383,6 +408,19 @@ func (e *execution) decideVersion(ctx context.Context) (done bool, err error) {
 	return false, nil
 }
 
+// outcomeOnly says whether st is a source that only outcomes read (no step of the run reads it).
+func (e *execution) outcomeOnly(st Step) bool {
+	if st.Kind != KindSource || len(e.v.Graph.Dependents(st.node)) > 0 {
+		return false
+	}
+	for _, o := range e.s.Outcomes {
+		if o.Value.From == st.Name {
+			return true
+		}
+	}
+	return false
+}
+
 // execute runs every step in plan order in the workspace.
 func (e *execution) execute(ctx context.Context) error {
 	for _, v := range e.v.Vars {
@@ -399,6 +437,9 @@ func (e *execution) execute(ctx context.Context) error {
 		k := kindNamed(st.Kind)
 		if k.run == nil {
 			continue // exports run after publishing
+		}
+		if e.outcomeOnly(st) {
+			continue // segrun measure reads it: a run loading it read the events for nothing, and failed on their file
 		}
 		start := time.Now()
 		e.progress("[%d/%d] %s %s ...", i+1, total, st.Kind, st.Name)

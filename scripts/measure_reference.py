@@ -2,7 +2,8 @@
 """Reference for segrun measure on the flagship demo's simulated campaign (examples/campaign.go), from pandas,
 statsmodels and scipy (Debian's python3-pandas, python3-statsmodels, python3-scipy): the same generated
 campaign_orders.csv and the same memberships, joined and windowed here independently of segrun's SQL, then
-each comparison's statistics from the libraries. Writes cli/testdata/measure/flagship_campaign.json, which
+each comparison's statistics from the libraries, and the segments' Holm-adjusted p-values from statsmodels'
+multipletests(method='holm'). Writes cli/testdata/measure/flagship_campaign.json, which
 cli's TestMeasureFlagshipCampaign compares with (counts exactly, statistics to 1e-9).
 
 Inputs: the demo's data directory and the memberships of version 2 (as of 2024-12-31) of winback_email,
@@ -23,6 +24,7 @@ import sys
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,6 +86,12 @@ def main(data, golden):
             joined = members.merge(segs[n], on="customer_id")
             for seg in sorted(joined.segment.unique()):
                 groups.append(dict(segmentation=n, segment=seg, **compare(joined[joined.segment == seg], metric)))
+        # Holm over every segment comparison with a p-value (not the overall one), as segrun adjusts them.
+        segs_with_p = [g for g in groups[1:] if "p_value" in g]
+        if segs_with_p:
+            adjusted = multipletests([g["p_value"] for g in segs_with_p], method="holm")[1]
+            for g, a in zip(segs_with_p, adjusted):
+                g["p_value_holm"] = float(a)
         out["outcomes"][name] = groups
     with open(golden, "w") as f:
         json.dump(out, f, indent=1)

@@ -64,18 +64,18 @@ func (cl *Cluster) ExpandMembers() []ExpandedMember {
 // ClusterSearch searches feature subsets, transforms, scalers, methods and k for the best segmentation by
 // an objective, under constraints. Empty lists default to the cluster's own method and scale.
 type ClusterSearch struct {
-	Method       string   `yaml:"method"`
-	Objective    string   `yaml:"objective"`
-	Methods      []string `yaml:"methods"`
-	Scale        []string `yaml:"scale"`
-	Transforms   []string `yaml:"transforms"`
-	MinFeatures  int      `yaml:"min_features"`
-	MinShare     float64  `yaml:"min_share"`
-	MinStability float64  `yaml:"min_stability"`
-	Population   int      `yaml:"population"`
-	Generations  int      `yaml:"generations"`
-	Sample       int      `yaml:"sample"`
-	Top          int      `yaml:"top"`
+	Method       string          `yaml:"method"`
+	Objective    SearchObjective `yaml:"objective"`
+	Methods      []string        `yaml:"methods"`
+	Scale        []string        `yaml:"scale"`
+	Transforms   []string        `yaml:"transforms"`
+	MinFeatures  int             `yaml:"min_features"`
+	MinShare     float64         `yaml:"min_share"`
+	MinStability float64         `yaml:"min_stability"`
+	Population   int             `yaml:"population"`
+	Generations  int             `yaml:"generations"`
+	Sample       int             `yaml:"sample"`
+	Top          int             `yaml:"top"`
 }
 
 // Defaults of a search block.
@@ -172,8 +172,8 @@ func (c *checker) clusterMixed(base string, cl *Cluster) {
 }
 
 func searchObjective(s *ClusterSearch) string {
-	if s.Objective == "" {
-		return "silhouette"
+	if o := s.Objective.String(); o != "" {
+		return o
 	}
-	return s.Objective
+	return "silhouette"
 }

@@ -102,6 +102,9 @@ func (s *Spec) StorePath() string {
 	if s.Store == "" {
 		return s.Path(DefaultStore)
 	}
+	if strings.HasPrefix(s.Store, "postgres:") {
+		return s.Store // a schema of the PostgreSQL database (sql/store/postgres.go), not a file beside the spec
+	}
 	return s.Path(s.Store)
 }
 

@@ -93,6 +93,7 @@ func propertyOfKeyword(schemaURL string) []string {
 func mergeTypeAlternatives(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 	var want []string
 	var got string
+	var enums []*jsonschema.ValidationError
 	for _, alt := range ve.Causes {
 		ls := leaves(alt)
 		if len(ls) != 1 || !slices.Equal(ls[0].InstanceLocation, ve.InstanceLocation) {
@@ -104,9 +105,15 @@ func mergeTypeAlternatives(ve *jsonschema.ValidationError) *jsonschema.Validatio
 			want = append(want, k.Want...)
 		case *kind.Enum:
 			want = append(want, "one of "+joinValues(k.Want))
+			enums = append(enums, ls[0])
 		default:
 			return nil
 		}
+	}
+	// One alternative is a list of names and the others want other types (objective: a name or a
+	// mapping): a misspelt name is that list's mistake, reported with its did-you-mean.
+	if len(enums) == 1 && got == "string" {
+		return enums[0]
 	}
 	if got == "" {
 		return nil
@@ -161,7 +168,10 @@ func (d *Document) schemaDiagnostic(ve *jsonschema.ValidationError, schemaDoc ma
 		key := path + "/" + escapePointer(prop)
 		sugg := Nearest(prop, allowed)
 		msg := fmt.Sprintf("unknown key %q in %s", prop, subject)
-		if strings.ContainsAny(prop, "()") {
+		if a, ok := keyAliases[prop]; ok && sugg == "" && slices.Contains(allowed, a.key) {
+			sugg = a.key
+			msg += didYouMean(sugg) + " " + a.how
+		} else if strings.ContainsAny(prop, "()") {
 			msg += `; inside {...} a comma separates keys, so quote values that contain one: "DECIMAL(12,2)"`
 		} else if sugg != "" {
 			msg += didYouMean(sugg)

@@ -14,6 +14,9 @@ type TableRef struct {
 	Name   string
 	Schema string
 	Offset int
+	// UpperBounds are the bounds the SELECT reading it puts on its columns by a variable (col <
+	// getvariable('as_of'); analyze_bounds.go).
+	UpperBounds []ColumnBound
 }
 
 // Analysis is what DuckDB's parser says about a statement, before anything is bound.
@@ -110,6 +113,10 @@ func (d *DB) Analyze(ctx context.Context, query string) (*Analysis, error) {
 			a.Functions = append(a.Functions, FunctionRef{Name: strings.ToLower(name), Offset: location(m)})
 		}
 	})
+	bounds := upperBounds(tree)
+	for i := range a.Tables {
+		a.Tables[i].UpperBounds = bounds[a.Tables[i].Offset]
+	}
 	a.Projections = projections(tree)
 	a.Tables = slices.DeleteFunc(a.Tables, func(t TableRef) bool { return t.Schema == "" && ctes[strings.ToLower(t.Name)] })
 	slices.SortStableFunc(a.Tables, func(x, y TableRef) int { return x.Offset - y.Offset })

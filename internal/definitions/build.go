@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/segrun/segrun/algorithms"
+	"github.com/segrun/segrun/internal/numfmt"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
@@ -256,20 +257,20 @@ func clvDefinitions(out *Segmentation, c *methods.CLVReport, elseSegment string,
 		if sg == nil {
 			continue
 		}
-		label := fmt.Sprintf("predicted CLV from %.4g", t.From)
+		label := "predicted CLV from " + numfmt.Readable(t.From, 4)
 		if t.Quantile != nil {
 			label += fmt.Sprintf(" (quantile %g)", *t.Quantile)
 		}
-		code := fmt.Sprintf("clv >= %.6g", t.From) // six digits: the fit's last digits vary with the machine
+		code := "clv >= " + numfmt.Plain(t.From, 6) // six digits: the fit's last digits vary with the machine
 		if i+1 < len(c.Tiers) {
-			label += fmt.Sprintf(" to below %.4g, the start of %s", c.Tiers[i+1].From, c.Tiers[i+1].Segment)
-			code += fmt.Sprintf(" && clv < %.6g", c.Tiers[i+1].From)
+			label += fmt.Sprintf(" to below %s, the start of %s", numfmt.Readable(c.Tiers[i+1].From, 4), c.Tiers[i+1].Segment)
+			code += " && clv < " + numfmt.Plain(c.Tiers[i+1].From, 6)
 		}
 		sg.Definition = append(sg.Definition, Line{label, code})
 	}
 	if sg := byName[elseSegment]; sg != nil && len(c.Tiers) > 0 {
-		sg.Definition = append(sg.Definition, Line{fmt.Sprintf("else: predicted CLV below %.4g, the start of %s", c.Tiers[0].From, c.Tiers[0].Segment),
-			fmt.Sprintf("clv < %.6g", c.Tiers[0].From)})
+		sg.Definition = append(sg.Definition, Line{fmt.Sprintf("else: predicted CLV below %s, the start of %s", numfmt.Readable(c.Tiers[0].From, 4), c.Tiers[0].Segment),
+			"clv < " + numfmt.Plain(c.Tiers[0].From, 6)})
 	}
 }
 

@@ -298,3 +298,23 @@ func TestCLVTiersAreDefined(t *testing.T) {
 		t.Errorf("the else segment's definition %v: want clv < 0.25", d)
 	}
 }
+
+// Tier starts in the millions read as numbers, not 1e+06 (a review finding): the label with thousands
+// separators, the code in plain decimal that a rule reads back.
+func TestCLVTierStartsHaveNoExponent(t *testing.T) {
+	rep := &runner.SegmentationReport{CLV: &methods.CLVReport{Unit: "week", Horizon: 52,
+		Tiers: []methods.CLVTier{{Segment: "low", From: 0}, {Segment: "mid", From: 1e6}, {Segment: "high", From: 2.5e7}}}}
+	byName := map[string]*Segment{"low": {Name: "low"}, "mid": {Name: "mid"}, "high": {Name: "high"}, "none": {Name: "none"}}
+	clvDefinitions(&Segmentation{}, rep.CLV, "none", byName)
+	mid := byName["mid"].Definition
+	if len(mid) == 0 || mid[0].Label != "predicted CLV from 1,000,000 to below 25,000,000, the start of high" || mid[0].Code != "clv >= 1000000 && clv < 25000000" {
+		t.Errorf("mid's definition %+v", mid)
+	}
+	for _, sg := range byName {
+		for _, l := range sg.Definition {
+			if strings.Contains(l.Label+l.Code, "e+") {
+				t.Errorf("%s: %+v has an exponent", sg.Name, l)
+			}
+		}
+	}
+}

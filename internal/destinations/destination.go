@@ -12,6 +12,8 @@ package destinations
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"iter"
 )
@@ -40,7 +42,10 @@ type Row struct {
 // Delivery is one audience version sent to one destination.
 type Delivery struct {
 	// ID is the same for every attempt at delivering this version to this destination (see DeliveryID).
-	ID       string
+	ID string
+	// Key identifies the content delivered (see ContentKey): a webhook's idempotency keys derive from it,
+	// so a forced rerun that publishes a new version with the same rows reuses them. Empty: ID stands in.
+	Key      string
 	Audience string
 	Version  int64
 	Mode     string
@@ -54,6 +59,16 @@ type Delivery struct {
 // across versions and destinations.
 func DeliveryID(audience string, version int64, destination string) string {
 	return fmt.Sprintf("%s/v%d/%s", audience, version, destination)
+}
+
+// ContentKey identifies what a delivery sends, not which version id carries it: the audience, the
+// destination, the mode, the identity of the run that made it (its run key, or the version id when it has
+// none) and digest, a hash of the rows in order. Rerunning a run key with --force publishes a new version
+// id; when its rows are the same the key is the same, so nothing is sent twice. The run key keeps two runs
+// whose rows happen to match (a customer who left and came back) from being taken for one delivery.
+func ContentKey(audience, destination, mode, identity, digest string) string {
+	h := sha256.Sum256([]byte(audience + "\x00" + destination + "\x00" + mode + "\x00" + identity + "\x00" + digest))
+	return hex.EncodeToString(h[:16])
 }
 
 // Result is what a delivery did, for the store's record and the run's summary.

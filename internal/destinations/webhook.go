@@ -63,10 +63,11 @@ type WebhookBatch struct {
 	Events         []WebhookEvent `json:"events"`
 }
 
-// IdempotencyKey is the key of batch i of delivery id: the same on every attempt and every retry of the
-// delivery, so a receiver that remembers keys applies each batch once.
-func IdempotencyKey(deliveryID string, batch int) string {
-	h := sha256.Sum256([]byte(deliveryID + "\x00" + strconv.Itoa(batch)))
+// IdempotencyKey is the key of batch i of a delivery whose content key (ContentKey) is key: the same on
+// every attempt, every retry and every forced rerun sending the same rows, so a receiver that remembers
+// keys applies each batch once.
+func IdempotencyKey(key string, batch int) string {
+	h := sha256.Sum256([]byte(key + "\x00" + strconv.Itoa(batch)))
 	return hex.EncodeToString(h[:16])
 }
 
@@ -152,7 +153,11 @@ func (w *Webhook) Deliver(ctx context.Context, d Delivery) (Result, error) {
 			res.Batches++
 			return nil
 		}
-		batch.IdempotencyKey = IdempotencyKey(d.ID, batch.Batch)
+		key := d.Key
+		if key == "" {
+			key = d.ID
+		}
+		batch.IdempotencyKey = IdempotencyKey(key, batch.Batch)
 		if err := w.send(ctx, client, url, &batch, res.Batches); err != nil {
 			return err
 		}

@@ -69,6 +69,8 @@ type Env interface {
 	StagesChangeLog() bool
 	// Fail is a failure of the data or spec in this segmentation (the run exits 1), naming the step.
 	Fail(msg string, details ...string) error
+	// KPI is a KPI the spec declares (a cluster search's objective: {kpi: NAME} reads it).
+	KPI(name string) (spec.KPI, bool)
 }
 
 // Workers is how many goroutines threads (Env.Threads) allows.

@@ -89,7 +89,7 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 	// Against no version every row is new: the stage is a view of the result rather than a copy of it
 	// (a million rows written for nothing took 0.02-0.04 s per segmentation).
 	kind := "VIEW"
-	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT entity, NULL::VARCHAR AS old, segment AS new FROM (%s)", diffTable(v.Segmentation), newRows)
+	q := fmt.Sprintf("SELECT entity, NULL::VARCHAR AS old, segment AS new FROM (%s) n", newRows)
 	switch {
 	case base != 0 && v.Staged:
 		kind, q = "TABLE", ""
@@ -101,15 +101,16 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 		if v.Multi {
 			on += " AND n.segment = p.segment"
 		}
-		q = fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS
-			SELECT coalesce(n.entity, p.entity) AS entity, p.segment AS old, n.segment AS new
+		q = fmt.Sprintf(`SELECT coalesce(n.entity, p.entity) AS entity, p.segment AS old, n.segment AS new
 			FROM (%s) n
-			FULL JOIN (SELECT entity, segment FROM %s WHERE segmentation = %s) p ON %s
-			WHERE n.segment IS DISTINCT FROM p.segment`, diffTable(v.Segmentation), newRows, MembershipsAsOf(base), sql.Literal(v.Segmentation), on)
+			FULL JOIN (SELECT entity, segment FROM %s prev WHERE segmentation = %s) p ON %s
+			WHERE n.segment IS DISTINCT FROM p.segment`, newRows, MembershipsAsOf(base), sql.Literal(v.Segmentation), on)
 	}
 	if q != "" { // "": the segmentation staged its changes itself
-		if err := s.db.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
+		for _, stmt := range s.d.replace(kind, diffTable(v.Segmentation), q) {
+			if err := s.db.Exec(ctx, stmt); err != nil {
+				return nil, fmt.Errorf("comparing %s with the previous version: %w", v.Segmentation, err)
+			}
 		}
 	}
 	if s.staged == nil {
@@ -121,11 +122,11 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 	if err := s.eachRow(ctx, func(seg string, n int64) {
 		sizes[seg] = n
 		d.Assigned += n
-	}, fmt.Sprintf("SELECT segment, count(*) FROM (%s) GROUP BY ALL", newRows)); err != nil {
+	}, fmt.Sprintf("SELECT segment, count(*) FROM (%s) n GROUP BY segment", newRows)); err != nil {
 		return nil, err
 	}
 	if v.Multi {
-		if err := s.db.QueryRow(ctx, fmt.Sprintf("SELECT count(DISTINCT entity) FROM (%s)", newRows)).Scan(&d.Assigned); err != nil {
+		if err := s.db.QueryRow(ctx, fmt.Sprintf("SELECT count(DISTINCT entity) FROM (%s) n", newRows)).Scan(&d.Assigned); err != nil {
 			return nil, err
 		}
 	}
@@ -137,7 +138,7 @@ func (s *Store) Diff(ctx context.Context, base int64, v Version) (*Diff, error) 
 		return stats[seg]
 	}
 	moved := map[[2]string]int64{}
-	rows, err := s.db.Query(ctx, fmt.Sprintf("SELECT old, new, count(*) FROM %s GROUP BY ALL", diffTable(v.Segmentation)))
+	rows, err := s.db.Query(ctx, fmt.Sprintf("SELECT old, new, count(*) FROM %s GROUP BY old, new", diffTable(v.Segmentation)))
 	if err != nil {
 		return nil, err
 	}

@@ -4,5 +4,6 @@
 //
 // schema.go is the store's shape (tables, views, macro); migrate*.go bring an older store to it, one file
 // a step; diff.go, publish.go, retire.go and undo.go change it; runs.go, reads.go and exports.go read it;
-// payloads.go are the typed records kept as JSON.
+// payloads.go are the typed records kept as JSON. The same store lives in a PostgreSQL schema (postgres.go):
+// dialect.go is the little that differs.
 package store

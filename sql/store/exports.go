@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -18,7 +19,34 @@ func (s *Store) RecordExport(ctx context.Context, run int64, segmentation string
 // (since rolled back, say) means the file holds something else.
 func (s *Store) ExportWritten(ctx context.Context, run int64, segmentation string, changes bool, path string) (bool, error) {
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM (SELECT * FROM segrun_store.exports WHERE path = ? ORDER BY written_at DESC, run_id DESC LIMIT 1)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM (SELECT * FROM segrun_store.exports WHERE path = ? ORDER BY written_at DESC, run_id DESC LIMIT 1) latest
 		WHERE run_id = ? AND segmentation = ? AND changes = ?`, path, run, segmentation, changes).Scan(&n)
 	return n > 0, err
+}
+
+// ExportPaths lists the files (and destinations' labels) that the given versions wrote, sorted, each once.
+func (s *Store) ExportPaths(ctx context.Context, runs []int64) ([]string, error) {
+	var out []string
+	for _, run := range runs {
+		rows, err := s.db.Query(ctx, "SELECT DISTINCT path FROM segrun_store.exports WHERE run_id = ?", run)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

@@ -32,7 +32,7 @@ const kpiValuesDDL = `CREATE TABLE IF NOT EXISTS segrun_store.kpi_values (
 		kpi VARCHAR NOT NULL,
 		segment VARCHAR,
 		position INTEGER NOT NULL,
-		value DOUBLE,
+		value DOUBLE PRECISION,
 		members BIGINT NOT NULL,
 		description VARCHAR,
 		format VARCHAR NOT NULL)`
@@ -85,7 +85,7 @@ func (s *Store) KPIHistory(ctx context.Context, segmentation, kpi string) ([]KPI
 	if s.version < 5 {
 		return nil, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT k.run_id, strftime(r.as_of, '%Y-%m-%d'), `+kpiColumns+`
+	rows, err := s.db.Query(ctx, `SELECT k.run_id, `+s.d.dateText("r.as_of")+`, `+kpiColumns+`
 		FROM segrun_store.kpi_values k JOIN segrun_store.runs r USING (run_id)
 		WHERE r.status = ? AND (? = '' OR k.segmentation = ?) AND (? = '' OR k.kpi = ?)
 		ORDER BY k.segmentation, k.kpi, k.position, k.run_id`, StatusPublished, segmentation, segmentation, kpi, kpi)

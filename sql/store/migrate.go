@@ -19,6 +19,7 @@ var migrations = []func(*Store, context.Context) error{
 	(*Store).migrate4to5,
 	(*Store).migrate5to6,
 	(*Store).migrate6to7,
+	(*Store).migrate7to8,
 }
 
 // migrate prepares a store for writing, in one transaction: a new store gets the current schema, an older
@@ -73,6 +74,10 @@ func (s *Store) upgrade(ctx context.Context) error {
 			return nil // current, or for checkVersion to refuse
 		}
 		from = n
+	}
+	if s.d.postgres() && from < pgFirstVersion {
+		// Never written so: the steps before are DuckDB's (its catalog functions, its old layouts).
+		return fmt.Errorf("schema version %d predates stores on PostgreSQL", from)
 	}
 	for step := from; step < SchemaVersion; step++ {
 		if err := migrations[step-1](s, ctx); err != nil {

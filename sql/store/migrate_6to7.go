@@ -44,10 +44,13 @@ type Measurement struct {
 	// MinLift is the relative lift the groups were asked to be able to detect (0: none).
 	MinLift float64 `json:"min_lift"`
 	// Events counts the outcome's events in the window, of members and not.
-	Events   int64           `json:"events"`
-	Overall  MeasuredGroup   `json:"overall"`
-	Segments []MeasuredGroup `json:"segments"`
-	Warnings []string        `json:"warnings,omitempty"`
+	Events int64 `json:"events"`
+	// MembersWithEvents counts the version's members with an event in the window: 0 means nothing was
+	// measured (the lifts are left out, a warning says why), not a lift of 0.
+	MembersWithEvents int64           `json:"members_with_events"`
+	Overall           MeasuredGroup   `json:"overall"`
+	Segments          []MeasuredGroup `json:"segments"`
+	Warnings          []string        `json:"warnings,omitempty"`
 	// Measured is when it was measured (not part of the stored result).
 	Measured time.Time `json:"-"`
 }
@@ -60,7 +63,10 @@ type MeasuredGroup struct {
 	Treatment    algorithms.LiftGroup `json:"treatment"`
 	Control      algorithms.LiftGroup `json:"control"`
 	Lift         *algorithms.Lift     `json:"lift,omitempty"`
-	Note         string               `json:"note,omitempty"`
+	// PValueHolm is a segment's p-value adjusted for the measurement's many segments by Holm's method
+	// (algorithms.HolmAdjust), over every segment comparison with a lift; nil overall and without a lift.
+	PValueHolm *float64 `json:"p_value_holm,omitempty"`
+	Note       string   `json:"note,omitempty"`
 }
 
 // SaveMeasurement stores m, replacing an earlier measurement of the same version, outcome and window.

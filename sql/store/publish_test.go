@@ -12,7 +12,7 @@ func TestInsertRowsInBatches(t *testing.T) {
 	if err := db.Exec(ctx, "CREATE TABLE t (i BIGINT, s VARCHAR)"); err != nil {
 		t.Fatal(err)
 	}
-	s := &Store{db: db}
+	s := newStore(workspaceConn{db}, dialect{}, "")
 	for _, n := range []int{0, 1, insertBatch, 2*insertBatch + 7} {
 		if err := db.Exec(ctx, "DELETE FROM t"); err != nil {
 			t.Fatal(err)

@@ -42,6 +42,12 @@ func (s *Store) ExportQuery(ctx context.Context, segmentation string, run int64,
 	if !found {
 		return "", fmt.Errorf("version %d has no segmentation %q (it has %v)", run, segmentation, segs)
 	}
+	if s.d.postgres() {
+		// The query runs in DuckDB, on the rows pulled from PostgreSQL (postgres_export.go).
+		if err := s.pullForExport(ctx, segmentation, run, changes, entityType); err != nil {
+			return "", err
+		}
+	}
 	ent := fmt.Sprintf("entity AS %s", sql.Ident(entity))
 	if changes {
 		return fmt.Sprintf(`SELECT %s, segment, event FROM segrun_store.changes WHERE run_id = %d AND segmentation = %s ORDER BY 1, event DESC, segment`,
@@ -57,7 +63,14 @@ func (s *Store) CopyTo(ctx context.Context, query, path, format string) error {
 	if format == "csv" {
 		opts += ", HEADER"
 	}
-	return s.db.Exec(ctx, fmt.Sprintf("COPY (%s) TO %s (%s)", query, sql.Literal(path), opts))
+	db := s.db
+	if s.d.postgres() {
+		if s.local == nil {
+			return fmt.Errorf("store %s: CopyTo writes an ExportQuery's rows, and none was asked for", s.Path)
+		}
+		db = workspaceConn{s.local}
+	}
+	return db.Exec(ctx, fmt.Sprintf("COPY (%s) TO %s (%s)", query, sql.Literal(path), opts))
 }
 
 // SegmentStats returns a version's segment sizes and movements, largest first.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -40,7 +39,7 @@ var storeDDL = []string{
 		segmentation VARCHAR NOT NULL,
 		segment VARCHAR NOT NULL,
 		size BIGINT NOT NULL,
-		share DOUBLE NOT NULL,
+		share DOUBLE PRECISION NOT NULL,
 		entered BIGINT NOT NULL,
 		exited BIGINT NOT NULL,
 		stayed BIGINT NOT NULL,
@@ -105,9 +104,7 @@ var membershipViews = []string{
 	`CREATE OR REPLACE VIEW segrun_store.current_memberships AS
 		SELECT entity, segmentation, segment, valid_from_run AS since_run
 		FROM memberships WHERE valid_to_run IS NULL`,
-	`CREATE OR REPLACE MACRO segrun_store.memberships_as_of(run) AS TABLE
-		SELECT entity, segmentation, segment FROM memberships
-		WHERE valid_from_run <= run AND (valid_to_run IS NULL OR valid_to_run > run)`,
+	membershipsAsOfMacro,
 	`CREATE OR REPLACE VIEW segrun_store.moves AS
 		SELECT coalesce(x.run_id, e.run_id) AS run_id, coalesce(x.segmentation, e.segmentation) AS segmentation,
 		       coalesce(x.entity, e.entity) AS entity, x.segment AS from_segment, e.segment AS to_segment
@@ -117,6 +114,11 @@ var membershipViews = []string{
 	kpiComparisonView,
 }
 
+// membershipsAsOfMacro is DuckDB's memberships_as_of; on PostgreSQL it is a function (dialect.membershipsAsOf).
+const membershipsAsOfMacro = `CREATE OR REPLACE MACRO segrun_store.memberships_as_of(run) AS TABLE
+		SELECT entity, segmentation, segment FROM memberships
+		WHERE valid_from_run <= run AND (valid_to_run IS NULL OR valid_to_run > run)`
+
 // MembershipsAsOf is a subquery of the memberships (entity, segmentation, segment) at version run, for
 // segrun's own statements in the workspace, where the store's memberships_as_of macro would bind its
 // tables in the workspace's catalog.
@@ -125,25 +127,31 @@ func MembershipsAsOf(run int64) string {
 		WHERE valid_from_run <= %d AND (valid_to_run IS NULL OR valid_to_run > %d))`, Catalog, run, run)
 }
 
+// MembershipsAsOf is the package's MembershipsAsOf naming this store's tables where they are: the
+// catalog segrun_store on DuckDB, the store's schema on PostgreSQL.
+func (s *Store) MembershipsAsOf(run int64) string { return s.d.rewrite(MembershipsAsOf(run)) }
+
+// Table is how a statement outside the store (the runner's, in the workspace) names one of the store's
+// tables or views: segrun_store.changes on DuckDB, "schema".changes on PostgreSQL.
+func (s *Store) Table(name string) string { return s.d.qualifier() + "." + sql.Ident(name) }
+
 // createMembershipViews creates (or replaces) the views and macro over the intervals, whose type is
-// entityType, with the store as the default catalog while they are bound, and the workspace's back after.
-func (s *Store) createMembershipViews(ctx context.Context, withTables bool, entityType string) (err error) {
-	var workspace string
-	if err := s.db.QueryRow(ctx, "SELECT current_database()").Scan(&workspace); err != nil {
-		return err
-	}
-	if err := s.db.Exec(ctx, "USE "+Catalog); err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, s.db.Exec(context.WithoutCancel(ctx), "USE "+sql.Ident(workspace))) }()
+// entityType, with the store as the default catalog (schema) while they are bound, and the workspace's
+// back after.
+func (s *Store) createMembershipViews(ctx context.Context, withTables bool, entityType string) error {
 	stmts := membershipViews
 	if withTables {
 		stmts = entityDDL
 	}
-	for _, q := range stmts {
-		if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", entityType)); err != nil {
-			return err
+	return s.d.withStoreDefault(ctx, s.db, func() error {
+		for _, q := range stmts {
+			if q == membershipsAsOfMacro {
+				q = s.d.membershipsAsOf()
+			}
+			if err := s.db.Exec(ctx, strings.ReplaceAll(q, "ENTITY_TYPE", entityType)); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

@@ -22,8 +22,9 @@ const Catalog = "segrun_store"
 // (its catalog is named after the file); version 3's do not, and it records the exports each version wrote.
 // Version 4 keeps each run's warnings (a data test of severity warn, say) with the run. Version 5 keeps
 // the KPIs each version computed (kpi_values). Version 6 keeps each run's models, their metrics and fitted
-// parameters (migrate_5to6_models.go).
-const SchemaVersion = 7
+// parameters (migrate_5to6_models.go). Version 7 keeps segrun measure's results; version 8 each delivery of an
+// audience version to a destination (migrate_7to8.go).
+const SchemaVersion = 8
 
 // Store is the versioned store: a DuckDB file holding every published version of a pipeline's
 // segmentations. It is attached to a workspace database, so a run computes in the workspace and publishes
@@ -33,8 +34,18 @@ const SchemaVersion = 7
 // that started it until the run that ended it (NULL while current), so storage grows with changes, not
 // with runs.
 type Store struct {
-	db   sql.Workspace
+	// db is the store's database, every statement rewritten for its dialect d.
+	db conn
+	d  dialect
+	// raw is db without the rewriting; local, on PostgreSQL, the in-memory DuckDB database an export is
+	// written from (postgres_export.go).
+	raw   conn
+	local sql.Workspace
+	// Path says where the store is, in messages: its file, or postgres:SCHEMA.
 	Path string
+	// closeConn closes the connection a PostgreSQL store opened (and with it its lock); nil for a DuckDB
+	// store, which is the workspace's.
+	closeConn func() error
 	// version is the store's schema version; a store opened read-only keeps an older one, and reads only
 	// the columns it has.
 	version int
@@ -58,6 +69,10 @@ var ErrNoStore = errors.New("no store")
 // Attach attaches the store file at path to db. If another process holds it, Attach waits up to
 // wait for it to be released, then fails with sql.ErrLocked naming the store.
 func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait time.Duration) (*Store, error) {
+	if _, ok := PostgresSchema(path); ok {
+		// Not a file to create: OpenPostgres opens it, for the commands that read it so far.
+		return nil, fmt.Errorf("store %s is a PostgreSQL schema: this command reaches only a DuckDB store file so far (runs, show, changes, kpis, models, report and rollback read a PostgreSQL store)", path)
+	}
 	if mode == ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("%w at %s (run a pipeline first, or pass --store)", ErrNoStore, path)
@@ -91,7 +106,7 @@ func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait 
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	s := &Store{db: db, Path: path}
+	s := newStore(workspaceConn{db}, dialect{}, path)
 	if mode == ReadWrite {
 		if err := s.migrate(ctx); err != nil {
 			return nil, err
@@ -101,4 +116,28 @@ func Attach(ctx context.Context, db sql.Workspace, path string, mode Mode, wait 
 		return nil, err
 	}
 	return s, nil
+}
+
+// newStore is a store on db, which speaks dialect d.
+func newStore(db conn, d dialect, path string) *Store {
+	return &Store{db: dialectConn{db: db, d: d}, raw: db, d: d, Path: path}
+}
+
+// Close releases what the store opened itself: a PostgreSQL store's connection, and the lock a writer
+// holds with it. A DuckDB store is detached with its workspace, which the caller closes.
+func (s *Store) Close() error {
+	if s == nil {
+		return nil
+	}
+	var err error
+	if s.local != nil {
+		err = s.local.Close()
+		s.local = nil
+	}
+	if s.closeConn != nil {
+		c := s.closeConn
+		s.closeConn = nil
+		err = errors.Join(err, c())
+	}
+	return err
 }

@@ -51,6 +51,8 @@ type job struct {
 	seg     spec.Segmentation
 	report  *methods.Report
 	version *store.Version
+	// arrow is the workspace's connection while the job runs (a search's KPI objective queries it).
+	arrow *sql.Arrow
 }
 
 func (method) Run(ctx context.Context, env methods.Env) error {
@@ -61,6 +63,7 @@ func (method) Run(ctx context.Context, env methods.Env) error {
 		return err
 	}
 	return j.env.WithArrow(ctx, func(a *sql.Arrow) error {
+		j.arrow = a
 		mark := time.Now()
 		timed := func(what string) {
 			j.env.Log().Debug("cluster phase", "segmentation", j.name, "phase", what, "seconds", time.Since(mark).Seconds())

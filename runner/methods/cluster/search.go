@@ -22,7 +22,7 @@ func searchCluster(j *job, frame *algorithms.Frame) (*spec.Cluster, *methods.Sea
 		Features: cl.Features, MinFeatures: s.MinFeatures, Transforms: s.Transforms,
 		Base:   algorithms.PrepSpec{Impute: base.Impute, Transform: base.Transform, PCA: base.PCA},
 		Scales: s.Scale, Methods: s.Methods, KMin: cl.K.Min, KMax: cl.K.Max,
-		Objective: s.Objective, MinShare: s.MinShare, MinStability: s.MinStability,
+		Objective: s.Objective.Name, MinShare: s.MinShare, MinStability: s.MinStability,
 		Population: s.Population, Generations: s.Generations, Seed: cl.Seed,
 		SampleLimit: s.Sample, Workers: j.env.Threads(), Top: s.Top,
 	}
@@ -40,6 +40,14 @@ func searchCluster(j *job, frame *algorithms.Frame) (*spec.Cluster, *methods.Sea
 	}
 	if cl.Params != nil { // the block's params apply to its own method when searched
 		ss.Params = map[string]map[string]any{cl.Method: cl.Params}
+	}
+	if s.Objective.KPI != "" {
+		scorer, err := newKPIScorer(j, s.Objective.KPI)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer scorer.drop()
+		ss.Objective, ss.Scorer = s.Objective.String(), scorer
 	}
 	var res *algorithms.SearchResult
 	var err error
