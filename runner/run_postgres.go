@@ -11,10 +11,12 @@ import (
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/postgres"
+	"github.com/segrun/segrun/sql/store"
 )
 
-// OutcomeComputed is a run on engine postgres: its sources and features were computed (and their data
-// tests run) in the run's schema, which is dropped at the end; nothing is published yet.
+// OutcomeComputed is a run on engine postgres that published nothing: its steps were computed (and their
+// data tests run) in the run's schema, which is dropped at the end, and its store is not a PostgreSQL
+// schema (store: postgres:SCHEMA publishes there), or it was a dry run.
 const OutcomeComputed = "computed"
 
 // executePostgres runs a pipeline of table sources and features on engine postgres: each source becomes
@@ -52,13 +54,49 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	defer db.Close()
 	db.SetLogger(o.Log)
 	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
-		entities: map[string]int64{}}
+		entities: map[string]int64{}, populations: map[string]populationSummary{}, kpiPairs: map[string]bool{}, kpiSegments: map[string][]string{}, kpiUnique: map[string]bool{}}
+	schema, publishes := store.PostgresSchema(res.Store)
+	publishes = publishes && len(s.Segmentations) > 0 && !o.DryRun
+	if publishes {
+		// The store's own connection, in the engine's database: it publishes in one transaction of its
+		// own, reading the versions' tables from the run's schema.
+		st, err := store.OpenPostgres(ctx, os.Getenv(s.PostgresDSNEnv()), schema, store.ReadWrite, o.Wait)
+		if err != nil {
+			return res, err
+		}
+		defer st.Close()
+		e.store = st
+		if err := e.checkStoreMeta(ctx); err != nil {
+			return res, err
+		}
+		if done, err := e.decideVersion(ctx); done || err != nil {
+			res.Seconds = time.Since(start).Seconds()
+			return res, err
+		}
+	}
 	if err := e.execute(ctx); err != nil {
 		return res, err
 	}
+	if publishes {
+		if err := e.store.UseWorkspaceSchema(ctx, db.Schema()); err != nil {
+			return res, environmentError(err)
+		}
+		if err := e.publish(ctx); err != nil {
+			return res, err
+		}
+		res.Seconds = time.Since(start).Seconds()
+		return res, nil
+	}
 	res.Outcome = OutcomeComputed
+	why := "give the spec store: postgres:SCHEMA (or --store postgres:SCHEMA) to publish into a schema of this database"
+	switch {
+	case len(s.Segmentations) == 0:
+		why = "the spec has no segmentation"
+	case o.DryRun:
+		why = "a dry run"
+	}
+	res.Message = fmt.Sprintf("computed %d steps on engine postgres in schema %s (dropped at the end); nothing was published: %s", len(res.Steps), db.Schema(), why)
 	res.Store = ""
-	res.Message = fmt.Sprintf("computed %d steps on engine postgres in schema %s (dropped at the end); nothing was published: the store is not wired to this engine yet", len(res.Steps), db.Schema())
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }

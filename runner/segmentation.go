@@ -70,12 +70,14 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err
 	}
-	if e.s.IsPostgres() { // no profiles, audits or store yet: the summary's sizes, from the engine
-		d, err := engineDiff(ctx, e.db, *j.version)
-		if err != nil {
-			return 0, err
+	if e.s.IsPostgres() { // no profiles or audits there yet
+		if e.store == nil { // nothing to publish to: the summary's sizes, from the engine
+			d, err := engineDiff(ctx, e.db, *j.version)
+			if err != nil {
+				return 0, err
+			}
+			j.report.Diff = d
 		}
-		j.report.Diff = d
 		e.res.Segmentations = append(e.res.Segmentations, *j.report)
 		e.segVersions = append(e.segVersions, *j.version)
 		e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})

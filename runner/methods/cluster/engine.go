@@ -30,7 +30,9 @@ func (method) CheckOnEngine(env methods.CheckEnv, engine string) {
 }
 
 // OnDuckDB says the engine path is also DuckDB's for seg: a clustering fitted on a sample.
-func (method) OnDuckDB(seg spec.Segmentation) bool { return seg.Cluster != nil && seg.Cluster.SampleRows > 0 }
+func (method) OnDuckDB(seg spec.Segmentation) bool {
+	return seg.Cluster != nil && seg.Cluster.SampleRows > 0
+}
 
 // SampleRows is how many rows a clustering fits on in the engine: the spec's sample_rows, or
 // DefaultSampleRows.
