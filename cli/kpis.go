@@ -106,6 +106,10 @@ func runKPIs(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	defer db.Close()
+	// As show and changes: a store with nothing published is an error (exit 1), in every format.
+	if _, err := resolveRun(ctx, st, 0); err != nil {
+		return e.fail(err)
+	}
 	rows, err := st.KPIHistory(ctx, *segmentation, *kpi)
 	if err != nil {
 		return e.fail(err)

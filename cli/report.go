@@ -42,7 +42,11 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	case err != nil:
 		return e.fail(err)
 	}
-	if rep.Definitions, err = reportDefinitions(ctx, e, *sf.spec, st.Path, st); err != nil {
+	withKPIs := map[string]bool{} // the sections showing a segmentation's KPIs
+	for _, sg := range rep.Segmentations {
+		withKPIs[sg.Name] = sg.KPIs != nil
+	}
+	if rep.Definitions, err = reportDefinitions(ctx, e, *sf.spec, st.Path, st, withKPIs); err != nil {
 		return e.fail(err)
 	}
 	if err := writeReport(*out, rep); err != nil {
@@ -57,7 +61,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 // from the spec, when one is given and valid (descriptions, owners and action plans are the spec's), else
 // from the store alone. A spec that does not validate is said on stderr, not fatal: the report is of the
 // store.
-func reportDefinitions(ctx context.Context, e *env, specPath, storePath string, st *store.Store) (*report.DefinitionSection, error) {
+func reportDefinitions(ctx context.Context, e *env, specPath, storePath string, st *store.Store, withKPIs map[string]bool) (*report.DefinitionSection, error) {
 	src := definitions.Source{Store: st, StorePath: storePath}
 	if specPath != "" {
 		v, err := runner.Validate(ctx, specPath, runner.ValidateOptions{NoData: true})
@@ -73,6 +77,14 @@ func reportDefinitions(ctx context.Context, e *env, specPath, storePath string, 
 	doc, err := definitions.Build(ctx, src)
 	if err != nil {
 		return nil, fmt.Errorf("building the definitions: %w", err)
+	}
+	// The report shows each segmentation's KPIs in its own section (charts, every version): the document
+	// links there rather than showing them a second time (a segmentation --segmentation left out keeps
+	// its table).
+	for i := range doc.Segmentations {
+		if len(doc.Segmentations[i].KPIs) > 0 && withKPIs[doc.Segmentations[i].Name] {
+			doc.Segmentations[i].KPIs, doc.Segmentations[i].KPIsElsewhere = nil, doc.Segmentations[i].Name
+		}
 	}
 	var b strings.Builder
 	if err := definitions.HTMLFragment(&b, doc); err != nil {

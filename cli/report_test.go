@@ -62,3 +62,45 @@ func TestReportWritesTheStoresPage(t *testing.T) {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
 }
+
+// The report shows a segmentation's KPIs once: in its section (charts and the per-version table); the
+// embedded definition document links there instead of repeating the table.
+func TestReportShowsKPIsOnce(t *testing.T) {
+	dir := t.TempDir()
+	if _, stderr, code := run(t, "init", "--dir", dir, "shop"); code != ExitOK {
+		t.Fatal(stderr)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "shop.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := string(src) + "\nkpis:\n  spend:\n    description: Spend per member.\n    from: rfm\n    value: avg(monetary)\n    format: currency\n"
+	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, asOf := range []string{"2024-06-30", "2024-12-31"} {
+		if _, stderr, code := run(t, "run", filepath.Join(dir, "shop.yaml"), "--as-of", asOf); code != ExitOK {
+			t.Fatalf("run: %s", stderr)
+		}
+	}
+	page := filepath.Join(dir, "report.html")
+	if _, stderr, code := run(t, "report", filepath.Join(dir, "shop.yaml"), "--out", page); code != ExitOK {
+		t.Fatal(stderr)
+	}
+	b, _ := os.ReadFile(page)
+	html := string(b)
+	sections, definitions, ok := strings.Cut(html, `<section id="definitions">`)
+	if !ok {
+		t.Fatal("the page has no definitions")
+	}
+	// Three segmentations, a table each in their sections; none in the definitions, which link there.
+	if n := strings.Count(sections, "<b>spend</b>"); n != 3 {
+		t.Errorf("the segmentations' sections show the KPI %d times, want 3", n)
+	}
+	if strings.Contains(definitions, "<b>spend</b>") {
+		t.Error("the definitions show the KPI's table again")
+	}
+	if !strings.Contains(definitions, `in <a href="#lifecycle">lifecycle's section</a>`) {
+		t.Error("the definitions do not link to the section showing the KPIs")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/runner/methods"
@@ -32,11 +33,14 @@ const (
 	// the bin "other".
 	driftCategories = 50
 	// driftSampleRows bounds the rows a number's deciles are computed from: an input with more has its
-	// deciles computed from a seeded reservoir sample of this many rows (driftSampleSeed), since sorting
-	// a million values per column was most of the audit's cost. The edges are then the sample's deciles,
-	// each within about 0.1 percentage point (the standard error of a decile's rank in 100,000 draws) of
-	// the input's; the PSI is still exact for those edges, since both versions' shares in them are
-	// counted over every row. Below the size the sample is the whole input: exact deciles, as
+	// deciles computed from a seeded sample of about this many rows (driftSampleSeed), since sorting a
+	// million values per column was most of the audit's cost. The sample is the rows whose entity hashes
+	// (with the seed) below driftSampleRows modulo the input's size: the same rows whatever the threads
+	// or the rows' order, in one scan (a reservoir sample, REPEATABLE, took 0.25-0.31 CPU-seconds for
+	// three columns of 1M rows, the hash 0.10: BenchmarkDriftBins). The edges are then the sample's
+	// deciles, each within about 0.1 percentage point (the standard error of a decile's rank in 100,000
+	// draws) of the input's; the PSI is still exact for those edges, since both versions' shares in them
+	// are counted over every row. Below the size the sample is the whole input: exact deciles, as
 	// scripts/psi_reference.py computes them.
 	driftSampleRows = 100_000
 	driftSampleSeed = 20240131
@@ -277,13 +281,15 @@ func newDriftBins(ctx context.Context, db sql.Workspace, q driftQuery, cols, kin
 	for i := range lists {
 		ptrs[i] = &lists[i]
 	}
-	// Only the numbers' columns are sampled (a reservoir holds whole rows).
-	var numCols []string
-	for _, i := range numbers {
-		numCols = append(numCols, sql.Ident(cols[i]))
+	var n int64
+	if err := db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(q.input)).Scan(&n); err != nil {
+		return nil, err
 	}
-	from := fmt.Sprintf("(SELECT %s FROM %s USING SAMPLE reservoir(%d ROWS) REPEATABLE (%d)) i",
-		strings.Join(numCols, ", "), sql.Ident(q.input), driftSampleRows, driftSampleSeed)
+	from := sql.Ident(q.input) + " i"
+	if n > driftSampleRows {
+		from = fmt.Sprintf("(SELECT * FROM %s WHERE hash(%s, %d) %% %d < %d) i", sql.Ident(q.input), sql.Ident(q.entity),
+			driftSampleSeed, n, driftSampleRows)
+	}
 	if err := db.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s", strings.Join(deciles, ", "), from)).Scan(ptrs...); err != nil {
 		return nil, err
 	}
@@ -314,94 +320,189 @@ type binnedShares struct {
 	Segments map[string]methods.BinShares
 }
 
-// driftShares counts the input's rows and each segment's members in each binning's bins, in one DuckDB
-// statement: the input's rows joined to their segments, grouped by every binning at once, as grouping
-// sets, whose GROUPING() bitmask says which binning a count is of.
+// driftShares counts the input's rows and each segment's members in each binning's bins, in one read: DuckDB
+// joins the input's rows to their segments (a segment's ENUM code, no text per row) and hands Go each
+// numeric column once, as DOUBLE, and each text binning's bin (binExpr); Go bins the numbers by binary
+// search on the edges and counts every binning in the same pass. Binning in SQL (a CASE per binning)
+// and counting by grouping sets took 0.58-0.70 CPU-seconds for a second version's six binnings of 1M
+// rows, most of it evaluating the CASEs; packing the bins into one key to count them in one GROUP BY
+// saved less than a tenth of it (BenchmarkDriftShares, docs/development.md "Measuring").
 func driftShares(ctx context.Context, db sql.Workspace, q driftQuery, binnings []*methods.DriftBins) ([]*binnedShares, error) {
 	k := len(binnings)
 	if k == 0 {
 		return nil, nil
 	}
-	if k > 62 {
-		return nil, fmt.Errorf("%d binnings: at most 62 (31 drift-audited columns) fit in one statement", k)
-	}
-	exprs, names, popSets, segSets := make([]string, k), make([]string, k), make([]string, k), make([]string, k)
-	sizes := make([]int, k)
-	for j, b := range binnings {
-		expr, n := binExpr(b)
-		names[j], sizes[j] = fmt.Sprintf("b%d", j), n
-		exprs[j] = expr + " AS " + names[j]
-		popSets[j], segSets[j] = "("+names[j]+")", "(seg, "+names[j]+")"
-	}
-	all := strings.Join(names, ", ")
-	// A row per input row, joined to its segment (NULL: none): each binning's counts per segment add up
-	// to the input's. A multi segmentation's entity has a row per segment, so the input is counted apart.
-	query := fmt.Sprintf(`SELECT seg::VARCHAR, true, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT r.segment AS seg, %[2]s FROM %[3]s i
-		LEFT JOIN %[4]s r ON r.%[5]s = i.%[5]s) GROUP BY GROUPING SETS (%[6]s)`,
-		all, strings.Join(exprs, ", "), sql.Ident(q.input), sql.Ident(q.result), sql.Ident(q.entity), strings.Join(segSets, ", "))
-	if q.multi {
-		query = fmt.Sprintf(`SELECT NULL::VARCHAR, true, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT %[2]s FROM %[3]s i)
-			GROUP BY GROUPING SETS (%[4]s)
-			UNION ALL
-			SELECT seg::VARCHAR, false, GROUPING(%[1]s)::BIGINT, coalesce(%[1]s), count(*) FROM (SELECT r.segment AS seg, %[2]s FROM %[3]s i JOIN %[5]s r ON r.%[6]s = i.%[6]s)
-			GROUP BY GROUPING SETS (%[7]s)`,
-			all, strings.Join(exprs, ", "), sql.Ident(q.input), strings.Join(popSets, ", "), sql.Ident(q.result), sql.Ident(q.entity), strings.Join(segSets, ", "))
-	}
-	if k == 1 {
-		query = strings.ReplaceAll(query, "coalesce(b0)", "b0")
-	}
-	rows, err := db.Query(ctx, query)
-	if err != nil {
+	// The segments' names by ENUM code. An empty result's segment column is no ENUM (a method writes no
+	// names for no rows), and it has no segments to count.
+	var names []string
+	var resultRows int64
+	if err := db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(q.result)).Scan(&resultRows); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	pop := make([][]int64, k)
-	segs := make([]map[string][]int64, k)
-	for j := range k {
-		pop[j], segs[j] = make([]int64, sizes[j]), map[string][]int64{}
-	}
-	for rows.Next() {
-		var seg *string
-		var population bool
-		var grouping, count int64
-		var bin int
-		if err := rows.Scan(&seg, &population, &grouping, &bin, &count); err != nil {
+	if resultRows > 0 {
+		rows, err := db.Query(ctx, fmt.Sprintf("SELECT DISTINCT enum_code(segment)::INTEGER, segment::VARCHAR FROM %s WHERE segment IS NOT NULL", sql.Ident(q.result)))
+		if err != nil {
 			return nil, err
 		}
-		// GROUPING's bits are set for the binnings left out, the first binning the highest bit.
-		j := -1
-		for c := range k {
-			if grouping&(1<<(k-1-c)) == 0 {
-				j = c
+		for rows.Next() {
+			var code int32
+			var name string
+			if err := rows.Scan(&code, &name); err != nil {
+				rows.Close()
+				return nil, err
 			}
+			for int(code) >= len(names) {
+				names = append(names, "")
+			}
+			names[code] = name
 		}
-		if j < 0 || bin < 0 || bin >= sizes[j] {
-			return nil, fmt.Errorf("binning %d (grouping %b), bin %d", j, grouping, bin)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
-		if population {
-			pop[j][bin] += count
-		}
-		if seg == nil {
+	}
+	// The columns read: each numeric column once (several binnings may bin it), each text binning's bin.
+	var cols []string
+	colOf := make([]int, k)
+	sizes := make([]int, k)
+	numberCol := map[string]int{}
+	for j, b := range binnings {
+		expr, n := binExpr(b)
+		sizes[j] = n
+		if b.Kind == "number" {
+			c, ok := numberCol[b.Column]
+			if !ok {
+				c = len(cols)
+				numberCol[b.Column] = c
+				cols = append(cols, fmt.Sprintf("i.%s::DOUBLE AS c%d", sql.Ident(b.Column), c))
+			}
+			colOf[j] = c
 			continue
 		}
-		if segs[j][*seg] == nil {
-			segs[j][*seg] = make([]int64, sizes[j])
-		}
-		segs[j][*seg][bin] += count
+		colOf[j] = len(cols)
+		cols = append(cols, fmt.Sprintf("%s AS c%d", expr, len(cols)))
 	}
-	if err := rows.Err(); err != nil {
+	list := strings.Join(cols, ", ")
+	ent := sql.Ident(q.entity)
+	// g: 1 + the row's segment's code, 0 for none. Every input row is a population row, and a segment's
+	// too when it has one; a multi segmentation's entity has a row per segment, so the input is read
+	// apart (g 0: the population's row alone).
+	seg := "coalesce(enum_code(r.seg)::INTEGER + 1, 0)::INTEGER"
+	if resultRows == 0 {
+		seg = "0::INTEGER"
+	}
+	query := fmt.Sprintf("SELECT %s AS g, %s FROM %s i LEFT JOIN (SELECT %s, segment AS seg FROM %s) r USING (%[4]s)",
+		seg, list, sql.Ident(q.input), ent, sql.Ident(q.result))
+	everyRowPopulation := !q.multi
+	if q.multi {
+		query = fmt.Sprintf("SELECT 0::INTEGER AS g, %s FROM %s i", list, sql.Ident(q.input))
+		if resultRows > 0 {
+			query += fmt.Sprintf(" UNION ALL SELECT (enum_code(r.segment)::INTEGER + 1)::INTEGER AS g, %s FROM %s i JOIN %s r USING (%s)",
+				list, sql.Ident(q.input), sql.Ident(q.result), ent)
+		}
+	}
+	groups := len(names) + 1 // group 0: no segment
+	// counts[j][g*sizes[j]+bin]: binning j's count of group g's rows in bin; pop[j][bin] the population's.
+	counts := make([][]int64, k)
+	pop := make([][]int64, k)
+	for j := range k {
+		pop[j], counts[j] = make([]int64, sizes[j]), make([]int64, groups*sizes[j])
+	}
+	err := db.WithArrow(ctx, func(a *sql.Arrow) error {
+		r, err := a.Query(query)
+		if err != nil {
+			return err
+		}
+		defer r.Release()
+		for r.Next() {
+			rec := r.RecordBatch()
+			gcol, ok := rec.Column(0).(*array.Int32)
+			if !ok {
+				return fmt.Errorf("group column is %s", rec.Column(0).DataType())
+			}
+			g := gcol.Int32Values()
+			for _, code := range g {
+				if code < 0 || int(code) >= groups || (code > 0 && names[code-1] == "") {
+					return fmt.Errorf("a row of segment code %d, which the result does not name", code-1)
+				}
+			}
+			for j, b := range binnings {
+				col := rec.Column(1 + colOf[j])
+				if b.Kind == "number" {
+					x, ok := col.(*array.Float64)
+					if !ok {
+						return fmt.Errorf("column %s is %s", b.Column, col.DataType())
+					}
+					countNumbers(counts[j], pop[j], g, x, b.Edges, everyRowPopulation)
+					continue
+				}
+				x, ok := col.(*array.Int32)
+				if !ok {
+					return fmt.Errorf("bins of %s are %s", b.Column, col.DataType())
+				}
+				size := sizes[j]
+				for i, bin := range x.Int32Values() {
+					if bin < 0 || int(bin) >= size {
+						return fmt.Errorf("binning %d: bin %d of %d", j, bin, size)
+					}
+					counts[j][int(g[i])*size+int(bin)]++
+					if everyRowPopulation || g[i] == 0 {
+						pop[j][bin]++
+					}
+				}
+			}
+		}
+		return r.Err()
+	})
+	if err != nil {
 		return nil, err
 	}
 	out := make([]*binnedShares, k)
 	for j := range k {
 		out[j] = &binnedShares{Segments: map[string]methods.BinShares{}}
 		out[j].Rows, out[j].Shares = shareOf(pop[j])
-		for seg, counts := range segs[j] {
-			rows, shares := shareOf(counts)
-			out[j].Segments[seg] = methods.BinShares{Rows: rows, Shares: shares}
+		for g := 1; g < groups; g++ {
+			if names[g-1] == "" {
+				continue
+			}
+			mine := counts[j][g*sizes[j] : (g+1)*sizes[j]]
+			var n int64
+			for _, c := range mine {
+				n += c
+			}
+			if n == 0 { // a segment of the ENUM no row is in: not a segment of this version
+				continue
+			}
+			rows, shares := shareOf(mine)
+			out[j].Segments[names[g-1]] = methods.BinShares{Rows: rows, Shares: shares}
 		}
 	}
 	return out, nil
+}
+
+// countNumbers counts each value of x in its bin among edges (sorted, distinct), as binExpr numbers them:
+// bin i holds the values in (edge i-1, edge i], the first everything up to the first edge, len(edges)
+// everything above the last, and len(edges)+1 NULL and NaN. counts is by group (g, the row's) and bin,
+// pop by bin: every row's when everyRowPopulation, else group 0's. A value's bin is how many edges are
+// below it, counted without branches (at most 9 edges: faster than a binary search's mispredictions).
+func countNumbers(counts, pop []int64, g []int32, x *array.Float64, edges []float64, everyRowPopulation bool) {
+	size := len(edges) + 2
+	nullBin, nullable := len(edges)+1, x.NullN() > 0
+	for i, v := range x.Float64Values() {
+		bin := nullBin
+		if v == v && (!nullable || x.IsValid(i)) {
+			bin = 0
+			for _, e := range edges {
+				if e < v {
+					bin++
+				}
+			}
+		}
+		counts[int(g[i])*size+bin]++
+		if everyRowPopulation || g[i] == 0 {
+			pop[bin]++
+		}
+	}
 }
 
 // binExpr is the SQL of a row's bin index among b's bins, and how many bins there are: for numbers,

@@ -102,7 +102,8 @@ var kpiAudit = &auditKind{
 		for _, seg := range audited {
 			cur, hasCur := now[seg]
 			prev, hasPrev := before[seg]
-			base := methods.AuditCheck{Segment: seg, KPI: p.Name, Measure: "kpi"}
+			base := methods.AuditCheck{Segment: seg, KPI: p.Name, Measure: "kpi", Format: formatOfValues(now)}
+			show := func(v float64) string { return store.FormatKPI(&v, base.Format) }
 			if seg != "" && !hasCur && !hasPrev && !slices.Contains(r.version.Segments, seg) {
 				base.Failed, base.Note = true, "not a segment of this segmentation, in this version or the previous one (kpi.segments names it)"
 				res.Checks = append(res.Checks, base)
@@ -138,14 +139,14 @@ var kpiAudit = &auditKind{
 				c.Note = fmt.Sprintf("no value in version %d to compare with", r.prevRun)
 			case *prev.Value == 0 && v == 0:
 				zero := 0.0
-				c.Value, c.Bound, c.Threshold, c.Note = &zero, "max_change", *p.MaxChange, fmt.Sprintf("0 in version %d and now", r.prevRun)
+				c.Value, c.Bound, c.Threshold, c.Note = &zero, "max_change", *p.MaxChange, fmt.Sprintf("%s in version %d and now", show(0), r.prevRun)
 			case *prev.Value == 0:
 				c.Bound, c.Threshold, c.Failed = "max_change", *p.MaxChange, true
-				c.Note = fmt.Sprintf("0 in version %d, %.4g now: a change from 0 is unbounded", r.prevRun, v)
+				c.Note = fmt.Sprintf("%s in version %d, %s now: a change from 0 is unbounded", show(0), r.prevRun, show(v))
 			default:
 				change := (v - *prev.Value) / math.Abs(*prev.Value)
 				c.Value, c.Bound, c.Threshold, c.Failed = &change, "max_change", *p.MaxChange, math.Abs(change) > *p.MaxChange
-				c.Note = fmt.Sprintf("%.4g in version %d, %.4g now", *prev.Value, r.prevRun, v)
+				c.Note = fmt.Sprintf("%s in version %d, %s now", show(*prev.Value), r.prevRun, show(v))
 			}
 			res.Checks = append(res.Checks, c)
 		}
@@ -182,4 +183,15 @@ func (r *auditRun) previousKPIs(ctx context.Context) ([]store.KPIValue, error) {
 	}
 	r.prevKPIs, r.prevKPIsRead = v, true
 	return v, nil
+}
+
+// formatOfValues is a KPI's format (number, percent, currency) from its values this run: how its audit's checks
+// show values and bounds.
+func formatOfValues(values map[string]store.KPIValue) string {
+	for _, v := range values {
+		if v.Format != "" {
+			return v.Format
+		}
+	}
+	return ""
 }

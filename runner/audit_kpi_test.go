@@ -73,7 +73,7 @@ func TestKPIAudit(t *testing.T) {
 		t.Errorf("population: %+v", res.Checks)
 	}
 	res.Audit, res.Index = "kpi", 2 // the caller's
-	if got := res.Failures(); len(got) != 1 || got[0] != "audit 2, kpi: population: retention changed by -0.1667, more than kpi.max_change 0.1 (0.6 in version 4, 0.5 now)" {
+	if got := res.Failures(); len(got) != 1 || got[0] != "audit 2, kpi: population: retention changed by -16.7%, more than kpi.max_change 10.0% (0.6 in version 4, 0.5 now)" {
 		t.Errorf("population's failure reads %q", got)
 	}
 	res, _ = kpiAudit.evaluate(context.Background(), r, params("{name: retention, min: 0.35, population: true, segments: [champions, regulars, nosuch]}"))

@@ -85,11 +85,11 @@ var sizeAudit = &auditKind{
 				zero := 0.0
 				check.Value, check.Note = &zero, "no members in either version"
 			case before == 0:
-				check.Failed, check.Note = true, fmt.Sprintf("new: no members in version %d, share now %.4g", r.prevRun, share)
+				check.Failed, check.Note = true, fmt.Sprintf("new: no members in version %d, share now %s", r.prevRun, methods.Percent(share))
 			default:
 				change := share/before - 1
 				check.Value, check.Failed = &change, abs(change) > *p.MaxChange
-				check.Note = fmt.Sprintf("share %.4g in version %d, %.4g now", before, r.prevRun, share)
+				check.Note = fmt.Sprintf("share %s in version %d, %s now", methods.Percent(before), r.prevRun, methods.Percent(share))
 			}
 			res.Checks = append(res.Checks, check)
 		}

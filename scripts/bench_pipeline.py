@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Time segrun against ../shared/bench/peer_pandas.py doing the same job, on the same data, in one run.
 
-    /usr/bin/python3 scripts/bench_pipeline.py [--customers 1000000] [--reps 3]
+    /usr/bin/python3 scripts/bench_pipeline.py [--customers 1000000] [--reps 3] [--jobs peer,layer]
 
 (make bench runs it.) It generates the seeded synthetic dataset with `segrun demo` (once per size, kept in
 .bench/), then, for each job, alternates the two tools repetition by repetition so that a change of load on
@@ -15,6 +15,22 @@ first. Every process is timed with /usr/bin/time (wall seconds, peak resident me
 running the job's RFM query bare, straight from the CSV (bench/sqlbare), against segrun's SQL stage (loading
 the source and computing the feature), and checks that segrun and the peer put every customer in the same
 lifecycle segment. Results are printed as Markdown for BENCHMARKS.md and written to .bench/pipeline.json.
+
+The layer job (issue 14's budget: profiles + KPIs + audits cost at most 10% of a run at 1M customers) runs
+the flagship spec `segrun demo` wrote beside the data (.bench/retail.yaml: sources, four features, the churn
+model, four segmentations, KPIs, audiences, exports) in two variants made from it, alternately, both as-of
+dates each (the audits compare the second version with the first):
+
+  layer on   profiles as declared (default: every numeric column), the KPIs, and audits as a realistic spec
+             declares them: size on every audited segmentation, drift on the RFM columns of lifecycle and
+             behaviour, stability on behaviour, the flagship's kpi audit on lifecycle (all warn)
+  layer off  the same spec with `profile: []`, no `kpis:` and no `audits:`
+
+and the same on the lean job (bench/peer_job.yaml: rules and k-means over one RFM feature, a run of a few
+seconds, where the layer's share is larger), with two KPIs over rfm (it has no outcomes table) and the
+same audits. `--layer-specs flagship` or `lean` runs one. The outcomes feature the flagship's KPIs read is computed in both (it is the pipeline's data, not the layer's
+aggregates over it). The measure is CPU time (user + sys of the segrun process, from /usr/bin/time), since
+the machine is shared: wall time is reported beside it. Results go to .bench/layer.json.
 """
 import argparse
 import csv
@@ -25,6 +41,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, ".bench")
@@ -40,17 +58,25 @@ from read_csv('{orders}') where ordered_at < TIMESTAMP '{as_of}' and amount > 0 
 
 def timed(cmd, **kw):
     """Runs cmd under /usr/bin/time; returns (wall seconds, peak KB, stdout)."""
+    wall, peak, _, out = timed_cpu(cmd, **kw)
+    return wall, peak, out
+
+
+def timed_cpu(cmd, **kw):
+    """Runs cmd under /usr/bin/time; returns (wall seconds, peak KB, CPU seconds (user + sys), stdout)."""
     with tempfile.NamedTemporaryFile("r") as t:
-        out = subprocess.run(["/usr/bin/time", "-o", t.name, "-f", "%e %M"] + cmd, check=True, capture_output=True,
-                             text=True, **kw).stdout
-        wall, peak = t.read().split()
-    return float(wall), int(peak), out
+        out = subprocess.run(["/usr/bin/time", "-o", t.name, "-f", "%e %M %U %S"] + cmd, check=True,
+                             capture_output=True, text=True, **kw).stdout
+        wall, peak, user, sys_ = t.read().split()
+    return float(wall), int(peak), float(user) + float(sys_), out
 
 
 def ensure_data(customers):
     data = os.path.join(BENCH, "data")
     marker = os.path.join(data, "customers.count")
-    if not (os.path.exists(marker) and open(marker).read().strip() == str(customers)):
+    # The layer job runs the flagship spec the demo writes beside its data (.bench/retail.yaml).
+    spec = os.path.join(BENCH, "retail.yaml")
+    if not (os.path.exists(marker) and open(marker).read().strip() == str(customers) and os.path.exists(spec)):
         shutil.rmtree(data, ignore_errors=True)
         subprocess.run([SEGRUN, "demo", "--customers", str(customers), BENCH], check=True, stdout=subprocess.DEVNULL)
         with open(marker, "w") as f:
@@ -92,16 +118,139 @@ def same_lifecycle(peer_dir, store):
     return len(theirs), differ
 
 
+# The layer job's audits, by segmentation of the flagship spec: what a team watching these segments would
+# declare (the flagship's own kpi audit on lifecycle stays). Every one warns: a failure must not stop the
+# second version from publishing, or the two variants would not do the same work.
+LAYER_AUDITS = {
+    "lifecycle": [{"size": {"min": 0.01, "max": 0.6, "max_change": 0.5}, "severity": "warn"},
+                  {"drift": {"columns": ["recency_days", "frequency", "monetary"], "psi": 0.25}, "severity": "warn"}],
+    "value": [{"size": {"max_change": 0.5}, "severity": "warn"}],
+    "behaviour": [{"size": {"min": 0.02, "max_change": 0.5}, "severity": "warn"},
+                  {"drift": {"columns": ["recency_days", "frequency", "monetary"], "psi": 0.25}, "severity": "warn"},
+                  {"stability": {"min_ari": 0.8}, "severity": "warn"}],
+}
+
+
+# The lean variant's KPIs (bench/peer_job.yaml has no outcomes table): over its one feature, rfm.
+LEAN_KPIS = {
+    "avg_spend": {"description": "Spend per member before the as-of date.", "from": "rfm", "value": "avg(monetary)",
+                  "format": "currency"},
+    "repeat_share": {"description": "Share of members with more than one order.", "from": "rfm",
+                     "value": "avg((frequency > 1)::int)", "format": "percent"},
+}
+LEAN_AUDITS = {
+    "lifecycle": [{"size": {"min": 0.01, "max": 0.9, "max_change": 0.5}, "severity": "warn"},
+                  {"drift": {"columns": ["recency_days", "frequency", "monetary"], "psi": 0.25}, "severity": "warn"},
+                  {"kpi": {"name": "avg_spend", "max_change": 0.5}, "severity": "warn"}],
+    "behaviour": LAYER_AUDITS["behaviour"],
+}
+# The layer job's specs: the flagship as `segrun demo` writes it beside the data, and the lean benchmark
+# job (rules and k-means over one feature), where the layer's share of a much shorter run is larger.
+LAYER_SPECS = {"flagship": ("retail.yaml", {}, LAYER_AUDITS), "lean": ("../bench/peer_job.yaml", LEAN_KPIS, LEAN_AUDITS)}
+
+
+def layer_specs(spec):
+    """Writes the layer job's two variants of a spec into .bench; returns (on, off) paths."""
+    base_path, kpis, audits_by_seg = LAYER_SPECS[spec]
+    with open(os.path.join(BENCH, base_path)) as f:
+        base = yaml.safe_load(f)
+    on, off = json.loads(json.dumps(base)), json.loads(json.dumps(base))
+    if kpis:
+        on["kpis"] = {**on.get("kpis", {}), **kpis}
+    for name, audits in audits_by_seg.items():
+        on["segmentations"][name]["audits"] = on["segmentations"][name].get("audits", []) + audits
+    off.pop("kpis", None)
+    for seg in off["segmentations"].values():
+        seg.pop("audits", None)
+        if "clv" not in seg:  # a CLV segmentation has no profile (docs/spec.md)
+            seg["profile"] = []
+    paths = []
+    for variant, doc in (("on", on), ("off", off)):
+        path = os.path.join(BENCH, f"layer_{spec}_{variant}.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(doc, f, sort_keys=False)
+        paths.append(path)
+    return paths
+
+
+def run_layer(spec):
+    """Both as-of dates into a fresh store; returns [(wall, peak KB, cpu s)] per version."""
+    store = os.path.join(BENCH, "layer.duckdb")
+    for f in (store, store + ".wal"):
+        if os.path.exists(f):
+            os.remove(f)
+    return [timed_cpu([SEGRUN, "run", spec, "--as-of", as_of, "--store", store, "--format", "json"], cwd=ROOT)[:3]
+            for as_of in AS_OF]
+
+
+def layer_job(spec, reps):
+    on_spec, off_spec = layer_specs(spec)
+    on, off, loads = [], [], []
+    for rep in range(reps):
+        order = [(on, on_spec), (off, off_spec)] if rep % 2 == 0 else [(off, off_spec), (on, on_spec)]
+        load = os.getloadavg()[0]
+        loads.append(load)
+        for runs, path in order:
+            runs.append(run_layer(path))
+        print(f"layer {spec} repetition {rep + 1} (load {load:.1f}): on " +
+              " + ".join(f"{r[2]:.2f}" for r in on[-1]) + " CPU-s, off " + " + ".join(f"{r[2]:.2f}" for r in off[-1]) +
+              " CPU-s", file=sys.stderr, flush=True)
+    res = {"load_averages": loads + [os.getloadavg()[0]], "versions": []}
+    for v in range(2):
+        ratios = [a[v][2] / b[v][2] for a, b in zip(on, off)]
+        res["versions"].append({
+            "as_of": AS_OF[v],
+            "on_cpu_seconds": statistics.median(r[v][2] for r in on),
+            "off_cpu_seconds": statistics.median(r[v][2] for r in off),
+            "cpu_ratio": statistics.median(ratios), "cpu_ratio_min": min(ratios), "cpu_ratio_max": max(ratios),
+            "on_wall_seconds": statistics.median(r[v][0] for r in on),
+            "off_wall_seconds": statistics.median(r[v][0] for r in off),
+            "wall_ratio": statistics.median(a[v][0] / b[v][0] for a, b in zip(on, off)),
+            "on_peak_mb": max(r[v][1] for r in on) / 1024, "off_peak_mb": max(r[v][1] for r in off) / 1024})
+    both = [sum(r[2] for r in a) / sum(r[2] for r in b) for a, b in zip(on, off)]
+    res["cpu_ratio_both_versions"] = statistics.median(both)
+    return res
+
+
+def print_layer(spec, res, reps):
+    print(f"\nThe layer (profiles + KPIs + audits) on the {spec} spec, {reps} alternating repetitions (medians; "
+          f"ratio = median of the repetitions' on/off ratios), 1-minute load average "
+          f"{min(res['load_averages']):.1f}-{max(res['load_averages']):.1f}\n")
+    print("| version | on CPU s | off CPU s | CPU ratio (min-max) | on wall s | off wall s | wall ratio | peak MB on / off |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for v in res["versions"]:
+        print(f"| as of {v['as_of']} | {v['on_cpu_seconds']:.2f} | {v['off_cpu_seconds']:.2f} | "
+              f"{v['cpu_ratio']:.3f} ({v['cpu_ratio_min']:.3f}-{v['cpu_ratio_max']:.3f}) | {v['on_wall_seconds']:.2f} | "
+              f"{v['off_wall_seconds']:.2f} | {v['wall_ratio']:.3f} | {v['on_peak_mb']:.0f} / {v['off_peak_mb']:.0f} |")
+    print(f"\nBoth versions together: the layer costs {100 * (res['cpu_ratio_both_versions'] - 1):+.1f}% CPU "
+          f"(budget: +10%)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--jobs", default="peer,layer", help="peer (against pandas), layer (profiles, KPIs, audits)")
+    ap.add_argument("--layer-specs", default="flagship,lean", help="the layer job's specs: flagship, lean")
     args = ap.parse_args()
+    jobs = args.jobs.split(",")
     os.makedirs(BENCH, exist_ok=True)
     subprocess.run(["make", "-s", "build"], cwd=ROOT, check=True)
+    orders = ensure_data(args.customers)
+    if "layer" in jobs:
+        layer = {}
+        for spec in args.layer_specs.split(","):
+            layer[spec] = layer_job(spec, args.reps)
+            print_layer(spec, layer[spec], args.reps)
+        with open(os.path.join(BENCH, "layer.json"), "w") as f:
+            json.dump(layer, f, indent=2)
+    if "peer" in jobs:
+        peer_job(args, orders)
+
+
+def peer_job(args, orders):
     sqlbare = os.path.join(BENCH, "sqlbare")
     subprocess.run(["go", "build", "-tags", "duckdb_arrow", "-o", sqlbare, "./bench/sqlbare"], cwd=ROOT, check=True)
-    orders = ensure_data(args.customers)
     results = {"customers": args.customers, "jobs": {}}
     for job, flags, spec in JOBS:
         peer, seg = [], []

@@ -255,6 +255,9 @@ func (c *checker) rules(base string, seg Segmentation) {
 		if c.s.IsBroken(path) {
 			continue
 		}
+		if r.Segment == PopulationSegment {
+			c.errorAt(path+"/segment", "segment.reserved", ReservedSegmentMessage(segmentationName(base), r.Segment), "")
+		}
 		if prev, dup := seen[r.Segment]; dup {
 			c.errorAt(path+"/segment", "segment.duplicate", fmt.Sprintf("segment %q is already assigned by rule %d; combine the conditions with || in one rule", r.Segment, prev+1), "")
 		} else {
@@ -269,11 +272,19 @@ func (c *checker) rules(base string, seg Segmentation) {
 			"a multi segmentation takes at most %d rules (each row's matches are kept as a %d-bit set); this one has %d: split it into several segmentations",
 			rules.MaxMultiRules, rules.MaxMultiRules, len(seg.Rules)), "")
 	}
+	if seg.Else == PopulationSegment {
+		c.errorAt(base+"/else", "segment.reserved", ReservedSegmentMessage(segmentationName(base), seg.Else), "")
+	}
 	if seg.Else != "" {
 		if i, dup := seen[seg.Else]; dup {
 			c.errorAt(base+"/else", "segment.duplicate", fmt.Sprintf("else segment %q is also assigned by rule %d", seg.Else, i+1), "")
 		}
 	}
+}
+
+// segmentationName is the name of the segmentation at base (/segmentations/NAME).
+func segmentationName(base string) string {
+	return strings.TrimPrefix(base, "/segmentations/") // names are identifiers: nothing escaped
 }
 
 // exprError places an expr-lang error at its position inside the rule text.
@@ -351,6 +362,9 @@ func (c *checker) clusterNames(base string, cl *Cluster) {
 			// one, and a team may name it once it has seen it.
 			c.warnAtKey(path, "cluster.names", fmt.Sprintf("with k = %d a first fit numbers clusters 0 to %d: id %d names a cluster only once a later version gives a new cluster that id",
 				maxK, maxK-1, n), "")
+		}
+		if name == PopulationSegment {
+			c.errorAt(path, "segment.reserved", ReservedSegmentMessage(segmentationName(strings.TrimSuffix(base, "/cluster")), name), "")
 		}
 		if prev, dup := used[name]; dup {
 			c.errorAt(path, "segment.duplicate", fmt.Sprintf("clusters %s and %s are both named %q", prev, id, name), "")

@@ -60,6 +60,17 @@ func (s *Spec) SegmentationOwner(seg *Segmentation) string {
 	return s.Owner
 }
 
+// PopulationSegment is the name KPI and profile output give the whole population, beside the segments
+// (`all` in a run's summary, `(all)` in show's tables): no segment may take it, or its row would read as the
+// population's.
+const PopulationSegment = "all"
+
+// ReservedSegmentMessage is the error for a segment named as the population, naming the segmentation.
+func ReservedSegmentMessage(segmentation, segment string) string {
+	return fmt.Sprintf("segment %q of %s: %q is reserved for the whole population in KPI and profile output; pick another name",
+		segment, segmentation, PopulationSegment)
+}
+
 // DeclaredSegments are the segments a segmentation can assign, as far as the spec alone says: each rule's
 // segment and else (rules, or rfm with rules), the named grid's segments for its bins (rfm), and for a
 // clustering each named cluster and, with a fixed k, cluster_<id> for every unnamed id below k (DBSCAN's

@@ -60,6 +60,9 @@ type Segmentation struct {
 	// KPIs are the segmentation's KPIs per segment and for the population in the latest versions
 	// (kpis.go), rendered by markdownKPIs and the fragment's kpis template.
 	KPIs []KPI
+	// KPIsElsewhere is where the KPIs are shown instead, when the document is embedded in a page that
+	// shows them already (segrun report's segmentation section, its anchor): the fragment links there.
+	KPIsElsewhere string
 }
 
 // VersionRef names a version.

@@ -66,7 +66,7 @@ func TestAuditViews(t *testing.T) {
 	}}}
 	v := auditViews(s)
 	if len(v) != 2 || v[0].Status != "failed: warned, published, against version 1" || v[0].StatusCSS != "warn" ||
-		v[0].Checks[0].Text != "segment a: retention changed by +0.3, more than kpi.max_change 0.2" || v[1].Status != "not compared" {
+		v[0].Checks[0].Text != "segment a: retention changed by +30.0%, more than kpi.max_change 20.0%" || v[1].Status != "not compared" {
 		t.Errorf("audit views %+v", v)
 	}
 }

@@ -158,14 +158,8 @@ func sankeyChart(s *Segmentation) Chart {
 	drawNodes(left, x0, true)
 	drawNodes(right, x1, false)
 	b.WriteString(`</svg>`)
-	moved := int64(0)
-	for _, f := range m.Flows {
-		if f.From != f.To {
-			moved += f.Entities
-		}
-	}
-	caption := fmt.Sprintf("Left: each entity's segment in %s; right: in %s. Band width is the number of entities (%s in all, %s of them changed segment). %s: entities not in the earlier version; %s: not in the later one.",
-		m.From.Label(), m.To.Label(), thousands(total), thousands(moved), newLabel, goneLabel)
+	caption := fmt.Sprintf("Left: each entity's segment in %s; right: in %s. Band width is the number of entities (%s). %s: entities not in the earlier version; %s: not in the later one.",
+		m.From.Label(), m.To.Label(), flowCounts(m.Flows, total), newLabel, goneLabel)
 	return Chart{ID: id, Kind: "flow", Title: title, Caption: caption, Body: template.HTML(b.String())}
 }
 
@@ -209,4 +203,23 @@ func nodeName(seg string, left bool) string {
 		return newLabel
 	}
 	return goneLabel
+}
+
+// flowCounts says what the bands hold: in all, then apart, those that moved from one segment to another,
+// those that entered (in no segment before) and those that exited (in none now); an entity new to a
+// segmentation has not changed segment, so it is not counted with the moves.
+func flowCounts(flows []store.Transition, total int64) string {
+	var moved, entered, exited int64
+	for _, f := range flows {
+		switch {
+		case f.From == f.To:
+		case f.From == "":
+			entered += f.Entities
+		case f.To == "":
+			exited += f.Entities
+		default:
+			moved += f.Entities
+		}
+	}
+	return fmt.Sprintf("%s in all: %s moved between segments, %s entered, %s exited", thousands(total), thousands(moved), thousands(entered), thousands(exited))
 }

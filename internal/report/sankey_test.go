@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/segrun/segrun/sql/store"
@@ -91,5 +92,19 @@ func TestSankeyLayout(t *testing.T) {
 	}
 	if again := layoutSankey(moves, order); !reflect.DeepEqual(again.bands, l.bands) || again.height != l.height {
 		t.Error("the same moves laid out twice differ")
+	}
+}
+
+// The flow's caption counts entities that entered (in no segment before) and exited apart from those
+// that moved between segments: a new entity has not changed segment.
+func TestSankeyCaptionSeparatesEnteredExitedMoved(t *testing.T) {
+	s := &Segmentation{Name: "lifecycle", Order: []string{"a", "b", "c"}, Moves: &Moves{Flows: []store.Transition{
+		{From: "a", To: "a", Entities: 500}, {From: "a", To: "b", Entities: 120}, {From: "b", To: "c", Entities: 80},
+		{From: "", To: "c", Entities: 200}, {From: "c", To: "", Entities: 60}, {From: "c", To: "c", Entities: 100},
+	}}}
+	c := sankeyChart(s)
+	want := "(1,060 in all: 200 moved between segments, 200 entered, 60 exited)"
+	if !strings.Contains(c.Caption, want) {
+		t.Errorf("caption %q, want it to say %q", c.Caption, want)
 	}
 }

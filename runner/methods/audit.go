@@ -3,6 +3,8 @@ package methods
 import (
 	"fmt"
 	"strings"
+
+	"github.com/segrun/segrun/sql/store"
 )
 
 // AuditResult is one declared audit's outcome in a version, stored with it in its summary (Report.Audits),
@@ -42,6 +44,44 @@ type AuditCheck struct {
 	Threshold float64  `json:"threshold"`
 	Failed    bool     `json:"failed,omitempty"`
 	Note      string   `json:"note,omitempty"`
+	// Format is the KPI's (number, percent, currency) for kpi checks: how its value and bounds are shown.
+	Format string `json:"format,omitempty"`
+}
+
+// Percent writes a share or a relative change as a percentage (0.0213 is 2.1%), as KPI values of format
+// percent are shown; a share below 0.1% keeps two significant digits rather than reading as 0.0%.
+func Percent(v float64) string {
+	if p := 100 * v; p != 0 && p > -0.05 && p < 0.05 {
+		return fmt.Sprintf("%.2g%%", p)
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+// SignedPercent is Percent with its sign: a change (+29.4%, -12.0%).
+func SignedPercent(v float64) string {
+	s := Percent(v)
+	if !strings.HasPrefix(s, "-") {
+		s = "+" + s
+	}
+	return s
+}
+
+// display writes a check's value or threshold as its measure reads: shares and relative changes as
+// percentages, a KPI in its format, an index (PSI, ARI) as a number.
+func (c AuditCheck) display(v float64, signed bool) string {
+	switch c.Measure {
+	case "share", "share_change", "kpi_change":
+		if signed {
+			return SignedPercent(v)
+		}
+		return Percent(v)
+	case "kpi":
+		return store.FormatKPI(&v, c.Format)
+	}
+	if signed {
+		return fmt.Sprintf("%+.4g", v)
+	}
+	return fmt.Sprintf("%.4g", v)
 }
 
 // DriftBins are a drift-audited column's bins in a version: the edges (numbers: the deciles of its
@@ -108,18 +148,14 @@ func (c AuditCheck) Describe(audit string) string {
 	} else {
 		b.WriteString(name)
 		v := *c.Value
-		if c.Measure == "share_change" || c.Measure == "kpi_change" {
-			fmt.Fprintf(&b, " %+.4g", v)
-		} else {
-			fmt.Fprintf(&b, " %.4g", v)
-		}
+		b.WriteString(" " + c.display(v, c.Measure == "share_change" || c.Measure == "kpi_change"))
 	}
 	if c.Bound != "" {
 		rel := map[string]string{"min": "below", "min_ari": "below", "max": "above", "max_change": "more than", "psi": "above"}[c.Bound]
 		if !c.Failed {
 			rel = map[string]string{"min": "at or above", "min_ari": "at or above", "max": "at or below", "max_change": "within", "psi": "at or below"}[c.Bound]
 		}
-		fmt.Fprintf(&b, ", %s %s.%s %.4g", rel, audit, c.Bound, c.Threshold)
+		fmt.Fprintf(&b, ", %s %s.%s %s", rel, audit, c.Bound, c.display(c.Threshold, false))
 	}
 	if c.Note != "" {
 		fmt.Fprintf(&b, " (%s)", c.Note)

@@ -27,6 +27,9 @@ const (
 )
 
 func (k vkind) String() string {
+	if k == kDuration {
+		return "a duration"
+	}
 	return [...]string{"?", "an integer", "a number", "text", "a boolean", "a time"}[min(int(k), 5)]
 }
 

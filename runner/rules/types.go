@@ -23,7 +23,7 @@ func ZeroValue(duckType string) any {
 	case t == "TINYINT" || t == "SMALLINT" || t == "INTEGER" || t == "BIGINT" || t == "HUGEINT" ||
 		t == "UTINYINT" || t == "USMALLINT" || t == "UINTEGER" || t == "UBIGINT":
 		return 0
-	case t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL"):
+	case t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL") || t == "NUMERIC": // NUMERIC: PostgreSQL's unbounded numeric
 		return 0.0
 	case IsText(t) || t == "UUID":
 		return ""

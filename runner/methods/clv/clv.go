@@ -95,6 +95,9 @@ func (method) Check(env methods.CheckEnv) []sql.Column {
 				env.ErrorAt(fmt.Sprintf("%s/%s/%s", at, b.tierKey(), t.name), "clv.tiers", fmt.Sprintf(
 					"tier %s starts at %v, not above %s's %v: list the tiers from the lowest value up, each starting higher", t.name, t.from, tiers[k-1].name, tiers[k-1].from), "")
 			}
+			if t.name == spec.PopulationSegment {
+				env.ErrorAt(fmt.Sprintf("%s/%s/%s", at, b.tierKey(), t.name), "segment.reserved", spec.ReservedSegmentMessage(strings.TrimPrefix(env.Pointer(), "/segmentations/"), t.name), "")
+			}
 			if seg.Else == t.name {
 				env.ErrorAt(env.Pointer()+"/else", "segment.duplicate", fmt.Sprintf("else segment %q is also a tier", t.name), "")
 			}
