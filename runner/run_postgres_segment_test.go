@@ -113,7 +113,7 @@ sources:
       customer_id: {type: BIGINT}
       recency_days: {type: INTEGER}
       frequency: {type: INTEGER}
-      monetary: {type: DECIMAL(12,2)}
+      monetary: {type: "DECIMAL(12,2)"}
       tenure: {type: DOUBLE}
       country: {type: VARCHAR}
 `+pgwireSpecBody)

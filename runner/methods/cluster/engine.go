@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
+	"github.com/segrun/segrun/sql"
 )
 
 // A clustering on an engine (methods.EngineRunner): fitted in Go on a seeded sample (SampleSQL, the same
@@ -56,7 +58,14 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 		mark = time.Now()
 	}
 	rows := SampleRows(cl)
-	batches, err := env.Pull(ctx, SampleSQL(j.seg.From, j.entity, cl.Features, cl.Seed, rows))
+	// Decimal columns are pulled as the doubles Go would read them as: PostgreSQL's binary COPY has no
+	// decoder for numeric, and a cast is correctly rounded on both engines.
+	src := "segrun_sample_" + j.name
+	if err := env.Exec(ctx, "CREATE VIEW "+sql.Ident(src)+" AS SELECT "+sampleColumns(j.entity, cl.Features, env.Input())+" FROM "+sql.Ident(j.seg.From)); err != nil {
+		return fmt.Errorf("segmentation %s: %w", j.name, err)
+	}
+	defer env.Exec(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+sql.Ident(src))
+	batches, err := env.Pull(ctx, SampleSQL(src, j.entity, cl.Features, cl.Seed, rows))
 	if err != nil {
 		return fmt.Errorf("segmentation %s: pulling the sample: %w", j.name, err)
 	}
@@ -137,6 +146,11 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 	if err != nil {
 		return err
 	}
+	if env.Engine() == "duckdb" {
+		// DuckDB's result tables hold segments as an ENUM (methods.SegmentType), which profiles and the
+		// store read as such.
+		q = fmt.Sprintf("SELECT * REPLACE (CAST(segment AS %s) AS segment) FROM (%s) segrun_assigned", methods.SegmentType(slices.Collect(maps.Values(model.Segments))), q)
+	}
 	if err := env.CreateTableAs(ctx, j.name, q); err != nil {
 		return fmt.Errorf("segmentation %s: assigning: %w", j.name, err)
 	}
@@ -149,4 +163,18 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 		j.version.Descriptions[p.Segment] = p.Description
 	}
 	return nil
+}
+
+// sampleColumns selects the entity and features, each DECIMAL or NUMERIC feature cast to DOUBLE PRECISION.
+func sampleColumns(entity string, features []string, input []sql.Column) string {
+	out := []string{sql.Ident(entity)}
+	for _, f := range features {
+		i := slices.IndexFunc(input, func(c sql.Column) bool { return c.Name == f })
+		if i >= 0 && (strings.HasPrefix(input[i].Type, "DECIMAL") || strings.HasPrefix(input[i].Type, "NUMERIC")) {
+			out = append(out, "CAST("+sql.Ident(f)+" AS DOUBLE PRECISION) AS "+sql.Ident(f))
+		} else {
+			out = append(out, sql.Ident(f))
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"context"
-	"errors"
 
 	"github.com/segrun/segrun/runner/methods"
 	engine "github.com/segrun/segrun/runner/rules"
@@ -26,10 +25,19 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 
 // CheckOnEngineNamed refuses, at their positions, the rules that cannot run on the named engine.
 func CheckOnEngineNamed(env methods.CheckEnv, ruleEnv *engine.Env, engineName string) {
+	CheckOnEngine(env, ruleEnv, dialect(engineName))
+}
+
+// dialect is the rules' SQL dialect of an engine named as the spec names it.
+func dialect(engineName string) engine.Dialect {
+	if engineName == "postgres" {
+		return engine.Postgres
+	}
+	return engine.DuckDB
 }
 
 // ApplyInEngine writes the segmentation's result table from rs over table inside the engine (the entity,
 // segment, and carried columns), and its report's rule statistics from one aggregate row.
 func ApplyInEngine(ctx context.Context, env methods.EngineEnv, rs *engine.Set, table string, carry []string) error {
-	return errors.New("rules on an engine: not wired yet")
+	return ApplyOnEngine(ctx, env, env, rs, table, carry, engine.SQLOptions{Dialect: dialect(env.Engine()), VarsTable: env.VarsTable()})
 }
