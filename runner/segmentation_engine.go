@@ -66,6 +66,13 @@ func (j *segEngineEnv) QueryRow(ctx context.Context, query string, args ...any) 
 	return j.e.db.QueryRow(ctx, query, args...)
 }
 
+func (j *segEngineEnv) PreviousMemberships() string {
+	if j.e.base == nil || j.e.store == nil {
+		return ""
+	}
+	return j.e.store.MembershipsAsOf(j.e.base.ID)
+}
+
 // Pull reads a small result as Arrow: binary COPY on PostgreSQL, DuckDB's Arrow interface in process.
 func (j *segEngineEnv) Pull(ctx context.Context, query string) ([]arrow.RecordBatch, error) {
 	if pg, ok := j.e.db.(*postgres.DB); ok {

@@ -38,6 +38,9 @@ type EngineEnv interface {
 	CreateTableAs(ctx context.Context, table, query string) error
 	// QueryRow runs a query returning at most one row (counts, statistics).
 	QueryRow(ctx context.Context, query string, args ...any) *stdsql.Row
+	// PreviousMemberships is a subquery of the base version's memberships (entity, segmentation,
+	// segment) that the engine can read, "" when there is no base version.
+	PreviousMemberships() string
 	// Pull reads a query's rows as Arrow record batches, retained for the caller to Release: for small
 	// results pulled on purpose (a sample), never for a table of every entity.
 	Pull(ctx context.Context, query string) ([]arrow.RecordBatch, error)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
@@ -58,14 +60,24 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 		mark = time.Now()
 	}
 	rows := SampleRows(cl)
-	// Decimal columns are pulled as the doubles Go would read them as: PostgreSQL's binary COPY has no
-	// decoder for numeric, and a cast is correctly rounded on both engines.
+	// The sample's input: decimal columns as the doubles Go would read them as (PostgreSQL's binary COPY
+	// has no decoder for numeric, and the cast is correctly rounded on both engines), and each row's
+	// cluster id in the previous version, for matching the new clusters with the previous ones as the
+	// DuckDB path does over every row.
+	prevIDs := prevModel.segmentIDs()
+	prevSQL := fmt.Sprintf("CAST(%d AS INTEGER)", prevNone)
+	join := ""
+	joined := false
+	if from := env.PreviousMemberships(); from != "" && len(prevIDs) > 0 {
+		prevSQL, joined = previousID(prevIDs), true
+		join = fmt.Sprintf(" LEFT JOIN (SELECT entity, segment FROM %s segrun_m WHERE segmentation = %s) p ON p.entity = f.%s", from, sql.Literal(j.name), sql.Ident(j.entity))
+	}
 	src := "segrun_sample_" + j.name
-	if err := env.Exec(ctx, "CREATE VIEW "+sql.Ident(src)+" AS SELECT "+sampleColumns(j.entity, cl.Features, env.Input())+" FROM "+sql.Ident(j.seg.From)); err != nil {
+	if err := env.Exec(ctx, "CREATE VIEW "+sql.Ident(src)+" AS SELECT "+sampleColumns(j.entity, cl.Features, env.Input())+", "+prevSQL+" AS segrun_prev FROM "+sql.Ident(j.seg.From)+" f"+join); err != nil {
 		return fmt.Errorf("segmentation %s: %w", j.name, err)
 	}
 	defer env.Exec(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+sql.Ident(src))
-	batches, err := env.Pull(ctx, SampleSQL(src, j.entity, cl.Features, cl.Seed, rows))
+	batches, err := env.Pull(ctx, SampleSQL(src, j.entity, append(slices.Clip(cl.Features), "segrun_prev"), cl.Seed, rows))
 	if err != nil {
 		return fmt.Errorf("segmentation %s: pulling the sample: %w", j.name, err)
 	}
@@ -78,11 +90,18 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 	if err != nil {
 		return err
 	}
-	// Cluster ids are not matched with a previous version's here: the sample carries no previous
-	// segments (engine postgres publishes nothing yet, and DuckDB's sampled path starts ids afresh).
-	in := &clusterInput{batches: batches, frame: frame, prev: make([]int, n), was: make([]int32, n)}
-	for i := range in.prev {
-		in.prev[i], in.was[i] = algorithms.Noise, prevNone
+	in := &clusterInput{batches: batches, frame: frame, prev: make([]int, n), was: make([]int32, n), joined: joined}
+	offset := 0
+	for _, b := range batches {
+		prev, ok := b.Column(1 + len(cl.Features)).(*array.Int32)
+		if !ok {
+			return fmt.Errorf("segmentation %s: previous clusters read as %s", j.name, b.Column(1+len(cl.Features)).DataType())
+		}
+		for i, id := range prev.Int32Values() {
+			in.was[offset+i] = id
+			in.prev[offset+i] = max(int(id), algorithms.Noise)
+		}
+		offset += prev.Len()
 	}
 	timed("pull sample")
 	rep := &methods.ClusterReport{}
@@ -95,7 +114,7 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 		X, labels, prob, rep.Prep, err = assignWithModel(model, in.frame)
 		rep.ModelRun, rep.Method, rep.K = model.Run, model.Model.Method, len(model.IDs)
 	} else {
-		model, X, labels, prob, err = fit(j, in, rep, prevModel, false)
+		model, X, labels, prob, err = fit(j, in, rep, prevModel, len(prevIDs) > 0)
 		rep.Fitted = true
 		if err == nil {
 			// Every row is published as the model assigns it in SQL; the sample's profiles describe the same.
