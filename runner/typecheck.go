@@ -31,6 +31,7 @@ func (c *validator) typeStep(name string) error {
 	}
 	for _, dep := range c.v.Graph.Deps(name) {
 		if reason, ok := c.unknown[dep]; ok {
+			c.engineCheckUntyped(k.name, name, path)
 			c.unknown[name] = reason
 			if !strings.HasSuffix(reason, "has errors") {
 				c.skip("%s %s: not type-checked, because %s", k.name, name, reason)

@@ -119,3 +119,18 @@ func (c *validator) engineMethods() {
 		}
 	}
 }
+
+// engineCheckUntyped runs a segmentation method's engine check when its input cannot be typed (offline,
+// without a connection): what it can tell from the spec alone (dbscan) is still an error at its line;
+// rules, which need their columns' types, are checked when typed.
+func (c *validator) engineCheckUntyped(kind, name, path string) {
+	if kind != KindSegmentation || !c.s.IsPostgres() {
+		return
+	}
+	seg, _ := c.s.Segmentations.Get(name)
+	if m, ok := methods.Lookup(seg.Method()); ok {
+		if er, ok := m.(methods.EngineRunner); ok {
+			er.CheckOnEngine(segCheckEnv{c: c, path: path, seg: seg}, "postgres")
+		}
+	}
+}
