@@ -88,10 +88,10 @@ sources:
 segmentations:
   everyone:
     from: customers
-    rules: [{segment: all, when: "true"}]
+    rules: [{segment: members, when: "true"}]
 audiences:
   mailing:
-    include: {everyone: [all]}
+    include: {everyone: [members]}
     consent: {from: customers, column: opt_in}
 `)
 	spec := filepath.Join(dir, "shop.yaml")
