@@ -213,7 +213,9 @@ func TestRunTablesNeverTouchPublic(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := []func() error{
-		func() error { return d.CreateEmpty(ctx, "pgwire_kept", []sql.Column{{Name: "customer_id", Type: "BIGINT"}}) },
+		func() error {
+			return d.CreateEmpty(ctx, "pgwire_kept", []sql.Column{{Name: "customer_id", Type: "BIGINT"}})
+		},
 		func() error { return d.DropTable(ctx, "pgwire_kept") },
 		func() error { return d.DropTable(ctx, "pgwire_kept") }, // none left in the run's schema: public's must stay
 		func() error { return d.CreateTableAs(ctx, "pgwire_kept", "SELECT 2 AS customer_id") },
