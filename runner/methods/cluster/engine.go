@@ -128,7 +128,7 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 	if err != nil {
 		return env.Fail(err.Error())
 	}
-	_ = prob
+	_ = prob // the assignment SQL computes each row's probability itself, over every row
 	timed("prepare and fit")
 	kept := rep.Prep.Kept
 	rowOf := func(i int) int {
