@@ -116,6 +116,22 @@ segmentations:
 		!strings.Contains(stdout, "value (rules): 3 of 3 entities in a segment") {
 		t.Errorf("a spec with segmentations: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// min_size holds on the engine's counts, also when nothing is published.
+	tooSmall := write("toosmall.yaml", `  spend:
+    sql: SELECT customer_id, sum(amount) AS monetary FROM orders GROUP BY customer_id
+segmentations:
+  value:
+    from: spend
+    rules:
+      - segment: big
+        when: monetary > 20
+    else: small
+    min_size: {count: 2}
+`)
+	stdout, stderr, code = run(t, "run", "--as-of", "2026-03-31", tooSmall)
+	if code != ExitInvalid || !strings.Contains(stderr, "big") {
+		t.Errorf("a segment below min_size: exit %d\n%s%s", code, stdout, stderr)
+	}
 	// With --store postgres:SCHEMA the version is published there, and the readers find it.
 	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS cli_pg_store CASCADE"); err != nil {
 		t.Fatal(err)

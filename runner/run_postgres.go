@@ -87,6 +87,17 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 		res.Seconds = time.Since(start).Seconds()
 		return res, nil
 	}
+	// min_size holds for computed versions too: their sizes are the engine's counts.
+	for i, v := range e.segVersions {
+		small, err := e.checkMinSize(v, e.res.Segmentations[i].Diff)
+		if err != nil {
+			return res, err
+		}
+		for _, w := range small {
+			e.warn("segmentation %s: %s", v.Segmentation, w)
+			e.res.Segmentations[i].Notes = append(e.res.Segmentations[i].Notes, "min_size: "+w)
+		}
+	}
 	res.Outcome = OutcomeComputed
 	why := "give the spec store: postgres:SCHEMA (or --store postgres:SCHEMA) to publish into a schema of this database"
 	switch {
