@@ -94,7 +94,7 @@ func TestErrorClasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := open(t, "admin")
-	if err := admin.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+	if err := admin.Exec(ctx, "SELECT pg_terminate_backend($1, 10000)", pid); err != nil {
 		t.Fatal(err)
 	}
 	classified(t, "terminated connection", d.Exec(ctx, "SELECT 1"), sql.EnvironmentError)

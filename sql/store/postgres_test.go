@@ -353,7 +353,8 @@ func nextVersion(t *testing.T, p *pgStore, table string) (store.RunRecord, []sto
 }
 
 // A publication that fails halfway leaves the store as it was: the server killing the publishing backend
-// just before COMMIT (after every write), and a constraint the run breaks after its first writes (a run id
+// just before COMMIT (after every write; the hook waits for the backend to be gone, so its advisory lock is
+// released before the next writer opens), and a constraint the run breaks after its first writes (a run id
 // the store already has, refused by the runs table's key after the intervals of the version it replaces
 // were reopened).
 func TestPostgresPublishFailsWhole(t *testing.T) {
@@ -373,7 +374,7 @@ func TestPostgresPublishFailsWhole(t *testing.T) {
 	killed := false
 	_, err := p.st.Publish(ctx, rec, 0, versions, diffs, store.PublishOptions{BeforeCommit: func() {
 		var ok bool
-		if err := p.ws.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+		if err := p.ws.QueryRow(ctx, "SELECT pg_terminate_backend($1, 10000)", pid).Scan(&ok); err != nil || !ok {
 			t.Errorf("terminating the publishing backend: %v, %v", ok, err)
 		}
 		killed = true
