@@ -55,6 +55,13 @@ func TestFlagshipSegmentationsEqualOnDuckDBAndPostgres(t *testing.T) {
 			if res.Outcome != runner.OutcomePublished || len(res.Segmentations) != 3 {
 				t.Fatalf("%s as of %s: outcome %s with %d segmentations (%s); want published, lifecycle, value, behaviour", filepath.Base(path), asOf, res.Outcome, len(res.Segmentations), res.Message)
 			}
+			var steps []string
+			for _, st := range res.Steps {
+				if st.Kind == "segmentation" {
+					steps = append(steps, fmt.Sprintf("%s %.2fs", st.Step, st.Seconds))
+				}
+			}
+			t.Logf("%s as of %s: %.2fs in all; %s", filepath.Base(path), asOf, res.Seconds, strings.Join(steps, ", "))
 			out = append(out, res)
 		}
 		return out
