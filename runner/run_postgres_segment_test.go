@@ -23,6 +23,8 @@ import (
 // customers, run on DuckDB (a CSV file, the store a DuckDB file) and on engine postgres (a table, the store
 // a schema of the same database), twice (a second as_of, where some customers changed): memberships and
 // change logs of both versions, the segment tables of the summaries and the cluster reports are equal.
+// frozen (gmm with a one-hot text column, refit: never) is fitted by the first version and assigned with
+// the stored model by the second, in SQL on both.
 // The clustering fits a seeded sample of sample_rows on both engines (the same rows, by hash of seed and
 // entity), so both fit the same input.
 
@@ -78,6 +80,18 @@ segmentations:
       k: 3
       seed: 7
       sample_rows: 700
+  frozen:
+    from: profile
+    cluster:
+      method: gmm
+      features: [frequency, tenure, country]
+      impute: median
+      transform: {country: onehot}
+      scale: robust
+      k: 2
+      seed: 3
+      refit: never
+      sample_rows: 500
 `
 
 func TestSegmentationsOnPostgresEqualDuckDB(t *testing.T) {
@@ -170,6 +184,13 @@ sources:
 			d, p := duck.Segmentations[i], pg.Segmentations[i]
 			if got, want := summaryJSON(t, p), summaryJSON(t, d); got != want {
 				t.Errorf("version %d, %s: the summary on postgres differs from duckdb's\npostgres %s\nduckdb   %s", v+1, d.Name, got, want)
+			}
+		}
+	}
+	for _, res := range []*Result{results[0][1], results[1][1]} {
+		for _, s := range res.Segmentations {
+			if s.Name == "frozen" && (s.Cluster == nil || s.Cluster.Fitted || s.Cluster.ModelRun != 1) {
+				t.Errorf("version 2's frozen clustering was not assigned with version 1's model: %+v", s.Cluster)
 			}
 		}
 	}
