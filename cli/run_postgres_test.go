@@ -106,8 +106,44 @@ segmentations:
         when: monetary > 20
     else: small
 `)
-	_, stderr, code = run(t, "run", "--as-of", "2026-03-31", segmented)
-	if code != ExitEnvironment || !strings.Contains(stderr, "engine postgres runs sources and features only so far; this spec also has segmentation value") {
-		t.Errorf("a spec with segmentations: exit %d\n%s", code, stderr)
+	if _, err := conn.Exec(ctx, "DELETE FROM sales.orders WHERE customer_id IS NULL"); err != nil {
+		t.Fatal(err)
+	}
+	// Segmentations run inside the server; with no store in a schema nothing is published, and the
+	// summary gives the segments' sizes counted there.
+	stdout, stderr, code = run(t, "run", "--as-of", "2026-03-31", segmented)
+	if code != ExitOK || !strings.Contains(stdout, "nothing was published: give the spec store: postgres:SCHEMA") ||
+		!strings.Contains(stdout, "value (rules): 3 of 3 entities in a segment") {
+		t.Errorf("a spec with segmentations: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// min_size holds on the engine's counts, also when nothing is published.
+	tooSmall := write("toosmall.yaml", `  spend:
+    sql: SELECT customer_id, sum(amount) AS monetary FROM orders GROUP BY customer_id
+segmentations:
+  value:
+    from: spend
+    rules:
+      - segment: big
+        when: monetary > 20
+    else: small
+    min_size: {count: 2}
+`)
+	stdout, stderr, code = run(t, "run", "--as-of", "2026-03-31", tooSmall)
+	if code != ExitInvalid || !strings.Contains(stderr, "big") {
+		t.Errorf("a segment below min_size: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// With --store postgres:SCHEMA the version is published there, and the readers find it.
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS cli_pg_store CASCADE"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS cli_pg_store CASCADE") })
+	stdout, stderr, code = run(t, "run", "--as-of", "2026-03-31", "--store", "postgres:cli_pg_store", segmented)
+	if code != ExitOK || !strings.Contains(stdout, "published version 1 to postgres:cli_pg_store") {
+		t.Fatalf("publishing into postgres:cli_pg_store: exit %d\n%s%s", code, stdout, stderr)
+	}
+	t.Setenv("SEGRUN_PG_DSN", srv.DSN)
+	stdout, stderr, code = run(t, "show", "value", "--store", "postgres:cli_pg_store", "--format", "csv")
+	if code != ExitOK || !strings.Contains(stdout, "small,2,0.666667") {
+		t.Errorf("show from the PostgreSQL store: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

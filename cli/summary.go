@@ -27,6 +27,10 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		for _, st := range r.Steps {
 			fmt.Fprintf(w, "  %s %s: %d rows in %.2fs\n", st.Kind, st.Step, st.Rows, st.Seconds)
 		}
+		for _, s := range r.Segmentations { // sizes from the engine, against no previous version
+			fmt.Fprintln(w)
+			writeSegmentation(w, s)
+		}
 		return
 	case runner.OutcomeDryRun:
 		fmt.Fprintf(w, "%s: dry run as of %s; nothing was published. Against %s:\n", r.Pipeline, r.AsOf.Format(time.DateOnly), baseName(r.BaseRun))

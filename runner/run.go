@@ -309,6 +309,12 @@ func (e *execution) attachStore(ctx context.Context) error {
 		return err
 	}
 	e.store = st
+	return e.checkStoreMeta(ctx)
+}
+
+// checkStoreMeta refuses a store that holds another pipeline, entity column or entity type.
+func (e *execution) checkStoreMeta(ctx context.Context) error {
+	st := e.store
 	for _, check := range []struct{ key, want, what string }{{"pipeline", e.s.Name, "pipeline"}, {"entity", e.s.Entity, "entity column"},
 		{"entity_type", e.v.EntityType, "entities typed"}} {
 		got, err := st.Meta(ctx, check.key)

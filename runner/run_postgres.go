@@ -11,28 +11,38 @@ import (
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/postgres"
+	"github.com/segrun/segrun/sql/store"
 )
 
-// OutcomeComputed is a run on engine postgres: its sources and features were computed (and their data
-// tests run) in the run's schema, which is dropped at the end; nothing is published yet.
+// OutcomeComputed is a run on engine postgres that published nothing: its steps were computed (and their
+// data tests run) in the run's schema, which is dropped at the end, and its store is not a PostgreSQL
+// schema (store: postgres:SCHEMA publishes there), or it was a dry run.
 const OutcomeComputed = "computed"
 
 // executePostgres runs a pipeline of table sources and features on engine postgres: each source becomes
 // a view of its table in the run's schema (checked: not empty unless allow_empty, no NULL in a not_null
 // column), each feature an UNLOGGED table made by its SQL inside the server, with its data tests, in
-// the plan's order. Nothing leaves the server but counts and test samples. Segmentations and everything
-// after them need the engine's wiring (rules, RFM and cluster SQL, the store in PostgreSQL), so a spec
-// with any is refused before connecting.
+// the plan's order, then each segmentation inside the server by its method's engine form
+// (methods.EngineRunner: rules and RFM as SQL, a clustering fitted on a pulled sample and assigned in SQL).
+// Nothing leaves the server but counts, rule statistics, test samples and a clustering's sample. KPIs,
+// models, audiences, audits and exports, and the store in PostgreSQL, are not wired yet, so a spec with
+// any is refused before connecting.
 func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (*Result, error) {
 	s := v.Spec
 	var unwired []string
 	for _, st := range v.Plan.Steps {
-		if st.Kind != KindSource && st.Kind != KindFeature {
+		switch st.Kind {
+		case KindSource, KindFeature:
+		case KindSegmentation:
+			if seg, _ := s.Segmentations.Get(st.Name); len(seg.Audits) > 0 {
+				unwired = append(unwired, "the audits of segmentation "+st.Name)
+			}
+		default:
 			unwired = append(unwired, st.Kind+" "+st.Name)
 		}
 	}
 	if len(unwired) > 0 {
-		return res, fmt.Errorf("engine postgres runs sources and features only so far; this spec also has %s (run it on DuckDB, or validate it with segrun validate)", strings.Join(unwired, ", "))
+		return res, fmt.Errorf("engine postgres runs sources, features and segmentations only so far; this spec also has %s (run it on DuckDB, or validate it with segrun validate)", strings.Join(unwired, ", "))
 	}
 	// Unique among concurrent runs (two in one second of one process too): time, process, nanoseconds.
 	now := time.Now().UTC()
@@ -43,13 +53,61 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	}
 	defer db.Close()
 	db.SetLogger(o.Log)
-	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{}}
+	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
+		entities: map[string]int64{}, populations: map[string]populationSummary{}, kpiPairs: map[string]bool{}, kpiSegments: map[string][]string{}, kpiUnique: map[string]bool{}}
+	schema, publishes := store.PostgresSchema(res.Store)
+	publishes = publishes && len(s.Segmentations) > 0 && !o.DryRun
+	if publishes {
+		// The store's own connection, in the engine's database: it publishes in one transaction of its
+		// own, reading the versions' tables from the run's schema.
+		st, err := store.OpenPostgres(ctx, os.Getenv(s.PostgresDSNEnv()), schema, store.ReadWrite, o.Wait)
+		if err != nil {
+			return res, err
+		}
+		defer st.Close()
+		e.store = st
+		if err := e.checkStoreMeta(ctx); err != nil {
+			return res, err
+		}
+		if done, err := e.decideVersion(ctx); done || err != nil {
+			res.Seconds = time.Since(start).Seconds()
+			return res, err
+		}
+	}
 	if err := e.execute(ctx); err != nil {
 		return res, err
 	}
+	if publishes {
+		if err := e.store.UseWorkspaceSchema(ctx, db.Schema()); err != nil {
+			return res, environmentError(err)
+		}
+		if err := e.publish(ctx); err != nil {
+			return res, err
+		}
+		res.Seconds = time.Since(start).Seconds()
+		return res, nil
+	}
+	// min_size holds for computed versions too: their sizes are the engine's counts.
+	for i, v := range e.segVersions {
+		small, err := e.checkMinSize(v, e.res.Segmentations[i].Diff)
+		if err != nil {
+			return res, err
+		}
+		for _, w := range small {
+			e.warn("segmentation %s: %s", v.Segmentation, w)
+			e.res.Segmentations[i].Notes = append(e.res.Segmentations[i].Notes, "min_size: "+w)
+		}
+	}
 	res.Outcome = OutcomeComputed
+	why := "give the spec store: postgres:SCHEMA (or --store postgres:SCHEMA) to publish into a schema of this database"
+	switch {
+	case len(s.Segmentations) == 0:
+		why = "the spec has no segmentation"
+	case o.DryRun:
+		why = "a dry run"
+	}
+	res.Message = fmt.Sprintf("computed %d steps on engine postgres in schema %s (dropped at the end); nothing was published: %s", len(res.Steps), db.Schema(), why)
 	res.Store = ""
-	res.Message = fmt.Sprintf("computed %d steps on engine postgres in schema %s (dropped at the end); nothing was published: segmentations and the store are not wired to this engine yet", len(res.Steps), db.Schema())
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }

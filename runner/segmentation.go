@@ -57,13 +57,31 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 		e.entities[key] = entities
 	}
 	j.version.Entities = entities
-	if err := method.Run(ctx, j); err != nil {
+	if er, ok := e.onEngine(method, seg); ok {
+		err := er.RunOnEngine(ctx, &segEngineEnv{segEnv: j})
+		if err != nil {
+			return 0, err
+		}
+	} else if err := method.Run(ctx, j); err != nil {
 		return 0, err
 	}
 	describeSegments(j.version, &seg)
 	var rows int64
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err
+	}
+	if e.s.IsPostgres() { // no profiles or audits there yet
+		if e.store == nil { // nothing to publish to: the summary's sizes, from the engine
+			d, err := engineDiff(ctx, e.db, *j.version)
+			if err != nil {
+				return 0, err
+			}
+			j.report.Diff = d
+		}
+		e.res.Segmentations = append(e.res.Segmentations, *j.report)
+		e.segVersions = append(e.segVersions, *j.version)
+		e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})
+		return rows, nil
 	}
 	// Profiles are the runner's, not the methods': every method's result is described the same way, for
 	// every segmentation unless its spec says profile: []. A method reading transactions (clv) is not:
@@ -96,7 +114,7 @@ func (e *execution) checkEntities(ctx context.Context, step, table string) (int6
 	ent, tbl := sql.Ident(e.s.Entity), sql.Ident(table)
 	var rows, nulls, dups int64
 	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE %[1]s IS NULL),
-		(SELECT count(*) FROM (SELECT %[1]s FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY ALL HAVING count(*) > 1))
+		(SELECT count(*) FROM (SELECT %[1]s FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY %[1]s HAVING count(*) > 1) segrun_dups)
 		FROM %[2]s`, ent, tbl)).Scan(&rows, &nulls, &dups); err != nil {
 		return 0, err
 	}
@@ -104,7 +122,7 @@ func (e *execution) checkEntities(ctx context.Context, step, table string) (int6
 	if dups > 0 {
 		f.Msg = fmt.Sprintf("%d %s %s %s more than once in %s; each entity needs exactly one row", dups, e.s.Entity,
 			plural.Form(dups, "value", "values"), plural.Form(dups, "appears", "appear"), table)
-		sample, err := sql.SampleRows(ctx, e.db, fmt.Sprintf("SELECT %[1]s, count(*) AS rows FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY rows DESC, %[1]s LIMIT 5", ent, tbl))
+		sample, err := sql.SampleRows(ctx, e.db, fmt.Sprintf("SELECT %[1]s, count(*) AS rows FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY %[1]s HAVING count(*) > 1 ORDER BY rows DESC, %[1]s LIMIT 5", ent, tbl))
 		if err != nil {
 			return 0, err
 		}

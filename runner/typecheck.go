@@ -31,6 +31,7 @@ func (c *validator) typeStep(name string) error {
 	}
 	for _, dep := range c.v.Graph.Deps(name) {
 		if reason, ok := c.unknown[dep]; ok {
+			c.engineCheckUntyped(k.name, name, path)
 			c.unknown[name] = reason
 			if !strings.HasSuffix(reason, "has errors") {
 				c.skip("%s %s: not type-checked, because %s", k.name, name, reason)
@@ -358,7 +359,11 @@ func (c *validator) typeSegmentation(name, path string) ([]sql.Column, error) {
 	c.checkProfileColumns(seg, path, input)
 	c.checkAudits(name, seg, path, input)
 	out := []sql.Column{input[entity], {Name: "segment", Type: "VARCHAR"}}
-	out = append(out, method.Check(segCheckEnv{c: c, path: path, seg: seg, input: input})...)
+	env := segCheckEnv{c: c, path: path, seg: seg, input: input}
+	out = append(out, method.Check(env)...)
+	if er, ok := method.(methods.EngineRunner); ok && c.s.IsPostgres() {
+		er.CheckOnEngine(env, "postgres")
+	}
 	return out, nil
 }
 

@@ -103,6 +103,7 @@ func (c *validator) run() error {
 	if err := c.buildGraph(); err != nil {
 		return err
 	}
+	c.engineMethods()
 	for _, name := range c.v.Graph.Order() {
 		if err := c.typeStep(name); err != nil {
 			return err

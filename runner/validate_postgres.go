@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/postgres"
@@ -31,7 +32,7 @@ func validationWorkspace(ctx context.Context, s *spec.Spec) (sql.Workspace, erro
 // postgresTyped are the step kinds validation types on engine postgres so far: sources (tables of the
 // database) and features. The others (segmentations, KPIs, models...) are listed as skipped until the
 // engine's wiring builds their SQL for PostgreSQL.
-var postgresTyped = map[string]bool{KindSource: true, KindFeature: true}
+var postgresTyped = map[string]bool{KindSource: true, KindFeature: true, KindSegmentation: true}
 
 // typeTableSource types a source that is a table or view of engine postgres's database: its columns as
 // the server describes them, checked against the declared contract (each declared column must exist, with
@@ -93,4 +94,43 @@ func qualified(table string) string {
 		parts[i] = sql.Ident(strings.ToLower(p))
 	}
 	return strings.Join(parts, ".")
+}
+
+// engineMethods refuses, on engine postgres, each segmentation whose method has no engine form
+// (methods.EngineRunner: rules, rfm, cluster), at its method block: it would compute in Go over every row.
+// What a method that has one cannot translate (a rule, dbscan) its CheckOnEngine reports when the
+// segmentation is typed (typeSegmentation).
+func (c *validator) engineMethods() {
+	if !c.s.IsPostgres() {
+		return
+	}
+	for _, e := range c.s.Segmentations {
+		path := spec.StepPointer(KindSegmentation, e.Key)
+		m, ok := methods.Lookup(e.Value.Method())
+		if !ok || c.s.IsBroken(path) {
+			continue
+		}
+		if _, ok := m.(methods.EngineRunner); !ok {
+			at := path + "/" + e.Value.Method()
+			if !c.s.Doc.Exists(at) {
+				at = path
+			}
+			c.errorAt(at, "segmentation.engine", methods.UnsupportedOnEngine(e.Value.Method(), "postgres"), "")
+		}
+	}
+}
+
+// engineCheckUntyped runs a segmentation method's engine check when its input cannot be typed (offline,
+// without a connection): what it can tell from the spec alone (dbscan) is still an error at its line;
+// rules, which need their columns' types, are checked when typed.
+func (c *validator) engineCheckUntyped(kind, name, path string) {
+	if kind != KindSegmentation || !c.s.IsPostgres() {
+		return
+	}
+	seg, _ := c.s.Segmentations.Get(name)
+	if m, ok := methods.Lookup(seg.Method()); ok {
+		if er, ok := m.(methods.EngineRunner); ok {
+			er.CheckOnEngine(segCheckEnv{c: c, path: path, seg: seg}, "postgres")
+		}
+	}
 }

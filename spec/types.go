@@ -132,6 +132,10 @@ type Cluster struct {
 	// Members and Search: consensus clustering and the genetic search (cluster_mixed.go).
 	Members []ClusterMember `yaml:"members"`
 	Search  *ClusterSearch  `yaml:"search"`
+	// SampleRows fits on a seeded sample of that many rows, assigning every row by SQL in the engine
+	// (runner/methods/cluster/engine.go); 0: cluster.DefaultSampleRows on engine postgres, every row on
+	// duckdb.
+	SampleRows int `yaml:"sample_rows"`
 }
 
 // PCA keeps principal components by count or by explained variance.

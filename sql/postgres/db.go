@@ -225,8 +225,7 @@ func (d *DB) CreateTableAs(ctx context.Context, table, query string) error {
 	if err := d.DropTable(ctx, table); err != nil {
 		return err
 	}
-	const prefix = "CREATE UNLOGGED TABLE "
-	stmt := prefix + sql.Ident(table) + " AS "
+	stmt := "CREATE UNLOGGED TABLE " + d.own(table) + " AS "
 	err := d.Exec(ctx, stmt+query)
 	return relocate(err, len(stmt))
 }
@@ -241,15 +240,20 @@ func relocate(err error, prefix int) error {
 	return err
 }
 
-// DropTable drops table name, if there is one.
+// DropTable drops the run's table name, if there is one.
 func (d *DB) DropTable(ctx context.Context, name string) error {
-	return d.Exec(ctx, "DROP TABLE IF EXISTS "+sql.Ident(name))
+	return d.Exec(ctx, "DROP TABLE IF EXISTS "+d.own(name))
 }
 
-// DropView drops view name, if there is one.
+// DropView drops the run's view name, if there is one.
 func (d *DB) DropView(ctx context.Context, name string) error {
-	return d.Exec(ctx, "DROP VIEW IF EXISTS "+sql.Ident(name))
+	return d.Exec(ctx, "DROP VIEW IF EXISTS "+d.own(name))
 }
+
+// own is name in the run's schema. The run's tables are always named so when created, replaced or
+// dropped: search_path goes on to public, so an unqualified DROP TABLE IF EXISTS orders with no orders
+// in the run's schema would drop public.orders, the user's table a source of the same name reads.
+func (d *DB) own(name string) string { return sql.Ident(d.schema) + "." + sql.Ident(name) }
 
 // ReleaseMemory has nothing to do: the server manages its own memory.
 func (d *DB) ReleaseMemory(ctx context.Context) error { return nil }

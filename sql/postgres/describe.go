@@ -80,5 +80,5 @@ func (d *DB) CreateEmpty(ctx context.Context, table string, cols []sql.Column) e
 	if err := d.DropTable(ctx, table); err != nil {
 		return err
 	}
-	return d.Exec(ctx, "CREATE UNLOGGED TABLE "+sql.Ident(table)+" ("+strings.Join(defs, ", ")+")")
+	return d.Exec(ctx, "CREATE UNLOGGED TABLE "+d.own(table)+" ("+strings.Join(defs, ", ")+")")
 }

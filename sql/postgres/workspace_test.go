@@ -200,3 +200,34 @@ func TestDescribeRunsNoRows(t *testing.T) {
 		t.Fatalf("plan %+v, %v", plan, err)
 	}
 }
+
+// The run's tables are created, replaced and dropped in its own schema only: a table of public with the
+// same name as a source or stand-in (search_path goes on to public) is never dropped. Unqualified, the
+// DROP TABLE IF EXISTS before each CREATE dropped public.orders when validation made the stand-in of a
+// source named orders.
+func TestRunTablesNeverTouchPublic(t *testing.T) {
+	ctx := context.Background()
+	d := open(t, "public_kept")
+	t.Cleanup(func() { d.Exec(context.Background(), "DROP TABLE IF EXISTS public.pgwire_kept") })
+	if err := d.Exec(ctx, "CREATE TABLE public.pgwire_kept AS SELECT 1 AS customer_id"); err != nil {
+		t.Fatal(err)
+	}
+	steps := []func() error{
+		func() error {
+			return d.CreateEmpty(ctx, "pgwire_kept", []sql.Column{{Name: "customer_id", Type: "BIGINT"}})
+		},
+		func() error { return d.DropTable(ctx, "pgwire_kept") },
+		func() error { return d.DropTable(ctx, "pgwire_kept") }, // none left in the run's schema: public's must stay
+		func() error { return d.CreateTableAs(ctx, "pgwire_kept", "SELECT 2 AS customer_id") },
+		func() error { return d.DropView(ctx, "pgwire_kept_view") },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		var n int
+		if err := d.QueryRow(ctx, "SELECT count(*) FROM public.pgwire_kept WHERE customer_id = 1").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("after step %d public.pgwire_kept is gone or changed (%d rows, %v)", i, n, err)
+		}
+	}
+}

@@ -35,6 +35,12 @@ func (method) ReadsRunVars() bool { return false }
 func (method) Check(env methods.CheckEnv) []sql.Column {
 	seg := env.Segmentation()
 	checkCluster(env, env.Pointer()+"/cluster", seg.Cluster)
+	if at := env.Pointer() + "/cluster/sample_rows"; seg.Cluster.SampleRows > 0 && env.Exists(at) && !env.IsBroken(at) {
+		// A sampled fit assigns every row in SQL (engine.go), which a method without an SQL form cannot.
+		if PushdownError(seg.Cluster.Method, "duckdb") != nil {
+			env.ErrorAt(at, "cluster.sample_rows", fmt.Sprintf("sample_rows fits on a sample and assigns every row with the fitted model as SQL, which cluster method %s has no form for; drop sample_rows to fit every row, or use kmeans, gmm or hierarchical", seg.Cluster.Method), "")
+		}
+	}
 	out := []sql.Column{{Name: "cluster", Type: "INTEGER"}}
 	if f, err := algorithms.FitterFor(seg.Cluster.Method); err == nil && f.Likelihood {
 		out = append(out, sql.Column{Name: "probability", Type: "DOUBLE"})

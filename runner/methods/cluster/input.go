@@ -63,28 +63,12 @@ func readClusterInput(a *sql.Arrow, j *job, prevIDs map[string]int) (*clusterInp
 	for _, b := range batches {
 		n += int(b.NumRows())
 	}
-	in := &clusterInput{batches: batches, frame: &algorithms.Frame{}, prev: make([]int, n), was: make([]int32, n), joined: joined}
-	for c, name := range cl.Features {
-		col := algorithms.Column{Name: name}
-		if len(batches) > 0 && isTextArrow(batches[0].Column(1+c)) {
-			col.Text, col.Null = make([]string, n), make([]bool, n)
-		} else {
-			col.Num = make([]float64, n)
-		}
-		offset := 0
-		seen := map[string]string{}
-		for _, b := range batches {
-			arr := b.Column(1 + c)
-			if col.Text != nil {
-				textInto(arr, col.Text[offset:], col.Null[offset:], seen)
-			} else if err := rules.FloatsInto(arr, col.Num[offset:]); err != nil {
-				methods.Release(batches)
-				return nil, fmt.Errorf("segmentation %s, column %s: %w", j.name, name, err)
-			}
-			offset += arr.Len()
-		}
-		in.frame.Columns = append(in.frame.Columns, col)
+	frame, err := frameOf(j, batches, n)
+	if err != nil {
+		methods.Release(batches)
+		return nil, err
 	}
+	in := &clusterInput{batches: batches, frame: frame, prev: make([]int, n), was: make([]int32, n), joined: joined}
 	offset := 0
 	for _, b := range batches {
 		prev, ok := b.Column(1 + len(cl.Features)).(*array.Int32)
@@ -99,6 +83,33 @@ func readClusterInput(a *sql.Arrow, j *job, prevIDs map[string]int) (*clusterInp
 		offset += prev.Len()
 	}
 	return in, nil
+}
+
+// frameOf reads the features of a clustering, columns 1.. of batches (column 0 is the entity), as a
+// Frame of n rows.
+func frameOf(j *job, batches []arrow.RecordBatch, n int) (*algorithms.Frame, error) {
+	frame := &algorithms.Frame{}
+	for c, name := range j.seg.Cluster.Features {
+		col := algorithms.Column{Name: name}
+		if len(batches) > 0 && isTextArrow(batches[0].Column(1+c)) {
+			col.Text, col.Null = make([]string, n), make([]bool, n)
+		} else {
+			col.Num = make([]float64, n)
+		}
+		offset := 0
+		seen := map[string]string{}
+		for _, b := range batches {
+			arr := b.Column(1 + c)
+			if col.Text != nil {
+				textInto(arr, col.Text[offset:], col.Null[offset:], seen)
+			} else if err := rules.FloatsInto(arr, col.Num[offset:]); err != nil {
+				return nil, fmt.Errorf("segmentation %s, column %s: %w", j.name, name, err)
+			}
+			offset += arr.Len()
+		}
+		frame.Columns = append(frame.Columns, col)
+	}
+	return frame, nil
 }
 
 // previousID is the SQL that turns the previous version's segment (p.segment) into its cluster id, or

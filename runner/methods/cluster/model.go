@@ -58,7 +58,9 @@ func modelSpec(cl *spec.Cluster) string {
 		Params    map[string]any                 `json:"params,omitempty"`
 		Members   []spec.ClusterMember           `json:"members,omitempty"`
 		Search    *spec.ClusterSearch            `json:"search,omitempty"`
-	}{cl.Method, cl.Features, cl.Impute, transform, cl.Scale, cl.PCA, cl.K, cl.Seed, cl.Params, cl.Members, cl.Search})
+		// SampleRows is absent when 0, so models stored before it existed still fit their specs.
+		SampleRows int `json:"sample_rows,omitempty"`
+	}{cl.Method, cl.Features, cl.Impute, transform, cl.Scale, cl.PCA, cl.K, cl.Seed, cl.Params, cl.Members, cl.Search, cl.SampleRows})
 	if err != nil {
 		return "" // not comparable: treated as a model stored before specs were kept
 	}

@@ -1,0 +1,284 @@
+package pgflagship
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"gopkg.in/yaml.v3"
+
+	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/store"
+)
+
+// The flagship's segmentations on both engines (issue 17's differential test): retail.yaml on DuckDB and
+// retail_postgres.yaml on PostgreSQL (one server, and the coordinator whose orders and customers are
+// postgres_fdw partitions on two shards), each cut to what engine postgres runs so far (sources, features, the
+// lifecycle rules, the RFM value grid and the behaviour clusters: no models, KPIs, audiences, audits or
+// exports; the churn model's scores are the same stand-in table on both, as in the feature tests), the
+// clustering fitted on the same seeded sample (sample_rows) on both. Run at two dates, publishing into a
+// DuckDB store and a store in a PostgreSQL schema: the memberships and change logs of both versions and
+// the summaries (segment tables, rule statistics with NULL skips, cluster reports) are equal.
+func TestFlagshipSegmentationsEqualOnDuckDBAndPostgres(t *testing.T) {
+	if skipped != "" {
+		t.Skip(skipped)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.Symlink(dataDir, filepath.Join(dir, "data")); err != nil {
+		t.Fatal(err)
+	}
+	sample := *customers / 3
+	duckSpec := writeSegmentationsSpec(t, DuckDBSpec, filepath.Join(dir, "duck.yaml"), sample, func(sources *yaml.Node) {
+		setKey(sources, "churn", node(t, `{path: data/churn.csv, columns: {customer_id: {type: BIGINT}, churn_score: {type: DOUBLE}}}`))
+	}, nil)
+	runAll := func(path string) []*runner.Result {
+		var out []*runner.Result
+		for _, asOf := range asOfs[:2] {
+			at, _ := time.Parse(time.DateOnly, asOf)
+			res, err := runner.Run(ctx, path, runner.RunOptions{AsOf: at})
+			if err != nil {
+				if res != nil && res.Validation != nil {
+					t.Fatalf("%s as of %s: %v\n%v", filepath.Base(path), asOf, err, res.Validation.Diagnostics)
+				}
+				t.Fatalf("%s as of %s: %v", filepath.Base(path), asOf, err)
+			}
+			if res.Outcome != runner.OutcomePublished || len(res.Segmentations) != 3 {
+				t.Fatalf("%s as of %s: outcome %s with %d segmentations (%s); want published, lifecycle, value, behaviour", filepath.Base(path), asOf, res.Outcome, len(res.Segmentations), res.Message)
+			}
+			var steps []string
+			for _, st := range res.Steps {
+				if st.Kind == "segmentation" {
+					steps = append(steps, fmt.Sprintf("%s %.2fs", st.Step, st.Seconds))
+				}
+			}
+			t.Logf("%s as of %s: %.2fs in all; %s", filepath.Base(path), asOf, res.Seconds, strings.Join(steps, ", "))
+			out = append(out, res)
+		}
+		return out
+	}
+	duckRes := runAll(duckSpec)
+	var matched int64
+	for _, r := range duckRes[0].Segmentations[0].Rules {
+		matched += r.Matched
+	}
+	if matched == 0 {
+		t.Fatalf("lifecycle matched nothing: the comparison would be empty")
+	}
+	duckRows := duckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
+	if len(duckRows) < 3**customers {
+		t.Fatalf("only %d rows read from the DuckDB store", len(duckRows))
+	}
+
+	const storeSchema = "pgflagship_store"
+	for i, target := range []struct{ name, dsn string }{{"one server", plain.DSN}, {"the sharded coordinator", sharded.Coordinator.DSN}} {
+		conn, err := pgx.Connect(ctx, target.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		for _, q := range []string{"DROP SCHEMA IF EXISTS " + storeSchema + " CASCADE", "DROP TABLE IF EXISTS public.churn",
+			"CREATE TABLE public.churn (customer_id bigint NOT NULL, churn_score double precision NOT NULL)"} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() {
+			conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+storeSchema+" CASCADE; DROP TABLE IF EXISTS public.churn")
+		})
+		f, err := os.Open(filepath.Join(dataDir, churnFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CopyCSV(ctx, conn, f, "public.churn")
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := fmt.Sprintf("SEGRUN_TEST_PGFLAGSHIP_%d", i)
+		t.Setenv(env, target.dsn)
+		pgSpec := writeSegmentationsSpec(t, PostgresSpec, filepath.Join(dir, fmt.Sprintf("pg%d.yaml", i)), sample, func(sources *yaml.Node) {
+			setKey(sources, "churn", node(t, `{table: public.churn}`))
+		}, func(root *yaml.Node) {
+			setKey(root, "engine", node(t, `{postgres: {dsn_env: `+env+`}}`))
+			setKey(root, "store", node(t, "postgres:"+storeSchema))
+		})
+		pgRes := runAll(pgSpec)
+		for v := range duckRes {
+			for j, d := range duckRes[v].Segmentations {
+				if got, want := summaryJSON(t, pgRes[v].Segmentations[j]), summaryJSON(t, d); got != want {
+					t.Errorf("%s, version %d, %s: the summary differs from duckdb's\npostgres %s\nduckdb   %s", target.name, v+1, d.Name, got, want)
+				}
+			}
+		}
+		pgRows := pgStoreRows(t, conn, storeSchema)
+		if !slices.Equal(duckRows, pgRows) {
+			for k := range min(len(duckRows), len(pgRows)) {
+				if duckRows[k] != pgRows[k] {
+					t.Fatalf("%s: stores differ (%d rows on duckdb, %d on postgres), first at %d:\nduckdb   %s\npostgres %s", target.name, len(duckRows), len(pgRows), k, duckRows[k], pgRows[k])
+				}
+			}
+			t.Fatalf("%s: stores differ: %d rows on duckdb, %d on postgres", target.name, len(duckRows), len(pgRows))
+		}
+	}
+}
+
+// writeSegmentationsSpec writes the example spec cut to what engine postgres runs: its sources (with
+// the churn scores added by addChurn) and features, and the lifecycle, value and behaviour
+// segmentations, behaviour fitted on a sample of sample rows.
+func writeSegmentationsSpec(t *testing.T, example, path string, sample int, addChurn func(*yaml.Node), edit func(*yaml.Node)) string {
+	t.Helper()
+	src, err := examples.Pipelines.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		t.Fatal(err)
+	}
+	root := doc.Content[0]
+	for _, k := range []string{"models", "kpis", "audiences", "outcomes", "priority_lists", "destinations", "exports"} {
+		deleteKey(root, k)
+	}
+	addChurn(getKey(t, root, "sources"))
+	deleteKey(getKey(t, root, "features"), "outcomes")
+	deleteKey(getKey(t, root, "sources"), "campaign_orders")
+	segs := getKey(t, root, "segmentations")
+	deleteKey(segs, "value_clv")
+	deleteKey(getKey(t, segs, "lifecycle"), "audits")
+	setKey(getKey(t, getKey(t, segs, "behaviour"), "cluster"), "sample_rows", node(t, fmt.Sprint(sample)))
+	if edit != nil {
+		edit(root)
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func node(t *testing.T, text string) *yaml.Node {
+	t.Helper()
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n.Content[0]
+}
+
+func getKey(t *testing.T, m *yaml.Node, key string) *yaml.Node {
+	t.Helper()
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	t.Fatalf("no key %q", key)
+	return nil
+}
+
+func deleteKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
+func setKey(m *yaml.Node, key string, value *yaml.Node) {
+	deleteKey(m, key)
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
+}
+
+// summaryJSON is what the run summary shows of a segmentation, without timings and what engine postgres
+// does not compute yet (profiles).
+func summaryJSON(t *testing.T, r runner.SegmentationReport) string {
+	t.Helper()
+	r.RuleSeconds, r.Profiles, r.DefinitionHash = 0, nil, ""
+	r.Rules = slices.Clone(r.Rules)
+	for i := range r.Rules {
+		r.Rules[i].Kernel = false
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// storeRowsSQL lists both versions' memberships and the change log as text rows.
+func storeRowsSQL(memberships func(run int64) string, changes string) string {
+	return fmt.Sprintf(`SELECT 'member ' || CAST(r AS VARCHAR) || ' ' || segmentation || ' ' || CAST(entity AS VARCHAR) || ' ' || segment FROM (
+		SELECT 1 AS r, * FROM %s m1 UNION ALL SELECT 2 AS r, * FROM %s m2) m
+		UNION ALL
+		SELECT 'change ' || CAST(run_id AS VARCHAR) || ' ' || segmentation || ' ' || CAST(entity AS VARCHAR) || ' ' || segment || ' ' || event FROM %s`,
+		memberships(1), memberships(2), changes)
+}
+
+func duckStoreRows(t *testing.T, path string) []string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := store.Attach(ctx, db, path, store.ReadOnly, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := db.Query(ctx, storeRowsSQL(st.MembershipsAsOf, st.Table("changes")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func pgStoreRows(t *testing.T, conn *pgx.Conn, schema string) []string {
+	t.Helper()
+	q := storeRowsSQL(func(run int64) string {
+		return strings.ReplaceAll(store.MembershipsAsOf(run), store.Catalog+".", pgx.Identifier{schema}.Sanitize()+".")
+	}, pgx.Identifier{schema, "changes"}.Sanitize())
+	rows, err := conn.Query(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
