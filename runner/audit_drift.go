@@ -204,7 +204,7 @@ func (r *auditRun) measureDrift(ctx context.Context) (*driftMeasures, error) {
 		return nil, err
 	}
 	r.e.log.Debug("drift bins", "segmentation", r.name, "columns", len(cols), "seconds", time.Since(start).Seconds())
-	start = time.Now()
+	start, cpu := time.Now(), processCPU()
 	m := &driftMeasures{previous: map[string]*methods.DriftBins{}, onPrevious: map[string]*binnedShares{}}
 	binnings := slices.Clone(current)
 	for i, col := range cols {
@@ -213,11 +213,14 @@ func (r *auditRun) measureDrift(ctx context.Context) (*driftMeasures, error) {
 			binnings = append(binnings, prev)
 		}
 	}
-	shares, err := driftShares(ctx, r.e.db, q, binnings)
-	if err != nil {
-		return nil, err
+	shares, fromProfile := r.e.profiled.shares(r.name, binnings)
+	if !fromProfile {
+		if shares, err = driftShares(ctx, r.e.db, q, binnings); err != nil {
+			return nil, err
+		}
 	}
-	r.e.log.Debug("drift shares", "segmentation", r.name, "binnings", len(binnings), "seconds", time.Since(start).Seconds())
+	r.e.log.Debug("drift shares", "segmentation", r.name, "binnings", len(binnings), "from_profile", fromProfile, "seconds", time.Since(start).Seconds(),
+		"cpu_seconds", processCPU()-cpu)
 	for i, b := range current {
 		b.Rows, b.Shares, b.Segments = shares[i].Rows, shares[i].Shares, shares[i].Segments
 		r.report.AuditBins = append(r.report.AuditBins, *b)

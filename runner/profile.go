@@ -96,7 +96,7 @@ func (e *execution) profile(ctx context.Context, name string, seg spec.Segmentat
 	numbers, texts, left := profileColumns(seg, e.s.Entity, e.v.Columns[seg.From])
 	rows := e.profileRows(name, seg.From, numbers, texts)
 	p := &methods.Profiles{Numbers: numbers, Texts: texts, Unprofiled: left}
-	if err := e.profileNumbers(ctx, p, name, seg.From, rows, seg.Multi, resultRows); err != nil {
+	if err := e.profileNumbers(ctx, p, name, seg.From, rows, seg.Multi, resultRows, auditsDrift(seg)); err != nil {
 		return nil, fmt.Errorf("segmentation %s: profiles: %w", name, err)
 	}
 	if len(texts) > 0 {
@@ -126,7 +126,7 @@ func populationKey(input string, numbers []string) string {
 // DuckDB's quantile aggregates took 0.6 s for three columns of the benchmark's 1M customers (a fifth of
 // the run), so DuckDB joins the rows and labels each with its group, and Go summarises them
 // (algorithms.Summarize, linear selection) from the Arrow batches.
-func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, result, input, rows string, multi bool, resultRows int64) error {
+func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, result, input, rows string, multi bool, resultRows int64, keepValues bool) error {
 	// The segments in their result's order (the ENUM's codes, which number its segments), with their
 	// sizes; a row's group is its segment's code, which needs no text comparison per row.
 	// An empty result has no segments, and its segment column is no ENUM (a method writes no names for
@@ -205,6 +205,10 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 	// entity can be in several segments, so its rows are read as profileRows gives them: the
 	// population's, then the segments' (g 0 is the population's alone there).
 	everyRowPopulation := !multi
+	// The values read are kept for the drift audit when it will want them (profiledValues): every row's,
+	// the population's among them, which a cached population's summary or a multi segmentation's read
+	// does not give.
+	keep := keepValues && !cached && !multi
 	query := fmt.Sprintf("SELECT coalesce(enum_code(r.seg)::INTEGER + 1, 0)::INTEGER AS g, %s FROM %s i LEFT JOIN (SELECT %s, segment AS seg FROM %s) r USING (%[3]s)",
 		strings.Join(casts, ", "), sql.Ident(input), sql.Ident(e.s.Entity), sql.Ident(result))
 	switch {
@@ -338,12 +342,21 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 			slots <- struct{}{}
 			go func() {
 				defer func() { <-slots; wg.Done() }()
-				summaries[g][c] = algorithms.Summarize(values[g][c])
-				values[g][c] = nil
+				summaries[g][c] = algorithms.Summarize(values[g][c]) // it may reorder them, no more
+				if !keep {
+					values[g][c] = nil
+				}
 			}()
 		}
 	}
 	wg.Wait()
+	if keep {
+		names := make([]string, len(p.Segments))
+		for i, sp := range p.Segments {
+			names[i] = sp.Segment
+		}
+		e.profiled = &profiledValues{result: result, numbers: p.Numbers, rows: groups, segments: names, values: values}
+	}
 	if !cached {
 		e.populations[key] = populationSummary{size: population.size, summaries: summaries[0]}
 	}

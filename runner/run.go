@@ -163,6 +163,9 @@ type execution struct {
 	// populations holds the population summaries profiles computed, by populationKey: segmentations of
 	// one input profiling the same columns share theirs.
 	populations map[string]populationSummary
+	// profiled are the values the segmentation being run's profile read, kept for its drift audit
+	// (profiledValues); nil once its audits have run.
+	profiled *profiledValues
 	// kpis are the KPI values computed, published with the versions; kpiPairs the (from, segmentation)
 	// pairs computed (runKPI), kpiSegments each segmentation's segments with members.
 	kpis        []store.KPIValue

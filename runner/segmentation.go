@@ -98,10 +98,13 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	var audits *auditRun
 	if len(seg.Audits) > 0 {
 		var err error
-		if audits, err = e.auditInput(ctx, j); err != nil {
+		audits, err = e.auditInput(ctx, j)
+		e.profiled = nil
+		if err != nil {
 			return 0, err
 		}
 	}
+	e.profiled = nil // the profile's values, kept for a drift audit, are freed whether one read them or not
 	e.res.Segmentations = append(e.res.Segmentations, *j.report)
 	e.segVersions = append(e.segVersions, *j.version)
 	e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model, audits: audits})
