@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
 	rulesmethod "github.com/segrun/segrun/runner/methods/rules"
-	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
 
@@ -46,17 +44,7 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 		return fmt.Errorf("segmentation %s: scoring: %w", name, err)
 	}
 	defer env.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sql.Ident(scored))
-	list := seg.Rules
-	if len(list) == 0 {
-		grid, err := algorithms.RFMGridFor(bins)
-		if err != nil {
-			return err
-		}
-		for _, g := range grid {
-			list = append(list, spec.Rule{Segment: g.Segment, When: g.Rule()})
-		}
-	}
-	rs, err := rulesmethod.Compile(list, seg.Else, seg.Multi, scoreRuleEnv(env.Input(), entity, env.Vars()))
+	rs, err := scoreRules(seg, bins, env.Input(), entity, env.Vars())
 	if err != nil {
 		return err
 	}

@@ -122,21 +122,27 @@ func (method) Run(ctx context.Context, env methods.Env) error {
 		return err
 	}
 	defer env.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sql.Ident(scored))
+	rs, err := scoreRules(seg, bins, env.Input(), entity, env.Vars())
+	if err != nil {
+		return err
+	}
+	return rulesmethod.Apply(ctx, env, rs, scored, scoreColumns)
+}
+
+// scoreRules compiles the rules that name an RFM segmentation's segments over its scores: the spec's own,
+// or the default grid for its number of bins. In Go and on an engine alike.
+func scoreRules(seg spec.Segmentation, bins int, input []sql.Column, entity string, vars []engine.Var) (*engine.Set, error) {
 	list := seg.Rules
 	if len(list) == 0 {
 		grid, err := algorithms.RFMGridFor(bins)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, g := range grid {
 			list = append(list, spec.Rule{Segment: g.Segment, When: g.Rule()})
 		}
 	}
-	rs, err := rulesmethod.Compile(list, seg.Else, seg.Multi, scoreRuleEnv(env.Input(), entity, env.Vars()))
-	if err != nil {
-		return err
-	}
-	return rulesmethod.Apply(ctx, env, rs, scored, scoreColumns)
+	return rulesmethod.Compile(list, seg.Else, seg.Multi, scoreRuleEnv(input, entity, vars))
 }
 
 // scoreRuleEnv is what an RFM segmentation's rules may read: the entity and the scores, the columns of
