@@ -80,18 +80,8 @@ func (j *segEngineEnv) Pull(ctx context.Context, query string) ([]arrow.RecordBa
 		if err != nil {
 			return nil, err
 		}
-		defer r.Release()
-		var out []arrow.RecordBatch
-		for r.Next() {
-			rec := r.RecordBatch()
-			rec.Retain()
-			out = append(out, rec)
-		}
-		if err := r.Err(); err != nil {
-			methods.Release(out)
-			return nil, err
-		}
-		return out, nil
+		out, _, err := methods.RetainAll(r)
+		return out, err
 	}
 	var out []arrow.RecordBatch
 	err := j.e.db.WithArrow(ctx, func(a *sql.Arrow) error {

@@ -19,6 +19,12 @@ func ReadBatches(a *sql.Arrow, query string) ([]arrow.RecordBatch, *arrow.Schema
 	if err != nil {
 		return nil, nil, err
 	}
+	return RetainAll(r)
+}
+
+// RetainAll reads every batch of r (and releases r), retaining the batches for the caller to release: an
+// engine's reader (DuckDB's Arrow, PostgreSQL's binary COPY) held as a slice.
+func RetainAll(r array.RecordReader) ([]arrow.RecordBatch, *arrow.Schema, error) {
 	defer r.Release()
 	var out []arrow.RecordBatch
 	for r.Next() {

@@ -28,25 +28,12 @@ func (s *Store) ExportWritten(ctx context.Context, run int64, segmentation strin
 func (s *Store) ExportPaths(ctx context.Context, runs []int64) ([]string, error) {
 	var out []string
 	for _, run := range runs {
-		rows, err := s.db.Query(ctx, "SELECT DISTINCT path FROM segrun_store.exports WHERE run_id = ?", run)
+		paths, err := s.texts(ctx, "SELECT DISTINCT path FROM segrun_store.exports WHERE run_id = ?", run)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		out = append(out, paths...)
 	}
 	slices.Sort(out)
-	return out, nil
+	return slices.Compact(out), nil
 }

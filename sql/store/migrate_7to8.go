@@ -193,18 +193,5 @@ func nullInt(n stdsql.NullInt64) *int64 {
 // Audiences are the names of the audiences any version published (rolled back ones too: their deliveries
 // are listed), for a reader asked about one the store never had.
 func (s *Store) Audiences(ctx context.Context) ([]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT DISTINCT segmentation FROM segrun_store.segmentation_versions WHERE method LIKE 'audience%' ORDER BY 1`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return s.texts(ctx, `SELECT DISTINCT segmentation FROM segrun_store.segmentation_versions WHERE method LIKE 'audience%' ORDER BY 1`)
 }

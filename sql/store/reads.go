@@ -12,7 +12,12 @@ import (
 
 // Segmentations lists the segmentations a version published.
 func (s *Store) Segmentations(ctx context.Context, run int64) ([]string, error) {
-	rows, err := s.db.Query(ctx, "SELECT segmentation FROM segrun_store.segmentation_versions WHERE run_id = ? ORDER BY segmentation", run)
+	return s.texts(ctx, "SELECT segmentation FROM segrun_store.segmentation_versions WHERE run_id = ? ORDER BY segmentation", run)
+}
+
+// texts runs a query of one text column and returns its values in order.
+func (s *Store) texts(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
