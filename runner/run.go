@@ -232,8 +232,7 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	}
 	defer db.Close()
 	db.SetLogger(o.Log)
-	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
-		entities: map[string]int64{}, populations: map[string]populationSummary{}, kpiPairs: map[string]bool{}, kpiSegments: map[string][]string{}, kpiUnique: map[string]bool{}}
+	e := newExecution(v, o, db, res)
 	if err := e.attachStore(ctx); err != nil {
 		return res, err
 	}
@@ -286,6 +285,12 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 
 // workspaceTempDir is where DuckDB spills when a run's data exceeds memory: private to the run, removed at
 // its end.
+// newExecution is a run of v on db (either engine) that fills res, with its bookkeeping empty.
+func newExecution(v *Validation, o RunOptions, db sql.Workspace, res *Result) *execution {
+	return &execution{o: o, v: v, s: v.Spec, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
+		entities: map[string]int64{}, populations: map[string]populationSummary{}, kpiPairs: map[string]bool{}, kpiSegments: map[string][]string{}, kpiUnique: map[string]bool{}}
+}
+
 func workspaceTempDir(parent string) (string, error) {
 	if parent != "" {
 		if err := os.MkdirAll(parent, 0o755); err != nil {

@@ -53,8 +53,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	}
 	defer db.Close()
 	db.SetLogger(o.Log)
-	e := &execution{o: o, v: v, s: s, db: db, res: res, log: o.Log, streamed: map[string]*sourceRead{}, views: map[string]bool{},
-		entities: map[string]int64{}, populations: map[string]populationSummary{}, kpiPairs: map[string]bool{}, kpiSegments: map[string][]string{}, kpiUnique: map[string]bool{}}
+	e := newExecution(v, o, db, res)
 	schema, publishes := store.PostgresSchema(res.Store)
 	publishes = publishes && len(s.Segmentations) > 0 && !o.DryRun
 	if publishes {
