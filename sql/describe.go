@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	stdsql "database/sql"
 	"strings"
 )
 
@@ -56,6 +57,12 @@ func (d *DB) Keywords(ctx context.Context) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return KeywordSet(rows)
+}
+
+// KeywordSet reads a query's one column of keywords into a set, lower-cased: each engine lists its own
+// reserved words, and this is how they come back.
+func KeywordSet(rows *stdsql.Rows) (map[string]bool, error) {
 	defer rows.Close()
 	kw := map[string]bool{}
 	for rows.Next() {

@@ -52,16 +52,8 @@ func (d *DB) Keywords(ctx context.Context) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	kw := map[string]bool{}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		kw[strings.ToLower(k)] = true
-	}
-	return kw, mapError(rows.Err(), "")
+	kw, err := sql.KeywordSet(rows)
+	return kw, mapError(err, "")
 }
 
 // CreateEmpty creates an empty table with the given columns (typed by DuckDB's names, PGType, or by
