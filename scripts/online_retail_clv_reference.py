@@ -23,9 +23,9 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clv_reference as ref  # noqa: E402  (the papers' likelihoods and predictions)
+import online_retail_cleaning as cleaning  # noqa: E402
 
 AS_OF = pd.Timestamp("2011-12-10")
-NON_PRODUCTS = {"POST", "DOT", "M", "m", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "B", "PADS"}
 # The example's clv block: unit week, horizon 26, discount_rate 0.0015, holdout 13.
 HORIZON, DISCOUNT, HOLDOUT = 26, 0.0015, 13
 SAMPLE = [12346, 12347, 12748, 13047, 14646, 14911, 15311, 17841, 18102, 18287]
@@ -33,23 +33,7 @@ SAMPLE = [12346, 12347, 12748, 13047, 14646, 14911, 15311, 17841, 18102, 18287]
 
 def sales(path):
     """The example's `sales` feature: clean product lines of known customers, cancelled sales removed."""
-    raw = pd.read_csv(path, dtype={"InvoiceNo": str, "StockCode": str}, parse_dates=["InvoiceDate"])
-    lines = raw[raw.CustomerID.notna() & (raw.UnitPrice > 0) & ~raw.StockCode.isin(NON_PRODUCTS) & (raw.InvoiceDate < AS_OF)].copy()
-    lines["customer_id"] = lines.CustomerID.astype("int64")
-    lines["country"] = lines.Country.str.strip()
-    lines = lines.drop_duplicates(subset=["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "customer_id", "country"])
-    lines["amount"] = lines.Quantity * lines.UnitPrice
-    cancel_mask = lines.InvoiceNo.str.startswith("C")
-    sale = lines[~cancel_mask & (lines.Quantity > 0)].copy()
-    cancel = lines[cancel_mask & (lines.Quantity < 0)].copy()
-    cancel["Quantity"] = -cancel.Quantity
-    for df in (sale, cancel):
-        df.sort_values(["InvoiceDate", "InvoiceNo"], ascending=False, inplace=True)
-        df["k"] = df.groupby(["customer_id", "StockCode", "Quantity"]).cumcount() + 1
-    pairs = sale.merge(cancel[["customer_id", "StockCode", "Quantity", "k", "InvoiceDate"]],
-                       on=["customer_id", "StockCode", "Quantity", "k"], how="left", suffixes=("", "_cancel"))
-    cancelled = pairs.InvoiceDate_cancel.notna() & (pairs.InvoiceDate_cancel >= pairs.InvoiceDate)
-    return pairs[~cancelled]
+    return cleaning.uncancelled(cleaning.lines_before(cleaning.products(cleaning.read(path)), AS_OF))
 
 
 def fit_bgnbd(x, tx, T):

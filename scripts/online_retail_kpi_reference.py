@@ -9,35 +9,23 @@ KPIs per lifecycle segment and for the population, with the member counts they w
 runner's TestOnlineRetailKPIsMatchTheReference runs the example as of the same date and compares.
 """
 import json
+import os
 import sys
 
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import online_retail_cleaning as cleaning  # noqa: E402
+
 AS_OF = pd.Timestamp(sys.argv[2])
 WINDOW_END = AS_OF + pd.Timedelta(days=90)
-NON_PRODUCTS = {"POST", "DOT", "M", "m", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "B", "PADS"}
 ACTIVE_DAYS, LAPSED_DAYS = 90, 180
-KEY = ["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "customer_id", "country"]
+KEY = cleaning.KEY
 
-raw = pd.read_csv(sys.argv[1], dtype={"InvoiceNo": str, "StockCode": str}, parse_dates=["InvoiceDate"])
-products = raw[raw.CustomerID.notna() & (raw.UnitPrice > 0) & ~raw.StockCode.isin(NON_PRODUCTS)].copy()
-products["customer_id"] = products.CustomerID.astype("int64")
-products["country"] = products.Country.str.strip()
-
+products = cleaning.products(cleaning.read(sys.argv[1]))
 # Segments as of AS_OF: the history before it, cancellations paired with the sales they undo.
-lines = products[products.InvoiceDate < AS_OF].drop_duplicates(subset=KEY).copy()
-lines["amount"] = lines.Quantity * lines.UnitPrice
-cancel_mask = lines.InvoiceNo.str.startswith("C")
-sale = lines[~cancel_mask & (lines.Quantity > 0)].copy()
-cancel = lines[cancel_mask & (lines.Quantity < 0)].copy()
-cancel["Quantity"] = -cancel.Quantity
-for df in (sale, cancel):
-    df.sort_values(["InvoiceDate", "InvoiceNo"], ascending=False, inplace=True)
-    df["k"] = df.groupby(["customer_id", "StockCode", "Quantity"]).cumcount() + 1
-pairs = sale.merge(cancel[["customer_id", "StockCode", "Quantity", "k", "InvoiceDate"]],
-                   on=["customer_id", "StockCode", "Quantity", "k"], how="left", suffixes=("", "_cancel"))
-sales = pairs[~(pairs.InvoiceDate_cancel.notna() & (pairs.InvoiceDate_cancel >= pairs.InvoiceDate))]
+sales = cleaning.uncancelled(cleaning.lines_before(products, AS_OF))
 g = sales.groupby("customer_id")
 rfm = pd.DataFrame({
     "recency_days": (AS_OF - g.InvoiceDate.max()).dt.days,

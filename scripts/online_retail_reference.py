@@ -9,34 +9,21 @@ The output holds summary figures and a few customers' values (never the data its
 ../shared): the runner's test compares segrun's published results with them.
 """
 import json
+import os
 import sys
 
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import online_retail_cleaning as cleaning  # noqa: E402
+
 AS_OF = pd.Timestamp("2011-12-10")
-NON_PRODUCTS = {"POST", "DOT", "M", "m", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "B", "PADS"}
 ACTIVE_DAYS, LAPSED_DAYS = 90, 180
 
-raw = pd.read_csv(sys.argv[1], dtype={"InvoiceNo": str, "StockCode": str}, parse_dates=["InvoiceDate"])
-lines = raw[raw.CustomerID.notna() & (raw.UnitPrice > 0) & ~raw.StockCode.isin(NON_PRODUCTS) & (raw.InvoiceDate < AS_OF)].copy()
-lines["customer_id"] = lines.CustomerID.astype("int64")
-lines["country"] = lines.Country.str.strip()
-lines = lines.drop_duplicates(subset=["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "customer_id", "country"])
-lines["amount"] = lines.Quantity * lines.UnitPrice
-cancel_mask = lines.InvoiceNo.str.startswith("C")
-
-sale = lines[~cancel_mask & (lines.Quantity > 0)].copy()
-cancel = lines[cancel_mask & (lines.Quantity < 0)].copy()
-cancel["Quantity"] = -cancel.Quantity
-# k-th most recent sale of (customer, product, quantity) pairs with the k-th most recent cancellation of it.
-for df in (sale, cancel):
-    df.sort_values(["InvoiceDate", "InvoiceNo"], ascending=False, inplace=True)
-    df["k"] = df.groupby(["customer_id", "StockCode", "Quantity"]).cumcount() + 1
-pairs = sale.merge(cancel[["customer_id", "StockCode", "Quantity", "k", "InvoiceDate"]],
-                   on=["customer_id", "StockCode", "Quantity", "k"], how="left", suffixes=("", "_cancel"))
-cancelled = pairs.InvoiceDate_cancel.notna() & (pairs.InvoiceDate_cancel >= pairs.InvoiceDate)
-sales = pairs[~cancelled]
+raw = cleaning.read(sys.argv[1])
+lines = cleaning.lines_before(cleaning.products(raw), AS_OF)
+sales = cleaning.uncancelled(lines)
 
 g = sales.groupby("customer_id")
 rfm = pd.DataFrame({
