@@ -89,12 +89,7 @@ func (method) Run(ctx context.Context, env methods.Env) error {
 		var prob []float64
 		if cl.Refit == "never" && prevModel != nil && prevModel.fits(cl) {
 			model = prevModel.named(cl)
-			X, labels, prob, rep.Prep, err = assignWithModel(model, in.frame)
-			rep.ModelRun, rep.Method, rep.K = model.Run, model.Model.Method, len(model.IDs)
-			if err == nil && model.Model.GMM != nil { // how well the stored mixture fits this version's rows
-				rep.Fit.Method = model.Model.Method
-				rep.Fit.LogLikelihood, rep.Fit.BIC, err = model.Model.GMM.Score(X)
-			}
+			X, labels, prob, err = assignStored(model, in.frame, rep)
 		} else {
 			if cl.Refit == "never" && prevModel != nil {
 				j.report.Notes = append(j.report.Notes, fmt.Sprintf("refit: never: the cluster spec has changed since version %d fitted the stored model; fitted anew", prevModel.Run))

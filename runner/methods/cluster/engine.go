@@ -111,12 +111,7 @@ func (method) RunOnEngine(ctx context.Context, env methods.EngineEnv) error {
 	var prob []float64
 	if cl.Refit == "never" && prevModel != nil && prevModel.fits(cl) {
 		model = prevModel.named(cl)
-		X, labels, prob, rep.Prep, err = assignWithModel(model, in.frame)
-		rep.ModelRun, rep.Method, rep.K = model.Run, model.Model.Method, len(model.IDs)
-		if err == nil && model.Model.GMM != nil { // how well the stored mixture fits this version's sample
-			rep.Fit.Method = model.Model.Method
-			rep.Fit.LogLikelihood, rep.Fit.BIC, err = model.Model.GMM.Score(X)
-		}
+		X, labels, prob, err = assignStored(model, in.frame, rep)
 	} else {
 		model, X, labels, prob, err = fit(j, in, rep, prevModel, len(prevIDs) > 0)
 		rep.Fitted = true

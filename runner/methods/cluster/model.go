@@ -95,6 +95,20 @@ func (m *storedModel) previousClusters() algorithms.PreviousClusters {
 // clusterName is a cluster's segment: its name from names:, else cluster_<id>.
 func clusterName(cl *spec.Cluster, id int) string { return spec.ClusterSegment(cl, id) }
 
+// assignStored assigns f's rows with a stored model (refit: never) and reports it: the version that fitted
+// it, its method and k, and for a mixture how well it fits these rows (log-likelihood, BIC). The same in
+// process and on an engine (there f is the sample).
+func assignStored(m *storedModel, f *algorithms.Frame, rep *methods.ClusterReport) (*algorithms.Matrix, []int, []float64, error) {
+	X, labels, prob, prep, err := assignWithModel(m, f)
+	rep.Prep = prep
+	rep.ModelRun, rep.Method, rep.K = m.Run, m.Model.Method, len(m.IDs)
+	if err == nil && m.Model.GMM != nil {
+		rep.Fit.Method = m.Model.Method
+		rep.Fit.LogLikelihood, rep.Fit.BIC, err = m.Model.GMM.Score(X)
+	}
+	return X, labels, prob, err
+}
+
 // assignWithModel applies a stored preprocessing and model to new rows (refit: never).
 func assignWithModel(m *storedModel, f *algorithms.Frame) (*algorithms.Matrix, []int, []float64, *algorithms.PrepReport, error) {
 	X, rep, err := m.Prep.Apply(f)
