@@ -87,8 +87,11 @@ func AttachPostgres(ctx context.Context, c *pgx.Conn, schema string, mode Mode, 
 		if err := s.lockPostgres(ctx, wait); err != nil {
 			return nil, err
 		}
+		if err := s.checkPublisher(ctx); err != nil {
+			return nil, err
+		}
 		if err := s.db.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+sql.Ident(schema)); err != nil {
-			return nil, fmt.Errorf("store %s: creating the schema: %s", s.Path, pgMessage(err))
+			return nil, fmt.Errorf("store %s: creating the schema: %s%s", s.Path, pgMessage(err), s.createSchemaGrant(ctx, err))
 		}
 		if err := s.migrate(ctx); err != nil {
 			return nil, err
