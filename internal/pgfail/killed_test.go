@@ -104,3 +104,33 @@ func TestConnectionKilledDuringPublish(t *testing.T) {
 		t.Errorf("the run after: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// The server ends the engine's connection (not the store's) while the store publishes: the store reads
+// the run's tables from its own connection and commits, so the version is published (exit 0), and the
+// run schema, which the engine's dead session cannot drop, is dropped from a new connection all the same.
+func TestEngineConnectionKilledDuringPublish(t *testing.T) {
+	conn := server(t)
+	store := published(t, conn, "fail_killengine")
+	ctx := context.Background()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "LOCK TABLE fail_killengine.segments IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	wait := segrunAsync(t, srv.DSN, "run", "--as-of", "2026-03-31", "--store", store, goodSpec(t))
+	watch := server(t)
+	publisher := backendWhere(t, watch, "wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"fail_killengine\".segments%'")
+	engine := backendWhere(t, watch, fmt.Sprintf("application_name = 'segrun' AND pid <> %d AND state = 'idle'", publisher))
+	if _, err := watch.Exec(ctx, "SELECT pg_terminate_backend($1, 10000)", engine); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback(ctx)
+	stdout, stderr, code := wait()
+	if code != cli.ExitOK || !strings.Contains(stdout, "published version 2 to "+store) {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	noRunSchemaLeft(t, conn)
+}
