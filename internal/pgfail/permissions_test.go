@@ -38,6 +38,12 @@ func TestMissingGrants(t *testing.T) {
 			expect(t, "run", code, stdout, stderr, cli.ExitEnvironment, append(tc.wants, "nothing was published")...)
 		})
 	}
+	// Reading the store needs USAGE on its schema and SELECT on its tables: a role without says which
+	// GRANTs, for every reader.
+	t.Setenv("SEGRUN_PG_DSN", asUser(t, "r_nocreate"))
+	stdout, stderr, code := runCLI("runs", "--store", store)
+	expect(t, "runs", code, stdout, stderr, cli.ExitEnvironment, "store postgres:fail_grants: permission denied: role r_nocreate cannot read schema fail_grants",
+		`GRANT USAGE ON SCHEMA "fail_grants" TO "r_nocreate"; GRANT SELECT ON ALL TABLES IN SCHEMA "fail_grants" TO "r_nocreate"`)
 	sameStore(t, conn, "fail_grants", before)
 	noRunSchemaLeft(t, conn)
 }

@@ -104,6 +104,9 @@ func AttachPostgres(ctx context.Context, c *pgx.Conn, schema string, mode Mode, 
 		if n == 0 {
 			return nil, fmt.Errorf("%w at %s (the database %s names has no segrun store in schema %q; run a pipeline first, or pass --store)", ErrNoStore, s.Path, EnvDSN, schema)
 		}
+		if err := s.checkReader(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.checkVersion(ctx); err != nil {
 		return nil, err

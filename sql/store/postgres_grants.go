@@ -46,3 +46,24 @@ func (s *Store) createSchemaGrant(ctx context.Context, err error) string {
 	}
 	return fmt.Sprintf("; the role needs CREATE on the database (GRANT CREATE ON DATABASE %s TO %s), or the schema made for it", sql.Ident(database), sql.Ident(role))
 }
+
+// checkReader refuses, with the GRANTs to run, a store schema the connected role cannot read: the
+// readers (runs, show, changes, export...) need USAGE on the schema and SELECT on its tables and views.
+// PostgreSQL would say "permission denied for schema" at the first read.
+func (s *Store) checkReader(ctx context.Context) error {
+	var role string
+	var usage, tables bool
+	err := s.db.QueryRow(ctx, `SELECT current_user::text, pg_catalog.has_schema_privilege(?, 'USAGE'),
+		coalesce(bool_and(pg_catalog.has_table_privilege(c.oid, 'SELECT')), true)
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = ? AND c.relkind IN ('r', 'v')`, s.d.schema, s.d.schema).Scan(&role, &usage, &tables)
+	switch {
+	case err != nil:
+		return fmt.Errorf("store %s: %s", s.Path, pgMessage(err))
+	case usage && tables:
+		return nil
+	}
+	schema := sql.Ident(s.d.schema)
+	return fmt.Errorf("store %s: permission denied: role %s cannot read schema %s; GRANT USAGE ON SCHEMA %s TO %s; GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s (tables and views; again after a run adds one)",
+		s.Path, role, s.d.schema, schema, sql.Ident(role), schema, sql.Ident(role))
+}
