@@ -58,7 +58,7 @@ func TestLockTimeout(t *testing.T) {
 	release()
 	expect(t, "publishing", code, stdout, stderr, cli.ExitEnvironment, "publishing to "+where, "lock timeout", "nothing was published")
 
-	release = hold("sales.orders")
+	release = hold("pgfail_sales.orders")
 	stdout, stderr, code = segrun(t, impatient, "validate", goodSpec(t))
 	expect(t, "validate", code, stdout, stderr, cli.ExitEnvironment, "source orders", "lock timeout")
 	stdout, stderr, code = segrun(t, impatient, "run", "--as-of", "2026-03-31", "--store", where, goodSpec(t))

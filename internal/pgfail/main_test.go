@@ -32,23 +32,40 @@ var (
 const dsnEnv = "SEGRUN_PGFAIL_DSN"
 
 // setupSQL is the data every test reads, and the roles the permission tests connect as: each lacks one
-// grant the engine needs (docs/engines.md, "The run schema").
+// grant the engine needs (docs/engines.md, "The run schema"). It starts by dropping what an earlier run
+// left, so that it also runs on a server of one's own (SEGRUN_PG_DSN).
 const setupSQL = `
-CREATE SCHEMA sales;
-CREATE TABLE sales.orders (customer_id bigint, amount float8, ordered_at date, note text);
-INSERT INTO sales.orders SELECT i % 40 + 1, (i * 7) % 50 + 1, DATE '2026-01-01' + i % 90, 'n' || i FROM generate_series(1, 400) i;
-CREATE ROLE r_noselect LOGIN;
-GRANT CREATE ON DATABASE postgres TO r_noselect;
-GRANT USAGE ON SCHEMA sales TO r_noselect;
-CREATE ROLE r_nocreate LOGIN;
-GRANT USAGE ON SCHEMA sales TO r_nocreate;
-GRANT SELECT ON sales.orders TO r_nocreate;
-CREATE ROLE r_nostore LOGIN;
-GRANT CREATE ON DATABASE postgres TO r_nostore;
-GRANT USAGE ON SCHEMA sales TO r_nostore;
-GRANT SELECT ON sales.orders TO r_nostore;
-CREATE ROLE r_password LOGIN PASSWORD 'right-password';
+DROP SCHEMA IF EXISTS pgfail_sales CASCADE;
+DO $$
+DECLARE r text;
+BEGIN
+	FOREACH r IN ARRAY ARRAY['pgfail_noselect', 'pgfail_nocreate', 'pgfail_nostore', 'pgfail_password'] LOOP
+		IF EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+			EXECUTE format('DROP OWNED BY %I', r);
+			EXECUTE format('DROP ROLE %I', r);
+		END IF;
+	END LOOP;
+END $$;
+CREATE SCHEMA pgfail_sales;
+CREATE TABLE pgfail_sales.orders (customer_id bigint, amount float8, ordered_at date, note text);
+INSERT INTO pgfail_sales.orders SELECT i % 40 + 1, (i * 7) % 50 + 1, DATE '2026-01-01' + i % 90, 'n' || i FROM generate_series(1, 400) i;
+CREATE ROLE pgfail_noselect LOGIN;
+GRANT USAGE ON SCHEMA pgfail_sales TO pgfail_noselect;
+CREATE ROLE pgfail_nocreate LOGIN;
+GRANT USAGE ON SCHEMA pgfail_sales TO pgfail_nocreate;
+GRANT SELECT ON pgfail_sales.orders TO pgfail_nocreate;
+CREATE ROLE pgfail_nostore LOGIN;
+GRANT USAGE ON SCHEMA pgfail_sales TO pgfail_nostore;
+GRANT SELECT ON pgfail_sales.orders TO pgfail_nostore;
+DO $$ BEGIN
+	EXECUTE format('GRANT CREATE ON DATABASE %I TO pgfail_noselect, pgfail_nostore', current_database());
+END $$;
+CREATE ROLE pgfail_password LOGIN PASSWORD 'right-password';
 `
+
+// database and superuser are the server's database and the role the tests connect as, which messages
+// name (the store schemas the tests publish belong to superuser).
+var database, superuser string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -76,6 +93,9 @@ func run(m *testing.M) int {
 	conn, err := pgx.Connect(ctx, srv.DSN)
 	if err == nil {
 		_, err = conn.Exec(ctx, setupSQL)
+		if err == nil {
+			err = conn.QueryRow(ctx, "SELECT current_database()::text, current_user::text").Scan(&database, &superuser)
+		}
 		conn.Close(ctx)
 	}
 	if err != nil {
@@ -135,7 +155,7 @@ engine:
     dsn_env: ` + dsnEnv + `
 sources:
   orders:
-    table: sales.orders
+    table: pgfail_sales.orders
     columns:
 ` + columns + `
 features:
@@ -154,7 +174,7 @@ segmentations:
 `
 }
 
-// goodColumns are sales.orders's columns as declared by a spec that is right.
+// goodColumns are pgfail_sales.orders's columns as declared by a spec that is right.
 const goodColumns = `      customer_id: {type: BIGINT, not_null: true}
       amount: {type: DOUBLE}
 `
@@ -262,10 +282,13 @@ func sameStore(t *testing.T, conn *pgx.Conn, schema, before string) {
 	}
 }
 
-// runSchemas are the run schemas on the server (segrun_run_*).
+// runSchemas are this process's run schemas on the server (segrun_run_*).
 func runSchemas(t *testing.T, conn *pgx.Conn) []string {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'segrun_run_') ORDER BY 1")
+	// This process's: segrun_run_<time>_<pid>_<ns> and segrun_run_validate_<pid>_<ns> (a server of one's
+	// own may hold other processes' runs).
+	rows, err := conn.Query(context.Background(), "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'segrun_run_') AND strpos(nspname, $1) > 0 ORDER BY 1",
+		fmt.Sprintf("_%d_", os.Getpid()))
 	if err != nil {
 		t.Fatal(err)
 	}

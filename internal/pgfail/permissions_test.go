@@ -21,15 +21,15 @@ func TestMissingGrants(t *testing.T) {
 		validateCode    int
 		validate, wants []string
 	}{
-		{"no SELECT on the source table", "r_noselect", cli.ExitEnvironment,
-			[]string{"source orders: table sales.orders", "permission denied", `GRANT SELECT ON sales.orders TO "r_noselect"`},
-			[]string{"source orders: table sales.orders", "permission denied", `GRANT SELECT ON sales.orders TO "r_noselect"`}},
-		{"no CREATE on the database (no run schema)", "r_nocreate", cli.ExitEnvironment,
-			[]string{"creating the run schema", "permission denied for database postgres", `GRANT CREATE ON DATABASE "postgres" TO "r_nocreate"`},
-			[]string{"creating the run schema", "permission denied for database postgres", `GRANT CREATE ON DATABASE "postgres" TO "r_nocreate"`}},
-		{"no rights on the store's schema", "r_nostore", cli.ExitOK,
+		{"no SELECT on the source table", "pgfail_noselect", cli.ExitEnvironment,
+			[]string{"source orders: table pgfail_sales.orders", "permission denied", `GRANT SELECT ON pgfail_sales.orders TO "pgfail_noselect"`},
+			[]string{"source orders: table pgfail_sales.orders", "permission denied", `GRANT SELECT ON pgfail_sales.orders TO "pgfail_noselect"`}},
+		{"no CREATE on the database (no run schema)", "pgfail_nocreate", cli.ExitEnvironment,
+			[]string{"creating the run schema", "permission denied for database " + database, `GRANT CREATE ON DATABASE "` + database + `" TO "pgfail_nocreate"`},
+			[]string{"creating the run schema", "permission denied for database " + database, `GRANT CREATE ON DATABASE "` + database + `" TO "pgfail_nocreate"`}},
+		{"no rights on the store's schema", "pgfail_nostore", cli.ExitOK,
 			[]string{"spec valid"},
-			[]string{"store postgres:fail_grants: permission denied for schema fail_grants: it belongs to role segrun, and role r_nostore is not a member of it", "GRANT segrun TO r_nostore"}},
+			[]string{"store postgres:fail_grants: permission denied for schema fail_grants: it belongs to role " + superuser + ", and role pgfail_nostore is not a member of it", "GRANT " + superuser + " TO pgfail_nostore"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := segrun(t, asUser(t, tc.role), "validate", spec)
@@ -40,10 +40,10 @@ func TestMissingGrants(t *testing.T) {
 	}
 	// Reading the store needs USAGE on its schema and SELECT on its tables: a role without says which
 	// GRANTs, for every reader.
-	t.Setenv("SEGRUN_PG_DSN", asUser(t, "r_nocreate"))
+	t.Setenv("SEGRUN_PG_DSN", asUser(t, "pgfail_nocreate"))
 	stdout, stderr, code := runCLI("runs", "--store", store)
-	expect(t, "runs", code, stdout, stderr, cli.ExitEnvironment, "store postgres:fail_grants: permission denied: role r_nocreate cannot read schema fail_grants",
-		`GRANT USAGE ON SCHEMA "fail_grants" TO "r_nocreate"; GRANT SELECT ON ALL TABLES IN SCHEMA "fail_grants" TO "r_nocreate"`)
+	expect(t, "runs", code, stdout, stderr, cli.ExitEnvironment, "store postgres:fail_grants: permission denied: role pgfail_nocreate cannot read schema fail_grants",
+		`GRANT USAGE ON SCHEMA "fail_grants" TO "pgfail_nocreate"; GRANT SELECT ON ALL TABLES IN SCHEMA "fail_grants" TO "pgfail_nocreate"`)
 	sameStore(t, conn, "fail_grants", before)
 	noRunSchemaLeft(t, conn)
 }

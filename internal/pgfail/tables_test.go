@@ -18,10 +18,10 @@ func TestSourceTablesThatDoNotMatch(t *testing.T) {
 		name, spec string
 		wants      []string
 	}{
-		{"a table that does not exist", strings.Replace(specText(goodColumns, "sum(amount) AS monetary"), "table: sales.orders", "table: sales.ordres", 1),
-			[]string{"missing.yaml:9:12: error: source orders: table sales.ordres: relation \"sales.ordres\" does not exist"}},
+		{"a table that does not exist", strings.Replace(specText(goodColumns, "sum(amount) AS monetary"), "table: pgfail_sales.orders", "table: pgfail_sales.ordres", 1),
+			[]string{"missing.yaml:9:12: error: source orders: table pgfail_sales.ordres: relation \"pgfail_sales.ordres\" does not exist"}},
 		{"declared BIGINT, the table's column is text", specText(goodColumns+"      note: {type: BIGINT}\n", "sum(amount) AS monetary"),
-			[]string{"missing.yaml:13:20: error: source orders: column note is VARCHAR in table sales.orders, declared BIGINT"}},
+			[]string{"missing.yaml:13:20: error: source orders: column note is VARCHAR in table pgfail_sales.orders, declared BIGINT"}},
 		{"a declared column the table lacks", specText(goodColumns+"      discount: {type: DOUBLE}\n", "sum(amount) AS monetary"),
 			[]string{`missing.yaml:13:7: error: source orders has no column "discount" (it has customer_id, amount, ordered_at, note)`}},
 	} {
