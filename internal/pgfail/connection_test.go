@@ -1,6 +1,7 @@
 package pgfail
 
 import (
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,6 +18,31 @@ func TestConnectionFailures(t *testing.T) {
 	before := snapshot(t, conn, "fail_connect")
 	spec := goodSpec(t)
 	closedPort := dsn(t, func(u *url.URL, q url.Values) { u.Host = "127.0.0.1:1" })
+	// A server that accepts and never answers (a hung server, a proxy whose backend is gone): only a
+	// connect timeout ends the wait (segrun's default is postgres.DefaultConnectTimeout; 1 s here).
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		var held []net.Conn // held open, never answered; closed when the listener is
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	hung := dsn(t, func(u *url.URL, q url.Values) {
+		u.Host = silent.Addr().String()
+		q.Set("connect_timeout", "1")
+		q.Set("sslmode", "disable")
+	})
 	type failing struct {
 		name, dsn string
 		wants     []string
@@ -27,6 +53,7 @@ func TestConnectionFailures(t *testing.T) {
 			[]string{"connection string from " + dsnEnv, `password authentication failed for user "pgfail_password"`, "28P01"}})
 	}
 	for _, tc := range append(cases, []failing{
+		{"a server that never answers", hung, []string{"connection string from " + dsnEnv, silent.Addr().String(), "timeout"}},
 		{"nothing listens on the port", closedPort, []string{"connection string from " + dsnEnv, "127.0.0.1:1", "connection refused"}},
 		{"a database that does not exist", dsn(t, func(u *url.URL, q url.Values) { u.Path = "/no_such_db" }),
 			[]string{"connection string from " + dsnEnv, `database "no_such_db" does not exist`}},

@@ -62,14 +62,9 @@ func OpenEnv(ctx context.Context, env, runID string) (*DB, error) {
 // to it, then public. Run schemas left by runs that died (their session's advisory lock is free) are
 // dropped first. Close drops the run's schema.
 func Open(ctx context.Context, dsn, runID string) (*DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := parseConfig(dsn)
 	if err != nil {
-		// pgx's message can quote the string; the password must not reach a log.
-		return nil, fmt.Errorf("the connection string does not parse: %s", redact(err.Error()))
-	}
-	if cfg.RuntimeParams["application_name"] == "" {
-		// What a DBA sees in pg_stat_activity, as for the store's connection.
-		cfg.RuntimeParams["application_name"] = "segrun"
+		return nil, err
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(1)
@@ -87,6 +82,30 @@ func Open(ctx context.Context, dsn, runID string) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// DefaultConnectTimeout bounds connecting (the TCP connection, TLS and authentication, each address
+// tried) when the connection string sets no connect_timeout: without one, a server that accepts and never
+// answers (a dead proxy, a hung server) would hold the run forever, and a host that drops packets for
+// as long as the system's TCP retries last (about two minutes on Linux).
+const DefaultConnectTimeout = 30 * time.Second
+
+// parseConfig reads a connection string as pgx does, then gives it segrun's defaults: application_name
+// segrun (what a DBA sees in pg_stat_activity, as for the store's connection) and DefaultConnectTimeout,
+// unless the string sets them.
+func parseConfig(dsn string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message can quote the string; the password must not reach a log.
+		return nil, fmt.Errorf("the connection string does not parse: %s", redact(err.Error()))
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "segrun"
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	return cfg, nil
 }
 
 var notIdent = regexp.MustCompile(`[^a-z0-9_]+`)

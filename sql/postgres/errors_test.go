@@ -129,3 +129,15 @@ func TestClassOf(t *testing.T) {
 		}
 	}
 }
+
+// A connection string without connect_timeout gets segrun's; one with it keeps its own.
+func TestConnectTimeoutDefault(t *testing.T) {
+	cfg, err := parseConfig("postgres://u@127.0.0.1:5432/db")
+	if err != nil || cfg.ConnectTimeout != DefaultConnectTimeout || cfg.RuntimeParams["application_name"] != "segrun" {
+		t.Errorf("no connect_timeout: %v %v %q", cfg.ConnectTimeout, err, cfg.RuntimeParams["application_name"])
+	}
+	cfg, err = parseConfig("host=127.0.0.1 connect_timeout=3 application_name=etl")
+	if err != nil || cfg.ConnectTimeout.Seconds() != 3 || cfg.RuntimeParams["application_name"] != "etl" {
+		t.Errorf("connect_timeout=3: %v %v %q", cfg.ConnectTimeout, err, cfg.RuntimeParams["application_name"])
+	}
+}

@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// connectTimeout bounds connecting to the store's database when the connection string sets no
+// connect_timeout, as the engine's connection is bounded (postgres.DefaultConnectTimeout): a server that
+// accepts and never answers would otherwise hold the command forever.
+const connectTimeout = 30 * time.Second
+
 // connectionGone says whether the store's connection is closed under it: a PostgreSQL server ended it
 // (pg_terminate_backend, a restart, a failover) or the network dropped it. The server rolls back what the
 // connection's transaction wrote; a ROLLBACK sent on it could only fail with "conn closed".

@@ -58,6 +58,9 @@ func OpenPostgres(ctx context.Context, dsn, schema string, mode Mode, wait time.
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "segrun"
 	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout // as the engine's (postgres.DefaultConnectTimeout)
+	}
 	if mode == ReadOnly {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	}
