@@ -112,6 +112,7 @@ var exitCases = []exitCase{
 	{name: "an empty argument (demo)", state: "fresh", args: []string{"demo", ""}, code: ExitUsage, stderr: "argument 1 is empty"},
 	{name: "an empty argument (show)", state: "published", args: []string{"show", "", "--store", "{dir}/segrun.duckdb"}, code: ExitUsage, stderr: "argument 1 is empty", versions: "1"},
 	{name: "an empty argument (validate)", state: "fresh", args: []string{"validate", ""}, code: ExitUsage, stderr: "argument 1 is empty"},
+	{name: "run: --store postgres: without a schema", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30", "--store", "postgres:"}, code: ExitUsage, stderr: `--store "postgres:": give the schema: postgres:SCHEMA`},
 	{name: "an unknown flag", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--as-off", "2024-06-30"}, code: ExitUsage, stderr: "flag provided but not defined: -as-off"},
 	{name: "a missing argument", state: "fresh", args: []string{"run"}, code: ExitUsage, stderr: "give exactly one spec"},
 	{name: "an empty --as-of (an unset variable) publishes nothing", state: "fresh", args: []string{"run", "{dir}/shop.yaml", "--as-of", ""}, code: ExitUsage, stderr: "--as-of is empty"},

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/segrun/segrun/sql/store"
 )
 
 // MaxThreads is the most threads --threads accepts. More would not make a run faster on any machine
@@ -80,6 +82,9 @@ func checkDirectory(path string) error {
 // as --store (segrun measure --store retail.yaml) got DuckDB's "not a valid DuckDB database file" with
 // exit 3, as if the store were damaged.
 func checkStorePath(path string) error {
+	if schema, ok := store.PostgresSchema(path); ok {
+		return checkStoreSchema(schema)
+	}
 	if err := checkFilePath(path); err != nil || path == "" {
 		return err
 	}

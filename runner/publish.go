@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -106,6 +107,9 @@ func (e *execution) publish(ctx context.Context) error {
 	}
 	e.progress("publishing version %d ...", id)
 	retired, err := e.store.Publish(ctx, rec, replace, e.segVersions, diffs, store.PublishOptions{BeforeCommit: e.o.Hooks.BeforeCommit})
+	if unknown := (*store.CommitUnknownError)(nil); errors.As(err, &unknown) {
+		return fmt.Errorf("publishing to %s: %w", e.res.Store, err) // the caller looks (engine postgres)
+	}
 	if err != nil {
 		return environmentError(fmt.Errorf("publishing to %s: %w (nothing was published)", e.res.Store, err))
 	}

@@ -188,6 +188,9 @@ func Run(ctx context.Context, specPath string, o RunOptions) (*Result, error) {
 	}
 	v, err := Validate(ctx, specPath, ValidateOptions{AsOf: o.AsOf, Vars: o.Vars})
 	if err != nil {
+		if v != nil && v.Spec != nil && v.Spec.IsPostgres() {
+			err = postgresFailure(err) // the server out of reach, a missing grant: say what was published
+		}
 		return nil, err
 	}
 	phase("validate", start)

@@ -27,7 +27,8 @@ const OutcomeComputed = "computed"
 // Nothing leaves the server but counts, rule statistics, test samples and a clustering's sample. KPIs,
 // models, audiences, audits and exports, and the store in PostgreSQL, are not wired yet, so a spec with
 // any is refused before connecting.
-func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (*Result, error) {
+func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (_ *Result, err error) {
+	defer func() { err = postgresFailure(err) }()
 	s := v.Spec
 	var unwired []string
 	for _, st := range v.Plan.Steps {
@@ -51,7 +52,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	if err != nil {
 		return res, err
 	}
-	defer db.Close()
+	defer func() { err = closeRun(db, res, err) }()
 	db.SetLogger(o.Log)
 	e := newExecution(v, o, db, res)
 	schema, publishes := store.PostgresSchema(res.Store)
@@ -81,7 +82,9 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 			return res, environmentError(err)
 		}
 		if err := e.publish(ctx); err != nil {
-			return res, err
+			if err = e.lostCommit(ctx, schema, err); err != nil {
+				return res, err
+			}
 		}
 		res.Seconds = time.Since(start).Seconds()
 		return res, nil

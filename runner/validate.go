@@ -56,7 +56,9 @@ type SourceRead struct {
 func (v *Validation) Valid() bool { return v.Spec != nil && !v.Diagnostics.HasErrors() }
 
 // Validate checks the spec at path as deeply as it can without running it. err reports an environment
-// problem (an unreadable file, DuckDB failing to start), not a spec problem.
+// problem (an unreadable file, DuckDB failing to start, the engine's server out of reach), not a spec
+// problem; with err, the Validation still holds the spec once it was loaded (Run says what a failure
+// on engine postgres published).
 func Validate(ctx context.Context, path string, o ValidateOptions) (*Validation, error) {
 	s, diags, err := spec.Load(path)
 	if err != nil {
@@ -68,12 +70,12 @@ func Validate(ctx context.Context, path string, o ValidateOptions) (*Validation,
 	}
 	db, err := validationWorkspace(ctx, s)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	defer db.Close()
 	c := &validator{ctx: ctx, v: v, s: s, db: db, o: o, unknown: map[string]string{}, emptyRejected: map[string][]string{}}
 	if err := c.run(); err != nil {
-		return nil, err
+		return v, err
 	}
 	v.Diagnostics.Sort()
 	return v, nil

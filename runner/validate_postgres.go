@@ -69,10 +69,16 @@ func (c *validator) typeTableSource(name, path string, src spec.Source) ([]sql.C
 			return nil, err
 		}
 		if se.Class() != sql.StatementError {
-			return nil, err // the server's problem (a missing grant, a lost connection): exit 3
+			// the server's problem (a missing grant, a lost connection, a lock held elsewhere): exit 3
+			return nil, fmt.Errorf("source %s: table %s: %w", name, src.Table, err)
 		}
 		c.errorAt(path+"/table", "source.read", fmt.Sprintf("source %s: table %s: %s", name, src.Table, se.Msg), "")
 		return nil, nil
+	}
+	if pg, ok := c.db.(*postgres.DB); ok {
+		if err := pg.CheckReadable(c.ctx, table, src.Table); err != nil {
+			return nil, fmt.Errorf("source %s: table %s: %w", name, src.Table, err) // a missing grant, a lock: exit 3
+		}
 	}
 	for _, d := range declared {
 		for _, col := range cols {

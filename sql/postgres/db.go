@@ -62,10 +62,9 @@ func OpenEnv(ctx context.Context, env, runID string) (*DB, error) {
 // to it, then public. Run schemas left by runs that died (their session's advisory lock is free) are
 // dropped first. Close drops the run's schema.
 func Open(ctx context.Context, dsn, runID string) (*DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := parseConfig(dsn)
 	if err != nil {
-		// pgx's message can quote the string; the password must not reach a log.
-		return nil, fmt.Errorf("the connection string does not parse: %s", redact(err.Error()))
+		return nil, err
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(1)
@@ -83,6 +82,30 @@ func Open(ctx context.Context, dsn, runID string) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// DefaultConnectTimeout bounds connecting (the TCP connection, TLS and authentication, each address
+// tried) when the connection string sets no connect_timeout: without one, a server that accepts and never
+// answers (a dead proxy, a hung server) would hold the run forever, and a host that drops packets for
+// as long as the system's TCP retries last (about two minutes on Linux).
+const DefaultConnectTimeout = 30 * time.Second
+
+// parseConfig reads a connection string as pgx does, then gives it segrun's defaults: application_name
+// segrun (what a DBA sees in pg_stat_activity, as for the store's connection) and DefaultConnectTimeout,
+// unless the string sets them.
+func parseConfig(dsn string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message can quote the string; the password must not reach a log.
+		return nil, fmt.Errorf("the connection string does not parse: %s", redact(err.Error()))
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "segrun"
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	return cfg, nil
 }
 
 var notIdent = regexp.MustCompile(`[^a-z0-9_]+`)
@@ -120,7 +143,10 @@ func (d *DB) createRunSchema(ctx context.Context) error {
 		"INSERT INTO segrun_vars DEFAULT VALUES",
 	} {
 		if err := d.Exec(ctx, q); err != nil {
-			return err
+			err = d.withGrant(ctx, err, func(role, database string) string {
+				return fmt.Sprintf("CREATE on the database for its run schemas (GRANT CREATE ON DATABASE %s TO %s)", database, role)
+			})
+			return fmt.Errorf("creating the run schema %s: %w", d.schema, err)
 		}
 	}
 	return nil
@@ -178,9 +204,60 @@ func (d *DB) Close() error {
 			_, uerr := d.conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1, hashtext($2))", lockClass, d.schema)
 			err = mapError(uerr, "")
 		}
-		err = errors.Join(err, d.conn.Close())
+		d.conn.Close() // a broken connection's error says nothing more
+		d.conn = nil
+		if derr != nil {
+			// The run's session is gone (the server ended it, the network dropped it): its schema is
+			// dropped from a new one, once the server has let its lock go with it.
+			if rerr := d.dropFromNewSession(ctx); rerr != nil {
+				err = &LeftBehindError{Schema: d.schema, Err: fmt.Errorf("%w; dropping it from a new connection: %w", err, rerr)}
+			} else {
+				err = nil
+			}
+		}
 	}
 	return errors.Join(err, d.db.Close())
+}
+
+// LeftBehindError is Close's failure to drop the run's schema: it is left on the server until the next
+// run (or validation) there drops it (DropStaleRunSchemas).
+type LeftBehindError struct {
+	Schema string
+	Err    error
+}
+
+func (e *LeftBehindError) Error() string {
+	return fmt.Sprintf("run schema %s was left behind (%v); the next run on this server drops it, or DROP SCHEMA %s CASCADE", e.Schema, e.Err, e.Schema)
+}
+
+func (e *LeftBehindError) Unwrap() error { return e.Err }
+
+// dropFromNewSession drops the run's schema from a new connection, after its own session died: it takes
+// the schema's lock first, which the server frees when it has ended the dead session (it may take a
+// moment), so a session the server still thinks alive is never pulled from under.
+func (d *DB) dropFromNewSession(ctx context.Context) error {
+	c, err := d.db.Conn(ctx)
+	if err != nil {
+		return mapError(err, "")
+	}
+	defer c.Close()
+	for {
+		var locked bool
+		if err := c.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", lockClass, d.schema).Scan(&locked); err != nil {
+			return mapError(err, "")
+		}
+		if locked {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("its lock is still held by the session that was the run's")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	_, err = c.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+sql.Ident(d.schema)+" CASCADE")
+	_, uerr := c.ExecContext(ctx, "SELECT pg_advisory_unlock($1, hashtext($2))", lockClass, d.schema)
+	return mapError(errors.Join(err, uerr), "")
 }
 
 // Exec runs a statement that returns no rows.

@@ -22,7 +22,7 @@ func classOf(sqlstate string) sql.ErrorClass {
 	switch {
 	case sqlstate == "53200":
 		return sql.OutOfMemory
-	case sqlstate == "42501":
+	case sqlstate == "42501" || waitedOnOthers[sqlstate]:
 		return sql.EnvironmentError
 	case len(sqlstate) >= 2:
 		switch sqlstate[:2] {
@@ -33,10 +33,17 @@ func classOf(sqlstate string) sql.ErrorClass {
 	return sql.StatementError
 }
 
+// waitedOnOthers are the SQLSTATEs of a statement that failed because of what other sessions were doing,
+// not because of the statement: a lock another session holds past lock_timeout (55P03), an object in use
+// (55006), a serialization failure or a deadlock (40001, 40P01), and a read-only transaction (25006: the
+// connection string reaches a standby). Run again, or fix the deployment; the spec is fine.
+var waitedOnOthers = map[string]bool{"55P03": true, "55006": true, "40001": true, "40P01": true, "25006": true}
+
 // Kinds name the SQLSTATE classes the way DuckDB's error kinds read in segrun's messages.
 var kinds = map[string]string{
 	"08": "Connection", "22": "Data", "23": "Constraint", "28": "Authorization", "42": "Syntax or access rule",
 	"53": "Insufficient resources", "57": "Operator intervention", "58": "System", "XX": "Internal",
+	"55": "Object state", "40": "Transaction rollback", "25": "Transaction state", "3D": "Database",
 }
 
 // mapError turns an error of a statement (query, its text) into a *sql.Error classified by SQLSTATE and
@@ -58,6 +65,9 @@ func mapError(err error, query string) error {
 			line, col = charPosition(query, int(pe.Position))
 		}
 		kind := kinds[pe.Code[:2]]
+		if pe.Code == "42501" {
+			kind = "Permission" // not a syntax error: a grant the role lacks
+		}
 		if kind == "" {
 			kind = "PostgreSQL"
 		}
@@ -69,7 +79,14 @@ func mapError(err error, query string) error {
 			msg += "; hint: " + pe.Hint
 		}
 		msg += " [SQLSTATE " + pe.Code + "]"
-		return sql.NewEngineError(kind, msg, line, col, classOf(pe.Code), err)
+		class := classOf(pe.Code)
+		var ce *pgconn.ConnectError
+		if errors.As(err, &ce) {
+			// Refused while connecting (a database that does not exist, 3D000, say): the connection
+			// string's, whatever the code.
+			class = sql.EnvironmentError
+		}
+		return sql.NewEngineError(kind, msg, line, col, class, err)
 	}
 	var ne net.Error
 	var ce *pgconn.ConnectError

@@ -52,6 +52,13 @@ func TestErrorClasses(t *testing.T) {
 		t.Errorf("the password is in the message: %v", err)
 	}
 
+	// Refused while connecting, whatever the SQLSTATE: a database that does not exist is the connection
+	// string's (3D000 is no statement's fault).
+	u, _ := url.Parse(dsn)
+	u.Path = "/no_such_db"
+	_, err = Open(ctx, u.String(), "x")
+	classified(t, "a database that does not exist", err, sql.EnvironmentError, `database "no_such_db" does not exist`)
+
 	d := open(t, "errors")
 	se := classified(t, "missing table", d.CreateTableAs(ctx, "f", "SELECT customer_id\nFROM sales.orders"), sql.StatementError,
 		`relation "sales.orders" does not exist`, "42P01")
@@ -75,7 +82,7 @@ func TestErrorClasses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	u, _ := url.Parse(dsn)
+	u, _ = url.Parse(dsn)
 	u.User = url.User("segrun_reader")
 	reader, err := Open(ctx, u.String(), "reader")
 	if err != nil {
@@ -114,10 +121,23 @@ func TestClassOf(t *testing.T) {
 	for code, want := range map[string]sql.ErrorClass{
 		"08006": sql.EnvironmentError, "53100": sql.EnvironmentError, "53200": sql.OutOfMemory, "57014": sql.EnvironmentError,
 		"57P01": sql.EnvironmentError, "58030": sql.EnvironmentError, "42501": sql.EnvironmentError, "28P01": sql.EnvironmentError,
+		"55P03": sql.EnvironmentError, "40P01": sql.EnvironmentError, "40001": sql.EnvironmentError, "25006": sql.EnvironmentError,
 		"42P01": sql.StatementError, "42601": sql.StatementError, "22012": sql.StatementError, "23505": sql.StatementError,
 	} {
 		if got := classOf(code); got != want {
 			t.Errorf("SQLSTATE %s: class %v, want %v", code, got, want)
 		}
+	}
+}
+
+// A connection string without connect_timeout gets segrun's; one with it keeps its own.
+func TestConnectTimeoutDefault(t *testing.T) {
+	cfg, err := parseConfig("postgres://u@127.0.0.1:5432/db")
+	if err != nil || cfg.ConnectTimeout != DefaultConnectTimeout || cfg.RuntimeParams["application_name"] != "segrun" {
+		t.Errorf("no connect_timeout: %v %v %q", cfg.ConnectTimeout, err, cfg.RuntimeParams["application_name"])
+	}
+	cfg, err = parseConfig("host=127.0.0.1 connect_timeout=3 application_name=etl")
+	if err != nil || cfg.ConnectTimeout.Seconds() != 3 || cfg.RuntimeParams["application_name"] != "etl" {
+		t.Errorf("connect_timeout=3: %v %v %q", cfg.ConnectTimeout, err, cfg.RuntimeParams["application_name"])
 	}
 }

@@ -58,6 +58,9 @@ func OpenPostgres(ctx context.Context, dsn, schema string, mode Mode, wait time.
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "segrun"
 	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = connectTimeout // as the engine's (postgres.DefaultConnectTimeout)
+	}
 	if mode == ReadOnly {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	}
@@ -87,8 +90,11 @@ func AttachPostgres(ctx context.Context, c *pgx.Conn, schema string, mode Mode, 
 		if err := s.lockPostgres(ctx, wait); err != nil {
 			return nil, err
 		}
+		if err := s.checkPublisher(ctx); err != nil {
+			return nil, err
+		}
 		if err := s.db.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+sql.Ident(schema)); err != nil {
-			return nil, fmt.Errorf("store %s: creating the schema: %s", s.Path, pgMessage(err))
+			return nil, fmt.Errorf("store %s: creating the schema: %s%s", s.Path, pgMessage(err), s.createSchemaGrant(ctx, err))
 		}
 		if err := s.migrate(ctx); err != nil {
 			return nil, err
@@ -100,6 +106,9 @@ func AttachPostgres(ctx context.Context, c *pgx.Conn, schema string, mode Mode, 
 		}
 		if n == 0 {
 			return nil, fmt.Errorf("%w at %s (the database %s names has no segrun store in schema %q; run a pipeline first, or pass --store)", ErrNoStore, s.Path, EnvDSN, schema)
+		}
+		if err := s.checkReader(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.checkVersion(ctx); err != nil {

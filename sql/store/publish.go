@@ -59,7 +59,7 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 		return nil, err
 	}
 	defer func() {
-		if err != nil {
+		if err != nil && !s.connectionGone() {
 			err = errors.Join(err, s.db.Exec(context.WithoutCancel(ctx), "ROLLBACK"))
 		}
 	}()
@@ -132,7 +132,13 @@ func (s *Store) Publish(ctx context.Context, rec RunRecord, replace int64, versi
 	if o.BeforeCommit != nil {
 		o.BeforeCommit()
 	}
-	return retired, s.db.Exec(ctx, "COMMIT")
+	if err := s.db.Exec(ctx, "COMMIT"); err != nil {
+		if s.connectionGone() {
+			return nil, &CommitUnknownError{Run: rec.ID, StartedAt: rec.StartedAt, Err: err}
+		}
+		return nil, err
+	}
+	return retired, nil
 }
 
 // Retired is a segmentation a version retired, and how many members it had then.
