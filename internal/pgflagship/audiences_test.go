@@ -3,7 +3,9 @@ package pgflagship
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,8 +90,10 @@ func TestFlagshipAudiencesEqualOnDuckDBAndPostgres(t *testing.T) {
 	}
 	pgSpec := writeActSpec(t, PostgresSpec, specIn("pg"), sample, "newsletter_pg", pgEdit(stores[0]))
 
-	duck := runAct(t, duckSpec, 2)
-	pg := runAct(t, pgSpec, 2)
+	// The second date is when the demo's campaign went out (examples.CampaignSent), for measure.
+	dates := asOfs[1:3]
+	duck := runAct(t, duckSpec, dates)
+	pg := runAct(t, pgSpec, dates)
 	duckStore, pgStore := filepath.Join(filepath.Dir(duckSpec), "segrun.duckdb"), stores[0]
 
 	// The audiences' summaries: members, exclusions, consent, the priority list's losses, the holdout.
@@ -168,6 +172,21 @@ func TestFlagshipAudiencesEqualOnDuckDBAndPostgres(t *testing.T) {
 		t.Errorf("the newsletter tables differ: %s", d)
 	}
 
+	// segrun measure: the campaign's audience, version 2 (sent on its as-of date), treatment against
+	// control on both outcomes, overall and per included segment, from the same memberships and events,
+	// the per-member join inside the server on postgres. Counts are exact; means, variances and what the
+	// statistics make of them within 1e-9 (each engine sums doubles in its own order).
+	duckV, pgV := validated(t, duckSpec), validated(t, pgSpec)
+	for _, outcome := range []string{"conversions", "campaign_revenue"} {
+		d, p := measureOn(t, duckV, "winback_email", outcome, 2), measureOn(t, pgV, "winback_email", outcome, 2)
+		if d.MembersWithEvents == 0 || d.Overall.Lift == nil || len(d.Segments) < 2 {
+			t.Errorf("winback_email on %s: %d members with an event, %d segments on duckdb: nothing to compare", outcome, d.MembersWithEvents, len(d.Segments))
+		}
+		if diff := sameMeasurement(d, p); diff != "" {
+			t.Errorf("winback_email on %s: measurements differ: %s", outcome, diff)
+		}
+	}
+
 	// A deliberate mistake: the holdout's salt changed on postgres moves entities between control and
 	// treatment, which the comparison of the stores and of the files must see.
 	mistake := writeActSpec(t, PostgresSpec, specIn("mistake"), sample, "newsletter_mistake", func(root *yaml.Node) {
@@ -175,7 +194,7 @@ func TestFlagshipAudiencesEqualOnDuckDBAndPostgres(t *testing.T) {
 		aud := getKey(t, getKey(t, root, "audiences"), "winback_email")
 		setKey(aud, "holdout", node(t, `{share: 0.10, salt: retail-2025}`))
 	})
-	runAct(t, mistake, 1)
+	runAct(t, mistake, dates[:1])
 	version1 := func(rows []string) []string {
 		var out []string
 		for _, r := range rows {
@@ -194,7 +213,7 @@ func TestFlagshipAudiencesEqualOnDuckDBAndPostgres(t *testing.T) {
 }
 
 // writeActSpec writes the example cut to sources, features, segmentations (as writeSegmentationsSpec),
-// audiences, destinations and exports, with two more destinations (vip_upgrade's changes as Parquet,
+// audiences, destinations, exports and outcomes, with two more destinations (vip_upgrade's changes as Parquet,
 // newsletter's members into the PostgreSQL table pgact_dest.<table>) and an export of an audience.
 func writeActSpec(t *testing.T, example, path string, sample int, table string, edit func(*yaml.Node)) string {
 	t.Helper()
@@ -207,11 +226,10 @@ func writeActSpec(t *testing.T, example, path string, sample int, table string, 
 		t.Fatal(err)
 	}
 	root := doc.Content[0]
-	for _, k := range []string{"models", "kpis", "outcomes"} {
+	for _, k := range []string{"models", "kpis"} {
 		deleteKey(root, k)
 	}
-	deleteKey(getKey(t, root, "features"), "outcomes")
-	deleteKey(getKey(t, root, "sources"), "campaign_orders")
+	deleteKey(getKey(t, root, "features"), "outcomes") // the churn model's labels
 	segs := getKey(t, root, "segmentations")
 	deleteKey(segs, "value_clv")
 	deleteKey(getKey(t, segs, "lifecycle"), "audits")
@@ -235,11 +253,11 @@ func writeActSpec(t *testing.T, example, path string, sample int, table string, 
 	return path
 }
 
-// runAct runs the spec at the first n as-of dates; every run must publish and write everything.
-func runAct(t *testing.T, path string, n int) []*runner.Result {
+// runAct runs the spec at each of dates; every run must publish and write everything.
+func runAct(t *testing.T, path string, dates []string) []*runner.Result {
 	t.Helper()
 	var out []*runner.Result
-	for _, asOf := range asOfs[:n] {
+	for _, asOf := range dates {
 		at, _ := time.Parse(time.DateOnly, asOf)
 		res, err := runner.Run(context.Background(), path, runner.RunOptions{AsOf: at})
 		if err != nil {
@@ -381,4 +399,79 @@ func queryDuck(t *testing.T, query, storePath string) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+func validated(t *testing.T, specPath string) *runner.Validation {
+	t.Helper()
+	v, err := runner.Validate(context.Background(), specPath, runner.ValidateOptions{})
+	if err != nil || !v.Valid() {
+		t.Fatalf("%s: %v", specPath, err)
+	}
+	return v
+}
+
+// measureOn measures version run of audience on outcome with the spec's store (30 days).
+func measureOn(t *testing.T, v *runner.Validation, audience, outcome string, run int64) *store.Measurement {
+	t.Helper()
+	m, err := runner.Measure(context.Background(), v, runner.MeasureOptions{Audience: audience, Outcome: outcome, Run: run, WindowDays: 30, MinLift: 0.1, Now: time.Unix(0, 0).UTC()})
+	if err != nil {
+		t.Fatalf("measure %s --outcome %s --run %d: %v", audience, outcome, run, err)
+	}
+	return m
+}
+
+// sameMeasurement compares two measurements as JSON: every number within 1e-9 relative (1e-12 absolute),
+// everything else exactly; "" when they agree.
+func sameMeasurement(want, got *store.Measurement) string {
+	var a, b any
+	for _, x := range []struct {
+		m   *store.Measurement
+		out *any
+	}{{want, &a}, {got, &b}} {
+		raw, err := json.Marshal(x.m)
+		if err != nil {
+			return err.Error()
+		}
+		if err := json.Unmarshal(raw, x.out); err != nil {
+			return err.Error()
+		}
+	}
+	return jsonDiff("", a, b)
+}
+
+func jsonDiff(at string, a, b any) string {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return fmt.Sprintf("%s: %v on duckdb, %v on postgres", at, a, b)
+		}
+		for k := range x {
+			if d := jsonDiff(at+"."+k, x[k], y[k]); d != "" {
+				return d
+			}
+		}
+		return ""
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return fmt.Sprintf("%s: %v on duckdb, %v on postgres", at, a, b)
+		}
+		for i := range x {
+			if d := jsonDiff(fmt.Sprintf("%s[%d]", at, i), x[i], y[i]); d != "" {
+				return d
+			}
+		}
+		return ""
+	case float64:
+		y, ok := b.(float64)
+		if !ok || math.Abs(x-y) > 1e-12+1e-9*math.Max(math.Abs(x), math.Abs(y)) {
+			return fmt.Sprintf("%s: %v on duckdb, %v on postgres", at, a, b)
+		}
+		return ""
+	}
+	if a != b {
+		return fmt.Sprintf("%s: %v on duckdb, %v on postgres", at, a, b)
+	}
+	return ""
 }
