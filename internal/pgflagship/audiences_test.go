@@ -322,7 +322,11 @@ func runAct(t *testing.T, path string, dates []string) []*runner.Result {
 		if res.Outcome != runner.OutcomePublished || len(res.Deliveries) != 3 || len(res.Exports) != 3 {
 			t.Fatalf("%s as of %s: outcome %s, %d deliveries, %d exports (%s); want published, 3 and 3", path, asOf, res.Outcome, len(res.Deliveries), len(res.Exports), res.Message)
 		}
-		t.Logf("%s as of %s: %.2fs", filepath.Base(filepath.Dir(path)), asOf, res.Seconds)
+		var steps []string
+		for _, st := range res.Steps {
+			steps = append(steps, fmt.Sprintf("%s %.2fs", st.Step, st.Seconds))
+		}
+		t.Logf("%s as of %s: %.2fs in all; %s", filepath.Base(filepath.Dir(path)), asOf, res.Seconds, strings.Join(steps, ", "))
 		out = append(out, res)
 	}
 	return out
