@@ -23,7 +23,7 @@ func measureWorkspace(ctx context.Context, s *spec.Spec, path string, wait time.
 	schema, onPostgres := store.PostgresSchema(path)
 	if !s.IsPostgres() {
 		if onPostgres {
-			return nil, nil, fmt.Errorf("store %s is a PostgreSQL schema: measure reads one for a spec on engine postgres, whose outcome sources are tables of that database; this spec runs on DuckDB, whose runs publish to a store file", path)
+			return nil, nil, PostgresStoreNeedsPostgresSpec(path)
 		}
 		db, err := sql.Open(ctx, "", sql.Options{})
 		if err != nil {
@@ -57,6 +57,11 @@ func measureWorkspace(ctx context.Context, s *spec.Spec, path string, wait time.
 		return nil, nil, err
 	}
 	return db, st, nil
+}
+
+// PostgresStoreNeedsPostgresSpec is measure's error for a DuckDB spec given a store on PostgreSQL (exit 3).
+func PostgresStoreNeedsPostgresSpec(path string) error {
+	return fmt.Errorf("store %s is a PostgreSQL schema: measure reads one for a spec on engine postgres, whose outcome sources are tables of that database; this spec runs on DuckDB, whose runs publish to a store file", path)
 }
 
 // outcomeEvents is the relation an outcome's source is read from: its files, as validation resolved them,
