@@ -69,16 +69,14 @@ func runDeliver(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	// Read-write: each attempt is recorded in the store's deliveries table.
-	db, err := sql.Open(ctx, "", sql.Options{})
+	// Read-write: each attempt is recorded in the store's deliveries table. A store on PostgreSQL has no
+	// workspace of its own: the version's rows are pulled into its in-memory DuckDB (store.QueryWorkspace).
+	closer, st, err := e.openWriter(ctx, path, *sf.wait)
 	if err != nil {
 		return e.fail(err)
 	}
-	defer db.Close()
-	st, err := store.Attach(ctx, db, path, store.ReadWrite, *sf.wait)
-	if err != nil {
-		return e.fail(err)
-	}
+	defer closer.Close()
+	db, _ := closer.(sql.Workspace)
 	run, err := resolveRun(ctx, st, *sf.run)
 	if err != nil {
 		return e.fail(err)

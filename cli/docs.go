@@ -54,16 +54,14 @@ func runDocs(ctx context.Context, e *env, args []string) int {
 	} else if src.StorePath == "" {
 		return fs.usageError(e, "give the spec (its store is read when it exists), or --store to document a store alone")
 	}
-	if _, pg := store.PostgresSchema(src.StorePath); pg {
-		return e.fail(store.NotYetOnPostgres(src.StorePath))
-	}
-	if _, err := os.Stat(src.StorePath); errors.Is(err, os.ErrNotExist) {
+	_, pg := store.PostgresSchema(src.StorePath)
+	if _, err := os.Stat(src.StorePath); !pg && errors.Is(err, os.ErrNotExist) {
 		if src.Validation == nil {
 			return e.fail(fmt.Errorf("no store at %s (given with --store)", src.StorePath))
 		}
 		src.StoreNote = fmt.Sprintf("No store at %s yet: sizes, trends and the definition history appear once a run has published; the definitions are the spec's.", src.StorePath)
 	} else {
-		db, st, err := e.openStore(ctx, src.StorePath, *wait)
+		db, st, err := e.openReader(ctx, src.StorePath, *wait) // a file, or a schema on PostgreSQL
 		if err != nil {
 			return e.fail(err)
 		}

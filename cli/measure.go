@@ -74,7 +74,7 @@ func runMeasure(ctx context.Context, e *env, args []string) int {
 	if path == "" {
 		path = v.Spec.StorePath()
 	}
-	if err := storeExists(path); err != nil {
+	if err := storeExists(path, v.Spec.IsPostgres()); err != nil {
 		return e.fail(err)
 	}
 	m, err := runner.Measure(ctx, v, runner.MeasureOptions{Audience: rest[0], Outcome: *outcome, Run: *run, WindowDays: days,
@@ -111,9 +111,13 @@ func parseWindow(s string) (int, error) {
 }
 
 // storeExists says where a store was looked for when it is not there (exit 3, as for the store readers).
-func storeExists(path string) error {
+// A store on PostgreSQL is measured for a spec on engine postgres (onPostgres) only.
+func storeExists(path string, onPostgres bool) error {
 	if _, pg := store.PostgresSchema(path); pg {
-		return store.NotYetOnPostgres(path)
+		if !onPostgres {
+			return runner.PostgresStoreNeedsPostgresSpec(path)
+		}
+		return nil // runner.Measure opens it, and says when the schema holds no store
 	}
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("%w at %s (the spec's store, or --store); a store exists once a run has published to it", store.ErrNoStore, path)

@@ -10,8 +10,10 @@ import (
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
 	rulesmethod "github.com/segrun/segrun/runner/methods/rules"
+	engine "github.com/segrun/segrun/runner/rules"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/postgres"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -50,7 +52,7 @@ func (e *execution) runAudience(ctx context.Context, name string) (int64, error)
 	var temp []string
 	defer func() {
 		for _, t := range temp {
-			_ = e.db.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sql.Ident(t))
+			_ = e.db.DropTable(context.WithoutCancel(ctx), t)
 		}
 	}()
 	if a.Where != "" {
@@ -71,7 +73,7 @@ func (e *execution) runAudience(ctx context.Context, name string) (int64, error)
 	}
 	// Which higher audience of the priority list took an entity: they are exclusive, so at most one did.
 	higher := e.s.PriorityAbove(name)
-	takenBy := "NULL::VARCHAR"
+	takenBy := "CAST(NULL AS VARCHAR)"
 	if len(higher) > 0 {
 		var b strings.Builder
 		b.WriteString("CASE")
@@ -83,10 +85,9 @@ func (e *execution) runAudience(ctx context.Context, name string) (int64, error)
 	}
 	stage := spec.ReservedPrefix + "audience_" + name
 	temp = append(temp, stage)
-	if err := e.db.Exec(ctx, fmt.Sprintf(`CREATE OR REPLACE TABLE %s AS
-		SELECT %s, %s AS excluded, %s AS passes_where, %s AS consented, %s AS taken_by
-		FROM (SELECT DISTINCT %s FROM (%s))`,
-		sql.Ident(stage), ent, excluded, passesWhere, consented, takenBy, ent, strings.Join(include, " UNION ALL "))); err != nil {
+	if err := e.db.CreateTableAs(ctx, stage, fmt.Sprintf(`SELECT %s, %s AS excluded, %s AS passes_where, %s AS consented, %s AS taken_by
+		FROM (SELECT DISTINCT %s FROM (%s) segrun_included) segrun_candidates`,
+		ent, excluded, passesWhere, consented, takenBy, ent, strings.Join(include, " UNION ALL "))); err != nil {
 		return 0, err
 	}
 	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*),
@@ -101,7 +102,7 @@ func (e *execution) runAudience(ctx context.Context, name string) (int64, error)
 	if len(higher) > 0 {
 		rep.PriorityList = priorityListOf(e.s, name)
 		lost := map[string]int64{}
-		rows, err := e.db.Query(ctx, fmt.Sprintf("SELECT taken_by, count(*) FROM %s WHERE %s AND taken_by IS NOT NULL GROUP BY ALL", sql.Ident(stage), qualified))
+		rows, err := e.db.Query(ctx, fmt.Sprintf("SELECT taken_by, count(*) FROM %s WHERE %s AND taken_by IS NOT NULL GROUP BY taken_by", sql.Ident(stage), qualified))
 		if err != nil {
 			return 0, err
 		}
@@ -122,23 +123,24 @@ func (e *execution) runAudience(ctx context.Context, name string) (int64, error)
 			rep.LostToHigher += lost[h]
 		}
 	}
+	pg := e.s.IsPostgres()
 	groups := []string{GroupTreatment}
 	group := sql.Literal(GroupTreatment)
 	descriptions := map[string]string{GroupTreatment: "reached by the campaign"}
 	if h := a.Holdout; h != nil {
 		groups = []string{GroupControl, GroupTreatment}
-		group = fmt.Sprintf("CASE WHEN %s < %s THEN %s ELSE %s END", holdoutUniformSQL(h.Salt, e.s.Entity),
-			strconv.FormatFloat(h.Share, 'g', -1, 64)+"::DOUBLE", sql.Literal(GroupControl), sql.Literal(GroupTreatment))
+		group = fmt.Sprintf("CASE WHEN %s < CAST(%s AS DOUBLE PRECISION) THEN %s ELSE %s END", holdoutUniformSQL(h.Salt, e.s.Entity, pg),
+			strconv.FormatFloat(h.Share, 'g', -1, 64), sql.Literal(GroupControl), sql.Literal(GroupTreatment))
 		descriptions[GroupControl] = fmt.Sprintf("held out (share %g, salt %q)", h.Share, h.Salt)
 	}
-	if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s, (%s)::%s AS segment FROM %s WHERE %s AND taken_by IS NULL",
-		sql.Ident(name), ent, group, methods.SegmentType(groups), sql.Ident(stage), qualified)); err != nil {
+	if err := e.db.CreateTableAs(ctx, name, fmt.Sprintf("SELECT %s, CAST(%s AS %s) AS segment FROM %s WHERE %s AND taken_by IS NULL",
+		ent, group, segmentColumnType(pg, groups), sql.Ident(stage), qualified)); err != nil {
 		return 0, err
 	}
 	if err := e.stageDeliveries(ctx, name, a); err != nil {
 		return 0, err
 	}
-	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE segment = 'treatment'), count(*) FILTER (WHERE segment::VARCHAR = 'control') FROM %s`,
+	if err := e.db.QueryRow(ctx, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE segment = 'treatment'), count(*) FILTER (WHERE CAST(segment AS VARCHAR) = 'control') FROM %s`,
 		sql.Ident(name))).Scan(&rep.Members, &rep.Treatment, &rep.Control); err != nil {
 		return 0, err
 	}
@@ -164,15 +166,6 @@ func (e *execution) runAudience(ctx context.Context, name string) (int64, error)
 	e.segVersions = append(e.segVersions, version)
 	e.segPayloads = append(e.segPayloads, segPayload{report: report})
 	return rep.Members, nil
-}
-
-// holdoutUniformSQL is the uniform in [0, 1) an entity's holdout is drawn from (docs/audiences.md says it
-// for other systems to reproduce): the SHA-256 of the salt's UTF-8 bytes, one 0x00 byte, and the entity's
-// text (entity::VARCHAR: an integer in decimal, text as it is), its first 8 bytes read as a big-endian
-// unsigned integer and divided by 2^64. An entity is in the control group when it is below the share.
-func holdoutUniformSQL(salt, entity string) string {
-	return fmt.Sprintf("('0x' || substr(sha256(%s || chr(0) || %s::VARCHAR), 1, 16))::UBIGINT::DOUBLE / 18446744073709551616.0",
-		sql.Literal(salt), sql.Ident(entity))
 }
 
 // priorityListOf names the priority list holding audience, or "".
@@ -215,6 +208,13 @@ func (e *execution) audienceWhere(ctx context.Context, name string, a spec.Audie
 	rs, err := rulesmethod.Compile(seg.Rules, "", false, rulesmethod.Env(env.Input(), env.Vars()))
 	if err != nil {
 		return "", fmt.Errorf("%s: where: %w", step, err)
+	}
+	if e.s.IsPostgres() {
+		// Inside the server, as a rules segmentation runs there: one CASE, nothing pulled.
+		if err := rulesmethod.ApplyOnEngine(ctx, e.db, env, rs, from, nil, engine.SQLOptions{Dialect: engine.Postgres, VarsTable: postgres.VarsTable}); err != nil {
+			return table, fmt.Errorf("%s: where: %w", step, err)
+		}
+		return table, nil
 	}
 	return table, rulesmethod.Apply(ctx, env, rs, from, nil)
 }

@@ -61,7 +61,7 @@ func TestHoldoutMatchesPython(t *testing.T) {
 		for _, c := range kind.cases {
 			lit := sql.Literal(c.Entity) + "::" + kind.typ
 			var u float64
-			if err := db.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM (SELECT %s AS customer_id)", holdoutUniformSQL(c.Salt, "customer_id"), lit)).Scan(&u); err != nil {
+			if err := db.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM (SELECT %s AS customer_id)", holdoutUniformSQL(c.Salt, "customer_id", false), lit)).Scan(&u); err != nil {
 				t.Fatal(err)
 			}
 			if u != c.Uniform {
@@ -277,7 +277,7 @@ func TestPIIHashMatchesPython(t *testing.T) {
 			lit = sql.Literal(*c.Value)
 		}
 		var got *string
-		if err := db.QueryRow(ctx, "SELECT "+piiHashSQL(lit, c.Kind)).Scan(&got); err != nil {
+		if err := db.QueryRow(ctx, "SELECT "+piiHashSQL(lit, c.Kind, false)).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if (got == nil) != (c.Hash == nil) || got != nil && *got != *c.Hash {

@@ -17,14 +17,16 @@ import (
 // dest (named name, for its delivery id): every member with its group (mode full) or the version's
 // entered and exited (mode changes). An audience is stored as a segmentation whose segments are its
 // groups (treatment, control), so a version's rows are its memberships or its change log. The rows go to
-// the destination as Arrow record batches are read, never all in memory. It records nothing: the run and
+// the destination as Arrow record batches are read, never all in memory. From a store on PostgreSQL they
+// are first pulled as Arrow into the store's in-memory DuckDB database (store.QueryWorkspace): a table or
+// webhook outside the database is where an audience's members must go. It records nothing: the run and
 // segrun deliver call DeliverRecorded, which does.
 func DeliverVersion(ctx context.Context, db sql.Workspace, st *store.Store, audience string, run int64, name, mode string, dest destinations.Destination) (destinations.Result, error) {
 	q, err := deliveryRowsQuery(ctx, st, audience, run, name, mode)
 	if err != nil {
 		return destinations.Result{}, err
 	}
-	return deliverRows(ctx, db, q, destinations.Delivery{ID: destinations.DeliveryID(audience, run, name), Audience: audience, Version: run, Mode: mode}, dest)
+	return deliverRows(ctx, st.QueryWorkspace(db), q, destinations.Delivery{ID: destinations.DeliveryID(audience, run, name), Audience: audience, Version: run, Mode: mode}, dest)
 }
 
 // deliveryRowsQuery selects a version's (entity, grp, event) rows for a destination in mode, in entity order.

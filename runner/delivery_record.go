@@ -93,6 +93,7 @@ func deliverRecorded(ctx context.Context, db sql.Workspace, st *store.Store, rec
 	if err != nil {
 		return destinations.Result{}, err
 	}
+	db = st.QueryWorkspace(db)
 	digest, err := deliveryDigest(ctx, db, q)
 	if err != nil {
 		return destinations.Result{}, fmt.Errorf("destination %s: reading version %d of %s: %w", rec.Destination, rec.Run, rec.Audience, err)

@@ -184,23 +184,23 @@ func (e *execution) stageDeliveries(ctx context.Context, name string, a spec.Aud
 					if err := e.checkedEntities(ctx, "audience "+name, t); err != nil {
 						return err
 					}
-					sel = append(sel, piiColumnSQL(fmt.Sprintf("t%d.%s", i, sql.Ident(col)), col, e.v.PII[t][col], clear))
+					sel = append(sel, piiColumnSQL(fmt.Sprintf("t%d.%s", i, sql.Ident(col)), col, e.v.PII[t][col], clear, e.s.IsPostgres()))
 					break
 				}
 			}
 		}
 		keys := []string{fmt.Sprintf("SELECT %s FROM %s", ent, sql.Ident(name))}
 		if e.base != nil {
-			keys = append(keys, fmt.Sprintf("SELECT entity AS %s FROM %s WHERE segmentation = %s", ent, store.MembershipsAsOf(e.base.ID), sql.Literal(name)))
+			keys = append(keys, fmt.Sprintf("SELECT entity AS %s FROM %s segrun_base WHERE segmentation = %s", ent, e.store.MembershipsAsOf(e.base.ID), sql.Literal(name)))
 		}
 		where := ""
 		if a.Consent != nil {
 			i := slices.Index(side, a.Consent.From)
 			where = fmt.Sprintf(" WHERE t%d.%s IS TRUE", i, sql.Ident(a.Consent.Column))
 		}
-		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT DISTINCT ON (segrun_entity) %s FROM (SELECT DISTINCT %s FROM (%s)) k%s%s",
-			sql.Ident(deliveryTable(dn)), strings.Join(sel, ", "), ent, strings.Join(keys, " UNION ALL "), joins, where)
-		if err := e.db.Exec(ctx, q); err != nil {
+		q := fmt.Sprintf("SELECT DISTINCT ON (segrun_entity) %s FROM (SELECT DISTINCT %s FROM (%s) segrun_keys) k%s%s",
+			strings.Join(sel, ", "), ent, strings.Join(keys, " UNION ALL "), joins, where)
+		if err := e.db.CreateTableAs(ctx, deliveryTable(dn), q); err != nil {
 			return fmt.Errorf("audience %s: staging destination %s: %w", name, dn, err)
 		}
 	}
@@ -285,7 +285,7 @@ func (e *execution) writeDelivery(ctx context.Context, run int64, audience, dn s
 	}
 	rows := fmt.Sprintf("SELECT %s AS segrun_entity, segment FROM %s", sql.Ident(e.s.Entity), sql.Ident(audience))
 	if destinationMode(d) == "changes" {
-		rows = fmt.Sprintf("SELECT entity AS segrun_entity, segment, event FROM segrun_store.changes WHERE run_id = %d AND segmentation = %s", run, sql.Literal(audience))
+		rows = fmt.Sprintf("SELECT entity AS segrun_entity, segment, event FROM %s WHERE run_id = %d AND segmentation = %s", e.store.Table("changes"), run, sql.Literal(audience))
 	}
 	query := e.fileDeliveryQuery(rows, dn, d)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -293,7 +293,7 @@ func (e *execution) writeDelivery(ctx context.Context, run int64, audience, dn s
 	}
 	removeStaleTemps(path)
 	tmp := tempName(path, os.Getpid())
-	if err := e.store.CopyTo(ctx, query, tmp, format); err != nil {
+	if err := e.copyToFile(ctx, query, tmp, format); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -304,6 +304,7 @@ func (e *execution) writeDelivery(ctx context.Context, run int64, audience, dn s
 // in mode changes, event): the destination's columns, personal ones hashed unless it says pii: clear, in
 // entity order.
 func (e *execution) fileDeliveryQuery(rows, dn string, d spec.Destination) string {
+	pg := e.s.IsPostgres()
 	var sel []string
 	for _, col := range destinationColumns(e.s, d) {
 		if col == DestinationColumnGroup {
@@ -321,14 +322,15 @@ func (e *execution) fileDeliveryQuery(rows, dn string, d spec.Destination) strin
 	// changes) is the one row it can have, written so that the reader drops them, but no clear identifier
 	// of someone who withdrew consent leaves after the withdrawal (as segrun export --changes hashes it).
 	if i := slices.Index(destinationColumns(e.s, d), e.s.Entity); i >= 0 {
-		sel[i] = piiColumnSQL("r.segrun_entity", e.s.Entity, e.v.EntityPII, d.PII == spec.PIIClear)
+		sel[i] = piiColumnSQL("r.segrun_entity", e.s.Entity, e.v.EntityPII, d.PII == spec.PIIClear, pg)
 		if d.PII == spec.PIIClear && e.v.EntityPII != "" && destinationMode(d) == "changes" {
 			sel[i] = fmt.Sprintf("CASE WHEN p.segrun_entity IS NULL THEN %s ELSE CAST(r.segrun_entity AS VARCHAR) END AS %s",
-				piiHashSQL("r.segrun_entity", e.v.EntityPII), sql.Ident(e.s.Entity))
+				piiHashSQL("r.segrun_entity", e.v.EntityPII, pg), sql.Ident(e.s.Entity))
 		}
 	}
-	return fmt.Sprintf("SELECT %s FROM (%s) r LEFT JOIN %s p ON p.segrun_entity = r.segrun_entity ORDER BY r.segrun_entity%s",
-		strings.Join(sel, ", "), rows, sql.Ident(deliveryTable(dn)), map[bool]string{true: ", r.event DESC", false: ""}[destinationMode(d) == "changes"])
+	return fmt.Sprintf("SELECT %s FROM (%s) r LEFT JOIN %s p ON p.segrun_entity = r.segrun_entity ORDER BY %s%s",
+		strings.Join(sel, ", "), rows, sql.Ident(deliveryTable(dn)), entityOrderSQL(pg, "r.segrun_entity", e.v.EntityType),
+		map[bool]string{true: ", r.event DESC", false: ""}[destinationMode(d) == "changes"])
 }
 
 // undeliveredDestinations are the destinations of the audiences version run published that are not

@@ -216,7 +216,7 @@ func Export(ctx context.Context, st *store.Store, r ExportRequest) error {
 		return err
 	}
 	if r.EntityPII != "" {
-		query = fmt.Sprintf("SELECT * REPLACE (%s) FROM (%s) ORDER BY ALL", piiColumnSQL(sql.Ident(entity), entity, r.EntityPII, false), query)
+		query = fmt.Sprintf("SELECT * REPLACE (%s) FROM (%s) ORDER BY ALL", piiColumnSQL(sql.Ident(entity), entity, r.EntityPII, false, false), query)
 	}
 	if err := os.MkdirAll(filepath.Dir(r.Path), 0o755); err != nil {
 		return err

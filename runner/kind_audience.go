@@ -136,7 +136,11 @@ func (c *validator) typeAudience(name, path string) []sql.Column {
 		if cols, known := c.v.Columns[from]; known && from != "" {
 			c.audienceEntityIn(path+"/where", from, cols, entity.Type)
 			env := rulesmethod.Env(cols, ruleVars(c.v.Vars))
-			if d := rules.Check(a.Where, from, env); d != nil {
+			d := rules.Check(a.Where, from, env)
+			if d == nil && c.s.IsPostgres() {
+				d = rules.TranslateCheck(a.Where, env, rules.Postgres) // it runs inside the server, as SQL
+			}
+			if d != nil {
 				if d.Line == 0 {
 					c.errorAt(at, d.Code, d.Message, d.Suggestion)
 				} else {

@@ -57,16 +57,13 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 	if path == "" {
 		path = s.StorePath()
 	}
-	db, err := sql.Open(ctx, "", sql.Options{})
+	db, st, err := measureWorkspace(ctx, s, path, o.Wait)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	st, err := store.Attach(ctx, db, path, store.ReadWrite, o.Wait)
-	if err != nil {
-		return nil, err
-	}
-	run, err := audienceVersion(ctx, db, st, o.Audience, o.Run)
+	defer st.Close()
+	run, err := audienceVersion(ctx, st, o.Audience, o.Run)
 	if err != nil {
 		return nil, err
 	}
@@ -81,30 +78,28 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 	m := store.Measurement{Run: run, Audience: o.Audience, Outcome: o.Outcome, Metric: out.Metric.Kind(), AsOf: rec.AsOf,
 		WindowDays: o.WindowDays, WindowStart: rec.AsOf, WindowEnd: rec.AsOf.AddDate(0, 0, o.WindowDays), MinLift: o.MinLift, Measured: o.Now}
 	step := "outcome " + o.Outcome
-	read := v.Sources[out.From]
-	value := "NULL::DOUBLE"
+	value := "CAST(NULL AS DOUBLE PRECISION)"
 	if out.Metric.Revenue != "" {
-		value = fmt.Sprintf("CAST(%s AS DOUBLE)", sql.Ident(out.Metric.Revenue))
+		value = fmt.Sprintf("CAST(%s AS DOUBLE PRECISION)", sql.Ident(out.Metric.Revenue))
 	}
 	at := fmt.Sprintf("CAST(%s AS TIMESTAMP)", sql.Ident(out.Time))
-	events := fmt.Sprintf(`SELECT CAST(%s AS %s) AS entity, %s AS value FROM %s WHERE %s >= %s::TIMESTAMP AND %s < %s::TIMESTAMP`,
-		sql.Ident(s.Entity), entityType, value, sql.ReadSQL(read.Format, read.Paths, read.Options),
+	q := fmt.Sprintf(`SELECT CAST(%s AS %s) AS entity, %s AS value FROM %s WHERE %s >= CAST(%s AS TIMESTAMP) AND %s < CAST(%s AS TIMESTAMP)`,
+		sql.Ident(s.Entity), entityType, value, outcomeEvents(v, out.From),
 		at, sql.Literal(m.WindowStart.Format(time.DateOnly)), at, sql.Literal(m.WindowEnd.Format(time.DateOnly)))
-	q := fmt.Sprintf(`CREATE TEMP TABLE segrun_measure_events AS %s`, events)
-	if err := db.Exec(ctx, q); err != nil {
+	if err := db.CreateTableAs(ctx, "segrun_measure_events", q); err != nil {
 		return nil, sqlFailure(step, fmt.Sprintf("reading source %s: ", out.From), err, q)
 	}
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM segrun_measure_events`).Scan(&m.Events); err != nil {
 		return nil, err
 	}
-	q = fmt.Sprintf(`CREATE TEMP TABLE segrun_measure_members AS
-		SELECT m.entity, m.segment AS grp, e.entity IS NOT NULL AS converted, coalesce(e.value, 0) AS value
+	// Each member's outcome, joined inside the engine: only one row per segment and group leaves it.
+	q = fmt.Sprintf(`SELECT m.entity, m.segment AS grp, e.entity IS NOT NULL AS converted, coalesce(e.value, 0) AS value
 		FROM %s m LEFT JOIN (SELECT entity, sum(value) AS value FROM segrun_measure_events GROUP BY entity) e USING (entity)
-		WHERE m.segmentation = %s`, store.MembershipsAsOf(run), sql.Literal(o.Audience))
-	if err := db.Exec(ctx, q); err != nil {
+		WHERE m.segmentation = %s`, st.MembershipsAsOf(run), sql.Literal(o.Audience))
+	if err := db.CreateTableAs(ctx, "segrun_measure_members", q); err != nil {
 		return nil, err
 	}
-	overall, err := measureGroups(ctx, db, m.Metric, `SELECT '', '', grp, count(*), sum(converted::INT)::BIGINT, avg(value), coalesce(var_samp(value), 0)
+	overall, err := measureGroups(ctx, db, m.Metric, `SELECT CAST('' AS VARCHAR), CAST('' AS VARCHAR), grp, count(*), count(*) FILTER (WHERE converted), avg(value), coalesce(var_samp(value), 0)
 		FROM segrun_measure_members GROUP BY grp`)
 	if err != nil {
 		return nil, err
@@ -129,9 +124,9 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 		for _, n := range segs {
 			quoted = append(quoted, sql.Literal(n))
 		}
-		m.Segments, err = measureGroups(ctx, db, m.Metric, fmt.Sprintf(`SELECT s.segmentation, s.segment, m.grp, count(*), sum(m.converted::INT)::BIGINT, avg(m.value), coalesce(var_samp(m.value), 0)
+		m.Segments, err = measureGroups(ctx, db, m.Metric, fmt.Sprintf(`SELECT s.segmentation, s.segment, m.grp, count(*), count(*) FILTER (WHERE m.converted), avg(m.value), coalesce(var_samp(m.value), 0)
 			FROM segrun_measure_members m JOIN %s s USING (entity) WHERE s.segmentation IN (%s)
-			GROUP BY ALL ORDER BY 1, 2`, store.MembershipsAsOf(run), strings.Join(quoted, ", ")))
+			GROUP BY s.segmentation, s.segment, m.grp ORDER BY 1, 2`, st.MembershipsAsOf(run), strings.Join(quoted, ", ")))
 		if err != nil {
 			return nil, err
 		}
@@ -176,12 +171,8 @@ func Measure(ctx context.Context, v *Validation, o MeasureOptions) (*store.Measu
 
 // audienceVersion is the audience's version to measure: run if it has the audience, else the latest
 // published one that has it.
-func audienceVersion(ctx context.Context, db sql.Workspace, st *store.Store, audience string, run int64) (int64, error) {
-	var method string
-	var found int64
-	err := db.QueryRow(ctx, `SELECT coalesce(max(v.run_id), 0), coalesce(any_value(v.method), '') FROM segrun_store.segmentation_versions v
-		JOIN segrun_store.runs r USING (run_id) WHERE r.status = ? AND v.segmentation = ? AND (? = 0 OR v.run_id = ?)`,
-		store.StatusPublished, audience, run, run).Scan(&found, &method)
+func audienceVersion(ctx context.Context, st *store.Store, audience string, run int64) (int64, error) {
+	found, method, err := st.PublishedVersion(ctx, audience, run)
 	switch {
 	case err != nil:
 		return 0, err

@@ -95,8 +95,10 @@ var PIIKinds = []string{"email", "phone", "name", "address", "other"}
 // value that already is 64 hex digits is taken as hashed and passes (lower-cased); NULL, and a value empty
 // once normalised, give NULL. A phone number written with + or 00 is international; one without is taken
 // to start with its country code already (digits kept as they are): put national numbers in international
-// form in SQL before they get here. scripts/pii_hash_reference.py computes the same with hashlib.
-func piiHashSQL(expr, kind string) string {
+// form in SQL before they get here. scripts/pii_hash_reference.py computes the same with hashlib. On
+// engine postgres (postgres) the same in PostgreSQL's functions (audience_sql.go), lower-casing by
+// Unicode's rules as DuckDB does (PostgreSQL's lower() under the C collation lower-cases ASCII only).
+func piiHashSQL(expr, kind string, postgres bool) string {
 	text := fmt.Sprintf("trim(CAST(%s AS VARCHAR), ' '||chr(9)||chr(10)||chr(13))", expr)
 	var norm string
 	switch kind {
@@ -107,19 +109,19 @@ func piiHashSQL(expr, kind string) string {
 	case "other":
 		norm = text
 	default:
-		norm = fmt.Sprintf("lower(%s)", text)
+		norm = lowerSQL(postgres, text)
 	}
-	return fmt.Sprintf("CASE WHEN regexp_full_match(%[1]s, '[0-9a-fA-F]{64}') THEN lower(%[1]s) WHEN nullif(%[2]s, '') IS NULL THEN NULL ELSE sha256(%[2]s) END",
-		text, norm)
+	return fmt.Sprintf("CASE WHEN %s THEN lower(%s) WHEN nullif(%s, '') IS NULL THEN NULL ELSE %s END",
+		fullMatchSQL(postgres, text, "[0-9a-fA-F]{64}"), text, norm, sha256HexSQL(postgres, norm))
 }
 
 // piiColumnSQL is how a file writes column col (of kind, "" when not personal) under its own name:
 // hashed unless clear.
-func piiColumnSQL(expr, col, kind string, clear bool) string {
+func piiColumnSQL(expr, col, kind string, clear, postgres bool) string {
 	if kind == "" || clear {
 		return expr + " AS " + sql.Ident(col)
 	}
-	return piiHashSQL(expr, kind) + " AS " + sql.Ident(col)
+	return piiHashSQL(expr, kind, postgres) + " AS " + sql.Ident(col)
 }
 
 // typeAllDestinations checks every audience's destinations, once personal columns are known.

@@ -240,14 +240,8 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 		return res, err
 	}
 	if done, err := e.decideVersion(ctx); done || err != nil {
-		if err == nil && len(e.lacking) > 0 {
-			err = e.exports(ctx, res.RunID, e.lacking)
-		}
-		if err == nil || errors.As(err, new(*ExportsError)) {
-			err = e.redeliverExternal(ctx, res.RunID, err)
-		}
-		if err == nil || errors.As(err, new(*ExportsError)) {
-			err = e.addUndelivered(res.RunID, err)
+		if err == nil {
+			err = e.completePublished(ctx)
 		}
 		res.Seconds = time.Since(start).Seconds()
 		return res, err
@@ -284,6 +278,23 @@ func execute(ctx context.Context, v *Validation, o RunOptions, start time.Time) 
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// completePublished completes the version a run key already published (decideVersion said so): the
+// exports it lacks are written, the tables and webhooks it lacks delivered, and the destinations a rerun
+// cannot make reported (exit 4).
+func (e *execution) completePublished(ctx context.Context) error {
+	var err error
+	if len(e.lacking) > 0 {
+		err = e.exports(ctx, e.res.RunID, e.lacking)
+	}
+	if err == nil || errors.As(err, new(*ExportsError)) {
+		err = e.redeliverExternal(ctx, e.res.RunID, err)
+	}
+	if err == nil || errors.As(err, new(*ExportsError)) {
+		err = e.addUndelivered(e.res.RunID, err)
+	}
+	return err
 }
 
 // workspaceTempDir is where DuckDB spills when a run's data exceeds memory: private to the run, removed at

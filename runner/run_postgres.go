@@ -24,16 +24,18 @@ const OutcomeComputed = "computed"
 // column), each feature an UNLOGGED table made by its SQL inside the server, with its data tests, in
 // the plan's order, then each segmentation inside the server by its method's engine form
 // (methods.EngineRunner: rules and RFM as SQL, a clustering fitted on a pulled sample and assigned in SQL).
-// Nothing leaves the server but counts, rule statistics, test samples and a clustering's sample. KPIs,
-// models, audiences, audits and exports, and the store in PostgreSQL, are not wired yet, so a spec with
-// any is refused before connecting.
+// Audiences compute in the server too (audience.go, audience_sql.go), and after publishing the spec's
+// exports and the audiences' destinations are written (destination_postgres.go). Nothing leaves the
+// server but counts, rule statistics, test samples, a clustering's sample and the rows of the files and
+// destinations. KPIs, models and audits are not wired yet, so a spec with any is refused before
+// connecting.
 func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (_ *Result, err error) {
 	defer func() { err = postgresFailure(err) }()
 	s := v.Spec
 	var unwired []string
 	for _, st := range v.Plan.Steps {
 		switch st.Kind {
-		case KindSource, KindFeature:
+		case KindSource, KindFeature, KindAudience, KindExport:
 		case KindSegmentation:
 			if seg, _ := s.Segmentations.Get(st.Name); len(seg.Audits) > 0 {
 				unwired = append(unwired, "the audits of segmentation "+st.Name)
@@ -70,6 +72,9 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 			return res, err
 		}
 		if done, err := e.decideVersion(ctx); done || err != nil {
+			if err == nil {
+				err = e.completePublished(ctx)
+			}
 			res.Seconds = time.Since(start).Seconds()
 			return res, err
 		}
@@ -86,8 +91,15 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 				return res, err
 			}
 		}
+		// The spec's exports and the audiences' destinations, as on DuckDB (destination_postgres.go says
+		// what crosses for them).
+		e.planDeliveries()
+		if o.Hooks.BeforeExports != nil {
+			o.Hooks.BeforeExports()
+		}
+		err := e.deliver(ctx, res.RunID, e.exports(ctx, res.RunID, s.Exports))
 		res.Seconds = time.Since(start).Seconds()
-		return res, nil
+		return res, err
 	}
 	// min_size holds for computed versions too: their sizes are the engine's counts.
 	for i, v := range e.segVersions {

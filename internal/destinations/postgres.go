@@ -206,6 +206,11 @@ func (p *Postgres) apply(ctx context.Context, conn *pgx.Conn, table pgx.Identifi
 		}
 		return res, err
 	}
+	// A temporary table has no statistics until analysed: without them the planner took the stage for a
+	// few rows and ran the exits' NOT IN/EXCEPT as a loop over the table, 17 s for 30,000 customers.
+	if _, err := tx.Exec(ctx, "ANALYZE segrun_stage"); err != nil {
+		return res, err
+	}
 	// An entity with an entry and an exit in the same version moved groups: it stays, in its new one.
 	tag, err = tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s AS t (audience, entity, "group", version, delivery_id, updated_at, exited_at)
 		SELECT DISTINCT ON (entity) $1, entity, "group", $2, $3, now(), NULL::timestamptz FROM segrun_stage WHERE event <> 'exited' ORDER BY entity

@@ -32,38 +32,46 @@ const BatchRows = 64 * 1024
 func (d *DB) PullArrow(ctx context.Context, query string) (array.RecordReader, error) {
 	var rr array.RecordReader
 	err := d.raw(func(c *pgx.Conn) error {
-		sd, err := c.Prepare(ctx, "", query)
-		if err != nil {
-			return mapError(err, query)
-		}
-		dec, err := newCopyDecoder(sd.Fields)
-		if err != nil {
-			return err
-		}
-		defer dec.release()
-		copySQL := "COPY (" + query + ") TO STDOUT (FORMAT binary)"
-		if _, err := c.PgConn().CopyTo(ctx, dec, copySQL); err != nil {
-			return relocate(mapError(err, copySQL), len("COPY ("))
-		}
-		if dec.err != nil {
-			return dec.err
-		}
-		if err := dec.finish(); err != nil {
-			return err
-		}
-		rr, err = array.NewRecordReader(dec.schema, dec.batches)
-		if err != nil {
-			return err
-		}
-		for _, b := range dec.batches {
-			b.Release() // the reader holds its own reference
-		}
-		dec.batches = nil
-		return nil
+		var err error
+		rr, err = PullArrowConn(ctx, c, query)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	return rr, nil
+}
+
+// PullArrowConn is PullArrow on a connection of pgx's own (the PostgreSQL store's, which pulls a version's
+// rows for an export or a destination the same way).
+func PullArrowConn(ctx context.Context, c *pgx.Conn, query string) (array.RecordReader, error) {
+	sd, err := c.Prepare(ctx, "", query)
+	if err != nil {
+		return nil, mapError(err, query)
+	}
+	dec, err := newCopyDecoder(sd.Fields)
+	if err != nil {
+		return nil, err
+	}
+	defer dec.release()
+	copySQL := "COPY (" + query + ") TO STDOUT (FORMAT binary)"
+	if _, err := c.PgConn().CopyTo(ctx, dec, copySQL); err != nil {
+		return nil, relocate(mapError(err, copySQL), len("COPY ("))
+	}
+	if dec.err != nil {
+		return nil, dec.err
+	}
+	if err := dec.finish(); err != nil {
+		return nil, err
+	}
+	rr, err := array.NewRecordReader(dec.schema, dec.batches)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range dec.batches {
+		b.Release() // the reader holds its own reference
+	}
+	dec.batches = nil
 	return rr, nil
 }
 

@@ -64,10 +64,6 @@ func (s *Store) ExportQuery(ctx context.Context, segmentation string, run int64,
 
 // CopyTo writes a query's result to a file with DuckDB's COPY, in format csv, parquet or json (lines).
 func (s *Store) CopyTo(ctx context.Context, query, path, format string) error {
-	opts := "FORMAT " + format
-	if format == "csv" {
-		opts += ", HEADER"
-	}
 	db := s.db
 	if s.d.postgres() {
 		if s.local == nil {
@@ -75,7 +71,16 @@ func (s *Store) CopyTo(ctx context.Context, query, path, format string) error {
 		}
 		db = workspaceConn{s.local}
 	}
-	return db.Exec(ctx, fmt.Sprintf("COPY (%s) TO %s (%s)", query, sql.Literal(path), opts))
+	return db.Exec(ctx, copyStatement(query, path, format))
+}
+
+// copyStatement is DuckDB's COPY writing query's rows to path in format (csv with a header).
+func copyStatement(query, path, format string) string {
+	opts := "FORMAT " + format
+	if format == "csv" {
+		opts += ", HEADER"
+	}
+	return fmt.Sprintf("COPY (%s) TO %s (%s)", query, sql.Literal(path), opts)
 }
 
 // SegmentStats returns a version's segment sizes and movements, largest first.

@@ -69,7 +69,7 @@ var ErrNoStore = errors.New("no store")
 // NotYetOnPostgres is the error of a command that reaches only a DuckDB store file, given a store on
 // PostgreSQL: said before anything looks for a file of that name (which "no store at postgres:shop" was).
 func NotYetOnPostgres(path string) error {
-	return fmt.Errorf("store %s is a PostgreSQL schema: this command reaches only a DuckDB store file so far (runs, show, changes, kpis, models, report, export, deliveries and rollback read a PostgreSQL store)", path)
+	return fmt.Errorf("store %s is a PostgreSQL schema: this command reaches only a DuckDB store file so far (runs, show, changes, kpis, models, report, export, deliveries, deliver, measure, docs and rollback read a PostgreSQL store)", path)
 }
 
 // Attach attaches the store file at path to db. If another process holds it, Attach waits up to
