@@ -16,6 +16,7 @@ import (
 
 	"github.com/segrun/segrun/examples"
 	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/sql/store"
 )
 
 // The flagship's churn model on both engines: retail.yaml on DuckDB and retail_postgres.yaml on
@@ -118,6 +119,9 @@ func TestFlagshipChurnModelEqualOnDuckDBAndPostgres(t *testing.T) {
 			versions = 1
 		}
 		diffs := compare(target.name, runAll(pgSpec, versions), pgStoreRows(t, conn, storeSchema))
+		if !target.mistake { // the model is published into the PostgreSQL store as into DuckDB's (segrun models)
+			diffs = append(diffs, storedModelDiffs(t, target.dsn, storeSchema, duckRes[1].Models[0])...)
+		}
 		switch {
 		case target.mistake && len(diffs) == 0:
 			t.Errorf("%s: the comparison did not catch the mistake", target.name)
@@ -179,4 +183,26 @@ func modelJSON(t *testing.T, r runner.ModelReport) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// storedModelDiffs compares the model the PostgreSQL store in schema holds for version 2 with want.
+func storedModelDiffs(t *testing.T, dsn, schema string, want runner.ModelReport) []string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenPostgres(ctx, dsn, schema, store.ReadOnly, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	vs, err := st.ModelVersions(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 1 || vs[0].Model != "churn" || vs[0].Method != "boosted_trees" || len(vs[0].Fitted) == 0 {
+		return []string{fmt.Sprintf("the PostgreSQL store holds %d models for version 2, want the churn model", len(vs))}
+	}
+	if got := string(vs[0].Report); got != modelJSON(t, want) {
+		return []string{fmt.Sprintf("the PostgreSQL store's churn model report differs from duckdb's\npostgres %s\nduckdb   %s", got, modelJSON(t, want))}
+	}
+	return nil
 }
