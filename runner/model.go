@@ -52,6 +52,9 @@ type ModelReport struct {
 	Converged  *bool  `json:"converged,omitempty"`
 	// FittedIn is the version whose stored model scored this run (refit: never); 0: fitted in this run.
 	FittedIn int64 `json:"fitted_in,omitempty"`
+	// SampleRows is the cap on the training rows (sample_rows, or the engine's default) when the training
+	// table had more rows than it: the fit saw a seeded sample of that many.
+	SampleRows int `json:"sample_rows,omitempty"`
 	// TrainedAsOf says, for a label_window model, the date its training features were computed as of.
 	TrainedAsOf string `json:"trained_as_of,omitempty"`
 	// Coefficients are the fitted model's, on standardised numbers and one-hot levels.
@@ -190,8 +193,9 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 func (e *execution) runModelInProcess(ctx context.Context, m spec.Model, trainTable string, kinds map[string]string, stored *StoredModel, rep *ModelReport, regression, numericLabel bool, name string) (int64, error) {
 	step := "model " + name
 	var rows int64
+	sample := m.SampleRows
 	err := e.db.WithArrow(ctx, func(a *sql.Arrow) error {
-		train, err := readModelRows(a, e.s.Entity, m, trainTable, kinds, true, regression)
+		train, err := readModelRows(a, e.s.Entity, m, trainTable, kinds, true, regression, sample)
 		if err != nil {
 			return sqlFailure(step, "reading "+trainTable+": ", err, "")
 		}
@@ -202,10 +206,11 @@ func (e *execution) runModelInProcess(ctx context.Context, m spec.Model, trainTa
 			if fitted, err = e.fitModel(m, train, rep, regression, numericLabel); err != nil {
 				return err
 			}
+			rep.noteSample(sample, len(train.keys))
 		}
 		scored := train
-		if m.ScoreTable() != trainTable {
-			if scored, err = readModelRows(a, e.s.Entity, m, m.ScoreTable(), kinds, false, regression); err != nil {
+		if m.ScoreTable() != trainTable || sample > 0 {
+			if scored, err = readModelRows(a, e.s.Entity, m, m.ScoreTable(), kinds, false, regression, 0); err != nil {
 				return sqlFailure(step, "reading "+m.ScoreTable()+": ", err, "")
 			}
 			defer scored.release()
@@ -218,9 +223,9 @@ func (e *execution) runModelInProcess(ctx context.Context, m spec.Model, trainTa
 }
 
 // readModelRows reads the entity, its text (for the split), the features and, for training, the label and
-// the time split's test flag.
-func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kinds map[string]string, training, regression bool) (*modelRows, error) {
-	batches, _, err := methods.ReadBatches(a, modelRowsQuery(false, entity, false, m, table, kinds, training, regression))
+// the time split's test flag; with sample > 0, of at most sample rows (modelSampleSQL).
+func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kinds map[string]string, training, regression bool, sample int) (*modelRows, error) {
+	batches, _, err := methods.ReadBatches(a, modelRowsQuery(false, entity, false, m, table, kinds, training, regression, sample))
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +235,7 @@ func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kind
 // modelRowsQuery is the statement readModelRows reads, in the dialect of the engine (postgres: numbers as
 // DOUBLE PRECISION, booleans through INTEGER, which PostgreSQL needs to make them doubles; a text entity
 // ordered by its bytes, as DuckDB orders it).
-func modelRowsQuery(postgres bool, entity string, textEntity bool, m spec.Model, table string, kinds map[string]string, training, regression bool) string {
+func modelRowsQuery(postgres bool, entity string, textEntity bool, m spec.Model, table string, kinds map[string]string, training, regression bool, sample int) string {
 	double := func(col, kind string) string {
 		switch {
 		case !postgres:
@@ -265,7 +270,11 @@ func modelRowsQuery(postgres bool, entity string, textEntity bool, m spec.Model,
 	if textEntity {
 		order += ` COLLATE "C"`
 	}
-	return "SELECT " + strings.Join(sel, ", ") + " FROM " + sql.Ident(table) + " ORDER BY " + order
+	from := sql.Ident(table)
+	if sample > 0 {
+		from = "(" + modelSampleSQL(entity, m, table, sample) + ") " + sql.Ident(table)
+	}
+	return "SELECT " + strings.Join(sel, ", ") + " FROM " + from + " ORDER BY " + order
 }
 
 // decodeModelRows reads modelRowsQuery's batches, which it keeps (release them with the rows).

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/segrun/segrun/internal/pgtest"
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
+	sqlpkg "github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/postgres"
 )
 
@@ -29,6 +32,7 @@ import (
 // leaf (or the intercept) is caught.
 func TestModelScoreSQLEqualsGo(t *testing.T) {
 	srv := pgtest.New(t)
+	t.Run("sample", func(t *testing.T) { checkModelSampleSameOnDuckDBAndPostgres(t, srv) })
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, srv.DSN, "scoresql")
 	if err != nil {
@@ -104,7 +108,7 @@ func TestModelScoreSQLEqualsGo(t *testing.T) {
 	} {
 		name := c.method + "_" + c.label
 		m := spec.Model{Method: c.method, Label: c.label, Features: []string{"a", "b", "flag", "c"}, Params: c.params, Split: spec.ModelSplit{Test: 0.25, Seed: 3}}
-		pulled, err := db.PullArrow(ctx, modelRowsQuery(true, "id", false, m, "scoring", kinds, true, c.regression))
+		pulled, err := db.PullArrow(ctx, modelRowsQuery(true, "id", false, m, "scoring", kinds, true, c.regression, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,4 +285,62 @@ func onDataThresholds(model *StoredModel, rows *modelRows) *StoredModel {
 		return nil
 	}
 	return &out
+}
+
+// A model's sample_rows sample is the same rows on DuckDB and PostgreSQL (a hash of the split's seed and
+// the entity), read in the same order: both engines fit the same rows.
+// It runs on TestModelScoreSQLEqualsGo's server (one server start the fewer).
+func checkModelSampleSameOnDuckDBAndPostgres(t *testing.T, srv *pgtest.Server) {
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, srv.DSN, "modelsample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	duck, err := sqlpkg.Open(ctx, "", sqlpkg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer duck.Close()
+	var values []string
+	for i := 1; i <= 500; i++ {
+		values = append(values, fmt.Sprintf("(%d, %d, '%c')", i*7919%100003, i%9, 'a'+rune(i%3)))
+	}
+	for _, db := range []sqlpkg.Workspace{pg, duck} {
+		for _, q := range []string{"CREATE TABLE sampled (id bigint, x integer, y varchar)", "INSERT INTO sampled VALUES " + strings.Join(values, ", ")} {
+			if err := db.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	m := spec.Model{Method: "logistic", Label: "y", Features: []string{"x"}, Split: spec.ModelSplit{Seed: 11}}
+	kinds := map[string]string{"x": colNumber, "y": colText}
+	read := func(db sqlpkg.Workspace, postgres bool) []string {
+		rows, err := db.Query(ctx, modelRowsQuery(postgres, "id", false, m, "sampled", kinds, true, false, 120))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id, key, label string
+			var x float64
+			if err := rows.Scan(&id, &key, &label, &x); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, key+" "+label+" "+fmt.Sprint(x))
+		}
+		return out
+	}
+	got, want := read(pg, true), read(duck, false)
+	if len(want) != 120 || !slices.Equal(got, want) {
+		t.Errorf("the sample differs: %d rows on postgres %v..., %d on duckdb %v...", len(got), got[:min(5, len(got))], len(want), want[:min(5, len(want))])
+	}
+	if !slices.IsSortedFunc(want, func(a, b string) int {
+		x, _ := strconv.Atoi(strings.Fields(a)[0])
+		y, _ := strconv.Atoi(strings.Fields(b)[0])
+		return x - y
+	}) {
+		t.Errorf("the sample is not read in entity order")
+	}
 }
