@@ -74,10 +74,11 @@ func pitReaders(s *spec.Spec, g *Graph, table string) []string {
 //   - DuckDB: a correlated subquery, the aggregate over the entity's rows in the window, which DuckDB
 //     decorrelates into a join.
 //   - PostgreSQL runs a correlated subquery once per entity (a SubPlan: on the shards, one remote query per
-//     customer). There the window's rows are aggregated per entity in one GROUP BY (pushed to the shards
-//     with the rest of the query when orders is partitioned by the entity) and LEFT JOINed; an entity with
-//     no row in the window gets the same aggregate over no rows (SELECT sql FROM from WHERE false, a
-//     constant the planner runs once), as the correlated form gives it: count(*) = 0 is true, churned.
+//     customer). There the window's rows are aggregated per entity in one GROUP BY and LEFT JOINed: one
+//     statement per shard, the window's bounds shipped as parameters (and the aggregate too, when the
+//     planner finds partitionwise aggregation cheaper); an entity with no row in the window gets the same
+//     aggregate over no rows (SELECT sql FROM from WHERE false, a constant the planner runs once), as the
+//     correlated form gives it: count(*) = 0 is true, churned.
 func labelWindowQuery(s *spec.Spec, label string, w *spec.LabelWindow) (item, join string) {
 	ent, tm := sql.Ident(s.Entity), sql.Ident(w.Time)
 	if !s.IsPostgres() {
@@ -89,6 +90,18 @@ func labelWindowQuery(s *spec.Spec, label string, w *spec.LabelWindow) (item, jo
 	join = fmt.Sprintf(" LEFT JOIN (SELECT l.%s AS segrun_entity, %s AS segrun_label FROM %s l WHERE l.%s >= %s AND l.%s < %s GROUP BY l.%s) segrun_lw ON segrun_lw.segrun_entity = f.%s",
 		ent, w.SQL, sql.Ident(w.From), tm, pitWindow(s, w.Days), tm, asOfSQL(s), ent, ent)
 	return item, join
+}
+
+// LabelWindowSelect is the statement that makes a label_window model's training table from the table
+// from (the model's from recomputed as of the window's start): from's rows with the label over the window,
+// in the spec's engine's form (labelWindowQuery). Exported for the tests that read its plan on the shards.
+func LabelWindowSelect(s *spec.Spec, model, from string) (string, error) {
+	m, ok := s.Models.Get(model)
+	if !ok || m.LabelWindow == nil {
+		return "", fmt.Errorf("model %s has no label_window", model)
+	}
+	item, join := labelWindowQuery(s, m.Label, m.LabelWindow)
+	return fmt.Sprintf("SELECT f.*, %s FROM %s f%s", item, sql.Ident(from), join), nil
 }
 
 // typeLabelWindow checks a model's label_window and returns the training table's columns: from's, with
@@ -219,8 +232,10 @@ func (e *execution) buildPointInTime(ctx context.Context, name string, m spec.Mo
 	if err := e.db.SetVariable(ctx, asOf.Name, asOf.Type, asOf.Value); err != nil {
 		return err
 	}
-	item, join := labelWindowQuery(e.s, m.Label, w)
-	q := fmt.Sprintf("SELECT f.*, %s FROM %s f%s", item, sql.Ident(prefix+m.From), join)
+	q, err := LabelWindowSelect(e.s, name, prefix+m.From)
+	if err != nil {
+		return err
+	}
 	if err := e.db.CreateTableAs(ctx, pitTable(name), q); err != nil {
 		return sqlFailure("model "+name, "the label over the window: ", err, q)
 	}

@@ -15,7 +15,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/internal/pgshards"
 	"github.com/segrun/segrun/runner"
+	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql/store"
 )
 
@@ -205,4 +207,51 @@ func storedModelDiffs(t *testing.T, dsn, schema string, want runner.ModelReport)
 		return []string{fmt.Sprintf("the PostgreSQL store's churn model report differs from duckdb's\npostgres %s\nduckdb   %s", got, modelJSON(t, want))}
 	}
 	return nil
+}
+
+// The churn model's label over its window is computed from the shards with one statement per shard,
+// whatever the number of customers: the window's bounds, read from the vars table, are shipped as
+// parameters, so only the window's orders (or, when the planner finds it cheaper, their per-customer
+// aggregates: partitionwise aggregation) cross, and nothing is sent per customer. A correlated subquery,
+// DuckDB's form, would send one remote query per customer (a parameterised scan on customer_id).
+func TestChurnLabelWindowRunsOnTheShards(t *testing.T) {
+	if sharded == nil {
+		t.Skipf("pgtest: %s", skipped)
+	}
+	src, err := examples.Pipelines.ReadFile(PostgresSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, diags := spec.Parse(PostgresSpec, src)
+	if s == nil || diags.HasErrors() {
+		t.Fatalf("%s: %v", PostgresSpec, diags)
+	}
+	q, err := runner.LabelWindowSelect(s, "churn", "training")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newPG(t, sharded.Coordinator.DSN)
+	e.prepare(t, asOfs[0])
+	ctx := context.Background()
+	if _, err := e.conn.Exec(ctx, "CREATE TABLE "+runSchema+".training AS SELECT customer_id FROM customers"); err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	if err := e.conn.QueryRow(ctx, "EXPLAIN (VERBOSE, FORMAT JSON) "+q).Scan(&out); err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	plan, err := pgshards.ParsePlan(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scans := plan.ForeignScans()
+	for _, sc := range scans {
+		t.Logf("%s: %s", sc.Relations, sc.RemoteSQL)
+		if !strings.Contains(sc.RemoteSQL, "ordered_at < $") || !strings.Contains(sc.RemoteSQL, "ordered_at >= ($") || strings.Contains(sc.RemoteSQL, "customer_id = $") {
+			t.Errorf("a Foreign Scan of the label window does not ship the window's bounds, or is per customer: %s: %s", sc.Relations, sc.RemoteSQL)
+		}
+	}
+	if len(scans) != 2 {
+		t.Errorf("%d Foreign Scans, want one per shard (2)", len(scans))
+	}
 }
