@@ -267,8 +267,8 @@ func modelRowsQuery(postgres bool, entity string, textEntity bool, m spec.Model,
 	// trees' sample of rows their bins are cut from) follow the rows' order, so without it the same data
 	// gave a different model run to run (TestModelFitDoesNotDependOnRowOrder).
 	order := "1"
-	if textEntity {
-		order += ` COLLATE "C"`
+	if textEntity { // qualified: an ordinal would be the number 1 collated, and the name is ambiguous
+		order = sql.Ident(table) + "." + sql.Ident(entity) + ` COLLATE "C"`
 	}
 	from := sql.Ident(table)
 	if sample > 0 {

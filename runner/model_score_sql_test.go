@@ -33,6 +33,7 @@ import (
 func TestModelScoreSQLEqualsGo(t *testing.T) {
 	srv := pgtest.New(t)
 	t.Run("sample", func(t *testing.T) { checkModelSampleSameOnDuckDBAndPostgres(t, srv) })
+	t.Run("refit never", func(t *testing.T) { checkRefitNeverOnPostgresEqualsDuckDB(t, srv) })
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, srv.DSN, "scoresql")
 	if err != nil {
