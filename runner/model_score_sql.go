@@ -32,6 +32,10 @@ import (
 // so a logistic or boosted classifier's probability may differ from Go's by an ulp or so (the class and
 // the decile only if two entities' scores fall within that ulp). Everything else is the same bits.
 
+// boostTreesPerLayer is how many boosting iterations one layer of the scoring query adds (a variable for
+// the tests, which make it small to check the layers add up as one would).
+var boostTreesPerLayer = 256
+
 // sqlFloat is a double as a SQL literal that reads back as the same double on DuckDB and PostgreSQL.
 func sqlFloat(v float64) string {
 	var s string
@@ -176,14 +180,35 @@ func modelScoreSQL(name, entity string, textEntity bool, table string, kinds map
 		for o := range raws {
 			raws[o] = sqlFloat(b.Baseline[o])
 		}
-		for t, tree := range b.Trees {
-			raws[t%k] = "(" + raws[t%k] + " + " + treeSQL(boostNodes(tree), 0, func(n int) string { return sqlFloat(tree[n].Value) }) + ")"
+		// The sums nest one level per tree, and PostgreSQL's parser gives up near ten thousand levels:
+		// boostTreesPerLayer iterations are added per layer, the running sums carried to the next with
+		// the design columns (the same additions in the same order).
+		step := boostTreesPerLayer * k
+		for start := 0; start < len(b.Trees); start += step {
+			end := min(start+step, len(b.Trees))
+			for t := start; t < end; t++ {
+				tree := b.Trees[t]
+				raws[t%k] = "(" + raws[t%k] + " + " + treeSQL(boostNodes(tree), 0, func(n int) string { return sqlFloat(tree[n].Value) }) + ")"
+			}
+			var items []string
+			for o, r := range raws {
+				items = append(items, fmt.Sprintf("%s AS segrun_r%d", r, o))
+				raws[o] = fmt.Sprintf("segrun_r%d", o)
+			}
+			if end < len(b.Trees) {
+				for j := range design {
+					items = append(items, designCol(j))
+				}
+			}
+			layer("segrun_d", items...)
 		}
-		var items []string
-		for o, r := range raws {
-			items = append(items, fmt.Sprintf("%s AS segrun_r%d", r, o))
+		if len(b.Trees) == 0 {
+			var items []string
+			for o, r := range raws {
+				items = append(items, fmt.Sprintf("%s AS segrun_r%d", r, o))
+			}
+			layer("segrun_d", items...)
 		}
-		layer("segrun_d", items...)
 		switch {
 		case b.Classes == 0:
 			score = "segrun_r0"
