@@ -58,7 +58,13 @@ func TestFlagshipChurnModelEqualOnDuckDBAndPostgres(t *testing.T) {
 					t.Errorf("%s: %v", filepath.Base(path), d)
 				}
 			}
-			t.Logf("%s as of %s: %.2fs in all", filepath.Base(path), asOf, res.Seconds)
+			var steps []string
+			for _, st := range res.Steps {
+				if st.Kind == "model" || st.Kind == "segmentation" || st.Seconds >= 1 {
+					steps = append(steps, fmt.Sprintf("%s %.2fs", st.Step, st.Seconds))
+				}
+			}
+			t.Logf("%s as of %s: %.2fs in all; %s", filepath.Base(path), asOf, res.Seconds, strings.Join(steps, ", "))
 			out = append(out, res)
 		}
 		return out
