@@ -12,6 +12,9 @@ import (
 func writeModel(w io.Writer, m runner.ModelReport) {
 	fmt.Fprintf(w, "%s (%s, %s of %s): trained on %s rows, tested on %s (%s); %s rows scored\n", m.Name, m.Method, m.Task, m.Label,
 		thousands(int64(m.TrainRows)), thousands(int64(m.TestRows)), m.Split, thousands(m.Scored))
+	if m.SampleRows > 0 {
+		fmt.Fprintf(w, "  fitted on a seeded sample of %s rows of the training table (sample_rows); every row scored\n", thousands(int64(m.SampleRows)))
+	}
 	if m.TrainedAsOf != "" {
 		fmt.Fprintf(w, "  trained point-in-time: features as of %s\n", m.TrainedAsOf)
 	}

@@ -52,6 +52,9 @@ type ModelReport struct {
 	Converged  *bool  `json:"converged,omitempty"`
 	// FittedIn is the version whose stored model scored this run (refit: never); 0: fitted in this run.
 	FittedIn int64 `json:"fitted_in,omitempty"`
+	// SampleRows is the cap on the training rows (sample_rows, or the engine's default) when the training
+	// table had more rows than it: the fit saw a seeded sample of that many.
+	SampleRows int `json:"sample_rows,omitempty"`
 	// TrainedAsOf says, for a label_window model, the date its training features were computed as of.
 	TrainedAsOf string `json:"trained_as_of,omitempty"`
 	// Coefficients are the fitted model's, on standardised numbers and one-hot levels.
@@ -144,7 +147,7 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 		}
 		input = cols
 		var asOf time.Time
-		if err := e.db.QueryRow(ctx, "SELECT "+pitWindow(w.Days)).Scan(&asOf); err != nil {
+		if err := e.db.QueryRow(ctx, "SELECT "+pitWindow(e.s, w.Days)).Scan(&asOf); err != nil {
 			return 0, err
 		}
 		rep.TrainedAsOf = fmt.Sprintf("%s (as_of - %d days; label over [%s, as_of) from %s)", asOf.Format(time.DateOnly), w.Days, asOf.Format(time.DateOnly), w.From)
@@ -169,30 +172,11 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 		return 0, err
 	}
 	var rows int64
-	err = e.db.WithArrow(ctx, func(a *sql.Arrow) error {
-		train, err := readModelRows(a, e.s.Entity, m, trainTable, kinds, true, regression)
-		if err != nil {
-			return sqlFailure(step, "reading "+trainTable+": ", err, "")
-		}
-		defer train.release()
-		fitted := stored
-		if fitted == nil {
-			var err error
-			if fitted, err = e.fitModel(m, train, rep, regression, numericLabel); err != nil {
-				return err
-			}
-		}
-		scored := train
-		if m.ScoreTable() != trainTable {
-			if scored, err = readModelRows(a, e.s.Entity, m, m.ScoreTable(), kinds, false, regression); err != nil {
-				return sqlFailure(step, "reading "+m.ScoreTable()+": ", err, "")
-			}
-			defer scored.release()
-		}
-		rows = int64(len(scored.keys))
-		rep.Scored = rows
-		return writeModelTable(a, name, e.s.Entity, m, fitted, scored, regression)
-	})
+	if e.s.IsPostgres() {
+		rows, err = e.runModelOnEngine(ctx, name, m, trainTable, kinds, stored, rep, regression, numericLabel)
+	} else {
+		rows, err = e.runModelInProcess(ctx, m, trainTable, kinds, stored, rep, regression, numericLabel, name)
+	}
 	if err != nil {
 		var f *Failure
 		if errors.As(err, &f) && f.Step == "" {
@@ -204,15 +188,69 @@ func (e *execution) runModel(ctx context.Context, name string) (int64, error) {
 	return rows, nil
 }
 
+// runModelInProcess fits (unless stored is given) and scores the model in Go over the rows DuckDB hands
+// over as Arrow, and writes the model's table from the scores.
+func (e *execution) runModelInProcess(ctx context.Context, m spec.Model, trainTable string, kinds map[string]string, stored *StoredModel, rep *ModelReport, regression, numericLabel bool, name string) (int64, error) {
+	step := "model " + name
+	var rows int64
+	sample := m.SampleRows
+	err := e.db.WithArrow(ctx, func(a *sql.Arrow) error {
+		train, err := readModelRows(a, e.s.Entity, m, trainTable, kinds, true, regression, sample)
+		if err != nil {
+			return sqlFailure(step, "reading "+trainTable+": ", err, "")
+		}
+		defer train.release()
+		fitted := stored
+		if fitted == nil {
+			var err error
+			if fitted, err = e.fitModel(m, train, rep, regression, numericLabel); err != nil {
+				return err
+			}
+			rep.noteSample(sample, len(train.keys))
+		}
+		scored := train
+		if m.ScoreTable() != trainTable || sample > 0 {
+			if scored, err = readModelRows(a, e.s.Entity, m, m.ScoreTable(), kinds, false, regression, 0); err != nil {
+				return sqlFailure(step, "reading "+m.ScoreTable()+": ", err, "")
+			}
+			defer scored.release()
+		}
+		rows = int64(len(scored.keys))
+		rep.Scored = rows
+		return writeModelTable(a, name, e.s.Entity, m, fitted, scored, regression)
+	})
+	return rows, err
+}
+
 // readModelRows reads the entity, its text (for the split), the features and, for training, the label and
-// the time split's test flag.
-func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kinds map[string]string, training, regression bool) (*modelRows, error) {
+// the time split's test flag; with sample > 0, of at most sample rows (modelSampleSQL).
+func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kinds map[string]string, training, regression bool, sample int) (*modelRows, error) {
+	batches, _, err := methods.ReadBatches(a, modelRowsQuery(false, entity, false, m, table, kinds, training, regression, sample))
+	if err != nil {
+		return nil, err
+	}
+	return decodeModelRows(batches, entity, m, table, kinds, training)
+}
+
+// modelRowsQuery is the statement readModelRows reads, in the dialect of the engine (postgres: numbers as
+// DOUBLE PRECISION, booleans through INTEGER, which PostgreSQL needs to make them doubles; a text entity
+// ordered by its bytes, as DuckDB orders it).
+func modelRowsQuery(postgres bool, entity string, textEntity bool, m spec.Model, table string, kinds map[string]string, training, regression bool, sample int) string {
+	double := func(col, kind string) string {
+		switch {
+		case !postgres:
+			return "CAST(" + col + " AS DOUBLE)"
+		case kind == colBool:
+			return "CAST(CAST(" + col + " AS INTEGER) AS DOUBLE PRECISION)"
+		}
+		return "CAST(" + col + " AS DOUBLE PRECISION)"
+	}
 	sel := []string{sql.Ident(entity), "CAST(" + sql.Ident(entity) + " AS VARCHAR)"}
 	if training {
 		if !regression { // classes
 			sel = append(sel, "CAST("+sql.Ident(m.Label)+" AS VARCHAR)")
 		} else {
-			sel = append(sel, "CAST("+sql.Ident(m.Label)+" AS DOUBLE)")
+			sel = append(sel, double(sql.Ident(m.Label), kinds[m.Label]))
 		}
 		if m.Split.By != "" {
 			sel = append(sel, fmt.Sprintf("coalesce(%s > CAST((%s) AS TIMESTAMP), false)", sql.Ident(m.Split.By), m.Split.TestAfter))
@@ -222,16 +260,30 @@ func readModelRows(a *sql.Arrow, entity string, m spec.Model, table string, kind
 		if kinds[f] == colText {
 			sel = append(sel, "CAST("+sql.Ident(f)+" AS VARCHAR)")
 		} else {
-			sel = append(sel, "CAST("+sql.Ident(f)+" AS DOUBLE)")
+			sel = append(sel, double(sql.Ident(f), kinds[f]))
 		}
 	}
 	// In entity order: DuckDB's threads hand rows over in no fixed order, and a fit's sums (and the boosted
 	// trees' sample of rows their bins are cut from) follow the rows' order, so without it the same data
 	// gave a different model run to run (TestModelFitDoesNotDependOnRowOrder).
-	batches, _, err := methods.ReadBatches(a, "SELECT "+strings.Join(sel, ", ")+" FROM "+sql.Ident(table)+" ORDER BY 1")
-	if err != nil {
-		return nil, err
+	order := "1"
+	if textEntity { // qualified: an ordinal would be the number 1 collated, and the name is ambiguous
+		order = sql.Ident(table) + "." + sql.Ident(entity) + ` COLLATE "C"`
 	}
+	from := sql.Ident(table)
+	if sample > 0 {
+		from = "(" + modelSampleSQL(entity, m, table, sample) + ") " + sql.Ident(table)
+	}
+	return "SELECT " + strings.Join(sel, ", ") + " FROM " + from + " ORDER BY " + order
+}
+
+// decodeModelRows reads modelRowsQuery's batches, which it keeps (release them with the rows).
+func decodeModelRows(batches []arrow.RecordBatch, entity string, m spec.Model, table string, kinds map[string]string, training bool) (_ *modelRows, err error) {
+	defer func() {
+		if err != nil {
+			methods.Release(batches)
+		}
+	}()
 	r := &modelRows{batches: batches}
 	n := 0
 	for _, b := range batches {
@@ -531,6 +583,38 @@ func pick(v []float64, rows []int) []float64 {
 	return out
 }
 
+// score is each of r's rows' class (nil for a regression), score and decile: a binary classifier's score
+// is the second class's probability, a multiclass one's its class's; deciles by score, ties in row order.
+func (s *StoredModel) score(r *modelRows) (class []string, score []float64, deciles []int32, err error) {
+	X, err := s.Encoder.Transform(r.cols, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n := X.Rows
+	score = make([]float64, n)
+	if s.Task == "regression" {
+		score = s.predict(X)
+	} else {
+		P := s.proba(X)
+		class = make([]string, n)
+		for i := 0; i < n; i++ {
+			row := P.Row(i)
+			best := 0
+			for k := range row {
+				if row[k] > row[best] {
+					best = k
+				}
+			}
+			class[i] = s.Classes[best]
+			score[i] = row[best]
+			if len(s.Classes) == 2 {
+				score[i] = row[1]
+			}
+		}
+	}
+	return class, score, algorithms.Deciles(score), nil
+}
+
 // writeModelTable scores r's rows with the fitted model and writes the model's table.
 func writeModelTable(a *sql.Arrow, name, entity string, m spec.Model, fitted *StoredModel, r *modelRows, regression bool) error {
 	if len(r.batches) == 0 {
@@ -541,34 +625,10 @@ func writeModelTable(a *sql.Arrow, name, entity string, m spec.Model, fitted *St
 		return a.Exec(fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s, %s FROM %s WHERE false", sql.Ident(name),
 			sql.Ident(entity), strings.Join(cols, ", "), sql.Ident(m.ScoreTable())))
 	}
-	X, err := fitted.Encoder.Transform(r.cols, nil)
+	class, score, deciles, err := fitted.score(r)
 	if err != nil {
 		return err
 	}
-	n := X.Rows
-	score := make([]float64, n)
-	var class []string
-	if fitted.Task == "regression" {
-		score = fitted.predict(X)
-	} else {
-		P := fitted.proba(X)
-		class = make([]string, n)
-		for i := 0; i < n; i++ {
-			row := P.Row(i)
-			best := 0
-			for k := range row {
-				if row[k] > row[best] {
-					best = k
-				}
-			}
-			class[i] = fitted.Classes[best]
-			score[i] = row[best]
-			if len(fitted.Classes) == 2 {
-				score[i] = row[1]
-			}
-		}
-	}
-	deciles := algorithms.Deciles(score)
 	var fields []arrow.Field
 	outs := modelOutput(name, regression)
 	for _, c := range outs {

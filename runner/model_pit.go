@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
@@ -31,9 +32,9 @@ func pitPrefix(model string) string { return "segrun_train_" + model + "_" }
 // pitTable is the training table a label_window model reads.
 func pitTable(model string) string { return "segrun_train_" + model }
 
-// pitWindow is the SQL of the window's start.
-func pitWindow(days int) string {
-	return fmt.Sprintf("CAST(getvariable('as_of') - INTERVAL %d DAY AS DATE)", days)
+// pitWindow is the SQL of the window's start, reading as_of as the run's engine does (asOfSQL).
+func pitWindow(s *spec.Spec, days int) string {
+	return fmt.Sprintf("CAST(%s - INTERVAL '%d days' AS DATE)", asOfSQL(s), days)
 }
 
 // pitChain are the features a label_window model recomputes, in step order: from's upstream features and
@@ -54,11 +55,53 @@ func pitChain(s *spec.Spec, g *Graph, from string) (chain []string, other string
 	return chain, other
 }
 
-// labelWindowQuery is the label over the window, for the rows of table t (aliased f).
-func labelWindowQuery(entity, label string, w *spec.LabelWindow) string {
-	return fmt.Sprintf("(SELECT %s FROM %s l WHERE l.%s = f.%s AND l.%s >= %s AND l.%s < getvariable('as_of')) AS %s",
-		w.SQL, sql.Ident(w.From), sql.Ident(entity), sql.Ident(entity), sql.Ident(w.Time), pitWindow(w.Days),
-		sql.Ident(w.Time), sql.Ident(label))
+// pitReaders are the label_window models that read table through their recomputed chain (their from's
+// upstream steps, which the graph does not connect to the model): table must be kept until they have run.
+func pitReaders(s *spec.Spec, g *Graph, table string) []string {
+	var out []string
+	for _, e := range s.Models {
+		if e.Value.LabelWindow != nil && slices.Contains(g.Upstream(e.Value.From), table) {
+			out = append(out, e.Key)
+		}
+	}
+	return out
+}
+
+// labelWindowQuery is the label over the window for the rows of a table aliased f: a SELECT list item
+// (the label) and what the FROM clause needs after "FROM <table> f" (a join on PostgreSQL, nothing on
+// DuckDB). It is the one place the two engines' forms differ:
+//
+//   - DuckDB: a correlated subquery, the aggregate over the entity's rows in the window, which DuckDB
+//     decorrelates into a join.
+//   - PostgreSQL runs a correlated subquery once per entity (a SubPlan: on the shards, one remote query per
+//     customer). There the window's rows are aggregated per entity in one GROUP BY and LEFT JOINed: one
+//     statement per shard, the window's bounds shipped as parameters (and the aggregate too, when the
+//     planner finds partitionwise aggregation cheaper); an entity with no row in the window gets the same
+//     aggregate over no rows (SELECT sql FROM from WHERE false, a constant the planner runs once), as the
+//     correlated form gives it: count(*) = 0 is true, churned.
+func labelWindowQuery(s *spec.Spec, label string, w *spec.LabelWindow) (item, join string) {
+	ent, tm := sql.Ident(s.Entity), sql.Ident(w.Time)
+	if !s.IsPostgres() {
+		return fmt.Sprintf("(SELECT %s FROM %s l WHERE l.%s = f.%s AND l.%s >= %s AND l.%s < %s) AS %s",
+			w.SQL, sql.Ident(w.From), ent, ent, tm, pitWindow(s, w.Days), tm, asOfSQL(s), sql.Ident(label)), ""
+	}
+	item = fmt.Sprintf("CASE WHEN segrun_lw.segrun_entity IS NULL THEN (SELECT %s FROM %s l WHERE false) ELSE segrun_lw.segrun_label END AS %s",
+		w.SQL, sql.Ident(w.From), sql.Ident(label))
+	join = fmt.Sprintf(" LEFT JOIN (SELECT l.%s AS segrun_entity, %s AS segrun_label FROM %s l WHERE l.%s >= %s AND l.%s < %s GROUP BY l.%s) segrun_lw ON segrun_lw.segrun_entity = f.%s",
+		ent, w.SQL, sql.Ident(w.From), tm, pitWindow(s, w.Days), tm, asOfSQL(s), ent, ent)
+	return item, join
+}
+
+// LabelWindowSelect is the statement that makes a label_window model's training table from the table
+// from (the model's from recomputed as of the window's start): from's rows with the label over the window,
+// in the spec's engine's form (labelWindowQuery). Exported for the tests that read its plan on the shards.
+func LabelWindowSelect(s *spec.Spec, model, from string) (string, error) {
+	m, ok := s.Models.Get(model)
+	if !ok || m.LabelWindow == nil {
+		return "", fmt.Errorf("model %s has no label_window", model)
+	}
+	item, join := labelWindowQuery(s, m.Label, m.LabelWindow)
+	return fmt.Sprintf("SELECT f.*, %s FROM %s f%s", item, sql.Ident(from), join), nil
 }
 
 // typeLabelWindow checks a model's label_window and returns the training table's columns: from's, with
@@ -67,7 +110,7 @@ func (c *validator) typeLabelWindow(name, path string, m spec.Model, input []sql
 	w := m.LabelWindow
 	at := path + "/label_window"
 	if _, ok := c.s.Features.Get(m.From); !ok {
-		c.errorAt(path+"/from", "model.label_window", fmt.Sprintf("with label_window, from must be a feature written against getvariable('as_of') (it is run again as of as_of - %d days); %s is not", w.Days, m.From), "")
+		c.errorAt(path+"/from", "model.label_window", fmt.Sprintf("with label_window, from must be a feature written against %s (it is run again as of as_of - %d days); %s is not", asOfSQL(c.s), w.Days, m.From), "")
 		return nil, false
 	}
 	chain, other := pitChain(c.s, c.v.Graph, m.From)
@@ -97,7 +140,8 @@ func (c *validator) typeLabelWindow(name, path string, m spec.Model, input []sql
 		c.errorAt(at+"/from", "model.column", fmt.Sprintf("%s has no column %q, the entity", w.From, c.s.Entity), "")
 		return nil, false
 	}
-	cols, err := c.db.Describe(c.ctx, "SELECT "+labelWindowQuery(c.s.Entity, m.Label, w)+" FROM "+sql.Ident(m.From)+" f")
+	item, join := labelWindowQuery(c.s, m.Label, w)
+	cols, err := c.db.Describe(c.ctx, "SELECT "+item+" FROM "+sql.Ident(m.From)+" f"+join)
 	if err != nil {
 		msg := err.Error()
 		if se, ok := err.(*sql.Error); ok {
@@ -107,8 +151,9 @@ func (c *validator) typeLabelWindow(name, path string, m spec.Model, input []sql
 		return nil, false
 	}
 	// A feature recomputed as of as_of - days that reads the label's table without bounding its time below
-	// getvariable('as_of') reads the label's window too: leakage. Structural (sql.TableRef.UpperBounds, from
-	// DuckDB's parse tree): each reference to the table needs the bound in the SELECT that reads it.
+	// as_of reads the label's window too: leakage. Structural (sql.TableRef.UpperBounds, from the engine's
+	// parse tree: DuckDB's, or PostgreSQL's through pg_query_go, where the bound reads the vars table):
+	// each reference to the table needs the bound in the SELECT that reads it.
 	for _, f := range chain {
 		text, err := c.s.FeatureSQL(f)
 		if err != nil {
@@ -126,8 +171,8 @@ func (c *validator) typeLabelWindow(name, path string, m spec.Model, input []sql
 		}
 		line, _ := sql.OffsetPosition(text.SQL, a.Tables[i].Offset)
 		c.warnAt(path+"/label_window", "model.leakage", fmt.Sprintf(
-			"feature %s reads %s, the label's table, without %s < getvariable('as_of') where it reads it (line %d of its SQL): recomputed as of as_of - %d days, its values would come from the label's window too",
-			f, w.From, w.Time, line, w.Days))
+			"feature %s reads %s, the label's table, without %s < %s where it reads it (line %d of its SQL): recomputed as of as_of - %d days, its values would come from the label's window too",
+			f, w.From, w.Time, asOfSQL(c.s), line, w.Days))
 	}
 	return append(slices.Clone(input), cols[0]), true
 }
@@ -141,7 +186,10 @@ func sqlColumnNames(cols []sql.Column) []string {
 }
 
 // buildPointInTime computes a label_window model's training table: its features as of as_of - days, its
-// label from the window. The as_of variable is restored however it ends.
+// label from the window. The as_of variable is restored however it ends. On both engines the shift is the
+// run's own as_of variable set to the window's start for the chain (DuckDB's SET VARIABLE; on PostgreSQL
+// the one row of the vars table updated, so the chain's SQL, which reads (SELECT as_of FROM segrun_vars),
+// runs unchanged and its filter on as_of is still shipped to the shards as a parameter), then set back.
 func (e *execution) buildPointInTime(ctx context.Context, name string, m spec.Model) (err error) {
 	w := m.LabelWindow
 	chain, _ := pitChain(e.s, e.v.Graph, m.From)
@@ -154,7 +202,11 @@ func (e *execution) buildPointInTime(ctx context.Context, name string, m spec.Mo
 	if asOf == nil {
 		return fmt.Errorf("model %s: the run has no as_of variable", name)
 	}
-	if err := e.db.Exec(ctx, "SET VARIABLE as_of = "+pitWindow(w.Days)); err != nil {
+	var start time.Time
+	if err := e.db.QueryRow(ctx, "SELECT "+pitWindow(e.s, w.Days)).Scan(&start); err != nil {
+		return fmt.Errorf("model %s: the window's start: %w", name, err)
+	}
+	if err := e.db.SetVariable(ctx, "as_of", "DATE", start.Format(time.DateOnly)); err != nil {
 		return err
 	}
 	defer func() {
@@ -172,7 +224,7 @@ func (e *execution) buildPointInTime(ctx context.Context, name string, m spec.Mo
 		if err != nil {
 			return err
 		}
-		if err := e.db.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS %s", sql.Ident(prefix+f), rewritten)); err != nil {
+		if err := e.db.CreateTableAs(ctx, prefix+f, rewritten); err != nil {
 			return sqlFailure("model "+name, fmt.Sprintf("feature %s as of as_of - %d days: ", f, w.Days), err, rewritten)
 		}
 	}
@@ -180,9 +232,11 @@ func (e *execution) buildPointInTime(ctx context.Context, name string, m spec.Mo
 	if err := e.db.SetVariable(ctx, asOf.Name, asOf.Type, asOf.Value); err != nil {
 		return err
 	}
-	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT f.*, %s FROM %s f", sql.Ident(pitTable(name)),
-		labelWindowQuery(e.s.Entity, m.Label, w), sql.Ident(prefix+m.From))
-	if err := e.db.Exec(ctx, q); err != nil {
+	q, err := LabelWindowSelect(e.s, name, prefix+m.From)
+	if err != nil {
+		return err
+	}
+	if err := e.db.CreateTableAs(ctx, pitTable(name), q); err != nil {
 		return sqlFailure("model "+name, "the label over the window: ", err, q)
 	}
 	return nil

@@ -508,7 +508,7 @@ func (e *execution) releaseInputs(ctx context.Context, step string, done map[str
 			continue
 		}
 		finished := true
-		for _, reader := range e.v.Graph.Dependents(in) {
+		for _, reader := range append(e.v.Graph.Dependents(in), pitReaders(e.s, e.v.Graph, in)...) {
 			finished = finished && done[reader]
 		}
 		if finished {

@@ -35,7 +35,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	var unwired []string
 	for _, st := range v.Plan.Steps {
 		switch st.Kind {
-		case KindSource, KindFeature, KindAudience, KindExport:
+		case KindSource, KindFeature, KindModel, KindAudience, KindExport:
 		case KindSegmentation:
 			if seg, _ := s.Segmentations.Get(st.Name); len(seg.Audits) > 0 {
 				unwired = append(unwired, "the audits of segmentation "+st.Name)

@@ -255,6 +255,9 @@ type Model struct {
 	// LabelWindow, when set, trains point-in-time: From's features recomputed as of as_of minus the
 	// window, Label computed from the window (runner/model_pit.go).
 	LabelWindow *LabelWindow `yaml:"label_window"`
+	// SampleRows fits on a seeded sample of at most that many of the training table's rows (the same rows
+	// on every engine); 0: runner.DefaultModelSampleRows on engine postgres, every row on duckdb.
+	SampleRows int `yaml:"sample_rows"`
 }
 
 // LabelWindow computes a model's label from the Days before the run's as-of date and its training

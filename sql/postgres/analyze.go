@@ -22,7 +22,7 @@ func (d *DB) Analyze(ctx context.Context, query string) (*sql.Analysis, error) {
 }
 
 // AnalyzeSQL lists what one SELECT statement reads: its tables (CTE names excluded) with their byte
-// offsets, the functions it calls, the table functions in its FROM, and its outermost SELECT list. A
+// offsets and the upper bounds the SELECT reading each puts on its columns by a var (analyze_bounds.go), the functions it calls, the table functions in its FROM, and its outermost SELECT list. A
 // syntax error is a *sql.Error (kind "Parser", a statement error) at the line and column PostgreSQL's
 // parser reports; more than one statement, or one that is not a SELECT, is an error at 1:1.
 func AnalyzeSQL(query string) (*sql.Analysis, error) {
@@ -58,6 +58,10 @@ func AnalyzeSQL(query string) (*sql.Analysis, error) {
 			}
 		}
 	})
+	bounds := upperBounds(sel)
+	for i := range a.Tables {
+		a.Tables[i].UpperBounds = bounds[a.Tables[i].Offset]
+	}
 	a.Tables = slices.DeleteFunc(a.Tables, func(t sql.TableRef) bool { return t.Schema == "" && ctes[t.Name] })
 	slices.SortStableFunc(a.Tables, func(x, y sql.TableRef) int { return x.Offset - y.Offset })
 	slices.SortStableFunc(a.Functions, func(x, y sql.FunctionRef) int { return x.Offset - y.Offset })
