@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/postgres"
 )
 
 // kpiKind: a KPI, one aggregate SQL expression over a table's rows (kpis:), computed for the members of
@@ -101,7 +103,7 @@ func (c *validator) typeKPI(name string) {
 		return
 	}
 	valueAt := base + "/value"
-	if err := sql.CheckExpression(c.ctx, c.db, k.Value); err != nil {
+	if err := c.checkExpression(k.Value); err != nil {
 		se, ok := err.(*sql.Error)
 		if !ok {
 			c.errorAt(valueAt, "kpi.value", fmt.Sprintf("KPI %q: %v", name, err), "")
@@ -112,6 +114,10 @@ func (c *validator) typeKPI(name string) {
 	}
 	const prefix = "SELECT "
 	got, err := c.db.Describe(c.ctx, prefix+k.Value+" FROM "+sql.Ident(k.From)+" GROUP BY ()")
+	if errors.Is(err, postgres.ErrOffline) {
+		c.skip("kpi %s: value parsed, not typed (no connection: set %s to type it on the server)", name, c.s.PostgresDSNEnv())
+		return
+	}
 	if err != nil {
 		se, ok := err.(*sql.Error)
 		if !ok {
@@ -141,5 +147,14 @@ func (c *validator) typeKPI(name string) {
 	}
 }
 
-// outsideAggregate matches DuckDB's binder error for a column read outside an aggregate under GROUP BY.
+// checkExpression checks that a KPI's value is one SQL expression, with the engine's own parser: DuckDB's,
+// or on engine postgres PostgreSQL's (offline, through libpg_query).
+func (c *validator) checkExpression(expr string) error {
+	if c.s.IsPostgres() {
+		return postgres.CheckExpression(expr)
+	}
+	return sql.CheckExpression(c.ctx, c.db, expr)
+}
+
+// outsideAggregate matches DuckDB's (and PostgreSQL's) binder error for a column read outside an aggregate under GROUP BY.
 var outsideAggregate = regexp.MustCompile(`column "([^"]+)" must appear in the GROUP BY clause`)

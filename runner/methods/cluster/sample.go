@@ -25,15 +25,34 @@ const DefaultSampleRows = 100_000
 // some out), and a table of at most rows rows is taken whole. Entities must render as text alike on both
 // engines: integers and text do; floating-point or timestamp entities may not.
 func SampleSQL(from, entity string, columns []string, seed uint64, rows int) string {
+	cols := sql.Ident(entity)
+	if len(columns) > 0 {
+		cols += ", " + methods.IdentList(columns)
+	}
+	return fmt.Sprintf("SELECT %s FROM (%s) segrun_placed ORDER BY segrun_place, segrun_hash LIMIT %d", cols, placedSQL(from, entity, cols, seed), rows)
+}
+
+// placedSQL selects cols (SQL) of every row of from with its hash (segrun_hash) and place (segrun_place)
+// under seed, as SampleSQL describes them.
+func placedSQL(from, entity, cols string, seed uint64) string {
 	hash := fmt.Sprintf("md5(%s || CAST(%s AS VARCHAR))", sql.Literal(fmt.Sprintf("%d:", seed)), sql.Ident(entity))
 	digits := make([]string, 13)
 	for i := range digits {
 		digits[i] = fmt.Sprintf("(position(substr(segrun_hash, %d, 1) IN '0123456789abcdef') - 1) * CAST(%d AS BIGINT)", i+1, int64(1)<<(4*(12-i)))
 	}
-	cols := sql.Ident(entity)
-	if len(columns) > 0 {
-		cols += ", " + methods.IdentList(columns)
+	outer := cols + ", segrun_hash"
+	if cols == "*" { // the hash is among them
+		outer = cols
 	}
-	return fmt.Sprintf("SELECT %[1]s FROM (SELECT %[1]s, segrun_hash, %[2]s AS segrun_place FROM (SELECT %[1]s, %[3]s AS segrun_hash FROM %[4]s) segrun_hashed) segrun_placed ORDER BY segrun_place, segrun_hash LIMIT %[5]d",
-		cols, strings.Join(digits, " + "), hash, sql.Ident(from), rows)
+	return fmt.Sprintf("SELECT %[5]s, %[2]s AS segrun_place FROM (SELECT %[1]s, %[3]s AS segrun_hash FROM %[4]s) segrun_hashed",
+		cols, strings.Join(digits, " + "), hash, sql.Ident(from), outer)
+}
+
+// SampleShareSQL is a statement over the table from giving every column of a seeded sample of about rows
+// of its total rows (and two columns of segrun's, segrun_hash and segrun_place), the same rows on DuckDB and
+// PostgreSQL: those whose place (SampleSQL's, under seed) is below rows/total of the places' range. Unlike
+// SampleSQL's it needs no sort, and a row's membership depends on the table's size only.
+func SampleShareSQL(from, entity string, seed uint64, rows, total int64) string {
+	threshold := int64(float64(rows) / float64(max(total, 1)) * (1 << 52))
+	return fmt.Sprintf("SELECT * FROM (%s) segrun_placed WHERE segrun_place < %d", placedSQL(from, entity, "*", seed), threshold)
 }

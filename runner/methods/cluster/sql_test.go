@@ -533,3 +533,28 @@ func TestAssignmentSQLLeavesUncheckedMissingRowsOut(t *testing.T) {
 		}
 	}
 }
+
+// SampleShareSQL takes the same rows on both engines, about the share asked, and all of them when the
+// share is the whole table.
+func TestSampleShareSQLIsTheSameOnBothEngines(t *testing.T) {
+	var rows [][]any
+	for i := range 2000 {
+		rows = append(rows, []any{int64(i*13 + 5), float64(i) / 7})
+	}
+	var first string
+	for _, e := range enginetest.Both(t) {
+		e.Load(t, "input", []string{"n BIGINT", "v DOUBLE PRECISION"}, rows)
+		got := e.Query(t, "SELECT n, v FROM ("+SampleShareSQL("input", "n", 20240131, 500, 2000)+") s ORDER BY n")
+		if len(got) < 400 || len(got) > 600 {
+			t.Errorf("%s: %d rows sampled for about 500", e.Name, len(got))
+		}
+		if first == "" {
+			first = fmt.Sprint(got)
+		} else if fmt.Sprint(got) != first {
+			t.Errorf("%s: the sample differs from DuckDB's", e.Name)
+		}
+		if all := e.Query(t, "SELECT count(*) FROM ("+SampleShareSQL("input", "n", 1, 2000, 2000)+") s"); all[0][0] != int64(2000) {
+			t.Errorf("%s: the whole share took %v rows", e.Name, all[0][0])
+		}
+	}
+}
