@@ -157,4 +157,5 @@ func (c *validator) checkExpression(expr string) error {
 }
 
 // outsideAggregate matches DuckDB's (and PostgreSQL's) binder error for a column read outside an aggregate under GROUP BY.
-var outsideAggregate = regexp.MustCompile(`column "([^"]+)" must appear in the GROUP BY clause`)
+// PostgreSQL's names the column with its table (customers.amount).
+var outsideAggregate = regexp.MustCompile(`column "(?:[^".]+\.)?([^"]+)" must appear in the GROUP BY clause`)

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"errors"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/segrun/segrun/sql"
@@ -28,11 +30,16 @@ func CheckExpression(expr string) error {
 	tree, err := pg_query.Parse(query)
 	if err != nil {
 		e := parseError(err, query).(*sql.Error)
-		if e.Line == 1 && e.Column > len(prefix) && e.Column <= len(prefix)+len([]rune(expr)) {
+		var pe *parser.Error
+		if errors.As(err, &pe) && int(pe.Cursorpos) > len([]rune(prefix+expr)) {
+			// At the FROM segrun added: the expression ended too early.
+			e.Msg = "syntax error at the end of the expression (is it complete?)"
+		}
+		switch {
+		case e.Line == 1 && e.Column > len(prefix) && e.Column <= len(prefix)+len([]rune(expr)):
 			e.Column -= len(prefix)
-		} else if e.Line > 1 && e.Line <= 1+strings.Count(expr, "\n") {
-			// a later line of expr: its columns are expr's own
-		} else {
+		case e.Line > 1 && e.Line <= 1+strings.Count(expr, "\n"): // a later line of expr: its columns are its own
+		default:
 			e.Line, e.Column = 1, 1
 		}
 		return e
@@ -60,9 +67,13 @@ func CheckExpression(expr string) error {
 	walk(target.ProtoReflect(), func(m proto.Message) {
 		switch m.(type) {
 		case *pg_query.SubLink:
-			bad = "a subquery"
+			if bad == "" {
+				bad = "a subquery"
+			}
 		case *pg_query.RangeVar, *pg_query.RangeFunction:
-			bad = "a table"
+			if bad == "" {
+				bad = "a table"
+			}
 		}
 	})
 	if bad != "" {
