@@ -35,14 +35,15 @@ const (
 	driftCategories = 50
 	// driftSampleRows bounds the rows a number's deciles are computed from: an input with more has its
 	// deciles computed from a seeded sample of about this many rows (driftSampleSeed), since sorting a
-	// million values per column was most of the audit's cost. The sample is the rows whose entity hashes
-	// (with the seed) below driftSampleRows modulo the input's size: the same rows whatever the threads
-	// or the rows' order, in one scan (a reservoir sample, REPEATABLE, took 0.25-0.31 CPU-seconds for
-	// three columns of 1M rows, the hash 0.10: BenchmarkDriftBins). The edges are then the sample's
-	// deciles, each within about 0.1 percentage point (the standard error of a decile's rank in 100,000
-	// draws) of the input's; the PSI is still exact for those edges, since both versions' shares in them
-	// are counted over every row. Below the size the sample is the whole input: exact deciles, as
-	// scripts/psi_reference.py computes them.
+	// million values per column was most of the audit's cost. The sample is cluster.SampleShareSQL's: the
+	// rows whose entity's place under the seed is below driftSampleRows of the input's size, the same rows
+	// whatever the threads, the rows' order or the engine (DuckDB or PostgreSQL), in one scan. Its
+	// integer-entity place took 0.12 CPU-seconds for three columns of 1M rows as DuckDB's hash() had
+	// (BenchmarkDriftBins; a reservoir sample, REPEATABLE, took 0.25-0.31, and md5 1.06). The edges are
+	// then the sample's deciles, each within about 0.1 percentage point (the standard error of a decile's
+	// rank in 100,000 draws) of the input's; the PSI is still exact for those edges, since both versions'
+	// shares in them are counted over every row. Below the size the sample is the whole input: exact
+	// deciles, as scripts/psi_reference.py computes them.
 	driftSampleRows = 100_000
 	driftSampleSeed = 20240131
 )
@@ -146,6 +147,15 @@ func driftKind(t string) string {
 	return ""
 }
 
+// integerType says a column of type t holds integers both engines do BIGINT arithmetic on.
+func integerType(t string) bool {
+	switch strings.ToUpper(t) {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER":
+		return true
+	}
+	return false
+}
+
 // previousBins are column's bins in the previous version, if it stored them (of the same kind).
 func (r *auditRun) previousBins(col, kind string) *methods.DriftBins {
 	if r.prev == nil {
@@ -198,7 +208,8 @@ func (r *auditRun) measureDrift(ctx context.Context) (*driftMeasures, error) {
 		}
 		kinds[i] = driftKind(input[j].Type)
 	}
-	q := driftQuery{input: r.seg.From, result: r.name, entity: r.e.s.Entity, multi: r.seg.Multi, postgres: r.e.s.IsPostgres()}
+	q := driftQuery{input: r.seg.From, result: r.name, entity: r.e.s.Entity, multi: r.seg.Multi, postgres: r.e.s.IsPostgres(),
+		integerEntity: slices.ContainsFunc(input, func(c sql.Column) bool { return c.Name == r.e.s.Entity && integerType(c.Type) })}
 	start := time.Now()
 	current, err := newDriftBins(ctx, r.e.db, q, cols, kinds)
 	if err != nil {
@@ -239,6 +250,8 @@ type driftQuery struct {
 	input, result, entity string
 	// multi: an entity may be in several segments (a row each in the result).
 	multi bool
+	// integerEntity: the entity is an integer, which the decile sample places by integer arithmetic.
+	integerEntity bool
 	// postgres: the tables are engine postgres's, whose statements count the bins in the server
 	// (audit_drift_postgres.go).
 	postgres bool
@@ -288,7 +301,7 @@ func newDriftBins(ctx context.Context, db sql.Workspace, q driftQuery, cols, kin
 	}
 	from := sql.Ident(q.input) + " i"
 	if n > driftSampleRows {
-		from = "(" + cluster.SampleShareSQL(q.input, q.entity, driftSampleSeed, driftSampleRows, n) + ") i"
+		from = "(" + cluster.SampleShareSQL(q.input, q.entity, driftSampleSeed, driftSampleRows, n, q.integerEntity) + ") i"
 	}
 	// Each number's deciles (nil: no value but NULL, and one bin holds them all).
 	lists := make([][]float64, len(numbers))

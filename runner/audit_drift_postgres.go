@@ -37,9 +37,11 @@ func pgDeciles(ctx context.Context, db sql.Workspace, from string, xs []string) 
 		h := fmt.Sprintf("floor(CAST(n - 1 AS DOUBLE PRECISION) * CAST(%s AS DOUBLE PRECISION))", sql.Literal(strconv.FormatFloat(q, 'g', -1, 64)))
 		wanted = append(wanted, h, h+" + 1")
 	}
-	query := fmt.Sprintf(`SELECT col, rk, x, n FROM (SELECT col, x, row_number() OVER (PARTITION BY col ORDER BY x) - 1 AS rk,
-		count(*) OVER (PARTITION BY col) AS n FROM %s, LATERAL (VALUES %s) segrun_cols(col, x)
-		WHERE x IS NOT NULL AND x <> CAST('NaN' AS DOUBLE PRECISION)) segrun_ranked WHERE rk IN (%s)`, from, strings.Join(pairs, ", "), strings.Join(wanted, ", "))
+	// The input's own columns may have any name: the pairs' are segrun's, and qualified.
+	query := fmt.Sprintf(`SELECT col, rk, x, n FROM (SELECT v.segrun_col AS col, v.segrun_x AS x,
+		row_number() OVER (PARTITION BY v.segrun_col ORDER BY v.segrun_x) - 1 AS rk, count(*) OVER (PARTITION BY v.segrun_col) AS n
+		FROM %s, LATERAL (VALUES %s) v(segrun_col, segrun_x)
+		WHERE v.segrun_x IS NOT NULL AND v.segrun_x <> CAST('NaN' AS DOUBLE PRECISION)) segrun_ranked WHERE rk IN (%s)`, from, strings.Join(pairs, ", "), strings.Join(wanted, ", "))
 	rows, err := db.Query(ctx, query)
 	if err != nil {
 		return nil, err
@@ -150,8 +152,8 @@ func driftSharesInEngine(ctx context.Context, db sql.Workspace, q driftQuery, bi
 			sizes[j] = len(b.Categories) + 2
 		}
 	}
-	query := fmt.Sprintf(`SELECT i.segrun_pop, i.segrun_seg, b.j, b.bin, count(*) FROM (%s) i, LATERAL (VALUES %s) b(j, bin)
-		GROUP BY i.segrun_pop, i.segrun_seg, b.j, b.bin`, labelled, strings.Join(pairs, ", "))
+	query := fmt.Sprintf(`SELECT i.segrun_pop, i.segrun_seg, b.segrun_j, b.segrun_bin, count(*) FROM (%s) i, LATERAL (VALUES %s) b(segrun_j, segrun_bin)
+		GROUP BY i.segrun_pop, i.segrun_seg, b.segrun_j, b.segrun_bin`, labelled, strings.Join(pairs, ", "))
 	rows, err := db.Query(ctx, query)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/segrun/segrun/internal/pgtest"
 	"github.com/segrun/segrun/runner/methods"
+	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/postgres"
 	"github.com/segrun/segrun/sql/store"
 )
@@ -379,5 +380,66 @@ kpis:
 	}
 	if strings.Contains(text, `"good"`) {
 		t.Errorf("a valid KPI was refused:\n%s", text)
+	}
+}
+
+// Above driftSampleRows rows both engines cut a number's drift bins from the same seeded sample, to the
+// same edges, and count the same shares in them: the input of TestDriftDecilesFromASampleAboveItsSize,
+// made in each engine.
+func TestDriftSampleIsTheSameOnPostgres(t *testing.T) {
+	srv := pgtest.New(t)
+	ctx := context.Background()
+	const n = 3 * driftSampleRows
+	duck, err := sql.Open(ctx, "", sql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer duck.Close()
+	pg, err := postgres.Open(ctx, srv.DSN, "driftsample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	for _, e := range []struct {
+		db    sql.Workspace
+		stmts []string
+	}{
+		{duck, []string{
+			fmt.Sprintf("CREATE TABLE input AS SELECT i AS customer_id, ((i * 7919) %% %d)::DOUBLE AS x FROM range(%d) t(i)", n, n),
+			"CREATE TABLE result AS SELECT customer_id, (['a', 'b', 'c'][(1 + customer_id % 3)::BIGINT])::ENUM('a', 'b', 'c') AS segment FROM input WHERE customer_id % 7 <> 0",
+		}},
+		{pg, []string{
+			fmt.Sprintf("CREATE TABLE input AS SELECT i AS customer_id, CAST((i * 7919) %% %d AS DOUBLE PRECISION) AS x FROM generate_series(CAST(0 AS BIGINT), %d) i", n, n-1),
+			"CREATE TABLE result AS SELECT customer_id, (ARRAY['a', 'b', 'c'])[1 + customer_id % 3] AS segment FROM input WHERE customer_id % 7 <> 0",
+		}},
+	} {
+		for _, stmt := range e.stmts {
+			if err := e.db.Exec(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var got []string
+	for _, postgres := range []bool{false, true} {
+		db := sql.Workspace(duck)
+		if postgres {
+			db = pg
+		}
+		q := driftQuery{input: "input", result: "result", entity: "customer_id", integerEntity: true, postgres: postgres}
+		bins, err := newDriftBins(ctx, db, q, []string{"x"}, []string{"number"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shares, err := driftShares(ctx, db, q, bins)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(bins[0].Edges, shares[0].Rows, shares[0].Shares, shares[0].Segments))
+	}
+	if got[0] != got[1] {
+		t.Errorf("the drift bins differ\nduckdb   %s\npostgres %s", got[0], got[1])
+	}
+	if strings.HasPrefix(got[0], fmt.Sprint([]float64{0.1 * (n - 1)})[:4]) {
+		t.Errorf("edges %s look exact: the sample was not taken", got[0])
 	}
 }

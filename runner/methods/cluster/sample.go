@@ -49,10 +49,33 @@ func placedSQL(from, entity, cols string, seed uint64) string {
 }
 
 // SampleShareSQL is a statement over the table from giving every column of a seeded sample of about rows
-// of its total rows (and two columns of segrun's, segrun_hash and segrun_place), the same rows on DuckDB and
-// PostgreSQL: those whose place (SampleSQL's, under seed) is below rows/total of the places' range. Unlike
-// SampleSQL's it needs no sort, and a row's membership depends on the table's size only.
-func SampleShareSQL(from, entity string, seed uint64, rows, total int64) string {
-	threshold := int64(float64(rows) / float64(max(total, 1)) * (1 << 52))
-	return fmt.Sprintf("SELECT * FROM (%s) segrun_placed WHERE segrun_place < %d", placedSQL(from, entity, "*", seed), threshold)
+// of its total rows, the same rows on DuckDB and PostgreSQL, in one scan without a sort. A row is in when
+// its place under seed is below rows/total of the places' range. An integer entity (integerEntity) is
+// placed by integer arithmetic modulo a prime below 2^31 (sampleMix): a tenth of md5's cost (at a million
+// rows 0.02 CPU-seconds on DuckDB against 0.24 for md5 alone, and 0.5 with SampleSQL's reading of its hex);
+// any other entity by SampleSQL's md5 place, with two columns of segrun's added (segrun_hash,
+// segrun_place).
+func SampleShareSQL(from, entity string, seed uint64, rows, total int64, integerEntity bool) string {
+	share := float64(rows) / float64(max(total, 1))
+	if integerEntity {
+		return fmt.Sprintf("SELECT * FROM %s WHERE %s < %d", sql.Ident(from), sampleMix(sql.Ident(entity), seed), int64(share*sampleModulus))
+	}
+	return fmt.Sprintf("SELECT * FROM (%s) segrun_placed WHERE segrun_place < %d", placedSQL(from, entity, "*", seed), int64(share*(1<<52)))
+}
+
+// sampleModulus is the prime sampleMix computes modulo: below 2^31, so every product of two residues
+// fits a BIGINT on both engines (which raise an error on overflow).
+const sampleModulus = 2147483629
+
+// sampleMix is the SQL of an integer x's place in [0, sampleModulus) under seed, the same on both
+// engines (BIGINT arithmetic, remainders made non-negative): an affine map, a square (so that places are
+// no linear function of x: sequential ids would otherwise be sampled in a lattice), and an affine map
+// again, the seed in both offsets.
+func sampleMix(x string, seed uint64) string {
+	const p, a1, a2 = sampleModulus, 1103515245, 1664525
+	s1, s2 := int64(seed%p), int64((seed/p+seed*7+12345)%p)
+	mod := func(e string) string { return fmt.Sprintf("((%s) %% CAST(%d AS BIGINT) + CAST(%d AS BIGINT)) %% CAST(%d AS BIGINT)", e, p, p, p) }
+	b := mod(fmt.Sprintf("%s * CAST(%d AS BIGINT) + CAST(%d AS BIGINT)", mod("CAST("+x+" AS BIGINT)"), a1, s1))
+	c := mod(fmt.Sprintf("%s * %s + CAST(%d AS BIGINT)", b, b, s2))
+	return mod(fmt.Sprintf("%s * CAST(%d AS BIGINT) + CAST(%d AS BIGINT)", c, a2, s1^s2))
 }
