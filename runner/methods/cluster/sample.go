@@ -74,7 +74,9 @@ const sampleModulus = 2147483629
 func sampleMix(x string, seed uint64) string {
 	const p, a1, a2 = sampleModulus, 1103515245, 1664525
 	s1, s2 := int64(seed%p), int64((seed/p+seed*7+12345)%p)
-	mod := func(e string) string { return fmt.Sprintf("((%s) %% CAST(%d AS BIGINT) + CAST(%d AS BIGINT)) %% CAST(%d AS BIGINT)", e, p, p, p) }
+	mod := func(e string) string {
+		return fmt.Sprintf("((%s) %% CAST(%d AS BIGINT) + CAST(%d AS BIGINT)) %% CAST(%d AS BIGINT)", e, p, p, p)
+	}
 	b := mod(fmt.Sprintf("%s * CAST(%d AS BIGINT) + CAST(%d AS BIGINT)", mod("CAST("+x+" AS BIGINT)"), a1, s1))
 	c := mod(fmt.Sprintf("%s * %s + CAST(%d AS BIGINT)", b, b, s2))
 	return mod(fmt.Sprintf("%s * CAST(%d AS BIGINT) + CAST(%d AS BIGINT)", c, a2, s1^s2))
