@@ -13,7 +13,7 @@ func TestExactSumOfPartsIsExactSum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	cases := [][]float64{
 		{},
-		{0, -0.0},
+		{0, math.Copysign(0, -1)},
 		{0.1, 0.2, 0.3},
 		{96.51, 96.52, 1e-300, -1e-300, 5e-324, 5e-324},
 		{1e308, 1e308, -1e308},
