@@ -88,6 +88,12 @@ func (c *validator) typeKPI(name string) {
 		return
 	}
 	k, _ := c.s.KPIs.Get(name)
+	valueAt := base + "/value"
+	// PostgreSQL's parser needs no server, nor the tables: on engine postgres the value is parsed even
+	// when its inputs cannot be typed (offline).
+	if c.s.IsPostgres() && !c.valueParses(name, valueAt, k.Value) {
+		return
+	}
 	for _, dep := range c.v.Graph.Deps(kpiNode(name)) {
 		if reason, ok := c.unknown[dep]; ok {
 			if !strings.HasSuffix(reason, "has errors") {
@@ -102,14 +108,7 @@ func (c *validator) typeKPI(name string) {
 			name, c.kindOf(k.From).name, k.From, c.s.Entity), "")
 		return
 	}
-	valueAt := base + "/value"
-	if err := c.checkExpression(k.Value); err != nil {
-		se, ok := err.(*sql.Error)
-		if !ok {
-			c.errorAt(valueAt, "kpi.value", fmt.Sprintf("KPI %q: %v", name, err), "")
-			return
-		}
-		c.add(c.s.Doc.AtScalar(valueAt, se.Line, se.Column, spec.Error, "kpi.value", fmt.Sprintf("KPI %q: value: %s", name, se.Msg), ""))
+	if !c.s.IsPostgres() && !c.valueParses(name, valueAt, k.Value) {
 		return
 	}
 	const prefix = "SELECT "
@@ -145,6 +144,22 @@ func (c *validator) typeKPI(name string) {
 		}
 		c.errorAt(valueAt, "kpi.type", fmt.Sprintf("KPI %q: value is %s; a KPI is a number (cast a boolean: avg(flag::INT))", name, typ), "")
 	}
+}
+
+// valueParses checks a KPI's value is one SQL expression (checkExpression), reporting at its line:col
+// when it is not.
+func (c *validator) valueParses(name, valueAt, value string) bool {
+	err := c.checkExpression(value)
+	if err == nil {
+		return true
+	}
+	se, ok := err.(*sql.Error)
+	if !ok {
+		c.errorAt(valueAt, "kpi.value", fmt.Sprintf("KPI %q: %v", name, err), "")
+		return false
+	}
+	c.add(c.s.Doc.AtScalar(valueAt, se.Line, se.Column, spec.Error, "kpi.value", fmt.Sprintf("KPI %q: value: %s", name, se.Msg), ""))
+	return false
 }
 
 // checkExpression checks that a KPI's value is one SQL expression, with the engine's own parser: DuckDB's,

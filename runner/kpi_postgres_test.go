@@ -15,6 +15,7 @@ import (
 
 	"github.com/segrun/segrun/internal/pgtest"
 	"github.com/segrun/segrun/runner/methods"
+	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/postgres"
 	"github.com/segrun/segrun/sql/store"
@@ -380,6 +381,29 @@ kpis:
 	}
 	if strings.Contains(text, `"good"`) {
 		t.Errorf("a valid KPI was refused:\n%s", text)
+	}
+	// Offline (the connection's variable unset) the value is still parsed: the syntax error is reported,
+	// the errors only the server finds are not.
+	src, err := os.ReadFile(specFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offline := filepath.Join(t.TempDir(), "offline.yaml")
+	if err := os.WriteFile(offline, []byte(strings.ReplaceAll(string(src), "SEGRUN_TEST_PGKPICHECK", "SEGRUN_TEST_PGKPICHECK_UNSET")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, err = Validate(ctx, offline, ValidateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, d := range v.Diagnostics {
+		if d.Severity == spec.Error {
+			got = append(got, fmt.Sprintf("%d:%d %s", d.Line, d.Column, d.Message))
+		}
+	}
+	if text := strings.Join(got, "\n"); len(got) != 1 || !strings.Contains(text, `KPI "parse": value: syntax error at the end of the expression`) {
+		t.Errorf("offline, the errors are\n%s\nwant the parse error alone", text)
 	}
 }
 
