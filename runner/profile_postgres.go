@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
@@ -115,7 +116,9 @@ func (e *execution) profileNumbersInEngine(ctx context.Context, p *methods.Profi
 		k.seg, _ = r[1].(string)
 		return k
 	}
+	start := time.Now()
 	vals, err = e.smallQuery(ctx, moments)
+	e.log.Debug("profile moments in the engine", "segmentation", result, "seconds", time.Since(start).Seconds())
 	if err != nil {
 		return err
 	}
@@ -139,25 +142,35 @@ func (e *execution) profileNumbersInEngine(ctx context.Context, p *methods.Profi
 		}
 		a.parts = append(a.parts, algorithms.SumPart{Exp: int(toInt64(r[8])), Mantissas: m})
 	}
-	// Quantiles: each group and column's values ranked (0-based), keeping the order statistics the
-	// quantiles interpolate between, as algorithms.QuantileRanks names them (the same float arithmetic).
-	var wanted []string
+	// Quantiles: each group and column's values sorted into an array inside the server (an ordered
+	// aggregate), of which only the order statistics the quantiles interpolate between leave it, as
+	// algorithms.QuantileOfRanks names them (the same float arithmetic). A window ranking every value
+	// cost five times as much (13.5 s against 2.7 s for 1.2M values on a loaded machine).
+	var picks []string
 	for _, q := range profileQuantiles {
-		h := fmt.Sprintf("floor(CAST(n - 1 AS DOUBLE PRECISION) * CAST(%s AS DOUBLE PRECISION))", sql.Literal(fmt.Sprint(q)))
-		wanted = append(wanted, h, h+" + 1")
+		at := fmt.Sprintf("CAST(floor(CAST(n - 1 AS DOUBLE PRECISION) * CAST(%s AS DOUBLE PRECISION)) AS BIGINT)", sql.Literal(fmt.Sprint(q)))
+		picks = append(picks, at, fmt.Sprintf("sorted[%s + 1]", at), fmt.Sprintf("sorted[least(%s + 2, n)]", at))
 	}
-	ranked := fmt.Sprintf(`SELECT pop, seg, col, rk, x FROM (SELECT pop, seg, col, x, row_number() OVER (PARTITION BY pop, seg, col ORDER BY x) - 1 AS rk,
-		count(*) OVER (PARTITION BY pop, seg, col) AS n FROM (%s) segrun_values) segrun_ranked WHERE rk IN (%s)`, values, strings.Join(wanted, ", "))
+	ranked := fmt.Sprintf(`SELECT pop, seg, col, n, %s FROM (SELECT pop, seg, col, count(*) AS n, array_agg(x ORDER BY x) AS sorted
+		FROM (%s) segrun_values GROUP BY pop, seg, col) segrun_sorted`, strings.Join(picks, ", "), values)
+	start = time.Now()
 	vals, err = e.smallQuery(ctx, ranked)
+	e.log.Debug("profile quantiles in the engine", "segmentation", result, "seconds", time.Since(start).Seconds())
 	if err != nil {
 		return err
 	}
 	for _, r := range vals {
-		x, ok := r[4].(float64)
-		if !ok {
-			return fmt.Errorf("rank %d of a profile's values is %T", toInt64(r[3]), r[4])
+		a := at(keyOf(r))
+		for i := range profileQuantiles {
+			rank := toInt64(r[4+3*i])
+			for k, v := range r[5+3*i : 7+3*i] {
+				x, ok := v.(float64)
+				if !ok {
+					return fmt.Errorf("order statistic %d of a profile's values is %T", rank+int64(k), v)
+				}
+				a.ranks[rank+int64(k)] = x
+			}
 		}
-		at(keyOf(r)).ranks[toInt64(r[3])] = x
 	}
 	summarise := func(sp *methods.SegmentProfile, pop bool, seg string) {
 		sp.Numbers = map[string]methods.NumberProfile{}

@@ -93,6 +93,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	if err := e.auditVersions(ctx, diffs); err != nil {
 		return res, err
 	}
+	e.sortKPIs()
 	e.res.KPIs = e.kpis
 	for i, v := range e.segVersions {
 		small, err := e.checkMinSize(v, e.res.Segmentations[i].Diff)
