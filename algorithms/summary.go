@@ -1,6 +1,7 @@
 package algorithms
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
@@ -161,4 +162,39 @@ func b2i(b bool) int {
 		i = 1
 	}
 	return i
+}
+
+// QuantileOfRanks is np.quantile(a, q) (linear) of n values given only some of their order statistics
+// (ranks, 0-based: the value a full sort puts at that place), as an engine ranks them in SQL: the two
+// ranks q lies between, floor((n-1)·q) and the next, computed with the same float arithmetic as
+// quantileSelect, so the answer is its answer to the bit. It is an error when a rank it needs is absent.
+func QuantileOfRanks(n int64, q float64, ranks map[int64]float64) (float64, error) {
+	if n == 0 {
+		return math.NaN(), nil
+	}
+	h := float64(n-1) * q
+	lo := math.Floor(h)
+	i := int64(lo)
+	get := func(r int64) (float64, error) {
+		v, ok := ranks[r]
+		if !ok {
+			return math.NaN(), fmt.Errorf("quantile %v of %d values: order statistic %d missing", q, n, r)
+		}
+		return v, nil
+	}
+	switch {
+	case h <= 0:
+		return get(0)
+	case i >= n-1:
+		return get(n - 1)
+	}
+	below, err := get(i)
+	if err != nil || h == lo {
+		return below, err
+	}
+	above, err := get(i + 1)
+	if err != nil {
+		return math.NaN(), err
+	}
+	return lerp(below, above, h-lo), nil
 }

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/runner/methods"
+	"github.com/segrun/segrun/runner/methods/cluster"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
 )
@@ -34,14 +35,15 @@ const (
 	driftCategories = 50
 	// driftSampleRows bounds the rows a number's deciles are computed from: an input with more has its
 	// deciles computed from a seeded sample of about this many rows (driftSampleSeed), since sorting a
-	// million values per column was most of the audit's cost. The sample is the rows whose entity hashes
-	// (with the seed) below driftSampleRows modulo the input's size: the same rows whatever the threads
-	// or the rows' order, in one scan (a reservoir sample, REPEATABLE, took 0.25-0.31 CPU-seconds for
-	// three columns of 1M rows, the hash 0.10: BenchmarkDriftBins). The edges are then the sample's
-	// deciles, each within about 0.1 percentage point (the standard error of a decile's rank in 100,000
-	// draws) of the input's; the PSI is still exact for those edges, since both versions' shares in them
-	// are counted over every row. Below the size the sample is the whole input: exact deciles, as
-	// scripts/psi_reference.py computes them.
+	// million values per column was most of the audit's cost. The sample is cluster.SampleShareSQL's: the
+	// rows whose entity's place under the seed is below driftSampleRows of the input's size, the same rows
+	// whatever the threads, the rows' order or the engine (DuckDB or PostgreSQL), in one scan. Its
+	// integer-entity place took 0.12 CPU-seconds for three columns of 1M rows as DuckDB's hash() had
+	// (BenchmarkDriftBins; a reservoir sample, REPEATABLE, took 0.25-0.31, and md5 1.06). The edges are
+	// then the sample's deciles, each within about 0.1 percentage point (the standard error of a decile's
+	// rank in 100,000 draws) of the input's; the PSI is still exact for those edges, since both versions'
+	// shares in them are counted over every row. Below the size the sample is the whole input: exact
+	// deciles, as scripts/psi_reference.py computes them.
 	driftSampleRows = 100_000
 	driftSampleSeed = 20240131
 )
@@ -145,6 +147,15 @@ func driftKind(t string) string {
 	return ""
 }
 
+// integerType says a column of type t holds integers both engines do BIGINT arithmetic on.
+func integerType(t string) bool {
+	switch strings.ToUpper(t) {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER":
+		return true
+	}
+	return false
+}
+
 // previousBins are column's bins in the previous version, if it stored them (of the same kind).
 func (r *auditRun) previousBins(col, kind string) *methods.DriftBins {
 	if r.prev == nil {
@@ -197,7 +208,8 @@ func (r *auditRun) measureDrift(ctx context.Context) (*driftMeasures, error) {
 		}
 		kinds[i] = driftKind(input[j].Type)
 	}
-	q := driftQuery{input: r.seg.From, result: r.name, entity: r.e.s.Entity, multi: r.seg.Multi}
+	q := driftQuery{input: r.seg.From, result: r.name, entity: r.e.s.Entity, multi: r.seg.Multi, postgres: r.e.s.IsPostgres(),
+		integerEntity: slices.ContainsFunc(input, func(c sql.Column) bool { return c.Name == r.e.s.Entity && integerType(c.Type) })}
 	start := time.Now()
 	current, err := newDriftBins(ctx, r.e.db, q, cols, kinds)
 	if err != nil {
@@ -238,6 +250,11 @@ type driftQuery struct {
 	input, result, entity string
 	// multi: an entity may be in several segments (a row each in the result).
 	multi bool
+	// integerEntity: the entity is an integer, which the decile sample places by integer arithmetic.
+	integerEntity bool
+	// postgres: the tables are engine postgres's, whose statements count the bins in the server
+	// (audit_drift_postgres.go).
+	postgres bool
 }
 
 // newDriftBins computes the bins of columns (of kinds "number" or "text") in the input: a number's
@@ -258,8 +275,7 @@ func newDriftBins(ctx context.Context, db sql.Workspace, q driftQuery, cols, kin
 			numbers = append(numbers, i)
 			continue
 		}
-		rows, err := db.Query(ctx, fmt.Sprintf(`SELECT v FROM (SELECT %[1]s::VARCHAR AS v, count(*) AS n FROM %[2]s i
-			WHERE %[1]s IS NOT NULL GROUP BY ALL) ORDER BY n DESC, v LIMIT %[3]d`, x, sql.Ident(q.input), driftCategories))
+		rows, err := db.Query(ctx, categoriesSQL(x, sql.Ident(q.input), q.postgres))
 		if err != nil {
 			return nil, err
 		}
@@ -279,32 +295,49 @@ func newDriftBins(ctx context.Context, db sql.Workspace, q driftQuery, cols, kin
 	if len(numbers) == 0 {
 		return out, nil
 	}
-	lists := make([]*string, len(numbers))
-	ptrs := make([]any, len(numbers))
-	for i := range lists {
-		ptrs[i] = &lists[i]
-	}
 	var n int64
 	if err := db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(q.input)).Scan(&n); err != nil {
 		return nil, err
 	}
 	from := sql.Ident(q.input) + " i"
 	if n > driftSampleRows {
-		from = fmt.Sprintf("(SELECT * FROM %s WHERE hash(%s, %d) %% %d < %d) i", sql.Ident(q.input), sql.Ident(q.entity),
-			driftSampleSeed, n, driftSampleRows)
+		from = "(" + cluster.SampleShareSQL(q.input, q.entity, driftSampleSeed, driftSampleRows, n, q.integerEntity) + ") i"
 	}
-	if err := db.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s", strings.Join(deciles, ", "), from)).Scan(ptrs...); err != nil {
-		return nil, err
+	// Each number's deciles (nil: no value but NULL, and one bin holds them all).
+	lists := make([][]float64, len(numbers))
+	if q.postgres {
+		xs := make([]string, len(numbers))
+		for k, i := range numbers {
+			xs[k] = "i." + sql.Ident(cols[i])
+		}
+		var err error
+		if lists, err = pgDeciles(ctx, db, from, xs); err != nil {
+			return nil, err
+		}
+	} else {
+		texts := make([]*string, len(numbers))
+		ptrs := make([]any, len(numbers))
+		for i := range texts {
+			ptrs[i] = &texts[i]
+		}
+		if err := db.QueryRow(ctx, fmt.Sprintf("SELECT %s FROM %s", strings.Join(deciles, ", "), from)).Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for k, i := range numbers {
+			if texts[k] == nil {
+				continue
+			}
+			for _, text := range strings.Split(strings.Trim(*texts[k], "[]"), ",") {
+				f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+				if err != nil {
+					return nil, fmt.Errorf("column %s: decile %q: %w", cols[i], text, err)
+				}
+				lists[k] = append(lists[k], f)
+			}
+		}
 	}
 	for k, i := range numbers {
-		if lists[k] == nil { // no value but NULL: one bin holds them all
-			continue
-		}
-		for _, text := range strings.Split(strings.Trim(*lists[k], "[]"), ",") {
-			f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-			if err != nil {
-				return nil, fmt.Errorf("column %s: decile %q: %w", cols[i], text, err)
-			}
+		for _, f := range lists[k] {
 			if math.IsInf(f, 0) || math.IsNaN(f) {
 				continue // an infinite decile bounds nothing (and JSON cannot hold it)
 			}
@@ -334,6 +367,9 @@ func driftShares(ctx context.Context, db sql.Workspace, q driftQuery, binnings [
 	k := len(binnings)
 	if k == 0 {
 		return nil, nil
+	}
+	if q.postgres {
+		return driftSharesInEngine(ctx, db, q, binnings)
 	}
 	// The segments' names by ENUM code. An empty result's segment column is no ENUM (a method writes no
 	// names for no rows), and it has no segments to count.

@@ -18,7 +18,7 @@ func BenchmarkDriftShares(b *testing.B) {
 	ctx := context.Background()
 	db, binnings := driftBenchData(b)
 	defer db.Close()
-	q := driftQuery{input: "input", result: "result", entity: "customer_id"}
+	q := driftQuery{input: "input", result: "result", entity: "customer_id", integerEntity: true}
 	b.ResetTimer()
 	cpu := processCPU()
 	for b.Loop() {
@@ -34,7 +34,7 @@ func BenchmarkDriftBins(b *testing.B) {
 	ctx := context.Background()
 	db, _ := driftBenchData(b)
 	defer db.Close()
-	q := driftQuery{input: "input", result: "result", entity: "customer_id"}
+	q := driftQuery{input: "input", result: "result", entity: "customer_id", integerEntity: true}
 	b.ResetTimer()
 	cpu := processCPU()
 	for b.Loop() {
@@ -64,7 +64,7 @@ func driftBenchData(b *testing.B) (*sql.DB, []*methods.DriftBins) {
 			b.Fatal(err)
 		}
 	}
-	q := driftQuery{input: "input", result: "result", entity: "customer_id"}
+	q := driftQuery{input: "input", result: "result", entity: "customer_id", integerEntity: true}
 	cols := []string{"recency_days", "frequency", "monetary"}
 	current, err := newDriftBins(ctx, db, q, cols, []string{"number", "number", "number"})
 	if err != nil {

@@ -34,7 +34,7 @@ func TestDriftDecilesFromASampleAboveItsSize(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	q := driftQuery{input: "input", result: "result", entity: "customer_id"}
+	q := driftQuery{input: "input", result: "result", entity: "customer_id", integerEntity: true}
 	var edges [][]float64
 	var psis []string
 	for _, threads := range []int{1, 2, 4, 1} {

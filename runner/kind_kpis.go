@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql"
+	"github.com/segrun/segrun/sql/postgres"
 )
 
 // kpiKind: a KPI, one aggregate SQL expression over a table's rows (kpis:), computed for the members of
@@ -86,6 +88,12 @@ func (c *validator) typeKPI(name string) {
 		return
 	}
 	k, _ := c.s.KPIs.Get(name)
+	valueAt := base + "/value"
+	// PostgreSQL's parser needs no server, nor the tables: on engine postgres the value is parsed even
+	// when its inputs cannot be typed (offline).
+	if c.s.IsPostgres() && !c.valueParses(name, valueAt, k.Value) {
+		return
+	}
 	for _, dep := range c.v.Graph.Deps(kpiNode(name)) {
 		if reason, ok := c.unknown[dep]; ok {
 			if !strings.HasSuffix(reason, "has errors") {
@@ -100,18 +108,15 @@ func (c *validator) typeKPI(name string) {
 			name, c.kindOf(k.From).name, k.From, c.s.Entity), "")
 		return
 	}
-	valueAt := base + "/value"
-	if err := sql.CheckExpression(c.ctx, c.db, k.Value); err != nil {
-		se, ok := err.(*sql.Error)
-		if !ok {
-			c.errorAt(valueAt, "kpi.value", fmt.Sprintf("KPI %q: %v", name, err), "")
-			return
-		}
-		c.add(c.s.Doc.AtScalar(valueAt, se.Line, se.Column, spec.Error, "kpi.value", fmt.Sprintf("KPI %q: value: %s", name, se.Msg), ""))
+	if !c.s.IsPostgres() && !c.valueParses(name, valueAt, k.Value) {
 		return
 	}
 	const prefix = "SELECT "
 	got, err := c.db.Describe(c.ctx, prefix+k.Value+" FROM "+sql.Ident(k.From)+" GROUP BY ()")
+	if errors.Is(err, postgres.ErrOffline) {
+		c.skip("kpi %s: value parsed, not typed (no connection: set %s to type it on the server)", name, c.s.PostgresDSNEnv())
+		return
+	}
 	if err != nil {
 		se, ok := err.(*sql.Error)
 		if !ok {
@@ -141,5 +146,31 @@ func (c *validator) typeKPI(name string) {
 	}
 }
 
-// outsideAggregate matches DuckDB's binder error for a column read outside an aggregate under GROUP BY.
-var outsideAggregate = regexp.MustCompile(`column "([^"]+)" must appear in the GROUP BY clause`)
+// valueParses checks a KPI's value is one SQL expression (checkExpression), reporting at its line:col
+// when it is not.
+func (c *validator) valueParses(name, valueAt, value string) bool {
+	err := c.checkExpression(value)
+	if err == nil {
+		return true
+	}
+	se, ok := err.(*sql.Error)
+	if !ok {
+		c.errorAt(valueAt, "kpi.value", fmt.Sprintf("KPI %q: %v", name, err), "")
+		return false
+	}
+	c.add(c.s.Doc.AtScalar(valueAt, se.Line, se.Column, spec.Error, "kpi.value", fmt.Sprintf("KPI %q: value: %s", name, se.Msg), ""))
+	return false
+}
+
+// checkExpression checks that a KPI's value is one SQL expression, with the engine's own parser: DuckDB's,
+// or on engine postgres PostgreSQL's (offline, through libpg_query).
+func (c *validator) checkExpression(expr string) error {
+	if c.s.IsPostgres() {
+		return postgres.CheckExpression(expr)
+	}
+	return sql.CheckExpression(c.ctx, c.db, expr)
+}
+
+// outsideAggregate matches DuckDB's (and PostgreSQL's) binder error for a column read outside an aggregate under GROUP BY.
+// PostgreSQL's names the column with its table (customers.amount).
+var outsideAggregate = regexp.MustCompile(`column "(?:[^".]+\.)?([^"]+)" must appear in the GROUP BY clause`)

@@ -64,7 +64,7 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 	for i, name := range names {
 		k, _ := e.s.KPIs.Get(name)
 		kpis = append(kpis, k)
-		aggs[i] = fmt.Sprintf("(%s)::DOUBLE", k.Value)
+		aggs[i] = fmt.Sprintf("CAST((%s) AS DOUBLE PRECISION)", k.Value) // both engines' name of a double
 	}
 	multi := false
 	var segments []string
@@ -85,7 +85,7 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 		members = "count(*)"
 	}
 	joined := fmt.Sprintf(`(SELECT f.*, m.segment::VARCHAR AS segrun_kpi_segment, f.%[1]s AS segrun_kpi_entity
-		FROM %[2]s m JOIN %[3]s f ON f.%[1]s = m.%[1]s)`, ent, sql.Ident(seg), sql.Ident(from))
+		FROM %[2]s m JOIN %[3]s f ON f.%[1]s = m.%[1]s) segrun_kpi_rows`, ent, sql.Ident(seg), sql.Ident(from))
 	grouping := "GROUP BY GROUPING SETS ((segrun_kpi_segment), ())"
 	if multi {
 		grouping = "GROUP BY segrun_kpi_segment"
@@ -94,7 +94,7 @@ func (e *execution) computeKPIs(ctx context.Context, from, seg string, names []s
 		queries := []string{fmt.Sprintf("SELECT segrun_kpi_segment, %s, %s FROM %s %s", strings.Join(aggs, ", "), members, joined, grouping)}
 		if multi {
 			queries = append(queries, fmt.Sprintf(`SELECT NULL::VARCHAR, %[1]s, %[5]s
-			FROM (SELECT f.*, f.%[2]s AS segrun_kpi_entity FROM %[3]s f WHERE f.%[2]s IN (SELECT %[2]s FROM %[4]s))`,
+			FROM (SELECT f.*, f.%[2]s AS segrun_kpi_entity FROM %[3]s f WHERE f.%[2]s IN (SELECT %[2]s FROM %[4]s)) segrun_kpi_rows`,
 				strings.Join(aggs, ", "), ent, sql.Ident(from), sql.Ident(seg), members))
 		}
 		return queries
@@ -197,7 +197,7 @@ func (e *execution) uniqueEntities(ctx context.Context, step, from string) (bool
 		return u, nil
 	}
 	ent := sql.Ident(e.s.Entity)
-	q := fmt.Sprintf("SELECT count(*) FROM (SELECT %[1]s FROM %[2]s GROUP BY %[1]s HAVING count(*) > 1 LIMIT 1)", ent, sql.Ident(from))
+	q := fmt.Sprintf("SELECT count(*) FROM (SELECT %[1]s FROM %[2]s GROUP BY %[1]s HAVING count(*) > 1 LIMIT 1) segrun_repeated", ent, sql.Ident(from))
 	vals, err := e.smallQuery(ctx, q)
 	if err != nil {
 		return false, sqlFailure(step, "", err, q)

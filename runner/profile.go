@@ -96,7 +96,14 @@ func (e *execution) profile(ctx context.Context, name string, seg spec.Segmentat
 	numbers, texts, left := profileColumns(seg, e.s.Entity, e.v.Columns[seg.From])
 	rows := e.profileRows(name, seg.From, numbers, texts)
 	p := &methods.Profiles{Numbers: numbers, Texts: texts, Unprofiled: left}
-	if err := e.profileNumbers(ctx, p, name, seg.From, rows, seg.Multi, resultRows, auditsDrift(seg)); err != nil {
+	numbersRead := func() error {
+		return e.profileNumbers(ctx, p, name, seg.From, rows, seg.Multi, resultRows, auditsDrift(seg))
+	}
+	if e.s.IsPostgres() { // in the server: no member's value crosses (profile_postgres.go)
+		rows = e.pgProfileRows(name, seg.From, numbers, texts)
+		numbersRead = func() error { return e.profileNumbersInEngine(ctx, p, name, seg.From, rows) }
+	}
+	if err := numbersRead(); err != nil {
 		return nil, fmt.Errorf("segmentation %s: profiles: %w", name, err)
 	}
 	if len(texts) > 0 {
@@ -384,15 +391,7 @@ func (e *execution) profileNumbers(ctx context.Context, p *methods.Profiles, res
 // profileTexts reads each segment's and the population's most frequent values of the text columns,
 // with each value's count in the population for its lift.
 func (e *execution) profileTexts(ctx context.Context, p *methods.Profiles, rows string) error {
-	long := make([]string, len(p.Texts))
-	for i := range p.Texts {
-		long[i] = fmt.Sprintf("SELECT pop, seg, %[1]d AS col, t%[1]d AS v FROM r", i)
-	}
-	query := fmt.Sprintf(`WITH r AS (%s),
-		counts AS (SELECT pop, seg, col, v, count(*) AS n FROM (%s) WHERE v IS NOT NULL GROUP BY ALL)
-		SELECT c.pop, c.seg::VARCHAR, c.col, c.v, c.n, p.n FROM counts c JOIN counts p ON p.pop AND p.col = c.col AND p.v = c.v
-		QUALIFY row_number() OVER (PARTITION BY c.pop, c.seg, c.col ORDER BY c.n DESC, c.v) <= %d
-		ORDER BY c.pop DESC, c.seg, c.col, c.n DESC, c.v`, rows, strings.Join(long, " UNION ALL "), profileTopValues)
+	query := e.profileTextsSQL(rows, len(p.Texts))
 	res, err := e.db.Query(ctx, query)
 	if err != nil {
 		return err

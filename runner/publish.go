@@ -49,13 +49,7 @@ func (e *execution) publish(ctx context.Context) error {
 			_ = e.store.DropStaging(context.WithoutCancel(ctx), v.Segmentation)
 		}
 	}()
-	// KPI by KPI as the spec lists them, then segmentation by segmentation (KPIs sharing a table were
-	// computed together).
-	kpiOrder, segOrder := e.s.KPIs.Keys(), e.s.Segmentations.Keys()
-	slices.SortStableFunc(e.kpis, func(a, b store.KPIValue) int {
-		return cmp.Or(cmp.Compare(slices.Index(kpiOrder, a.KPI), slices.Index(kpiOrder, b.KPI)),
-			cmp.Compare(slices.Index(segOrder, a.Segmentation), slices.Index(segOrder, b.Segmentation)))
-	})
+	e.sortKPIs()
 	e.res.KPIs = e.kpis
 	id, err := e.store.NextRunID(ctx)
 	if err != nil {
@@ -117,6 +111,16 @@ func (e *execution) publish(ctx context.Context) error {
 	e.progress(" done\n")
 	e.res.Outcome, e.res.RunID = OutcomePublished, id
 	return nil
+}
+
+// sortKPIs orders the run's KPI values KPI by KPI as the spec lists them, then segmentation by
+// segmentation (KPIs sharing a table were computed together).
+func (e *execution) sortKPIs() {
+	kpiOrder, segOrder := e.s.KPIs.Keys(), e.s.Segmentations.Keys()
+	slices.SortStableFunc(e.kpis, func(a, b store.KPIValue) int {
+		return cmp.Or(cmp.Compare(slices.Index(kpiOrder, a.KPI), slices.Index(kpiOrder, b.KPI)),
+			cmp.Compare(slices.Index(segOrder, a.Segmentation), slices.Index(segOrder, b.Segmentation)))
+	})
 }
 
 // checkMinSize applies a segmentation's min_size to every segment this version can assign, an empty one

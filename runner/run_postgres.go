@@ -24,22 +24,21 @@ const OutcomeComputed = "computed"
 // column), each feature an UNLOGGED table made by its SQL inside the server, with its data tests, in
 // the plan's order, then each segmentation inside the server by its method's engine form
 // (methods.EngineRunner: rules and RFM as SQL, a clustering fitted on a pulled sample and assigned in SQL).
-// Audiences compute in the server too (audience.go, audience_sql.go), and after publishing the spec's
-// exports and the audiences' destinations are written (destination_postgres.go). Nothing leaves the
-// server but counts, rule statistics, test samples, a clustering's sample and the rows of the files and
-// destinations. KPIs, models and audits are not wired yet, so a spec with any is refused before
-// connecting.
+// KPIs, segment profiles and audits are computed in the server (kpi.go, profile_postgres.go,
+// audit_drift_postgres.go), models are trained on rows pulled with binary COPY and scored in the server as
+// SQL (model_postgres.go), audiences are computed in the server (audience_sql.go), and after publishing the
+// spec's exports and the audiences' destinations are written (destination_postgres.go). Nothing leaves the
+// server but counts, rule statistics, test samples, a clustering's and a model's training sample, the few
+// rows per segment of KPIs, profiles and audit bins, and the rows of the files and destinations
+// (docs/engines.md says each, with its size).
 func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (_ *Result, err error) {
 	defer func() { err = postgresFailure(err) }()
 	s := v.Spec
 	var unwired []string
 	for _, st := range v.Plan.Steps {
 		switch st.Kind {
-		case KindSource, KindFeature, KindModel, KindAudience, KindExport:
-		case KindSegmentation:
-			if seg, _ := s.Segmentations.Get(st.Name); len(seg.Audits) > 0 {
-				unwired = append(unwired, "the audits of segmentation "+st.Name)
-			}
+		case KindSource, KindFeature, KindSegmentation, KindModel, KindAudience, KindExport:
+		case KindKPI: // computed in the server (kpi.go), as are segmentations' profiles and audits
 		default:
 			unwired = append(unwired, st.Kind+" "+st.Name)
 		}
@@ -101,7 +100,17 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 		res.Seconds = time.Since(start).Seconds()
 		return res, err
 	}
-	// min_size holds for computed versions too: their sizes are the engine's counts.
+	// min_size and audits hold for computed versions too: their sizes are the engine's counts, and each
+	// is audited as a first version (nothing to compare with).
+	diffs := make([]*store.Diff, len(e.segVersions))
+	for i := range e.segVersions {
+		diffs[i] = e.res.Segmentations[i].Diff
+	}
+	if err := e.auditVersions(ctx, diffs); err != nil {
+		return res, err
+	}
+	e.sortKPIs()
+	e.res.KPIs = e.kpis
 	for i, v := range e.segVersions {
 		small, err := e.checkMinSize(v, e.res.Segmentations[i].Diff)
 		if err != nil {

@@ -70,18 +70,12 @@ func (e *execution) runSegmentation(ctx context.Context, name string) (int64, er
 	if err := e.db.QueryRow(ctx, "SELECT count(*) FROM "+sql.Ident(name)).Scan(&rows); err != nil {
 		return 0, err
 	}
-	if e.s.IsPostgres() { // no profiles or audits there yet
-		if e.store == nil { // nothing to publish to: the summary's sizes, from the engine
-			d, err := engineDiff(ctx, e.db, *j.version)
-			if err != nil {
-				return 0, err
-			}
-			j.report.Diff = d
+	if e.s.IsPostgres() && e.store == nil { // nothing to publish to: the summary's sizes, from the engine
+		d, err := engineDiff(ctx, e.db, *j.version)
+		if err != nil {
+			return 0, err
 		}
-		e.res.Segmentations = append(e.res.Segmentations, *j.report)
-		e.segVersions = append(e.segVersions, *j.version)
-		e.segPayloads = append(e.segPayloads, segPayload{report: j.report, model: j.model})
-		return rows, nil
+		j.report.Diff = d
 	}
 	// Profiles are the runner's, not the methods': every method's result is described the same way, for
 	// every segmentation unless its spec says profile: []. A method reading transactions (clv) is not:

@@ -32,7 +32,7 @@ func validationWorkspace(ctx context.Context, s *spec.Spec) (sql.Workspace, erro
 // postgresTyped are the step kinds validation types on engine postgres so far: sources (tables of the
 // database) and features. The others (segmentations, KPIs, models...) are listed as skipped until the
 // engine's wiring builds their SQL for PostgreSQL.
-var postgresTyped = map[string]bool{KindSource: true, KindFeature: true, KindSegmentation: true, KindAudience: true}
+var postgresTyped = map[string]bool{KindSource: true, KindFeature: true, KindSegmentation: true, KindAudience: true, KindKPI: true}
 
 // typeTableSource types a source that is a table or view of engine postgres's database: its columns as
 // the server describes them, checked against the declared contract (each declared column must exist, with

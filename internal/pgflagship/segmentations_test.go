@@ -203,8 +203,8 @@ func setKey(m *yaml.Node, key string, value *yaml.Node) {
 	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
 }
 
-// summaryJSON is what the run summary shows of a segmentation, without timings and what engine postgres
-// does not compute yet (profiles).
+// summaryJSON is what the run summary shows of a segmentation, without timings and profiles (compared
+// by TestFlagshipKPIsProfilesAndAuditsEqualOnDuckDBAndPostgres, SDs within a tolerance).
 func summaryJSON(t *testing.T, r runner.SegmentationReport) string {
 	t.Helper()
 	r.RuleSeconds, r.Profiles, r.DefinitionHash = 0, nil, ""

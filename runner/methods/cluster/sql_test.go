@@ -533,3 +533,50 @@ func TestAssignmentSQLLeavesUncheckedMissingRowsOut(t *testing.T) {
 		}
 	}
 }
+
+// SampleShareSQL takes the same rows on both engines, about the share asked, and all of them when the
+// share is the whole table, for integer entities (negative ones too) and text ones; another seed takes
+// other rows.
+func TestSampleShareSQLIsTheSameOnBothEngines(t *testing.T) {
+	var rows [][]any
+	for i := range 4000 {
+		rows = append(rows, []any{int64(i*13 - 9000), fmt.Sprintf("c-%d", i), float64(i) / 7})
+	}
+	first := map[string]string{}
+	for _, e := range enginetest.Both(t) {
+		e.Load(t, "input", []string{"n BIGINT", "s VARCHAR", "v DOUBLE PRECISION"}, rows)
+		for _, c := range []struct {
+			name, entity string
+			integer      bool
+			seed         uint64
+		}{{"integer", "n", true, 20240131}, {"integer seed 2", "n", true, 2}, {"text", "s", false, 20240131}} {
+			got := e.Query(t, "SELECT n, v FROM ("+SampleShareSQL("input", c.entity, c.seed, 1000, 4000, c.integer)+") s ORDER BY n")
+			if len(got) < 880 || len(got) > 1120 { // 1000 ± about 4 standard deviations
+				t.Errorf("%s, %s: %d rows sampled for about 1000", e.Name, c.name, len(got))
+			}
+			// The sample is spread over the ids: a quarter of each quarter, give or take.
+			for q := range 4 {
+				n := 0
+				for _, r := range got {
+					if id := r[0].(int64); id >= int64(q*1000*13-9000) && id < int64((q+1)*1000*13-9000) {
+						n++
+					}
+				}
+				if n < 180 || n > 320 {
+					t.Errorf("%s, %s: %d of the sample in quarter %d of the ids", e.Name, c.name, n, q+1)
+				}
+			}
+			if f, ok := first[c.name]; !ok {
+				first[c.name] = fmt.Sprint(got)
+			} else if fmt.Sprint(got) != f {
+				t.Errorf("%s, %s: the sample differs from DuckDB's", e.Name, c.name)
+			}
+			if all := e.Query(t, "SELECT count(*) FROM ("+SampleShareSQL("input", c.entity, 1, 4000, 4000, c.integer)+") s"); all[0][0] != int64(4000) {
+				t.Errorf("%s, %s: the whole share took %v rows", e.Name, c.name, all[0][0])
+			}
+		}
+		if first["integer"] == first["integer seed 2"] {
+			t.Errorf("%s: seeds 20240131 and 2 take the same rows", e.Name)
+		}
+	}
+}
