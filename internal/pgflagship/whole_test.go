@@ -159,7 +159,7 @@ func runWhole(t *testing.T, example, dsn string, edit func(*yaml.Node)) wholeRun
 	t.Helper()
 	ctx := context.Background()
 	w := wholeRun{dir: t.TempDir()}
-	if err := os.Symlink(dataDir, filepath.Join(w.dir, "data")); err != nil {
+	if err := symlinkData(w.dir); err != nil {
 		t.Fatal(err)
 	}
 	var conn *pgx.Conn
@@ -224,6 +224,9 @@ func runWhole(t *testing.T, example, dsn string, edit func(*yaml.Node)) wholeRun
 		})
 		w.deliveries = wholeDeliveries(deliveryRows(t, storePath, ""), w.dir)
 		return w
+	}
+	if left := leftRunSchemas(t, conn); len(left) > 0 {
+		t.Errorf("%s: run schemas left behind: %v", example, left)
 	}
 	w.rows = pgStoreRows(t, conn, wholeSchema)
 	w.facts = readFacts(t, w.results, func(ctx context.Context) (*store.Store, func(), error) {
@@ -352,4 +355,9 @@ func writeWholeSpec(t *testing.T, example, path string, edit func(*yaml.Node)) s
 		t.Fatal(err)
 	}
 	return path
+}
+
+// symlinkData links the generated data into dir as dir/data, where the specs read it.
+func symlinkData(dir string) error {
+	return os.Symlink(dataDir, filepath.Join(dir, "data"))
 }
