@@ -23,8 +23,10 @@ const OutcomeComputed = "computed"
 // a view of its table in the run's schema (checked: not empty unless allow_empty, no NULL in a not_null
 // column), each feature an UNLOGGED table made by its SQL inside the server, with its data tests, in
 // the plan's order, then each segmentation inside the server by its method's engine form
-// (methods.EngineRunner: rules and RFM as SQL, a clustering fitted on a pulled sample and assigned in SQL).
-// Nothing leaves the server but counts, rule statistics, test samples and a clustering's sample. KPIs,
+// (methods.EngineRunner: rules and RFM as SQL, a clustering fitted on a pulled sample and assigned in SQL,
+// clv summarised in SQL, fitted and predicted in Go, its predictions pushed back).
+// Nothing leaves the server but counts, rule statistics, test samples, a clustering's sample and a clv
+// segmentation's summaries. KPIs,
 // models, audiences, audits and exports, and the store in PostgreSQL, are not wired yet, so a spec with
 // any is refused before connecting.
 func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (*Result, error) {
