@@ -161,13 +161,18 @@ func summarySQL(d dialect, b block, from, entity string, calEnd, asOf time.Time,
 
 // inputSQL counts the input's entities with a row before asOf (the customers the segmentation can see:
 // a customer whose first row is later does not exist yet as of the run) and the rows before asOf, or
-// without a time, that are no purchase.
+// without a time, that are no purchase. It counts per customer first (a GROUP BY customer, which a table
+// sharded by customer runs on its shards, where count(DISTINCT customer) over the whole table would
+// bring every row to one place), then the customers; the input has no row without an entity (the
+// runner's countEntities refused it).
 func inputSQL(d dialect, b block, from, entity string, asOf time.Time) string {
 	t, a := sql.Ident(b.Time), sql.Ident(b.Amount)
-	return fmt.Sprintf(`SELECT %[1]s, %[2]s FROM %[3]s`,
-		d.double(fmt.Sprintf("count(DISTINCT %s) FILTER (WHERE %s)", sql.Ident(entity), d.before(t, dateLiteral(asOf)))),
-		d.double(fmt.Sprintf("count(*) FILTER (WHERE %[1]s IS NULL OR (%[3]s AND NOT coalesce(%[2]s >= 0 AND %[4]s, false)))", t, a, d.before(t, dateLiteral(asOf)), d.finiteAmount(a))),
-		sql.Ident(from))
+	before := d.before(t, dateLiteral(asOf))
+	return fmt.Sprintf(`SELECT %[1]s, %[2]s FROM (SELECT count(*) FILTER (WHERE %[3]s) AS segrun_before,
+			count(*) FILTER (WHERE %[4]s IS NULL OR (%[3]s AND NOT coalesce(%[5]s >= 0 AND %[6]s, false))) AS segrun_skipped
+		FROM %[7]s GROUP BY %[8]s) segrun_customers`,
+		d.double("count(*) FILTER (WHERE segrun_before > 0)"), d.double("coalesce(sum(segrun_skipped), 0)"),
+		before, t, a, d.finiteAmount(a), sql.Ident(from), sql.Ident(entity))
 }
 
 func dateLiteral(d time.Time) string { return "DATE '" + d.Format(time.DateOnly) + "'" }
