@@ -60,8 +60,8 @@ func (d dialect) days(from, to string) string {
 
 // finiteAmount says amount is a number (not NaN or infinite), given amount >= 0. On PostgreSQL it is a
 // comparison of the column itself, which its statistics estimate (a cast's comparison is guessed to keep
-// a third of the rows, and on shards that guess made the planner aggregate on the coordinator): NaN sorts
-// above Infinity there, and an integer column has neither, nor a literal 'Infinity'.
+// a third of the rows, which can tip a sharded plan towards pulling every row): NaN sorts above Infinity
+// there, and an integer column has neither, nor a literal 'Infinity'.
 func (d dialect) finiteAmount(amount string) string {
 	switch {
 	case d.postgres && d.integerAmount:
@@ -98,17 +98,6 @@ func (d dialect) groupByEntityDay() string {
 	return "GROUP BY ALL"
 }
 
-// materialized is how summarySQL's WITH names its purchase days: on PostgreSQL as a CTE planned on its
-// own, so that the GROUP BY customer and day over a table partitioned by customer on postgres_fdw shards
-// runs on the shards (partitionwise aggregation); inlined, the planner sorts the shards' rows on the
-// coordinator to aggregate them there, for the per-customer aggregate's sake.
-func (d dialect) materialized() string {
-	if d.postgres {
-		return "AS MATERIALIZED"
-	}
-	return "AS"
-}
-
 // orderEntity is the order of customers the fit reads them in.
 func (d dialect) orderEntity(col string) string {
 	if d.postgres && d.textEntity {
@@ -143,7 +132,7 @@ func summarySQL(d dialect, b block, from, entity string, calEnd, asOf time.Time,
 	if holdout {
 		hold = ", " + d.double(fmt.Sprintf("count(*) FILTER (WHERE NOT (%s))", cal)) + " AS holdout"
 	}
-	return fmt.Sprintf(`WITH purchases %[11]s (%[1]s)
+	return fmt.Sprintf(`WITH purchases AS (%[1]s)
 		SELECT segrun_entity AS %[2]s,
 			%[3]s AS frequency,
 			%[4]s / %[5]s AS recency,
@@ -156,7 +145,7 @@ func summarySQL(d dialect, b block, from, entity string, calEnd, asOf time.Time,
 		d.days(in("min(segrun_day)"), in("max(segrun_day)")), unit,
 		d.days(in("min(segrun_day)"), dateLiteral(calEnd)+" - 1"),
 		d.double(in("sum(segrun_amount)")+" - "+d.firstAmount(cal)),
-		in("count(*)"), hold, d.orderEntity("segrun_entity"), d.materialized())
+		in("count(*)"), hold, d.orderEntity("segrun_entity"))
 }
 
 // inputSQL counts the input's entities with a row before asOf (the customers the segmentation can see:
