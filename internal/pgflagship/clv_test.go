@@ -2,6 +2,7 @@ package pgflagship
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -268,4 +269,48 @@ func stepSeconds(res *runner.Result, step string) float64 {
 		}
 	}
 	return 0
+}
+
+// A clv segmentation the data cannot fit fails the run on engine postgres as on DuckDB (exit 1, naming
+// the segmentation and why), publishes nothing into the store's schema, and leaves no table of its own
+// behind: as of a date before every order, there is no purchase to summarise.
+func TestCLVWithoutPurchasesFailsOnPostgres(t *testing.T) {
+	if skipped != "" {
+		t.Skip(skipped)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	conn, err := pgx.Connect(ctx, plain.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const storeSchema = "pgflagship_clv_failed"
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+storeSchema+" CASCADE") })
+	t.Setenv("SEGRUN_TEST_PGFLAGSHIP_CLV_FAIL", plain.DSN)
+	spec := writeCLVSpec(t, PostgresSpec, filepath.Join(dir, "pg.yaml"), func(root *yaml.Node) {
+		setKey(root, "engine", node(t, `{postgres: {dsn_env: SEGRUN_TEST_PGFLAGSHIP_CLV_FAIL}}`))
+		setKey(root, "store", node(t, "postgres:"+storeSchema))
+	})
+	schemas := func() (n int64) {
+		t.Helper()
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'segrun_run_%'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := schemas()
+	at, _ := time.Parse(time.DateOnly, "2000-01-01")
+	_, err = runner.Run(ctx, spec, runner.RunOptions{AsOf: at})
+	var f *runner.Failure
+	if !errors.As(err, &f) || !strings.Contains(err.Error(), "value_clv") || !strings.Contains(err.Error(), "no purchase") {
+		t.Fatalf("got %v (%T), want a failure of value_clv saying there is no purchase", err, err)
+	}
+	var versions int64
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+storeSchema+".segmentation_versions").Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if left := schemas() - before; versions != 0 || left != 0 {
+		t.Errorf("%d versions published, %d run schemas left", versions, left)
+	}
 }
