@@ -196,8 +196,9 @@ func firstDifference(want, got []string) string {
 	return fmt.Sprintf("%d rows on duckdb, %d on postgres", len(want), len(got))
 }
 
-// Where value_clv's summary runs on the sharded coordinator, from EXPLAIN (ANALYZE, VERBOSE): the
-// purchases' filters run on the shards, one statement per shard; the purchase days and the per-customer
+// Where value_clv's statements run on the sharded coordinator, from EXPLAIN (ANALYZE, VERBOSE): the
+// input's counts per customer run on the shards (one row per customer comes back); the summary's
+// purchase filters run on the shards, one statement per shard; the purchase days and the per-customer
 // summary over them run on the coordinator (partitionwise aggregation stops at the CTE's GROUP BY, and the
 // planner finds aggregating the days on the shards first saves too little), so at most the filtered orders
 // cross from the shards to the coordinator, never to segrun (docs/engines.md, "CLV on an engine").
@@ -223,9 +224,26 @@ func TestWhereTheCLVSummaryRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	asOf, _ := time.Parse(time.DateOnly, asOfs[len(asOfs)-1])
-	q, err := clv.EngineSummarySQL(sp.Segmentations["value_clv"], []sql.Column{{Name: "customer_id", Type: "BIGINT"}, {Name: "amount", Type: "DECIMAL(12,2)"}}, sp.Entity, asOf)
+	counts, q, err := clv.EngineSQL(sp.Segmentations["value_clv"], []sql.Column{{Name: "customer_id", Type: "BIGINT"}, {Name: "amount", Type: "DECIMAL(12,2)"}}, sp.Entity, asOf)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var countsPlan []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN (VERBOSE, FORMAT JSON) "+counts).Scan(&countsPlan); err != nil {
+		t.Fatalf("%v\n%s", err, counts)
+	}
+	cp, err := pgshards.ParsePlan(countsPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scans := cp.ForeignScans(); len(scans) != 2 {
+		t.Errorf("the counts: %d Foreign Scans, want one per shard", len(scans))
+	} else {
+		for _, s := range scans {
+			if !strings.HasPrefix(s.Relations, "Aggregate on") || !strings.Contains(s.RemoteSQL, "GROUP BY") {
+				t.Errorf("the counts are not aggregated per customer on the shard: %s: %s", s.Relations, s.RemoteSQL)
+			}
+		}
 	}
 	var out []byte
 	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "+q).Scan(&out); err != nil {

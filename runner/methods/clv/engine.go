@@ -169,16 +169,17 @@ func (s *engineSide) drop(ctx context.Context) {
 	}
 }
 
-// EngineSummarySQL is the statement computing seg's customers' summary as of asOf on engine postgres
-// (before it is numbered), for tests to see where it runs on a sharded setup.
-func EngineSummarySQL(seg spec.Segmentation, input []sql.Column, entity string, asOf time.Time) (string, error) {
+// EngineSQL is the statements counting seg's input and computing its customers' summary as of asOf on
+// engine postgres (before it is numbered), for tests to see where they run on a sharded setup.
+func EngineSQL(seg spec.Segmentation, input []sql.Column, entity string, asOf time.Time) (counts, summary string, err error) {
 	node, ok := seg.Block("clv")
 	if !ok {
-		return "", fmt.Errorf("no clv block")
+		return "", "", fmt.Errorf("no clv block")
 	}
 	b, err := decodeBlock(node)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return summarySQL(engineDialect("postgres", input, entity, seg), b, seg.From, entity, asOf, asOf, false), nil
+	d := engineDialect("postgres", input, entity, seg)
+	return inputSQL(d, b, seg.From, entity, asOf), summarySQL(d, b, seg.From, entity, asOf, asOf, false), nil
 }

@@ -153,12 +153,13 @@ func summarySQL(d dialect, b block, from, entity string, calEnd, asOf time.Time,
 // without a time, that are no purchase. It counts per customer first (a GROUP BY customer, which a table
 // sharded by customer runs on its shards, where count(DISTINCT customer) over the whole table would
 // bring every row to one place), then the customers; the input has no row without an entity (the
-// runner's countEntities refused it).
+// runner's countEntities refused it). A row is no purchase when its amount is NULL, negative or not
+// finite, written without coalesce: postgres_fdw does not send an aggregate whose FILTER has one.
 func inputSQL(d dialect, b block, from, entity string, asOf time.Time) string {
 	t, a := sql.Ident(b.Time), sql.Ident(b.Amount)
 	before := d.before(t, dateLiteral(asOf))
 	return fmt.Sprintf(`SELECT %[1]s, %[2]s FROM (SELECT count(*) FILTER (WHERE %[3]s) AS segrun_before,
-			count(*) FILTER (WHERE %[4]s IS NULL OR (%[3]s AND NOT coalesce(%[5]s >= 0 AND %[6]s, false))) AS segrun_skipped
+			count(*) FILTER (WHERE %[4]s IS NULL OR (%[3]s AND (%[5]s IS NULL OR %[5]s < 0 OR NOT (%[6]s)))) AS segrun_skipped
 		FROM %[7]s GROUP BY %[8]s) segrun_customers`,
 		d.double("count(*) FILTER (WHERE segrun_before > 0)"), d.double("coalesce(sum(segrun_skipped), 0)"),
 		before, t, a, d.finiteAmount(a), sql.Ident(from), sql.Ident(entity))
