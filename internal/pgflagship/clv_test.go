@@ -186,16 +186,6 @@ func runCLV(t *testing.T, path string, dates []string) []*runner.Result {
 	return out
 }
 
-// firstDifference says where two sorted lists of store rows first differ.
-func firstDifference(want, got []string) string {
-	for k := range min(len(want), len(got)) {
-		if want[k] != got[k] {
-			return fmt.Sprintf("%d rows on duckdb, %d on postgres, first different at %d:\nduckdb   %s\npostgres %s", len(want), len(got), k, want[k], got[k])
-		}
-	}
-	return fmt.Sprintf("%d rows on duckdb, %d on postgres", len(want), len(got))
-}
-
 // Where value_clv's statements run on the sharded coordinator, from EXPLAIN (ANALYZE, VERBOSE): the
 // input's counts per customer run on the shards (one row per customer comes back); the summary's
 // purchase filters run on the shards, one statement per shard; the purchase days and the per-customer
