@@ -42,9 +42,11 @@ func (d *DB) PullArrow(ctx context.Context, query string) (array.RecordReader, e
 		}
 		defer dec.release()
 		copySQL := "COPY (" + query + ") TO STDOUT (FORMAT binary)"
-		if _, err := c.PgConn().CopyTo(ctx, dec, copySQL); err != nil {
+		tag, err := c.PgConn().CopyTo(ctx, dec, copySQL)
+		if err != nil {
 			return relocate(mapError(err, copySQL), len("COPY ("))
 		}
+		d.meter.copiedOut(tag)
 		if dec.err != nil {
 			return dec.err
 		}

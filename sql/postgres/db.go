@@ -35,6 +35,8 @@ type DB struct {
 	// vars are the columns of segrun_vars so far, with their PostgreSQL types.
 	vars map[string]string
 	log  *slog.Logger
+	// meter counts what crosses the connection (traffic.go).
+	meter *Meter
 }
 
 var _ sql.Workspace = (*DB)(nil)
@@ -67,6 +69,8 @@ func Open(ctx context.Context, dsn, runID string) (*DB, error) {
 		// pgx's message can quote the string; the password must not reach a log.
 		return nil, fmt.Errorf("the connection string does not parse: %s", redact(err.Error()))
 	}
+	meter := &Meter{}
+	meter.Configure(cfg)
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)
@@ -77,7 +81,7 @@ func Open(ctx context.Context, dsn, runID string) (*DB, error) {
 		db.Close()
 		return nil, mapError(err, "")
 	}
-	d := &DB{db: db, conn: conn, schema: RunSchema(runID), vars: map[string]string{}, log: slog.New(slog.DiscardHandler)}
+	d := &DB{db: db, conn: conn, schema: RunSchema(runID), vars: map[string]string{}, log: slog.New(slog.DiscardHandler), meter: meter}
 	if err := d.createRunSchema(ctx); err != nil {
 		d.Close()
 		return nil, err
