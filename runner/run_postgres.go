@@ -60,7 +60,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	if publishes {
 		// The store's own connection, in the engine's database: it publishes in one transaction of its
 		// own, reading the versions' tables from the run's schema.
-		st, err := store.OpenPostgres(ctx, os.Getenv(s.PostgresDSNEnv()), schema, store.ReadWrite, o.Wait, db.Metered)
+		st, err := store.OpenPostgres(ctx, os.Getenv(s.PostgresDSNEnv()), schema, store.ReadWrite, o.Wait, db.StoreConnection)
 		if err != nil {
 			return res, err
 		}

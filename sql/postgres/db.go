@@ -69,6 +69,7 @@ func Open(ctx context.Context, dsn, runID string) (*DB, error) {
 		// pgx's message can quote the string; the password must not reach a log.
 		return nil, fmt.Errorf("the connection string does not parse: %s", redact(err.Error()))
 	}
+	configureSession(cfg)
 	meter := &Meter{}
 	meter.Configure(cfg)
 	db := stdlib.OpenDB(*cfg)

@@ -172,9 +172,13 @@ func (m *Meter) copiedOut(tag pgconn.CommandTag) {
 	m.rowsPulled.Add(tag.RowsAffected())
 }
 
-// Traffic is what crossed the run's connection so far, and every connection Metered configured.
+// Traffic is what crossed the run's connection so far, and the store's (StoreConnection).
 func (d *DB) Traffic() Traffic { return d.meter.Traffic() }
 
-// Metered makes a connection that cfg opens count in the run's Traffic: the store's, which publishes in
-// the same database.
-func (d *DB) Metered(cfg *pgx.ConnConfig) { d.meter.Configure(cfg) }
+// StoreConnection configures the store's connection (store.OpenPostgres's option) as the engine's own:
+// the same session settings (session.go), and counted in the run's Traffic, since it publishes in the
+// same database.
+func (d *DB) StoreConnection(cfg *pgx.ConnConfig) {
+	configureSession(cfg)
+	d.meter.Configure(cfg)
+}

@@ -46,7 +46,7 @@ const pgFirstVersion = 7
 // Errors never repeat the connection string (it may hold a password): they name EnvDSN instead.
 //
 // Each option edits the connection's configuration before it connects (engine postgres meters the
-// store's connection with it: postgres.DB.Metered).
+// store's connection with it: postgres.DB.StoreConnection).
 func OpenPostgres(ctx context.Context, dsn, schema string, mode Mode, wait time.Duration, options ...func(*pgx.ConnConfig)) (*Store, error) {
 	if err := checkSchemaName(schema); err != nil {
 		return nil, err
