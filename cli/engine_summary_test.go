@@ -12,7 +12,7 @@ import (
 // run on DuckDB has no such line.
 func TestRunSummaryHasTheEngineLine(t *testing.T) {
 	r := &runner.Result{Pipeline: "p", Outcome: runner.OutcomePublished, Seconds: 44.3, Engine: &runner.EngineReport{Name: "postgres",
-		Traffic: postgres.Traffic{RowsPulled: 12345, BytesPulled: 1_300_000, BytesPushed: 98_765, Statements: 149, ServerSeconds: 41.2},
+		Traffic:       postgres.Traffic{RowsPulled: 12345, BytesPulled: 1_300_000, BytesPushed: 98_765, Statements: 149, ServerSeconds: 41.2},
 		SegrunSeconds: 3.1}}
 	var b strings.Builder
 	writeRunSummary(&b, r)
