@@ -108,7 +108,8 @@ func keptDir(s *Server) error {
 	return os.Chown(s.dir, uid, gid)
 }
 
-// startKept starts a kept cluster as start does, without removing its directory when it fails.
+// startKept starts the cluster in the server's directory on a free loopback port, leaving the directory
+// as it is if that fails (start, for a throwaway server, removes it).
 func (s *Server) startKept() error {
 	port, err := freePort()
 	if err != nil {

@@ -178,8 +178,13 @@ func run(customers, reps int, dataRoot, cut string, dates []string, sample int, 
 	} else if b, err := os.ReadFile(loaded); err == nil {
 		json.Unmarshal(b, &rep.Load)
 	}
-	if err := queryOn(ctx, sh.Coordinator.DSN, "SELECT count(*) FROM public.orders", &rep.Orders); err != nil {
-		return err
+	// Counted on each shard: through the coordinator, count(*) would pull every row from the shards.
+	for _, s := range sh.Shards {
+		var n int
+		if err := queryOn(ctx, s.DSN, "SELECT count(*) FROM public.orders", &n); err != nil {
+			return err
+		}
+		rep.Orders += n
 	}
 	rep.DiskMB["csv"] = duMB(csvDir)
 	rep.DiskMB["servers"] = duMB(pgDir)
