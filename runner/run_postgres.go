@@ -55,6 +55,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 		return res, err
 	}
 	defer func() { err = closeRun(db, res, err) }()
+	defer func() { res.Engine = postgresEngineReport(db.Traffic(), res.Seconds, start) }()
 	db.SetLogger(o.Log)
 	e := newExecution(v, o, db, res)
 	schema, publishes := store.PostgresSchema(res.Store)
@@ -62,7 +63,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	if publishes {
 		// The store's own connection, in the engine's database: it publishes in one transaction of its
 		// own, reading the versions' tables from the run's schema.
-		st, err := store.OpenPostgres(ctx, os.Getenv(s.PostgresDSNEnv()), schema, store.ReadWrite, o.Wait)
+		st, err := store.OpenPostgres(ctx, os.Getenv(s.PostgresDSNEnv()), schema, store.ReadWrite, o.Wait, db.StoreConnection)
 		if err != nil {
 			return res, err
 		}

@@ -48,7 +48,10 @@ func (d *DB) PushArrow(ctx context.Context, table string, r array.RecordReader) 
 	}()
 	copySQL := "COPY " + d.own(table) + " FROM STDIN (FORMAT binary)"
 	err := d.raw(func(c *pgx.Conn) error {
-		_, err := c.PgConn().CopyFrom(ctx, pr, copySQL)
+		tag, err := c.PgConn().CopyFrom(ctx, pr, copySQL)
+		if err == nil {
+			d.meter.copiedIn(tag)
+		}
 		return err
 	})
 	pr.CloseWithError(io.ErrClosedPipe) // stops the encoder if the server ended the COPY early
