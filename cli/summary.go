@@ -27,6 +27,7 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		for _, st := range r.Steps {
 			fmt.Fprintf(w, "  %s %s: %d rows in %.2fs\n", st.Kind, st.Step, st.Rows, st.Seconds)
 		}
+		writeEngine(w, r)
 		for _, s := range r.Segmentations { // sizes from the engine, against no previous version
 			fmt.Fprintln(w)
 			writeSegmentation(w, s)
@@ -81,6 +82,7 @@ func writeRunSummary(w io.Writer, r *runner.Result) {
 		fmt.Fprintf(w, "exported %s\n", x)
 	}
 	writeDeliveries(w, r)
+	writeEngine(w, r)
 	fmt.Fprintf(w, "total %.2fs\n", r.Seconds)
 }
 

@@ -102,6 +102,8 @@ type Result struct {
 	// Deliveries are what the audiences' destinations received (a dry run: would receive).
 	Deliveries []Delivery `json:"deliveries,omitempty"`
 	Seconds    float64    `json:"seconds"`
+	// Engine is what crossed the network on engine postgres, and the time in the server (engine_report.go).
+	Engine *EngineReport `json:"engine,omitempty"`
 	// Validation holds the diagnostics when the spec was invalid.
 	Validation *Validation `json:"-"`
 }

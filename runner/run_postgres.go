@@ -23,14 +23,15 @@ const OutcomeComputed = "computed"
 // a view of its table in the run's schema (checked: not empty unless allow_empty, no NULL in a not_null
 // column), each feature an UNLOGGED table made by its SQL inside the server, with its data tests, in
 // the plan's order, then each segmentation inside the server by its method's engine form
-// (methods.EngineRunner: rules and RFM as SQL, a clustering fitted on a pulled sample and assigned in SQL).
+// (methods.EngineRunner: rules and RFM as SQL, a clustering fitted on a pulled sample and assigned in SQL,
+// clv summarised in SQL, fitted and predicted in Go, its predictions pushed back with binary COPY).
 // KPIs, segment profiles and audits are computed in the server (kpi.go, profile_postgres.go,
 // audit_drift_postgres.go), models are trained on rows pulled with binary COPY and scored in the server as
 // SQL (model_postgres.go), audiences are computed in the server (audience_sql.go), and after publishing the
 // spec's exports and the audiences' destinations are written (destination_postgres.go). Nothing leaves the
-// server but counts, rule statistics, test samples, a clustering's and a model's training sample, the few
-// rows per segment of KPIs, profiles and audit bins, and the rows of the files and destinations
-// (docs/engines.md says each, with its size).
+// server but counts, rule statistics, test samples, a clustering's and a model's training sample, a clv
+// segmentation's summaries, the few rows per segment of KPIs, profiles and audit bins, and the rows of the
+// files and destinations (docs/engines.md says each, with its size).
 func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Result, start time.Time) (_ *Result, err error) {
 	defer func() { err = postgresFailure(err) }()
 	s := v.Spec
@@ -54,6 +55,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 		return res, err
 	}
 	defer func() { err = closeRun(db, res, err) }()
+	defer func() { res.Engine = postgresEngineReport(db.Traffic(), res.Seconds, start) }()
 	db.SetLogger(o.Log)
 	e := newExecution(v, o, db, res)
 	schema, publishes := store.PostgresSchema(res.Store)
@@ -61,7 +63,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	if publishes {
 		// The store's own connection, in the engine's database: it publishes in one transaction of its
 		// own, reading the versions' tables from the run's schema.
-		st, err := store.OpenPostgres(ctx, os.Getenv(s.PostgresDSNEnv()), schema, store.ReadWrite, o.Wait)
+		st, err := store.OpenPostgres(ctx, os.Getenv(s.PostgresDSNEnv()), schema, store.ReadWrite, o.Wait, db.StoreConnection)
 		if err != nil {
 			return res, err
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
@@ -90,6 +91,15 @@ func (j *segEngineEnv) Pull(ctx context.Context, query string) ([]arrow.RecordBa
 		return err
 	})
 	return out, err
+}
+
+// Push writes a result computed in Go into the run's workspace: binary COPY FROM on PostgreSQL, an Arrow
+// view in process.
+func (j *segEngineEnv) Push(ctx context.Context, table string, r array.RecordReader) (int64, error) {
+	if pg, ok := j.e.db.(*postgres.DB); ok {
+		return pg.PushArrow(ctx, table, r)
+	}
+	return 0, j.e.db.WithArrow(ctx, func(a *sql.Arrow) error { return a.CreateTable(table, r, "*", "") })
 }
 
 // engineDiff is the summary's segment table of a segmentation computed on an engine with no store to

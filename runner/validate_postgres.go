@@ -103,7 +103,7 @@ func qualified(table string) string {
 }
 
 // engineMethods refuses, on engine postgres, each segmentation whose method has no engine form
-// (methods.EngineRunner: rules, rfm, cluster), at its method block: it would compute in Go over every row.
+// (methods.EngineRunner: rules, rfm, cluster, clv), at its method block: it would compute in Go over every row.
 // What a method that has one cannot translate (a rule, dbscan) its CheckOnEngine reports when the
 // segmentation is typed (typeSegmentation).
 func (c *validator) engineMethods() {

@@ -146,19 +146,10 @@ func (s *Server) initdb() error {
 // start starts the server of the cluster in its directory on a free loopback port (the directory is
 // removed if that fails).
 func (s *Server) start() error {
-	data := filepath.Join(s.dir, "data")
-	port, err := freePort()
-	if err != nil {
+	if err := s.startKept(); err != nil {
 		s.cleanDir()
 		return err
 	}
-	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off", port, s.dir)
-	if out, err := s.run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(s.dir, "log"), "-w", "-t", "60", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
-		s.cleanDir()
-		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
-	}
-	s.DSN = fmt.Sprintf("postgres://segrun@127.0.0.1:%d/postgres?sslmode=disable", port)
 	return nil
 }
 

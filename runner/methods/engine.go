@@ -5,11 +5,13 @@ import (
 	stdsql "database/sql"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // On an engine other than the in-process DuckDB (engine: postgres), a segmentation is computed inside the
 // engine: the method writes its result table with SQL the engine runs, and what crosses to segrun is
-// aggregates (rule statistics, counts) and, for a clustering, the seeded sample it fits on. A method that
+// aggregates (rule statistics, counts) and, for a clustering, the seeded sample it fits on (for clv, every
+// customer's summary, and its predictions go back: Push). A method that
 // can do this implements EngineRunner beside Method; one that cannot is refused by validation on such an
 // engine, at its method's line, naming the method (UnsupportedOnEngine).
 
@@ -44,10 +46,14 @@ type EngineEnv interface {
 	// Pull reads a query's rows as Arrow record batches, retained for the caller to Release: for small
 	// results pulled on purpose (a sample), never for a table of every entity.
 	Pull(ctx context.Context, query string) ([]arrow.RecordBatch, error)
+	// Push writes r's rows into a new table of the run (binary COPY FROM on PostgreSQL): for what a method
+	// must compute in Go over rows it pulled on purpose and write back (a clv segmentation's predictions,
+	// a row per customer), never to move a table. It returns the bytes sent to the engine (0 in process).
+	Push(ctx context.Context, table string, r array.RecordReader) (int64, error)
 }
 
 // UnsupportedOnEngine is the message for a method with no engine form.
 func UnsupportedOnEngine(method, engine string) string {
 	return "segmentation method " + method + " cannot run on engine " + engine +
-		": it computes in Go over every row, which would pull every entity out of the engine; use rules, rfm or cluster (kmeans, gmm, hierarchical, consensus), or engine duckdb"
+		": it computes in Go over every row, which would pull every entity out of the engine; use rules, rfm, cluster (kmeans, gmm, hierarchical, consensus) or clv, or engine duckdb"
 }

@@ -32,9 +32,13 @@ const BatchRows = 64 * 1024
 func (d *DB) PullArrow(ctx context.Context, query string) (array.RecordReader, error) {
 	var rr array.RecordReader
 	err := d.raw(func(c *pgx.Conn) error {
-		var err error
-		rr, err = PullArrowConn(ctx, c, query)
-		return err
+		r, tag, err := pullArrow(ctx, c, query)
+		if err != nil {
+			return err
+		}
+		d.meter.copiedOut(tag)
+		rr = r
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -45,34 +49,43 @@ func (d *DB) PullArrow(ctx context.Context, query string) (array.RecordReader, e
 // PullArrowConn is PullArrow on a connection of pgx's own (the PostgreSQL store's, which pulls a version's
 // rows for an export or a destination the same way).
 func PullArrowConn(ctx context.Context, c *pgx.Conn, query string) (array.RecordReader, error) {
+	rr, _, err := pullArrow(ctx, c, query)
+	return rr, err
+}
+
+// pullArrow is the COPY both read through, with its command tag (the rows it sent, which the engine's
+// traffic meter counts).
+func pullArrow(ctx context.Context, c *pgx.Conn, query string) (array.RecordReader, pgconn.CommandTag, error) {
+	var none pgconn.CommandTag
 	sd, err := c.Prepare(ctx, "", query)
 	if err != nil {
-		return nil, mapError(err, query)
+		return nil, none, mapError(err, query)
 	}
 	dec, err := newCopyDecoder(sd.Fields)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	defer dec.release()
 	copySQL := "COPY (" + query + ") TO STDOUT (FORMAT binary)"
-	if _, err := c.PgConn().CopyTo(ctx, dec, copySQL); err != nil {
-		return nil, relocate(mapError(err, copySQL), len("COPY ("))
+	tag, err := c.PgConn().CopyTo(ctx, dec, copySQL)
+	if err != nil {
+		return nil, none, relocate(mapError(err, copySQL), len("COPY ("))
 	}
 	if dec.err != nil {
-		return nil, dec.err
+		return nil, none, dec.err
 	}
 	if err := dec.finish(); err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	rr, err := array.NewRecordReader(dec.schema, dec.batches)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	for _, b := range dec.batches {
 		b.Release() // the reader holds its own reference
 	}
 	dec.batches = nil
-	return rr, nil
+	return rr, tag, nil
 }
 
 // pgEpoch is 2000-01-01, where PostgreSQL's binary dates and timestamps count from, in Unix days.

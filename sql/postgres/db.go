@@ -35,6 +35,8 @@ type DB struct {
 	// vars are the columns of segrun_vars so far, with their PostgreSQL types.
 	vars map[string]string
 	log  *slog.Logger
+	// meter counts what crosses the connection (traffic.go).
+	meter *Meter
 }
 
 var _ sql.Workspace = (*DB)(nil)
@@ -66,6 +68,9 @@ func Open(ctx context.Context, dsn, runID string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	configureSession(cfg)
+	meter := &Meter{}
+	meter.Configure(cfg)
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)
@@ -76,7 +81,7 @@ func Open(ctx context.Context, dsn, runID string) (*DB, error) {
 		db.Close()
 		return nil, mapError(err, "")
 	}
-	d := &DB{db: db, conn: conn, schema: RunSchema(runID), vars: map[string]string{}, log: slog.New(slog.DiscardHandler)}
+	d := &DB{db: db, conn: conn, schema: RunSchema(runID), vars: map[string]string{}, log: slog.New(slog.DiscardHandler), meter: meter}
 	if err := d.createRunSchema(ctx); err != nil {
 		d.Close()
 		return nil, err

@@ -44,7 +44,10 @@ const pgFirstVersion = 7
 // OpenPostgres connects to the database dsn names and opens the store in its schema, for writing (created
 // if missing) or reading. The store owns the connection: Close closes it, and releases a writer's lock.
 // Errors never repeat the connection string (it may hold a password): they name EnvDSN instead.
-func OpenPostgres(ctx context.Context, dsn, schema string, mode Mode, wait time.Duration) (*Store, error) {
+//
+// Each option edits the connection's configuration before it connects (engine postgres meters the
+// store's connection with it: postgres.DB.StoreConnection).
+func OpenPostgres(ctx context.Context, dsn, schema string, mode Mode, wait time.Duration, options ...func(*pgx.ConnConfig)) (*Store, error) {
 	if err := checkSchemaName(schema); err != nil {
 		return nil, err
 	}
@@ -63,6 +66,9 @@ func OpenPostgres(ctx context.Context, dsn, schema string, mode Mode, wait time.
 	}
 	if mode == ReadOnly {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	for _, o := range options {
+		o(cfg)
 	}
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

@@ -107,6 +107,24 @@ func (method) Check(env methods.CheckEnv) []sql.Column {
 }
 
 func (method) Run(ctx context.Context, env methods.Env) error {
+	return env.WithArrow(ctx, func(a *sql.Arrow) error { return run(ctx, env, duckSide{a: a, env: env}) })
+}
+
+// side is where a clv run reads its counts and summaries and writes its result: DuckDB in process
+// (duckSide) or an engine (engineSide, engine.go). Everything between, the fits, predictions and tiers,
+// is the same Go on both, so the same summaries give the same result.
+type side interface {
+	dialect() dialect
+	// counts reads inputSQL's one row.
+	counts(ctx context.Context, query string) ([]float64, error)
+	// summary reads a summarySQL query's rows in entity order (column 0 a key, then the summary's
+	// columns, then holdout's if asked for); final is the as-of summary the result is written from.
+	summary(ctx context.Context, query string, holdout, final bool) (*summary, error)
+	// write writes the result table from the final summary, its predictions and tier codes.
+	write(ctx context.Context, s *summary, pred algorithms.CLVPrediction, codes []int16, names []string) error
+}
+
+func run(ctx context.Context, env methods.Env, io side) error {
 	seg := env.Segmentation()
 	node, ok := seg.Block("clv")
 	if !ok {
@@ -127,45 +145,64 @@ func (method) Run(ctx context.Context, env methods.Env) error {
 	workers := methods.Workers(env.Threads())
 	rep := &methods.CLVReport{Unit: b.Unit, Horizon: b.Horizon, DiscountRate: b.DiscountRate}
 	env.Report().CLV = rep
-	name, entity, from := env.Name(), env.Entity(), seg.From
-	return env.WithArrow(ctx, func(a *sql.Arrow) error {
-		counts, err := readFloats(a, inputSQL(b, from, entity, asOf), 2)
-		if err != nil {
+	name, entity, from, d := env.Name(), env.Entity(), seg.From, io.dialect()
+	counts, err := io.counts(ctx, inputSQL(d, b, from, entity, asOf))
+	if err != nil {
+		return err
+	}
+	env.Version().Entities, rep.SkippedRows = int64(counts[0]), int64(counts[1])
+	if b.Holdout > 0 {
+		if err := holdoutCheck(ctx, io, env, b, rep, asOf, workers); err != nil {
 			return err
 		}
-		env.Version().Entities, rep.SkippedRows = int64(counts[0]), int64(counts[1])
-		if b.Holdout > 0 {
-			if err := holdoutCheck(a, env, b, rep, asOf, workers); err != nil {
-				return err
-			}
-		}
-		start := time.Now()
-		s, err := readSummary(a, summarySQL(b, from, entity, asOf, asOf, false), false)
-		if err != nil {
-			return err
-		}
-		defer s.release()
-		env.Log().Debug("clv summary", "segmentation", name, "customers", s.c.Len(), "seconds", time.Since(start).Seconds())
-		if s.c.Len() == 0 {
-			return env.Fail(fmt.Sprintf("%s has no purchase before %s (a row with a %s and a %s of 0 or more)", from, asOf.Format(time.DateOnly), b.Time, b.Amount))
-		}
-		start = time.Now()
-		bg, gg, err := fit(env, s.c, rep, workers)
-		if err != nil {
-			return err
-		}
-		pred, err := algorithms.PredictCLV(s.c, bg, gg, b.Horizon, b.DiscountRate, workers)
-		if err != nil {
-			return env.Fail("clv predictions: " + err.Error())
-		}
-		env.Log().Debug("clv fit", "segmentation", name, "seconds", time.Since(start).Seconds())
-		codes, names := assignTiers(b, tiers, seg.Else, pred.CLV, rep)
-		rep.Mean = map[string]float64{"p_alive": mean(pred.PAlive), "expected_purchases": mean(pred.ExpectedPurchases),
-			"expected_value": mean(pred.ExpectedValue), "clv": mean(pred.CLV)}
-		env.Version().Segments = names
-		env.SetModel(map[string]any{"bgnbd": bg, "gamma_gamma": gg, "unit": b.Unit, "tiers": rep.Tiers})
-		return writeResult(a, env, s, pred, codes, names)
-	})
+	}
+	start := time.Now()
+	s, err := io.summary(ctx, summarySQL(d, b, from, entity, asOf, asOf, false), false, true)
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	env.Log().Debug("clv summary", "segmentation", name, "customers", s.c.Len(), "seconds", time.Since(start).Seconds())
+	if s.c.Len() == 0 {
+		return env.Fail(fmt.Sprintf("%s has no purchase before %s (a row with a %s and a %s of 0 or more)", from, asOf.Format(time.DateOnly), b.Time, b.Amount))
+	}
+	start = time.Now()
+	bg, gg, err := fit(env, s.c, rep, workers)
+	if err != nil {
+		return err
+	}
+	pred, err := algorithms.PredictCLV(s.c, bg, gg, b.Horizon, b.DiscountRate, workers)
+	if err != nil {
+		return env.Fail("clv predictions: " + err.Error())
+	}
+	env.Log().Debug("clv fit", "segmentation", name, "seconds", time.Since(start).Seconds())
+	codes, names := assignTiers(b, tiers, seg.Else, pred.CLV, rep)
+	rep.Mean = map[string]float64{"p_alive": mean(pred.PAlive), "expected_purchases": mean(pred.ExpectedPurchases),
+		"expected_value": mean(pred.ExpectedValue), "clv": mean(pred.CLV)}
+	env.Version().Segments = names
+	env.SetModel(map[string]any{"bgnbd": bg, "gamma_gamma": gg, "unit": b.Unit, "tiers": rep.Tiers})
+	return io.write(ctx, s, pred, codes, names)
+}
+
+// duckSide is DuckDB in process: the summaries read through its Arrow interface, the result written
+// from Arrow batches.
+type duckSide struct {
+	a   *sql.Arrow
+	env methods.Env
+}
+
+func (duckSide) dialect() dialect { return dialect{} }
+
+func (s duckSide) counts(_ context.Context, query string) ([]float64, error) {
+	return readFloats(s.a, query, 2)
+}
+
+func (s duckSide) summary(_ context.Context, query string, holdout, _ bool) (*summary, error) {
+	return readSummary(s.a, query, holdout)
+}
+
+func (s duckSide) write(_ context.Context, sum *summary, pred algorithms.CLVPrediction, codes []int16, names []string) error {
+	return writeResult(s.a, s.env, sum, pred, codes, names)
 }
 
 // fit fits both models on the summary, filling the report; a summary the models cannot describe fails the
@@ -195,11 +232,11 @@ func fit(env methods.Env, c algorithms.CLVCustomers, rep *methods.CLVReport, wor
 
 // holdoutCheck fits BG/NBD on the purchases before the calibration end (b.Holdout units before the as-of
 // date) and compares its predicted holdout purchases with the actual ones, by calibration frequency.
-func holdoutCheck(a *sql.Arrow, env methods.Env, b block, rep *methods.CLVReport, asOf time.Time, workers int) error {
+func holdoutCheck(ctx context.Context, io side, env methods.Env, b block, rep *methods.CLVReport, asOf time.Time, workers int) error {
 	days := float64(b.Holdout) * unitDays[b.Unit]
 	calEnd := asOf.AddDate(0, 0, -int(math.Round(days)))
 	length := math.Round(days) / unitDays[b.Unit]
-	s, err := readSummary(a, summarySQL(b, env.Segmentation().From, env.Entity(), calEnd, asOf, true), true)
+	s, err := io.summary(ctx, summarySQL(io.dialect(), b, env.Segmentation().From, env.Entity(), calEnd, asOf, true), true, false)
 	if err != nil {
 		return err
 	}
