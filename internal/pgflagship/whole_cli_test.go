@@ -19,7 +19,7 @@ import (
 // `segrun run` of retail.yaml prints for the same data: every segmentation and audience with its segment
 // table, profiles and audits, the KPIs, the churn model's report, the steps and their rows, the exports and
 // the delivery, line for line but for what must differ (where the store is, the spec's directory, the
-// seconds). It leaves no run schema behind. One date: the version-2 summaries are compared by
+// seconds) and engine postgres's line of what crossed the network. It leaves no run schema behind. One date: the version-2 summaries are compared by
 // TestWholeFlagshipEqualOnDuckDBAndPostgres.
 func TestSegrunRunPostgresFlagshipSaysWhatDuckDBSays(t *testing.T) {
 	if skipped != "" {
@@ -58,11 +58,17 @@ func TestSegrunRunPostgresFlagshipSaysWhatDuckDBSays(t *testing.T) {
 		t.Errorf("segrun run of %s does not say where it published:\n%s", PostgresSpec, pg)
 	}
 	for _, want := range []string{"churn (boosted_trees", "lifecycle (rules)", "behaviour (cluster:kmeans)", "value (rfm)",
-		"winback_email (audience)", "kpis (segment value", "delivered ", "exported DIR/out/lifecycle.parquet"} {
+		"value_clv (clv)", "winback_email (audience)", "kpis (segment value", "delivered ", "exported DIR/out/lifecycle.parquet"} {
 		if !strings.Contains(duck, want) {
 			t.Errorf("segrun run of %s lacks %q: the comparison would miss it:\n%s", DuckDBSpec, want, duck)
 		}
 	}
+	// Engine postgres adds one line: what crossed the network and where the time went (runner.Result's
+	// engine report).
+	if !regexp.MustCompile(`(?m)^engine postgres: .* in the server, .* pulled [\d,]+ rows .* pushed [\d,]+ rows`).MatchString(pg) {
+		t.Errorf("segrun run of %s does not say what crossed the network:\n%s", PostgresSpec, pg)
+	}
+	pg = regexp.MustCompile(`(?m)^engine postgres: .*\n`).ReplaceAllString(pg, "")
 	if d := firstDifference(summaryLines(duck), summaryLines(pg)); d != "" {
 		t.Errorf("segrun run prints another summary on postgres than on duckdb: %s", d)
 	}

@@ -33,8 +33,6 @@ var wholeFiles = []string{"out/winback.csv", "out/lifecycle.parquet", "out/lifec
 // compareWhole): every segmentation's and audience's summary, the model's report, the memberships and
 // change logs of both versions, KPI values and stored summaries (profiles, audit results, drift bins; SDs
 // within sdTolerance), the deliveries and every file written, byte for byte.
-//
-// TODO(pgclv): value_clv is cut from both specs until the clv method runs on engine postgres.
 func TestWholeFlagshipEqualOnDuckDBAndPostgres(t *testing.T) {
 	if skipped != "" {
 		t.Skip(skipped)
@@ -152,7 +150,7 @@ type wholeRun struct {
 	files map[string][]byte
 }
 
-// runWhole writes example (cut only of value_clv, edited by edit) into a fresh directory beside the data
+// runWhole writes example (edited by edit) into a fresh directory beside the data
 // and runs it at the first two dates: on DuckDB with its store file when dsn is "", else on the server
 // at dsn with the store in wholeSchema there.
 func runWhole(t *testing.T, example, dsn string, edit func(*yaml.Node)) wholeRun {
@@ -192,7 +190,7 @@ func runWhole(t *testing.T, example, dsn string, edit func(*yaml.Node)) wholeRun
 			}
 			t.Fatalf("%s as of %s: %v", example, asOf, err)
 		}
-		if res.Outcome != runner.OutcomePublished || len(res.Models) != 1 || len(res.Segmentations) != 3+len(actAudiences) ||
+		if res.Outcome != runner.OutcomePublished || len(res.Models) != 1 || len(res.Segmentations) != 4+len(actAudiences) ||
 			len(res.Deliveries) != 1 || len(res.Exports) != 2 || len(res.KPIs) == 0 {
 			t.Fatalf("%s as of %s: outcome %s, %d models, %d segmentations and audiences, %d deliveries, %d exports, %d KPI values (%s)",
 				example, asOf, res.Outcome, len(res.Models), len(res.Segmentations), len(res.Deliveries), len(res.Exports), len(res.KPIs), res.Message)
@@ -269,7 +267,7 @@ func compareWhole(t *testing.T, duck, pg wholeRun) (diffs []string) {
 			}
 		}
 	}
-	for _, name := range append([]string{"lifecycle", "value", "behaviour"}, actAudiences...) {
+	for _, name := range append([]string{"lifecycle", "value", "behaviour", "value_clv"}, actAudiences...) {
 		if !hasPrefix(duck.rows, "member 2 "+name+" ") {
 			t.Fatalf("the duckdb store has no member of %s in version 2: nothing to compare", name)
 		}
@@ -333,7 +331,7 @@ func deliveryRowsAt(t *testing.T, dsn, schema string) []string {
 	return tableRows(t, conn, "(SELECT "+deliveryColumns+" AS d FROM "+pgx.Identifier{schema, "deliveries"}.Sanitize()+") d")
 }
 
-// writeWholeSpec writes the example, uncut but for value_clv (TODO(pgclv)), edited by edit.
+// writeWholeSpec writes the example, uncut, edited by edit.
 func writeWholeSpec(t *testing.T, example, path string, edit func(*yaml.Node)) string {
 	t.Helper()
 	src, err := examples.Pipelines.ReadFile(example)
@@ -345,7 +343,6 @@ func writeWholeSpec(t *testing.T, example, path string, edit func(*yaml.Node)) s
 		t.Fatal(err)
 	}
 	root := doc.Content[0]
-	deleteKey(getKey(t, root, "segmentations"), "value_clv") // TODO(pgclv): keep it once pgclv is in main
 	edit(root)
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
