@@ -40,7 +40,9 @@ func TestWholeFlagshipEqualOnDuckDBAndPostgres(t *testing.T) {
 	duck := runWhole(t, DuckDBSpec, "", nil)
 	for _, target := range []struct{ name, dsn string }{{"one server", plain.DSN}, {"the sharded coordinator", sharded.Coordinator.DSN}} {
 		pg := runWhole(t, PostgresSpec, target.dsn, nil)
-		for _, d := range compareWhole(t, duck, pg) {
+		// The PostgreSQL store holds the churn model beside the versions, KPIs and deliveries, with
+		// DuckDB's report (what segrun models --store postgres:SCHEMA reads).
+		for _, d := range append(compareWhole(t, duck, pg), storedModelDiffs(t, target.dsn, wholeSchema, duck.results[1].Models[0])...) {
 			t.Errorf("%s: %s", target.name, d)
 		}
 		if target.name == "one server" {
@@ -170,6 +172,12 @@ func runWhole(t *testing.T, example, dsn string, edit func(*yaml.Node)) wholeRun
 		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+wholeSchema+" CASCADE"); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() {
+			if c, err := pgx.Connect(context.Background(), dsn); err == nil {
+				c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+wholeSchema+" CASCADE")
+				c.Close(context.Background())
+			}
+		})
 		t.Setenv("SEGRUN_TEST_PGWHOLE", dsn)
 	}
 	path := writeWholeSpec(t, example, filepath.Join(w.dir, "spec.yaml"), func(root *yaml.Node) {
