@@ -27,12 +27,14 @@ var wholeFiles = []string{"out/winback.csv", "out/lifecycle.parquet", "out/lifec
 
 // The whole flagship on both engines (issue 17's differential test, uncut): retail.yaml on DuckDB and
 // retail_postgres.yaml on PostgreSQL, every step as the examples have them — sources, features, the churn
-// model trained point-in-time and feeding lifecycle_input, the segmentations, KPIs, profiles, audits,
-// the audiences (consent, holdout, the priority list) and their destination, the exports — run at two
-// dates and published into a DuckDB store and a store in a PostgreSQL schema. Compared (one comparison,
-// compareWhole): every segmentation's and audience's summary, the model's report, the memberships and
-// change logs of both versions, KPI values and stored summaries (profiles, audit results, drift bins; SDs
-// within sdTolerance), the deliveries and every file written, byte for byte.
+// model trained point-in-time and feeding lifecycle_input, the four segmentations (value_clv included),
+// KPIs, profiles, audits, the audiences (consent, holdout, the priority list) and their destination, the
+// exports — run at two dates and published into a DuckDB store and a store in a PostgreSQL schema, on one
+// server and on the sharded coordinator. Compared (one comparison, compareWhole): every segmentation's
+// and audience's summary, the model's report (and the model the PostgreSQL store holds), the memberships
+// and change logs of both versions, KPI values and stored summaries (profiles, audit results, drift bins;
+// SDs within sdTolerance, churn_score's profile within DoubleTolerance), the deliveries and every file
+// written, byte for byte; no run schema is left on the server.
 func TestWholeFlagshipEqualOnDuckDBAndPostgres(t *testing.T) {
 	if skipped != "" {
 		t.Skip(skipped)
