@@ -376,12 +376,15 @@ func fileLines(t *testing.T, b []byte, name string) []string {
 	return r
 }
 
+// deliveryColumns is a deliveries row as text, without its times.
+const deliveryColumns = `audience || ' ' || destination || ' ' || target || ' v' || CAST(run_id AS VARCHAR) || ' ' || mode || ' ' || status || ' ' || via ||
+	' members ' || coalesce(CAST(members AS VARCHAR), '-') || ' entered ' || coalesce(CAST(entered AS VARCHAR), '-') ||
+	' exited ' || coalesce(CAST(exited AS VARCHAR), '-') || ' key ' || coalesce(content_key, '-') || ' ' || delivery_id`
+
 // deliveryRows are a store's deliveries, without their times: a DuckDB store file, or a PostgreSQL schema.
 func deliveryRows(t *testing.T, duckPath, pgSchema string) []string {
 	t.Helper()
-	const cols = `audience || ' ' || destination || ' ' || target || ' v' || CAST(run_id AS VARCHAR) || ' ' || mode || ' ' || status || ' ' || via ||
-		' members ' || coalesce(CAST(members AS VARCHAR), '-') || ' entered ' || coalesce(CAST(entered AS VARCHAR), '-') ||
-		' exited ' || coalesce(CAST(exited AS VARCHAR), '-') || ' key ' || coalesce(content_key, '-') || ' ' || delivery_id`
+	const cols = deliveryColumns
 	if pgSchema == "" {
 		r, err := queryDuck(t, "SELECT "+cols+" FROM segrun_store.deliveries", duckPath)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -167,6 +168,28 @@ func TestCompareFactsCatchesMistakes(t *testing.T) {
 			t.Errorf("%s: compare says %v, want a difference: %v", c.name, err, c.differ)
 		}
 	}
+	// A scored column (a model's score: monetary stands for it here) is compared within DoubleTolerance,
+	// every statistic of it; the other columns still exactly.
+	scoredCases := []struct {
+		name   string
+		change func(f facts)
+		differ bool
+	}{
+		{"a scored median an ulp off", func(f facts) {
+			number(f, func(n *methods.NumberProfile) { *n.Median = math.Nextafter(*n.Median, 100) })
+		}, false},
+		{"a scored mean beyond the tolerance", func(f facts) { number(f, func(n *methods.NumberProfile) { *n.Mean *= 1 + 4*DoubleTolerance }) }, true},
+		{"a scored median missing", func(f facts) { number(f, func(n *methods.NumberProfile) { n.Median = nil }) }, true},
+		{"a text share off", func(f facts) { f.reports["v1 lifecycle"].Profiles.Population.Texts["channel"][0].Share = 0.51 }, true},
+	}
+	for _, c := range scoredCases {
+		got := clone()
+		c.change(got)
+		err := compareFacts(want, got, "monetary")
+		if (err != nil) != c.differ {
+			t.Errorf("%s (monetary scored): compare says %v, want a difference: %v", c.name, err, c.differ)
+		}
+	}
 }
 
 func fptr(x float64) *float64 { return &x }
@@ -260,8 +283,10 @@ func kpiLine(version int, k store.KPIValue) string {
 }
 
 // compareFacts says how got differs from want: KPI lines and stored summaries exactly, but every
-// profile SD, within sdTolerance.
-func compareFacts(want, got facts) error {
+// profile SD, within sdTolerance, and every statistic of a profile of a scored column (a model's score,
+// which scoring as SQL may round an ulp or a few away from Go's exp(), docs/engines.md "Scoring pushed
+// down as SQL"), within DoubleTolerance.
+func compareFacts(want, got facts, scored ...string) error {
 	var diffs []string
 	if len(want.kpis) != len(got.kpis) {
 		diffs = append(diffs, fmt.Sprintf("%d KPI values on duckdb, %d on postgres", len(want.kpis), len(got.kpis)))
@@ -278,12 +303,13 @@ func compareFacts(want, got facts) error {
 			diffs = append(diffs, key+": no stored summary")
 			continue
 		}
-		wsd, gsd := sdsOf(w), sdsOf(g)
-		w, g = takeSDs(w), takeSDs(g)
-		for k, a := range wsd {
-			b, ok := gsd[k]
-			if !ok || !within(a, b, sdTolerance) {
-				diffs = append(diffs, fmt.Sprintf("%s: SD of %s: duckdb %v, postgres %v", key, k, deref(a), deref(b)))
+		wl, gl := looseOf(w, scored), looseOf(g, scored)
+		w, g = takeLoose(w, scored), takeLoose(g, scored)
+		for _, k := range slices.Sorted(maps.Keys(wl)) {
+			a := wl[k]
+			b, ok := gl[k]
+			if !ok || !within(a.value, b.value, a.tolerance) {
+				diffs = append(diffs, fmt.Sprintf("%s: %s: duckdb %v, postgres %v", key, k, deref(a.value), deref(b.value)))
 			}
 		}
 		wj, _ := json.MarshalIndent(w, "", " ")
@@ -329,15 +355,27 @@ func deref(x *float64) any {
 	return *x
 }
 
-// sdsOf lists a report's profile SDs by group and column.
-func sdsOf(r methods.Report) map[string]*float64 {
-	out := map[string]*float64{}
+// looseValue is a profile statistic compared within a tolerance.
+type looseValue struct {
+	value     *float64
+	tolerance float64
+}
+
+// looseOf lists a report's profile statistics compared within a tolerance, by group, column and name:
+// every SD (sdTolerance), and every statistic of a scored column (DoubleTolerance).
+func looseOf(r methods.Report, scored []string) map[string]looseValue {
+	out := map[string]looseValue{}
 	if r.Profiles == nil {
 		return out
 	}
 	add := func(group string, sp methods.SegmentProfile) {
 		for col, n := range sp.Numbers {
-			out[group+" "+col] = n.SD
+			out["SD of "+group+" "+col] = looseValue{n.SD, sdTolerance}
+			if slices.Contains(scored, col) {
+				for name, v := range map[string]*float64{"mean": n.Mean, "median": n.Median, "p10": n.P10, "p90": n.P90, "lift": n.Lift} {
+					out[name+" of "+group+" "+col] = looseValue{v, DoubleTolerance}
+				}
+			}
 		}
 	}
 	add("(all)", r.Profiles.Population)
@@ -347,8 +385,8 @@ func sdsOf(r methods.Report) map[string]*float64 {
 	return out
 }
 
-// takeSDs is r with its profiles' SDs taken out (a deep copy: the caller's report is unchanged).
-func takeSDs(r methods.Report) methods.Report {
+// takeLoose is r with what looseOf lists taken out (a deep copy: the caller's report is unchanged).
+func takeLoose(r methods.Report, scored []string) methods.Report {
 	b, _ := json.Marshal(r)
 	var c methods.Report
 	json.Unmarshal(b, &c)
@@ -358,6 +396,9 @@ func takeSDs(r methods.Report) methods.Report {
 	strip := func(sp *methods.SegmentProfile) {
 		for col, n := range sp.Numbers {
 			n.SD = nil
+			if slices.Contains(scored, col) {
+				n = methods.NumberProfile{}
+			}
 			sp.Numbers[col] = n
 		}
 	}
