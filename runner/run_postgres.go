@@ -135,6 +135,40 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	return res, nil
 }
 
+// sourceCountSQL is a scalar expression counting the source's rows. Over a partitioned table it adds up
+// each leaf partition's count(*): postgres_fdw ships a foreign partition's count(*) whole to its shard
+// (one number crosses), where a count(*) over the partitioned table is a partial aggregate per partition,
+// which it cannot ship, and fetched a row per row from every shard. Any other table (or a view) is
+// counted through the source's view, and so is a partitioned table with a partition the role may not read
+// by itself (reading the parent checks only the parent's privileges).
+func (e *execution) sourceCountSQL(ctx context.Context, table, view string) (string, error) {
+	q := `SELECT format('%I.%I', n.nspname, c.relname), has_table_privilege(c.oid, 'SELECT') FROM pg_partition_tree(CAST($1 AS regclass)) t
+		JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf ORDER BY 1`
+	rows, err := e.db.Query(ctx, q, table)
+	if err != nil {
+		return "", postgres.MapError(err, q)
+	}
+	defer rows.Close()
+	var leaves []string
+	readable := true
+	for rows.Next() {
+		var leaf string
+		var canRead bool
+		if err := rows.Scan(&leaf, &canRead); err != nil {
+			return "", err
+		}
+		readable = readable && canRead
+		leaves = append(leaves, "(SELECT count(*) FROM "+leaf+")")
+	}
+	if err := rows.Err(); err != nil {
+		return "", postgres.MapError(err, q)
+	}
+	if len(leaves) == 0 || !readable {
+		return "(SELECT count(*) FROM " + view + ")", nil
+	}
+	return "(" + strings.Join(leaves, " + ") + ")", nil
+}
+
 // loadTableSource makes a table source readable by its name in the run's schema, as a view of the table
 // (the rows stay where they are, so filters and aggregates over it still reach the table, and its shards),
 // and checks what the contract promises that validation could not: rows exist (unless allow_empty), and
@@ -143,7 +177,7 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 // shard crosses; the count(*) FILTER of each column they replaced is a partial aggregate per partition,
 // which postgres_fdw cannot ship, and pulled every row's checked columns to the coordinator. Only when a
 // column has a NULL are its NULLs counted, for the message. The row count the summary reports is a
-// count(*) of its own (docs/engines.md "Tuning" says what it costs on shards).
+// count(*) of its own, per leaf partition of a partitioned table (sourceCountSQL).
 func (e *execution) loadTableSource(ctx context.Context, name string, src spec.Source) (int64, error) {
 	step := "source " + name
 	table := qualified(src.Table)
@@ -163,9 +197,13 @@ func (e *execution) loadTableSource(ctx context.Context, name string, src spec.S
 	if len(isNull) > 0 {
 		nulls = "EXISTS (SELECT 1 FROM " + view + " WHERE " + strings.Join(isNull, " OR ") + ")"
 	}
+	count, err := e.sourceCountSQL(ctx, table, view)
+	if err != nil {
+		return 0, sqlFailure(step, "", err, "")
+	}
 	var rows int64
 	var hasNull bool
-	q := "SELECT (SELECT count(*) FROM " + view + "), " + nulls
+	q := "SELECT " + count + ", " + nulls
 	if err := e.db.QueryRow(ctx, q).Scan(&rows, &hasNull); err != nil {
 		return 0, sqlFailure(step, "", postgres.MapError(err, q), q)
 	}

@@ -16,7 +16,8 @@ import (
 // A table source's checks on engine postgres (EXISTS subqueries since they were tuned, loadTableSource):
 // a NULL in a not_null column fails the run naming the column, the table and how many rows have it, even
 // when it is the table's last row and the other not_null columns have none; an empty table fails unless
-// allow_empty; a table without either runs and reports its exact row count.
+// allow_empty; a table without either runs and reports its exact row count, here of a table partitioned
+// in two (counted partition by partition, sourceCountSQL, which shards answer themselves).
 func TestTableSourceChecksOnPostgres(t *testing.T) {
 	srv := pgtest.New(t)
 	ctx := context.Background()
@@ -26,7 +27,9 @@ func TestTableSourceChecksOnPostgres(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS pgspeed_src CASCADE; CREATE SCHEMA pgspeed_src;
-		CREATE TABLE pgspeed_src.customers (customer_id bigint, amount numeric(12,2), country text);
+		CREATE TABLE pgspeed_src.customers (customer_id bigint, amount numeric(12,2), country text) PARTITION BY RANGE (customer_id);
+		CREATE TABLE pgspeed_src.customers_low PARTITION OF pgspeed_src.customers FOR VALUES FROM (MINVALUE) TO (2000);
+		CREATE TABLE pgspeed_src.customers_high PARTITION OF pgspeed_src.customers FOR VALUES FROM (2000) TO (MAXVALUE);
 		INSERT INTO pgspeed_src.customers SELECT i, i, 'DE' FROM generate_series(1, 5000) i`); err != nil {
 		t.Fatal(err)
 	}
