@@ -83,14 +83,17 @@ func (e *execution) profileNumbersInEngine(ctx context.Context, p *methods.Profi
 	}
 	values := fmt.Sprintf(`SELECT pop, seg, col, x FROM (%s) segrun_rows, LATERAL (VALUES %s) segrun_cols(col, x)
 		WHERE x IS NOT NULL AND x <> CAST('NaN' AS DOUBLE PRECISION)`, rows, strings.Join(pairs, ", "))
-	// Moments: by group and column its count, SD and infinities; by group, column and exponent the
-	// exact sum of the finite values' signed mantissas (their bits, from float8send).
-	moments := fmt.Sprintf(`SELECT pop, seg, col, GROUPING(e)::int AS whole, count(*), stddev_samp(x), count(*) FILTER (WHERE e = 2047),
-		CAST(sum(m) FILTER (WHERE e < 2047) AS VARCHAR), max(e)
-		FROM (SELECT pop, seg, col, x, greatest((bits >> 52) & 2047, 1) AS e,
+	// Exact sums: by group, column and exponent the exact sum of the finite values' signed mantissas
+	// (their bits, from float8send); a group of exponent 2047 says the column has infinities. The count and
+	// SD come with the sorted values below: one GROUP BY each, hashed here, where GROUPING SETS of both
+	// groupings had sorted every value (an external merge at the default work_mem). The OFFSET 0 fences
+	// keep the planner from inlining bits (a text round trip) into each of the five places e and m use
+	// it: computed once per value (BENCHMARKS.md "Engine postgres tuned").
+	sums := fmt.Sprintf(`SELECT pop, seg, col, e, CAST(sum(m) AS VARCHAR)
+		FROM (SELECT pop, seg, col, greatest((bits >> 52) & 2047, 1) AS e,
 			(CASE WHEN bits < 0 THEN -1 ELSE 1 END) * (CASE WHEN (bits >> 52) & 2047 = 0 THEN bits & 4503599627370495 ELSE (bits & 4503599627370495) | 4503599627370496 END) AS m
-			FROM (SELECT pop, seg, col, x, CAST(CAST(('x' || encode(float8send(x), 'hex')) AS bit(64)) AS bigint) AS bits FROM (%s) segrun_values) segrun_bits) segrun_parts
-		GROUP BY GROUPING SETS ((pop, seg, col), (pop, seg, col, e))`, values)
+			FROM (SELECT pop, seg, col, CAST(CAST(('x' || encode(float8send(x), 'hex')) AS bit(64)) AS bigint) AS bits FROM (%s) segrun_values OFFSET 0) segrun_bits OFFSET 0) segrun_parts
+		GROUP BY pop, seg, col, e`, values)
 	type key struct {
 		pop bool
 		seg string
@@ -117,30 +120,27 @@ func (e *execution) profileNumbersInEngine(ctx context.Context, p *methods.Profi
 		return k
 	}
 	start := time.Now()
-	vals, err = e.smallQuery(ctx, moments)
-	e.log.Debug("profile moments in the engine", "segmentation", result, "seconds", time.Since(start).Seconds())
+	vals, err = e.smallQuery(ctx, sums)
+	e.log.Debug("profile sums in the engine", "segmentation", result, "seconds", time.Since(start).Seconds())
 	if err != nil {
 		return err
 	}
 	for _, r := range vals {
 		a := at(keyOf(r))
-		if toInt64(r[3]) == 1 { // the group and column's row
-			a.n = toInt64(r[4])
-			if sd, ok := r[5].(float64); ok {
-				a.sd = &sd
-			}
-			a.infinite = toInt64(r[6]) > 0
+		exp := int(toInt64(r[3]))
+		if exp == 2047 { // infinities: no mean
+			a.infinite = true
 			continue
 		}
-		text, ok := r[7].(string)
-		if !ok { // the exponent of infinities
-			continue
+		text, ok := r[4].(string)
+		if !ok {
+			return fmt.Errorf("the engine's sum of mantissas is %T", r[4])
 		}
 		m, ok := new(big.Int).SetString(strings.TrimSuffix(text, ".0"), 10)
 		if !ok {
 			return fmt.Errorf("the engine's sum of mantissas %q is no integer", text)
 		}
-		a.parts = append(a.parts, algorithms.SumPart{Exp: int(toInt64(r[8])), Mantissas: m})
+		a.parts = append(a.parts, algorithms.SumPart{Exp: exp, Mantissas: m})
 	}
 	// Quantiles: each group and column's values sorted into an array inside the server (an ordered
 	// aggregate), of which only the order statistics the quantiles interpolate between leave it, as
@@ -151,7 +151,7 @@ func (e *execution) profileNumbersInEngine(ctx context.Context, p *methods.Profi
 		at := fmt.Sprintf("CAST(floor(CAST(n - 1 AS DOUBLE PRECISION) * CAST(%s AS DOUBLE PRECISION)) AS BIGINT)", sql.Literal(fmt.Sprint(q)))
 		picks = append(picks, at, fmt.Sprintf("sorted[%s + 1]", at), fmt.Sprintf("sorted[least(%s + 2, n)]", at))
 	}
-	ranked := fmt.Sprintf(`SELECT pop, seg, col, n, %s FROM (SELECT pop, seg, col, count(*) AS n, array_agg(x ORDER BY x) AS sorted
+	ranked := fmt.Sprintf(`SELECT pop, seg, col, n, sd, %s FROM (SELECT pop, seg, col, count(*) AS n, stddev_samp(x) AS sd, array_agg(x ORDER BY x) AS sorted
 		FROM (%s) segrun_values GROUP BY pop, seg, col) segrun_sorted`, strings.Join(picks, ", "), values)
 	start = time.Now()
 	vals, err = e.smallQuery(ctx, ranked)
@@ -161,9 +161,13 @@ func (e *execution) profileNumbersInEngine(ctx context.Context, p *methods.Profi
 	}
 	for _, r := range vals {
 		a := at(keyOf(r))
+		a.n = toInt64(r[3])
+		if sd, ok := r[4].(float64); ok {
+			a.sd = &sd
+		}
 		for i := range profileQuantiles {
-			rank := toInt64(r[4+3*i])
-			for k, v := range r[5+3*i : 7+3*i] {
+			rank := toInt64(r[5+3*i])
+			for k, v := range r[6+3*i : 8+3*i] {
 				x, ok := v.(float64)
 				if !ok {
 					return fmt.Errorf("order statistic %d of a profile's values is %T", rank+int64(k), v)

@@ -137,10 +137,49 @@ func executePostgres(ctx context.Context, v *Validation, o RunOptions, res *Resu
 	return res, nil
 }
 
+// sourceCountSQL is a scalar expression counting the source's rows. Over a partitioned table it adds up
+// each leaf partition's count(*): postgres_fdw ships a foreign partition's count(*) whole to its shard
+// (one number crosses), where a count(*) over the partitioned table is a partial aggregate per partition,
+// which it cannot ship, and fetched a row per row from every shard. Any other table (or a view) is
+// counted through the source's view, and so is a partitioned table with a partition the role may not read
+// by itself (reading the parent checks only the parent's privileges).
+func (e *execution) sourceCountSQL(ctx context.Context, table, view string) (string, error) {
+	q := `SELECT format('%I.%I', n.nspname, c.relname), has_table_privilege(c.oid, 'SELECT') FROM pg_partition_tree(CAST($1 AS regclass)) t
+		JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf ORDER BY 1`
+	rows, err := e.db.Query(ctx, q, table)
+	if err != nil {
+		return "", postgres.MapError(err, q)
+	}
+	defer rows.Close()
+	var leaves []string
+	readable := true
+	for rows.Next() {
+		var leaf string
+		var canRead bool
+		if err := rows.Scan(&leaf, &canRead); err != nil {
+			return "", err
+		}
+		readable = readable && canRead
+		leaves = append(leaves, "(SELECT count(*) FROM "+leaf+")")
+	}
+	if err := rows.Err(); err != nil {
+		return "", postgres.MapError(err, q)
+	}
+	if len(leaves) == 0 || !readable {
+		return "(SELECT count(*) FROM " + view + ")", nil
+	}
+	return "(" + strings.Join(leaves, " + ") + ")", nil
+}
+
 // loadTableSource makes a table source readable by its name in the run's schema, as a view of the table
 // (the rows stay where they are, so filters and aggregates over it still reach the table, and its shards),
 // and checks what the contract promises that validation could not: rows exist (unless allow_empty), and
-// not_null columns hold no NULL, in one scan.
+// not_null columns hold no NULL. The checks are EXISTS subqueries, which stop at the first row found and
+// which postgres_fdw ships to each shard whole (with a LIMIT 1), so on a sharded table only a boolean per
+// shard crosses; the count(*) FILTER of each column they replaced is a partial aggregate per partition,
+// which postgres_fdw cannot ship, and pulled every row's checked columns to the coordinator. Only when a
+// column has a NULL are its NULLs counted, for the message. The row count the summary reports is a
+// count(*) of its own, per leaf partition of a partitioned table (sourceCountSQL).
 func (e *execution) loadTableSource(ctx context.Context, name string, src spec.Source) (int64, error) {
 	step := "source " + name
 	table := qualified(src.Table)
@@ -148,30 +187,43 @@ func (e *execution) loadTableSource(ctx context.Context, name string, src spec.S
 		return 0, sqlFailure(step, "table "+src.Table+": ", err, "")
 	}
 	e.views[name] = true
-	counts := []string{"count(*)"}
-	var notNull []string
+	view := sql.Ident(name)
+	var notNull, isNull []string
 	for _, c := range src.Columns {
 		if c.Value.NotNull {
 			notNull = append(notNull, c.Key)
-			counts = append(counts, "count(*) FILTER (WHERE "+sql.Ident(c.Key)+" IS NULL)")
+			isNull = append(isNull, sql.Ident(c.Key)+" IS NULL")
 		}
 	}
-	vals := make([]int64, len(counts))
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	nulls := "false"
+	if len(isNull) > 0 {
+		nulls = "EXISTS (SELECT 1 FROM " + view + " WHERE " + strings.Join(isNull, " OR ") + ")"
 	}
-	q := "SELECT " + strings.Join(counts, ", ") + " FROM " + sql.Ident(name)
-	if err := e.db.QueryRow(ctx, q).Scan(ptrs...); err != nil {
+	count, err := e.sourceCountSQL(ctx, table, view)
+	if err != nil {
+		return 0, sqlFailure(step, "", err, "")
+	}
+	var rows int64
+	var hasNull bool
+	q := "SELECT " + count + ", " + nulls
+	if err := e.db.QueryRow(ctx, q).Scan(&rows, &hasNull); err != nil {
 		return 0, sqlFailure(step, "", postgres.MapError(err, q), q)
 	}
-	if vals[0] == 0 && !src.AllowEmpty {
+	if rows == 0 && !src.AllowEmpty {
 		return 0, failf(step, "table %s has no rows (set allow_empty: true if an empty source is normal)", src.Table)
 	}
-	for i, col := range notNull {
-		if n := vals[i+1]; n > 0 {
+	if !hasNull {
+		return rows, nil
+	}
+	for _, col := range notNull {
+		var n int64
+		q := "SELECT count(*) FROM " + view + " WHERE " + sql.Ident(col) + " IS NULL"
+		if err := e.db.QueryRow(ctx, q).Scan(&n); err != nil {
+			return 0, sqlFailure(step, "", postgres.MapError(err, q), q)
+		}
+		if n > 0 {
 			return 0, failf(step, "column %s is declared not_null, but %d rows of table %s have NULL in it", col, n, src.Table)
 		}
 	}
-	return vals[0], nil
+	return rows, nil
 }

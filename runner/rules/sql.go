@@ -95,7 +95,7 @@ func (rs *Set) SQL(input, entity string, o SQLOptions) (*SetSQL, error) {
 			sel = append(sel, n+fmt.Sprintf(" AS segrun_null_%d", i+1))
 		}
 		cols = append(cols, "count(*) FILTER (WHERE segrun_code IS NULL) AS unmatched")
-		q.Stats = fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s) AS segrun_rules", strings.Join(cols, ", "), strings.Join(sel, ", "), from)
+		q.Stats = fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s%s) AS segrun_rules", strings.Join(cols, ", "), strings.Join(sel, ", "), from, statsFence(o.Dialect))
 		return q, nil
 	}
 	// Multi: every rule's match as a column, then one row per matching rule through a lateral VALUES list,
@@ -129,11 +129,22 @@ func (rs *Set) SQL(input, entity string, o SQLOptions) (*SetSQL, error) {
 		sel = append(sel, n+fmt.Sprintf(" AS segrun_null_%d", i+1))
 	}
 	cols = append(cols, fmt.Sprintf("count(*) FILTER (WHERE %s) AS unmatched", none))
-	q.Stats = fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s) AS segrun_rules", strings.Join(cols, ", "), strings.Join(sel[1:], ", "), from)
+	q.Stats = fmt.Sprintf("SELECT %s FROM (SELECT %s FROM %s%s) AS segrun_rules", strings.Join(cols, ", "), strings.Join(sel[1:], ", "), from, statsFence(o.Dialect))
 	if len(sel) == 1 {
 		q.Stats = fmt.Sprintf("SELECT %s FROM %s", strings.Join(cols, ", "), from)
 	}
 	return q, nil
+}
+
+// statsFence ends the statistics' inner query on PostgreSQL with OFFSET 0, which keeps its planner from
+// inlining the subquery: inlined, the CASE giving segrun_code (and each rule's NULL test) was evaluated
+// again in every FILTER that reads it, twice per rule and once more; fenced, once per row
+// (BENCHMARKS.md "engine postgres tuned"). DuckDB evaluates each once already.
+func statsFence(d Dialect) string {
+	if d == Postgres {
+		return " OFFSET 0"
+	}
+	return ""
 }
 
 // ReadStats turns the row Stats selected into Evaluate's Stats (Seconds is the caller's to set), and the
