@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
@@ -300,33 +301,11 @@ func assignTiers(b block, tiers []tier, elseSegment string, clv []float64, rep *
 func writeResult(a *sql.Arrow, env methods.Env, s *summary, pred algorithms.CLVPrediction, codes []int16, names []string) error {
 	values := [][]float64{s.c.Frequency, s.c.Recency, s.c.T, s.c.Monetary, pred.PAlive, pred.ExpectedPurchases, pred.ExpectedValue, pred.CLV}
 	colNames := append(slices.Clone(summaryColumns), predictionColumns...)
-	fields := make([]arrow.Field, 0, len(values)+1)
-	for _, n := range colNames {
-		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
-	}
-	fields = append(fields, arrow.Field{Name: "segrun_code", Type: arrow.PrimitiveTypes.Int16})
-	cols := make([][]arrow.Array, len(fields))
-	off := 0
-	for _, rec := range s.batches {
-		n := int(rec.NumRows())
-		for c, v := range values {
-			cols[c] = append(cols[c], methods.Float64Array(v[off:off+n]))
-		}
-		cols[len(values)] = append(cols[len(values)], methods.Int16Array(codes[off:off+n]))
-		off += n
-	}
-	defer func() {
-		for _, cs := range cols {
-			for _, c := range cs {
-				c.Release()
-			}
-		}
-	}()
-	reader, err := methods.WithColumns(s.batches, 0, fields, cols)
+	reader, release, err := codedReader(s.batches, colNames, values, codes, false)
 	if err != nil {
 		return err
 	}
-	defer reader.Release()
+	defer release()
 	sel := fmt.Sprintf("%s, %s AS segment, %s", sql.Ident(env.Entity()), methods.SegmentCase("segrun_code", methods.Ordinals(len(names)), names), methods.IdentList(colNames))
 	return a.CreateTable(env.Name(), reader, sel, "segrun_code >= 0")
 }
@@ -372,3 +351,51 @@ func mean(v []float64) float64 {
 }
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// codedReader reads the summary's batches with columns of its own beside the entity, as
+// methods.WithColumns joins them: the float64 columns names (values, one per row of the batches) and the
+// tier codes as segrun_code, first when codesFirst (the engine's pushed table) or last (the result table
+// DuckDB writes). release frees the columns once the reader has been read.
+func codedReader(batches []arrow.RecordBatch, names []string, values [][]float64, codes []int16, codesFirst bool) (reader array.RecordReader, release func(), err error) {
+	codeField := arrow.Field{Name: "segrun_code", Type: arrow.PrimitiveTypes.Int16}
+	var fields []arrow.Field
+	if codesFirst {
+		fields = append(fields, codeField)
+	}
+	for _, n := range names {
+		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
+	}
+	codeAt := 0
+	if !codesFirst {
+		codeAt = len(fields)
+		fields = append(fields, codeField)
+	}
+	cols := make([][]arrow.Array, len(fields))
+	off := 0
+	for _, rec := range batches {
+		n := int(rec.NumRows())
+		c := 0
+		for i := range fields {
+			if i == codeAt {
+				cols[i] = append(cols[i], methods.Int16Array(codes[off:off+n]))
+				continue
+			}
+			cols[i] = append(cols[i], methods.Float64Array(values[c][off:off+n]))
+			c++
+		}
+		off += n
+	}
+	freeCols := func() {
+		for _, cs := range cols {
+			for _, c := range cs {
+				c.Release()
+			}
+		}
+	}
+	reader, err = methods.WithColumns(batches, 0, fields, cols)
+	if err != nil {
+		freeCols()
+		return nil, nil, err
+	}
+	return reader, func() { reader.Release(); freeCols() }, nil
+}

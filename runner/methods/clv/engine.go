@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/segrun/segrun/algorithms"
 	"github.com/segrun/segrun/runner/methods"
 	"github.com/segrun/segrun/spec"
@@ -109,38 +107,17 @@ func (s *engineSide) summary(ctx context.Context, query string, holdout, final b
 // the summary table joined with them, customers below the first tier (without else:) left out.
 func (s *engineSide) write(ctx context.Context, sum *summary, pred algorithms.CLVPrediction, codes []int16, names []string) error {
 	values := [][]float64{pred.PAlive, pred.ExpectedPurchases, pred.ExpectedValue, pred.CLV}
-	fields := []arrow.Field{{Name: "segrun_code", Type: arrow.PrimitiveTypes.Int16}}
-	for _, n := range predictionColumns {
-		fields = append(fields, arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Float64})
-	}
-	cols := make([][]arrow.Array, len(fields))
-	off := 0
-	for _, rec := range sum.batches {
-		n := int(rec.NumRows())
-		cols[0] = append(cols[0], methods.Int16Array(codes[off:off+n]))
-		for c, v := range values {
-			cols[1+c] = append(cols[1+c], methods.Float64Array(v[off:off+n]))
-		}
-		off += n
-	}
-	defer func() {
-		for _, cs := range cols {
-			for _, c := range cs {
-				c.Release()
-			}
-		}
-	}()
-	reader, err := methods.WithColumns(sum.batches, 0, fields, cols)
+	reader, release, err := codedReader(sum.batches, predictionColumns, values, codes, true)
 	if err != nil {
 		return err
 	}
-	defer reader.Release()
+	defer release()
 	s.created = append(s.created, s.predictionTable)
 	bytes, err := s.env.Push(ctx, s.predictionTable, reader)
 	if err != nil {
 		return fmt.Errorf("segmentation %s: writing the predictions back: %w", s.env.Name(), err)
 	}
-	s.env.Log().Debug("clv predictions pushed", "segmentation", s.env.Name(), "customers", off, "bytes", bytes)
+	s.env.Log().Debug("clv predictions pushed", "segmentation", s.env.Name(), "customers", len(codes), "bytes", bytes)
 	segment := "CASE p.segrun_code"
 	for i, n := range names {
 		segment += fmt.Sprintf(" WHEN %d THEN %s", i, sql.Literal(n))
