@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/segrun/segrun/internal/enginetest"
 	"github.com/segrun/segrun/internal/pgtest"
 )
 
@@ -141,8 +142,8 @@ sources:
 	if rep := results[1][1].Models[0]; rep.FittedIn != 1 {
 		t.Errorf("version 2 on postgres was not scored with version 1's model: fitted_in %d", rep.FittedIn)
 	}
-	duckRows := duckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
-	pgRows := pgStoreRows(t, conn, schema)
+	duckRows := enginetest.DuckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
+	pgRows := enginetest.PGStoreRows(t, conn, schema)
 	if len(duckRows) < 800 || !slices.Equal(duckRows, pgRows) {
 		for i := range min(len(duckRows), len(pgRows)) {
 			if duckRows[i] != pgRows[i] {

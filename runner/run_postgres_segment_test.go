@@ -14,9 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/segrun/segrun/internal/enginetest"
 	"github.com/segrun/segrun/internal/pgtest"
-	"github.com/segrun/segrun/sql"
-	"github.com/segrun/segrun/sql/store"
 )
 
 // The differential test of issue 17: one pipeline of rules, RFM and a k-means clustering over the same
@@ -207,8 +206,8 @@ sources:
 		}
 	}
 	// Memberships and change logs of both versions, from both stores.
-	duckRows := duckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
-	pgRows := pgStoreRows(t, conn, schema)
+	duckRows := enginetest.DuckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
+	pgRows := enginetest.PGStoreRows(t, conn, schema)
 	if len(duckRows) < 4000 {
 		t.Fatalf("only %d rows read from the DuckDB store", len(duckRows))
 	}
@@ -235,67 +234,4 @@ func summaryJSON(t *testing.T, r SegmentationReport) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// storeRowsSQL lists, for both versions, every membership and every change-log row as text.
-func storeRowsSQL(memberships func(run int64) string, changes string) string {
-	return fmt.Sprintf(`SELECT 'member ' || CAST(r AS VARCHAR) || ' ' || segmentation || ' ' || CAST(entity AS VARCHAR) || ' ' || segment FROM (
-		SELECT 1 AS r, * FROM %s m1 UNION ALL SELECT 2 AS r, * FROM %s m2) m
-		UNION ALL
-		SELECT 'change ' || CAST(run_id AS VARCHAR) || ' ' || segmentation || ' ' || CAST(entity AS VARCHAR) || ' ' || segment || ' ' || event FROM %s`,
-		memberships(1), memberships(2), changes)
-}
-
-func duckStoreRows(t *testing.T, path string) []string {
-	ctx := context.Background()
-	db, err := sql.Open(ctx, "", sql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st, err := store.Attach(ctx, db, path, store.ReadOnly, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	rows, err := db.Query(ctx, storeRowsSQL(st.MembershipsAsOf, st.Table("changes")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func pgStoreRows(t *testing.T, conn *pgx.Conn, schema string) []string {
-	ctx := context.Background()
-	q := storeRowsSQL(func(run int64) string {
-		return strings.ReplaceAll(store.MembershipsAsOf(run), store.Catalog+".", pgx.Identifier{schema}.Sanitize()+".")
-	}, pgx.Identifier{schema, "changes"}.Sanitize())
-	rows, err := conn.Query(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(out)
-	return out
 }

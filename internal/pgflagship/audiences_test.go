@@ -18,6 +18,7 @@ import (
 
 	"github.com/segrun/segrun/cli"
 	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/internal/enginetest"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
@@ -111,7 +112,7 @@ func TestFlagshipAudiencesEqualOnDuckDBAndPostgres(t *testing.T) {
 		}
 	}
 	// Memberships (each audience's treatment and control) and change logs of both versions.
-	duckRows, pgRows := duckStoreRows(t, duckStore), pgStoreRows(t, conn, pgStore)
+	duckRows, pgRows := enginetest.DuckStoreRows(t, duckStore), enginetest.PGStoreRows(t, conn, pgStore)
 	for _, name := range actAudiences {
 		n := 0
 		for _, r := range duckRows {
@@ -257,7 +258,7 @@ func TestFlagshipAudiencesEqualOnDuckDBAndPostgres(t *testing.T) {
 		}
 		return out
 	}
-	if firstDifference(version1(duckRows), version1(pgStoreRows(t, conn, stores[1]))) == "" {
+	if firstDifference(version1(duckRows), version1(enginetest.PGStoreRows(t, conn, stores[1]))) == "" {
 		t.Errorf("a postgres run with another holdout salt has the same memberships as duckdb's: the comparison does not see the holdout")
 	}
 	if firstDifference(version1(duckRows), version1(pgRows)) != "" {

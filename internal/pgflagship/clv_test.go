@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/internal/enginetest"
 	"github.com/segrun/segrun/internal/pgshards"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/runner/methods/clv"
@@ -42,7 +43,7 @@ func TestCLVEqualOnDuckDBAndPostgres(t *testing.T) {
 	if rep := duckRes[0].Segmentations[0].CLV; rep == nil || rep.Holdout == nil || rep.Repeat == 0 || len(rep.Tiers) != 4 {
 		t.Fatalf("DuckDB's value_clv report has no fit, holdout or tiers to compare: %+v", rep)
 	}
-	duckRows := duckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
+	duckRows := enginetest.DuckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
 	if len(duckRows) < *customers {
 		t.Fatalf("only %d rows read from the DuckDB store", len(duckRows))
 	}
@@ -68,7 +69,7 @@ func TestCLVEqualOnDuckDBAndPostgres(t *testing.T) {
 				t.Errorf("%s, version %d: the value_clv summary differs from DuckDB's\npostgres %s\nduckdb   %s", target.name, v+1, got, want)
 			}
 		}
-		if pgRows := pgStoreRows(t, conn, storeSchema); !slices.Equal(duckRows, pgRows) {
+		if pgRows := enginetest.PGStoreRows(t, conn, storeSchema); !slices.Equal(duckRows, pgRows) {
 			t.Errorf("%s: the stores differ: %s", target.name, firstDifference(duckRows, pgRows))
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/internal/enginetest"
 	"github.com/segrun/segrun/internal/pgshards"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/spec"
@@ -70,7 +71,7 @@ func TestFlagshipChurnModelEqualOnDuckDBAndPostgres(t *testing.T) {
 		return out
 	}
 	duckRes := runAll(writeModelsSpec(t, DuckDBSpec, filepath.Join(dir, "duck.yaml"), nil), 2)
-	duckRows := duckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
+	duckRows := enginetest.DuckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
 	if rep := duckRes[0].Models[0]; rep.TrainRows < 100 || rep.Classification == nil || rep.Scored < int64(*customers)/2 {
 		t.Fatalf("the churn model on DuckDB: %d training rows, %d scored: the comparison would be empty", rep.TrainRows, rep.Scored)
 	}
@@ -126,7 +127,7 @@ func TestFlagshipChurnModelEqualOnDuckDBAndPostgres(t *testing.T) {
 		if target.mistake { // the first version's report and summaries show it
 			versions = 1
 		}
-		diffs := compare(target.name, runAll(pgSpec, versions), pgStoreRows(t, conn, storeSchema))
+		diffs := compare(target.name, runAll(pgSpec, versions), enginetest.PGStoreRows(t, conn, storeSchema))
 		if !target.mistake { // the model is published into the PostgreSQL store as into DuckDB's (segrun models)
 			diffs = append(diffs, storedModelDiffs(t, target.dsn, storeSchema, duckRes[1].Models[0])...)
 		}

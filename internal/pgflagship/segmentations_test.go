@@ -15,9 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/internal/enginetest"
 	"github.com/segrun/segrun/runner"
-	"github.com/segrun/segrun/sql"
-	"github.com/segrun/segrun/sql/store"
 )
 
 // The flagship's segmentations on both engines (issue 17's differential test): retail.yaml on DuckDB and
@@ -74,7 +73,7 @@ func TestFlagshipSegmentationsEqualOnDuckDBAndPostgres(t *testing.T) {
 	if matched == 0 {
 		t.Fatalf("lifecycle matched nothing: the comparison would be empty")
 	}
-	duckRows := duckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
+	duckRows := enginetest.DuckStoreRows(t, filepath.Join(dir, "segrun.duckdb"))
 	if len(duckRows) < 3**customers {
 		t.Fatalf("only %d rows read from the DuckDB store", len(duckRows))
 	}
@@ -120,7 +119,7 @@ func TestFlagshipSegmentationsEqualOnDuckDBAndPostgres(t *testing.T) {
 				}
 			}
 		}
-		pgRows := pgStoreRows(t, conn, storeSchema)
+		pgRows := enginetest.PGStoreRows(t, conn, storeSchema)
 		if !slices.Equal(duckRows, pgRows) {
 			for k := range min(len(duckRows), len(pgRows)) {
 				if duckRows[k] != pgRows[k] {
@@ -217,68 +216,4 @@ func summaryJSON(t *testing.T, r runner.SegmentationReport) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// storeRowsSQL lists both versions' memberships and the change log as text rows.
-func storeRowsSQL(memberships func(run int64) string, changes string) string {
-	return fmt.Sprintf(`SELECT 'member ' || CAST(r AS VARCHAR) || ' ' || segmentation || ' ' || CAST(entity AS VARCHAR) || ' ' || segment FROM (
-		SELECT 1 AS r, * FROM %s m1 UNION ALL SELECT 2 AS r, * FROM %s m2) m
-		UNION ALL
-		SELECT 'change ' || CAST(run_id AS VARCHAR) || ' ' || segmentation || ' ' || CAST(entity AS VARCHAR) || ' ' || segment || ' ' || event FROM %s`,
-		memberships(1), memberships(2), changes)
-}
-
-func duckStoreRows(t *testing.T, path string) []string {
-	t.Helper()
-	ctx := context.Background()
-	db, err := sql.Open(ctx, "", sql.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st, err := store.Attach(ctx, db, path, store.ReadOnly, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	rows, err := db.Query(ctx, storeRowsSQL(st.MembershipsAsOf, st.Table("changes")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func pgStoreRows(t *testing.T, conn *pgx.Conn, schema string) []string {
-	t.Helper()
-	q := storeRowsSQL(func(run int64) string {
-		return strings.ReplaceAll(store.MembershipsAsOf(run), store.Catalog+".", pgx.Identifier{schema}.Sanitize()+".")
-	}, pgx.Identifier{schema, "changes"}.Sanitize())
-	rows, err := conn.Query(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/examples"
+	"github.com/segrun/segrun/internal/enginetest"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/sql"
 	"github.com/segrun/segrun/sql/store"
@@ -217,7 +218,7 @@ func runWhole(t *testing.T, example, dsn string, edit func(*yaml.Node)) wholeRun
 	w.readFiles(t)
 	if dsn == "" {
 		storePath := filepath.Join(w.dir, "segrun.duckdb")
-		w.rows = duckStoreRows(t, storePath)
+		w.rows = enginetest.DuckStoreRows(t, storePath)
 		w.facts = readFacts(t, w.results, func(ctx context.Context) (*store.Store, func(), error) {
 			db, err := sql.Open(ctx, "", sql.Options{})
 			if err != nil {
@@ -236,7 +237,7 @@ func runWhole(t *testing.T, example, dsn string, edit func(*yaml.Node)) wholeRun
 	if left := leftRunSchemas(t, conn); len(left) > 0 {
 		t.Errorf("%s: run schemas left behind: %v", example, left)
 	}
-	w.rows = pgStoreRows(t, conn, wholeSchema)
+	w.rows = enginetest.PGStoreRows(t, conn, wholeSchema)
 	w.facts = readFacts(t, w.results, func(ctx context.Context) (*store.Store, func(), error) {
 		st, err := store.OpenPostgres(ctx, dsn, wholeSchema, store.ReadOnly, 0)
 		if err != nil {
