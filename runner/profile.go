@@ -68,24 +68,30 @@ func profiled(seg spec.Segmentation) bool {
 
 // profileRows is the SQL of the rows profiles describe: every segment's members joined to their input
 // row, then every input row again as the population (pop). The profiled columns are renamed c0, c1, ...
-// (texts cast to VARCHAR) so that no input column's name can collide with segrun's.
+// (numbers as doubles, texts t0, t1, ... as text) so that no input column's name can collide with
+// segrun's. On engine postgres the segment and the population's NULL are text too (DuckDB keeps the
+// segment's ENUM, whose codes order the segments).
 func (e *execution) profileRows(result, input string, numbers, texts []string) string {
+	double, segment, none := "DOUBLE", "r.segment", "NULL"
+	if e.s.IsPostgres() {
+		double, segment, none = "DOUBLE PRECISION", "CAST(r.segment AS VARCHAR)", "CAST(NULL AS VARCHAR)"
+	}
 	var cols, popCols []string
 	for i, c := range numbers {
-		cols = append(cols, fmt.Sprintf("i.%s::DOUBLE AS c%d", sql.Ident(c), i))
-		popCols = append(popCols, fmt.Sprintf("%s::DOUBLE AS c%d", sql.Ident(c), i))
+		cols = append(cols, fmt.Sprintf("CAST(i.%s AS %s) AS c%d", sql.Ident(c), double, i))
+		popCols = append(popCols, fmt.Sprintf("CAST(%s AS %s) AS c%d", sql.Ident(c), double, i))
 	}
 	for i, c := range texts {
-		cols = append(cols, fmt.Sprintf("i.%s::VARCHAR AS t%d", sql.Ident(c), i))
-		popCols = append(popCols, fmt.Sprintf("%s::VARCHAR AS t%d", sql.Ident(c), i))
+		cols = append(cols, fmt.Sprintf("CAST(i.%s AS VARCHAR) AS t%d", sql.Ident(c), i))
+		popCols = append(popCols, fmt.Sprintf("CAST(%s AS VARCHAR) AS t%d", sql.Ident(c), i))
 	}
 	list, popList := "", ""
 	if len(cols) > 0 {
 		list, popList = ", "+strings.Join(cols, ", "), ", "+strings.Join(popCols, ", ")
 	}
 	ent := sql.Ident(e.s.Entity)
-	return fmt.Sprintf(`SELECT false AS pop, r.segment AS seg%[4]s FROM %[1]s r JOIN %[2]s i ON r.%[3]s = i.%[3]s
-		UNION ALL SELECT true, NULL%[5]s FROM %[2]s`, sql.Ident(result), sql.Ident(input), ent, list, popList)
+	return fmt.Sprintf(`SELECT false AS pop, %[6]s AS seg%[4]s FROM %[1]s r JOIN %[2]s i ON r.%[3]s = i.%[3]s
+		UNION ALL SELECT true, %[7]s%[5]s FROM %[2]s`, sql.Ident(result), sql.Ident(input), ent, list, popList, segment, none)
 }
 
 // profile describes each segment of segmentation name's result in its input's columns against the whole
@@ -100,7 +106,6 @@ func (e *execution) profile(ctx context.Context, name string, seg spec.Segmentat
 		return e.profileNumbers(ctx, p, name, seg.From, rows, seg.Multi, resultRows, auditsDrift(seg))
 	}
 	if e.s.IsPostgres() { // in the server: no member's value crosses (profile_postgres.go)
-		rows = e.pgProfileRows(name, seg.From, numbers, texts)
 		numbersRead = func() error { return e.profileNumbersInEngine(ctx, p, name, seg.From, rows) }
 	}
 	if err := numbersRead(); err != nil {

@@ -27,28 +27,6 @@ import (
 //     whose last bits depend on the order its threads deliver the values), equal to about 1e-12 relative;
 //   - text columns' top values are counted and ranked by SQL as on DuckDB, ties by the values' bytes.
 
-// pgProfileRows is the SQL of the rows a profile describes on engine postgres: every segment's members
-// joined to their input row (pop false, seg the segment), then every input row again as the population
-// (pop true, seg NULL). Numeric columns are renamed c0, c1, ... as doubles, texts t0, t1, ... as text.
-func (e *execution) pgProfileRows(result, input string, numbers, texts []string) string {
-	var cols, popCols []string
-	for i, c := range numbers {
-		cols = append(cols, fmt.Sprintf("CAST(i.%s AS DOUBLE PRECISION) AS c%d", sql.Ident(c), i))
-		popCols = append(popCols, fmt.Sprintf("CAST(%s AS DOUBLE PRECISION) AS c%d", sql.Ident(c), i))
-	}
-	for i, c := range texts {
-		cols = append(cols, fmt.Sprintf("CAST(i.%s AS VARCHAR) AS t%d", sql.Ident(c), i))
-		popCols = append(popCols, fmt.Sprintf("CAST(%s AS VARCHAR) AS t%d", sql.Ident(c), i))
-	}
-	list, popList := "", ""
-	if len(cols) > 0 {
-		list, popList = ", "+strings.Join(cols, ", "), ", "+strings.Join(popCols, ", ")
-	}
-	ent := sql.Ident(e.s.Entity)
-	return fmt.Sprintf(`SELECT false AS pop, CAST(r.segment AS VARCHAR) AS seg%[4]s FROM %[1]s r JOIN %[2]s i ON r.%[3]s = i.%[3]s
-		UNION ALL SELECT true, CAST(NULL AS VARCHAR)%[5]s FROM %[2]s`, sql.Ident(result), sql.Ident(input), ent, list, popList)
-}
-
 // profileNumbersInEngine fills p's segments (in the order of their names' bytes, as DuckDB's ENUM codes
 // order them), sizes, shares and numeric summaries from statements that run in the server.
 func (e *execution) profileNumbersInEngine(ctx context.Context, p *methods.Profiles, result, input, rows string) error {
@@ -220,7 +198,7 @@ func (e *execution) profileNumbersInEngine(ctx context.Context, p *methods.Profi
 var profileQuantiles = []float64{0.1, 0.5, 0.9}
 
 // profileTextsSQL is the statement listing each group's most frequent values of the text columns
-// (texts of them) in rows (profileRows, or pgProfileRows), with each value's count in the population:
+// (texts of them) in rows (profileRows), with each value's count in the population:
 // pop, seg, col, value, n, the population's n, ordered by group, column, then count and value. Ties
 // are broken by the value's bytes on both engines (DuckDB compares bytes; PostgreSQL does in COLLATE
 // "C", whatever the database's collation).
