@@ -78,7 +78,7 @@ func StartShardedIn(dir string) (sh *Sharded, fresh bool, err error) {
 			}
 			stmts = append(stmts, fmt.Sprintf("ALTER SERVER shard%d OPTIONS (SET port %s)", i, fdwLiteral(u.Port())))
 		}
-		err = execStatements(ctx, sh.Coordinator.DSN, stmts)
+		err = Exec(ctx, sh.Coordinator.DSN, stmts...)
 	}
 	if err != nil {
 		sh.Halt()

@@ -186,7 +186,7 @@ func fdwLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''")
 func (sh *Sharded) setup(ctx context.Context) error {
 	var addrs []ShardAddress
 	for i, s := range sh.Shards {
-		if err := execStatements(ctx, s.DSN, ShardSetupSQL()); err != nil {
+		if err := Exec(ctx, s.DSN, ShardSetupSQL()...); err != nil {
 			return fmt.Errorf("shard %d: %w", i, err)
 		}
 		u, err := url.Parse(s.DSN)
@@ -195,13 +195,14 @@ func (sh *Sharded) setup(ctx context.Context) error {
 		}
 		addrs = append(addrs, ShardAddress{Host: u.Hostname(), Port: u.Port(), DBName: strings.TrimPrefix(u.Path, "/"), User: u.User.Username()})
 	}
-	if err := execStatements(ctx, sh.Coordinator.DSN, CoordinatorSetupSQL("postgres", addrs)); err != nil {
+	if err := Exec(ctx, sh.Coordinator.DSN, CoordinatorSetupSQL("postgres", addrs)...); err != nil {
 		return fmt.Errorf("coordinator: %w", err)
 	}
 	return nil
 }
 
-func execStatements(ctx context.Context, dsn string, stmts []string) error {
+// Exec runs stmts in order on a connection of its own to dsn, naming the statement that failed.
+func Exec(ctx context.Context, dsn string, stmts ...string) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return err

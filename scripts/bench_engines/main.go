@@ -155,7 +155,7 @@ func run(customers, reps int, dataRoot, cut string, dates []string, sample int, 
 	servers := append([]*pgtest.Server{sh.Coordinator}, sh.Shards...)
 	if fresh {
 		for _, s := range servers {
-			if err := execOn(ctx, s.DSN, "ALTER SYSTEM SET work_mem = '"+workMem+"'", "SELECT pg_reload_conf()"); err != nil {
+			if err := pgtest.Exec(ctx, s.DSN, "ALTER SYSTEM SET work_mem = '"+workMem+"'", "SELECT pg_reload_conf()"); err != nil {
 				return err
 			}
 		}
@@ -213,7 +213,7 @@ func run(customers, reps int, dataRoot, cut string, dates []string, sample int, 
 		reset      func() error
 	}
 	jobs := []job{{"postgres (coordinator + 2 shards)", pgSpec, func() error {
-		return execOn(ctx, sh.Coordinator.DSN, "DROP SCHEMA IF EXISTS "+pgStore+" CASCADE")
+		return pgtest.Exec(ctx, sh.Coordinator.DSN, "DROP SCHEMA IF EXISTS "+pgStore+" CASCADE")
 	}}}
 	if !skipDuck {
 		jobs = append(jobs, job{"duckdb", duckSpec, func() error {
@@ -504,20 +504,6 @@ func deleteKey(m *yaml.Node, key string) {
 func setKey(m *yaml.Node, key string, value *yaml.Node) {
 	deleteKey(m, key)
 	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
-}
-
-func execOn(ctx context.Context, dsn string, stmts ...string) error {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	for _, q := range stmts {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-	}
-	return nil
 }
 
 func queryOn(ctx context.Context, dsn, q string, dest any) error {
