@@ -27,11 +27,10 @@ func StartShardedIn(dir string) (sh *Sharded, fresh bool, err error) {
 	_, statErr := os.Stat(filepath.Join(dir, names[0], "data", "PG_VERSION"))
 	fresh = statErr != nil
 	for i, name := range names {
-		s, err := newServer()
+		s, err := locateServer()
 		if err != nil {
 			return nil, false, err
 		}
-		os.RemoveAll(s.dir) // newServer's temporary directory: this one is kept in dir
 		s.dir = filepath.Join(dir, name)
 		if err := keptDir(s); err != nil {
 			return nil, false, err

@@ -88,8 +88,42 @@ func startServer() (*Server, error) {
 	return s, nil
 }
 
-// newServer finds PostgreSQL's binaries and makes the server's directory, owned by the user it will run as.
+// newServer finds PostgreSQL's binaries and makes the server's temporary directory, owned by the user
+// it will run as and marked with this process as its owner. Servers that earlier test processes left
+// behind when they crashed are stopped first (sweepLeaked).
 func newServer() (*Server, error) {
+	s, err := locateServer()
+	if err != nil {
+		return nil, err
+	}
+	sweepOnce.Do(func() { sweepLeaked(s) })
+	dir, err := os.MkdirTemp("", tempPrefix)
+	if err != nil {
+		return nil, err
+	}
+	s.dir = dir
+	if err := writeOwner(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if s.user != "" {
+		u, err := user.Lookup(s.user)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// locateServer finds PostgreSQL's binaries and the user a server runs as, without a directory yet.
+func locateServer() (*Server, error) {
 	bin := ""
 	for _, d := range BinDirs {
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
@@ -113,23 +147,6 @@ func newServer() (*Server, error) {
 			return nil, fmt.Errorf("running as root, and there is no postgres user to run the server as: %v", err)
 		}
 		s.user = u.Username
-		dir, err := os.MkdirTemp("", "segrun-pgtest-")
-		if err != nil {
-			return nil, err
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-		s.dir = dir
-	} else {
-		dir, err := os.MkdirTemp("", "segrun-pgtest-")
-		if err != nil {
-			return nil, err
-		}
-		s.dir = dir
 	}
 	return s, nil
 }
