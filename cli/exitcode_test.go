@@ -105,6 +105,18 @@ var exitCases = []exitCase{
 	{name: "a clv segmentation its models cannot fit", state: "fresh",
 		setup: editSpec("\nsegmentations:\n", "\nsegmentations:\n  value_clv:\n    from: orders\n    clv: {time: ordered_at, amount: amount, tiers: {low: 0}, holdout: 5000}\n"),
 		args:  []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "segmentation value_clv: holdout: no purchase before the calibration end"},
+	{name: "a clv segmentation's purchases without a customer", state: "fresh", setup: func(t *testing.T, dir string) {
+		editSpec("customer_id: {type: BIGINT, not_null: true}\n      order_id", "customer_id: {type: BIGINT}\n      order_id")(t, dir)
+		editSpec("\nsegmentations:\n", "\nsegmentations:\n  value_clv:\n    from: orders\n    clv: {time: ordered_at, amount: amount, tiers: {low: 0}}\n")(t, dir)
+		f, err := os.OpenFile(filepath.Join(dir, "data", "orders.csv"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(",999999,2024-01-02 10:00:00,12.5\n,999998,2024-01-03 10:00:00,7\n"); err != nil {
+			t.Fatal(err)
+		}
+	}, args: []string{"run", "{dir}/shop.yaml", "--as-of", "2024-06-30"}, code: ExitInvalid, stderr: "segmentation value_clv: 2 rows of orders have no customer_id"},
 	{name: "nothing to roll back to", state: "published", args: []string{"rollback", "{dir}/shop.yaml", "--to", "1"}, code: ExitInvalid, stderr: "already the latest", versions: "1"},
 
 	// 2: the command line is wrong; found before anything starts.

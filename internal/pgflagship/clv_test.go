@@ -270,6 +270,53 @@ func TestWhereTheCLVSummaryRuns(t *testing.T) {
 	}
 }
 
+// A transactions segmentation's entity count (runner.EntityCountSQL) groups by customer on the shards,
+// a row per customer coming back, and counts what count(DISTINCT) counts: over the partitioned table,
+// count(DISTINCT customer_id) cannot be split between shards, so every order's customer came to the
+// coordinator (101M rows at 10M customers, BENCHMARKS.md).
+func TestEntityCountRunsOnTheShards(t *testing.T) {
+	if sharded == nil {
+		t.Skipf("pgtest: %s", skipped)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, sharded.Coordinator.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	q := runner.EntityCountSQL("customer_id", "orders")
+	var out []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "+q).Scan(&out); err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	plan, err := pgshards.ParsePlan(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scans := plan.ForeignScans()
+	if len(scans) != 2 {
+		t.Errorf("%d Foreign Scans, want one per shard", len(scans))
+	}
+	for _, s := range scans {
+		if !strings.HasPrefix(s.Relations, "Aggregate on") || !strings.Contains(s.RemoteSQL, "GROUP BY") {
+			t.Errorf("a shard does not group by customer: %s: %s", s.Relations, s.RemoteSQL)
+		}
+	}
+	var entities, nulls, distinct int64
+	if err := conn.QueryRow(ctx, q).Scan(&entities, &nulls); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT count(DISTINCT customer_id) FROM orders").Scan(&distinct); err != nil {
+		t.Fatal(err)
+	}
+	if entities != distinct || nulls != 0 || entities == 0 {
+		t.Errorf("EntityCountSQL counts %d customers and %d rows without one; count(DISTINCT) %d", entities, nulls, distinct)
+	}
+	if rows := plan.RowsFromShards(); rows != float64(distinct) {
+		t.Errorf("%.0f rows came from the shards, want one per customer (%d)", rows, distinct)
+	}
+}
+
 // stepSeconds is how long a step of the run took.
 func stepSeconds(res *runner.Result, step string) float64 {
 	for _, st := range res.Steps {

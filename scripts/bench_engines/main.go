@@ -10,13 +10,12 @@
 // (.bench/engines/<customers>/: the CSV files and the three servers' clusters, kept between runs:
 // a rerun starts the same clusters and skips loading).
 //
-// The specs are examples/pipelines/retail_postgres.yaml and retail.yaml cut to what engine postgres runs:
-// -cut lists what is removed (top-level models, kpis, audiences, outcomes, priority_lists, destinations,
-// exports; "audits" under segmentations; "clv", the segmentations of that method). A removed model M is
-// replaced by a stand-in source M of (entity, M_score) scores (a table public.M on the coordinator, a
-// file data/M.csv for DuckDB), the same on both, so the features reading it still run. As branches wire
-// more of the flagship into engine postgres, -cut "" (or a shorter list) measures more of it: the cut
-// follows the specs, nothing else changes.
+// The specs are examples/pipelines/retail_postgres.yaml and retail.yaml, whole by default (every step
+// kind runs on engine postgres). -cut removes parts of both, to measure a smaller job: top-level models,
+// kpis, audiences, outcomes, priority_lists, destinations, exports; "audits" under segmentations; "clv",
+// the segmentations of that method. A removed model M is replaced by a stand-in source M of (entity,
+// M_score) scores (a table public.M on the coordinator, a file data/M.csv for DuckDB), the same on both,
+// so the features reading it still run.
 //
 //	go run -tags duckdb_arrow ./scripts/bench_engines --customers 1000000 --reps 3
 package main
@@ -45,9 +44,9 @@ import (
 	"github.com/segrun/segrun/runner"
 )
 
-// defaultCut is what engine postgres refuses on main when this was written (runner/run_postgres.go's
-// unwired list) and what the flagship spec has of it.
-const defaultCut = "models,kpis,audiences,outcomes,priority_lists,destinations,exports,audits,clv"
+// segmentationsCut is what engine postgres refused when the first figures were taken (BENCHMARKS.md's
+// "segmentations only" rows): pass it as -cut to measure that job again.
+const segmentationsCut = "models,kpis,audiences,outcomes,priority_lists,destinations,exports,audits,clv"
 
 // workMem is every server's work_mem, as scripts/benchshards sets it: the features sort each shard's
 // orders for count(distinct), which at PostgreSQL's default 4MB spills to disk.
@@ -63,7 +62,7 @@ func main() {
 	customers := flag.Int("customers", 1_000_000, "customers to generate (about 9 orders each)")
 	reps := flag.Int("reps", 3, "repetitions of each engine's job, alternating")
 	dataRoot := flag.String("data", ".bench/engines", "where data and clusters are kept between runs (a directory per size)")
-	cut := flag.String("cut", defaultCut, `what to remove from the specs, comma-separated ("" runs the whole flagship)`)
+	cut := flag.String("cut", "", `what to remove from the specs, comma-separated ("" runs the whole flagship; `+segmentationsCut+` the segmentations only)`)
 	dates := flag.String("as-of", "2024-09-30,2024-12-31", "the runs' dates: a first version, then each a version against the one before")
 	sample := flag.Int("sample-rows", 0, "the behaviour clustering's sample_rows on both engines (0: as the specs say)")
 	skipDuck := flag.Bool("skip-duckdb", false, "run engine postgres only")
