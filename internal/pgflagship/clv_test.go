@@ -16,7 +16,6 @@ import (
 
 	"github.com/segrun/segrun/examples"
 	"github.com/segrun/segrun/internal/enginetest"
-	"github.com/segrun/segrun/internal/pgshards"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/runner/methods/clv"
 	"github.com/segrun/segrun/spec"
@@ -194,15 +193,8 @@ func runCLV(t *testing.T, path string, dates []string) []*runner.Result {
 // planner finds aggregating the days on the shards first saves too little), so at most the filtered orders
 // cross from the shards to the coordinator, never to segrun (docs/engines.md, "CLV on an engine").
 func TestWhereTheCLVSummaryRuns(t *testing.T) {
-	if sharded == nil {
-		t.Skipf("pgtest: %s", skipped)
-	}
+	conn := coordinatorConn(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, sharded.Coordinator.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	var sp struct {
 		Entity        string                       `yaml:"entity"`
 		Segmentations map[string]spec.Segmentation `yaml:"segmentations"`
@@ -219,15 +211,7 @@ func TestWhereTheCLVSummaryRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var countsPlan []byte
-	if err := conn.QueryRow(ctx, "EXPLAIN (VERBOSE, FORMAT JSON) "+counts).Scan(&countsPlan); err != nil {
-		t.Fatalf("%v\n%s", err, counts)
-	}
-	cp, err := pgshards.ParsePlan(countsPlan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if scans := cp.ForeignScans(); len(scans) != 2 {
+	if scans := explain(t, conn, counts, false).ForeignScans(); len(scans) != 2 {
 		t.Errorf("the counts: %d Foreign Scans, want one per shard", len(scans))
 	} else {
 		for _, s := range scans {
@@ -236,14 +220,7 @@ func TestWhereTheCLVSummaryRuns(t *testing.T) {
 			}
 		}
 	}
-	var out []byte
-	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "+q).Scan(&out); err != nil {
-		t.Fatalf("%v\n%s", err, q)
-	}
-	plan, err := pgshards.ParsePlan(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := explain(t, conn, q, true)
 	scans := plan.ForeignScans()
 	aggregated := 0
 	for _, s := range scans {
@@ -275,24 +252,10 @@ func TestWhereTheCLVSummaryRuns(t *testing.T) {
 // count(DISTINCT customer_id) cannot be split between shards, so every order's customer came to the
 // coordinator (101M rows at 10M customers, BENCHMARKS.md).
 func TestEntityCountRunsOnTheShards(t *testing.T) {
-	if sharded == nil {
-		t.Skipf("pgtest: %s", skipped)
-	}
+	conn := coordinatorConn(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, sharded.Coordinator.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	q := runner.EntityCountSQL("customer_id", "orders")
-	var out []byte
-	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "+q).Scan(&out); err != nil {
-		t.Fatalf("%v\n%s", err, q)
-	}
-	plan, err := pgshards.ParsePlan(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := explain(t, conn, q, true)
 	scans := plan.ForeignScans()
 	if len(scans) != 2 {
 		t.Errorf("%d Foreign Scans, want one per shard", len(scans))

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/segrun/segrun/examples"
-	"github.com/segrun/segrun/internal/pgshards"
 	"gopkg.in/yaml.v3"
 )
 
@@ -250,16 +249,8 @@ func TestWhereEachFeatureRunsOnTheShards(t *testing.T) {
 	e := newPG(t, sharded.Coordinator.DSN)
 	_, pgFeatures := features(t)
 	e.prepare(t, asOfs[len(asOfs)-1])
-	ctx := context.Background()
 	for _, f := range pgFeatures {
-		var out []byte
-		if err := e.conn.QueryRow(ctx, "EXPLAIN (VERBOSE, FORMAT JSON) "+f.SQL).Scan(&out); err != nil {
-			t.Fatalf("feature %s: %v", f.Name, err)
-		}
-		plan, err := pgshards.ParsePlan(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		plan := explain(t, e.conn, f.SQL, false)
 		scans := plan.ForeignScans()
 		aggregated := 0
 		for _, s := range scans {

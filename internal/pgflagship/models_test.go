@@ -16,7 +16,6 @@ import (
 
 	"github.com/segrun/segrun/examples"
 	"github.com/segrun/segrun/internal/enginetest"
-	"github.com/segrun/segrun/internal/pgshards"
 	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/spec"
 	"github.com/segrun/segrun/sql/store"
@@ -243,14 +242,7 @@ func TestChurnLabelWindowRunsOnTheShards(t *testing.T) {
 	if _, err := e.conn.Exec(ctx, "CREATE TABLE "+runSchema+".training AS SELECT customer_id FROM customers"); err != nil {
 		t.Fatal(err)
 	}
-	var out []byte
-	if err := e.conn.QueryRow(ctx, "EXPLAIN (VERBOSE, FORMAT JSON) "+q).Scan(&out); err != nil {
-		t.Fatalf("%v\n%s", err, q)
-	}
-	plan, err := pgshards.ParsePlan(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := explain(t, e.conn, q, false)
 	scans := plan.ForeignScans()
 	for _, sc := range scans {
 		t.Logf("%s: %s", sc.Relations, sc.RemoteSQL)
