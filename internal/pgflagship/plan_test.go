@@ -25,19 +25,10 @@ func coordinatorConn(t *testing.T) *pgx.Conn {
 	return conn
 }
 
-// explain is q's plan on conn, from EXPLAIN (VERBOSE), with ANALYZE when analyze is set (it runs q:
-// the rows that came from the shards are then counted, not estimated).
+// explain is pgshards.Explain, failing the test on an error.
 func explain(t *testing.T, conn *pgx.Conn, q string, analyze bool) pgshards.PlanNode {
 	t.Helper()
-	opts := "VERBOSE, FORMAT JSON"
-	if analyze {
-		opts = "ANALYZE, " + opts
-	}
-	var out []byte
-	if err := conn.QueryRow(context.Background(), "EXPLAIN ("+opts+") "+q).Scan(&out); err != nil {
-		t.Fatalf("%v\n%s", err, q)
-	}
-	plan, err := pgshards.ParsePlan(out)
+	plan, err := pgshards.Explain(context.Background(), conn, q, analyze)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,11 @@
 package pgshards
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // PlanNode is a node of PostgreSQL's EXPLAIN (VERBOSE, FORMAT JSON) plan, with the fields the proof reads.
@@ -34,6 +37,20 @@ func ParsePlan(explained []byte) (PlanNode, error) {
 		return PlanNode{}, fmt.Errorf("EXPLAIN returned %d plans, want 1", len(out))
 	}
 	return out[0].Plan, nil
+}
+
+// Explain is query's plan on conn, from EXPLAIN (VERBOSE, FORMAT JSON); with analyze, EXPLAIN ANALYZE,
+// which runs the query, so that the rows that crossed from the shards are counted, not estimated.
+func Explain(ctx context.Context, conn *pgx.Conn, query string, analyze bool) (PlanNode, error) {
+	opts := "VERBOSE, FORMAT JSON"
+	if analyze {
+		opts = "ANALYZE, " + opts
+	}
+	var out []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN ("+opts+") "+query).Scan(&out); err != nil {
+		return PlanNode{}, fmt.Errorf("EXPLAIN %s: %w", query, err)
+	}
+	return ParsePlan(out)
 }
 
 // Walk calls fn on n and every node below it, depth first.

@@ -11,18 +11,10 @@ import (
 	"github.com/segrun/segrun/internal/pgtest"
 )
 
-// explain returns the plan of query on conn: EXPLAIN (VERBOSE, FORMAT JSON), with ANALYZE when analyze.
+// explain is Explain, failing the test on an error.
 func explain(t *testing.T, conn *pgx.Conn, query string, analyze bool) PlanNode {
 	t.Helper()
-	opts := "VERBOSE, FORMAT JSON"
-	if analyze {
-		opts = "ANALYZE, " + opts
-	}
-	var out []byte
-	if err := conn.QueryRow(context.Background(), "EXPLAIN ("+opts+") "+query).Scan(&out); err != nil {
-		t.Fatalf("EXPLAIN %s: %v", query, err)
-	}
-	plan, err := ParsePlan(out)
+	plan, err := Explain(context.Background(), conn, query, analyze)
 	if err != nil {
 		t.Fatal(err)
 	}
