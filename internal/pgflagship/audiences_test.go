@@ -40,33 +40,9 @@ func TestFlagshipAudiencesEqualOnDuckDBAndPostgres(t *testing.T) {
 	if skipped != "" {
 		t.Skip(skipped)
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, plain.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	const destSchema = "pgact_dest"
 	stores := []string{"pgact_store", "pgact_mistake"}
-	for _, q := range []string{"DROP SCHEMA IF EXISTS " + destSchema + " CASCADE", "DROP SCHEMA IF EXISTS " + stores[0] + " CASCADE",
-		"DROP SCHEMA IF EXISTS " + stores[1] + " CASCADE", "DROP TABLE IF EXISTS public.churn",
-		"CREATE TABLE public.churn (customer_id bigint NOT NULL, churn_score double precision NOT NULL)"} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+destSchema+" CASCADE; DROP SCHEMA IF EXISTS "+stores[0]+" CASCADE; DROP SCHEMA IF EXISTS "+stores[1]+" CASCADE; DROP TABLE IF EXISTS public.churn")
-	})
-	f, err := os.Open(filepath.Join(dataDir, churnFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = CopyCSV(ctx, conn, f, "public.churn")
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := stageChurn(t, plain.DSN, destSchema, stores[0], stores[1])
 	t.Setenv("SEGRUN_TEST_PGACT", plain.DSN)
 
 	sample := *customers / 3
@@ -205,9 +181,11 @@ func TestFlagshipAudiencesEqualOnDuckDBAndPostgres(t *testing.T) {
 	for name, at := range map[string]string{"duckdb": duckStore, "postgres": "postgres:" + pgStore} {
 		out := filepath.Join(t.TempDir(), "winback.csv")
 		cliRun("export", "winback_email", "--store", at, "--run", "1", "--out", out)
-		if exported[name], err = os.ReadFile(out); err != nil {
+		b, err := os.ReadFile(out)
+		if err != nil {
 			t.Fatal(err)
 		}
+		exported[name] = b
 	}
 	if !bytes.Equal(exported["duckdb"], exported["postgres"]) || len(exported["duckdb"]) < 100 {
 		t.Errorf("segrun export winback_email --run 1 differs: %d bytes from duckdb's store, %d from postgres's", len(exported["duckdb"]), len(exported["postgres"]))

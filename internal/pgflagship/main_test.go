@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,6 +230,39 @@ func (p *pgEngine) prepare(t *testing.T, asOf string) {
 	if err := CopyCSV(ctx, p.conn, f, runSchema+".churn"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stageChurn connects to dsn, drops the given schemas (stores, destinations) and loads the churn
+// model's stand-in scores into public.churn, which the runs' specs read as {table: public.churn}. The
+// schemas and the table are dropped again, and the connection closed, when the test ends.
+func stageChurn(t *testing.T, dsn string, schemas ...string) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	var drop []string
+	for _, s := range schemas {
+		drop = append(drop, "DROP SCHEMA IF EXISTS "+s+" CASCADE")
+	}
+	drop = append(drop, "DROP TABLE IF EXISTS public.churn")
+	t.Cleanup(func() { conn.Exec(ctx, strings.Join(drop, "; ")) })
+	for _, q := range append(drop, "CREATE TABLE public.churn (customer_id bigint NOT NULL, churn_score double precision NOT NULL)") {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(filepath.Join(dataDir, churnFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := CopyCSV(ctx, conn, f, "public.churn"); err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }
 
 // materialize creates the feature's table as the engine does, UNLOGGED in the run's schema.

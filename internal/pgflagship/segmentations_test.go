@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/examples"
@@ -80,29 +79,7 @@ func TestFlagshipSegmentationsEqualOnDuckDBAndPostgres(t *testing.T) {
 
 	const storeSchema = "pgflagship_store"
 	for i, target := range []struct{ name, dsn string }{{"one server", plain.DSN}, {"the sharded coordinator", sharded.Coordinator.DSN}} {
-		conn, err := pgx.Connect(ctx, target.dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		for _, q := range []string{"DROP SCHEMA IF EXISTS " + storeSchema + " CASCADE", "DROP TABLE IF EXISTS public.churn",
-			"CREATE TABLE public.churn (customer_id bigint NOT NULL, churn_score double precision NOT NULL)"} {
-			if _, err := conn.Exec(ctx, q); err != nil {
-				t.Fatal(err)
-			}
-		}
-		t.Cleanup(func() {
-			conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+storeSchema+" CASCADE; DROP TABLE IF EXISTS public.churn")
-		})
-		f, err := os.Open(filepath.Join(dataDir, churnFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = CopyCSV(ctx, conn, f, "public.churn")
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		conn := stageChurn(t, target.dsn, storeSchema)
 		env := fmt.Sprintf("SEGRUN_TEST_PGFLAGSHIP_%d", i)
 		t.Setenv(env, target.dsn)
 		pgSpec := writeSegmentationsSpec(t, PostgresSpec, filepath.Join(dir, fmt.Sprintf("pg%d.yaml", i)), sample, func(sources *yaml.Node) {

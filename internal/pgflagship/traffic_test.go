@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -105,28 +104,8 @@ func checkPulled(small, big pulled, sample int, first bool) error {
 func runForTraffic(t *testing.T, dsn string, sample int) [2]pulled {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	const storeSchema = "pgflagship_traffic_store"
-	for _, q := range []string{"DROP SCHEMA IF EXISTS " + storeSchema + " CASCADE", "DROP TABLE IF EXISTS public.churn",
-		"CREATE TABLE public.churn (customer_id bigint NOT NULL, churn_score double precision NOT NULL)"} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "DROP SCHEMA IF EXISTS "+storeSchema+" CASCADE; DROP TABLE IF EXISTS public.churn")
-	f, err := os.Open(filepath.Join(dataDir, churnFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = CopyCSV(ctx, conn, f, "public.churn")
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stageChurn(t, dsn, storeSchema)
 	t.Setenv("SEGRUN_TEST_PGFLAGSHIP_TRAFFIC", dsn)
 	path := writeSegmentationsSpec(t, PostgresSpec, filepath.Join(t.TempDir(), "traffic.yaml"), sample, func(sources *yaml.Node) {
 		setKey(sources, "churn", node(t, `{table: public.churn}`))
