@@ -40,20 +40,8 @@ func DuckStoreRows(t testing.TB, path string) []string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rows, err := db.Query(ctx, storeRowsSQL(st.MembershipsAsOf, st.Table("changes")))
+	out, err := DuckLines(ctx, db, storeRowsSQL(st.MembershipsAsOf, st.Table("changes")))
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(out)
@@ -66,22 +54,38 @@ func PGStoreRows(t testing.TB, conn *pgx.Conn, schema string) []string {
 	q := storeRowsSQL(func(run int64) string {
 		return strings.ReplaceAll(store.MembershipsAsOf(run), store.Catalog+".", pgx.Identifier{schema}.Sanitize()+".")
 	}, pgx.Identifier{schema, "changes"}.Sanitize())
-	rows, err := conn.Query(context.Background(), q)
+	return PGLines(t, conn, q)
+}
+
+// PGLines are the one text column of query's rows on conn, sorted.
+func PGLines(t testing.TB, conn *pgx.Conn, query string) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), query)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, query)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("%v\n%s", err, query)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// DuckLines are the one text column of query's rows in db, in the order they came.
+func DuckLines(ctx context.Context, db *sql.DB, query string) ([]string, error) {
+	rows, err := db.Query(ctx, query)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		out = append(out, s)
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(out)
-	return out
+	return out, rows.Err()
 }

@@ -387,24 +387,7 @@ func tableRows(t *testing.T, conn *pgx.Conn, relation string) []string {
 	if !strings.HasPrefix(relation, "(") {
 		q = "SELECT CAST(d AS text) FROM (SELECT entity, \"group\", exited_at IS NULL FROM " + relation + ") d"
 	}
-	rows, err := conn.Query(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(out)
-	return out
+	return enginetest.PGLines(t, conn, q)
 }
 
 // queryDuck runs query in DuckDB (with the store file at storePath attached, unless "") and returns its
@@ -424,20 +407,7 @@ func queryDuck(t *testing.T, query, storePath string) ([]string, error) {
 		}
 		defer st.Close()
 	}
-	rows, err := db.Query(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return enginetest.DuckLines(ctx, db, query)
 }
 
 func validated(t *testing.T, specPath string) *runner.Validation {
