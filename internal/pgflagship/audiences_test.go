@@ -290,14 +290,7 @@ func runAct(t *testing.T, path string, dates []string) []*runner.Result {
 	t.Helper()
 	var out []*runner.Result
 	for _, asOf := range dates {
-		at, _ := time.Parse(time.DateOnly, asOf)
-		res, err := runner.Run(context.Background(), path, runner.RunOptions{AsOf: at})
-		if err != nil {
-			if res != nil && res.Validation != nil && !res.Validation.Valid() {
-				t.Fatalf("%s as of %s: %v\n%v", path, asOf, err, res.Validation.Diagnostics)
-			}
-			t.Fatalf("%s as of %s: %v", path, asOf, err)
-		}
+		res := runAt(t, path, asOf)
 		if res.Outcome != runner.OutcomePublished || len(res.Deliveries) != 3 || len(res.Exports) != 3 {
 			t.Fatalf("%s as of %s: outcome %s, %d deliveries, %d exports (%s); want published, 3 and 3", path, asOf, res.Outcome, len(res.Deliveries), len(res.Exports), res.Message)
 		}

@@ -163,14 +163,7 @@ func runCLV(t *testing.T, path string, dates []string) []*runner.Result {
 	t.Helper()
 	var out []*runner.Result
 	for _, asOf := range dates {
-		at, _ := time.Parse(time.DateOnly, asOf)
-		res, err := runner.Run(context.Background(), path, runner.RunOptions{AsOf: at})
-		if err != nil {
-			if res != nil && res.Validation != nil {
-				t.Fatalf("%s as of %s: %v\n%v", filepath.Base(path), asOf, err, res.Validation.Diagnostics)
-			}
-			t.Fatalf("%s as of %s: %v", filepath.Base(path), asOf, err)
-		}
+		res := runAt(t, path, asOf)
 		if len(res.Segmentations) != 1 {
 			t.Fatalf("%s as of %s: %d segmentations (%s); want value_clv", filepath.Base(path), asOf, len(res.Segmentations), res.Message)
 		}

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -390,14 +389,7 @@ func runTwoDates(t *testing.T, path string) []*runner.Result {
 	t.Helper()
 	var out []*runner.Result
 	for _, asOf := range asOfs[:2] {
-		at, _ := time.Parse(time.DateOnly, asOf)
-		res, err := runner.Run(context.Background(), path, runner.RunOptions{AsOf: at})
-		if err != nil {
-			if res != nil && res.Validation != nil {
-				t.Fatalf("%s as of %s: %v\n%v", filepath.Base(path), asOf, err, res.Validation.Diagnostics)
-			}
-			t.Fatalf("%s as of %s: %v", filepath.Base(path), asOf, err)
-		}
+		res := runAt(t, path, asOf)
 		if res.Outcome != runner.OutcomePublished || len(res.Segmentations) != 3 {
 			t.Fatalf("%s as of %s: outcome %s with %d segmentations (%s)", filepath.Base(path), asOf, res.Outcome, len(res.Segmentations), res.Message)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/segrun/segrun/internal/pgtest"
+	"github.com/segrun/segrun/runner"
 	"github.com/segrun/segrun/sql"
 )
 
@@ -230,6 +231,24 @@ func (p *pgEngine) prepare(t *testing.T, asOf string) {
 	if err := CopyCSV(ctx, p.conn, f, runSchema+".churn"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// runAt runs the spec at path as of asOf (a date), failing the test with the validation's diagnostics
+// when the run returns an error; what the result must hold is the caller's to check.
+func runAt(t *testing.T, path, asOf string) *runner.Result {
+	t.Helper()
+	at, err := time.Parse(time.DateOnly, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runner.Run(context.Background(), path, runner.RunOptions{AsOf: at})
+	if err != nil {
+		if res != nil && res.Validation != nil && len(res.Validation.Diagnostics) > 0 {
+			t.Fatalf("%s as of %s: %v\n%v", filepath.Base(path), asOf, err, res.Validation.Diagnostics)
+		}
+		t.Fatalf("%s as of %s: %v", filepath.Base(path), asOf, err)
+	}
+	return res
 }
 
 // stageChurn connects to dsn, drops the given schemas (stores, destinations) and loads the churn

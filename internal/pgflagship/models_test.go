@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
@@ -42,14 +41,7 @@ func TestFlagshipChurnModelEqualOnDuckDBAndPostgres(t *testing.T) {
 	runAll := func(path string, versions int) []*runner.Result {
 		var out []*runner.Result
 		for _, asOf := range asOfs[:versions] {
-			at, _ := time.Parse(time.DateOnly, asOf)
-			res, err := runner.Run(ctx, path, runner.RunOptions{AsOf: at})
-			if err != nil {
-				if res != nil && res.Validation != nil {
-					t.Fatalf("%s as of %s: %v\n%v", filepath.Base(path), asOf, err, res.Validation.Diagnostics)
-				}
-				t.Fatalf("%s as of %s: %v", filepath.Base(path), asOf, err)
-			}
+			res := runAt(t, path, asOf)
 			if res.Outcome != runner.OutcomePublished || len(res.Models) != 1 || len(res.Segmentations) != 2 {
 				t.Fatalf("%s as of %s: outcome %s with %d models, %d segmentations (%s)", filepath.Base(path), asOf, res.Outcome, len(res.Models), len(res.Segmentations), res.Message)
 			}

@@ -1,7 +1,6 @@
 package pgflagship
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -30,7 +28,6 @@ func TestFlagshipSegmentationsEqualOnDuckDBAndPostgres(t *testing.T) {
 	if skipped != "" {
 		t.Skip(skipped)
 	}
-	ctx := context.Background()
 	dir := t.TempDir()
 	if err := os.Symlink(dataDir, filepath.Join(dir, "data")); err != nil {
 		t.Fatal(err)
@@ -42,14 +39,7 @@ func TestFlagshipSegmentationsEqualOnDuckDBAndPostgres(t *testing.T) {
 	runAll := func(path string) []*runner.Result {
 		var out []*runner.Result
 		for _, asOf := range asOfs[:2] {
-			at, _ := time.Parse(time.DateOnly, asOf)
-			res, err := runner.Run(ctx, path, runner.RunOptions{AsOf: at})
-			if err != nil {
-				if res != nil && res.Validation != nil {
-					t.Fatalf("%s as of %s: %v\n%v", filepath.Base(path), asOf, err, res.Validation.Diagnostics)
-				}
-				t.Fatalf("%s as of %s: %v", filepath.Base(path), asOf, err)
-			}
+			res := runAt(t, path, asOf)
 			if res.Outcome != runner.OutcomePublished || len(res.Segmentations) != 3 {
 				t.Fatalf("%s as of %s: outcome %s with %d segmentations (%s); want published, lifecycle, value, behaviour", filepath.Base(path), asOf, res.Outcome, len(res.Segmentations), res.Message)
 			}

@@ -8,13 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
 
 	"github.com/segrun/segrun/examples"
-	"github.com/segrun/segrun/runner"
 )
 
 // speed turns on TestFlagshipSpeed, a measurement, not a proof: it asserts nothing about time (no timing
@@ -73,14 +71,7 @@ func TestFlagshipSpeed(t *testing.T) {
 	}
 	for _, path := range []string{duckSpec, pgSpec} {
 		for _, asOf := range asOfs[:2] {
-			at, _ := time.Parse(time.DateOnly, asOf)
-			res, err := runner.Run(ctx, path, runner.RunOptions{AsOf: at})
-			if err != nil {
-				if res != nil && res.Validation != nil {
-					t.Fatalf("%s as of %s: %v\n%v", filepath.Base(path), asOf, err, res.Validation.Diagnostics)
-				}
-				t.Fatalf("%s as of %s: %v", filepath.Base(path), asOf, err)
-			}
+			res := runAt(t, path, asOf)
 			var steps []string
 			for _, st := range res.Steps {
 				steps = append(steps, fmt.Sprintf("%s %s %.2f", st.Kind, st.Step, st.Seconds))

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
@@ -103,7 +102,6 @@ func checkPulled(small, big pulled, sample int, first bool) error {
 // dsn connects to, at two dates publishing into a fresh store schema, and returns each run's traffic.
 func runForTraffic(t *testing.T, dsn string, sample int) [2]pulled {
 	t.Helper()
-	ctx := context.Background()
 	const storeSchema = "pgflagship_traffic_store"
 	stageChurn(t, dsn, storeSchema)
 	t.Setenv("SEGRUN_TEST_PGFLAGSHIP_TRAFFIC", dsn)
@@ -123,11 +121,7 @@ func runForTraffic(t *testing.T, dsn string, sample int) [2]pulled {
 	})
 	var out [2]pulled
 	for i, asOf := range asOfs[:2] {
-		at, _ := time.Parse(time.DateOnly, asOf)
-		res, err := runner.Run(ctx, path, runner.RunOptions{AsOf: at})
-		if err != nil {
-			t.Fatalf("as of %s: %v", asOf, err)
-		}
+		res := runAt(t, path, asOf)
 		if res.Outcome != runner.OutcomePublished || res.Engine == nil {
 			t.Fatalf("as of %s: outcome %s, engine report %v", asOf, res.Outcome, res.Engine)
 		}

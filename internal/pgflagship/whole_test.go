@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
@@ -193,14 +192,7 @@ func runWhole(t *testing.T, example, dsn string, edit func(*yaml.Node)) wholeRun
 		}
 	})
 	for _, asOf := range asOfs[:2] {
-		at, _ := time.Parse(time.DateOnly, asOf)
-		res, err := runner.Run(ctx, path, runner.RunOptions{AsOf: at})
-		if err != nil {
-			if res != nil && res.Validation != nil && !res.Validation.Valid() {
-				t.Fatalf("%s as of %s: %v\n%v", example, asOf, err, res.Validation.Diagnostics)
-			}
-			t.Fatalf("%s as of %s: %v", example, asOf, err)
-		}
+		res := runAt(t, path, asOf)
 		if res.Outcome != runner.OutcomePublished || len(res.Models) != 1 || len(res.Segmentations) != 4+len(actAudiences) ||
 			len(res.Deliveries) != 1 || len(res.Exports) != 2 || len(res.KPIs) == 0 {
 			t.Fatalf("%s as of %s: outcome %s, %d models, %d segmentations and audiences, %d deliveries, %d exports, %d KPI values (%s)",
