@@ -141,7 +141,7 @@ func (e *execution) checkEntities(ctx context.Context, step, table string) (int6
 // without one: they would be purchases of nobody.
 func (e *execution) countEntities(ctx context.Context, step, table string) (int64, error) {
 	var entities, nulls int64
-	if err := e.db.QueryRow(ctx, EntityCountSQL(e.s.Entity, table)).Scan(&entities, &nulls); err != nil {
+	if err := e.db.QueryRow(ctx, EntityCountSQL(e.s.Entity, table, e.s.IsPostgres())).Scan(&entities, &nulls); err != nil {
 		return 0, err
 	}
 	if nulls > 0 {
@@ -150,12 +150,17 @@ func (e *execution) countEntities(ctx context.Context, step, table string) (int6
 	return entities, nil
 }
 
-// EntityCountSQL counts a transactions table's distinct entities and its rows without one. It groups by
-// the entity first and counts the groups: on a table sharded by the entity, the GROUP BY runs on the
-// shards and a row per entity comes back, where count(DISTINCT entity) over the whole table cannot be
-// split between shards and brought every row's entity to the coordinator (101M rows for 10M customers'
-// orders). Exported for the test that reads where it runs (internal/pgflagship).
-func EntityCountSQL(entity, table string) string {
+// EntityCountSQL counts a transactions table's distinct entities and its rows without one. On
+// PostgreSQL it groups by the entity first and counts the groups: on a table sharded by the entity the
+// GROUP BY runs on the shards and a row per entity comes back, where count(DISTINCT entity) over the
+// whole table cannot be split between shards and brought every row's entity to the coordinator (101M
+// rows for 10M customers' orders). DuckDB keeps count(DISTINCT), about a fifth faster there (2.7-3.0 s
+// against 3.4-3.8 s over 100M rows of 10M entities). Exported for the test that reads where it runs
+// (internal/pgflagship).
+func EntityCountSQL(entity, table string, postgres bool) string {
+	if !postgres {
+		return fmt.Sprintf(`SELECT count(DISTINCT %[1]s), count(*) FILTER (WHERE %[1]s IS NULL) FROM %[2]s`, sql.Ident(entity), sql.Ident(table))
+	}
 	return fmt.Sprintf(`SELECT count(*) FILTER (WHERE segrun_entity IS NOT NULL),
 		CAST(coalesce(sum(segrun_rows) FILTER (WHERE segrun_entity IS NULL), 0) AS BIGINT)
 	FROM (SELECT %[1]s AS segrun_entity, count(*) AS segrun_rows FROM %[2]s GROUP BY %[1]s) segrun_entities`,

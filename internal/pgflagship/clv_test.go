@@ -247,7 +247,7 @@ func TestWhereTheCLVSummaryRuns(t *testing.T) {
 func TestEntityCountRunsOnTheShards(t *testing.T) {
 	conn := coordinatorConn(t)
 	ctx := context.Background()
-	q := runner.EntityCountSQL("customer_id", "orders")
+	q := runner.EntityCountSQL("customer_id", "orders", true)
 	plan := explain(t, conn, q, true)
 	scans := plan.ForeignScans()
 	if len(scans) != 2 {
@@ -270,6 +270,16 @@ func TestEntityCountRunsOnTheShards(t *testing.T) {
 	}
 	if rows := plan.RowsFromShards(); rows != float64(distinct) {
 		t.Errorf("%.0f rows came from the shards, want one per customer (%d)", rows, distinct)
+	}
+	// Rows without a customer are counted, not taken for one more customer.
+	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE segrun_nulls AS SELECT * FROM (VALUES (1), (1), (NULL), (2), (NULL)) v(customer_id)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, runner.EntityCountSQL("customer_id", "segrun_nulls", true)).Scan(&entities, &nulls); err != nil {
+		t.Fatal(err)
+	}
+	if entities != 2 || nulls != 2 {
+		t.Errorf("over 1, 1, NULL, 2, NULL: %d customers and %d rows without one, want 2 and 2", entities, nulls)
 	}
 }
 
