@@ -73,7 +73,7 @@ func PGLines(t testing.TB, conn *pgx.Conn, query string) []string {
 }
 
 // DuckLines are the one text column of query's rows in db, in the order they came.
-func DuckLines(ctx context.Context, db *sql.DB, query string) ([]string, error) {
+func DuckLines(ctx context.Context, db sql.Workspace, query string) ([]string, error) {
 	rows, err := db.Query(ctx, query)
 	if err != nil {
 		return nil, err
