@@ -257,11 +257,7 @@ func runAt(t *testing.T, path, asOf string) *runner.Result {
 func stageChurn(t *testing.T, dsn string, schemas ...string) *pgx.Conn {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
+	conn := newPG(t, dsn).conn
 	var drop []string
 	for _, s := range schemas {
 		drop = append(drop, "DROP SCHEMA IF EXISTS "+s+" CASCADE")

@@ -16,13 +16,7 @@ func coordinatorConn(t *testing.T) *pgx.Conn {
 	if sharded == nil {
 		t.Skipf("pgtest: %s", skipped)
 	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, sharded.Coordinator.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
-	return conn
+	return newPG(t, sharded.Coordinator.DSN).conn
 }
 
 // explain is pgshards.Explain, failing the test on an error.
